@@ -1,0 +1,17 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite:… or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("stored data is not valid ({what}): {detail}")]
+    Corrupt { what: &'static str, detail: String },
+    #[error(transparent)]
+    Import(#[from] gongzhi_core::territory::geojson::ImportError),
+    #[error("invalid node {code}: {source}")]
+    InvalidNode { code: String, source: gongzhi_core::territory::NodeError },
+}

@@ -1,0 +1,131 @@
+//! Databases for tests: every store test runs on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL is reached at `GONGZHI_TEST_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates its own database there and
+//! drops it afterwards. When the server cannot be reached the PostgreSQL half is skipped with a
+//! warning, unless `CI` or `GONGZHI_TEST_REQUIRE_PG` is set, in which case the test fails.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::db::Db;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    format!("gongzhi_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos)
+}
+
+fn pg_required() -> bool {
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    set("CI") || set("GONGZHI_TEST_REQUIRE_PG")
+}
+
+pub fn pg_admin_url() -> String {
+    std::env::var("GONGZHI_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
+}
+
+/// A migrated, empty database that is removed when dropped.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Dir(PathBuf),
+    PgDatabase { admin_url: String, name: String },
+}
+
+impl std::ops::Deref for TestDb {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl TestDb {
+    pub fn backend_name(&self) -> &'static str {
+        self.db.backend().as_str()
+    }
+
+    /// A fresh data folder under the system's temporary folder.
+    pub fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(unique_name());
+        std::fs::create_dir_all(&dir).expect("create a temporary folder");
+        dir
+    }
+
+    pub async fn sqlite() -> TestDb {
+        let dir = Self::temp_dir();
+        let url = Db::sqlite_url_in(&dir);
+        let db = Db::connect(&url).await.expect("open SQLite");
+        db.migrate().await.expect("migrate SQLite");
+        TestDb { db, url, cleanup: Cleanup::Dir(dir) }
+    }
+
+    /// A new database on the PostgreSQL server, or `None` when no server answers and none is
+    /// required.
+    pub async fn postgres() -> Option<TestDb> {
+        let url = Self::postgres_url().await?;
+        let db = Db::connect(&url.0).await.expect("connect to the new PostgreSQL database");
+        db.migrate().await.expect("migrate PostgreSQL");
+        Some(TestDb { db, url: url.0, cleanup: Cleanup::PgDatabase { admin_url: pg_admin_url(), name: url.1 } })
+    }
+
+    /// Creates an empty database and returns its URL and name, for tests that start a server
+    /// on it themselves. The caller drops it with [`drop_pg_database`].
+    pub async fn postgres_url() -> Option<(String, String)> {
+        let admin_url = pg_admin_url();
+        let admin = match sqlx::PgPool::connect(&admin_url).await {
+            Ok(p) => p,
+            Err(e) if !pg_required() => {
+                eprintln!("warning: PostgreSQL at {admin_url} not reachable ({e}); testing SQLite only");
+                return None;
+            }
+            Err(e) => panic!("PostgreSQL is required (CI) but {admin_url} is not reachable: {e}"),
+        };
+        let name = unique_name();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create test database");
+        admin.close().await;
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url);
+        Some((format!("{base}/{name}"), name))
+    }
+
+    /// SQLite always, PostgreSQL when available (or required).
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        dbs.extend(TestDb::postgres().await);
+        dbs
+    }
+}
+
+/// Drops a test database, closing whatever connections remain.
+pub fn drop_pg_database(admin_url: &str, name: &str) {
+    let (admin_url, name) = (admin_url.to_string(), name.to_string());
+    // Drop may run inside or outside a runtime; a thread of its own works in both.
+    let _ = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        rt.block_on(async {
+            let admin = sqlx::PgPool::connect(&admin_url).await.ok()?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await.ok()?;
+            admin.close().await;
+            Some(())
+        })
+    })
+    .join();
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Dir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::PgDatabase { admin_url, name } => drop_pg_database(admin_url, name),
+        }
+    }
+}
