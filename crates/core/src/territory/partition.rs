@@ -110,12 +110,16 @@ pub fn relax(region: &MultiPolygon<f64>, seeds: &[Coord<f64>], rounds: usize) ->
     seeds
 }
 
-/// Splits `region` into `n` cells of roughly even size, from seeds drawn with `rng`, keeping the
-/// `fixed` seeds (known positions) first.
-pub fn split(region: &MultiPolygon<f64>, n: usize, fixed: &[Coord<f64>], rng: &mut impl Rng) -> Vec<MultiPolygon<f64>> {
-    let mut seeds: Vec<Coord<f64>> = fixed.iter().copied().filter(|c| region.contains(&Point(*c))).take(n).collect();
-    let missing = n - seeds.len();
-    seeds.extend(random_points_in(region, missing, rng));
+/// Splits `region` into one cell per hint, in the same order, of roughly even size: a hint that
+/// lies inside the region seeds its cell there, the others are drawn with `rng`.
+pub fn split(region: &MultiPolygon<f64>, hints: &[Option<Coord<f64>>], rng: &mut impl Rng) -> Vec<MultiPolygon<f64>> {
+    let seeds: Vec<Coord<f64>> = hints
+        .iter()
+        .map(|hint| match hint {
+            Some(c) if region.contains(&Point(*c)) => *c,
+            _ => random_points_in(region, 1, rng).pop().unwrap_or_default(),
+        })
+        .collect();
     let seeds = relax(region, &seeds, 3);
     voronoi_cells(region, &seeds)
 }
@@ -140,7 +144,7 @@ mod tests {
     fn cells_tile_the_region_without_gaps_or_overlap() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let region = square();
-        let cells = split(&region, 13, &[], &mut rng);
+        let cells = split(&region, &[None; 13], &mut rng);
         assert_eq!(cells.len(), 13);
         let total: f64 = cells.iter().map(|c| c.unsigned_area()).sum();
         assert!((total - region.unsigned_area()).abs() < 1e-9, "{total}");
@@ -155,8 +159,8 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_cells() {
-        let a = split(&square(), 5, &[], &mut rand_chacha::ChaCha8Rng::seed_from_u64(1));
-        let b = split(&square(), 5, &[], &mut rand_chacha::ChaCha8Rng::seed_from_u64(1));
+        let a = split(&square(), &[None; 5], &mut rand_chacha::ChaCha8Rng::seed_from_u64(1));
+        let b = split(&square(), &[None; 5], &mut rand_chacha::ChaCha8Rng::seed_from_u64(1));
         assert_eq!(a, b);
     }
 
