@@ -157,23 +157,28 @@ pub fn apportion(total: i64, weights: &[f64]) -> Vec<i64> {
     shares
 }
 
-fn disc(centre: Coord<f64>, radius_km: f64) -> Polygon<f64> {
+/// An irregular blob around `centre`: a circle whose radius wanders with a few low harmonics,
+/// the way a town grows along roads and valleys.
+fn blob(centre: Coord<f64>, radius_km: f64, phases: &[f64; 3]) -> Polygon<f64> {
     let (dlat, dlon) = (radius_km / 111.32, radius_km / (111.32 * centre.y.to_radians().cos()));
-    let ring: Vec<Coord<f64>> = (0..=48)
+    let ring: Vec<Coord<f64>> = (0..=72)
         .map(|i| {
-            let a = std::f64::consts::TAU * (i % 48) as f64 / 48.0;
-            Coord { x: centre.x + dlon * a.cos(), y: centre.y + dlat * a.sin() }
+            let a = std::f64::consts::TAU * (i % 72) as f64 / 72.0;
+            let r = 1.0 + 0.22 * (2.0 * a + phases[0]).sin() + 0.12 * (3.0 * a + phases[1]).sin() + 0.07 * (5.0 * a + phases[2]).sin();
+            Coord { x: centre.x + dlon * r * a.cos(), y: centre.y + dlat * r * a.sin() }
         })
         .collect();
     Polygon::new(ring.into(), vec![])
 }
 
-/// The built-up area of a district: a disc around its seat, inside its boundary and outside the
+/// The built-up area of a district: a blob around its seat, inside its boundary and outside the
 /// areas already given to other districts, grown until it has the wanted area.
-fn urban_area(centre: Coord<f64>, district: &MultiPolygon<f64>, taken: &MultiPolygon<f64>, km2: f64) -> MultiPolygon<f64> {
+fn urban_area(centre: Coord<f64>, district: &MultiPolygon<f64>, taken: &MultiPolygon<f64>, km2: f64, rng: &mut impl Rng) -> MultiPolygon<f64> {
+    let tau = std::f64::consts::TAU;
+    let phases = [rng.random_range(0.0..tau), rng.random_range(0.0..tau), rng.random_range(0.0..tau)];
     let mut radius = (km2 / std::f64::consts::PI).sqrt();
     loop {
-        let area = district.intersection(&disc(centre, radius)).difference(taken);
+        let area = district.intersection(&blob(centre, radius, &phases)).difference(taken);
         if area_km2(&area) >= km2 || radius > 30.0 {
             return area;
         }
@@ -258,7 +263,7 @@ pub fn build(gs: &GridSystem) -> Result<Vec<Node>, DemoError> {
             let polygon = polygon.ok_or_else(|| layout("no boundary polygon"))?;
             let centre = *boundaries.seats.get(&district.code).ok_or_else(|| layout("no seat point"))?;
             let district_grids: i64 = gridded.iter().flat_map(|(_, cs)| cs.iter().map(|c| c.grids)).sum();
-            let area = urban_area(centre, &polygon, &taken, district_grids as f64 * gs.km2_per_grid);
+            let area = urban_area(centre, &polygon, &taken, district_grids as f64 * gs.km2_per_grid, &mut rng);
             if area.unsigned_area() <= 0.0 {
                 return Err(layout("the seat is outside the district"));
             }

@@ -1,3 +1,6 @@
-//! The `gongzhi` binary's library: configuration, the demo city and the commands.
+//! The `gongzhi` binary's library: configuration, the demo city, commands and benchmarks.
 
+pub mod bench;
+pub mod commands;
+pub mod config;
 pub mod demo;

@@ -1,1 +1,218 @@
-fn main() {}
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use gongzhi::commands::{ensure_demo, import_grids, open, serve};
+use gongzhi::config::{FileConfig, Settings};
+use gongzhi_core::Lang;
+
+/// Gongzhi (共治): grid-based grassroots governance for a city, in one binary.
+///
+/// Settings come from flags, then GONGZHI_* environment variables, then the TOML file given by
+/// --config (keys: listen, data_dir, database_url, log, index_refresh_seconds, demo_seed), then
+/// defaults.
+#[derive(Parser)]
+#[command(name = "gongzhi", version, about, long_about)]
+struct Cli {
+    /// TOML configuration file.
+    #[arg(long, env = "GONGZHI_CONFIG", global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log filter, e.g. info, warn, gongzhi_web=debug. [default: info]
+    #[arg(long, env = "GONGZHI_LOG", global = true)]
+    log: Option<String>,
+    /// Language of command-line messages: zh (default) or en.
+    #[arg(long, env = "GONGZHI_LANG", global = true, default_value = "zh")]
+    lang: String,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Args, Clone)]
+struct Storage {
+    /// Folder for the embedded SQLite database and files. [default: ./gongzhi-data]
+    #[arg(long, env = "GONGZHI_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://USER@HOST/DB. [default: SQLite in --data-dir]
+    #[arg(long, env = "GONGZHI_DATABASE_URL", value_name = "URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Args, Clone)]
+struct Server {
+    /// Address to listen on. [default: 127.0.0.1:8080]
+    #[arg(long, env = "GONGZHI_LISTEN", value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    storage: Storage,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the web pages and the API.
+    Serve(Server),
+    /// Build the Qitaihe demo city on first run (reused afterwards), then serve it.
+    Demo {
+        #[command(flatten)]
+        server: Server,
+        /// Seed of the demo city's grid layer. [default: from data/qitaihe/grid-system.toml]
+        #[arg(long, env = "GONGZHI_DEMO_SEED")]
+        seed: Option<u64>,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate(Storage),
+    /// Import data from a file: all of it, or nothing.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// Measure the speed figures of docs/PERFORMANCE.md.
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// Grids from a GeoJSON FeatureCollection: each feature has properties code (15 digits),
+    /// name and households, and a Polygon or MultiPolygon in WGS-84. Changed grids get a new
+    /// version; the old one is kept.
+    Grids {
+        file: PathBuf,
+        /// The day the imported grids take effect. [default: today in Asia/Shanghai]
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        valid_from: Option<NaiveDate>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Point → grid lookups per second on one core over the demo city's grids.
+    Locate {
+        #[arg(long, default_value_t = 1_000_000)]
+        lookups: usize,
+        #[arg(long, default_value_t = 7)]
+        runs: usize,
+    },
+    /// First run (building the demo city), warm start and idle resident memory of `gongzhi demo`.
+    Startup {
+        /// Port for the measured server on 127.0.0.1.
+        #[arg(long, default_value_t = 18080)]
+        port: u16,
+        /// Seconds the server idles before its memory is read.
+        #[arg(long, default_value_t = 5)]
+        idle_seconds: u64,
+        /// An empty PostgreSQL database to use instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+}
+
+/// Today in Asia/Shanghai (UTC+8, no daylight saving since 1991).
+fn today_in_china() -> NaiveDate {
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    chrono::Utc::now().with_timezone(&offset).date_naive()
+}
+
+fn settings(file: &FileConfig, listen: Option<SocketAddr>, storage: Storage) -> Settings {
+    Settings::resolve(listen, storage.data_dir, storage.database_url, file)
+}
+
+async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
+    let lang = Lang::from_tag(&cli.lang);
+    match cli.command {
+        Cmd::Serve(s) => {
+            let settings = settings(&file, s.listen, s.storage);
+            let db = open(&settings).await?;
+            serve(db, &settings).await?;
+        }
+        Cmd::Demo { server, seed } => {
+            let settings = settings(&file, server.listen, server.storage);
+            let db = open(&settings).await?;
+            ensure_demo(&db, seed.or(file.demo_seed)).await?;
+            serve(db, &settings).await?;
+        }
+        Cmd::Migrate(storage) => {
+            let settings = settings(&file, None, storage);
+            open(&settings).await?;
+            println!("{}", lang.pick("数据库已是最新结构", "database schema is up to date"));
+        }
+        Cmd::Import { what: ImportWhat::Grids { file: path, valid_from, storage } } => {
+            let settings = settings(&file, None, storage);
+            let db = open(&settings).await?;
+            match import_grids(&db, &path, valid_from.unwrap_or_else(today_in_china), lang).await {
+                Ok(r) => println!(
+                    "{}: {} {}, {} {}, {} {}",
+                    path.display(),
+                    lang.pick("新增", "created"),
+                    r.created,
+                    lang.pick("变更", "changed"),
+                    r.changed,
+                    lang.pick("未变", "unchanged"),
+                    r.unchanged
+                ),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::Bench { what: BenchWhat::Locate { lookups, runs } } => {
+            let r = gongzhi::bench::locate(lookups, runs.max(1))?;
+            println!(
+                "locate: {} grids, {} lookups x {} runs on one thread, hit rate {:.1}%",
+                r.grids,
+                r.lookups,
+                r.runs.len(),
+                r.hit_rate * 100.0
+            );
+            println!("locate: median {:.0} lookups/s (min {:.0}, max {:.0})", r.median(), r.runs[0], r.runs[r.runs.len() - 1]);
+        }
+        Cmd::Bench { what: BenchWhat::Startup { port, idle_seconds, database_url } } => {
+            let dir = std::env::temp_dir().join(format!("gongzhi-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let exe = std::env::current_exe()?;
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            let r = gongzhi::bench::startup(&exe, &dir, addr, database_url.as_deref(), Duration::from_secs(idle_seconds));
+            let _ = std::fs::remove_dir_all(&dir);
+            let r = r?;
+            println!("startup: first run (migrate + build demo city + serve) {:.2} s", r.first_run.as_secs_f64());
+            println!("startup: warm start {:.2} s", r.warm_start.as_secs_f64());
+            println!("startup: idle resident memory {:.1} MB after {idle_seconds} s", r.idle_rss_mb);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let file = match FileConfig::load(cli.config.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = cli.log.clone().or_else(|| file.log.clone()).unwrap_or_else(|| "info".into());
+    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into())).init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, file)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("gongzhi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -13,4 +13,4 @@ pub mod testing;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
-pub use territory::{ImportReport, Summary};
+pub use territory::{ImportReport, SubtreeTotals, Summary};

@@ -70,6 +70,22 @@ impl Summary {
     }
 }
 
+/// Grids and households in a subtree, and per child (keyed by the child's code prefix).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubtreeTotals {
+    pub grids: i64,
+    pub households: i64,
+    by_child_prefix: BTreeMap<String, (i64, i64)>,
+}
+
+impl SubtreeTotals {
+    /// (grids, households) under a child of the node.
+    pub fn of_child(&self, child: &TerritoryCode) -> (i64, i64) {
+        let prefix = child.subtree_prefix();
+        self.by_child_prefix.iter().filter(|(p, _)| p.starts_with(prefix)).fold((0, 0), |acc, (_, (g, h))| (acc.0 + g, acc.1 + h))
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ImportReport {
     pub created: usize,
@@ -159,6 +175,28 @@ impl Db {
         let pattern = format!("{}%", code.subtree_prefix());
         let rows: Vec<NodeRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(pattern).fetch_all(p).await)?;
         into_nodes(rows)
+    }
+
+    /// Grids and households under a node, and under each of its children.
+    pub async fn subtree_totals(&self, code: &TerritoryCode) -> Result<SubtreeTotals, StoreError> {
+        let pattern = format!("{}%", code.subtree_prefix());
+        let (grids, households): (i64, i64) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(households), 0) AS BIGINT)
+             FROM territory_nodes WHERE level = 'grid' AND valid_to IS NULL AND code LIKE $1")
+            .bind(&pattern).fetch_one(p).await)?;
+        let child_prefix: i32 = match code.level() {
+            Level::City => 6,
+            Level::District => 9,
+            Level::Street => 12,
+            Level::Community | Level::Grid => 15,
+        };
+        let rows: Vec<(String, i64, i64)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT SUBSTR(code, 1, $2), COUNT(*), CAST(COALESCE(SUM(households), 0) AS BIGINT)
+             FROM territory_nodes WHERE level = 'grid' AND valid_to IS NULL AND code LIKE $1
+             GROUP BY SUBSTR(code, 1, $2)")
+            .bind(&pattern).bind(child_prefix).fetch_all(p).await)?;
+        let by_child = rows.into_iter().map(|(prefix, g, h)| (prefix, (g, h))).collect();
+        Ok(SubtreeTotals { grids, households, by_child_prefix: by_child })
     }
 
     pub async fn summary(&self) -> Result<Summary, StoreError> {

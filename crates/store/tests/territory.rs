@@ -75,6 +75,13 @@ async fn a_tree_is_stored_and_read_back_by_level_children_and_subtree() {
         assert_eq!(summary.households, 830);
         assert_eq!(summary.gridded_communities, 2);
         assert_eq!(db.territory_revision().await.unwrap(), 1);
+
+        let totals = db.subtree_totals(&code("230903000000")).await.unwrap();
+        assert_eq!((totals.grids, totals.households), (3, 830));
+        assert_eq!(totals.of_child(&code("230903011000")), (3, 830));
+        let totals = db.subtree_totals(&code("230903011000")).await.unwrap();
+        assert_eq!(totals.of_child(&code("230903011001")), (2, 580));
+        assert_eq!(totals.of_child(&code("230903011002")), (1, 250));
     }
 }
 

@@ -1,1 +1,94 @@
+//! HTTP for Gongzhi: the JSON API under `/api/v1` and server-rendered pages, Chinese first.
 
+mod error;
+mod lang;
+mod map;
+mod texts;
+pub mod territory;
+
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::get;
+use gongzhi_store::Db;
+
+pub use error::ApiError;
+pub use lang::ReqLang;
+pub use territory::index::TerritoryIndex;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    index: Arc<RwLock<Arc<TerritoryIndex>>>,
+}
+
+impl AppState {
+    /// Loads the point-in-grid index from the database.
+    pub async fn new(db: Db) -> Result<AppState, gongzhi_store::StoreError> {
+        let index = TerritoryIndex::load(&db).await?;
+        Ok(AppState { db, index: Arc::new(RwLock::new(Arc::new(index))) })
+    }
+
+    /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.
+    pub fn index(&self) -> Arc<TerritoryIndex> {
+        self.index.read().map(|i| i.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Rebuilds the index if grids changed since it was built (by this server or another
+    /// process sharing the database). Returns whether it rebuilt.
+    pub async fn refresh_index(&self) -> Result<bool, gongzhi_store::StoreError> {
+        let revision = self.db.territory_revision().await?;
+        if revision == self.index().revision {
+            return Ok(false);
+        }
+        let fresh = Arc::new(TerritoryIndex::load(&self.db).await?);
+        tracing::info!(revision = fresh.revision, grids = fresh.grids.len(), "grid index rebuilt");
+        match self.index.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(true)
+    }
+
+    /// Checks the territory revision every `period` and rebuilds the index when it moved.
+    pub fn spawn_index_refresh(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.refresh_index().await {
+                    tracing::warn!(error = %e, "grid index refresh failed");
+                }
+            }
+        })
+    }
+}
+
+async fn healthz() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n")
+}
+
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
+    state.db.ping().await?;
+    Ok("ready\n")
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/territory") }))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .merge(territory::routes())
+        .fallback(|| async { ApiError::not_found_path() })
+        .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,99 @@
+//! What each subcommand does, callable from tests.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, Utc};
+use gongzhi_core::{Lang, Localized};
+use gongzhi_core::territory::geojson::parse_grids;
+use gongzhi_store::{Db, ImportReport, StoreError};
+use gongzhi_web::AppState;
+
+use crate::config::Settings;
+use crate::demo::{GridSystem, build};
+
+/// Opens the database (creating the SQLite data folder if needed) and applies migrations.
+pub async fn open(settings: &Settings) -> Result<Db> {
+    if settings.uses_sqlite() {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
+    }
+    let db = Db::connect(&settings.database_url).await.with_context(|| format!("opening {}", redact(&settings.database_url)))?;
+    db.migrate().await.context("applying migrations")?;
+    Ok(db)
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Builds the demo city into an empty database; a database that already has a territory is
+/// reused as it is. Returns whether it built.
+pub async fn ensure_demo(db: &Db, seed: Option<u64>) -> Result<bool> {
+    if !db.territory_is_empty().await? {
+        tracing::info!("demo city found in the database; reusing it");
+        return Ok(false);
+    }
+    let started = Instant::now();
+    let mut gs = GridSystem::builtin()?;
+    if let Some(seed) = seed {
+        gs.seed = seed;
+    }
+    let nodes = build(&gs)?;
+    let built = started.elapsed();
+    db.insert_nodes(&nodes, Utc::now()).await?;
+    tracing::info!(nodes = nodes.len(), seed = gs.seed, layout_ms = built.as_millis() as u64, total_ms = started.elapsed().as_millis() as u64, "demo city built");
+    Ok(true)
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(db: Db, settings: &Settings) -> Result<()> {
+    let state = AppState::new(db.clone()).await?;
+    state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
+    let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| format!("listening on {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = db.backend().as_str(), grids = state.index().grids.len(), "Gongzhi is serving on http://{addr}/");
+    axum::serve(listener, gongzhi_web::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// A failed import, said as one line that names the file and the feature.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ImportFailed(pub String);
+
+/// `gongzhi import grids FILE`: all grids of the file, or none.
+pub async fn import_grids(db: &Db, file: &Path, valid_from: NaiveDate, lang: Lang) -> Result<ImportReport, ImportFailed> {
+    let name = file.display();
+    let text = std::fs::read_to_string(file).map_err(|e| ImportFailed(format!("{name}: {}{e}", lang.pick("无法读取：", "cannot read: "))))?;
+    let grids = parse_grids(&text).map_err(|e| ImportFailed(format!("{name}: {}", e.message(lang))))?;
+    db.import_grids(&grids, valid_from).await.map_err(|e| match e {
+        StoreError::Import(e) => ImportFailed(format!("{name}: {}", e.message(lang))),
+        other => ImportFailed(format!("{name}: {other}")),
+    })
+}

@@ -1,0 +1,152 @@
+//! Errors, mapped to HTTP in this one place. Handlers return [`ApiError`]; the
+//! [`render_errors`] middleware turns it into `{"error": {"code", "message", "field"}}` for the
+//! API, or a page for browsers, in the language of the request.
+
+use axum::Json;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use gongzhi_core::territory::geojson::ImportError;
+use gongzhi_core::territory::{CodeError, DatumError};
+use gongzhi_core::{Lang, Localized};
+use gongzhi_store::StoreError;
+use serde_json::json;
+
+use crate::lang::{lang_of, query_lang};
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub field: Option<&'static str>,
+    zh: String,
+    en: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, field: Option<&'static str>, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError { status, code, field, zh: zh.into(), en: en.into() }
+    }
+
+    fn localized(status: StatusCode, field: Option<&'static str>, e: &impl Localized) -> Self {
+        ApiError::new(status, e.code(), field, e.message(Lang::Zh), e.message(Lang::En))
+    }
+
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Zh => &self.zh,
+            Lang::En => &self.en,
+        }
+    }
+
+    /// A code given in parameter `field` is malformed.
+    pub fn bad_code(field: &'static str, e: CodeError) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            e.code(),
+            Some(field),
+            format!("参数 {field} 无效：{}", e.message(Lang::Zh)),
+            format!("parameter {field} is invalid: {e}"),
+        )
+    }
+
+    pub fn bad_coordinate(e: DatumError) -> Self {
+        ApiError::localized(StatusCode::BAD_REQUEST, Some(e.field()), &e)
+    }
+
+    pub fn missing(field: &'static str) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "missing_parameter", Some(field), format!("缺少参数 {field}"), format!("parameter {field} is missing"))
+    }
+
+    pub fn not_a_number(field: &'static str, value: &str) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "not_a_number",
+            Some(field),
+            format!("参数 {field} 应为数字，实际为 {value:?}"),
+            format!("parameter {field} must be a number; got {value:?}"),
+        )
+    }
+
+    pub fn unknown_node(field: &'static str, code: &str) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_node",
+            Some(field),
+            format!("区划或网格 {code} 不存在（参数 {field}）"),
+            format!("no territory node has code {code} (parameter {field})"),
+        )
+    }
+
+    pub fn not_found_path() -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", None, "页面不存在", "no such page")
+    }
+
+    pub fn import(e: &ImportError) -> Self {
+        ApiError::localized(StatusCode::UNPROCESSABLE_ENTITY, None, e)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Import(e) => ApiError::import(&e),
+            other => {
+                // The details go to the log, never to the client.
+                tracing::error!(error = %other, "storage error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", None, "服务器内部错误，请稍后重试", "internal error; please try again")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+fn wants_json(path: &str, headers: &axum::http::HeaderMap) -> bool {
+    path.starts_with("/api/")
+        || !headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+}
+
+/// Renders [`ApiError`]s in the request's language, and remembers a `?lang=` choice in a cookie.
+pub async fn render_errors(request: Request, next: Next) -> Response {
+    let lang = lang_of(request.uri().path(), request.uri().query(), request.headers());
+    let chosen = query_lang(request.uri().query());
+    let json = wants_json(request.uri().path(), request.headers());
+    let mut response = next.run(request).await;
+    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        let message = error.message(lang).to_string();
+        response = if json {
+            let mut body = json!({"error": {"code": error.code, "message": message}});
+            if let Some(field) = error.field {
+                body["error"]["field"] = json!(field);
+            }
+            (error.status, Json(body)).into_response()
+        } else {
+            let title = lang.pick("出错了", "Something went wrong");
+            let page = format!(
+                "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><title>{title}</title><body style=\"font-family:sans-serif;padding:2rem\"><h1>{title}</h1><p>{}</p><p><a href=\"/territory\">{}</a></p></body></html>",
+                lang.tag(),
+                html_escape(&message),
+                lang.pick("返回首页", "Home")
+            );
+            (error.status, Html(page)).into_response()
+        };
+    }
+    if let Some(lang) = chosen {
+        if let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag())) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

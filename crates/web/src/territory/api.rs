@@ -1,0 +1,145 @@
+//! JSON endpoints of the territory.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use gongzhi_core::territory::geojson::{collection, feature};
+use gongzhi_core::territory::{Datum, Level, LonLat, Node};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::existing_node;
+use crate::{ApiError, AppState, ReqLang};
+
+/// `GET /api/v1/territory/summary`: counts of the tree, by level and by kind.
+pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let s = state.db.summary().await?;
+    let communities_total = s.count_level(Level::Community);
+    Ok(Json(json!({
+        "districts": s.count_level(Level::District),
+        "streets": s.count_level(Level::Street),
+        "communities": s.gridded_communities,
+        "grids": s.count_level(Level::Grid),
+        "households": s.households,
+        "communities_outside_grid_system": communities_total - s.gridded_communities,
+        "by_kind": s.by_kind,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct LocateParams {
+    lon: Option<String>,
+    lat: Option<String>,
+    datum: Option<String>,
+}
+
+fn number(field: &'static str, value: Option<&String>) -> Result<f64, ApiError> {
+    let value = value.ok_or_else(|| ApiError::missing(field))?;
+    value.trim().parse::<f64>().map_err(|_| ApiError::not_a_number(field, value))
+}
+
+/// `GET /api/v1/territory/locate?lon=&lat=&datum=`: the grid, community, street and district
+/// of a point. `datum` is wgs84 (default), cgcs2000, gcj02 or bd09.
+pub async fn locate(State(state): State<AppState>, Query(p): Query<LocateParams>) -> Result<Json<Value>, ApiError> {
+    let lon = number("lon", p.lon.as_ref())?;
+    let lat = number("lat", p.lat.as_ref())?;
+    let datum: Datum = match p.datum.as_deref() {
+        None | Some("") => Datum::Wgs84,
+        Some(d) => d.parse().map_err(ApiError::bad_coordinate)?,
+    };
+    let point = LonLat::from_datum(lon, lat, datum).map_err(ApiError::bad_coordinate)?;
+    let index = state.index();
+    let found = index.grids.locate(point).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "outside_grids",
+            Some("lon"),
+            format!("坐标 ({lon}, {lat}) 不在任何网格内"),
+            format!("the point ({lon}, {lat}) is in no grid"),
+        )
+    })?;
+    Ok(Json(json!({
+        "datum": datum,
+        "wgs84": {"lon": point.lon, "lat": point.lat},
+        "grid": {"code": found.grid.code, "name": found.grid.name, "households": found.households},
+        "community": found.community,
+        "street": found.street,
+        "district": found.district,
+    })))
+}
+
+fn node_json(n: &Node, lang: gongzhi_core::Lang) -> Value {
+    json!({
+        "code": n.code,
+        "name": n.name,
+        "level": n.level(),
+        "kind": n.kind,
+        "kind_label": n.kind.label(lang),
+        "parent_code": n.parent_code(),
+        "valid_from": n.valid_from,
+        "valid_to": n.valid_to,
+    })
+}
+
+/// `GET /api/v1/territory/nodes/{code}`: a node, its totals and its children.
+pub async fn node(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+    let node = existing_node(&state, "code", &code).await?;
+    let children = state.db.children(&node.code).await?;
+    let totals = state.db.subtree_totals(&node.code).await?;
+    let mut body = node_json(&node, lang);
+    body["grids"] = json!(totals.grids);
+    body["households"] = json!(totals.households);
+    if let Some(b) = &node.boundary {
+        body["boundary"] = json!(gongzhi_core::territory::geojson::geometry_of(b));
+    }
+    body["children"] = children
+        .iter()
+        .map(|c| {
+            let (grids, households) = totals.of_child(&c.code);
+            let mut j = node_json(c, lang);
+            j["grids"] = json!(grids);
+            j["households"] = json!(households);
+            j
+        })
+        .collect();
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+pub struct WithinParams {
+    within: Option<String>,
+}
+
+/// `GET /api/v1/territory/grids.geojson?within={code}`: the current grids of a subtree (all
+/// grids without `within`) as a GeoJSON FeatureCollection.
+pub async fn grids_geojson(State(state): State<AppState>, Query(p): Query<WithinParams>) -> Result<impl IntoResponse, ApiError> {
+    let root = match p.within.as_deref().filter(|w| !w.is_empty()) {
+        Some(w) => existing_node(&state, "within", w).await?.code,
+        None => {
+            let city = state.db.nodes_at_level(Level::City).await?.into_iter().next();
+            match city {
+                Some(c) => c.code,
+                None => return Ok(geojson_response(collection(vec![]).to_string())),
+            }
+        }
+    };
+    let grids = state.db.grids_within(&root).await?;
+    let features = grids
+        .iter()
+        .filter_map(|g| {
+            let mut props = Map::new();
+            props.insert("code".into(), json!(g.code));
+            props.insert("name".into(), json!(g.name));
+            props.insert("households".into(), json!(g.households));
+            props.insert("community_code".into(), json!(g.parent_code()));
+            props.insert("valid_from".into(), json!(g.valid_from));
+            Some(feature(g.boundary.as_ref()?, props))
+        })
+        .collect();
+    Ok(geojson_response(collection(features).to_string()))
+}
+
+fn geojson_response(body: String) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/geo+json")], body)
+}

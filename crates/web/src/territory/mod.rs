@@ -1,0 +1,31 @@
+//! The territory tree over HTTP: summary, point → grid, nodes, grid GeoJSON, and pages.
+
+mod api;
+pub mod index;
+mod pages;
+
+use axum::Router;
+use axum::routing::get;
+use gongzhi_core::territory::TerritoryCode;
+
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/territory/summary", get(api::summary))
+        .route("/api/v1/territory/locate", get(api::locate))
+        .route("/api/v1/territory/nodes/{code}", get(api::node))
+        .route("/api/v1/territory/grids.geojson", get(api::grids_geojson))
+        .route("/territory", get(pages::city))
+        .route("/territory/{code}", get(pages::node))
+}
+
+fn parse_code(field: &'static str, value: &str) -> Result<TerritoryCode, ApiError> {
+    TerritoryCode::parse(value).map_err(|e| ApiError::bad_code(field, e))
+}
+
+/// The current node with this code, or 404 naming the field.
+async fn existing_node(state: &AppState, field: &'static str, value: &str) -> Result<gongzhi_core::territory::Node, ApiError> {
+    let code = parse_code(field, value)?;
+    state.db.node(&code).await?.ok_or_else(|| ApiError::unknown_node(field, value))
+}
