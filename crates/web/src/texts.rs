@@ -23,6 +23,7 @@ pub struct Texts {
     pub no_grids: &'static str,
     pub geojson: &'static str,
     pub synthetic_note: &'static str,
+    pub colon: &'static str,
 }
 
 const ZH: Texts = Texts {
@@ -46,6 +47,7 @@ const ZH: Texts = Texts {
     no_grids: "此单位尚未划分网格。",
     geojson: "下载 GeoJSON",
     synthetic_note: "区划名称与代码、区县边界为真实数据；网格边界为演示用合成数据。",
+    colon: "：",
 };
 
 const EN: Texts = Texts {
@@ -69,6 +71,7 @@ const EN: Texts = Texts {
     no_grids: "No grids have been drawn here yet.",
     geojson: "Download GeoJSON",
     synthetic_note: "Division names, codes and district boundaries are real; grid boundaries are synthetic demo data.",
+    colon: ": ",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -1,0 +1,67 @@
+//! Shared by the integration tests: the demo city on each database, and HTTP requests to the
+//! application as a browser or an API client would send them.
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use gongzhi::demo::{GridSystem, build};
+use gongzhi_core::territory::Node;
+use gongzhi_store::testing::TestDb;
+use gongzhi_web::AppState;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+/// The demo city's nodes, built once per test binary.
+pub fn demo_nodes() -> &'static [Node] {
+    static NODES: OnceLock<Vec<Node>> = OnceLock::new();
+    NODES.get_or_init(|| build(&GridSystem::builtin().unwrap()).unwrap())
+}
+
+/// Each test database with the demo city in it, and an application on it.
+pub async fn demo_apps() -> Vec<(TestDb, AppState)> {
+    let mut apps = Vec::new();
+    for db in TestDb::all().await {
+        db.insert_nodes(demo_nodes(), chrono::Utc::now()).await.unwrap();
+        let state = AppState::new(db.db.clone()).await.unwrap();
+        apps.push((db, state));
+    }
+    apps
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub async fn send(app: &Router, request: Request<Body>) -> Reply {
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
+}
+
+/// A GET as an API client sends it.
+pub async fn get(app: &Router, uri: &str) -> Reply {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// A GET as a browser sends it (asking for HTML, in English by its own settings).
+pub async fn browse(app: &Router, uri: &str) -> Reply {
+    let request = Request::get(uri)
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9")
+        .body(Body::empty())
+        .unwrap();
+    send(app, request).await
+}
