@@ -32,14 +32,21 @@ impl LocateReport {
 pub fn locate(lookups: usize, runs: usize) -> Result<LocateReport> {
     use geo::BoundingRect;
     let nodes = build(&GridSystem::builtin()?)?;
-    let grids: Vec<_> = nodes.into_iter().filter(|n| n.level() == Level::Grid).filter_map(|n| n.boundary).collect();
+    let grids: Vec<_> = nodes
+        .into_iter()
+        .filter(|n| n.level() == Level::Grid)
+        .filter_map(|n| n.boundary)
+        .collect();
     let boxes: Vec<_> = grids.iter().filter_map(|g| g.bounding_rect()).collect();
     let index = GridIndex::new(grids.iter().cloned().enumerate().map(|(i, g)| (g, i)));
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
     let points: Vec<LonLat> = (0..lookups)
         .map(|_| {
             let b = boxes[rng.random_range(0..boxes.len())];
-            LonLat { lon: rng.random_range(b.min().x..=b.max().x), lat: rng.random_range(b.min().y..=b.max().y) }
+            LonLat {
+                lon: rng.random_range(b.min().x..=b.max().x),
+                lat: rng.random_range(b.min().y..=b.max().y),
+            }
         })
         .collect();
     let mut hits = 0;
@@ -55,13 +62,22 @@ pub fn locate(lookups: usize, runs: usize) -> Result<LocateReport> {
         results.push(lookups as f64 / started.elapsed().as_secs_f64());
     }
     results.sort_by(f64::total_cmp);
-    Ok(LocateReport { grids: grids.len(), lookups, hit_rate: hits as f64 / lookups as f64, runs: results })
+    Ok(LocateReport {
+        grids: grids.len(),
+        lookups,
+        hit_rate: hits as f64 / lookups as f64,
+        runs: results,
+    })
 }
 
 fn healthy(addr: SocketAddr) -> bool {
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else { return false };
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
     let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n").is_err() {
+    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
         return false;
     }
     let mut buf = String::new();
@@ -71,17 +87,31 @@ fn healthy(addr: SocketAddr) -> bool {
 
 fn resident_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
     Some(kb / 1024.0)
 }
 
 fn start_demo(exe: &Path, data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Result<Child> {
     let mut cmd = Command::new(exe);
-    cmd.arg("demo").arg("--data-dir").arg(data_dir).arg("--listen").arg(addr.to_string()).env("GONGZHI_LOG", "warn");
+    cmd.arg("demo")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .env("GONGZHI_LOG", "warn");
     if let Some(url) = database_url {
         cmd.arg("--database-url").arg(url);
     }
-    cmd.stdout(Stdio::null()).stderr(Stdio::inherit()).spawn().context("starting gongzhi demo")
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting gongzhi demo")
 }
 
 fn time_until_healthy(child: &mut Child, addr: SocketAddr, started: Instant) -> Result<Duration> {
@@ -106,7 +136,13 @@ pub struct StartupReport {
 /// Starts `gongzhi demo` on an empty data folder (first run: migrations, building the city,
 /// serving), stops it, starts it again (warm start), and reads its resident memory after it
 /// has idled for `idle`.
-pub fn startup(exe: &Path, data_dir: &Path, addr: SocketAddr, database_url: Option<&str>, idle: Duration) -> Result<StartupReport> {
+pub fn startup(
+    exe: &Path,
+    data_dir: &Path,
+    addr: SocketAddr,
+    database_url: Option<&str>,
+    idle: Duration,
+) -> Result<StartupReport> {
     let started = Instant::now();
     let mut first = start_demo(exe, data_dir, addr, database_url)?;
     let first_run = time_until_healthy(&mut first, addr, started);
@@ -121,5 +157,9 @@ pub fn startup(exe: &Path, data_dir: &Path, addr: SocketAddr, database_url: Opti
     let rss = resident_mb(warm.id());
     let _ = warm.kill();
     let _ = warm.wait();
-    Ok(StartupReport { first_run, warm_start: warm_start?, idle_rss_mb: rss.context("reading /proc/PID/status")? })
+    Ok(StartupReport {
+        first_run,
+        warm_start: warm_start?,
+        idle_rss_mb: rss.context("reading /proc/PID/status")?,
+    })
 }

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
-use gongzhi_core::{Lang, Localized};
 use gongzhi_core::territory::geojson::parse_grids;
+use gongzhi_core::{Lang, Localized};
 use gongzhi_store::{Db, ImportReport, StoreError};
 use gongzhi_web::AppState;
 
@@ -16,9 +16,12 @@ use crate::demo::{GridSystem, build};
 /// Opens the database (creating the SQLite data folder if needed) and applies migrations.
 pub async fn open(settings: &Settings) -> Result<Db> {
     if settings.uses_sqlite() {
-        std::fs::create_dir_all(&settings.data_dir).with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
     }
-    let db = Db::connect(&settings.database_url).await.with_context(|| format!("opening {}", redact(&settings.database_url)))?;
+    let db = Db::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("opening {}", redact(&settings.database_url)))?;
     db.migrate().await.context("applying migrations")?;
     Ok(db)
 }
@@ -50,7 +53,13 @@ pub async fn ensure_demo(db: &Db, seed: Option<u64>) -> Result<bool> {
     let nodes = build(&gs)?;
     let built = started.elapsed();
     db.insert_nodes(&nodes, Utc::now()).await?;
-    tracing::info!(nodes = nodes.len(), seed = gs.seed, layout_ms = built.as_millis() as u64, total_ms = started.elapsed().as_millis() as u64, "demo city built");
+    tracing::info!(
+        nodes = nodes.len(),
+        seed = gs.seed,
+        layout_ms = built.as_millis() as u64,
+        total_ms = started.elapsed().as_millis() as u64,
+        "demo city built"
+    );
     Ok(true)
 }
 
@@ -58,10 +67,14 @@ pub async fn ensure_demo(db: &Db, seed: Option<u64>) -> Result<bool> {
 pub async fn serve(db: Db, settings: &Settings) -> Result<()> {
     let state = AppState::new(db.clone()).await?;
     state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
-    let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| format!("listening on {}", settings.listen))?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = db.backend().as_str(), grids = state.index().grids.len(), "Gongzhi is serving on http://{addr}/");
-    axum::serve(listener, gongzhi_web::router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, gongzhi_web::router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     db.close().await;
     Ok(())
 }
@@ -88,9 +101,15 @@ async fn shutdown_signal() {
 pub struct ImportFailed(pub String);
 
 /// `gongzhi import grids FILE`: all grids of the file, or none.
-pub async fn import_grids(db: &Db, file: &Path, valid_from: NaiveDate, lang: Lang) -> Result<ImportReport, ImportFailed> {
+pub async fn import_grids(
+    db: &Db,
+    file: &Path,
+    valid_from: NaiveDate,
+    lang: Lang,
+) -> Result<ImportReport, ImportFailed> {
     let name = file.display();
-    let text = std::fs::read_to_string(file).map_err(|e| ImportFailed(format!("{name}: {}{e}", lang.pick("无法读取：", "cannot read: "))))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| ImportFailed(format!("{name}: {}{e}", lang.pick("无法读取：", "cannot read: "))))?;
     let grids = parse_grids(&text).map_err(|e| ImportFailed(format!("{name}: {}", e.message(lang))))?;
     db.import_grids(&grids, valid_from).await.map_err(|e| match e {
         StoreError::Import(e) => ImportFailed(format!("{name}: {}", e.message(lang))),

@@ -24,7 +24,9 @@ pub struct FileConfig {
 
 impl FileConfig {
     pub fn load(path: Option<&Path>) -> Result<FileConfig, String> {
-        let Some(path) = path else { return Ok(FileConfig::default()) };
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| {
             // toml's message names the line, the column and the key.
@@ -43,13 +45,27 @@ pub struct Settings {
 }
 
 impl Settings {
-    pub fn resolve(listen: Option<SocketAddr>, data_dir: Option<PathBuf>, database_url: Option<String>, file: &FileConfig) -> Settings {
-        let listen = listen.or(file.listen).unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("default address"));
-        let data_dir = data_dir.or_else(|| file.data_dir.clone()).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    pub fn resolve(
+        listen: Option<SocketAddr>,
+        data_dir: Option<PathBuf>,
+        database_url: Option<String>,
+        file: &FileConfig,
+    ) -> Settings {
+        let listen = listen
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("default address"));
+        let data_dir = data_dir
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let database_url = database_url
             .or_else(|| file.database_url.clone())
             .unwrap_or_else(|| gongzhi_store::Db::sqlite_url_in(&data_dir));
-        Settings { listen, data_dir, database_url, index_refresh_seconds: file.index_refresh_seconds.unwrap_or(2).max(1) }
+        Settings {
+            listen,
+            data_dir,
+            database_url,
+            index_refresh_seconds: file.index_refresh_seconds.unwrap_or(2).max(1),
+        }
     }
 
     pub fn uses_sqlite(&self) -> bool {

@@ -63,12 +63,17 @@ impl GridSystem {
         if !(self.km2_per_grid > 0.0) {
             return bad("km2_per_grid: must be above 0".into());
         }
-        for (key, v) in [("grid_count_spread", self.grid_count_spread), ("household_spread", self.household_spread)] {
+        for (key, v) in [
+            ("grid_count_spread", self.grid_count_spread),
+            ("household_spread", self.household_spread),
+        ] {
             if !(0.0..1.0).contains(&v) {
                 return bad(format!("{key}: {v} is not in [0, 1)"));
             }
         }
-        self.include_streets_of_kind.parse::<Kind>().map_err(|e| DemoError::Config(format!("include_streets_of_kind: {e}")))?;
+        self.include_streets_of_kind
+            .parse::<Kind>()
+            .map_err(|e| DemoError::Config(format!("include_streets_of_kind: {e}")))?;
         Ok(())
     }
 }
@@ -118,12 +123,17 @@ fn read_boundaries(text: &str) -> Result<Boundaries, DemoError> {
     let mut b = Boundaries::default();
     for (i, f) in fc.features.iter().enumerate() {
         let prop = |k: &str| f.properties.as_ref().and_then(|p| p.get(k));
-        let code = prop("code").and_then(|v| v.as_str()).ok_or_else(|| err(format!("feature {i}: no code")))?.to_string();
+        let code = prop("code")
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| err(format!("feature {i}: no code")))?
+            .to_string();
         match prop("geometry_kind").and_then(|v| v.as_str()) {
             Some("boundary_polygon") => {
                 let mp = multipolygon_from(f.geometry.as_ref()).map_err(|e| err(format!("feature {i}: {e}")))?;
                 b.polygons.insert(code.clone(), mp);
-                if let Some([lon, lat]) = prop("amap_center_wgs84").and_then(|v| serde_json::from_value::<[f64; 2]>(v.clone()).ok()) {
+                if let Some([lon, lat]) =
+                    prop("amap_center_wgs84").and_then(|v| serde_json::from_value::<[f64; 2]>(v.clone()).ok())
+                {
                     b.seats.insert(code, Coord { x: lon, y: lat });
                 }
             }
@@ -149,7 +159,11 @@ pub fn apportion(total: i64, weights: &[f64]) -> Vec<i64> {
     let exact: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
     let mut shares: Vec<i64> = exact.iter().map(|e| e.floor() as i64).collect();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     let missing = total - shares.iter().sum::<i64>();
     for &i in order.iter().cycle().take(missing.max(0) as usize) {
         shares[i] += 1;
@@ -164,8 +178,14 @@ fn blob(centre: Coord<f64>, radius_km: f64, phases: &[f64; 3]) -> Polygon<f64> {
     let ring: Vec<Coord<f64>> = (0..=72)
         .map(|i| {
             let a = std::f64::consts::TAU * (i % 72) as f64 / 72.0;
-            let r = 1.0 + 0.22 * (2.0 * a + phases[0]).sin() + 0.12 * (3.0 * a + phases[1]).sin() + 0.07 * (5.0 * a + phases[2]).sin();
-            Coord { x: centre.x + dlon * r * a.cos(), y: centre.y + dlat * r * a.sin() }
+            let r = 1.0
+                + 0.22 * (2.0 * a + phases[0]).sin()
+                + 0.12 * (3.0 * a + phases[1]).sin()
+                + 0.07 * (5.0 * a + phases[2]).sin();
+            Coord {
+                x: centre.x + dlon * r * a.cos(),
+                y: centre.y + dlat * r * a.sin(),
+            }
         })
         .collect();
     Polygon::new(ring.into(), vec![])
@@ -173,9 +193,19 @@ fn blob(centre: Coord<f64>, radius_km: f64, phases: &[f64; 3]) -> Polygon<f64> {
 
 /// The built-up area of a district: a blob around its seat, inside its boundary and outside the
 /// areas already given to other districts, grown until it has the wanted area.
-fn urban_area(centre: Coord<f64>, district: &MultiPolygon<f64>, taken: &MultiPolygon<f64>, km2: f64, rng: &mut impl Rng) -> MultiPolygon<f64> {
+fn urban_area(
+    centre: Coord<f64>,
+    district: &MultiPolygon<f64>,
+    taken: &MultiPolygon<f64>,
+    km2: f64,
+    rng: &mut impl Rng,
+) -> MultiPolygon<f64> {
     let tau = std::f64::consts::TAU;
-    let phases = [rng.random_range(0.0..tau), rng.random_range(0.0..tau), rng.random_range(0.0..tau)];
+    let phases = [
+        rng.random_range(0.0..tau),
+        rng.random_range(0.0..tau),
+        rng.random_range(0.0..tau),
+    ];
     let mut radius = (km2 / std::f64::consts::PI).sqrt();
     loop {
         let area = district.intersection(&blob(centre, radius, &phases)).difference(taken);
@@ -193,10 +223,14 @@ struct Community<'a> {
 
 /// Builds every node of the demo city, parents before children.
 pub fn build(gs: &GridSystem) -> Result<Vec<Node>, DemoError> {
-    let divisions: DivisionsFile = serde_json::from_str(DIVISIONS_JSON).map_err(|e| DemoError::Divisions(e.to_string()))?;
+    let divisions: DivisionsFile =
+        serde_json::from_str(DIVISIONS_JSON).map_err(|e| DemoError::Divisions(e.to_string()))?;
     let boundaries = read_boundaries(BOUNDARIES_GEOJSON)?;
     let mut rng = ChaCha8Rng::seed_from_u64(gs.seed);
-    let street_kind: Kind = gs.include_streets_of_kind.parse().map_err(|e| DemoError::Config(format!("{e}")))?;
+    let street_kind: Kind = gs
+        .include_streets_of_kind
+        .parse()
+        .map_err(|e| DemoError::Config(format!("{e}")))?;
 
     // Which communities are in the grid system.
     let mut all_codes = BTreeSet::new();
@@ -211,23 +245,34 @@ pub fn build(gs: &GridSystem) -> Result<Vec<Node>, DemoError> {
             }
         }
     }
-    for (key, codes) in [("exclude_communities", &gs.exclude_communities), ("include_communities", &gs.include_communities)] {
+    for (key, codes) in [
+        ("exclude_communities", &gs.exclude_communities),
+        ("include_communities", &gs.include_communities),
+    ] {
         if let Some(c) = codes.iter().find(|c| !all_codes.contains(*c)) {
-            return Err(DemoError::Config(format!("{key}: {c} is not a community or village in divisions.json")));
+            return Err(DemoError::Config(format!(
+                "{key}: {c} is not a community or village in divisions.json"
+            )));
         }
     }
     selected.retain(|c| !gs.exclude_communities.contains(c));
     selected.extend(gs.include_communities.iter().cloned());
 
     // How many grids each community gets, and how many households each grid.
-    let weights: Vec<f64> = selected.iter().map(|_| 1.0 + rng.random_range(-gs.grid_count_spread..=gs.grid_count_spread)).collect();
+    let weights: Vec<f64> = selected
+        .iter()
+        .map(|_| 1.0 + rng.random_range(-gs.grid_count_spread..=gs.grid_count_spread))
+        .collect();
     let grid_counts: BTreeMap<&String, i64> = selected.iter().zip(apportion(gs.grids as i64, &weights)).collect();
-    let household_weights: Vec<f64> = (0..gs.grids).map(|_| 1.0 + rng.random_range(-gs.household_spread..=gs.household_spread)).collect();
+    let household_weights: Vec<f64> = (0..gs.grids)
+        .map(|_| 1.0 + rng.random_range(-gs.household_spread..=gs.household_spread))
+        .collect();
     let mut households = apportion(gs.households, &household_weights).into_iter();
 
     let mut nodes = Vec::new();
     let node = |d: &Division, boundary: Option<MultiPolygon<f64>>| -> Result<Node, DemoError> {
-        let kind = kind_of(&d.level).ok_or_else(|| DemoError::Divisions(format!("{}: unknown level {}", d.code, d.level)))?;
+        let kind =
+            kind_of(&d.level).ok_or_else(|| DemoError::Divisions(format!("{}: unknown level {}", d.code, d.level)))?;
         let code = DivisionCode::parse(&d.code).map_err(|e| DemoError::Divisions(format!("{}: {e}", d.code)))?;
         Ok(Node {
             code: TerritoryCode::Division(code),
@@ -239,7 +284,10 @@ pub fn build(gs: &GridSystem) -> Result<Vec<Node>, DemoError> {
             valid_to: None,
         })
     };
-    nodes.push(node(&divisions.tree, boundaries.polygons.get(&divisions.tree.code).cloned())?);
+    nodes.push(node(
+        &divisions.tree,
+        boundaries.polygons.get(&divisions.tree.code).cloned(),
+    )?);
 
     let mut taken = MultiPolygon::<f64>(vec![]);
     for district in &divisions.tree.children {
@@ -250,7 +298,15 @@ pub fn build(gs: &GridSystem) -> Result<Vec<Node>, DemoError> {
             .children
             .iter()
             .map(|s| {
-                let cs = s.children.iter().filter(|c| selected.contains(&c.code)).map(|c| Community { division: c, grids: grid_counts[&c.code] }).collect::<Vec<_>>();
+                let cs = s
+                    .children
+                    .iter()
+                    .filter(|c| selected.contains(&c.code))
+                    .map(|c| Community {
+                        division: c,
+                        grids: grid_counts[&c.code],
+                    })
+                    .collect::<Vec<_>>();
                 (s, cs)
             })
             .filter(|(_, cs)| !cs.is_empty())
@@ -261,22 +317,40 @@ pub fn build(gs: &GridSystem) -> Result<Vec<Node>, DemoError> {
         if !gridded.is_empty() {
             let layout = |m: &str| DemoError::Layout(district.name.clone(), m.to_string());
             let polygon = polygon.ok_or_else(|| layout("no boundary polygon"))?;
-            let centre = *boundaries.seats.get(&district.code).ok_or_else(|| layout("no seat point"))?;
+            let centre = *boundaries
+                .seats
+                .get(&district.code)
+                .ok_or_else(|| layout("no seat point"))?;
             let district_grids: i64 = gridded.iter().flat_map(|(_, cs)| cs.iter().map(|c| c.grids)).sum();
-            let area = urban_area(centre, &polygon, &taken, district_grids as f64 * gs.km2_per_grid, &mut rng);
+            let area = urban_area(
+                centre,
+                &polygon,
+                &taken,
+                district_grids as f64 * gs.km2_per_grid,
+                &mut rng,
+            );
             if area.unsigned_area() <= 0.0 {
                 return Err(layout("the seat is outside the district"));
             }
             taken = taken.union(&area);
-            let hints: Vec<Option<Coord<f64>>> = gridded.iter().map(|(s, _)| boundaries.street_points.get(&s.code).copied()).collect();
+            let hints: Vec<Option<Coord<f64>>> = gridded
+                .iter()
+                .map(|(s, _)| boundaries.street_points.get(&s.code).copied())
+                .collect();
             for ((street, communities), street_cell) in gridded.iter().zip(split(&area, &hints, &mut rng)) {
                 let cells = split(&street_cell, &vec![None; communities.len()], &mut rng);
                 for (community, community_cell) in communities.iter().zip(cells) {
-                    let community_code = DivisionCode::parse(&community.division.code).map_err(|e| layout(&e.to_string()))?;
-                    let short = community.division.short_name.clone().unwrap_or_else(|| community.division.name.clone());
+                    let community_code =
+                        DivisionCode::parse(&community.division.code).map_err(|e| layout(&e.to_string()))?;
+                    let short = community
+                        .division
+                        .short_name
+                        .clone()
+                        .unwrap_or_else(|| community.division.name.clone());
                     let grid_cells = split(&community_cell, &vec![None; community.grids as usize], &mut rng);
                     for (serial, cell) in grid_cells.into_iter().enumerate() {
-                        let code = GridCode::new(&community_code, serial as u16 + 1).map_err(|e| layout(&e.to_string()))?;
+                        let code =
+                            GridCode::new(&community_code, serial as u16 + 1).map_err(|e| layout(&e.to_string()))?;
                         if cell.unsigned_area() <= 0.0 {
                             return Err(layout(&format!("grid {code} came out empty")));
                         }
@@ -332,7 +406,11 @@ mod tests {
         assert_eq!(count(Level::Street), 44);
         assert_eq!(count(Level::Community), 319);
         assert_eq!(count(Level::Grid), 810);
-        let gridded: BTreeSet<_> = nodes.iter().filter(|n| n.level() == Level::Grid).map(|n| n.parent_code().unwrap()).collect();
+        let gridded: BTreeSet<_> = nodes
+            .iter()
+            .filter(|n| n.level() == Level::Grid)
+            .map(|n| n.parent_code().unwrap())
+            .collect();
         assert_eq!(gridded.len(), 63);
         assert_eq!(nodes.iter().filter_map(|n| n.households).sum::<i64>(), 228_200);
         for n in &nodes {
@@ -343,13 +421,20 @@ mod tests {
     #[test]
     fn grids_lie_inside_their_district_and_do_not_overlap() {
         let nodes = build(&GridSystem::builtin().unwrap()).unwrap();
-        let districts: BTreeMap<String, &MultiPolygon<f64>> =
-            nodes.iter().filter(|n| n.level() == Level::District).map(|n| (n.code.to_string()[..6].to_string(), n.boundary.as_ref().unwrap())).collect();
+        let districts: BTreeMap<String, &MultiPolygon<f64>> = nodes
+            .iter()
+            .filter(|n| n.level() == Level::District)
+            .map(|n| (n.code.to_string()[..6].to_string(), n.boundary.as_ref().unwrap()))
+            .collect();
         let grids: Vec<&Node> = nodes.iter().filter(|n| n.level() == Level::Grid).collect();
         for g in &grids {
             let b = g.boundary.as_ref().unwrap();
             let outside = b.difference(districts[&g.code.to_string()[..6]]).unsigned_area();
-            assert!(outside < 1e-6 * b.unsigned_area(), "{} sticks out of its district", g.code);
+            assert!(
+                outside < 1e-6 * b.unsigned_area(),
+                "{} sticks out of its district",
+                g.code
+            );
         }
         let total: f64 = grids.iter().map(|g| area_km2(g.boundary.as_ref().unwrap())).sum();
         assert!((70.0..95.0).contains(&total), "urban area {total} km²");

@@ -143,7 +143,14 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             open(&settings).await?;
             println!("{}", lang.pick("数据库已是最新结构", "database schema is up to date"));
         }
-        Cmd::Import { what: ImportWhat::Grids { file: path, valid_from, storage } } => {
+        Cmd::Import {
+            what:
+                ImportWhat::Grids {
+                    file: path,
+                    valid_from,
+                    storage,
+                },
+        } => {
             let settings = settings(&file, None, storage);
             let db = open(&settings).await?;
             match import_grids(&db, &path, valid_from.unwrap_or_else(today_in_china), lang).await {
@@ -163,7 +170,9 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 }
             }
         }
-        Cmd::Bench { what: BenchWhat::Locate { lookups, runs } } => {
+        Cmd::Bench {
+            what: BenchWhat::Locate { lookups, runs },
+        } => {
             let r = gongzhi::bench::locate(lookups, runs.max(1))?;
             println!(
                 "locate: {} grids, {} lookups x {} runs on one thread, hit rate {:.1}%",
@@ -172,19 +181,43 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 r.runs.len(),
                 r.hit_rate * 100.0
             );
-            println!("locate: median {:.0} lookups/s (min {:.0}, max {:.0})", r.median(), r.runs[0], r.runs[r.runs.len() - 1]);
+            println!(
+                "locate: median {:.0} lookups/s (min {:.0}, max {:.0})",
+                r.median(),
+                r.runs[0],
+                r.runs[r.runs.len() - 1]
+            );
         }
-        Cmd::Bench { what: BenchWhat::Startup { port, idle_seconds, database_url } } => {
+        Cmd::Bench {
+            what:
+                BenchWhat::Startup {
+                    port,
+                    idle_seconds,
+                    database_url,
+                },
+        } => {
             let dir = std::env::temp_dir().join(format!("gongzhi-bench-{}", std::process::id()));
             std::fs::create_dir_all(&dir)?;
             let exe = std::env::current_exe()?;
             let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            let r = gongzhi::bench::startup(&exe, &dir, addr, database_url.as_deref(), Duration::from_secs(idle_seconds));
+            let r = gongzhi::bench::startup(
+                &exe,
+                &dir,
+                addr,
+                database_url.as_deref(),
+                Duration::from_secs(idle_seconds),
+            );
             let _ = std::fs::remove_dir_all(&dir);
             let r = r?;
-            println!("startup: first run (migrate + build demo city + serve) {:.2} s", r.first_run.as_secs_f64());
+            println!(
+                "startup: first run (migrate + build demo city + serve) {:.2} s",
+                r.first_run.as_secs_f64()
+            );
             println!("startup: warm start {:.2} s", r.warm_start.as_secs_f64());
-            println!("startup: idle resident memory {:.1} MB after {idle_seconds} s", r.idle_rss_mb);
+            println!(
+                "startup: idle resident memory {:.1} MB after {idle_seconds} s",
+                r.idle_rss_mb
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -199,8 +232,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = cli.log.clone().or_else(|| file.log.clone()).unwrap_or_else(|| "info".into());
-    tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into())).init();
+    let filter = cli
+        .log
+        .clone()
+        .or_else(|| file.log.clone())
+        .unwrap_or_else(|| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|_| "info".into()))
+        .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -10,9 +10,15 @@ use std::time::{Duration, Instant};
 use gongzhi_store::testing::TestDb;
 
 fn chromium() -> Option<PathBuf> {
-    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.exists());
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists());
     if found.is_none() {
-        assert!(std::env::var("CI").is_err(), "CI needs Debian's chromium (apt-get install chromium)");
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI needs Debian's chromium (apt-get install chromium)"
+        );
         eprintln!("warning: chromium not installed; skipping the browser test");
     }
     found
@@ -29,7 +35,11 @@ impl Drop for Server {
 
 /// Starts `gongzhi demo` on a free port and waits until it says where it serves.
 fn start_demo(data_dir: &std::path::Path) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gongzhi"))
         .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(data_dir)
@@ -52,11 +62,24 @@ fn start_demo(data_dir: &std::path::Path) -> Server {
 }
 
 fn chromium_args(profile: &std::path::Path) -> Vec<String> {
-    ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain([format!("--user-data-dir={}", profile.display()), "--window-size=1280,1000".into()])
-        .collect()
+    [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain([
+        format!("--user-data-dir={}", profile.display()),
+        "--window-size=1280,1000".into(),
+    ])
+    .collect()
 }
 
 #[test]
@@ -68,12 +91,29 @@ fn the_city_page_renders_in_chromium_with_its_grid_map() {
     std::fs::create_dir_all(&shots).unwrap();
 
     for (page, file, must_show) in [
-        ("/territory", "territory-city.png", vec!["七台河市", "网格化社区", "228,200", "勃利县"]),
-        ("/territory/230903000000", "territory-district.png", vec!["桃山区", "桃东街道", "万宝河镇"]),
-        ("/territory/230903000000?lang=en", "territory-district-en.png", vec!["Grid map", "Households"]),
+        (
+            "/territory",
+            "territory-city.png",
+            vec!["七台河市", "网格化社区", "228,200", "勃利县"],
+        ),
+        (
+            "/territory/230903000000",
+            "territory-district.png",
+            vec!["桃山区", "桃东街道", "万宝河镇"],
+        ),
+        (
+            "/territory/230903000000?lang=en",
+            "territory-district-en.png",
+            vec!["Grid map", "Households"],
+        ),
     ] {
         let url = format!("{}{page}", server.1);
-        let dom = Command::new(&chromium).args(chromium_args(&dir.join("profile"))).arg("--dump-dom").arg(&url).output().unwrap();
+        let dom = Command::new(&chromium)
+            .args(chromium_args(&dir.join("profile")))
+            .arg("--dump-dom")
+            .arg(&url)
+            .output()
+            .unwrap();
         let dom = String::from_utf8_lossy(&dom.stdout);
         for text in must_show {
             assert!(dom.contains(text), "{page}: {text} not rendered");
@@ -81,7 +121,13 @@ fn the_city_page_renders_in_chromium_with_its_grid_map() {
         assert!(dom.matches("class=\"grid\"").count() > 0, "{page}: no grid drawn");
         let shot = shots.join(file);
         let _ = std::fs::remove_file(&shot);
-        let status = Command::new(&chromium).args(chromium_args(&dir.join("profile"))).arg(format!("--screenshot={}", shot.display())).arg(&url).stderr(Stdio::null()).status().unwrap();
+        let status = Command::new(&chromium)
+            .args(chromium_args(&dir.join("profile")))
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(&url)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
         assert!(status.success());
         let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
         assert!(size > 20_000, "{file}: the screenshot is nearly empty ({size} bytes)");

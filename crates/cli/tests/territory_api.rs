@@ -9,7 +9,10 @@ use gongzhi_core::territory::datum::{gcj02_to_bd09, wgs84_to_gcj02};
 use gongzhi_core::territory::{Level, Node};
 
 fn a_grid() -> &'static Node {
-    demo_nodes().iter().find(|n| n.level() == Level::Grid && n.code.as_str().starts_with("230903")).unwrap()
+    demo_nodes()
+        .iter()
+        .find(|n| n.level() == Level::Grid && n.code.as_str().starts_with("230903"))
+        .unwrap()
 }
 
 #[tokio::test]
@@ -59,12 +62,42 @@ async fn bad_coordinates_are_refused_naming_the_field() {
     for (_db, state) in demo_apps().await {
         let app = gongzhi_web::router(state);
         let cases = [
-            ("/api/v1/territory/locate?lon=131&lat=91", StatusCode::BAD_REQUEST, "lat", "coordinate_out_of_range"),
-            ("/api/v1/territory/locate?lon=181&lat=45", StatusCode::BAD_REQUEST, "lon", "coordinate_out_of_range"),
-            ("/api/v1/territory/locate?lon=abc&lat=45", StatusCode::BAD_REQUEST, "lon", "not_a_number"),
-            ("/api/v1/territory/locate?lat=45", StatusCode::BAD_REQUEST, "lon", "missing_parameter"),
-            ("/api/v1/territory/locate?lon=131&lat=45.7&datum=utm", StatusCode::BAD_REQUEST, "datum", "invalid_datum"),
-            ("/api/v1/territory/locate?lon=116.39&lat=39.9", StatusCode::NOT_FOUND, "lon", "outside_grids"),
+            (
+                "/api/v1/territory/locate?lon=131&lat=91",
+                StatusCode::BAD_REQUEST,
+                "lat",
+                "coordinate_out_of_range",
+            ),
+            (
+                "/api/v1/territory/locate?lon=181&lat=45",
+                StatusCode::BAD_REQUEST,
+                "lon",
+                "coordinate_out_of_range",
+            ),
+            (
+                "/api/v1/territory/locate?lon=abc&lat=45",
+                StatusCode::BAD_REQUEST,
+                "lon",
+                "not_a_number",
+            ),
+            (
+                "/api/v1/territory/locate?lat=45",
+                StatusCode::BAD_REQUEST,
+                "lon",
+                "missing_parameter",
+            ),
+            (
+                "/api/v1/territory/locate?lon=131&lat=45.7&datum=utm",
+                StatusCode::BAD_REQUEST,
+                "datum",
+                "invalid_datum",
+            ),
+            (
+                "/api/v1/territory/locate?lon=116.39&lat=39.9",
+                StatusCode::NOT_FOUND,
+                "lon",
+                "outside_grids",
+            ),
         ];
         for (uri, status, field, code) in cases {
             let r = get(&app, uri).await;
@@ -72,12 +105,17 @@ async fn bad_coordinates_are_refused_naming_the_field() {
             let e = &r.json()["error"];
             assert_eq!(e["field"], field, "{uri}");
             assert_eq!(e["code"], code, "{uri}");
-            assert!(e["message"].as_str().unwrap().contains(field) || code == "outside_grids", "{uri}: {e}");
+            assert!(
+                e["message"].as_str().unwrap().contains(field) || code == "outside_grids",
+                "{uri}: {e}"
+            );
         }
         // Chinese by default, English when the client asks for it.
         let zh = get(&app, "/api/v1/territory/locate?lon=131&lat=91").await.json();
         assert!(zh["error"]["message"].as_str().unwrap().contains("超出范围"));
-        let en = get(&app, "/api/v1/territory/locate?lon=131&lat=91&lang=en").await.json();
+        let en = get(&app, "/api/v1/territory/locate?lon=131&lat=91&lang=en")
+            .await
+            .json();
         assert!(en["error"]["message"].as_str().unwrap().contains("between"));
     }
 }
@@ -100,7 +138,9 @@ async fn a_node_comes_with_its_totals_and_children() {
         assert_eq!(households, j["households"].as_i64().unwrap());
 
         let grid = a_grid();
-        let g = get(&app, &format!("/api/v1/territory/nodes/{}", grid.code)).await.json();
+        let g = get(&app, &format!("/api/v1/territory/nodes/{}", grid.code))
+            .await
+            .json();
         assert_eq!(g["level"], "grid");
         assert_eq!(g["households"], grid.households.unwrap());
         assert_eq!(g["parent_code"], &grid.code.as_str()[..12]);
@@ -139,14 +179,26 @@ async fn grids_come_out_as_geojson_for_any_subtree() {
         assert_eq!(all.headers["content-type"], "application/geo+json");
         let fc: geojson::FeatureCollection = all.body.parse().unwrap();
         assert_eq!(fc.features.len(), 810, "{}", db.backend_name());
-        let within: geojson::FeatureCollection = get(&app, "/api/v1/territory/grids.geojson?within=230921000000").await.body.parse().unwrap();
-        let expected = demo_nodes().iter().filter(|n| n.level() == Level::Grid && n.code.as_str().starts_with("230921")).count();
+        let within: geojson::FeatureCollection = get(&app, "/api/v1/territory/grids.geojson?within=230921000000")
+            .await
+            .body
+            .parse()
+            .unwrap();
+        let expected = demo_nodes()
+            .iter()
+            .filter(|n| n.level() == Level::Grid && n.code.as_str().starts_with("230921"))
+            .count();
         assert_eq!(within.features.len(), expected);
         let f = &within.features[0];
         assert!(f.property("code").unwrap().as_str().unwrap().starts_with("230921"));
         assert!(f.property("households").unwrap().as_i64().unwrap() > 0);
         // What we give out, we take back: the export is a valid grid import.
-        assert_eq!(gongzhi_core::territory::geojson::parse_grids(&within.to_string()).unwrap().len(), expected);
+        assert_eq!(
+            gongzhi_core::territory::geojson::parse_grids(&within.to_string())
+                .unwrap()
+                .len(),
+            expected
+        );
     }
 }
 
@@ -155,15 +207,26 @@ async fn the_index_follows_grid_changes_made_by_an_import() {
     for (db, state) in demo_apps().await {
         let grid = a_grid();
         let mut moved = gongzhi_core::territory::geojson::parse_grids(
-            &get(&gongzhi_web::router(state.clone()), &format!("/api/v1/territory/grids.geojson?within={}", grid.code)).await.body,
+            &get(
+                &gongzhi_web::router(state.clone()),
+                &format!("/api/v1/territory/grids.geojson?within={}", grid.code),
+            )
+            .await
+            .body,
         )
         .unwrap();
         // Redraw the grid as a small square far from the city.
-        moved[0].boundary = geo::MultiPolygon(vec![geo::Rect::new(geo::coord! {x: 131.5, y: 46.1}, geo::coord! {x: 131.51, y: 46.11}).to_polygon()]);
+        moved[0].boundary = geo::MultiPolygon(vec![
+            geo::Rect::new(geo::coord! {x: 131.5, y: 46.1}, geo::coord! {x: 131.51, y: 46.11}).to_polygon(),
+        ]);
         db.import_grids(&moved, "2026-11-27".parse().unwrap()).await.unwrap();
         let app = gongzhi_web::router(state.clone());
         let before = get(&app, "/api/v1/territory/locate?lon=131.505&lat=46.105").await;
-        assert_eq!(before.status, StatusCode::NOT_FOUND, "the old index is still in use until refreshed");
+        assert_eq!(
+            before.status,
+            StatusCode::NOT_FOUND,
+            "the old index is still in use until refreshed"
+        );
         assert!(state.refresh_index().await.unwrap(), "{}", db.backend_name());
         let after = get(&app, "/api/v1/territory/locate?lon=131.505&lat=46.105").await;
         assert_eq!(after.json()["grid"]["code"], grid.code.as_str());

@@ -14,7 +14,10 @@ async fn the_city_page_shows_the_tree_and_every_grid_in_chinese() {
         assert_eq!(home.status, StatusCode::SEE_OTHER);
         let r = browse(&app, "/territory").await;
         assert_eq!(r.status, StatusCode::OK, "{}", db.backend_name());
-        assert!(r.body.contains("<html lang=\"zh-CN\">"), "Chinese even for an English browser");
+        assert!(
+            r.body.contains("<html lang=\"zh-CN\">"),
+            "Chinese even for an English browser"
+        );
         assert!(r.body.contains("<h1>七台河市</h1>"));
         for name in ["新兴区", "桃山区", "茄子河区", "勃利县", "网格化社区", "228,200"] {
             assert!(r.body.contains(name), "{name}");
@@ -35,7 +38,10 @@ async fn a_grid_page_is_reached_from_its_community_and_shows_its_households() {
         let r = browse(&app, &format!("/territory/{}", grid.code)).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains(&format!("<h1>{}</h1>", grid.name)));
-        assert!(r.body.contains(&format!("id=\"household-count\">{}</b>", grid.households.unwrap())));
+        assert!(
+            r.body
+                .contains(&format!("id=\"household-count\">{}</b>", grid.households.unwrap()))
+        );
         // The breadcrumb walks up to the city.
         assert!(r.body.contains("href=\"/territory/230900000000\""));
     }

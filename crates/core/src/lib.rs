@@ -1,7 +1,9 @@
 //! The pure core of Gongzhi: domain types, validated identifiers and rules.
 //! No I/O, no async, no SQL: everything here is a function of its inputs.
 
+pub mod cases;
 pub mod i18n;
+pub mod people;
 pub mod territory;
 
 pub use i18n::{Lang, Localized};

@@ -13,5 +13,8 @@ pub enum StoreError {
     #[error(transparent)]
     Import(#[from] gongzhi_core::territory::geojson::ImportError),
     #[error("invalid node {code}: {source}")]
-    InvalidNode { code: String, source: gongzhi_core::territory::NodeError },
+    InvalidNode {
+        code: String,
+        source: gongzhi_core::territory::NodeError,
+    },
 }

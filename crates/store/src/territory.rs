@@ -24,7 +24,10 @@ struct NodeRow {
 const NODE_COLUMNS: &str = "code, name, kind, households, boundary, valid_from, valid_to";
 
 fn corrupt(what: &'static str, detail: impl ToString) -> StoreError {
-    StoreError::Corrupt { what, detail: detail.to_string() }
+    StoreError::Corrupt {
+        what,
+        detail: detail.to_string(),
+    }
 }
 
 impl TryFrom<NodeRow> for Node {
@@ -66,7 +69,11 @@ pub struct Summary {
 
 impl Summary {
     pub fn count_level(&self, level: Level) -> i64 {
-        Kind::ALL.iter().filter(|k| k.level() == level).map(|k| self.by_kind.get(k.as_str()).copied().unwrap_or(0)).sum()
+        Kind::ALL
+            .iter()
+            .filter(|k| k.level() == level)
+            .map(|k| self.by_kind.get(k.as_str()).copied().unwrap_or(0))
+            .sum()
     }
 }
 
@@ -82,7 +89,10 @@ impl SubtreeTotals {
     /// (grids, households) under a child of the node.
     pub fn of_child(&self, child: &TerritoryCode) -> (i64, i64) {
         let prefix = child.subtree_prefix();
-        self.by_child_prefix.iter().filter(|(p, _)| p.starts_with(prefix)).fold((0, 0), |acc, (_, (g, h))| (acc.0 + g, acc.1 + h))
+        self.by_child_prefix
+            .iter()
+            .filter(|(p, _)| p.starts_with(prefix))
+            .fold((0, 0), |acc, (_, (g, h))| (acc.0 + g, acc.1 + h))
     }
 }
 
@@ -94,7 +104,10 @@ pub struct ImportReport {
 }
 
 async fn insert_node(tx: &mut Tx, node: &Node, recorded_at: DateTime<Utc>) -> Result<(), StoreError> {
-    node.validate().map_err(|source| StoreError::InvalidNode { code: node.code.to_string(), source })?;
+    node.validate().map_err(|source| StoreError::InvalidNode {
+        code: node.code.to_string(),
+        source,
+    })?;
     let boundary = node.boundary.as_ref().map(|b| geometry_of(b).to_string());
     let parent = node.parent_code().map(|c| c.to_string());
     on_tx!(tx, conn => sqlx::query(
@@ -123,7 +136,8 @@ async fn bump_revision(tx: &mut Tx) -> Result<(), StoreError> {
 
 impl Db {
     pub async fn territory_is_empty(&self) -> Result<bool, StoreError> {
-        let n: i64 = on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM territory_nodes").fetch_one(p).await)?;
+        let n: i64 =
+            on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM territory_nodes").fetch_one(p).await)?;
         Ok(n == 0)
     }
 
@@ -142,28 +156,35 @@ impl Db {
     /// The current version of a node.
     pub async fn node(&self, code: &TerritoryCode) -> Result<Option<Node>, StoreError> {
         let sql = format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE code = $1 AND valid_to IS NULL");
-        let row: Option<NodeRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_optional(p).await)?;
+        let row: Option<NodeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_optional(p).await)?;
         row.map(Node::try_from).transpose()
     }
 
     /// Every version of a node, oldest first.
     pub async fn node_history(&self, code: &TerritoryCode) -> Result<Vec<Node>, StoreError> {
         let sql = format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE code = $1 ORDER BY id");
-        let rows: Vec<NodeRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_all(p).await)?;
+        let rows: Vec<NodeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_all(p).await)?;
         into_nodes(rows)
     }
 
     /// The current children of a node, by code.
     pub async fn children(&self, code: &TerritoryCode) -> Result<Vec<Node>, StoreError> {
-        let sql = format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE parent_code = $1 AND valid_to IS NULL ORDER BY code");
-        let rows: Vec<NodeRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_all(p).await)?;
+        let sql = format!(
+            "SELECT {NODE_COLUMNS} FROM territory_nodes WHERE parent_code = $1 AND valid_to IS NULL ORDER BY code"
+        );
+        let rows: Vec<NodeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_all(p).await)?;
         into_nodes(rows)
     }
 
     /// The current nodes of one level, by code.
     pub async fn nodes_at_level(&self, level: Level) -> Result<Vec<Node>, StoreError> {
-        let sql = format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE level = $1 AND valid_to IS NULL ORDER BY code");
-        let rows: Vec<NodeRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(level.as_str()).fetch_all(p).await)?;
+        let sql =
+            format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE level = $1 AND valid_to IS NULL ORDER BY code");
+        let rows: Vec<NodeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(level.as_str()).fetch_all(p).await)?;
         into_nodes(rows)
     }
 
@@ -173,7 +194,8 @@ impl Db {
             "SELECT {NODE_COLUMNS} FROM territory_nodes WHERE level = 'grid' AND valid_to IS NULL AND code LIKE $1 ORDER BY code"
         );
         let pattern = format!("{}%", code.subtree_prefix());
-        let rows: Vec<NodeRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(pattern).fetch_all(p).await)?;
+        let rows: Vec<NodeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(pattern).fetch_all(p).await)?;
         into_nodes(rows)
     }
 
@@ -196,7 +218,11 @@ impl Db {
              GROUP BY SUBSTR(code, 1, $2)")
             .bind(&pattern).bind(child_prefix).fetch_all(p).await)?;
         let by_child = rows.into_iter().map(|(prefix, g, h)| (prefix, (g, h))).collect();
-        Ok(SubtreeTotals { grids, households, by_child_prefix: by_child })
+        Ok(SubtreeTotals {
+            grids,
+            households,
+            by_child_prefix: by_child,
+        })
     }
 
     pub async fn summary(&self) -> Result<Summary, StoreError> {
@@ -205,12 +231,18 @@ impl Db {
         let (households, gridded_communities): (i64, i64) = on_pool!(self, p => sqlx::query_as(
             "SELECT CAST(COALESCE(SUM(households), 0) AS BIGINT), COUNT(DISTINCT parent_code)
              FROM territory_nodes WHERE level = 'grid' AND valid_to IS NULL").fetch_one(p).await)?;
-        Ok(Summary { by_kind: rows.into_iter().collect(), households, gridded_communities })
+        Ok(Summary {
+            by_kind: rows.into_iter().collect(),
+            households,
+            gridded_communities,
+        })
     }
 
     /// Grows by one in the same transaction as every change to grids.
     pub async fn territory_revision(&self) -> Result<i64, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_scalar("SELECT revision FROM territory_revision WHERE id = 1").fetch_one(p).await)?)
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar("SELECT revision FROM territory_revision WHERE id = 1").fetch_one(p).await)?,
+        )
     }
 
     /// Imports grids in one transaction: new grids are added, changed ones get a new version
@@ -226,14 +258,22 @@ impl Db {
                 "SELECT id FROM territory_nodes WHERE code = $1 AND level = 'community' AND valid_to IS NULL")
                 .bind(community.as_str()).fetch_optional(conn).await)?;
             if known.is_none() {
-                return Err(ImportError { feature: Some(i), problem: ImportProblem::UnknownCommunity(community.to_string()) }.into());
+                return Err(ImportError {
+                    feature: Some(i),
+                    problem: ImportProblem::UnknownCommunity(community.to_string()),
+                }
+                .into());
             }
             let boundary = geometry_of(&grid.boundary).to_string();
             let current: Option<(i64, String, Option<i64>, Option<String>)> = on_tx!(&mut tx, conn => sqlx::query_as(
                 "SELECT id, name, households, boundary FROM territory_nodes WHERE code = $1 AND valid_to IS NULL")
                 .bind(grid.code.as_str()).fetch_optional(conn).await)?;
             match current {
-                Some((_, name, households, stored)) if name == grid.name && households == Some(grid.households) && stored.as_deref() == Some(&boundary) => {
+                Some((_, name, households, stored))
+                    if name == grid.name
+                        && households == Some(grid.households)
+                        && stored.as_deref() == Some(&boundary) =>
+                {
                     report.unchanged += 1;
                     continue;
                 }

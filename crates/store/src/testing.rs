@@ -15,8 +15,16 @@ static COUNTER: AtomicU32 = AtomicU32::new(0);
 pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 fn unique_name() -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    format!("gongzhi_test_{}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst), nanos)
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "gongzhi_test_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        nanos
+    )
 }
 
 fn pg_required() -> bool {
@@ -64,16 +72,29 @@ impl TestDb {
         let url = Db::sqlite_url_in(&dir);
         let db = Db::connect(&url).await.expect("open SQLite");
         db.migrate().await.expect("migrate SQLite");
-        TestDb { db, url, cleanup: Cleanup::Dir(dir) }
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Dir(dir),
+        }
     }
 
     /// A new database on the PostgreSQL server, or `None` when no server answers and none is
     /// required.
     pub async fn postgres() -> Option<TestDb> {
         let url = Self::postgres_url().await?;
-        let db = Db::connect(&url.0).await.expect("connect to the new PostgreSQL database");
+        let db = Db::connect(&url.0)
+            .await
+            .expect("connect to the new PostgreSQL database");
         db.migrate().await.expect("migrate PostgreSQL");
-        Some(TestDb { db, url: url.0, cleanup: Cleanup::PgDatabase { admin_url: pg_admin_url(), name: url.1 } })
+        Some(TestDb {
+            db,
+            url: url.0,
+            cleanup: Cleanup::PgDatabase {
+                admin_url: pg_admin_url(),
+                name: url.1,
+            },
+        })
     }
 
     /// Creates an empty database and returns its URL and name, for tests that start a server
@@ -89,9 +110,15 @@ impl TestDb {
             Err(e) => panic!("PostgreSQL is required (CI) but {admin_url} is not reachable: {e}"),
         };
         let name = unique_name();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.expect("create test database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create test database");
         admin.close().await;
-        let base = admin_url.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin_url);
+        let base = admin_url
+            .rsplit_once('/')
+            .map(|(b, _)| b.to_string())
+            .unwrap_or(admin_url);
         Some((format!("{base}/{name}"), name))
     }
 
@@ -108,10 +135,18 @@ pub fn drop_pg_database(admin_url: &str, name: &str) {
     let (admin_url, name) = (admin_url.to_string(), name.to_string());
     // Drop may run inside or outside a runtime; a thread of its own works in both.
     let _ = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
         rt.block_on(async {
             let admin = sqlx::PgPool::connect(&admin_url).await.ok()?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&admin).await.ok()?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&admin)
+            .await
+            .ok()?;
             admin.close().await;
             Some(())
         })

@@ -24,11 +24,17 @@ fn node(code: &str, name: &str, kind: Kind) -> Node {
 }
 
 fn square(x: f64, y: f64) -> MultiPolygon<f64> {
-    MultiPolygon(vec![Rect::new(coord! {x: x, y: y}, coord! {x: x + 0.01, y: y + 0.01}).to_polygon()])
+    MultiPolygon(vec![
+        Rect::new(coord! {x: x, y: y}, coord! {x: x + 0.01, y: y + 0.01}).to_polygon(),
+    ])
 }
 
 fn grid(code: &str, households: i64, x: f64) -> Node {
-    Node { households: Some(households), boundary: Some(square(x, 45.7)), ..node(code, &format!("网格{code}"), Kind::Grid) }
+    Node {
+        households: Some(households),
+        boundary: Some(square(x, 45.7)),
+        ..node(code, &format!("网格{code}"), Kind::Grid)
+    }
 }
 
 fn small_tree() -> Vec<Node> {
@@ -92,12 +98,21 @@ async fn a_node_whose_kind_does_not_fit_its_code_is_refused_and_nothing_is_writt
         tree.push(node("230903012000", "桃南街道", Kind::Community));
         let err = db.insert_nodes(&tree, Utc::now()).await.unwrap_err();
         assert!(matches!(err, StoreError::InvalidNode { .. }), "{err}");
-        assert!(db.territory_is_empty().await.unwrap(), "{}: half a tree was written", db.backend_name());
+        assert!(
+            db.territory_is_empty().await.unwrap(),
+            "{}: half a tree was written",
+            db.backend_name()
+        );
     }
 }
 
 fn feature(code: &str, name: &str, households: i64, x: f64) -> GridFeature {
-    GridFeature { code: GridCode::parse(code).unwrap(), name: name.into(), households, boundary: square(x, 45.7) }
+    GridFeature {
+        code: GridCode::parse(code).unwrap(),
+        name: name.into(),
+        households,
+        boundary: square(x, 45.7),
+    }
 }
 
 #[tokio::test]
@@ -107,11 +122,16 @@ async fn importing_grids_versions_changed_ones_and_keeps_history() {
         let before = db.territory_revision().await.unwrap();
         let grids = vec![
             feature("230903011001001", "网格230903011001001", 280, 131.00), // unchanged
-            feature("230903011001002", "学府社区第2网格", 310, 131.01),       // changed
-            feature("230903011001003", "学府社区第3网格", 199, 131.03),       // new
+            feature("230903011001002", "学府社区第2网格", 310, 131.01),     // changed
+            feature("230903011001003", "学府社区第3网格", 199, 131.03),     // new
         ];
         let report = db.import_grids(&grids, day("2026-11-27")).await.unwrap();
-        assert_eq!((report.created, report.changed, report.unchanged), (1, 1, 1), "{}", db.backend_name());
+        assert_eq!(
+            (report.created, report.changed, report.unchanged),
+            (1, 1, 1),
+            "{}",
+            db.backend_name()
+        );
         assert_eq!(db.territory_revision().await.unwrap(), before + 1);
 
         let history = db.node_history(&code("230903011001002")).await.unwrap();
@@ -132,7 +152,10 @@ async fn importing_grids_versions_changed_ones_and_keeps_history() {
 async fn an_import_naming_an_unknown_community_writes_nothing() {
     for db in TestDb::all().await {
         db.insert_nodes(&small_tree(), Utc::now()).await.unwrap();
-        let grids = vec![feature("230903011001004", "新网格", 100, 131.04), feature("230903011009001", "无主网格", 100, 131.05)];
+        let grids = vec![
+            feature("230903011001004", "新网格", 100, 131.04),
+            feature("230903011009001", "无主网格", 100, 131.05),
+        ];
         let err = db.import_grids(&grids, day("2026-11-27")).await.unwrap_err();
         match err {
             StoreError::Import(e) => {
@@ -141,7 +164,17 @@ async fn an_import_naming_an_unknown_community_writes_nothing() {
             }
             other => panic!("{other}"),
         }
-        assert!(db.node(&code("230903011001004")).await.unwrap().is_none(), "{}: the first grid was kept", db.backend_name());
-        assert_eq!(db.grids_within(&TerritoryCode::Division(DivisionCode::parse("230903000000").unwrap())).await.unwrap().len(), 3);
+        assert!(
+            db.node(&code("230903011001004")).await.unwrap().is_none(),
+            "{}: the first grid was kept",
+            db.backend_name()
+        );
+        assert_eq!(
+            db.grids_within(&TerritoryCode::Division(DivisionCode::parse("230903000000").unwrap()))
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
     }
 }

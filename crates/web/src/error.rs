@@ -25,8 +25,20 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, field: Option<&'static str>, zh: impl Into<String>, en: impl Into<String>) -> Self {
-        ApiError { status, code, field, zh: zh.into(), en: en.into() }
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        field: Option<&'static str>,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            field,
+            zh: zh.into(),
+            en: en.into(),
+        }
     }
 
     fn localized(status: StatusCode, field: Option<&'static str>, e: &impl Localized) -> Self {
@@ -56,7 +68,13 @@ impl ApiError {
     }
 
     pub fn missing(field: &'static str) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "missing_parameter", Some(field), format!("缺少参数 {field}"), format!("parameter {field} is missing"))
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_parameter",
+            Some(field),
+            format!("缺少参数 {field}"),
+            format!("parameter {field} is missing"),
+        )
     }
 
     pub fn not_a_number(field: &'static str, value: &str) -> Self {
@@ -95,7 +113,13 @@ impl From<StoreError> for ApiError {
             other => {
                 // The details go to the log, never to the client.
                 tracing::error!(error = %other, "storage error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", None, "服务器内部错误，请稍后重试", "internal error; please try again")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    None,
+                    "服务器内部错误，请稍后重试",
+                    "internal error; please try again",
+                )
             }
         }
     }
@@ -111,7 +135,10 @@ impl IntoResponse for ApiError {
 
 fn wants_json(path: &str, headers: &axum::http::HeaderMap) -> bool {
     path.starts_with("/api/")
-        || !headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"))
+        || !headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
 }
 
 /// Renders [`ApiError`]s in the request's language, and remembers a `?lang=` choice in a cookie.
@@ -148,5 +175,8 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
 }
 
 pub fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

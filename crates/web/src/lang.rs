@@ -12,7 +12,10 @@ pub struct ReqLang(pub Lang);
 
 /// The `lang` query parameter, if the request names one.
 pub fn query_lang(query: Option<&str>) -> Option<Lang> {
-    query?.split('&').find_map(|kv| kv.strip_prefix("lang=")).map(Lang::from_tag)
+    query?
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("lang="))
+        .map(Lang::from_tag)
 }
 
 fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
@@ -26,7 +29,12 @@ fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {
 }
 
 pub fn lang_of(path: &str, query: Option<&str>, headers: &HeaderMap) -> Lang {
-    let header = || headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).map(Lang::from_accept_language);
+    let header = || {
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .map(Lang::from_accept_language)
+    };
     query_lang(query)
         .or_else(|| cookie_lang(headers))
         .or_else(|| if path.starts_with("/api/") { header() } else { None })

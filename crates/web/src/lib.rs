@@ -3,8 +3,8 @@
 mod error;
 mod lang;
 mod map;
-mod texts;
 pub mod territory;
+mod texts;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -30,12 +30,18 @@ impl AppState {
     /// Loads the point-in-grid index from the database.
     pub async fn new(db: Db) -> Result<AppState, gongzhi_store::StoreError> {
         let index = TerritoryIndex::load(&db).await?;
-        Ok(AppState { db, index: Arc::new(RwLock::new(Arc::new(index))) })
+        Ok(AppState {
+            db,
+            index: Arc::new(RwLock::new(Arc::new(index))),
+        })
     }
 
     /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.
     pub fn index(&self) -> Arc<TerritoryIndex> {
-        self.index.read().map(|i| i.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+        self.index
+            .read()
+            .map(|i| i.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
     /// Rebuilds the index if grids changed since it was built (by this server or another
@@ -46,7 +52,11 @@ impl AppState {
             return Ok(false);
         }
         let fresh = Arc::new(TerritoryIndex::load(&self.db).await?);
-        tracing::info!(revision = fresh.revision, grids = fresh.grids.len(), "grid index rebuilt");
+        tracing::info!(
+            revision = fresh.revision,
+            grids = fresh.grids.len(),
+            "grid index rebuilt"
+        );
         match self.index.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,

@@ -6,7 +6,8 @@ use geo::{BoundingRect, MultiPolygon, Rect};
 
 /// Colours for up to twelve groups (children of the node on show), readable on white.
 const PALETTE: [&str; 12] = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#86bcb6", "#d37295", "#8cd17d",
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#86bcb6",
+    "#d37295", "#8cd17d",
 ];
 
 pub struct Shape<'a> {
@@ -40,7 +41,12 @@ pub fn render(shapes: &[Shape], outlines: &[&MultiPolygon<f64>], width: f64, lab
     let scale = (width - 2.0 * pad) / span_x;
     let height = (span_y * scale + 2.0 * pad).min(width * 1.4);
     let scale = scale.min((height - 2.0 * pad) / span_y);
-    let project = |x: f64, y: f64| (pad + (x - extent.min().x) * kx * scale, pad + (extent.max().y - y) * scale);
+    let project = |x: f64, y: f64| {
+        (
+            pad + (x - extent.min().x) * kx * scale,
+            pad + (extent.max().y - y) * scale,
+        )
+    };
     let path = |mp: &MultiPolygon<f64>| {
         let mut d = String::new();
         for polygon in &mp.0 {

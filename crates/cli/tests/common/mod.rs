@@ -48,7 +48,11 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, headers, body: String::from_utf8(bytes.to_vec()).unwrap() }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
 }
 
 /// A GET as an API client sends it.

@@ -62,7 +62,9 @@ impl DivisionCode {
             return Err(CodeError::NotDigits);
         }
         if s.len() != 12 {
-            return Err(CodeError::WrongLength { found: s.chars().count() });
+            return Err(CodeError::WrongLength {
+                found: s.chars().count(),
+            });
         }
         let province: u8 = s[0..2].parse().map_err(|_| CodeError::NotDigits)?;
         if !(11..=82).contains(&province) {
@@ -138,7 +140,9 @@ impl GridCode {
             return Err(CodeError::NotDigits);
         }
         if s.len() != 15 {
-            return Err(CodeError::WrongLength { found: s.chars().count() });
+            return Err(CodeError::WrongLength {
+                found: s.chars().count(),
+            });
         }
         let community = DivisionCode::parse(&s[..12])?;
         if community.level() != Level::Community {
@@ -274,7 +278,10 @@ mod tests {
     fn bad_division_codes_are_refused_with_the_reason() {
         assert_eq!(DivisionCode::parse("2309"), Err(CodeError::WrongLength { found: 4 }));
         assert_eq!(DivisionCode::parse("23090000000x"), Err(CodeError::NotDigits));
-        assert!(matches!(DivisionCode::parse("990900000000"), Err(CodeError::BadProvince(_))));
+        assert!(matches!(
+            DivisionCode::parse("990900000000"),
+            Err(CodeError::BadProvince(_))
+        ));
         assert_eq!(DivisionCode::parse("230900011000"), Err(CodeError::Inconsistent));
         assert_eq!(DivisionCode::parse("230000000000"), Err(CodeError::Inconsistent));
     }
@@ -298,8 +305,16 @@ mod tests {
         assert_eq!(g.parent().unwrap().as_str(), "230903011001");
         let d = TerritoryCode::parse("230903000000").unwrap();
         assert_eq!(d.subtree_prefix(), "230903");
-        assert!(DivisionCode::parse("230903000000").unwrap().is_ancestor_of("230903011001007"));
-        assert!(!DivisionCode::parse("230903000000").unwrap().is_ancestor_of("230904011001007"));
+        assert!(
+            DivisionCode::parse("230903000000")
+                .unwrap()
+                .is_ancestor_of("230903011001007")
+        );
+        assert!(
+            !DivisionCode::parse("230903000000")
+                .unwrap()
+                .is_ancestor_of("230904011001007")
+        );
     }
 
     #[test]

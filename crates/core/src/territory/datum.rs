@@ -25,7 +25,12 @@ pub enum DatumError {
     #[error("datum must be one of wgs84, cgcs2000, gcj02, bd09; got {0:?}")]
     UnknownDatum(String),
     #[error("{field} must be a finite number between {min} and {max}; got {value}")]
-    OutOfRange { field: &'static str, min: f64, max: f64, value: f64 },
+    OutOfRange {
+        field: &'static str,
+        min: f64,
+        max: f64,
+        value: f64,
+    },
 }
 
 impl DatumError {

@@ -54,15 +54,24 @@ pub fn multipolygon_from(geometry: Option<&Geometry>) -> Result<MultiPolygon<f64
             }
             for p in ring {
                 let p = p.as_slice();
-                let (lon, lat) = (p.first().copied().unwrap_or(f64::NAN), p.get(1).copied().unwrap_or(f64::NAN));
-                if !(lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat)) {
+                let (lon, lat) = (
+                    p.first().copied().unwrap_or(f64::NAN),
+                    p.get(1).copied().unwrap_or(f64::NAN),
+                );
+                if !(lon.is_finite()
+                    && lat.is_finite()
+                    && (-180.0..=180.0).contains(&lon)
+                    && (-90.0..=90.0).contains(&lat))
+                {
                     return Err(GeometryError::BadPosition { lon, lat });
                 }
             }
         }
     }
     let mp: MultiPolygon<f64> = match &geometry.value {
-        Value::Polygon { .. } => MultiPolygon(vec![Polygon::try_from(geometry.clone()).map_err(|_| GeometryError::BadRing { ring: 1 })?]),
+        Value::Polygon { .. } => MultiPolygon(vec![
+            Polygon::try_from(geometry.clone()).map_err(|_| GeometryError::BadRing { ring: 1 })?,
+        ]),
         _ => MultiPolygon::try_from(geometry.clone()).map_err(|_| GeometryError::BadRing { ring: 1 })?,
     };
     if mp.unsigned_area() <= 0.0 {
@@ -74,7 +83,10 @@ pub fn multipolygon_from(geometry: Option<&Geometry>) -> Result<MultiPolygon<f64
 /// Writes a boundary as GeoJSON, rounded to 1e-7° (about 1 cm), which keeps files small.
 pub fn geometry_of(boundary: &MultiPolygon<f64>) -> Geometry {
     use geo::MapCoords;
-    let rounded = boundary.map_coords(|c| geo::Coord { x: (c.x * 1e7).round() / 1e7, y: (c.y * 1e7).round() / 1e7 });
+    let rounded = boundary.map_coords(|c| geo::Coord {
+        x: (c.x * 1e7).round() / 1e7,
+        y: (c.y * 1e7).round() / 1e7,
+    });
     if rounded.0.len() == 1 {
         Geometry::from(&rounded.0[0])
     } else {
@@ -152,25 +164,49 @@ impl Localized for ImportError {
 }
 
 fn at(feature: usize) -> impl Fn(ImportProblem) -> ImportError {
-    move |problem| ImportError { feature: Some(feature), problem }
+    move |problem| ImportError {
+        feature: Some(feature),
+        problem,
+    }
 }
 
 fn grid_from_feature(f: &Feature) -> Result<GridFeature, ImportProblem> {
     let props = f.properties.as_ref();
-    let get = |field: &'static str| props.and_then(|p| p.get(field)).ok_or(ImportProblem::MissingProperty { field });
-    let code = get("code")?.as_str().ok_or(ImportProblem::BadCode(CodeError::NotDigits))?;
+    let get = |field: &'static str| {
+        props
+            .and_then(|p| p.get(field))
+            .ok_or(ImportProblem::MissingProperty { field })
+    };
+    let code = get("code")?
+        .as_str()
+        .ok_or(ImportProblem::BadCode(CodeError::NotDigits))?;
     let code = GridCode::parse(code).map_err(ImportProblem::BadCode)?;
-    let name = get("name")?.as_str().map(str::trim).filter(|n| !n.is_empty()).ok_or(ImportProblem::BadName)?;
-    let households = get("households")?.as_i64().filter(|h| *h >= 0).ok_or(ImportProblem::BadHouseholds)?;
+    let name = get("name")?
+        .as_str()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .ok_or(ImportProblem::BadName)?;
+    let households = get("households")?
+        .as_i64()
+        .filter(|h| *h >= 0)
+        .ok_or(ImportProblem::BadHouseholds)?;
     let boundary = multipolygon_from(f.geometry.as_ref()).map_err(ImportProblem::BadGeometry)?;
-    Ok(GridFeature { code, name: name.to_string(), households, boundary })
+    Ok(GridFeature {
+        code,
+        name: name.to_string(),
+        households,
+        boundary,
+    })
 }
 
 /// Reads a FeatureCollection of grids. Either every feature is valid, or the first bad one is
 /// reported and nothing is returned.
 pub fn parse_grids(text: &str) -> Result<Vec<GridFeature>, ImportError> {
     let whole = |problem| ImportError { feature: None, problem };
-    let collection = match text.parse::<GeoJson>().map_err(|e| whole(ImportProblem::NotGeoJson(e.to_string())))? {
+    let collection = match text
+        .parse::<GeoJson>()
+        .map_err(|e| whole(ImportProblem::NotGeoJson(e.to_string())))?
+    {
         GeoJson::FeatureCollection(fc) => fc,
         _ => return Err(whole(ImportProblem::NotACollection)),
     };
@@ -194,30 +230,46 @@ pub fn parse_grids(text: &str) -> Result<Vec<GridFeature>, ImportError> {
 
 /// A feature for output, with the given properties.
 pub fn feature(boundary: &MultiPolygon<f64>, properties: Map<String, Json>) -> Feature {
-    Feature { bbox: None, geometry: Some(geometry_of(boundary)), id: None, properties: Some(properties), foreign_members: None }
+    Feature {
+        bbox: None,
+        geometry: Some(geometry_of(boundary)),
+        id: None,
+        properties: Some(properties),
+        foreign_members: None,
+    }
 }
 
 pub fn collection(features: Vec<Feature>) -> FeatureCollection {
-    FeatureCollection { bbox: None, features, foreign_members: None }
+    FeatureCollection {
+        bbox: None,
+        features,
+        foreign_members: None,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SQUARE: &str = r#"{"type":"Polygon","coordinates":[[[131.0,45.7],[131.01,45.7],[131.01,45.71],[131.0,45.71],[131.0,45.7]]]}"#;
+    const SQUARE: &str =
+        r#"{"type":"Polygon","coordinates":[[[131.0,45.7],[131.01,45.7],[131.01,45.71],[131.0,45.71],[131.0,45.7]]]}"#;
 
     fn collection_of(features: &[String]) -> String {
         format!(r#"{{"type":"FeatureCollection","features":[{}]}}"#, features.join(","))
     }
 
     fn grid(code: &str, name: &str, households: &str, geometry: &str) -> String {
-        format!(r#"{{"type":"Feature","properties":{{"code":"{code}","name":"{name}","households":{households}}},"geometry":{geometry}}}"#)
+        format!(
+            r#"{{"type":"Feature","properties":{{"code":"{code}","name":"{name}","households":{households}}},"geometry":{geometry}}}"#
+        )
     }
 
     #[test]
     fn a_good_collection_reads_every_grid() {
-        let text = collection_of(&[grid("230903011001001", "学府社区第1网格", "280", SQUARE), grid("230903011001002", "学府社区第2网格", "300", SQUARE)]);
+        let text = collection_of(&[
+            grid("230903011001001", "学府社区第1网格", "280", SQUARE),
+            grid("230903011001002", "学府社区第2网格", "300", SQUARE),
+        ]);
         let grids = parse_grids(&text).unwrap();
         assert_eq!(grids.len(), 2);
         assert_eq!(grids[1].households, 300);
@@ -226,27 +278,57 @@ mod tests {
 
     #[test]
     fn the_first_bad_feature_is_named_with_its_index_and_reason() {
-        let bad_code = collection_of(&[grid("230903011001001", "a", "1", SQUARE), grid("230903011000001", "b", "1", SQUARE)]);
+        let bad_code = collection_of(&[
+            grid("230903011001001", "a", "1", SQUARE),
+            grid("230903011000001", "b", "1", SQUARE),
+        ]);
         let e = parse_grids(&bad_code).unwrap_err();
         assert_eq!(e.feature, Some(1));
         assert_eq!(e.problem, ImportProblem::BadCode(CodeError::GridOutsideCommunity));
         assert!(e.message(Lang::Zh).starts_with("第1个要素"));
 
-        let point = collection_of(&[grid("230903011001001", "a", "1", r#"{"type":"Point","coordinates":[131.0,45.7]}"#)]);
+        let point = collection_of(&[grid(
+            "230903011001001",
+            "a",
+            "1",
+            r#"{"type":"Point","coordinates":[131.0,45.7]}"#,
+        )]);
         let e = parse_grids(&point).unwrap_err();
-        assert_eq!(e.problem, ImportProblem::BadGeometry(GeometryError::NotAPolygon("Point".into())));
+        assert_eq!(
+            e.problem,
+            ImportProblem::BadGeometry(GeometryError::NotAPolygon("Point".into()))
+        );
 
-        let open_ring = collection_of(&[grid("230903011001001", "a", "1", r#"{"type":"Polygon","coordinates":[[[131.0,45.7],[131.01,45.7],[131.01,45.71],[131.0,45.72]]]}"#)]);
-        assert_eq!(parse_grids(&open_ring).unwrap_err().problem, ImportProblem::BadGeometry(GeometryError::BadRing { ring: 1 }));
+        let open_ring = collection_of(&[grid(
+            "230903011001001",
+            "a",
+            "1",
+            r#"{"type":"Polygon","coordinates":[[[131.0,45.7],[131.01,45.7],[131.01,45.71],[131.0,45.72]]]}"#,
+        )]);
+        assert_eq!(
+            parse_grids(&open_ring).unwrap_err().problem,
+            ImportProblem::BadGeometry(GeometryError::BadRing { ring: 1 })
+        );
 
         let neg = collection_of(&[grid("230903011001001", "a", "-3", SQUARE)]);
         assert_eq!(parse_grids(&neg).unwrap_err().problem, ImportProblem::BadHouseholds);
 
-        let twice = collection_of(&[grid("230903011001001", "a", "1", SQUARE), grid("230903011001001", "a", "1", SQUARE)]);
+        let twice = collection_of(&[
+            grid("230903011001001", "a", "1", SQUARE),
+            grid("230903011001001", "a", "1", SQUARE),
+        ]);
         assert_eq!(parse_grids(&twice).unwrap_err().feature, Some(1));
 
-        assert!(matches!(parse_grids("not json").unwrap_err().problem, ImportProblem::NotGeoJson(_)));
-        assert_eq!(parse_grids(r#"{"type":"FeatureCollection","features":[]}"#).unwrap_err().problem, ImportProblem::Empty);
+        assert!(matches!(
+            parse_grids("not json").unwrap_err().problem,
+            ImportProblem::NotGeoJson(_)
+        ));
+        assert_eq!(
+            parse_grids(r#"{"type":"FeatureCollection","features":[]}"#)
+                .unwrap_err()
+                .problem,
+            ImportProblem::Empty
+        );
     }
 
     #[test]

@@ -30,7 +30,11 @@ impl<T> GridIndex<T> {
                 ))
             })
             .collect();
-        GridIndex { polygons, payloads, tree: RTree::bulk_load(envelopes) }
+        GridIndex {
+            polygons,
+            payloads,
+            tree: RTree::bulk_load(envelopes),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -59,7 +63,9 @@ mod tests {
     use geo::{Rect, coord};
 
     fn square(x: f64, y: f64, side: f64) -> MultiPolygon<f64> {
-        MultiPolygon(vec![Rect::new(coord! {x: x, y: y}, coord! {x: x + side, y: y + side}).to_polygon()])
+        MultiPolygon(vec![
+            Rect::new(coord! {x: x, y: y}, coord! {x: x + side, y: y + side}).to_polygon(),
+        ])
     }
 
     #[test]

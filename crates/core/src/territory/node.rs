@@ -18,7 +18,13 @@ pub enum Level {
 }
 
 impl Level {
-    pub const ALL: [Level; 5] = [Level::City, Level::District, Level::Street, Level::Community, Level::Grid];
+    pub const ALL: [Level; 5] = [
+        Level::City,
+        Level::District,
+        Level::Street,
+        Level::Community,
+        Level::Grid,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -135,7 +141,10 @@ impl FromStr for Level {
         Level::ALL
             .into_iter()
             .find(|l| l.as_str() == s)
-            .ok_or_else(|| UnknownName { what: "level", value: s.to_string() })
+            .ok_or_else(|| UnknownName {
+                what: "level",
+                value: s.to_string(),
+            })
     }
 }
 
@@ -145,7 +154,10 @@ impl FromStr for Kind {
         Kind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownName { what: "kind", value: s.to_string() })
+            .ok_or_else(|| UnknownName {
+                what: "kind",
+                value: s.to_string(),
+            })
     }
 }
 
@@ -195,7 +207,12 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NodeError {
     #[error("a {kind} belongs to level {expected}, but code {code} is at level {found}")]
-    KindDoesNotFitCode { code: String, kind: Kind, expected: Level, found: Level },
+    KindDoesNotFitCode {
+        code: String,
+        kind: Kind,
+        expected: Level,
+        found: Level,
+    },
     #[error("the name is empty")]
     EmptyName,
     #[error("a grid needs a boundary polygon")]

@@ -3,8 +3,7 @@
 //! finer boundaries are published; a city with surveyed grid polygons imports them instead.
 
 use geo::{
-    Area, BooleanOps, BoundingRect, Centroid, Contains, Coord, InteriorPoint, LineString,
-    MultiPolygon, Point, Polygon,
+    Area, BooleanOps, BoundingRect, Centroid, Contains, Coord, InteriorPoint, LineString, MultiPolygon, Point, Polygon,
 };
 use rand::Rng;
 
@@ -21,7 +20,10 @@ fn lon_scale(region: &MultiPolygon<f64>) -> f64 {
 /// (one step of Sutherland–Hodgman).
 fn clip_to_bisector(poly: &[Coord<f64>], seed: Coord<f64>, other: Coord<f64>) -> Vec<Coord<f64>> {
     let normal = other - seed;
-    let mid = Coord { x: (seed.x + other.x) / 2.0, y: (seed.y + other.y) / 2.0 };
+    let mid = Coord {
+        x: (seed.x + other.x) / 2.0,
+        y: (seed.y + other.y) / 2.0,
+    };
     let side = |p: Coord<f64>| (p.x - mid.x) * normal.x + (p.y - mid.y) * normal.y;
     let mut out = Vec::with_capacity(poly.len() + 1);
     for (i, &a) in poly.iter().enumerate() {
@@ -32,7 +34,10 @@ fn clip_to_bisector(poly: &[Coord<f64>], seed: Coord<f64>, other: Coord<f64>) ->
         }
         if (sa < 0.0 && sb > 0.0) || (sa > 0.0 && sb < 0.0) {
             let t = sa / (sa - sb);
-            out.push(Coord { x: a.x + t * (b.x - a.x), y: a.y + t * (b.y - a.y) });
+            out.push(Coord {
+                x: a.x + t * (b.x - a.x),
+                y: a.y + t * (b.y - a.y),
+            });
         }
     }
     out
@@ -52,10 +57,22 @@ pub fn voronoi_cells(region: &MultiPolygon<f64>, seeds: &[Coord<f64>]) -> Vec<Mu
     };
     let pad = (bbox.width() + bbox.height()) * 0.1;
     let frame = vec![
-        Coord { x: bbox.min().x - pad, y: bbox.min().y - pad },
-        Coord { x: bbox.max().x + pad, y: bbox.min().y - pad },
-        Coord { x: bbox.max().x + pad, y: bbox.max().y + pad },
-        Coord { x: bbox.min().x - pad, y: bbox.max().y + pad },
+        Coord {
+            x: bbox.min().x - pad,
+            y: bbox.min().y - pad,
+        },
+        Coord {
+            x: bbox.max().x + pad,
+            y: bbox.min().y - pad,
+        },
+        Coord {
+            x: bbox.max().x + pad,
+            y: bbox.max().y + pad,
+        },
+        Coord {
+            x: bbox.min().x - pad,
+            y: bbox.max().y + pad,
+        },
     ];
     let planar: Vec<Coord<f64>> = seeds.iter().map(|s| Coord { x: s.x * k, y: s.y }).collect();
     planar
@@ -79,7 +96,9 @@ pub fn voronoi_cells(region: &MultiPolygon<f64>, seeds: &[Coord<f64>]) -> Vec<Mu
 
 /// `n` random points inside `region`, by rejection sampling in its bounding box.
 pub fn random_points_in(region: &MultiPolygon<f64>, n: usize, rng: &mut impl Rng) -> Vec<Coord<f64>> {
-    let Some(bbox) = region.bounding_rect() else { return vec![] };
+    let Some(bbox) = region.bounding_rect() else {
+        return vec![];
+    };
     let fallback = region.interior_point().map(|p| p.0);
     (0..n)
         .filter_map(|_| {
@@ -137,7 +156,9 @@ mod tests {
     use rand::SeedableRng;
 
     fn square() -> MultiPolygon<f64> {
-        MultiPolygon(vec![Rect::new(coord! {x: 131.0, y: 45.7}, coord! {x: 131.1, y: 45.8}).to_polygon()])
+        MultiPolygon(vec![
+            Rect::new(coord! {x: 131.0, y: 45.7}, coord! {x: 131.1, y: 45.8}).to_polygon(),
+        ])
     }
 
     #[test]

@@ -36,7 +36,10 @@ pub struct LocateParams {
 
 fn number(field: &'static str, value: Option<&String>) -> Result<f64, ApiError> {
     let value = value.ok_or_else(|| ApiError::missing(field))?;
-    value.trim().parse::<f64>().map_err(|_| ApiError::not_a_number(field, value))
+    value
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| ApiError::not_a_number(field, value))
 }
 
 /// `GET /api/v1/territory/locate?lon=&lat=&datum=`: the grid, community, street and district
@@ -83,7 +86,11 @@ fn node_json(n: &Node, lang: gongzhi_core::Lang) -> Value {
 }
 
 /// `GET /api/v1/territory/nodes/{code}`: a node, its totals and its children.
-pub async fn node(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn node(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(code): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let node = existing_node(&state, "code", &code).await?;
     let children = state.db.children(&node.code).await?;
     let totals = state.db.subtree_totals(&node.code).await?;
@@ -113,7 +120,10 @@ pub struct WithinParams {
 
 /// `GET /api/v1/territory/grids.geojson?within={code}`: the current grids of a subtree (all
 /// grids without `within`) as a GeoJSON FeatureCollection.
-pub async fn grids_geojson(State(state): State<AppState>, Query(p): Query<WithinParams>) -> Result<impl IntoResponse, ApiError> {
+pub async fn grids_geojson(
+    State(state): State<AppState>,
+    Query(p): Query<WithinParams>,
+) -> Result<impl IntoResponse, ApiError> {
     let root = match p.within.as_deref().filter(|w| !w.is_empty()) {
         Some(w) => existing_node(&state, "within", w).await?.code,
         None => {

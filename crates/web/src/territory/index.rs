@@ -36,7 +36,17 @@ impl TerritoryIndex {
         for level in [Level::District, Level::Street, Level::Community] {
             for n in db.nodes_at_level(level).await? {
                 let parent = n.parent_code().map(|c| c.to_string());
-                refs.insert(n.code.to_string(), (NodeRef { code: n.code.to_string(), name: n.name, kind: n.kind }, parent));
+                refs.insert(
+                    n.code.to_string(),
+                    (
+                        NodeRef {
+                            code: n.code.to_string(),
+                            name: n.name,
+                            kind: n.kind,
+                        },
+                        parent,
+                    ),
+                );
             }
         }
         let up = |code: Option<&String>| -> Option<&(NodeRef, Option<String>)> { code.and_then(|c| refs.get(c)) };
@@ -45,7 +55,11 @@ impl TerritoryIndex {
             let street = up(community.1.as_ref())?;
             let district = up(street.1.as_ref())?;
             let located = Located {
-                grid: NodeRef { code: g.code.to_string(), name: g.name, kind: Kind::Grid },
+                grid: NodeRef {
+                    code: g.code.to_string(),
+                    name: g.name,
+                    kind: Kind::Grid,
+                },
                 households: g.households,
                 community: community.0.clone(),
                 street: street.0.clone(),
@@ -53,6 +67,9 @@ impl TerritoryIndex {
             };
             Some((g.boundary?, located))
         });
-        Ok(TerritoryIndex { revision, grids: GridIndex::new(grids.collect::<Vec<_>>()) })
+        Ok(TerritoryIndex {
+            revision,
+            grids: GridIndex::new(grids.collect::<Vec<_>>()),
+        })
     }
 }

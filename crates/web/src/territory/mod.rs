@@ -25,7 +25,15 @@ fn parse_code(field: &'static str, value: &str) -> Result<TerritoryCode, ApiErro
 }
 
 /// The current node with this code, or 404 naming the field.
-async fn existing_node(state: &AppState, field: &'static str, value: &str) -> Result<gongzhi_core::territory::Node, ApiError> {
+async fn existing_node(
+    state: &AppState,
+    field: &'static str,
+    value: &str,
+) -> Result<gongzhi_core::territory::Node, ApiError> {
     let code = parse_code(field, value)?;
-    state.db.node(&code).await?.ok_or_else(|| ApiError::unknown_node(field, value))
+    state
+        .db
+        .node(&code)
+        .await?
+        .ok_or_else(|| ApiError::unknown_node(field, value))
 }

@@ -49,11 +49,21 @@ fn thousands(n: i64) -> String {
 }
 
 pub async fn city(state: State<AppState>, lang: ReqLang) -> Result<Html<String>, ApiError> {
-    let city = state.db.nodes_at_level(Level::City).await?.into_iter().next().ok_or_else(ApiError::not_found_path)?;
+    let city = state
+        .db
+        .nodes_at_level(Level::City)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(ApiError::not_found_path)?;
     node(state, lang, Path(city.code.to_string())).await
 }
 
-pub async fn node(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(code): Path<String>) -> Result<Html<String>, ApiError> {
+pub async fn node(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(code): Path<String>,
+) -> Result<Html<String>, ApiError> {
     let node = existing_node(&state, "code", &code).await?;
     let mut crumbs = Vec::new();
     let mut up = node.parent_code();
@@ -82,7 +92,12 @@ pub async fn node(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(co
         vec![]
     };
     let gridded_children: Vec<&Node> = children.iter().filter(|c| totals.of_child(&c.code).0 > 0).collect();
-    let group_of = |grid: &Node| gridded_children.iter().position(|c| grid.code.as_str().starts_with(c.code.subtree_prefix())).unwrap_or(0);
+    let group_of = |grid: &Node| {
+        gridded_children
+            .iter()
+            .position(|c| grid.code.as_str().starts_with(c.code.subtree_prefix()))
+            .unwrap_or(0)
+    };
     let shapes: Vec<Shape> = grids
         .iter()
         .filter_map(|g| {
@@ -90,7 +105,13 @@ pub async fn node(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(co
                 boundary: g.boundary.as_ref()?,
                 group: group_of(g),
                 href: format!("/territory/{}", g.code),
-                title: format!("{} {} · {} {}", g.name, g.code, texts(lang).households, g.households.unwrap_or(0)),
+                title: format!(
+                    "{} {} · {} {}",
+                    g.name,
+                    g.code,
+                    texts(lang).households,
+                    g.households.unwrap_or(0)
+                ),
             })
         })
         .collect();
@@ -130,7 +151,13 @@ pub async fn node(State(state): State<AppState>, ReqLang(lang): ReqLang, Path(co
     };
     let html = page.render().map_err(|e| {
         tracing::error!(error = %e, "template");
-        ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", None, "页面渲染失败", "page rendering failed")
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            None,
+            "页面渲染失败",
+            "page rendering failed",
+        )
     })?;
     Ok(Html(html))
 }

@@ -1,0 +1,132 @@
+//! The case loop (事件 / 诉求 / 工单): every matter someone must resolve, whatever its channel.
+//!
+//! The shared vocabulary of the loop lives here; each part has its own module:
+//! the taxonomy of matters, the responsibility list (routing and limits), the working calendar
+//! and the state machine.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use thiserror::Error;
+
+use crate::territory::{GridCode, TerritoryCode};
+
+/// A time limit as the responsibility list states it: an amount of some unit of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Limit {
+    pub amount: u32,
+    pub unit: LimitUnit,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitUnit {
+    /// Minutes of working time (inside working hours on working days).
+    WorkMinutes,
+    /// Hours of working time.
+    WorkHours,
+    /// Whole working days: the deadline is the same time of day, that many working days later.
+    WorkDays,
+    /// Calendar days, counting every day and hour.
+    NaturalDays,
+}
+
+/// Working time as a city's calendar counts it (official holidays, make-up workdays, working
+/// hours). `calendar::WorkCalendar` implements it; tests may use simpler clocks.
+pub trait WorkClock {
+    /// The instant `limit` after `start`.
+    fn deadline(&self, start: DateTime<Utc>, limit: Limit) -> DateTime<Utc>;
+    /// Working minutes between two instants; 0 when `end` is not after `start`.
+    fn work_minutes(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("a department code is 2 to 40 characters of a–z, 0–9 and '-', starting with a letter; got {0:?}")]
+pub struct BadDepartmentCode(pub String);
+
+/// A functional department (职能部门) or its posted office, by a short stable code such as
+/// `urban-management` or `housing`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DepartmentCode(String);
+
+impl DepartmentCode {
+    pub fn parse(s: &str) -> Result<Self, BadDepartmentCode> {
+        let ok = (2..=40).contains(&s.len())
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if ok {
+            Ok(DepartmentCode(s.to_string()))
+        } else {
+            Err(BadDepartmentCode(s.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for DepartmentCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for DepartmentCode {
+    type Err = BadDepartmentCode;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl Serialize for DepartmentCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for DepartmentCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Who handles a case: a department, a territorial unit (street or community), or the grid's
+/// worker.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "code", rename_all = "snake_case")]
+pub enum UnitRef {
+    Department(DepartmentCode),
+    Territory(TerritoryCode),
+    GridWorker(GridCode),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn department_codes_are_slugs() {
+        assert!(DepartmentCode::parse("urban-management").is_ok());
+        assert!(DepartmentCode::parse("Urban").is_err());
+        assert!(DepartmentCode::parse("1abc").is_err());
+        assert!(DepartmentCode::parse("a").is_err());
+    }
+
+    #[test]
+    fn units_serialise_with_their_kind() {
+        let u = UnitRef::Department(DepartmentCode::parse("housing").unwrap());
+        assert_eq!(
+            serde_json::to_string(&u).unwrap(),
+            r#"{"kind":"department","code":"housing"}"#
+        );
+        let t = UnitRef::Territory(TerritoryCode::parse("230903011000").unwrap());
+        assert_eq!(
+            serde_json::from_str::<UnitRef>(&serde_json::to_string(&t).unwrap()).unwrap(),
+            t
+        );
+    }
+}

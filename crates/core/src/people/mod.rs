@@ -1,0 +1,140 @@
+//! People who act: staff roles held at a node of the territory tree or in a department.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cases::DepartmentCode;
+use crate::territory::TerritoryCode;
+
+/// The roles of the glossary. A role is held at a scope and reaches that scope's subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    GridWorker,
+    CommunityWorker,
+    StreetStaff,
+    IntakeClerk,
+    ShiftLead,
+    Dispatcher,
+    DepartmentHandler,
+    Leader,
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+}
+
+impl Role {
+    pub const ALL: [Role; 11] = [
+        Role::GridWorker,
+        Role::CommunityWorker,
+        Role::StreetStaff,
+        Role::IntakeClerk,
+        Role::ShiftLead,
+        Role::Dispatcher,
+        Role::DepartmentHandler,
+        Role::Leader,
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::GridWorker => "grid_worker",
+            Role::CommunityWorker => "community_worker",
+            Role::StreetStaff => "street_staff",
+            Role::IntakeClerk => "intake_clerk",
+            Role::ShiftLead => "shift_lead",
+            Role::Dispatcher => "dispatcher",
+            Role::DepartmentHandler => "department_handler",
+            Role::Leader => "leader",
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::GridWorker => "网格员",
+            Role::CommunityWorker => "社区工作者",
+            Role::StreetStaff => "街道工作人员",
+            Role::IntakeClerk => "受理员",
+            Role::ShiftLead => "值班长",
+            Role::Dispatcher => "派遣员",
+            Role::DepartmentHandler => "部门经办人",
+            Role::Leader => "领导",
+            Role::SystemAdmin => "系统管理员",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
+        }
+    }
+}
+
+/// Where a role is held: a territory node (reaching its subtree) or a department.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "code", rename_all = "snake_case")]
+pub enum Scope {
+    Territory(TerritoryCode),
+    Department(DepartmentCode),
+}
+
+impl Scope {
+    /// Whether this scope reaches a territory node (the node itself or one below it).
+    pub fn reaches(&self, node: &TerritoryCode) -> bool {
+        match self {
+            Scope::Territory(t) => node.as_str().starts_with(t.subtree_prefix()),
+            Scope::Department(_) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// Someone acting: an account and the roles it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub account: String,
+    pub grants: Vec<Grant>,
+}
+
+impl Actor {
+    /// Holds `role` at a scope reaching `node`.
+    pub fn has_role_over(&self, role: Role, node: &TerritoryCode) -> bool {
+        self.grants.iter().any(|g| g.role == role && g.scope.reaches(node))
+    }
+
+    /// Holds `role` in `department`.
+    pub fn has_role_in(&self, role: Role, department: &DepartmentCode) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == role && g.scope == Scope::Department(department.clone()))
+    }
+
+    pub fn has_role(&self, role: Role) -> bool {
+        self.grants.iter().any(|g| g.role == role)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_role_reaches_the_subtree_of_its_node() {
+        let street = TerritoryCode::parse("230903011000").unwrap();
+        let actor = Actor {
+            account: "street".into(),
+            grants: vec![Grant {
+                role: Role::StreetStaff,
+                scope: Scope::Territory(street),
+            }],
+        };
+        assert!(actor.has_role_over(Role::StreetStaff, &TerritoryCode::parse("230903011001007").unwrap()));
+        assert!(!actor.has_role_over(Role::StreetStaff, &TerritoryCode::parse("230903012001007").unwrap()));
+        assert!(!actor.has_role_over(Role::Dispatcher, &TerritoryCode::parse("230903011001007").unwrap()));
+    }
+}
