@@ -70,20 +70,33 @@ pub fn locate(lookups: usize, runs: usize) -> Result<LocateReport> {
     })
 }
 
-fn healthy(addr: SocketAddr) -> bool {
+/// A plain HTTP/1.1 GET on loopback; true on a 200.
+fn get_ok(addr: SocketAddr, path: &str) -> bool {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
         return false;
     };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
-        .is_err()
-    {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nAccept: text/html\r\nConnection: close\r\n\r\n");
+    if s.write_all(request.as_bytes()).is_err() {
         return false;
     }
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
-    buf.starts_with("HTTP/1.1 200")
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    buf.starts_with(b"HTTP/1.1 200")
 }
+
+fn healthy(addr: SocketAddr) -> bool {
+    get_ok(addr, "/healthz")
+}
+
+/// What a first visitor does: the city page, a district page, the grids and a lookup.
+const WARM_UP: [&str; 5] = [
+    "/territory",
+    "/territory/230903000000",
+    "/api/v1/territory/grids.geojson",
+    "/api/v1/territory/summary",
+    "/api/v1/territory/locate?lon=131.0&lat=45.77&datum=gcj02",
+];
 
 fn resident_mb(pid: u32) -> Option<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -134,8 +147,8 @@ pub struct StartupReport {
 }
 
 /// Starts `gongzhi demo` on an empty data folder (first run: migrations, building the city,
-/// serving), stops it, starts it again (warm start), and reads its resident memory after it
-/// has idled for `idle`.
+/// serving), stops it, starts it again (warm start), serves the pages of a first visit, and reads
+/// its resident memory after it has idled for `idle`.
 pub fn startup(
     exe: &Path,
     data_dir: &Path,
@@ -153,6 +166,12 @@ pub fn startup(
     let started = Instant::now();
     let mut warm = start_demo(exe, data_dir, addr, database_url)?;
     let warm_start = time_until_healthy(&mut warm, addr, started);
+    for path in WARM_UP {
+        if !get_ok(addr, path) {
+            let _ = warm.kill();
+            bail!("GET {path} did not answer 200");
+        }
+    }
     std::thread::sleep(idle);
     let rss = resident_mb(warm.id());
     let _ = warm.kill();

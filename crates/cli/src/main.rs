@@ -100,7 +100,7 @@ enum BenchWhat {
         #[arg(long, default_value_t = 7)]
         runs: usize,
     },
-    /// First run (building the demo city), warm start and idle resident memory of `gongzhi demo`.
+    /// First run (building the demo city), warm start, and resident memory after a first visit.
     Startup {
         /// Port for the measured server on 127.0.0.1.
         #[arg(long, default_value_t = 18080)]
@@ -215,7 +215,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             );
             println!("startup: warm start {:.2} s", r.warm_start.as_secs_f64());
             println!(
-                "startup: idle resident memory {:.1} MB after {idle_seconds} s",
+                "startup: resident memory {:.1} MB, idle {idle_seconds} s after serving a first visit",
                 r.idle_rss_mb
             );
         }
