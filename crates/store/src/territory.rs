@@ -161,42 +161,36 @@ impl Db {
         row.map(Node::try_from).transpose()
     }
 
+    /// Nodes matching `condition` (SQL with one `$1` parameter, bound to `value`), in `order`.
+    async fn nodes_where(&self, condition: &str, value: &str, order: &str) -> Result<Vec<Node>, StoreError> {
+        let sql = format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE {condition} ORDER BY {order}");
+        let rows: Vec<NodeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(value).fetch_all(p).await)?;
+        into_nodes(rows)
+    }
+
     /// Every version of a node, oldest first.
     pub async fn node_history(&self, code: &TerritoryCode) -> Result<Vec<Node>, StoreError> {
-        let sql = format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE code = $1 ORDER BY id");
-        let rows: Vec<NodeRow> =
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_all(p).await)?;
-        into_nodes(rows)
+        self.nodes_where("code = $1", code.as_str(), "id").await
     }
 
     /// The current children of a node, by code.
     pub async fn children(&self, code: &TerritoryCode) -> Result<Vec<Node>, StoreError> {
-        let sql = format!(
-            "SELECT {NODE_COLUMNS} FROM territory_nodes WHERE parent_code = $1 AND valid_to IS NULL ORDER BY code"
-        );
-        let rows: Vec<NodeRow> =
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_all(p).await)?;
-        into_nodes(rows)
+        self.nodes_where("parent_code = $1 AND valid_to IS NULL", code.as_str(), "code")
+            .await
     }
 
     /// The current nodes of one level, by code.
     pub async fn nodes_at_level(&self, level: Level) -> Result<Vec<Node>, StoreError> {
-        let sql =
-            format!("SELECT {NODE_COLUMNS} FROM territory_nodes WHERE level = $1 AND valid_to IS NULL ORDER BY code");
-        let rows: Vec<NodeRow> =
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(level.as_str()).fetch_all(p).await)?;
-        into_nodes(rows)
+        self.nodes_where("level = $1 AND valid_to IS NULL", level.as_str(), "code")
+            .await
     }
 
     /// The current grids in a node's subtree (a grid code gives that grid alone).
     pub async fn grids_within(&self, code: &TerritoryCode) -> Result<Vec<Node>, StoreError> {
-        let sql = format!(
-            "SELECT {NODE_COLUMNS} FROM territory_nodes WHERE level = 'grid' AND valid_to IS NULL AND code LIKE $1 ORDER BY code"
-        );
         let pattern = format!("{}%", code.subtree_prefix());
-        let rows: Vec<NodeRow> =
-            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(pattern).fetch_all(p).await)?;
-        into_nodes(rows)
+        self.nodes_where("level = 'grid' AND valid_to IS NULL AND code LIKE $1", &pattern, "code")
+            .await
     }
 
     /// Grids and households under a node, and under each of its children.
