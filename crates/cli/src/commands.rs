@@ -5,6 +5,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
+use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::people::credentials::hash_password;
+use gongzhi_core::people::{Grant, Role, Scope};
+use gongzhi_core::territory::TerritoryCode;
 use gongzhi_core::territory::geojson::parse_grids;
 use gongzhi_core::{Lang, Localized};
 use gongzhi_store::{Db, ImportReport, StoreError};
@@ -59,6 +63,78 @@ pub async fn ensure_demo(db: &Db, seed: Option<u64>) -> Result<bool> {
         layout_ms = built.as_millis() as u64,
         total_ms = started.elapsed().as_millis() as u64,
         "demo city built"
+    );
+    Ok(true)
+}
+
+/// The demo city's staff: one account per role, all with `password` (demo only; the README lists
+/// them). Accounts already there are left alone.
+pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 9] = [
+    ("admin", "系统管理员", Role::SystemAdmin, "territory:230900000000"),
+    ("leader", "市领导", Role::Leader, "territory:230900000000"),
+    ("clerk", "指挥中心受理员", Role::IntakeClerk, "territory:230900000000"),
+    ("shiftlead", "指挥中心值班长", Role::ShiftLead, "territory:230900000000"),
+    (
+        "dispatcher",
+        "指挥中心派遣员",
+        Role::Dispatcher,
+        "territory:230900000000",
+    ),
+    (
+        "handler",
+        "城管局经办人",
+        Role::DepartmentHandler,
+        "department:urban-management",
+    ),
+    (
+        "street",
+        "桃东街道工作人员",
+        Role::StreetStaff,
+        "territory:230903011000",
+    ),
+    (
+        "community",
+        "学府社区工作者",
+        Role::CommunityWorker,
+        "territory:230903011001",
+    ),
+    (
+        "gridworker",
+        "学府社区第1网格网格员",
+        Role::GridWorker,
+        "territory:230903011001001",
+    ),
+];
+
+fn demo_scope(s: &str) -> Result<Scope> {
+    Ok(match s.split_once(':') {
+        Some(("territory", code)) => Scope::Territory(TerritoryCode::parse(code)?),
+        Some(("department", code)) => Scope::Department(DepartmentCode::parse(code)?),
+        _ => anyhow::bail!("bad demo scope {s}"),
+    })
+}
+
+/// Creates the demo accounts if the database has no accounts yet.
+pub async fn ensure_demo_accounts(db: &Db, password: &str) -> Result<bool> {
+    if db.account_count().await? > 0 {
+        return Ok(false);
+    }
+    let password = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    for (username, name, role, scope) in DEMO_ACCOUNTS {
+        db.create_account(
+            username,
+            name,
+            Some(&hash),
+            &[Grant {
+                role,
+                scope: demo_scope(scope)?,
+            }],
+        )
+        .await?;
+    }
+    tracing::warn!(
+        "demo accounts created (admin, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker): for demonstration only"
     );
     Ok(true)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use gongzhi::commands::{ensure_demo, import_grids, open, serve};
+use gongzhi::commands::{ensure_demo, ensure_demo_accounts, import_grids, open, serve};
 use gongzhi::config::{FileConfig, Settings};
 use gongzhi_core::Lang;
 
@@ -61,6 +61,14 @@ enum Cmd {
         /// Seed of the demo city's grid layer. [default: from data/qitaihe/grid-system.toml]
         #[arg(long, env = "GONGZHI_DEMO_SEED")]
         seed: Option<u64>,
+        /// Password of the demo accounts (admin, leader, clerk, …), set when they are created.
+        #[arg(
+            long,
+            env = "GONGZHI_DEMO_PASSWORD",
+            default_value = "demo",
+            hide_default_value = false
+        )]
+        demo_password: String,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate(Storage),
@@ -132,10 +140,15 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             let db = open(&settings).await?;
             serve(db, &settings).await?;
         }
-        Cmd::Demo { server, seed } => {
+        Cmd::Demo {
+            server,
+            seed,
+            demo_password,
+        } => {
             let settings = settings(&file, server.listen, server.storage);
             let db = open(&settings).await?;
             ensure_demo(&db, seed.or(file.demo_seed)).await?;
+            ensure_demo_accounts(&db, &demo_password).await?;
             serve(db, &settings).await?;
         }
         Cmd::Migrate(storage) => {

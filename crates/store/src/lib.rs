@@ -8,6 +8,7 @@
 #[macro_use]
 mod db;
 mod error;
+pub mod people;
 pub mod territory;
 pub mod testing;
 

@@ -3,6 +3,7 @@
 mod error;
 mod lang;
 mod map;
+pub mod people;
 pub mod territory;
 mod texts;
 
@@ -24,6 +25,8 @@ pub use territory::index::TerritoryIndex;
 pub struct AppState {
     pub db: Db,
     index: Arc<RwLock<Arc<TerritoryIndex>>>,
+    /// How long an API token issued at sign-in stays valid.
+    pub token_ttl_hours: i64,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
         Ok(AppState {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
+            token_ttl_hours: 12,
         })
     }
 
@@ -96,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(territory::routes())
+        .merge(people::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -1,5 +1,7 @@
 //! People who act: staff roles held at a node of the territory tree or in a department.
 
+pub mod credentials;
+
 use serde::{Deserialize, Serialize};
 
 use crate::cases::DepartmentCode;
@@ -20,6 +22,19 @@ pub enum Role {
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
+}
+
+impl std::str::FromStr for Role {
+    type Err = crate::territory::node::UnknownName;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| crate::territory::node::UnknownName {
+                what: "role",
+                value: s.to_string(),
+            })
+    }
 }
 
 impl Role {

@@ -1,0 +1,109 @@
+//! Accounts, their role grants and API tokens.
+
+use chrono::{DateTime, Utc};
+use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::people::{Actor, Grant, Role, Scope};
+use gongzhi_core::territory::TerritoryCode;
+
+use crate::db::Db;
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: Option<String>,
+    pub active: bool,
+}
+
+fn scope_parts(scope: &Scope) -> (&'static str, String) {
+    match scope {
+        Scope::Territory(t) => ("territory", t.to_string()),
+        Scope::Department(d) => ("department", d.to_string()),
+    }
+}
+
+fn grant_from(role: &str, kind: &str, code: &str) -> Result<Grant, StoreError> {
+    let corrupt = |d: String| StoreError::Corrupt {
+        what: "account grant",
+        detail: d,
+    };
+    let role: Role = role.parse().map_err(|e| corrupt(format!("{e}")))?;
+    let scope = match kind {
+        "territory" => Scope::Territory(TerritoryCode::parse(code).map_err(|e| corrupt(e.to_string()))?),
+        "department" => Scope::Department(DepartmentCode::parse(code).map_err(|e| corrupt(e.to_string()))?),
+        other => return Err(corrupt(format!("scope kind {other}"))),
+    };
+    Ok(Grant { role, scope })
+}
+
+impl Db {
+    /// Adds an account with its grants in one transaction; returns its id.
+    pub async fn create_account(
+        &self,
+        username: &str,
+        display_name: &str,
+        password_hash: Option<&str>,
+        grants: &[Grant],
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin().await?;
+        let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "INSERT INTO accounts (username, display_name, password_hash, active, created_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(username).bind(display_name).bind(password_hash).bind(true).bind(Utc::now())
+            .fetch_one(conn).await)?;
+        for g in grants {
+            let (kind, code) = scope_parts(&g.scope);
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO account_grants (account_id, role, scope_kind, scope_code) VALUES ($1, $2, $3, $4)")
+                .bind(id).bind(g.role.as_str()).bind(kind).bind(code)
+                .execute(conn).await.map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn account_count(&self) -> Result<i64, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(p).await)?)
+    }
+
+    pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT id, username, display_name, password_hash, active FROM accounts WHERE username = $1")
+            .bind(username).fetch_optional(p).await)?)
+    }
+
+    pub async fn grants_of(&self, account_id: i64) -> Result<Vec<Grant>, StoreError> {
+        let rows: Vec<(String, String, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT role, scope_kind, scope_code FROM account_grants WHERE account_id = $1 ORDER BY role, scope_code")
+            .bind(account_id).fetch_all(p).await)?;
+        rows.iter().map(|(r, k, c)| grant_from(r, k, c)).collect()
+    }
+
+    pub async fn insert_token(
+        &self,
+        token_hash: &str,
+        account_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO api_tokens (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash).bind(account_id).bind(Utc::now()).bind(expires_at)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The actor behind a token that has not expired and whose account is active.
+    pub async fn actor_for_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Actor>, StoreError> {
+        let account: Option<(i64, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT a.id, a.username FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+             WHERE t.token_hash = $1 AND t.expires_at > $2 AND a.active = $3")
+            .bind(token_hash).bind(now).bind(true).fetch_optional(p).await)?;
+        let Some((id, username)) = account else { return Ok(None) };
+        Ok(Some(Actor {
+            account: username,
+            grants: self.grants_of(id).await?,
+        }))
+    }
+}

@@ -1,0 +1,128 @@
+//! Sign-in for API clients: `POST /api/v1/auth/token`, and the bearer-token extractor.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::routing::post;
+use chrono::{Duration, Utc};
+use gongzhi_core::people::Actor;
+use gongzhi_core::people::credentials::{IssuedToken, token_hash, verify_password};
+use rand::Rng;
+use serde_json::{Value, json};
+
+use crate::{ApiError, AppState};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/token", post(issue_token))
+        .route("/api/v1/me", axum::routing::get(me))
+}
+
+/// Reads a JSON object body; a body that is not one is a 400 naming the problem.
+pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            None,
+            "请求体必须是 JSON 对象",
+            "the request body must be a JSON object",
+        )),
+    }
+}
+
+/// A required string field of a JSON object.
+pub fn string_field<'a>(map: &'a serde_json::Map<String, Value>, field: &'static str) -> Result<&'a str, ApiError> {
+    map.get(field)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| ApiError::missing(field))
+}
+
+fn bad_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        None,
+        "用户名或密码错误",
+        "wrong username or password",
+    )
+}
+
+/// `POST /api/v1/auth/token` `{"username", "password"}` → `{"token", "token_type", "expires_at"}`.
+async fn issue_token(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let body = json_object(&body)?;
+    let username = string_field(&body, "username")?;
+    let password = string_field(&body, "password")?.to_string();
+    let account = state.db.account_by_username(username).await?.filter(|a| a.active);
+    let Some((account, hash)) = account.and_then(|a| a.password_hash.clone().map(|h| (a, h))) else {
+        return Err(bad_credentials());
+    };
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return Err(bad_credentials());
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill(&mut bytes);
+    let token = IssuedToken::from_random(bytes);
+    let expires_at = Utc::now() + Duration::hours(state.token_ttl_hours);
+    state.db.insert_token(&token.hash, account.id, expires_at).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"token": token.secret, "token_type": "Bearer", "expires_at": expires_at})),
+    ))
+}
+
+/// `GET /api/v1/me`: who the token belongs to and the roles it holds.
+async fn me(Authenticated(actor): Authenticated) -> Json<Value> {
+    let roles: Vec<Value> = actor
+        .grants
+        .iter()
+        .map(|g| json!({"role": g.role, "role_label": g.role.label_zh(), "scope": g.scope}))
+        .collect();
+    Json(json!({"username": actor.account, "grants": roles}))
+}
+
+/// The caller, from `Authorization: Bearer <token>`; 401 otherwise.
+pub struct Authenticated(pub Actor);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let secret = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    Some("Authorization"),
+                    "需要登录：请在 Authorization 头中提供 Bearer 令牌",
+                    "sign-in required: send a Bearer token in the Authorization header",
+                )
+            })?;
+        let actor = state
+            .db
+            .actor_for_token(&token_hash(secret), Utc::now())
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    Some("Authorization"),
+                    "令牌无效或已过期，请重新登录",
+                    "the token is invalid or has expired; sign in again",
+                )
+            })?;
+        Ok(Authenticated(actor))
+    }
+}
