@@ -196,7 +196,7 @@ fn placeholder(kind: ActionKind) -> Action {
         },
         K::Register => Action::Register,
         K::Dispatch => Action::Dispatch {
-            lead: UnitRef::Territory(TerritoryCode::parse("110000000000").expect("valid")),
+            lead: UnitRef::Territory(TerritoryCode::parse("230900000000").expect("valid")),
             co_handlers: vec![],
             limits: None,
         },
