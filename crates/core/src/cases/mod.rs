@@ -13,6 +13,8 @@ use thiserror::Error;
 
 use crate::territory::{GridCode, TerritoryCode};
 
+pub mod flow;
+
 /// A time limit as the responsibility list states it: an amount of some unit of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Limit {
