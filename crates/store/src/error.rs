@@ -12,6 +12,8 @@ pub enum StoreError {
     Corrupt { what: &'static str, detail: String },
     #[error(transparent)]
     Import(#[from] gongzhi_core::territory::geojson::ImportError),
+    #[error("{what} {id} was changed by someone else meanwhile")]
+    Conflict { what: &'static str, id: String },
     #[error("invalid node {code}: {source}")]
     InvalidNode {
         code: String,

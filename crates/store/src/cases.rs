@@ -1,0 +1,529 @@
+//! Cases: creation with a daily number and idempotency keys, actions recorded against the
+//! revision they were computed from, the timeline, and filtered listing with cursors.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use gongzhi_core::cases::UnitRef;
+use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, next_deadline};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::db::{Db, Tx};
+use crate::error::StoreError;
+
+/// Where a case is, resolved at intake.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CaseLocation {
+    pub grid: Option<String>,
+    pub community: Option<String>,
+    pub street: Option<String>,
+    pub district: Option<String>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub address: Option<String>,
+}
+
+/// A case as reported, before it has a number.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    pub channel: String,
+    pub description: String,
+    pub location: CaseLocation,
+    pub reporter: String,
+    /// Extra facts of the report kept on its first timeline entry (routing proposal, duplicates
+    /// offered …).
+    pub report_detail: Value,
+}
+
+/// A stored case: the report's facts and the machine's view.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseRecord {
+    pub id: i64,
+    pub channel: String,
+    pub description: String,
+    pub location: CaseLocation,
+    pub reporter: String,
+    pub flow: Case,
+    pub reported_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: i64,
+    channel: String,
+    description: String,
+    address: Option<String>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    grid_code: Option<String>,
+    community_code: Option<String>,
+    street_code: Option<String>,
+    district_code: Option<String>,
+    reporter: String,
+    flow: String,
+    reported_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+const CASE_COLUMNS: &str = "id, channel, description, address, lon, lat, grid_code, community_code, street_code, \
+     district_code, reporter, flow, reported_at, updated_at";
+
+impl TryFrom<CaseRow> for CaseRecord {
+    type Error = StoreError;
+    fn try_from(r: CaseRow) -> Result<CaseRecord, StoreError> {
+        let flow: Case = serde_json::from_str(&r.flow).map_err(|e| StoreError::Corrupt {
+            what: "case flow",
+            detail: e.to_string(),
+        })?;
+        Ok(CaseRecord {
+            id: r.id,
+            channel: r.channel,
+            description: r.description,
+            location: CaseLocation {
+                grid: r.grid_code,
+                community: r.community_code,
+                street: r.street_code,
+                district: r.district_code,
+                lon: r.lon,
+                lat: r.lat,
+                address: r.address,
+            },
+            reporter: r.reporter,
+            flow,
+            reported_at: r.reported_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// One entry of a case's timeline, as stored.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub revision: i32,
+    pub at: DateTime<Utc>,
+    pub account: String,
+    pub kind: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    #[serde(skip)]
+    pub body: String,
+}
+
+impl StoredEvent {
+    pub fn body(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// How a unit is written in the `lead_unit` column: `department:housing`, `territory:…`,
+/// `grid_worker:…`.
+pub fn unit_key(unit: &UnitRef) -> String {
+    match unit {
+        UnitRef::Department(d) => format!("department:{d}"),
+        UnitRef::Territory(t) => format!("territory:{t}"),
+        UnitRef::GridWorker(g) => format!("grid_worker:{g}"),
+    }
+}
+
+fn text_of<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// The day a case is reported on, in Asia/Shanghai (UTC+8, no daylight saving since 1991).
+pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .date_naive()
+}
+
+/// The outcome of a submission: a new case, or the case a retried key already created.
+#[derive(Debug, Clone)]
+pub enum Created {
+    New(CaseRecord),
+    Replayed(CaseRecord),
+}
+
+/// Filters of `GET /api/v1/cases`. Empty means "all".
+#[derive(Debug, Clone, Default)]
+pub struct CaseFilter {
+    pub states: Vec<String>,
+    /// Code prefix of a territory subtree.
+    pub within_prefix: Option<String>,
+    pub matter: Option<String>,
+    pub lead_unit: Option<String>,
+    pub channel: Option<String>,
+    pub overdue: Option<bool>,
+    pub supervised: Option<bool>,
+    pub reported_from: Option<DateTime<Utc>>,
+    pub reported_to: Option<DateTime<Utc>>,
+    /// Only cases with an id below this (the cursor of the previous page).
+    pub before_id: Option<i64>,
+}
+
+enum Bind {
+    Text(String),
+    Time(DateTime<Utc>),
+    Int(i64),
+}
+
+/// A WHERE clause under construction: conditions with `?` become `$n` as values are added.
+#[derive(Default)]
+struct Where {
+    conditions: Vec<String>,
+    binds: Vec<Bind>,
+}
+
+impl Where {
+    fn add(&mut self, condition: &str, value: Bind) {
+        self.binds.push(value);
+        self.conditions
+            .push(condition.replace('?', &format!("${}", self.binds.len())));
+    }
+
+    fn raw(&mut self, condition: &str) {
+        self.conditions.push(condition.to_string());
+    }
+
+    fn any_of(&mut self, column: &str, values: &[String]) {
+        let mut placeholders = Vec::new();
+        for v in values {
+            self.binds.push(Bind::Text(v.clone()));
+            placeholders.push(format!("${}", self.binds.len()));
+        }
+        self.conditions
+            .push(format!("{column} IN ({})", placeholders.join(", ")));
+    }
+
+    fn finish(self) -> (String, Vec<Bind>) {
+        let clause = if self.conditions.is_empty() {
+            "TRUE".to_string()
+        } else {
+            self.conditions.join(" AND ")
+        };
+        (clause, self.binds)
+    }
+}
+
+impl CaseFilter {
+    /// The WHERE clause and its values; `with_cursor` adds the page cursor.
+    fn clause(&self, now: DateTime<Utc>, with_cursor: bool) -> (String, Vec<Bind>) {
+        let mut w = Where::default();
+        if !self.states.is_empty() {
+            w.any_of("state", &self.states);
+        }
+        if let Some(p) = &self.within_prefix {
+            w.add("node_code LIKE ?", Bind::Text(format!("{p}%")));
+        }
+        if let Some(m) = &self.matter {
+            w.add("matter = ?", Bind::Text(m.clone()));
+        }
+        if let Some(u) = &self.lead_unit {
+            w.add("lead_unit = ?", Bind::Text(u.clone()));
+        }
+        if let Some(c) = &self.channel {
+            w.add("channel = ?", Bind::Text(c.clone()));
+        }
+        match self.overdue {
+            Some(true) => w.add("outcome = 'open' AND next_deadline < ?", Bind::Time(now)),
+            Some(false) => w.add(
+                "NOT (outcome = 'open' AND COALESCE(next_deadline < ?, FALSE))",
+                Bind::Time(now),
+            ),
+            None => {}
+        }
+        match self.supervised {
+            Some(true) => w.raw("supervision IS NOT NULL"),
+            Some(false) => w.raw("supervision IS NULL"),
+            None => {}
+        }
+        if let Some(t) = self.reported_from {
+            w.add("reported_at >= ?", Bind::Time(t));
+        }
+        if let Some(t) = self.reported_to {
+            w.add("reported_at < ?", Bind::Time(t));
+        }
+        if with_cursor && let Some(id) = self.before_id {
+            w.add("id < ?", Bind::Int(id));
+        }
+        w.finish()
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone)]
+pub struct CasePage {
+    pub cases: Vec<CaseRecord>,
+    pub total: i64,
+    /// Pass as `before_id` for the next page; `None` on the last page.
+    pub next_cursor: Option<i64>,
+}
+
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut q = $query;
+        for b in $binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Time(t) => q.bind(*t),
+                Bind::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+async fn insert_event(
+    tx: &mut Tx,
+    case_id: i64,
+    revision: u32,
+    at: DateTime<Utc>,
+    account: &str,
+    kind: &str,
+    from_state: Option<&str>,
+    to_state: &str,
+    body: &Value,
+) -> Result<(), StoreError> {
+    on_tx!(tx, conn => sqlx::query(
+        "INSERT INTO case_events (case_id, revision, at, account, kind, from_state, to_state, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+        .bind(case_id).bind(revision as i32).bind(at).bind(account).bind(kind).bind(from_state).bind(to_state)
+        .bind(body.to_string())
+        .execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+fn is_unique_violation(e: &StoreError) -> bool {
+    matches!(e, StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
+}
+
+impl Db {
+    /// Reports a case: gives it the next number of its day, stores it and its first timeline
+    /// entry in one transaction. With an idempotency key, a key this account already used returns
+    /// the case it created, and no second case.
+    pub async fn create_case(
+        &self,
+        new: &NewCase,
+        idempotency_key: Option<&str>,
+        make_flow: impl Fn(CaseNumber) -> Case,
+        now: DateTime<Utc>,
+    ) -> Result<Created, StoreError> {
+        if let Some(key) = idempotency_key
+            && let Some(existing) = self.case_for_key(&new.reporter, key).await?
+        {
+            return Ok(Created::Replayed(existing));
+        }
+        match self.insert_case(new, idempotency_key, &make_flow, now).await {
+            Ok(id) => Ok(Created::New(self.case_by_id(id).await?.ok_or(StoreError::Corrupt {
+                what: "case",
+                detail: format!("case {id} vanished after insert"),
+            })?)),
+            // Two submissions with the same key raced: the other one won; return its case.
+            Err(e) if idempotency_key.is_some() && is_unique_violation(&e) => {
+                let key = idempotency_key.unwrap_or_default();
+                self.case_for_key(&new.reporter, key)
+                    .await?
+                    .map(Created::Replayed)
+                    .ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn case_for_key(&self, account: &str, key: &str) -> Result<Option<CaseRecord>, StoreError> {
+        let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT case_id FROM idempotency_keys WHERE account = $1 AND key = $2")
+            .bind(account).bind(key).fetch_optional(p).await)?;
+        match id {
+            Some(id) => self.case_by_id(id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn insert_case(
+        &self,
+        new: &NewCase,
+        idempotency_key: Option<&str>,
+        make_flow: &impl Fn(CaseNumber) -> Case,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.begin().await?;
+        let day = china_day(now);
+        let serial: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "INSERT INTO case_numbers (day, last_serial) VALUES ($1, 1)
+             ON CONFLICT (day) DO UPDATE SET last_serial = case_numbers.last_serial + 1
+             RETURNING last_serial")
+            .bind(day).fetch_one(conn).await)?;
+        let number = CaseNumber::new(day, serial as u32).map_err(|e| StoreError::Corrupt {
+            what: "case number",
+            detail: e.to_string(),
+        })?;
+        let flow = make_flow(number.clone());
+        let flow_json = serde_json::to_string(&flow).map_err(|e| StoreError::Corrupt {
+            what: "case flow",
+            detail: e.to_string(),
+        })?;
+        let loc = &new.location;
+        let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "INSERT INTO cases (case_no, channel, matter, description, address, lon, lat, node_code, grid_code,
+                 community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision,
+                 next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                 $22, $23, $24)
+             RETURNING id")
+            .bind(number.as_str()).bind(&new.channel).bind(&flow.matter).bind(&new.description)
+            .bind(&loc.address).bind(loc.lon).bind(loc.lat).bind(flow.node.as_str()).bind(&loc.grid)
+            .bind(&loc.community).bind(&loc.street).bind(&loc.district).bind(&new.reporter)
+            .bind(flow.state.as_str()).bind(text_of(&flow.state.outcome())).bind(flow.lead.as_ref().map(unit_key))
+            .bind(flow.supervision.as_ref().map(text_of)).bind(next_deadline(&flow)).bind(None::<String>)
+            .bind(flow.revision as i32).bind(flow_json).bind(flow.reported_at).bind(now).bind(None::<DateTime<Utc>>)
+            .fetch_one(conn).await)?;
+        let mut body = json!({"kind": "report", "channel": new.channel, "matter": flow.matter, "node": flow.node});
+        if let (Value::Object(b), Value::Object(extra)) = (&mut body, &new.report_detail) {
+            b.extend(extra.clone());
+        }
+        insert_event(
+            &mut tx,
+            id,
+            0,
+            now,
+            &new.reporter,
+            "report",
+            None,
+            flow.state.as_str(),
+            &body,
+        )
+        .await?;
+        if let Some(key) = idempotency_key {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO idempotency_keys (account, key, case_id, created_at) VALUES ($1, $2, $3, $4)")
+                .bind(&new.reporter).bind(key).bind(id).bind(now)
+                .execute(conn).await.map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn case_by_id(&self, id: i64) -> Result<Option<CaseRecord>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let row: Option<CaseRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
+        row.map(CaseRecord::try_from).transpose()
+    }
+
+    pub async fn case_by_number(&self, number: &CaseNumber) -> Result<Option<CaseRecord>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE case_no = $1");
+        let row: Option<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(number.as_str()).fetch_optional(p).await)?;
+        row.map(CaseRecord::try_from).transpose()
+    }
+
+    /// Records an applied action: the new case replaces the one at `applied.case.revision - 1`
+    /// and the event joins the timeline, in one transaction. If someone else changed the case
+    /// since it was read, nothing is written and `StoreError::Conflict` says so.
+    pub async fn record_action(&self, id: i64, applied: &Applied, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let flow = &applied.case;
+        let previous = flow.revision.saturating_sub(1);
+        let flow_json = serde_json::to_string(flow).map_err(|e| StoreError::Corrupt {
+            what: "case flow",
+            detail: e.to_string(),
+        })?;
+        let mut tx = self.begin().await?;
+        let changed = on_tx!(&mut tx, conn => sqlx::query(
+            "UPDATE cases SET state = $1, outcome = $2, lead_unit = $3, supervision = $4, next_deadline = $5,
+                 merged_into = $6, revision = $7, flow = $8, updated_at = $9, closed_at = $10
+             WHERE id = $11 AND revision = $12")
+            .bind(flow.state.as_str()).bind(text_of(&flow.state.outcome())).bind(flow.lead.as_ref().map(unit_key))
+            .bind(flow.supervision.as_ref().map(text_of)).bind(next_deadline(flow))
+            .bind(flow.merged_into.as_ref().map(|n| n.to_string())).bind(flow.revision as i32).bind(flow_json)
+            .bind(now).bind(flow.closed_at).bind(id).bind(previous as i32)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::Conflict {
+                what: "case",
+                id: flow.number.to_string(),
+            });
+        }
+        let e = &applied.event;
+        let body = serde_json::to_value(e).map_err(|e| StoreError::Corrupt {
+            what: "event",
+            detail: e.to_string(),
+        })?;
+        insert_event(
+            &mut tx,
+            id,
+            e.revision,
+            e.at,
+            &e.account,
+            e.kind.as_str(),
+            Some(e.from.as_str()),
+            e.to.as_str(),
+            &body,
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// A case's timeline, oldest first.
+    pub async fn case_events(&self, id: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT revision, at, account, kind, from_state, to_state, body FROM case_events
+             WHERE case_id = $1 ORDER BY revision")
+            .bind(id).fetch_all(p).await)?)
+    }
+
+    /// A page of cases matching `filter`, newest first, with the total count of matches.
+    pub async fn list_cases(
+        &self,
+        filter: &CaseFilter,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<CasePage, StoreError> {
+        let limit = limit.clamp(1, 500);
+        let (clause, binds) = filter.clause(now, true);
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE {clause} ORDER BY id DESC LIMIT {}",
+            limit + 1
+        );
+        let rows: Vec<CaseRow> =
+            on_pool!(self, p => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?;
+        let (count_clause, count_binds) = filter.clause(now, false);
+        let count_sql = format!("SELECT COUNT(*) FROM cases WHERE {count_clause}");
+        let total: i64 = on_pool!(self, p => bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &count_binds)
+            .fetch_one(p).await)?;
+        let mut cases = rows
+            .into_iter()
+            .map(CaseRecord::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if cases.len() as i64 > limit {
+            cases.truncate(limit as usize);
+            cases.last().map(|c| c.id)
+        } else {
+            None
+        };
+        Ok(CasePage {
+            cases,
+            total,
+            next_cursor,
+        })
+    }
+
+    /// Open cases of a matter with a point inside a box, reported since `since`: the candidates
+    /// for duplicates (the caller measures the distance).
+    pub async fn open_cases_in_box(
+        &self,
+        matter: &str,
+        (min_lon, min_lat, max_lon, max_lat): (f64, f64, f64, f64),
+        since: DateTime<Utc>,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE matter = $1 AND outcome = 'open' AND lat BETWEEN $2 AND $3
+             AND lon BETWEEN $4 AND $5 AND reported_at >= $6 ORDER BY id DESC LIMIT 50"
+        );
+        let rows: Vec<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(matter).bind(min_lat).bind(max_lat).bind(min_lon).bind(max_lon).bind(since).fetch_all(p).await)?;
+        rows.into_iter().map(CaseRecord::try_from).collect()
+    }
+}

@@ -1,0 +1,275 @@
+//! Cases in the store on both databases: numbers, idempotency, actions against revisions,
+//! timelines and filters.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use gongzhi_core::cases::flow::{Action, Case, CaseLimits, FlowContext, FlowPolicy, apply};
+use gongzhi_core::cases::{Limit, LimitUnit, WorkClock};
+use gongzhi_core::people::{Actor, Grant, Role, Scope};
+use gongzhi_core::territory::TerritoryCode;
+use gongzhi_store::cases::{CaseFilter, CaseLocation, Created, NewCase};
+use gongzhi_store::testing::TestDb;
+use gongzhi_store::{Db, StoreError};
+
+/// Every minute counts: enough for the store, which does not judge clocks.
+struct Wall;
+impl WorkClock for Wall {
+    fn deadline(&self, start: DateTime<Utc>, limit: Limit) -> DateTime<Utc> {
+        let minutes = match limit.unit {
+            LimitUnit::WorkMinutes => limit.amount as i64,
+            LimitUnit::WorkHours => limit.amount as i64 * 60,
+            LimitUnit::WorkDays | LimitUnit::NaturalDays => limit.amount as i64 * 1440,
+        };
+        start + Duration::minutes(minutes)
+    }
+    fn work_minutes(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+        (end - start).num_minutes().max(0)
+    }
+}
+
+const GRID: &str = "230903011001001";
+
+fn report(reporter: &str) -> NewCase {
+    NewCase {
+        channel: "patrol".into(),
+        description: "学府路积雪未清".into(),
+        location: CaseLocation {
+            grid: Some(GRID.into()),
+            community: Some("230903011001".into()),
+            street: Some("230903011000".into()),
+            district: Some("230903000000".into()),
+            lon: Some(131.0),
+            lat: Some(45.77),
+            address: None,
+        },
+        reporter: reporter.into(),
+        report_detail: serde_json::json!({}),
+    }
+}
+
+fn flow_at(at: DateTime<Utc>) -> impl Fn(gongzhi_core::cases::flow::CaseNumber) -> Case {
+    move |n| {
+        Case::new(
+            n,
+            TerritoryCode::parse(GRID).unwrap(),
+            "06010",
+            at,
+            CaseLimits::default(),
+        )
+    }
+}
+
+fn clerk() -> Actor {
+    Actor {
+        account: "clerk".into(),
+        grants: vec![Grant {
+            role: Role::IntakeClerk,
+            scope: Scope::Territory(TerritoryCode::parse("230900000000").unwrap()),
+        }],
+    }
+}
+
+fn created(c: Created) -> gongzhi_store::cases::CaseRecord {
+    match c {
+        Created::New(r) => r,
+        Created::Replayed(_) => panic!("expected a new case"),
+    }
+}
+
+async fn new_case(db: &Db, at: DateTime<Utc>) -> gongzhi_store::cases::CaseRecord {
+    created(
+        db.create_case(&report("gridworker"), None, flow_at(at), at)
+            .await
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn case_numbers_count_per_day_in_china_time() {
+    for db in TestDb::all().await {
+        // 2026-11-27 15:59 UTC is 23:59 in Shanghai; 16:00 UTC is already the 28th there.
+        let a = new_case(&db, Utc.with_ymd_and_hms(2026, 11, 27, 15, 59, 0).unwrap()).await;
+        let b = new_case(&db, Utc.with_ymd_and_hms(2026, 11, 27, 15, 59, 30).unwrap()).await;
+        let c = new_case(&db, Utc.with_ymd_and_hms(2026, 11, 27, 16, 0, 0).unwrap()).await;
+        assert_eq!(a.flow.number.as_str(), "2026112700001", "{}", db.backend_name());
+        assert_eq!(b.flow.number.as_str(), "2026112700002");
+        assert_eq!(c.flow.number.as_str(), "2026112800001");
+        let events = db.case_events(a.id).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "report");
+        assert_eq!(events[0].body()["channel"], "patrol");
+    }
+}
+
+#[tokio::test]
+async fn a_retried_key_returns_the_first_case_and_never_a_second() {
+    for db in TestDb::all().await {
+        let now = Utc::now();
+        let first = created(
+            db.create_case(&report("gridworker"), Some("k-1"), flow_at(now), now)
+                .await
+                .unwrap(),
+        );
+        let again = db
+            .create_case(&report("gridworker"), Some("k-1"), flow_at(now), now)
+            .await
+            .unwrap();
+        match again {
+            Created::Replayed(r) => assert_eq!(r.id, first.id, "{}", db.backend_name()),
+            Created::New(_) => panic!("a second case for the same key"),
+        }
+        // The same key from another account is another submission.
+        let other = db
+            .create_case(&report("clerk"), Some("k-1"), flow_at(now), now)
+            .await
+            .unwrap();
+        assert!(matches!(other, Created::New(_)));
+        // Many concurrent retries of one key: one case.
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let db = db.db.clone();
+            tasks.push(tokio::spawn(async move {
+                db.create_case(&report("street"), Some("burst"), flow_at(now), now)
+                    .await
+                    .map(|c| match c {
+                        Created::New(r) | Created::Replayed(r) => r.id,
+                    })
+            }));
+        }
+        let mut ids = Vec::new();
+        for t in tasks {
+            ids.push(t.await.unwrap().unwrap());
+        }
+        ids.dedup();
+        assert_eq!(ids.len(), 1, "{}: {ids:?}", db.backend_name());
+        let page = db.list_cases(&CaseFilter::default(), 100, now).await.unwrap();
+        assert_eq!(page.total, 3);
+    }
+}
+
+#[tokio::test]
+async fn an_action_computed_from_a_stale_revision_is_refused() {
+    for db in TestDb::all().await {
+        let now = Utc::now();
+        let case = new_case(&db, now).await;
+        let policy = FlowPolicy::qitaihe();
+        let ctx = FlowContext {
+            policy: &policy,
+            clock: &Wall,
+        };
+        let accepted = apply(&case.flow, Action::Accept, &clerk(), now, &ctx).unwrap();
+        db.record_action(case.id, &accepted, now).await.unwrap();
+        // A second clerk read the same version and acts on it too.
+        let rejected = apply(
+            &case.flow,
+            Action::Reject {
+                reason: "重复".into()
+            },
+            &clerk(),
+            now,
+            &ctx,
+        )
+        .unwrap();
+        let err = db.record_action(case.id, &rejected, now).await.unwrap_err();
+        assert!(
+            matches!(err, StoreError::Conflict { .. }),
+            "{}: {err}",
+            db.backend_name()
+        );
+        let stored = db.case_by_id(case.id).await.unwrap().unwrap();
+        assert_eq!(stored.flow.state.as_str(), "accepted");
+        assert_eq!(stored.flow.revision, 1);
+        let events = db.case_events(case.id).await.unwrap();
+        assert_eq!(
+            events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+            ["report", "accept"]
+        );
+        assert_eq!(events[1].from_state.as_deref(), Some("reported"));
+    }
+}
+
+#[tokio::test]
+async fn lists_filter_count_and_page_with_a_cursor() {
+    for db in TestDb::all().await {
+        let now = Utc::now();
+        let policy = FlowPolicy::qitaihe();
+        let ctx = FlowContext {
+            policy: &policy,
+            clock: &Wall,
+        };
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let c = new_case(&db, now - Duration::minutes(10 - i)).await;
+            ids.push(c.id);
+        }
+        let accepted = apply(
+            &db.case_by_id(ids[0]).await.unwrap().unwrap().flow,
+            Action::Accept,
+            &clerk(),
+            now,
+            &ctx,
+        )
+        .unwrap();
+        db.record_action(ids[0], &accepted, now).await.unwrap();
+
+        let reported = CaseFilter {
+            states: vec!["reported".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            db.list_cases(&reported, 10, now).await.unwrap().total,
+            4,
+            "{}",
+            db.backend_name()
+        );
+        let in_street = CaseFilter {
+            within_prefix: Some("230903011".into()),
+            ..Default::default()
+        };
+        assert_eq!(db.list_cases(&in_street, 10, now).await.unwrap().total, 5);
+        let elsewhere = CaseFilter {
+            within_prefix: Some("230904".into()),
+            ..Default::default()
+        };
+        assert_eq!(db.list_cases(&elsewhere, 10, now).await.unwrap().total, 0);
+
+        let first = db.list_cases(&CaseFilter::default(), 2, now).await.unwrap();
+        assert_eq!(first.total, 5);
+        assert_eq!(first.cases.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[4], ids[3]]);
+        let second = db
+            .list_cases(
+                &CaseFilter {
+                    before_id: first.next_cursor,
+                    ..Default::default()
+                },
+                2,
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(second.cases.iter().map(|c| c.id).collect::<Vec<_>>(), [ids[2], ids[1]]);
+        let third = db
+            .list_cases(
+                &CaseFilter {
+                    before_id: second.next_cursor,
+                    ..Default::default()
+                },
+                2,
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(third.cases.len(), 1);
+        assert_eq!(third.next_cursor, None);
+
+        let recent = CaseFilter {
+            reported_from: Some(now - Duration::minutes(7)),
+            ..Default::default()
+        };
+        assert_eq!(db.list_cases(&recent, 10, now).await.unwrap().total, 2);
+        let near = db
+            .open_cases_in_box("06010", (130.99, 45.76, 131.01, 45.78), now - Duration::days(1))
+            .await
+            .unwrap();
+        assert_eq!(near.len(), 5);
+    }
+}
