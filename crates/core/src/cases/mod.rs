@@ -6,6 +6,7 @@
 
 pub mod calendar;
 pub mod data;
+pub mod responsibility;
 pub mod taxonomy;
 
 use std::fmt;
