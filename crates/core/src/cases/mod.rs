@@ -4,6 +4,11 @@
 //! the taxonomy of matters, the responsibility list (routing and limits), the working calendar
 //! and the state machine.
 
+pub mod calendar;
+pub mod data;
+pub mod responsibility;
+pub mod taxonomy;
+
 use std::fmt;
 use std::str::FromStr;
 
