@@ -86,7 +86,7 @@ fn choose<'a>(step: &Step, case: &Case, actors: &'a [Actor]) -> (&'a Actor, Acti
     let options: Vec<(&Actor, ActionKind)> = actors
         .iter()
         .flat_map(|a| available_actions(case, a).into_iter().map(move |k| (a, k)))
-        .filter(|(_, k)| step.payload % 8 == 0 || !ends(k))
+        .filter(|(_, k)| step.payload.is_multiple_of(8) || !ends(k))
         .collect();
     if step.guided && !options.is_empty() {
         options[step.pick % options.len()]
@@ -99,11 +99,19 @@ fn choose<'a>(step: &Step, case: &Case, actors: &'a [Actor]) -> (&'a Actor, Acti
 }
 
 fn reason(p: u8) -> String {
-    if p % 5 == 0 { String::new() } else { "原因".into() }
+    if p.is_multiple_of(5) {
+        String::new()
+    } else {
+        "原因".into()
+    }
 }
 
 fn photos(p: u8) -> Vec<String> {
-    if p % 4 == 0 { vec![] } else { vec!["sha256:ab".into()] }
+    if p.is_multiple_of(4) {
+        vec![]
+    } else {
+        vec!["sha256:ab".into()]
+    }
 }
 
 /// An action of `kind` with a payload chosen by `p`, valid or not.
@@ -132,7 +140,7 @@ fn build(kind: ActionKind, p: u8, now: DateTime<Utc>) -> Action {
                 1 | 2 => vec![units[(p as usize + 1) % units.len()].clone()],
                 _ => vec![],
             };
-            let limits = (p % 3 == 0).then_some(CaseLimits {
+            let limits = (p.is_multiple_of(3)).then_some(CaseLimits {
                 response: Some(Limit {
                     amount: 1,
                     unit: LimitUnit::WorkHours,
@@ -181,7 +189,11 @@ fn build(kind: ActionKind, p: u8, now: DateTime<Utc>) -> Action {
         K::ApproveSelfHandling => Action::ApproveSelfHandling,
         K::DenySelfHandling => Action::DenySelfHandling { reason: reason(p) },
         K::ReportBack => Action::ReportBack {
-            result: if p % 6 == 0 { String::new() } else { "已处置".into() },
+            result: if p.is_multiple_of(6) {
+                String::new()
+            } else {
+                "已处置".into()
+            },
             photos: photos(p),
         },
         K::CheckPass => Action::CheckPass { photos: photos(p) },
@@ -208,7 +220,7 @@ fn build(kind: ActionKind, p: u8, now: DateTime<Utc>) -> Action {
         }
         K::Reopen => Action::Reopen { reason: reason(p) },
         K::MergeInto => Action::MergeInto {
-            parent: if p % 5 == 0 {
+            parent: if p.is_multiple_of(5) {
                 new_case().number
             } else {
                 CaseNumber::parse("2026030100007").unwrap()
@@ -220,7 +232,7 @@ fn build(kind: ActionKind, p: u8, now: DateTime<Utc>) -> Action {
                 1 => vec![dept("housing"), dept("housing")],
                 _ => vec![dept("public-security"), dept("housing")],
             },
-            report_in_by: (p % 5 == 0).then_some(now - Duration::minutes(1)),
+            report_in_by: (p.is_multiple_of(5)).then_some(now - Duration::minutes(1)),
         },
         K::ReportIn => Action::ReportIn {
             department: dept(["housing", "public-security", "urban-management"][p as usize % 3]),
