@@ -335,6 +335,19 @@ impl ActionKind {
         lang.pick(zh, en)
     }
 
+    /// The request this action files, if it is one.
+    pub fn files(self) -> Option<RequestKind> {
+        use ActionKind as K;
+        Some(match self {
+            K::RequestReturn => RequestKind::Return,
+            K::RequestExtension => RequestKind::Extension,
+            K::RequestSuspension => RequestKind::Suspension,
+            K::RequestCancel => RequestKind::Cancel,
+            K::SelfHandle => RequestKind::SelfHandling,
+            _ => return None,
+        })
+    }
+
     /// The request an approve/deny action decides, if it is one.
     pub fn decides(self) -> Option<(RequestKind, bool)> {
         use ActionKind as K;

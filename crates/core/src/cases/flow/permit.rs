@@ -24,7 +24,7 @@
 //! which matters when a street is the lead handler of a respond-on-receipt case.
 
 use super::action::{Action, ActionKind};
-use super::case::{Case, RequestKind};
+use super::case::{Case, FollowUp, RequestKind};
 use super::error::FlowError;
 use super::state::State;
 use crate::cases::UnitRef;
@@ -165,11 +165,21 @@ pub fn authorize(case: &Case, action: &Action, actor: &Actor) -> Result<Authorit
     Ok(authority)
 }
 
-/// The actions `actor` may take on `case` now, payload aside: for buttons on a page.
+/// The actions `actor` may take on `case` now, payload aside: for buttons on a page. (A reopen
+/// outside the window is still offered: the window needs the policy and the time.)
 pub fn available_actions(case: &Case, actor: &Actor) -> Vec<ActionKind> {
     ActionKind::ALL
         .into_iter()
         .filter(|k| state_allows(case.state, *k))
+        .filter(|k| match k.decides() {
+            Some((request, _)) => case.pending_request(request).is_some(),
+            None => k.files().is_none_or(|request| case.pending_request(request).is_none()),
+        })
+        .filter(|k| match k {
+            ActionKind::FollowUp => !case.follow_up.as_ref().is_some_and(|f| f.contacted),
+            ActionKind::Reopen => case.follow_up.as_ref().is_some_and(FollowUp::unsettled),
+            _ => true,
+        })
         .filter(|k| match k {
             // Report-in depends on the department named in the payload.
             ActionKind::ReportIn => case
