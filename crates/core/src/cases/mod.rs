@@ -19,6 +19,8 @@ use thiserror::Error;
 use crate::territory::{GridCode, TerritoryCode};
 
 pub mod flow;
+pub mod intake;
+pub mod rules;
 
 /// A time limit as the responsibility list states it: an amount of some unit of time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
