@@ -4,6 +4,8 @@
 //! the taxonomy of matters, the responsibility list (routing and limits), the working calendar
 //! and the state machine.
 
+pub mod attachment;
+
 use std::fmt;
 use std::str::FromStr;
 
