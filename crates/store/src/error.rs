@@ -12,6 +12,10 @@ pub enum StoreError {
     Corrupt { what: &'static str, detail: String },
     #[error(transparent)]
     Import(#[from] gongzhi_core::territory::geojson::ImportError),
+    #[error("attachment file {path}: {source}")]
+    Blob { path: String, source: std::io::Error },
+    #[error("no attachment has id {0}")]
+    UnknownAttachment(gongzhi_core::cases::attachment::AttachmentId),
     #[error("invalid node {code}: {source}")]
     InvalidNode {
         code: String,

@@ -7,10 +7,12 @@
 
 #[macro_use]
 mod db;
+pub mod cases;
 mod error;
 pub mod territory;
 pub mod testing;
 
+pub use cases::attachment::{Attachment, Blobs, Saved};
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
 pub use territory::{ImportReport, SubtreeTotals, Summary};

@@ -1,0 +1,3 @@
+//! The case loop in storage.
+
+pub mod attachment;
