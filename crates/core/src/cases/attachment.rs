@@ -367,11 +367,10 @@ pub fn check_upload(
         found: describe_other(&bytes),
     })?;
     let damaged = AttachmentError::Damaged { field, media_type };
-    // A JPEG must also walk as one (its markers in order, up to the image data): this refuses
-    // files that only borrow the first bytes of a JPEG.
-    if media_type == MediaType::Jpeg {
-        jpeg_segments(&bytes).map_err(|_| damaged.clone())?;
-    }
+    // The file must also walk as its format (JPEG markers, PNG and WebP chunks): this refuses
+    // files that only borrow the first bytes of an image, and makes sure a public copy can be
+    // made of every stored photo.
+    public_copy(media_type, &bytes).map_err(|_| damaged.clone())?;
     let size = imagesize::blob_size(&bytes).map_err(|_| damaged.clone())?;
     let (width, height) = match (u32::try_from(size.width), u32::try_from(size.height)) {
         (Ok(w), Ok(h)) if w > 0 && h > 0 => (w, h),
@@ -604,7 +603,10 @@ mod tests {
                 media_type: MediaType::Jpeg
             }
         );
-        // A real photo cut short before its size is known is damaged too.
+        // Real photos cut short are damaged too, even when their size could still be read.
+        for cut in [&PNG[..PNG.len() - 20], &WEBP[..WEBP.len() - 10], &EXIF_JPG[..300]] {
+            assert!(matches!(check(cut).unwrap_err(), AttachmentError::Damaged { .. }));
+        }
         assert!(matches!(
             check(&PNG[..20]).unwrap_err(),
             AttachmentError::Damaged { .. }
