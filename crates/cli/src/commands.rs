@@ -141,7 +141,10 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str) -> Result<bool> {
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(db: Db, settings: &Settings) -> Result<()> {
-    let state = AppState::new(db.clone()).await?;
+    let state = AppState::new(db.clone()).await?.with_attachments(
+        gongzhi_store::Blobs::in_data_dir(&settings.data_dir),
+        settings.attachment_limits,
+    );
     state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await

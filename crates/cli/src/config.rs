@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use gongzhi_core::cases::attachment::AttachmentLimits;
 use serde::Deserialize;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -19,6 +20,8 @@ pub struct FileConfig {
     pub database_url: Option<String>,
     pub log: Option<String>,
     pub index_refresh_seconds: Option<u64>,
+    /// Largest photo accepted, in bytes (default 10 MB).
+    pub attachment_max_bytes: Option<u64>,
     pub demo_seed: Option<u64>,
 }
 
@@ -42,6 +45,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub index_refresh_seconds: u64,
+    pub attachment_limits: AttachmentLimits,
 }
 
 impl Settings {
@@ -65,6 +69,12 @@ impl Settings {
             data_dir,
             database_url,
             index_refresh_seconds: file.index_refresh_seconds.unwrap_or(2).max(1),
+            attachment_limits: AttachmentLimits {
+                max_bytes: file
+                    .attachment_max_bytes
+                    .unwrap_or(AttachmentLimits::DEFAULT_MAX_BYTES)
+                    .max(1),
+            },
         }
     }
 
@@ -87,6 +97,10 @@ mod tests {
         let d = Settings::resolve(None, None, None, &FileConfig::default());
         assert_eq!(d.listen.to_string(), DEFAULT_LISTEN);
         assert!(d.uses_sqlite());
+        assert_eq!(d.attachment_limits.max_bytes, 10 * 1024 * 1024);
+        let small: FileConfig = toml::from_str("attachment_max_bytes = 2097152").unwrap();
+        let s = Settings::resolve(None, None, None, &small);
+        assert_eq!(s.attachment_limits.max_bytes, 2 * 1024 * 1024);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use gongzhi_core::Lang;
 /// Gongzhi (共治): grid-based grassroots governance for a city, in one binary.
 ///
 /// Settings come from flags, then GONGZHI_* environment variables, then the TOML file given by
-/// --config (keys: listen, data_dir, database_url, log, index_refresh_seconds, demo_seed), then
-/// defaults.
+/// --config (keys: listen, data_dir, database_url, log, index_refresh_seconds,
+/// attachment_max_bytes, demo_seed), then defaults.
 #[derive(Parser)]
 #[command(name = "gongzhi", version, about, long_about)]
 struct Cli {

@@ -14,6 +14,10 @@ pub enum StoreError {
     Import(#[from] gongzhi_core::territory::geojson::ImportError),
     #[error("{what} {id} was changed by someone else meanwhile")]
     Conflict { what: &'static str, id: String },
+    #[error("attachment file {path}: {source}")]
+    Blob { path: String, source: std::io::Error },
+    #[error("no attachment has id {0}")]
+    UnknownAttachment(gongzhi_core::cases::attachment::AttachmentId),
     #[error("invalid node {code}: {source}")]
     InvalidNode {
         code: String,

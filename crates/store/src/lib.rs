@@ -13,6 +13,7 @@ pub mod people;
 pub mod territory;
 pub mod testing;
 
+pub use cases::attachment::{Attachment, Blobs, Saved};
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
 pub use territory::{ImportReport, SubtreeTotals, Summary};

@@ -7,6 +7,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
+use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, BadAttachmentId};
 use gongzhi_core::territory::geojson::ImportError;
 use gongzhi_core::territory::{CodeError, DatumError};
 use gongzhi_core::{Lang, Localized};
@@ -104,23 +105,76 @@ impl ApiError {
     pub fn import(e: &ImportError) -> Self {
         ApiError::localized(StatusCode::UNPROCESSABLE_ENTITY, None, e)
     }
+
+    /// A refused upload: 413 when too large, 415 when not a JPEG, PNG or WebP, else 400.
+    pub fn attachment(e: &AttachmentError) -> Self {
+        let status = match e {
+            AttachmentError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AttachmentError::Unsupported { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AttachmentError::Empty { .. } | AttachmentError::Damaged { .. } => StatusCode::BAD_REQUEST,
+        };
+        ApiError::localized(status, Some(e.field()), e)
+    }
+
+    /// The request body is not the multipart form an upload must be.
+    pub fn bad_multipart(field: &'static str, detail: &str) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_multipart",
+            Some(field),
+            format!("上传须为 multipart/form-data 表单，文件放在字段 {field} 中（{detail}）"),
+            format!("an upload must be a multipart/form-data form with the file in field {field} ({detail})"),
+        )
+    }
+
+    pub fn bad_attachment_id(field: &'static str, e: &BadAttachmentId) -> Self {
+        ApiError::localized(StatusCode::BAD_REQUEST, Some(field), e)
+    }
+
+    pub fn unknown_attachment(field: &'static str, id: AttachmentId) -> Self {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_attachment",
+            Some(field),
+            format!("附件 {id} 不存在"),
+            format!("no attachment has id {id}"),
+        )
+    }
+
+    /// This server was started without a data folder for attachments.
+    pub fn attachments_unavailable() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "attachments_unavailable",
+            None,
+            "本服务器未配置附件存储",
+            "this server has no attachment storage configured",
+        )
+    }
+
+    /// A failure that is ours, not the client's: logged in detail, shown as "internal error".
+    pub fn internal(e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            None,
+            "服务器内部错误，请稍后重试",
+            "internal error; please try again",
+        )
+    }
 }
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Import(e) => ApiError::import(&e),
-            other => {
-                // The details go to the log, never to the client.
-                tracing::error!(error = %other, "storage error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    None,
-                    "服务器内部错误，请稍后重试",
-                    "internal error; please try again",
-                )
-            }
+            StoreError::UnknownAttachment(id) => ApiError {
+                status: StatusCode::BAD_REQUEST,
+                ..ApiError::unknown_attachment("attachments", id)
+            },
+            // The details go to the log, never to the client.
+            other => ApiError::internal(&other),
         }
     }
 }

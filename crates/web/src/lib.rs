@@ -1,6 +1,8 @@
 //! HTTP for Gongzhi: the JSON API under `/api/v1` and server-rendered pages, Chinese first.
 
+pub mod cases;
 mod error;
+pub mod events;
 mod lang;
 mod map;
 pub mod people;
@@ -14,9 +16,11 @@ use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
-use gongzhi_store::Db;
+use gongzhi_core::cases::attachment::AttachmentLimits;
+use gongzhi_store::{Blobs, Db};
 
 pub use error::ApiError;
+pub use events::{CaseEvent, Hub};
 pub use lang::ReqLang;
 pub use territory::index::TerritoryIndex;
 
@@ -27,6 +31,16 @@ pub struct AppState {
     index: Arc<RwLock<Arc<TerritoryIndex>>>,
     /// How long an API token issued at sign-in stays valid.
     pub token_ttl_hours: i64,
+    attachments: Option<Attachments>,
+    /// Live case events: publish after each committed change.
+    pub events: Hub,
+}
+
+/// Where uploaded photos go and how large they may be.
+#[derive(Clone, Debug)]
+pub struct Attachments {
+    pub blobs: Blobs,
+    pub limits: AttachmentLimits,
 }
 
 impl AppState {
@@ -37,7 +51,20 @@ impl AppState {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
             token_ttl_hours: 12,
+            attachments: None,
+            events: Hub::default(),
         })
+    }
+
+    /// Accepts uploads into `blobs` (the data folder's `attachments/`) within `limits`.
+    /// Without this the attachment endpoints answer 503.
+    pub fn with_attachments(mut self, blobs: Blobs, limits: AttachmentLimits) -> AppState {
+        self.attachments = Some(Attachments { blobs, limits });
+        self
+    }
+
+    pub fn attachments(&self) -> Result<&Attachments, ApiError> {
+        self.attachments.as_ref().ok_or_else(ApiError::attachments_unavailable)
     }
 
     /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.
@@ -95,12 +122,18 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    let max_upload = state
+        .attachments
+        .as_ref()
+        .map_or(AttachmentLimits::default().max_bytes, |a| a.limits.max_bytes);
     Router::new()
         .route("/", get(|| async { Redirect::to("/territory") }))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(territory::routes())
         .merge(people::routes())
+        .merge(cases::attachment::routes(max_upload))
+        .merge(events::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -4,6 +4,7 @@
 //! the taxonomy of matters, the responsibility list (routing and limits), the working calendar
 //! and the state machine.
 
+pub mod attachment;
 pub mod calendar;
 pub mod data;
 pub mod responsibility;

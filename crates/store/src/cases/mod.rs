@@ -1,6 +1,8 @@
 //! Cases: creation with a daily number and idempotency keys, actions recorded against the
 //! revision they were computed from, the timeline, and filtered listing with cursors.
 
+pub mod attachment;
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, next_deadline};

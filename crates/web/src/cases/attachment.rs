@@ -1,0 +1,223 @@
+//! `POST /api/v1/attachments` (multipart upload, field `file`) and
+//! `GET /api/v1/attachments/{id}` (the original) and `…/{id}/public` (without metadata).
+//!
+//! Handlers stay thin: the core judges the upload, the store keeps it.
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::multipart::{MultipartError, MultipartRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, check_upload, public_copy};
+use gongzhi_store::{Attachment, Blobs};
+use serde_json::json;
+
+use crate::{ApiError, AppState};
+
+/// The form field that carries the file.
+pub const FIELD: &str = "file";
+
+/// Room for the multipart framing around the file itself.
+const MULTIPART_OVERHEAD: u64 = 64 * 1024;
+
+pub fn routes(max_bytes: u64) -> Router<AppState> {
+    let body_limit = usize::try_from(max_bytes.saturating_add(MULTIPART_OVERHEAD)).unwrap_or(usize::MAX);
+    Router::new()
+        .route(
+            "/api/v1/attachments",
+            post(upload).layer(DefaultBodyLimit::max(body_limit)),
+        )
+        .route("/api/v1/attachments/{id}", get(original))
+        .route("/api/v1/attachments/{id}/public", get(public))
+}
+
+/// Who is uploading. Until sign-in exists every upload is recorded as `anonymous`; the
+/// authenticated user's name goes here.
+pub struct Uploader(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Uploader {
+    type Rejection = ApiError;
+    async fn from_request_parts(_parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Uploader("anonymous".to_string()))
+    }
+}
+
+fn multipart_failed(e: MultipartError, max_bytes: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::attachment(&AttachmentError::TooLarge {
+            field: FIELD,
+            max: max_bytes,
+        })
+    } else {
+        ApiError::bad_multipart(FIELD, &e.body_text())
+    }
+}
+
+/// The bytes of field `file`, refused as soon as they pass the limit, so an oversize upload is
+/// never held in memory whole.
+async fn read_file_field(multipart: &mut Multipart, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_failed(e, max_bytes))?
+    {
+        if field.name() != Some(FIELD) {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| multipart_failed(e, max_bytes))? {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(ApiError::attachment(&AttachmentError::TooLarge {
+                    field: FIELD,
+                    max: max_bytes,
+                }));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        return Ok(bytes);
+    }
+    Err(ApiError::missing(FIELD))
+}
+
+fn described(a: &Attachment) -> serde_json::Value {
+    json!({
+        "id": a.id,
+        "sha256": a.sha256,
+        "media_type": a.media_type,
+        "size": a.size,
+        "width": a.width,
+        "height": a.height,
+    })
+}
+
+/// `POST /api/v1/attachments`: 201 with `{"id", "sha256", "media_type", "size", "width",
+/// "height"}` for a new photo, 200 with the existing attachment when the same content was
+/// uploaded before.
+pub async fn upload(
+    State(state): State<AppState>,
+    Uploader(who): Uploader,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let store = state.attachments()?;
+    let mut multipart = multipart.map_err(|e| ApiError::bad_multipart(FIELD, &e.body_text()))?;
+    let bytes = read_file_field(&mut multipart, store.limits.max_bytes).await?;
+    let checked = check_upload(FIELD, bytes, &store.limits).map_err(|e| ApiError::attachment(&e))?;
+    let saved = state.db.save_attachment(&store.blobs, &checked, &who).await?;
+    let status = if saved.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let location = format!("/api/v1/attachments/{}", saved.attachment.id);
+    Ok((
+        status,
+        [(header::LOCATION, location)],
+        Json(described(&saved.attachment)),
+    )
+        .into_response())
+}
+
+fn parse_id(value: &str) -> Result<AttachmentId, ApiError> {
+    value.parse().map_err(|e| ApiError::bad_attachment_id("id", &e))
+}
+
+async fn existing(state: &AppState, id: &str) -> Result<(Attachment, Blobs), ApiError> {
+    let store = state.attachments()?;
+    let id = parse_id(id)?;
+    let attachment = state
+        .db
+        .attachment(id)
+        .await?
+        .ok_or_else(|| ApiError::unknown_attachment("id", id))?;
+    Ok((attachment, store.blobs.clone()))
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        })
+}
+
+/// Headers of every answer with a photo: its bytes never change for its id, so it may be cached
+/// for a year, but only by the browser (`private`): who may see a case's photos is decided per
+/// user.
+fn cacheable(mut response: Response, etag: &str) -> Response {
+    let h = response.headers_mut();
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        h.insert(header::ETAG, v);
+    }
+    response
+}
+
+fn image_response(attachment: &Attachment, etag: &str, bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(attachment.media_type.as_str()),
+    );
+    // Served as the image it was checked to be, never sniffed as something else, and inert
+    // if opened directly.
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "inline; filename=\"{}.{}\"",
+        attachment.id,
+        attachment.media_type.extension()
+    )) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    cacheable(response, etag)
+}
+
+/// `GET /api/v1/attachments/{id}`: the photo as uploaded (with its EXIF: the evidence of where
+/// and when it was taken).
+pub async fn original(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (attachment, blobs) = existing(&state, &id).await?;
+    let etag = format!("\"{}\"", attachment.sha256);
+    if not_modified(&headers, &etag) {
+        return Ok(cacheable(StatusCode::NOT_MODIFIED.into_response(), &etag));
+    }
+    let bytes = blobs.get(&attachment.sha256).await?;
+    Ok(image_response(&attachment, &etag, bytes))
+}
+
+/// `GET /api/v1/attachments/{id}/public`: the photo without the metadata that could tell
+/// where, when and with what it was taken, for residents' eyes.
+pub async fn public(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (attachment, blobs) = existing(&state, &id).await?;
+    let etag = format!("\"{}-public\"", attachment.sha256);
+    if not_modified(&headers, &etag) {
+        return Ok(cacheable(StatusCode::NOT_MODIFIED.into_response(), &etag));
+    }
+    let bytes = blobs.get(&attachment.sha256).await?;
+    // Every stored photo was walked through the same copy at upload, so this cannot fail
+    // unless the file changed, which `get` has already ruled out.
+    let copy = public_copy(attachment.media_type, &bytes).map_err(|e| ApiError::internal(&e))?;
+    Ok(image_response(&attachment, &etag, copy))
+}

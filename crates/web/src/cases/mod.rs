@@ -1,0 +1,3 @@
+//! The case loop over HTTP.
+
+pub mod attachment;

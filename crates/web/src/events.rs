@@ -1,0 +1,157 @@
+//! Live events: every change of a case is published to a [`Hub`] once its transaction has
+//! committed, and `GET /api/v1/events` streams the changes a caller may see as server-sent
+//! events (one JSON object per event).
+//!
+//! The hub keeps no history: a client that connects late or falls behind is told how many
+//! events it missed (`event: missed`) and reloads what it shows from the API.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use gongzhi_core::territory::TerritoryCode;
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::{ApiError, AppState};
+
+/// How often an idle stream sends a comment, so proxies keep the connection open.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How many events a slow subscriber may fall behind before it misses some.
+pub const DEFAULT_CAPACITY: usize = 1024;
+
+/// A change of a case, as subscribers see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub case_id: i64,
+    /// The case number people read, e.g. `2026112700001`.
+    pub case_no: String,
+    /// The state after the change (the state machine's snake_case name, e.g. `dispatched`).
+    pub state: String,
+    /// Where the case is: its grid, or the most precise node known.
+    pub territory_code: TerritoryCode,
+    pub at: DateTime<Utc>,
+    /// What happened (the action's snake_case name, e.g. `reported`, `dispatch`, `whistle`).
+    pub kind: String,
+}
+
+/// What a subscription yields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Delivery {
+    Event(Arc<CaseEvent>),
+    /// The subscriber fell this many events behind; they are lost to it.
+    Missed(u64),
+}
+
+type Filter = Box<dyn Fn(&CaseEvent) -> bool + Send + Sync>;
+
+/// The broadcast of case events. Cloning gives another handle on the same hub.
+#[derive(Clone)]
+pub struct Hub {
+    sender: broadcast::Sender<Arc<CaseEvent>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new(DEFAULT_CAPACITY)
+    }
+}
+
+impl Hub {
+    pub fn new(capacity: usize) -> Hub {
+        Hub {
+            sender: broadcast::Sender::new(capacity.max(1)),
+        }
+    }
+
+    /// Sends an event to every subscriber whose filter accepts it. Call it after the change has
+    /// committed, never inside the transaction. Returns how many subscribers were listening.
+    pub fn publish(&self, event: CaseEvent) -> usize {
+        // An error only means nobody is listening.
+        self.sender.send(Arc::new(event)).unwrap_or(0)
+    }
+
+    /// A subscription to the events `filter` accepts (the caller's scope).
+    pub fn subscribe(&self, filter: impl Fn(&CaseEvent) -> bool + Send + Sync + 'static) -> Subscription {
+        Subscription {
+            receiver: self.sender.subscribe(),
+            filter: Box::new(filter),
+        }
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.sender.receiver_count()
+    }
+}
+
+pub struct Subscription {
+    receiver: broadcast::Receiver<Arc<CaseEvent>>,
+    filter: Filter,
+}
+
+impl Subscription {
+    /// The next event this subscriber may see, or `None` once the hub is gone.
+    pub async fn next(&mut self) -> Option<Delivery> {
+        loop {
+            match self.receiver.recv().await {
+                Ok(event) if (self.filter)(&event) => return Some(Delivery::Event(event)),
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(n)) => return Some(Delivery::Missed(n)),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    pub fn into_stream(self) -> impl Stream<Item = Delivery> + Send {
+        futures_util::stream::unfold(self, |mut s| async move { s.next().await.map(|d| (d, s)) })
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/events", get(stream))
+}
+
+#[derive(Deserialize)]
+pub struct EventParams {
+    within: Option<String>,
+}
+
+/// Which events a caller may see. For now: the subtree named by `?within=`, or everything; the
+/// caller's scope (the nodes where their roles reach) narrows it once sign-in exists.
+fn scope_filter(params: &EventParams) -> Result<impl Fn(&CaseEvent) -> bool + Send + Sync + 'static, ApiError> {
+    let prefix = match params.within.as_deref() {
+        None | Some("") => String::new(),
+        Some(code) => TerritoryCode::parse(code)
+            .map_err(|e| ApiError::bad_code("within", e))?
+            .subtree_prefix()
+            .to_string(),
+    };
+    Ok(move |event: &CaseEvent| event.territory_code.as_str().starts_with(&prefix))
+}
+
+fn to_sse(delivery: Delivery) -> Event {
+    match delivery {
+        Delivery::Event(event) => Event::default()
+            .json_data(&*event)
+            .unwrap_or_else(|_| Event::default().comment("unserialisable event")),
+        Delivery::Missed(n) => Event::default().event("missed").data(format!("{{\"missed\":{n}}}")),
+    }
+}
+
+/// `GET /api/v1/events?within={code}`: the case changes in that subtree as server-sent events.
+pub async fn stream(
+    State(state): State<AppState>,
+    Query(params): Query<EventParams>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let filter = scope_filter(&params)?;
+    let events = state.events.subscribe(filter).into_stream();
+    let sse = futures_util::StreamExt::map(events, |d| Ok(to_sse(d)));
+    Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
