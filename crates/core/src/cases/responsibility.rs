@@ -155,6 +155,11 @@ impl Departments {
 // ---------------------------------------------------------------------------------------------
 // Rule values
 
+/// A cell value that is not one of the allowed words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an allowed value: {0:?}")]
+pub struct BadValue(pub String);
+
 /// 区域类别: how demanding the standards are in an area (一类 city centre … 三类 outskirts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -174,13 +179,13 @@ impl RegionClass {
     }
 
     /// Reads `一类` / `1` / `one` …; `*`, `不限`, `any` or empty mean any class (`Ok(None)`).
-    pub fn parse_optional(s: &str) -> Result<Option<RegionClass>, ()> {
+    pub fn parse_optional(s: &str) -> Result<Option<RegionClass>, BadValue> {
         match s.trim().to_lowercase().as_str() {
             "" | "*" | "不限" | "any" => Ok(None),
             "一类" | "1" | "one" => Ok(Some(RegionClass::One)),
             "二类" | "2" | "two" => Ok(Some(RegionClass::Two)),
             "三类" | "3" | "three" => Ok(Some(RegionClass::Three)),
-            _ => Err(()),
+            _ => Err(BadValue(s.to_string())),
         }
     }
 }
@@ -203,13 +208,13 @@ impl CaseLevel {
     }
 
     /// Reads `A`, `B`, `C`; `*`, `不限`, `any` or empty mean any level (`Ok(None)`).
-    pub fn parse_optional(s: &str) -> Result<Option<CaseLevel>, ()> {
+    pub fn parse_optional(s: &str) -> Result<Option<CaseLevel>, BadValue> {
         match s.trim().to_lowercase().as_str() {
             "" | "*" | "不限" | "any" => Ok(None),
             "a" => Ok(Some(CaseLevel::A)),
             "b" => Ok(Some(CaseLevel::B)),
             "c" => Ok(Some(CaseLevel::C)),
-            _ => Err(()),
+            _ => Err(BadValue(s.to_string())),
         }
     }
 }
@@ -854,6 +859,7 @@ mod tests {
         ResponsibilityList::from_csv("list.csv", &format!("{HEAD}{body}"), &t, &d)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn row(
         item: u32,
         matter: &str,
