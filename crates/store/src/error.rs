@@ -12,6 +12,8 @@ pub enum StoreError {
     Corrupt { what: &'static str, detail: String },
     #[error(transparent)]
     Import(#[from] gongzhi_core::territory::geojson::ImportError),
+    #[error(transparent)]
+    Audit(#[from] gongzhi_core::audit::AuditError),
     #[error("invalid node {code}: {source}")]
     InvalidNode {
         code: String,

@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod db;
+pub mod audit;
 mod error;
 pub mod territory;
 pub mod testing;
