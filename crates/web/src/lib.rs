@@ -1,5 +1,6 @@
 //! HTTP for Gongzhi: the JSON API under `/api/v1` and server-rendered pages, Chinese first.
 
+pub mod audit;
 mod error;
 mod lang;
 mod map;
@@ -13,6 +14,7 @@ use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
+use gongzhi_core::audit::AuditKey;
 use gongzhi_store::Db;
 
 pub use error::ApiError;
@@ -24,6 +26,7 @@ pub use territory::index::TerritoryIndex;
 pub struct AppState {
     pub db: Db,
     index: Arc<RwLock<Arc<TerritoryIndex>>>,
+    audit_key: Option<Arc<AuditKey>>,
 }
 
 impl AppState {
@@ -33,7 +36,20 @@ impl AppState {
         Ok(AppState {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
+            audit_key: None,
         })
+    }
+
+    /// Gives the state the key of the audit chain, which the server needs to record changes
+    /// and verify the record. (`gongzhi serve` refuses to start without one.)
+    pub fn with_audit_key(mut self, key: AuditKey) -> AppState {
+        self.audit_key = Some(Arc::new(key));
+        self
+    }
+
+    /// The audit key, when one was given.
+    pub fn audit_key(&self) -> Option<Arc<AuditKey>> {
+        self.audit_key.clone()
     }
 
     /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.
@@ -96,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(territory::routes())
+        .merge(audit::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
