@@ -500,9 +500,15 @@ impl<'k> Verifier<'k> {
 
     /// Records that the entry after the last one pushed could not be read.
     pub fn malformed(&mut self, seq: i64, detail: impl Into<String>) {
-        if self.broken.is_none() {
-            self.broken = Some((seq, BrokenReason::Malformed { detail: detail.into() }));
+        if self.broken.is_some() {
+            return;
         }
+        let expected = self.head.seq + 1;
+        self.broken = Some(if seq != expected {
+            (expected, BrokenReason::SeqGap { expected, found: seq })
+        } else {
+            (seq, BrokenReason::Malformed { detail: detail.into() })
+        });
     }
 
     /// Compares the verified chain's end with a head kept elsewhere (the store's head row, or
