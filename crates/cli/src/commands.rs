@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
+use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR, Verdict};
 use gongzhi_core::cases::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::{Grant, Role, Scope};
@@ -44,7 +45,7 @@ pub fn redact(url: &str) -> String {
 
 /// Builds the demo city into an empty database; a database that already has a territory is
 /// reused as it is. Returns whether it built.
-pub async fn ensure_demo(db: &Db, seed: Option<u64>) -> Result<bool> {
+pub async fn ensure_demo(db: &Db, seed: Option<u64>, key: &AuditKey) -> Result<bool> {
     if !db.territory_is_empty().await? {
         tracing::info!("demo city found in the database; reusing it");
         return Ok(false);
@@ -56,7 +57,7 @@ pub async fn ensure_demo(db: &Db, seed: Option<u64>) -> Result<bool> {
     }
     let nodes = build(&gs)?;
     let built = started.elapsed();
-    db.insert_nodes(&nodes, Utc::now()).await?;
+    db.insert_nodes(&nodes, Utc::now(), key, SYSTEM_ACTOR).await?;
     tracing::info!(
         nodes = nodes.len(),
         seed = gs.seed,
@@ -140,11 +141,14 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str) -> Result<bool> {
 }
 
 /// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(db: Db, settings: &Settings) -> Result<()> {
-    let state = AppState::new(db.clone()).await?.with_attachments(
-        gongzhi_store::Blobs::in_data_dir(&settings.data_dir),
-        settings.attachment_limits,
-    );
+pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
+    let state = AppState::new(db.clone())
+        .await?
+        .with_attachments(
+            gongzhi_store::Blobs::in_data_dir(&settings.data_dir),
+            settings.attachment_limits,
+        )
+        .with_audit_key(key);
     state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
@@ -185,13 +189,34 @@ pub async fn import_grids(
     file: &Path,
     valid_from: NaiveDate,
     lang: Lang,
+    key: &AuditKey,
 ) -> Result<ImportReport, ImportFailed> {
     let name = file.display();
     let text = std::fs::read_to_string(file)
         .map_err(|e| ImportFailed(format!("{name}: {}{e}", lang.pick("无法读取：", "cannot read: "))))?;
     let grids = parse_grids(&text).map_err(|e| ImportFailed(format!("{name}: {}", e.message(lang))))?;
-    db.import_grids(&grids, valid_from).await.map_err(|e| match e {
-        StoreError::Import(e) => ImportFailed(format!("{name}: {}", e.message(lang))),
-        other => ImportFailed(format!("{name}: {other}")),
-    })
+    db.import_grids(&grids, valid_from, key, SYSTEM_ACTOR)
+        .await
+        .map_err(|e| match e {
+            StoreError::Import(e) => ImportFailed(format!("{name}: {}", e.message(lang))),
+            other => ImportFailed(format!("{name}: {other}")),
+        })
+}
+
+/// `gongzhi audit verify`: the verdict and the line to print for it.
+pub async fn verify_audit(db: &Db, key: &AuditKey, lang: Lang) -> Result<(Verdict, String)> {
+    let started = Instant::now();
+    let verdict = gongzhi_store::audit::verify(db, key).await?;
+    let line = match &verdict {
+        Verdict::Intact { entries, head } => match lang {
+            Lang::Zh => format!("审计记录完整：共 {entries} 条，链头 {head}"),
+            Lang::En => format!("audit record intact: {entries} entries, head {head}"),
+        },
+        Verdict::Broken { broken_at, reason } => match lang {
+            Lang::Zh => format!("审计记录在第 {broken_at} 条处被破坏：{}", reason.message(lang)),
+            Lang::En => format!("audit record broken at entry {broken_at}: {}", reason.message(lang)),
+        },
+    };
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "audit record verified");
+    Ok((verdict, line))
 }

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
+use gongzhi_core::{Lang, Localized};
 use serde::Deserialize;
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -23,6 +25,10 @@ pub struct FileConfig {
     /// Largest photo accepted, in bytes (default 10 MB).
     pub attachment_max_bytes: Option<u64>,
     pub demo_seed: Option<u64>,
+    /// A file holding the audit key (hex or base64).
+    pub audit_key_file: Option<PathBuf>,
+    /// The audit key itself (hex or base64); prefer `audit_key_file` with mode 0600.
+    pub audit_key: Option<String>,
 }
 
 impl FileConfig {
@@ -83,6 +89,128 @@ impl Settings {
     }
 }
 
+/// The environment variable that may hold the audit key itself. It is read directly rather
+/// than offered as a flag, so that the key never appears in a process list.
+pub const AUDIT_KEY_ENV: &str = "GONGZHI_AUDIT_KEY";
+/// Where `gongzhi demo` keeps the key it generates: beside the database, not inside it.
+pub const DEMO_KEY_FILE: &str = "audit.key";
+
+/// Where the audit key in force came from, for the log (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    Flag(PathBuf),
+    Env,
+    FileSetting(PathBuf),
+    FileValue,
+    DemoGenerated(PathBuf),
+    DemoFile(PathBuf),
+}
+
+impl std::fmt::Display for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeySource::Flag(p) => write!(f, "--audit-key-file {}", p.display()),
+            KeySource::Env => f.write_str(AUDIT_KEY_ENV),
+            KeySource::FileSetting(p) => write!(f, "audit_key_file {}", p.display()),
+            KeySource::FileValue => f.write_str("audit_key"),
+            KeySource::DemoGenerated(p) => write!(f, "{} (generated)", p.display()),
+            KeySource::DemoFile(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// Reads a key file: its text, trimmed, is the key in hex or base64.
+pub fn read_key_file(path: &Path, lang: Lang) -> Result<AuditKey, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {}{e}",
+            path.display(),
+            lang.pick("无法读取审计密钥文件：", "cannot read the audit key file: ")
+        )
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(file = %path.display(), "the audit key file can be read by other users; chmod 600 it");
+        }
+    }
+    AuditKey::parse(&text).map_err(|e| format!("{}: {}", path.display(), e.message(lang)))
+}
+
+/// The configured audit key, in order: `--audit-key-file` (or `GONGZHI_AUDIT_KEY_FILE`),
+/// `GONGZHI_AUDIT_KEY`, the TOML file's `audit_key_file`, then its `audit_key`. `None` when
+/// none is set. Never from the database.
+pub fn configured_audit_key(
+    flag_file: Option<&Path>,
+    env_key: Option<&str>,
+    file: &FileConfig,
+    lang: Lang,
+) -> Result<Option<(AuditKey, KeySource)>, String> {
+    if let Some(path) = flag_file {
+        return Ok(Some((read_key_file(path, lang)?, KeySource::Flag(path.to_path_buf()))));
+    }
+    if let Some(text) = env_key.filter(|t| !t.trim().is_empty()) {
+        let key = AuditKey::parse(text).map_err(|e| format!("{AUDIT_KEY_ENV}: {}", e.message(lang)))?;
+        return Ok(Some((key, KeySource::Env)));
+    }
+    if let Some(path) = &file.audit_key_file {
+        return Ok(Some((read_key_file(path, lang)?, KeySource::FileSetting(path.clone()))));
+    }
+    if let Some(text) = &file.audit_key {
+        let key = AuditKey::parse(text).map_err(|e| format!("audit_key: {}", e.message(lang)))?;
+        return Ok(Some((key, KeySource::FileValue)));
+    }
+    Ok(None)
+}
+
+/// Commands other than `demo` need a configured key; this says how to give one.
+pub fn no_key_message(data_dir: &Path, lang: Lang) -> String {
+    let demo_key = data_dir.join(DEMO_KEY_FILE);
+    let mut m = lang
+        .pick(
+            "未配置审计密钥：请用 --audit-key-file 文件、环境变量 GONGZHI_AUDIT_KEY 或配置文件中的 audit_key_file 提供（十六进制或Base64，至少16字节）",
+            "no audit key configured: give one with --audit-key-file FILE, the GONGZHI_AUDIT_KEY environment variable, or audit_key_file in the configuration file (hex or base64, at least 16 bytes)",
+        )
+        .to_string();
+    if demo_key.exists() {
+        m.push_str(&match lang {
+            Lang::Zh => format!("；演示数据的密钥在 {}", demo_key.display()),
+            Lang::En => format!("; the demo's key is in {}", demo_key.display()),
+        });
+    }
+    m
+}
+
+/// For `gongzhi demo` without a configured key: the key in `DIR/audit.key`, generated (32
+/// random bytes, hex, mode 0600) on first use.
+pub fn demo_audit_key(data_dir: &Path, lang: Lang) -> Result<(AuditKey, KeySource), String> {
+    let path = data_dir.join(DEMO_KEY_FILE);
+    if path.exists() {
+        return Ok((read_key_file(&path, lang)?, KeySource::DemoFile(path)));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for the audit key: {e}"))?;
+    let key = AuditKey::from_bytes(&bytes).map_err(|e| e.to_string())?;
+    bytes.fill(0);
+    let mut options = std::fs::OpenOptions::new();
+    // create_new: never overwrite a key, which would orphan the chain it sealed.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    std::io::Write::write_all(&mut f, format!("{}\n", key.expose_hex()).as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((key, KeySource::DemoGenerated(path)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +235,49 @@ mod tests {
     fn a_typo_in_the_file_is_an_error_naming_the_key() {
         let e = toml::from_str::<FileConfig>("lisen = \"x\"").unwrap_err().to_string();
         assert!(e.contains("lisen"), "{e}");
+    }
+
+    #[test]
+    fn the_audit_key_comes_from_flag_then_env_then_file() {
+        let dir = std::env::temp_dir().join(format!("gongzhi-key-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let flag_file = dir.join("flag.key");
+        std::fs::write(&flag_file, "00112233445566778899aabbccddeeff\n").unwrap();
+        let file: FileConfig = toml::from_str("audit_key = \"ffeeddccbbaa99887766554433221100\"").unwrap();
+        let from = |flag: Option<&Path>, env: Option<&str>| {
+            configured_audit_key(flag, env, &file, Lang::En).unwrap().unwrap().1
+        };
+        assert_eq!(from(Some(&flag_file), Some("aa")), KeySource::Flag(flag_file.clone()));
+        assert_eq!(from(None, Some("ffeeddccbbaa99887766554433221100aa")), KeySource::Env);
+        assert_eq!(from(None, None), KeySource::FileValue);
+        assert!(
+            configured_audit_key(None, None, &FileConfig::default(), Lang::En)
+                .unwrap()
+                .is_none()
+        );
+
+        let e = configured_audit_key(None, Some("0011"), &file, Lang::En).unwrap_err();
+        assert!(e.starts_with("GONGZHI_AUDIT_KEY: the audit key is 2 bytes"), "{e}");
+        let e = configured_audit_key(Some(&dir.join("missing.key")), None, &file, Lang::Zh).unwrap_err();
+        assert!(e.contains("missing.key") && e.contains("无法读取"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_demo_generates_its_key_once_beside_the_database() {
+        let dir = std::env::temp_dir().join(format!("gongzhi-demo-key-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (key, source) = demo_audit_key(&dir, Lang::En).unwrap();
+        let path = dir.join(DEMO_KEY_FILE);
+        assert_eq!(source, KeySource::DemoGenerated(path.clone()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let (again, source) = demo_audit_key(&dir, Lang::En).unwrap();
+        assert_eq!(source, KeySource::DemoFile(path));
+        assert_eq!(again, key, "the key changed between runs");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

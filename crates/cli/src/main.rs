@@ -6,15 +6,19 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use gongzhi::commands::{ensure_demo, ensure_demo_accounts, import_grids, open, serve};
-use gongzhi::config::{FileConfig, Settings};
+use gongzhi::commands::{ensure_demo, ensure_demo_accounts, import_grids, open, serve, verify_audit};
+use gongzhi::config::{
+    AUDIT_KEY_ENV, FileConfig, KeySource, Settings, configured_audit_key, demo_audit_key, no_key_message,
+};
 use gongzhi_core::Lang;
+use gongzhi_core::audit::AuditKey;
 
 /// Gongzhi (共治): grid-based grassroots governance for a city, in one binary.
 ///
 /// Settings come from flags, then GONGZHI_* environment variables, then the TOML file given by
-/// --config (keys: listen, data_dir, database_url, log, index_refresh_seconds,
-/// attachment_max_bytes, demo_seed), then defaults.
+/// --config (keys: listen, data_dir, database_url, log, index_refresh_seconds, demo_seed,
+/// attachment_max_bytes, audit_key_file, audit_key), then defaults. The audit key may also be given in the
+/// GONGZHI_AUDIT_KEY environment variable (hex or base64); it is never kept in the database.
 #[derive(Parser)]
 #[command(name = "gongzhi", version, about, long_about)]
 struct Cli {
@@ -39,6 +43,10 @@ struct Storage {
     /// Database URL: sqlite:PATH or postgres://USER@HOST/DB. [default: SQLite in --data-dir]
     #[arg(long, env = "GONGZHI_DATABASE_URL", value_name = "URL")]
     database_url: Option<String>,
+    /// File holding the key of the audit chain (hex or base64, at least 16 bytes; mode 0600).
+    /// Or set GONGZHI_AUDIT_KEY to the key itself. `demo` generates DIR/audit.key if none.
+    #[arg(long, env = "GONGZHI_AUDIT_KEY_FILE", value_name = "FILE")]
+    audit_key_file: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -77,6 +85,11 @@ enum Cmd {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// The tamper-evident audit record.
+    Audit {
+        #[command(subcommand)]
+        what: AuditWhat,
+    },
     /// Measure the speed figures of docs/PERFORMANCE.md.
     Bench {
         #[command(subcommand)]
@@ -97,6 +110,13 @@ enum ImportWhat {
         #[command(flatten)]
         storage: Storage,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditWhat {
+    /// Check every entry of the audit chain with the key: prints "intact" with the count and
+    /// the head (exit 0), or the first broken entry and why (exit 1).
+    Verify(Storage),
 }
 
 #[derive(Subcommand)]
@@ -128,31 +148,104 @@ fn today_in_china() -> NaiveDate {
     chrono::Utc::now().with_timezone(&offset).date_naive()
 }
 
-fn settings(file: &FileConfig, listen: Option<SocketAddr>, storage: Storage) -> Settings {
-    Settings::resolve(listen, storage.data_dir, storage.database_url, file)
+fn settings(file: &FileConfig, listen: Option<SocketAddr>, storage: &Storage) -> Settings {
+    Settings::resolve(listen, storage.data_dir.clone(), storage.database_url.clone(), file)
+}
+
+/// The configured audit key (flag, environment, file), if any.
+fn audit_key(storage: &Storage, file: &FileConfig, lang: Lang) -> Result<Option<(AuditKey, KeySource)>, String> {
+    let env = std::env::var(AUDIT_KEY_ENV).ok();
+    configured_audit_key(storage.audit_key_file.as_deref(), env.as_deref(), file, lang)
+}
+
+/// The configured audit key, or a message saying how to configure one (exit code 2).
+fn required_audit_key(
+    storage: &Storage,
+    file: &FileConfig,
+    settings: &Settings,
+    lang: Lang,
+) -> Result<AuditKey, ExitCode> {
+    match audit_key(storage, file, lang) {
+        Ok(Some((key, source))) => {
+            tracing::info!(%source, "audit key loaded");
+            Ok(key)
+        }
+        Ok(None) => {
+            eprintln!("gongzhi: {}", no_key_message(&settings.data_dir, lang));
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("gongzhi: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
     let lang = Lang::from_tag(&cli.lang);
     match cli.command {
         Cmd::Serve(s) => {
-            let settings = settings(&file, s.listen, s.storage);
+            let settings = settings(&file, s.listen, &s.storage);
+            // Refuse before touching the database: a server without its key cannot record.
+            let key = match required_audit_key(&s.storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
             let db = open(&settings).await?;
-            serve(db, &settings).await?;
+            serve(db, &settings, key).await?;
         }
         Cmd::Demo {
             server,
             seed,
             demo_password,
         } => {
-            let settings = settings(&file, server.listen, server.storage);
+            let settings = settings(&file, server.listen, &server.storage);
+            let configured = match audit_key(&server.storage, &file, lang) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("gongzhi: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let (key, source) = match configured {
+                Some(k) => k,
+                None => match demo_audit_key(&settings.data_dir, lang) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        eprintln!("gongzhi: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+            };
+            match &source {
+                KeySource::DemoGenerated(path) => tracing::warn!(
+                    file = %path.display(),
+                    "no audit key configured: generated a demo key beside the database; keep it, the audit record cannot be verified without it"
+                ),
+                other => tracing::info!(source = %other, "audit key loaded"),
+            }
             let db = open(&settings).await?;
-            ensure_demo(&db, seed.or(file.demo_seed)).await?;
+            ensure_demo(&db, seed.or(file.demo_seed), &key).await?;
             ensure_demo_accounts(&db, &demo_password).await?;
-            serve(db, &settings).await?;
+            serve(db, &settings, key).await?;
+        }
+        Cmd::Audit {
+            what: AuditWhat::Verify(storage),
+        } => {
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let db = open(&settings).await?;
+            let (verdict, line) = verify_audit(&db, &key, lang).await?;
+            println!("{line}");
+            if !verdict.is_intact() {
+                return Ok(ExitCode::from(1));
+            }
         }
         Cmd::Migrate(storage) => {
-            let settings = settings(&file, None, storage);
+            let settings = settings(&file, None, &storage);
             open(&settings).await?;
             println!("{}", lang.pick("数据库已是最新结构", "database schema is up to date"));
         }
@@ -164,9 +257,13 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     storage,
                 },
         } => {
-            let settings = settings(&file, None, storage);
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
             let db = open(&settings).await?;
-            match import_grids(&db, &path, valid_from.unwrap_or_else(today_in_china), lang).await {
+            match import_grids(&db, &path, valid_from.unwrap_or_else(today_in_china), lang, &key).await {
                 Ok(r) => println!(
                     "{}: {} {}, {} {}, {} {}",
                     path.display(),

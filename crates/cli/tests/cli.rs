@@ -2,13 +2,16 @@
 
 use std::process::Command;
 
-use gongzhi_store::testing::TestDb;
+use gongzhi_core::audit::SYSTEM_ACTOR;
+use gongzhi_store::testing::{TestDb, audit_key};
 
 fn gongzhi() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gongzhi"));
     c.env_remove("GONGZHI_DATABASE_URL")
         .env_remove("GONGZHI_DATA_DIR")
         .env_remove("GONGZHI_CONFIG")
+        .env_remove("GONGZHI_AUDIT_KEY")
+        .env_remove("GONGZHI_AUDIT_KEY_FILE")
         .env("GONGZHI_LOG", "warn");
     c
 }
@@ -32,6 +35,7 @@ fn help_documents_every_option() {
         "migrate",
         "import",
         "bench",
+        "audit",
         "--config",
         "GONGZHI_CONFIG",
     ] {
@@ -43,6 +47,7 @@ fn help_documents_every_option() {
         "--data-dir",
         "--database-url",
         "--seed",
+        "--audit-key-file",
         "GONGZHI_LISTEN",
         "127.0.0.1:8080",
     ] {
@@ -85,16 +90,21 @@ async fn importing_grids_is_all_or_nothing_and_names_the_bad_feature() {
         db.insert_nodes(
             &gongzhi::demo::build(&gongzhi::demo::GridSystem::builtin().unwrap()).unwrap(),
             chrono::Utc::now(),
+            &audit_key(),
+            SYSTEM_ACTOR,
         )
         .await
         .unwrap();
         let dir = TestDb::temp_dir();
+        let key_file = write_key_file(&dir);
         let bad = dir.join("bad.geojson");
         std::fs::write(&bad, BAD).unwrap();
         let (code, _, err) = run(gongzhi()
             .args(["import", "grids"])
             .arg(&bad)
-            .args(["--database-url", &url]));
+            .args(["--database-url", &url])
+            .arg("--audit-key-file")
+            .arg(&key_file));
         assert_eq!(code, 2, "{err}");
         assert!(
             err.contains("bad.geojson") && err.contains("第1个要素") && err.contains("households"),
@@ -103,7 +113,9 @@ async fn importing_grids_is_all_or_nothing_and_names_the_bad_feature() {
         let (_, _, err_en) = run(gongzhi()
             .args(["--lang", "en", "import", "grids"])
             .arg(&bad)
-            .args(["--database-url", &url]));
+            .args(["--database-url", &url])
+            .arg("--audit-key-file")
+            .arg(&key_file));
         assert!(err_en.contains("feature 1: property `households`"), "{err_en}");
         let first = gongzhi_core::territory::TerritoryCode::parse("230903011001902").unwrap();
         assert!(
@@ -114,12 +126,11 @@ async fn importing_grids_is_all_or_nothing_and_names_the_bad_feature() {
 
         let good = dir.join("good.geojson");
         std::fs::write(&good, GOOD).unwrap();
-        let (code, out, err) = run(gongzhi().args(["import", "grids"]).arg(&good).args([
-            "--database-url",
-            &url,
-            "--valid-from",
-            "2026-11-27",
-        ]));
+        let (code, out, err) = run(gongzhi()
+            .args(["import", "grids"])
+            .arg(&good)
+            .args(["--database-url", &url, "--valid-from", "2026-11-27"])
+            .env("GONGZHI_AUDIT_KEY_FILE", &key_file));
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("新增 1"), "{out}");
         let grid = db
@@ -130,9 +141,123 @@ async fn importing_grids_is_all_or_nothing_and_names_the_bad_feature() {
         assert_eq!(grid.households, Some(120));
         assert_eq!(grid.valid_from.to_string(), "2026-11-27");
 
-        let (code, _, err) = run(gongzhi().args(["import", "grids", "/nonexistent.geojson", "--database-url", &url]));
+        let (code, _, err) = run(gongzhi()
+            .args(["import", "grids", "/nonexistent.geojson", "--database-url", &url])
+            .env("GONGZHI_AUDIT_KEY", audit_key().expose_hex()));
         assert_eq!(code, 2);
         assert!(err.contains("/nonexistent.geojson"), "{err}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+}
+
+fn write_key_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("audit.key");
+    std::fs::write(&path, format!("{}\n", audit_key().expose_hex())).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    path
+}
+
+#[test]
+fn serve_without_an_audit_key_refuses_to_start_and_says_how_to_give_one() {
+    let dir = TestDb::temp_dir();
+    let (code, _, err) = run(gongzhi()
+        .args(["--lang", "en", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no audit key configured")
+            && err.contains("--audit-key-file")
+            && err.contains("GONGZHI_AUDIT_KEY"),
+        "{err}"
+    );
+    assert!(!dir.join("gongzhi.sqlite3").exists(), "the database was opened anyway");
+    // A key that is too short is refused too, naming where it came from.
+    let (code, _, err) = run(gongzhi()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&dir)
+        .env("GONGZHI_AUDIT_KEY", "00112233"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("GONGZHI_AUDIT_KEY") && err.contains("至少需要16字节"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn audit_verify_says_intact_or_names_the_first_broken_entry() {
+    for (url, db) in urls().await {
+        let dir = TestDb::temp_dir();
+        let key_file = write_key_file(&dir);
+        db.insert_nodes(
+            &gongzhi::demo::build(&gongzhi::demo::GridSystem::builtin().unwrap()).unwrap(),
+            chrono::Utc::now(),
+            &audit_key(),
+            SYSTEM_ACTOR,
+        )
+        .await
+        .unwrap();
+        let good = dir.join("good.geojson");
+        std::fs::write(&good, GOOD).unwrap();
+        let verify = |lang: &str| {
+            run(gongzhi()
+                .args([
+                    "--lang",
+                    lang,
+                    "audit",
+                    "verify",
+                    "--database-url",
+                    &url,
+                    "--audit-key-file",
+                ])
+                .arg(&key_file))
+        };
+        let (code, out, err) = run(gongzhi()
+            .args(["import", "grids"])
+            .arg(&good)
+            .args(["--database-url", &url, "--audit-key-file"])
+            .arg(&key_file));
+        assert_eq!(code, 0, "{err}");
+        let head = gongzhi_store::audit::head(&db).await.unwrap();
+        let (code, out_v, err) = verify("en");
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            out_v.trim(),
+            format!("audit record intact: 2 entries, head {}", head.mac),
+            "{out}"
+        );
+
+        // Someone with write access to the database rewrites who imported the grids.
+        let sql = [
+            "DROP TRIGGER IF EXISTS audit_entries_no_update",
+            "DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries",
+            "UPDATE audit_entries SET actor = 'admin' WHERE seq = 2",
+        ];
+        for s in sql {
+            let s = sqlx::AssertSqlSafe(s.to_string());
+            let _ = match &db.db {
+                gongzhi_store::Db::Sqlite(p) => sqlx::query(s).execute(p).await.map(|_| ()),
+                gongzhi_store::Db::Postgres(p) => sqlx::query(s).execute(p).await.map(|_| ()),
+            };
+        }
+        let (code, out, err) = verify("en");
+        assert_eq!(code, 1, "{}: {out}{err}", db.backend_name());
+        assert!(
+            out.starts_with("audit record broken at entry 2: its MAC does not match"),
+            "{out}"
+        );
+        let (code, out, _) = verify("zh");
+        assert_eq!(code, 1);
+        assert!(out.contains("第 2 条"), "{out}");
+
+        // Without a key, verification cannot run, and says so.
+        let (code, _, err) = run(gongzhi().args(["audit", "verify", "--database-url", &url]));
+        assert_eq!(code, 2);
+        assert!(err.contains("未配置审计密钥"), "{err}");
         std::fs::remove_dir_all(dir).ok();
     }
 }

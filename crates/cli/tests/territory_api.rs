@@ -219,7 +219,14 @@ async fn the_index_follows_grid_changes_made_by_an_import() {
         moved[0].boundary = geo::MultiPolygon(vec![
             geo::Rect::new(geo::coord! {x: 131.5, y: 46.1}, geo::coord! {x: 131.51, y: 46.11}).to_polygon(),
         ]);
-        db.import_grids(&moved, "2026-11-27".parse().unwrap()).await.unwrap();
+        db.import_grids(
+            &moved,
+            "2026-11-27".parse().unwrap(),
+            &gongzhi_store::testing::audit_key(),
+            "admin",
+        )
+        .await
+        .unwrap();
         let app = gongzhi_web::router(state.clone());
         let before = get(&app, "/api/v1/territory/locate?lon=131.505&lat=46.105").await;
         assert_eq!(

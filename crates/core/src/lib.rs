@@ -1,6 +1,7 @@
 //! The pure core of Gongzhi: domain types, validated identifiers and rules.
 //! No I/O, no async, no SQL: everything here is a function of its inputs.
 
+pub mod audit;
 pub mod cases;
 pub mod i18n;
 pub mod people;

@@ -18,6 +18,8 @@ pub enum StoreError {
     Blob { path: String, source: std::io::Error },
     #[error("no attachment has id {0}")]
     UnknownAttachment(gongzhi_core::cases::attachment::AttachmentId),
+    #[error(transparent)]
+    Audit(#[from] gongzhi_core::audit::AuditError),
     #[error("invalid node {code}: {source}")]
     InvalidNode {
         code: String,

@@ -7,6 +7,7 @@
 
 #[macro_use]
 mod db;
+pub mod audit;
 pub mod cases;
 mod error;
 pub mod people;

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::territory::geojson::{GridFeature, ImportError, ImportProblem, geometry_of, multipolygon_from};
 use gongzhi_core::territory::{Kind, Level, Node, TerritoryCode};
 use serde::Serialize;
@@ -141,9 +142,27 @@ impl Db {
         Ok(n == 0)
     }
 
-    /// Adds nodes (parents before children) in one transaction.
-    pub async fn insert_nodes(&self, nodes: &[Node], recorded_at: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Adds nodes (parents before children) in one transaction, with one audit entry
+    /// (`territory.nodes.insert`, listing the codes) by `actor`.
+    pub async fn insert_nodes(
+        &self,
+        nodes: &[Node],
+        recorded_at: DateTime<Utc>,
+        key: &AuditKey,
+        actor: &str,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
+        // The audit entry goes first: it takes the write lock before anything is read.
+        let codes: Vec<&str> = nodes.iter().map(|n| n.code.as_str()).collect();
+        let entry = NewAuditEntry::new(
+            recorded_at,
+            actor,
+            "territory.nodes.insert",
+            "territory",
+            common_root(&codes),
+            serde_json::json!({ "count": nodes.len(), "codes": codes }),
+        )?;
+        crate::audit::append(&mut tx, key, entry).await?;
         for node in nodes {
             insert_node(&mut tx, node, recorded_at).await?;
         }
@@ -241,10 +260,19 @@ impl Db {
 
     /// Imports grids in one transaction: new grids are added, changed ones get a new version
     /// (the old one is closed on `on`), identical ones are left alone. If any grid's community
-    /// is unknown, nothing is written and the error names the feature.
-    pub async fn import_grids(&self, grids: &[GridFeature], on: NaiveDate) -> Result<ImportReport, StoreError> {
+    /// is unknown, nothing is written and the error names the feature. A change is recorded
+    /// as one audit entry (`territory.grid.import`, listing created and changed codes) by
+    /// `actor`; an import that changes nothing records nothing.
+    pub async fn import_grids(
+        &self,
+        grids: &[GridFeature],
+        on: NaiveDate,
+        key: &AuditKey,
+        actor: &str,
+    ) -> Result<ImportReport, StoreError> {
         let now = Utc::now();
         let mut report = ImportReport::default();
+        let (mut created, mut changed) = (Vec::new(), Vec::new());
         let mut tx = self.begin().await?;
         for (i, grid) in grids.iter().enumerate() {
             let community = grid.code.community();
@@ -275,8 +303,12 @@ impl Db {
                     on_tx!(&mut tx, conn => sqlx::query("UPDATE territory_nodes SET valid_to = $1 WHERE id = $2")
                         .bind(on).bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
                     report.changed += 1;
+                    changed.push(grid.code.as_str());
                 }
-                None => report.created += 1,
+                None => {
+                    report.created += 1;
+                    created.push(grid.code.as_str());
+                }
             }
             let node = Node {
                 code: TerritoryCode::Grid(grid.code.clone()),
@@ -291,8 +323,40 @@ impl Db {
         }
         if report.created + report.changed > 0 {
             bump_revision(&mut tx).await?;
+            let all: Vec<&str> = created.iter().chain(&changed).copied().collect();
+            let entry = NewAuditEntry::new(
+                now,
+                actor,
+                "territory.grid.import",
+                "territory",
+                common_root(&all),
+                serde_json::json!({
+                    "valid_from": on,
+                    "created": created,
+                    "changed": changed,
+                    "unchanged": report.unchanged,
+                }),
+            )?;
+            crate::audit::append(&mut tx, key, entry).await?;
         }
         tx.commit().await?;
         Ok(report)
+    }
+}
+
+/// The longest code prefix shared by all `codes`, padded with zeros to a division code (the
+/// smallest node holding them all), or the code itself when there is one.
+fn common_root(codes: &[&str]) -> String {
+    match codes {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => {
+            let shared = rest.iter().fold(first.len(), |n, c| {
+                first.bytes().zip(c.bytes()).take(n).take_while(|(a, b)| a == b).count()
+            });
+            // Division codes are cut at a level boundary: 2, 4, 6, 9 or 12 digits.
+            let cut = [12, 9, 6, 4, 2, 0].into_iter().find(|&b| b <= shared).unwrap_or(0);
+            format!("{:0<12}", &first[..cut])
+        }
     }
 }

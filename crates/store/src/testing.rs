@@ -8,6 +8,8 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use gongzhi_core::audit::AuditKey;
+
 use crate::db::Db;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -34,6 +36,12 @@ fn pg_required() -> bool {
 
 pub fn pg_admin_url() -> String {
     std::env::var("GONGZHI_TEST_PG_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_string())
+}
+
+/// The audit key of tests (fixed, so a failing chain can be re-checked by hand). Never use it
+/// outside tests.
+pub fn audit_key() -> AuditKey {
+    AuditKey::parse("hex:74657374206175646974206b6579206f6e6c792c206e6f7420666f72207573").expect("a valid test key")
 }
 
 /// A migrated, empty database that is removed when dropped.

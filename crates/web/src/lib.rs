@@ -1,5 +1,6 @@
 //! HTTP for Gongzhi: the JSON API under `/api/v1` and server-rendered pages, Chinese first.
 
+pub mod audit;
 pub mod cases;
 mod error;
 pub mod events;
@@ -16,6 +17,7 @@ use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
+use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
 use gongzhi_store::{Blobs, Db};
 
@@ -34,6 +36,7 @@ pub struct AppState {
     attachments: Option<Attachments>,
     /// Live case events: publish after each committed change.
     pub events: Hub,
+    audit_key: Option<Arc<AuditKey>>,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -53,6 +56,7 @@ impl AppState {
             token_ttl_hours: 12,
             attachments: None,
             events: Hub::default(),
+            audit_key: None,
         })
     }
 
@@ -65,6 +69,18 @@ impl AppState {
 
     pub fn attachments(&self) -> Result<&Attachments, ApiError> {
         self.attachments.as_ref().ok_or_else(ApiError::attachments_unavailable)
+    }
+
+    /// Gives the state the key of the audit chain, which the server needs to record changes
+    /// and verify the record. (`gongzhi serve` refuses to start without one.)
+    pub fn with_audit_key(mut self, key: AuditKey) -> AppState {
+        self.audit_key = Some(Arc::new(key));
+        self
+    }
+
+    /// The audit key, when one was given.
+    pub fn audit_key(&self) -> Option<Arc<AuditKey>> {
+        self.audit_key.clone()
     }
 
     /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.
@@ -134,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(cases::attachment::routes(max_upload))
         .merge(events::routes())
+        .merge(audit::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())

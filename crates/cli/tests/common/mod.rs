@@ -8,8 +8,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use gongzhi::demo::{GridSystem, build};
+use gongzhi_core::audit::SYSTEM_ACTOR;
 use gongzhi_core::territory::Node;
-use gongzhi_store::testing::TestDb;
+use gongzhi_store::testing::{TestDb, audit_key};
 use gongzhi_web::AppState;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -24,8 +25,10 @@ pub fn demo_nodes() -> &'static [Node] {
 pub async fn demo_apps() -> Vec<(TestDb, AppState)> {
     let mut apps = Vec::new();
     for db in TestDb::all().await {
-        db.insert_nodes(demo_nodes(), chrono::Utc::now()).await.unwrap();
-        let state = AppState::new(db.db.clone()).await.unwrap();
+        db.insert_nodes(demo_nodes(), chrono::Utc::now(), &audit_key(), SYSTEM_ACTOR)
+            .await
+            .unwrap();
+        let state = AppState::new(db.db.clone()).await.unwrap().with_audit_key(audit_key());
         apps.push((db, state));
     }
     apps

@@ -1,0 +1,555 @@
+//! The audit record: an append-only chain of entries, each sealed with a keyed MAC
+//! (HMAC-SM3, GB/T 32905 + RFC 2104) over the previous entry's MAC and a canonical form of
+//! itself. Whoever can write the table but lacks the key cannot change, insert or remove an
+//! entry without [`Verifier`] noticing at that entry (security-cn.md §1.3, §2.4).
+//!
+//! # Canonical encoding (version 1)
+//!
+//! An entry without its `mac` is written as one JSON object, UTF-8, no whitespace, keys in
+//! byte order: `action`, `actor`, `at`, `detail`, `prev_mac`, `seq`, `subject_id`,
+//! `subject_kind`.
+//! - `at` is RFC 3339 in UTC with exactly six fractional digits and `Z`
+//!   (`2026-11-27T08:00:00.000000Z`); entries keep microseconds only, which both databases
+//!   store exactly.
+//! - `seq` is a JSON integer; the other fields are JSON strings (serde_json's escaping: `"`,
+//!   `\` and control characters escaped, everything else as UTF-8).
+//! - `detail` is any JSON value, itself canonical: objects with keys in byte order at every
+//!   depth, numbers as serde_json prints them, no whitespace.
+//!
+//! `mac = HMAC-SM3(key, prev_mac_bytes || canonical)`, where `prev_mac_bytes` are the 32 raw
+//! bytes of the previous entry's MAC ([`GENESIS_MAC`], all zeros, before the first entry).
+//! MACs are written as 64 lowercase hex digits.
+
+use std::fmt;
+
+use base64::Engine;
+use chrono::{DateTime, SubsecRound, Utc};
+use hmac::{KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::i18n::{Lang, Localized};
+
+type HmacSm3 = hmac::Hmac<sm3::Sm3>;
+
+/// Bytes in an SM3 digest, and so in an HMAC-SM3 tag.
+pub const MAC_LEN: usize = 32;
+/// The `prev_mac` of the first entry.
+pub const GENESIS_MAC: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+/// The shortest key accepted: 128 bits, the strength of SM4 and half of SM3's output.
+pub const MIN_KEY_LEN: usize = 16;
+/// The actor of changes no account made (demo build, imports from the command line).
+pub const SYSTEM_ACTOR: &str = "system";
+
+/// Why an audit key, action or entry is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuditError {
+    #[error("the audit key is {found} bytes; it must be at least {MIN_KEY_LEN} bytes (32 recommended)")]
+    KeyTooShort { found: usize },
+    #[error("the audit key is neither hex nor base64")]
+    KeyNotEncoded,
+    #[error("an audit action is lowercase words joined by dots, like case.dispatch; got {0:?}")]
+    BadAction(String),
+    #[error("an audit entry needs an actor (an account or \"system\")")]
+    NoActor,
+}
+
+impl Localized for AuditError {
+    fn code(&self) -> &'static str {
+        match self {
+            AuditError::KeyTooShort { .. } | AuditError::KeyNotEncoded => "invalid_audit_key",
+            AuditError::BadAction(_) | AuditError::NoActor => "invalid_audit_entry",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (AuditError::KeyTooShort { found }, Lang::Zh) => {
+                format!("审计密钥只有{found}字节，至少需要{MIN_KEY_LEN}字节（建议32字节）")
+            }
+            (AuditError::KeyNotEncoded, Lang::Zh) => "审计密钥应为十六进制或Base64编码".into(),
+            (AuditError::BadAction(a), Lang::Zh) => {
+                format!("审计动作应为以点分隔的小写单词，如 case.dispatch；实际为“{a}”")
+            }
+            (AuditError::NoActor, Lang::Zh) => "审计记录必须注明操作者（账号或 system）".into(),
+            (e, Lang::En) => e.to_string(),
+        }
+    }
+}
+
+/// The secret key of the audit chain. It comes from configuration, never from the database,
+/// and is never printed: `Debug` shows `***`, and there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditKey(Vec<u8>);
+
+impl AuditKey {
+    pub fn from_bytes(bytes: &[u8]) -> Result<AuditKey, AuditError> {
+        if bytes.len() < MIN_KEY_LEN {
+            return Err(AuditError::KeyTooShort { found: bytes.len() });
+        }
+        Ok(AuditKey(bytes.to_vec()))
+    }
+
+    /// Reads a configured key: `hex:…` or `base64:…`, or without a prefix hex when the text is
+    /// only hex digits (even in number) and standard base64 otherwise. Surrounding whitespace
+    /// (a key file's final newline) is ignored.
+    pub fn parse(text: &str) -> Result<AuditKey, AuditError> {
+        let t = text.trim();
+        let bytes = if let Some(h) = t.strip_prefix("hex:") {
+            hex::decode(h.trim()).map_err(|_| AuditError::KeyNotEncoded)?
+        } else if let Some(b) = t.strip_prefix("base64:") {
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .map_err(|_| AuditError::KeyNotEncoded)?
+        } else if !t.is_empty() && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+            hex::decode(t).map_err(|_| AuditError::KeyNotEncoded)?
+        } else {
+            base64::engine::general_purpose::STANDARD
+                .decode(t)
+                .map_err(|_| AuditError::KeyNotEncoded)?
+        };
+        AuditKey::from_bytes(&bytes)
+    }
+
+    /// The key as hex, for writing a newly generated key file. Named so that a call stands out
+    /// in review: the result is the secret itself.
+    pub fn expose_hex(&self) -> String {
+        hex::encode(&self.0)
+    }
+
+    fn hmac(&self) -> HmacSm3 {
+        // HMAC accepts keys of any length; ours is at least MIN_KEY_LEN.
+        <HmacSm3 as KeyInit>::new_from_slice(&self.0).expect("HMAC takes keys of any length")
+    }
+}
+
+impl fmt::Debug for AuditKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuditKey(***)")
+    }
+}
+
+impl Drop for AuditKey {
+    fn drop(&mut self) {
+        // Best effort: overwrite the key before its memory is freed.
+        for b in self.0.iter_mut() {
+            // SAFETY: `b` is a valid, aligned, exclusive reference into our own buffer.
+            unsafe { std::ptr::write_volatile(b, 0) };
+        }
+    }
+}
+
+/// HMAC-SM3 of `data` under `key`, as lowercase hex.
+pub fn hmac_sm3_hex(key: &AuditKey, data: &[u8]) -> String {
+    let mut mac = key.hmac();
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// What happened, as lowercase words joined by dots: `territory.grid.import`, `case.dispatch`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AuditAction(String);
+
+impl AuditAction {
+    pub fn parse(s: &str) -> Result<AuditAction, AuditError> {
+        let word_ok = |w: &str| {
+            !w.is_empty()
+                && w.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        };
+        if s.len() <= 100 && s.contains('.') && s.split('.').all(word_ok) {
+            Ok(AuditAction(s.to_string()))
+        } else {
+            Err(AuditError::BadAction(s.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for AuditAction {
+    type Error = AuditError;
+    fn try_from(s: String) -> Result<Self, AuditError> {
+        AuditAction::parse(&s)
+    }
+}
+
+impl From<AuditAction> for String {
+    fn from(a: AuditAction) -> String {
+        a.0
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A change to be recorded; the store gives it its place in the chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditEntry {
+    pub at: DateTime<Utc>,
+    /// An account, or [`SYSTEM_ACTOR`].
+    pub actor: String,
+    pub action: AuditAction,
+    /// What kind of thing changed (`territory`, `case`, …) and which one.
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub detail: Value,
+}
+
+impl NewAuditEntry {
+    pub fn new(
+        at: DateTime<Utc>,
+        actor: impl Into<String>,
+        action: &str,
+        subject_kind: impl Into<String>,
+        subject_id: impl Into<String>,
+        detail: Value,
+    ) -> Result<NewAuditEntry, AuditError> {
+        let actor = actor.into();
+        if actor.trim().is_empty() {
+            return Err(AuditError::NoActor);
+        }
+        Ok(NewAuditEntry {
+            at,
+            actor,
+            action: AuditAction::parse(action)?,
+            subject_kind: subject_kind.into(),
+            subject_id: subject_id.into(),
+            detail,
+        })
+    }
+}
+
+/// The end of a chain: the last entry's number and MAC (0 and [`GENESIS_MAC`] when empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub seq: i64,
+    pub mac: String,
+}
+
+impl Head {
+    pub fn genesis() -> Head {
+        Head {
+            seq: 0,
+            mac: GENESIS_MAC.to_string(),
+        }
+    }
+}
+
+/// One entry of the audit record, as stored. Fields are plain text because a stored entry
+/// may have been tampered with; [`Verifier`] is what decides whether it is genuine.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// 1-based, without gaps.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+    pub detail: Value,
+    /// The previous entry's `mac` (hex).
+    pub prev_mac: String,
+    /// HMAC-SM3 over `prev_mac` and the canonical form of this entry (hex).
+    pub mac: String,
+}
+
+impl AuditEntry {
+    /// Places `new` after `head` and computes its MAC. `at` keeps microseconds only.
+    pub fn seal(head: &Head, new: NewAuditEntry, key: &AuditKey) -> AuditEntry {
+        let mut entry = AuditEntry {
+            seq: head.seq + 1,
+            at: new.at.trunc_subsecs(6),
+            actor: new.actor,
+            action: new.action.0,
+            subject_kind: new.subject_kind,
+            subject_id: new.subject_id,
+            detail: new.detail,
+            prev_mac: head.mac.clone(),
+            mac: String::new(),
+        };
+        entry.mac = entry.expected_mac(key).unwrap_or_default();
+        entry
+    }
+
+    /// The canonical encoding of this entry without its MAC (see the module documentation).
+    pub fn canonical(&self) -> String {
+        let mut out = String::with_capacity(256);
+        out.push_str("{\"action\":");
+        push_json_string(&mut out, &self.action);
+        out.push_str(",\"actor\":");
+        push_json_string(&mut out, &self.actor);
+        out.push_str(",\"at\":");
+        push_json_string(&mut out, &canonical_time(&self.at));
+        out.push_str(",\"detail\":");
+        push_canonical_json(&mut out, &self.detail);
+        out.push_str(",\"prev_mac\":");
+        push_json_string(&mut out, &self.prev_mac);
+        out.push_str(",\"seq\":");
+        out.push_str(&self.seq.to_string());
+        out.push_str(",\"subject_id\":");
+        push_json_string(&mut out, &self.subject_id);
+        out.push_str(",\"subject_kind\":");
+        push_json_string(&mut out, &self.subject_kind);
+        out.push('}');
+        out
+    }
+
+    /// The MAC this entry should carry, or `None` when its `prev_mac` is not 32 bytes of hex.
+    pub fn expected_mac(&self, key: &AuditKey) -> Option<String> {
+        let prev = decode_mac(&self.prev_mac)?;
+        let mut mac = key.hmac();
+        mac.update(&prev);
+        mac.update(self.canonical().as_bytes());
+        Some(hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// Whether `mac` is genuine, compared in constant time.
+    fn mac_is_genuine(&self, key: &AuditKey) -> bool {
+        let (Some(prev), Some(tag)) = (decode_mac(&self.prev_mac), decode_mac(&self.mac)) else {
+            return false;
+        };
+        let mut mac = key.hmac();
+        mac.update(&prev);
+        mac.update(self.canonical().as_bytes());
+        mac.verify_slice(&tag).is_ok()
+    }
+}
+
+fn decode_mac(hex_text: &str) -> Option<[u8; MAC_LEN]> {
+    let mut out = [0u8; MAC_LEN];
+    hex::decode_to_slice(hex_text, &mut out).ok()?;
+    Some(out)
+}
+
+/// RFC 3339, UTC, six fractional digits: `2026-11-27T08:00:00.000000Z`.
+pub fn canonical_time(at: &DateTime<Utc>) -> String {
+    at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// A JSON value with object keys in byte order at every depth and no whitespace.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    push_canonical_json(&mut out, value);
+    out
+}
+
+fn push_json_string(out: &mut String, s: &str) {
+    out.push_str(&serde_json::to_string(s).expect("a string always serialises"));
+}
+
+fn push_canonical_json(out: &mut String, value: &Value) {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => push_json_string(out, s),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_canonical_json(out, item);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            // Sorted here, not by serde_json's map, so that a crate enabling `preserve_order`
+            // elsewhere in the build cannot change the encoding.
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_json_string(out, k);
+                out.push(':');
+                push_canonical_json(out, &map[k]);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// Why the chain is broken at an entry.
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BrokenReason {
+    #[error("entry {expected} is missing (the next stored entry is {found})")]
+    SeqGap { expected: i64, found: i64 },
+    #[error("its prev_mac does not match the MAC of the entry before it")]
+    PrevMacMismatch,
+    #[error("its MAC does not match its content: the entry was changed, or sealed with another key")]
+    MacMismatch,
+    #[error("the stored entry cannot be read: {detail}")]
+    Malformed { detail: String },
+    #[error("the chain ends at entry {last} but its head says {head}: entries were removed from the end")]
+    Truncated { last: i64, head: i64 },
+    #[error("the chain's head does not match its last entry")]
+    HeadMismatch,
+}
+
+impl Localized for BrokenReason {
+    fn code(&self) -> &'static str {
+        match self {
+            BrokenReason::SeqGap { .. } => "seq_gap",
+            BrokenReason::PrevMacMismatch => "prev_mac_mismatch",
+            BrokenReason::MacMismatch => "mac_mismatch",
+            BrokenReason::Malformed { .. } => "malformed",
+            BrokenReason::Truncated { .. } => "truncated",
+            BrokenReason::HeadMismatch => "head_mismatch",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (BrokenReason::SeqGap { expected, found }, Lang::Zh) => {
+                format!("第{expected}条记录缺失（其后存储的是第{found}条）")
+            }
+            (BrokenReason::PrevMacMismatch, Lang::Zh) => "本条的前序校验码与上一条记录的校验码不符".into(),
+            (BrokenReason::MacMismatch, Lang::Zh) => "本条校验码与内容不符：记录被改动，或以其他密钥生成".into(),
+            (BrokenReason::Malformed { detail }, Lang::Zh) => format!("存储的记录无法读取：{detail}"),
+            (BrokenReason::Truncated { last, head }, Lang::Zh) => {
+                format!("记录止于第{last}条，但链头为第{head}条：末尾记录被删除")
+            }
+            (BrokenReason::HeadMismatch, Lang::Zh) => "链头与最后一条记录不符".into(),
+            (e, Lang::En) => e.to_string(),
+        }
+    }
+}
+
+/// The outcome of verifying a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Verdict {
+    /// Every entry is genuine; `head` is the last MAC (the genesis MAC when empty).
+    Intact { entries: u64, head: String },
+    /// The first entry found broken, and why.
+    Broken { broken_at: i64, reason: BrokenReason },
+}
+
+impl Verdict {
+    pub fn is_intact(&self) -> bool {
+        matches!(self, Verdict::Intact { .. })
+    }
+}
+
+/// Checks entries one by one, in `seq` order, keeping only the last MAC: a chain of any length
+/// is verified in constant memory.
+#[derive(Debug)]
+pub struct Verifier<'k> {
+    key: &'k AuditKey,
+    head: Head,
+    entries: u64,
+    broken: Option<(i64, BrokenReason)>,
+}
+
+impl<'k> Verifier<'k> {
+    pub fn new(key: &'k AuditKey) -> Verifier<'k> {
+        Verifier {
+            key,
+            head: Head::genesis(),
+            entries: 0,
+            broken: None,
+        }
+    }
+
+    /// Takes the next entry. Returns `false` once the chain is found broken (later entries are
+    /// then ignored: the first break is the one reported).
+    pub fn push(&mut self, entry: &AuditEntry) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        let expected = self.head.seq + 1;
+        let fault = if entry.seq != expected {
+            Some((
+                expected,
+                BrokenReason::SeqGap {
+                    expected,
+                    found: entry.seq,
+                },
+            ))
+        } else if entry.prev_mac != self.head.mac {
+            Some((entry.seq, BrokenReason::PrevMacMismatch))
+        } else if !entry.mac_is_genuine(self.key) {
+            Some((entry.seq, BrokenReason::MacMismatch))
+        } else {
+            None
+        };
+        if let Some(f) = fault {
+            self.broken = Some(f);
+            return false;
+        }
+        self.head = Head {
+            seq: entry.seq,
+            mac: entry.mac.clone(),
+        };
+        self.entries += 1;
+        true
+    }
+
+    /// Records that the entry after the last one pushed could not be read.
+    pub fn malformed(&mut self, seq: i64, detail: impl Into<String>) {
+        if self.broken.is_some() {
+            return;
+        }
+        let expected = self.head.seq + 1;
+        self.broken = Some(if seq != expected {
+            (expected, BrokenReason::SeqGap { expected, found: seq })
+        } else {
+            (seq, BrokenReason::Malformed { detail: detail.into() })
+        });
+    }
+
+    /// Compares the verified chain's end with a head kept elsewhere (the store's head row, or
+    /// a checkpoint written down by an operator). Catches entries removed from the end, which
+    /// the chain alone cannot show.
+    pub fn check_head(&mut self, head: &Head) {
+        if self.broken.is_some() {
+            return;
+        }
+        if head.seq > self.head.seq {
+            self.broken = Some((
+                self.head.seq + 1,
+                BrokenReason::Truncated {
+                    last: self.head.seq,
+                    head: head.seq,
+                },
+            ));
+        } else if head.seq < self.head.seq || head.mac != self.head.mac {
+            self.broken = Some((head.seq.max(1), BrokenReason::HeadMismatch));
+        }
+    }
+
+    /// The last genuine entry's number and MAC.
+    pub fn head(&self) -> &Head {
+        &self.head
+    }
+
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    pub fn finish(self) -> Verdict {
+        match self.broken {
+            Some((broken_at, reason)) => Verdict::Broken { broken_at, reason },
+            None => Verdict::Intact {
+                entries: self.entries,
+                head: self.head.mac,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
