@@ -295,7 +295,11 @@ fn no_code_updates_or_deletes_an_audit_entry() {
         // (other tables may, e.g. the daily case numbers).
         for (at, _) in flat.match_indices("into audit_entries") {
             let statement = flat[at..].split(['"', ';']).next().unwrap_or("");
-            assert!(!statement.contains("on conflict"), "{} upserts into audit_entries", path.display());
+            assert!(
+                !statement.contains("on conflict"),
+                "{} upserts into audit_entries",
+                path.display()
+            );
         }
         checked += 1;
     }

@@ -7,7 +7,7 @@ use gongzhi_core::cases::{Limit, LimitUnit, WorkClock};
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::cases::{CaseFilter, CaseLocation, Created, NewCase};
-use gongzhi_store::testing::TestDb;
+use gongzhi_store::testing::{TestDb, audit_key};
 use gongzhi_store::{Db, StoreError};
 
 /// Every minute counts: enough for the store, which does not judge clocks.
@@ -77,7 +77,7 @@ fn created(c: Created) -> gongzhi_store::cases::CaseRecord {
 
 async fn new_case(db: &Db, at: DateTime<Utc>) -> gongzhi_store::cases::CaseRecord {
     created(
-        db.create_case(&report("gridworker"), None, flow_at(at), at)
+        db.create_case(&report("gridworker"), None, flow_at(at), at, &audit_key())
             .await
             .unwrap(),
     )
@@ -104,13 +104,14 @@ async fn case_numbers_count_per_day_in_china_time() {
 async fn a_retried_key_returns_the_first_case_and_never_a_second() {
     for db in TestDb::all().await {
         let now = Utc::now();
+        let key = audit_key();
         let first = created(
-            db.create_case(&report("gridworker"), Some("k-1"), flow_at(now), now)
+            db.create_case(&report("gridworker"), Some("k-1"), flow_at(now), now, &key)
                 .await
                 .unwrap(),
         );
         let again = db
-            .create_case(&report("gridworker"), Some("k-1"), flow_at(now), now)
+            .create_case(&report("gridworker"), Some("k-1"), flow_at(now), now, &key)
             .await
             .unwrap();
         match again {
@@ -119,7 +120,7 @@ async fn a_retried_key_returns_the_first_case_and_never_a_second() {
         }
         // The same key from another account is another submission.
         let other = db
-            .create_case(&report("clerk"), Some("k-1"), flow_at(now), now)
+            .create_case(&report("clerk"), Some("k-1"), flow_at(now), now, &key)
             .await
             .unwrap();
         assert!(matches!(other, Created::New(_)));
@@ -127,8 +128,9 @@ async fn a_retried_key_returns_the_first_case_and_never_a_second() {
         let mut tasks = Vec::new();
         for _ in 0..8 {
             let db = db.db.clone();
+            let key = audit_key();
             tasks.push(tokio::spawn(async move {
-                db.create_case(&report("street"), Some("burst"), flow_at(now), now)
+                db.create_case(&report("street"), Some("burst"), flow_at(now), now, &key)
                     .await
                     .map(|c| match c {
                         Created::New(r) | Created::Replayed(r) => r.id,
@@ -143,6 +145,9 @@ async fn a_retried_key_returns_the_first_case_and_never_a_second() {
         assert_eq!(ids.len(), 1, "{}: {ids:?}", db.backend_name());
         let page = db.list_cases(&CaseFilter::default(), 100, now).await.unwrap();
         assert_eq!(page.total, 3);
+        // One audit entry per case created, none for the replays, and the chain holds.
+        assert!(gongzhi_store::audit::verify(&db, &key).await.unwrap().is_intact());
+        assert_eq!(gongzhi_store::audit::head(&db).await.unwrap().seq, 3);
     }
 }
 
@@ -157,7 +162,7 @@ async fn an_action_computed_from_a_stale_revision_is_refused() {
             clock: &Wall,
         };
         let accepted = apply(&case.flow, Action::Accept, &clerk(), now, &ctx).unwrap();
-        db.record_action(case.id, &accepted, now).await.unwrap();
+        db.record_action(case.id, &accepted, now, &audit_key()).await.unwrap();
         // A second clerk read the same version and acts on it too.
         let rejected = apply(
             &case.flow,
@@ -169,7 +174,10 @@ async fn an_action_computed_from_a_stale_revision_is_refused() {
             &ctx,
         )
         .unwrap();
-        let err = db.record_action(case.id, &rejected, now).await.unwrap_err();
+        let err = db
+            .record_action(case.id, &rejected, now, &audit_key())
+            .await
+            .unwrap_err();
         assert!(
             matches!(err, StoreError::Conflict { .. }),
             "{}: {err}",
@@ -209,7 +217,7 @@ async fn lists_filter_count_and_page_with_a_cursor() {
             &ctx,
         )
         .unwrap();
-        db.record_action(ids[0], &accepted, now).await.unwrap();
+        db.record_action(ids[0], &accepted, now, &audit_key()).await.unwrap();
 
         let reported = CaseFilter {
             states: vec!["reported".into()],

@@ -4,6 +4,7 @@
 pub mod attachment;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, next_deadline};
 use serde::Serialize;
@@ -311,13 +312,14 @@ impl Db {
         idempotency_key: Option<&str>,
         make_flow: impl Fn(CaseNumber) -> Case,
         now: DateTime<Utc>,
+        audit_key: &AuditKey,
     ) -> Result<Created, StoreError> {
         if let Some(key) = idempotency_key
             && let Some(existing) = self.case_for_key(&new.reporter, key).await?
         {
             return Ok(Created::Replayed(existing));
         }
-        match self.insert_case(new, idempotency_key, &make_flow, now).await {
+        match self.insert_case(new, idempotency_key, &make_flow, now, audit_key).await {
             Ok(id) => Ok(Created::New(self.case_by_id(id).await?.ok_or(StoreError::Corrupt {
                 what: "case",
                 detail: format!("case {id} vanished after insert"),
@@ -350,6 +352,7 @@ impl Db {
         idempotency_key: Option<&str>,
         make_flow: &impl Fn(CaseNumber) -> Case,
         now: DateTime<Utc>,
+        audit_key: &AuditKey,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
         let day = china_day(now);
@@ -398,12 +401,15 @@ impl Db {
             &body,
         )
         .await?;
+        let entry = NewAuditEntry::new(now, &new.reporter, "case.report", "case", number.as_str(), body)?;
         if let Some(key) = idempotency_key {
             on_tx!(&mut tx, conn => sqlx::query(
                 "INSERT INTO idempotency_keys (account, key, case_id, created_at) VALUES ($1, $2, $3, $4)")
                 .bind(&new.reporter).bind(key).bind(id).bind(now)
                 .execute(conn).await.map(|r| r.rows_affected()))?;
         }
+        // The chain's head is locked last, so that concurrent writers wait on it only briefly.
+        crate::audit::append(&mut tx, audit_key, entry).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -425,7 +431,13 @@ impl Db {
     /// Records an applied action: the new case replaces the one at `applied.case.revision - 1`
     /// and the event joins the timeline, in one transaction. If someone else changed the case
     /// since it was read, nothing is written and `StoreError::Conflict` says so.
-    pub async fn record_action(&self, id: i64, applied: &Applied, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn record_action(
+        &self,
+        id: i64,
+        applied: &Applied,
+        now: DateTime<Utc>,
+        audit_key: &AuditKey,
+    ) -> Result<(), StoreError> {
         let flow = &applied.case;
         let previous = flow.revision.saturating_sub(1);
         let flow_json = serde_json::to_string(flow).map_err(|e| StoreError::Corrupt {
@@ -465,6 +477,9 @@ impl Db {
             &body,
         )
         .await?;
+        let action = format!("case.{}", e.kind.as_str());
+        let entry = NewAuditEntry::new(e.at, &e.account, &action, "case", e.case.as_str(), body)?;
+        crate::audit::append(&mut tx, audit_key, entry).await?;
         tx.commit().await
     }
 
