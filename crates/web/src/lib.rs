@@ -19,6 +19,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
+use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_store::{Blobs, Db};
 
 pub use error::ApiError;
@@ -37,6 +38,7 @@ pub struct AppState {
     /// Live case events: publish after each committed change.
     pub events: Hub,
     audit_key: Option<Arc<AuditKey>>,
+    rules: Arc<RwLock<Arc<CaseRules>>>,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -57,7 +59,24 @@ impl AppState {
             attachments: None,
             events: Hub::default(),
             audit_key: None,
+            rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
         })
+    }
+
+    /// The case loop's rules in force (taxonomy, calendar, responsibility list, policy); cheap.
+    pub fn rules(&self) -> Arc<CaseRules> {
+        self.rules
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Puts new rules in force, e.g. after a new version of the responsibility list is imported.
+    pub fn set_rules(&self, rules: Arc<CaseRules>) {
+        match self.rules.write() {
+            Ok(mut guard) => *guard = rules,
+            Err(poisoned) => *poisoned.into_inner() = rules,
+        }
     }
 
     /// Accepts uploads into `blobs` (the data folder's `attachments/`) within `limits`.
@@ -134,6 +153,11 @@ async fn healthz() -> impl IntoResponse {
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
     state.db.ping().await?;
     Ok("ready\n")
+}
+
+/// The shipped rules of the demo city; they are tested to load, so failing here is a build bug.
+fn default_rules() -> CaseRules {
+    CaseRules::qitaihe().expect("the shipped case rules load (tested in gongzhi-core)")
 }
 
 /// The whole application.
