@@ -98,6 +98,27 @@ impl ApiError {
         )
     }
 
+    pub fn audit_key_missing() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "audit_key_missing",
+            None,
+            "服务器未配置审计密钥，无法记录或校验变更",
+            "the server has no audit key configured, so it cannot record or verify changes",
+        )
+    }
+
+    /// The caller is signed in but lacks the role.
+    pub fn forbidden_role(role_zh: &str, role_en: &str) -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            None,
+            format!("此操作需要{role_zh}权限"),
+            format!("this needs the {role_en} role"),
+        )
+    }
+
     pub fn not_found_path() -> Self {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", None, "页面不存在", "no such page")
     }

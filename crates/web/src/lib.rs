@@ -174,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         .merge(people::routes())
         .merge(cases::attachment::routes(max_upload))
         .merge(events::routes())
+        .merge(cases::routes())
         .merge(audit::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))

@@ -3,12 +3,13 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::routing::get;
 use gongzhi_core::Localized;
 use gongzhi_core::audit::Verdict;
+use gongzhi_core::people::Role;
 use serde_json::{Value, json};
 
+use crate::people::Authenticated;
 use crate::{ApiError, AppState, ReqLang};
 
 pub fn routes() -> Router<AppState> {
@@ -19,16 +20,16 @@ pub fn routes() -> Router<AppState> {
 /// "…"}`, or `{"intact": false, "broken_at": seq, "reason": "…", "reason_code": "…"}` with the
 /// reason in the request's language. Reads the chain in batches, so it stays cheap in memory
 /// however long the record is; its time grows with the record (about 80,000 entries a second).
-pub async fn verify(State(state): State<AppState>, ReqLang(lang): ReqLang) -> Result<Json<Value>, ApiError> {
-    let key = state.audit_key().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "audit_key_missing",
-            None,
-            "服务器未配置审计密钥，无法校验审计记录",
-            "the server has no audit key configured, so the audit record cannot be verified",
-        )
-    })?;
+/// Only the audit administrator (and the system administrator) may ask.
+pub async fn verify(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+) -> Result<Json<Value>, ApiError> {
+    if !(actor.has_role(Role::AuditAdmin) || actor.has_role(Role::SystemAdmin)) {
+        return Err(ApiError::forbidden_role("审计管理员", "audit administrator"));
+    }
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
     Ok(Json(match gongzhi_store::audit::verify(&state.db, &key).await? {
         Verdict::Intact { entries, head } => json!({ "intact": true, "entries": entries, "head": head }),
         Verdict::Broken { broken_at, reason } => json!({

@@ -1,3 +1,16 @@
 //! The case loop over HTTP.
 
+pub mod api;
 pub mod attachment;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/cases", post(api::report).get(api::list))
+        .route("/api/v1/cases/{id}", get(api::get_case))
+        .route("/api/v1/cases/{id}/actions", post(api::act))
+}

@@ -27,6 +27,18 @@ pub struct TerritoryIndex {
     /// The territory revision this index was built from.
     pub revision: i64,
     pub grids: GridIndex<Located>,
+    /// The same grids by code.
+    pub by_code: HashMap<String, Located>,
+}
+
+impl TerritoryIndex {
+    /// The gridded communities, for placing an address that names one.
+    pub fn communities(&self) -> impl Iterator<Item = &Located> {
+        let mut seen = std::collections::HashSet::new();
+        self.by_code
+            .values()
+            .filter(move |l| seen.insert(l.community.code.clone()))
+    }
 }
 
 impl TerritoryIndex {
@@ -67,9 +79,12 @@ impl TerritoryIndex {
             };
             Some((g.boundary?, located))
         });
+        let grids: Vec<_> = grids.collect();
+        let by_code = grids.iter().map(|(_, l)| (l.grid.code.clone(), l.clone())).collect();
         Ok(TerritoryIndex {
             revision,
-            grids: GridIndex::new(grids.collect::<Vec<_>>()),
+            grids: GridIndex::new(grids),
+            by_code,
         })
     }
 }

@@ -1,0 +1,739 @@
+//! The case loop over JSON: report, act, read with its timeline, list.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use gongzhi_core::cases::attachment::AttachmentId;
+use gongzhi_core::cases::flow::{
+    Action, ActionKind, Case, CaseLimits, CaseNumber, FlowContext, FlowError, State as CaseState, apply,
+    available_actions, next_deadline, overdue, remaining_minutes,
+};
+use gongzhi_core::cases::intake::Channel;
+use gongzhi_core::cases::rules::{CaseRules, distance_m};
+use gongzhi_core::cases::taxonomy::TypeCode;
+use gongzhi_core::cases::{UnitRef, WorkClock};
+use gongzhi_core::people::{Actor, Scope};
+use gongzhi_core::territory::{Datum, GridCode, LonLat, TerritoryCode};
+use gongzhi_core::{Lang, Localized};
+use gongzhi_store::StoreError;
+use gongzhi_store::cases::{CaseFilter, CaseLocation, CaseRecord, Created, NewCase, StoredEvent};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::events::CaseEvent;
+use crate::people::{Authenticated, json_object};
+use crate::territory::index::Located;
+use crate::{ApiError, AppState, ReqLang};
+
+/// Asia/Shanghai: UTC+8 all year since 1991.
+fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8")
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&china())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+fn local_opt(t: Option<DateTime<Utc>>) -> Value {
+    t.map(|t| json!(local(t))).unwrap_or(Value::Null)
+}
+
+fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, Some(field), zh, en)
+}
+
+fn optional_str<'a>(body: &'a Map<String, Value>, field: &'static str) -> Result<Option<&'a str>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim())),
+        Some(_) => Err(bad(
+            field,
+            "not_a_string",
+            format!("字段 {field} 应为字符串"),
+            format!("field {field} must be a string"),
+        )),
+    }
+}
+
+fn optional_number(body: &Map<String, Value>, field: &'static str) -> Result<Option<f64>, ApiError> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_f64()),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| ApiError::not_a_number(field, s)),
+        Some(other) => Err(ApiError::not_a_number(field, &other.to_string())),
+    }
+}
+
+/// Where a report is: a point (in a declared datum), a grid code, or an address naming a
+/// community.
+fn place(state: &AppState, body: &Map<String, Value>) -> Result<(TerritoryCode, CaseLocation), ApiError> {
+    let index = state.index();
+    let address = optional_str(body, "address")?.map(str::to_string);
+    let location_of = |l: &Located, lon: Option<f64>, lat: Option<f64>| CaseLocation {
+        grid: Some(l.grid.code.clone()),
+        community: Some(l.community.code.clone()),
+        street: Some(l.street.code.clone()),
+        district: Some(l.district.code.clone()),
+        lon,
+        lat,
+        address: address.clone(),
+    };
+    let grid_of = |code: &str| -> Result<TerritoryCode, ApiError> {
+        GridCode::parse(code)
+            .map(TerritoryCode::Grid)
+            .map_err(|e| ApiError::bad_code("grid_code", e))
+    };
+    match (optional_number(body, "lon")?, optional_number(body, "lat")?) {
+        (Some(lon), Some(lat)) => {
+            let datum: Datum = match optional_str(body, "datum")? {
+                None => Datum::Wgs84,
+                Some(d) => d.parse().map_err(ApiError::bad_coordinate)?,
+            };
+            let point = LonLat::from_datum(lon, lat, datum).map_err(ApiError::bad_coordinate)?;
+            let found = index.grids.locate(point).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "outside_grids",
+                    Some("lon"),
+                    format!("坐标 ({lon}, {lat}) 不在本市任何网格内"),
+                    format!("the point ({lon}, {lat}) is in no grid of this city"),
+                )
+            })?;
+            Ok((
+                grid_of(&found.grid.code)?,
+                location_of(found, Some(point.lon), Some(point.lat)),
+            ))
+        }
+        (Some(_), None) => Err(ApiError::missing("lat")),
+        (None, Some(_)) => Err(ApiError::missing("lon")),
+        (None, None) => {
+            if let Some(code) = optional_str(body, "grid_code")? {
+                let node = grid_of(code)?;
+                let found = index
+                    .by_code
+                    .get(code)
+                    .ok_or_else(|| ApiError::unknown_node("grid_code", code))?;
+                return Ok((node, location_of(found, None, None)));
+            }
+            let Some(text) = address.as_deref() else {
+                return Err(bad(
+                    "location",
+                    "missing_location",
+                    "请提供位置：经纬度（lon、lat 和 datum）、网格代码（grid_code）或地址（address）".into(),
+                    "give a location: lon and lat (with datum), a grid_code, or an address".into(),
+                ));
+            };
+            // Without an address register yet, an address is placed by the community it names.
+            let community = index
+                .communities()
+                .filter(|l| text.contains(l.community.name.as_str()))
+                .max_by_key(|l| l.community.name.chars().count())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "address_not_placed",
+                        Some("address"),
+                        format!("无法根据地址“{text}”确定所属社区，请提供经纬度或网格代码"),
+                        format!("cannot place the address {text:?}: give lon/lat or a grid_code"),
+                    )
+                })?;
+            let node = TerritoryCode::parse(&community.community.code).map_err(|e| ApiError::bad_code("address", e))?;
+            let mut loc = location_of(community, None, None);
+            loc.grid = None;
+            Ok((node, loc))
+        }
+    }
+}
+
+/// Open cases of the same matter near a point, reported within the matter's window.
+async fn duplicates_near(
+    state: &AppState,
+    rules: &CaseRules,
+    matter: &str,
+    point: (f64, f64),
+    now: DateTime<Utc>,
+) -> Result<Vec<Value>, ApiError> {
+    let (radius, days) = rules.duplicates.for_matter(matter);
+    let dlat = radius / 111_320.0;
+    let dlon = radius / (111_320.0 * point.1.to_radians().cos().max(0.01));
+    let candidates = state
+        .db
+        .open_cases_in_box(
+            matter,
+            (point.0 - dlon, point.1 - dlat, point.0 + dlon, point.1 + dlat),
+            now - chrono::Duration::days(days),
+        )
+        .await?;
+    Ok(candidates
+        .iter()
+        .filter_map(|c| {
+            let d = distance_m(point, (c.location.lon?, c.location.lat?));
+            (d <= radius).then(|| {
+                json!({"id": c.id, "number": c.flow.number, "state": c.flow.state.as_str(), "distance_m": d.round(),
+                       "description": c.description, "reported_at": local(c.reported_at)})
+            })
+        })
+        .collect())
+}
+
+fn unit_json(unit: &UnitRef, rules: &CaseRules) -> Value {
+    let name = match unit {
+        UnitRef::Department(d) => rules.departments.get(d).map(|d| d.name.clone()),
+        _ => None,
+    };
+    let mut j = serde_json::to_value(unit).unwrap_or(Value::Null);
+    if let Some(n) = name {
+        j["name"] = json!(n);
+    }
+    j
+}
+
+/// `POST /api/v1/cases`: report a case from any channel.
+pub async fn report(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let body = json_object(&body)?;
+    let rules = state.rules();
+    let channel_text = crate::people::string_field(&body, "channel")?;
+    let channel: Channel = channel_text.parse().map_err(|_| {
+        let all = Channel::ALL.map(|c| c.as_str()).join(", ");
+        bad(
+            "channel",
+            "invalid_channel",
+            format!("渠道 channel 无效：{channel_text}；应为 {all} 之一"),
+            format!("channel {channel_text:?} is not one of {all}"),
+        )
+    })?;
+    let matter_text = crate::people::string_field(&body, "matter")?;
+    let matter = TypeCode::parse(matter_text).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_matter",
+            Some("matter"),
+            e.message(Lang::Zh),
+            e.message(Lang::En),
+        )
+    })?;
+    let entry = rules.taxonomy.matter(&matter).ok_or_else(|| {
+        bad(
+            "matter",
+            "unknown_matter",
+            format!("事项代码 {matter_text} 不在事项目录中"),
+            format!("matter {matter_text} is not in the taxonomy"),
+        )
+    })?;
+    let description = crate::people::string_field(&body, "description")?;
+    if description.chars().count() > 2000 {
+        return Err(bad(
+            "description",
+            "too_long",
+            "描述不能超过2000字".into(),
+            "the description has more than 2000 characters".into(),
+        ));
+    }
+    let key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .map(str::trim)
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    bad(
+                        "Idempotency-Key",
+                        "invalid_idempotency_key",
+                        "Idempotency-Key 应为1至200个可见字符".into(),
+                        "Idempotency-Key must be 1 to 200 visible characters".into(),
+                    )
+                })?,
+        ),
+    };
+    let (node, location) = place(&state, &body)?;
+    let now = Utc::now();
+
+    let rule = rules.responsibility.route(&matter, &node, None, None);
+    let limits = rule
+        .map(|r| CaseLimits {
+            response: Some(r.response_limit),
+            handling: Some(r.handling_limit),
+            verification: Some(r.verification_limit),
+        })
+        .unwrap_or_default();
+    let proposed = rule.and_then(|r| r.unit_for(&node));
+    let duplicates = match (location.lon, location.lat) {
+        (Some(lon), Some(lat)) => duplicates_near(&state, &rules, matter.as_str(), (lon, lat), now).await?,
+        _ => vec![],
+    };
+    let routing = json!({
+        "rule": rule.map(|r| r.item),
+        "proposed_lead": proposed.as_ref().map(|u| unit_json(u, &rules)),
+        "limits": limits,
+        "delegated": rule.map(|r| r.delegated),
+    });
+    let new = NewCase {
+        channel: channel.as_str().to_string(),
+        description: description.to_string(),
+        location,
+        reporter: actor.account.clone(),
+        report_detail: json!({"routing": routing, "duplicates_offered": duplicates.len(), "matter_name": entry.name}),
+    };
+    let matter_code = matter.as_str().to_string();
+    let make = |number: CaseNumber| Case::new(number, node.clone(), matter_code.clone(), now, limits);
+    let (record, replayed) = match state.db.create_case(&new, key, make, now, &audit_key).await? {
+        Created::New(r) => (r, false),
+        Created::Replayed(r) => (r, true),
+    };
+    if !replayed {
+        publish(&state, &record, "report");
+    }
+    let mut body = case_json(&record, &rules, &actor, lang, now);
+    body["routing"] = routing;
+    body["duplicates"] = json!(duplicates);
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotency-replayed", HeaderValue::from_static("true"));
+    }
+    response.headers_mut().insert(
+        axum::http::header::LOCATION,
+        HeaderValue::from_str(&format!("/api/v1/cases/{}", record.id))
+            .unwrap_or(HeaderValue::from_static("/api/v1/cases")),
+    );
+    Ok(response)
+}
+
+fn publish(state: &AppState, record: &CaseRecord, kind: &str) {
+    state.events.publish(CaseEvent {
+        case_id: record.id,
+        case_no: record.flow.number.to_string(),
+        state: record.flow.state.as_str().to_string(),
+        territory_code: record.flow.node.clone(),
+        at: record.updated_at,
+        kind: kind.to_string(),
+    });
+}
+
+/// Whether the actor may see a case: a role reaching its place, or its department handles it.
+pub fn can_see(actor: &Actor, case: &Case) -> bool {
+    actor.grants.iter().any(|g| match &g.scope {
+        Scope::Territory(_) => g.scope.reaches(&case.node),
+        Scope::Department(d) => {
+            let unit = UnitRef::Department(d.clone());
+            case.lead.as_ref() == Some(&unit) || case.co_handlers.contains(&unit)
+        }
+    })
+}
+
+fn case_json(r: &CaseRecord, rules: &CaseRules, actor: &Actor, lang: Lang, now: DateTime<Utc>) -> Value {
+    let c = &r.flow;
+    let matter_name = TypeCode::parse(&c.matter)
+        .ok()
+        .and_then(|t| rules.taxonomy.matter(&t).map(|e| e.name.clone()));
+    json!({
+        "id": r.id,
+        "number": c.number,
+        "channel": r.channel,
+        "channel_label": r.channel.parse::<Channel>().map(|ch| ch.label(lang)).unwrap_or(""),
+        "matter": {"code": c.matter, "name": matter_name},
+        "description": r.description,
+        "state": c.state.as_str(),
+        "state_label": c.state.label(lang),
+        "outcome": c.state.outcome(),
+        "stage": c.state.stage(),
+        "location": r.location,
+        "node": c.node,
+        "lead": c.lead.as_ref().map(|u| unit_json(u, rules)),
+        "co_handlers": c.co_handlers.iter().map(|u| unit_json(u, rules)).collect::<Vec<_>>(),
+        "deadlines": {
+            "response": local_opt(c.deadlines.response),
+            "handling": local_opt(c.deadlines.handling),
+            "verification": local_opt(c.deadlines.verification),
+        },
+        "next_deadline": local_opt(next_deadline(c)),
+        "overdue": overdue(c, now),
+        "remaining_work_minutes": remaining_minutes(c, now, &rules.calendar),
+        "supervision": c.supervision,
+        "rework_count": c.rework_count,
+        "reopen_count": c.reopen_count,
+        "pending_requests": c.pending,
+        "whistles": c.whistles,
+        "follow_up": c.follow_up,
+        "merged_into": c.merged_into,
+        "revision": c.revision,
+        "reporter": r.reporter,
+        "reported_at": local(r.reported_at),
+        "updated_at": local(r.updated_at),
+        "closed_at": local_opt(c.closed_at),
+        "available_actions": available_actions(c, actor).iter().map(|k| json!({"action": k.as_str(), "label": k.label(lang)})).collect::<Vec<_>>(),
+    })
+}
+
+/// One timeline step: who, which unit, when, and how long it took against its limit.
+fn timeline(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -> Vec<Value> {
+    let mut previous: Option<DateTime<Utc>> = None;
+    events
+        .iter()
+        .map(|e| {
+            let body = e.body();
+            let step_deadline = body
+                .get("step_deadline")
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<DateTime<Utc>>().ok());
+            let label = serde_json::from_value::<ActionKind>(json!(e.kind))
+                .map(|k| k.label(lang).to_string())
+                .unwrap_or_else(|_| lang.pick("上报", "report").to_string());
+            let entry = json!({
+                "revision": e.revision,
+                "at": local(e.at),
+                "account": e.account,
+                "role": body.get("role"),
+                "unit": body.get("unit"),
+                "kind": e.kind,
+                "label": label,
+                "from": e.from_state,
+                "to": e.to_state,
+                "to_label": CaseState::parse(&e.to_state).map(|s| s.label(lang)),
+                "work_minutes": previous.map(|p| clock.work_minutes(p, e.at)),
+                "step_deadline": local_opt(step_deadline),
+                "late": step_deadline.map(|d| e.at > d),
+                "detail": body.get("action").cloned().unwrap_or(body),
+            });
+            previous = Some(e.at);
+            entry
+        })
+        .collect()
+}
+
+/// A case by id or by its 13-digit number, if the actor may see it (otherwise 404 as if absent).
+async fn visible_case(state: &AppState, actor: &Actor, id: &str) -> Result<CaseRecord, ApiError> {
+    let found = if id.len() == 13 {
+        let number = CaseNumber::parse(id).map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                e.code(),
+                Some("id"),
+                e.message(Lang::Zh),
+                e.message(Lang::En),
+            )
+        })?;
+        state.db.case_by_number(&number).await?
+    } else {
+        let n: i64 = id.parse().map_err(|_| ApiError::not_a_number("id", id))?;
+        state.db.case_by_id(n).await?
+    };
+    found.filter(|r| can_see(actor, &r.flow)).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_case",
+            Some("id"),
+            format!("案件 {id} 不存在或不在您的权限范围内"),
+            format!("no case {id} in your scope"),
+        )
+    })
+}
+
+/// `GET /api/v1/cases/{id}`: the case with its full timeline and the actions the caller may take.
+pub async fn get_case(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let record = visible_case(&state, &actor, &id).await?;
+    let rules = state.rules();
+    let events = state.db.case_events(record.id).await?;
+    let mut body = case_json(&record, &rules, &actor, lang, Utc::now());
+    body["timeline"] = json!(timeline(&events, &rules.calendar, lang));
+    Ok(Json(body))
+}
+
+fn flow_error(e: FlowError) -> ApiError {
+    let status = match &e {
+        FlowError::WrongState { .. } => StatusCode::CONFLICT,
+        FlowError::NotPermitted { .. } | FlowError::OwnWork { .. } => StatusCode::FORBIDDEN,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    ApiError::new(status, e.code(), None, e.message(Lang::Zh), e.message(Lang::En))
+}
+
+/// Photo ids named anywhere in an action must be stored attachments.
+async fn check_photos(state: &AppState, action: &Value) -> Result<(), ApiError> {
+    let Some(photos) = action.get("photos").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    for p in photos {
+        let text = p.as_str().map(str::to_string).unwrap_or_else(|| p.to_string());
+        let known = match text.parse::<i64>() {
+            Ok(n) => state.db.attachment(AttachmentId(n)).await?.is_some(),
+            Err(_) => false,
+        };
+        if !known {
+            return Err(bad(
+                "photos",
+                "unknown_attachment",
+                format!("照片 {text} 不存在：请先上传到 /api/v1/attachments"),
+                format!("photo {text} does not exist: upload it to /api/v1/attachments first"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /api/v1/cases/{id}/actions` with `{"action": …, …}`: one transition of the loop.
+pub async fn act(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let record = visible_case(&state, &actor, &id).await?;
+    let raw = Value::Object(json_object(&body)?);
+    let action: Action = serde_json::from_value(raw.clone()).map_err(|e| {
+        let kinds = ActionKind::ALL.map(|k| k.as_str()).join(", ");
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_action",
+            Some("action"),
+            format!("动作无效：{e}（动作为 {kinds} 之一，附所需字段）"),
+            format!("invalid action: {e} (actions: {kinds}, with their fields)"),
+        )
+    })?;
+    check_photos(&state, &raw).await?;
+    if let Action::MergeInto { parent, .. } = &action {
+        let target = state.db.case_by_number(parent).await?;
+        match target {
+            Some(t) if t.flow.state.is_open() && t.flow.matter == record.flow.matter => {}
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "bad_merge_target",
+                    Some("parent"),
+                    format!("只能合并到同一事项的未办结案件，{parent} 不符合"),
+                    format!("a case merges only into an open case of the same matter; {parent} is not one"),
+                ));
+            }
+        }
+    }
+    let rules = state.rules();
+    let now = Utc::now();
+    // The context borrows a `dyn WorkClock`, which is not `Send`: keep it out of the awaits.
+    let applied = {
+        let ctx = FlowContext {
+            policy: &rules.policy,
+            clock: &rules.calendar,
+        };
+        apply(&record.flow, action, &actor, now, &ctx).map_err(flow_error)?
+    };
+    state
+        .db
+        .record_action(record.id, &applied, now, &audit_key)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { .. } => ApiError::new(
+                StatusCode::CONFLICT,
+                "case_changed",
+                None,
+                "案件刚被他人处理，请刷新后重试",
+                "the case was just changed by someone else; reload and try again",
+            ),
+            other => other.into(),
+        })?;
+    let updated = state.db.case_by_id(record.id).await?.unwrap_or(record);
+    publish(&state, &updated, applied.event.kind.as_str());
+    let mut body = case_json(&updated, &rules, &actor, lang, now);
+    body["event"] = serde_json::to_value(&applied.event).unwrap_or(Value::Null);
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+pub struct ListParams {
+    state: Option<String>,
+    within: Option<String>,
+    matter: Option<String>,
+    handler: Option<String>,
+    channel: Option<String>,
+    overdue: Option<String>,
+    supervised: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+fn flag(field: &'static str, v: &Option<String>) -> Result<Option<bool>, ApiError> {
+    match v.as_deref() {
+        None | Some("") => Ok(None),
+        Some("true" | "1" | "yes") => Ok(Some(true)),
+        Some("false" | "0" | "no") => Ok(Some(false)),
+        Some(other) => Err(bad(
+            field,
+            "not_a_boolean",
+            format!("参数 {field} 应为 true 或 false，实际为 {other:?}"),
+            format!("parameter {field} must be true or false; got {other:?}"),
+        )),
+    }
+}
+
+/// A day (`2026-11-27`, the start of that day in Asia/Shanghai) or an instant (RFC 3339).
+fn instant(field: &'static str, v: &Option<String>, end_of_day: bool) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(v) = v.as_deref().filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    let day = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
+        bad(
+            field,
+            "invalid_date",
+            format!("参数 {field} 应为日期 YYYY-MM-DD 或 RFC 3339 时间，实际为 {v:?}"),
+            format!("parameter {field} must be a date YYYY-MM-DD or an RFC 3339 time; got {v:?}"),
+        )
+    })?;
+    let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    Ok(china()
+        .from_local_datetime(&midnight)
+        .single()
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+/// The territory prefixes and departments an actor's roles reach; `None` prefixes: the city.
+fn actor_reach(actor: &Actor) -> (Vec<String>, Vec<String>) {
+    let mut prefixes = Vec::new();
+    let mut departments = Vec::new();
+    for g in &actor.grants {
+        match &g.scope {
+            Scope::Territory(t) => prefixes.push(t.subtree_prefix().to_string()),
+            Scope::Department(d) => departments.push(format!("department:{d}")),
+        }
+    }
+    (prefixes, departments)
+}
+
+/// `GET /api/v1/cases`: filtered, newest first, with a cursor and the total count.
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let mut filter = CaseFilter::default();
+    if let Some(states) = p.state.as_deref().filter(|s| !s.is_empty()) {
+        for s in states.split(',') {
+            let st = CaseState::parse(s.trim()).ok_or_else(|| {
+                bad(
+                    "state",
+                    "invalid_state",
+                    format!("状态 {s} 无效"),
+                    format!("state {s:?} is unknown"),
+                )
+            })?;
+            filter.states.push(st.as_str().to_string());
+        }
+    }
+    let (prefixes, departments) = actor_reach(&actor);
+    if let Some(w) = p.within.as_deref().filter(|w| !w.is_empty()) {
+        let code = TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
+        let prefix = code.subtree_prefix().to_string();
+        if !prefixes.iter().any(|mine| prefix.starts_with(mine.as_str())) && departments.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "outside_scope",
+                Some("within"),
+                format!("{w} 不在您的权限范围内"),
+                format!("{w} is outside your scope"),
+            ));
+        }
+        filter.within_prefix = Some(prefix);
+    } else if prefixes.len() == 1 && departments.is_empty() {
+        filter.within_prefix = Some(prefixes[0].clone());
+    }
+    if let Some(m) = p.matter.as_deref().filter(|m| !m.is_empty()) {
+        filter.matter = Some(
+            TypeCode::parse(m)
+                .map_err(|e| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_matter",
+                        Some("matter"),
+                        e.message(Lang::Zh),
+                        e.message(Lang::En),
+                    )
+                })?
+                .as_str()
+                .to_string(),
+        );
+    }
+    filter.lead_unit = p.handler.clone().filter(|h| !h.is_empty());
+    if prefixes.is_empty() {
+        // Department staff see what their department leads.
+        match (&filter.lead_unit, departments.first()) {
+            (Some(h), _) if departments.contains(h) => {}
+            (_, Some(d)) => filter.lead_unit = Some(d.clone()),
+            _ => return Ok(Json(json!({"total": 0, "cases": [], "next_cursor": null}))),
+        }
+    }
+    if let Some(c) = p.channel.as_deref().filter(|c| !c.is_empty()) {
+        let ch: Channel = c.parse().map_err(|_| {
+            bad(
+                "channel",
+                "invalid_channel",
+                format!("渠道 {c} 无效"),
+                format!("channel {c:?} is unknown"),
+            )
+        })?;
+        filter.channel = Some(ch.as_str().to_string());
+    }
+    filter.overdue = flag("overdue", &p.overdue)?;
+    filter.supervised = flag("supervised", &p.supervised)?;
+    filter.reported_from = instant("from", &p.from, false)?;
+    filter.reported_to = instant("to", &p.to, true)?;
+    filter.before_id = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(c.parse().map_err(|_| ApiError::not_a_number("cursor", c))?),
+        None => None,
+    };
+    let limit = match p.limit.as_deref().filter(|l| !l.is_empty()) {
+        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=200).contains(l)).ok_or_else(|| {
+            bad(
+                "limit",
+                "invalid_limit",
+                "参数 limit 应为1至200的整数".into(),
+                "parameter limit must be a whole number from 1 to 200".into(),
+            )
+        })?,
+        None => 50,
+    };
+    let now = Utc::now();
+    let page = state.db.list_cases(&filter, limit, now).await?;
+    let rules = state.rules();
+    let cases: Vec<Value> = page
+        .cases
+        .iter()
+        .map(|r| {
+            let mut j = case_json(r, &rules, &actor, lang, now);
+            if let Some(o) = j.as_object_mut() {
+                o.remove("available_actions");
+                o.remove("pending_requests");
+                o.remove("whistles");
+            }
+            j
+        })
+        .collect();
+    Ok(Json(
+        json!({"total": page.total, "cases": cases, "next_cursor": page.next_cursor.map(|c| c.to_string())}),
+    ))
+}
