@@ -4,7 +4,7 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{demo_apps, get, send};
+use common::{demo_apps, get, get_as, send, token};
 use gongzhi_store::Db;
 
 async fn tamper(db: &Db) {
@@ -26,7 +26,14 @@ async fn tamper(db: &Db) {
 async fn the_api_reports_an_intact_record_then_the_entry_that_was_changed() {
     for (db, state) in demo_apps().await {
         let app = gongzhi_web::router(state.clone());
-        let r = get(&app, "/api/v1/audit/verify").await;
+        assert_eq!(get(&app, "/api/v1/audit/verify").await.status, StatusCode::UNAUTHORIZED);
+        let clerk = token(&app, &db, "clerk").await;
+        assert_eq!(
+            get_as(&app, "/api/v1/audit/verify", &clerk).await.status,
+            StatusCode::FORBIDDEN
+        );
+        let admin = token(&app, &db, "admin").await;
+        let r = get_as(&app, "/api/v1/audit/verify", &admin).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let j = r.json();
         let head = gongzhi_store::audit::head(&db).await.unwrap();
@@ -35,7 +42,7 @@ async fn the_api_reports_an_intact_record_then_the_entry_that_was_changed() {
         assert_eq!(j["head"], head.mac);
 
         tamper(&db).await;
-        let j = get(&app, "/api/v1/audit/verify").await.json();
+        let j = get_as(&app, "/api/v1/audit/verify", &admin).await.json();
         assert_eq!(j["intact"], false, "{}: {j}", db.backend_name());
         assert_eq!(j["broken_at"], 1);
         assert_eq!(j["reason_code"], "mac_mismatch");
@@ -44,6 +51,7 @@ async fn the_api_reports_an_intact_record_then_the_entry_that_was_changed() {
             &app,
             Request::get("/api/v1/audit/verify")
                 .header(header::ACCEPT_LANGUAGE, "en")
+                .header(header::AUTHORIZATION, format!("Bearer {admin}"))
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -60,7 +68,9 @@ async fn the_api_reports_an_intact_record_then_the_entry_that_was_changed() {
 async fn without_a_key_the_server_says_it_cannot_verify() {
     for (db, _) in demo_apps().await {
         let state = gongzhi_web::AppState::new(db.db.clone()).await.unwrap();
-        let r = get(&gongzhi_web::router(state), "/api/v1/audit/verify").await;
+        let app = gongzhi_web::router(state);
+        let admin = token(&app, &db, "admin").await;
+        let r = get_as(&app, "/api/v1/audit/verify", &admin).await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.json()["error"]["code"], "audit_key_missing");
     }

@@ -72,3 +72,39 @@ pub async fn browse(app: &Router, uri: &str) -> Reply {
         .unwrap();
     send(app, request).await
 }
+
+/// Signs `username` in (creating the demo accounts, password `demo`, if needed) and returns a
+/// bearer token.
+pub async fn token(app: &Router, db: &gongzhi_store::Db, username: &str) -> String {
+    gongzhi::commands::ensure_demo_accounts(db, "demo").await.unwrap();
+    let body = format!(r#"{{"username":"{username}","password":"demo"}}"#);
+    let r = send(
+        app,
+        Request::post("/api/v1/auth/token")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "sign-in of {username}: {}", r.body);
+    r.json()["token"].as_str().unwrap().to_string()
+}
+
+/// A GET with a bearer token.
+pub async fn get_as(app: &Router, uri: &str, token: &str) -> Reply {
+    let request = Request::get(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    send(app, request).await
+}
+
+/// A POST of JSON with a bearer token.
+pub async fn post_as(app: &Router, uri: &str, token: &str, json: &serde_json::Value) -> Reply {
+    let request = Request::post(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json.to_string()))
+        .unwrap();
+    send(app, request).await
+}
