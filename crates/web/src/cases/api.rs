@@ -128,20 +128,38 @@ fn place(state: &AppState, body: &Map<String, Value>) -> Result<(TerritoryCode, 
                     "give a location: lon and lat (with datum), a grid_code, or an address".into(),
                 ));
             };
-            // Without an address register yet, an address is placed by the community it names.
-            let community = index
+            // Without an address register yet, an address is placed by the community it names;
+            // the district and street it names tell namesakes apart (there are two 学府社区).
+            let score = |l: &Located| {
+                let named = |n: &str| text.contains(n) as usize;
+                (named(&l.district.name) * 2 + named(&l.street.name) * 2) * 100 + l.community.name.chars().count()
+            };
+            let mut candidates: Vec<&Located> = index
                 .communities()
                 .filter(|l| text.contains(l.community.name.as_str()))
-                .max_by_key(|l| l.community.name.chars().count())
-                .ok_or_else(|| {
-                    ApiError::new(
+                .collect();
+            candidates.sort_by_key(|l| std::cmp::Reverse(score(l)));
+            let community = match candidates.as_slice() {
+                [] => {
+                    return Err(ApiError::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         "address_not_placed",
                         Some("address"),
                         format!("无法根据地址“{text}”确定所属社区，请提供经纬度或网格代码"),
                         format!("cannot place the address {text:?}: give lon/lat or a grid_code"),
-                    )
-                })?;
+                    ));
+                }
+                [first, second, ..] if score(first) == score(second) => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "address_ambiguous",
+                        Some("address"),
+                        format!("地址“{text}”中的社区有重名，请写明区县或街道"),
+                        format!("the community in {text:?} has namesakes: name its district or street"),
+                    ));
+                }
+                [first, ..] => *first,
+            };
             let node = TerritoryCode::parse(&community.community.code).map_err(|e| ApiError::bad_code("address", e))?;
             let mut loc = location_of(community, None, None);
             loc.grid = None;
