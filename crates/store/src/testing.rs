@@ -172,3 +172,21 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// A staff account holding `grants` and a valid bearer token for it (no password: tests only).
+pub async fn signed_in(db: &Db, username: &str, grants: &[gongzhi_core::people::Grant]) -> String {
+    use gongzhi_core::people::credentials::IssuedToken;
+    let id = db
+        .create_account(username, username, None, grants)
+        .await
+        .expect("create a test account");
+    let mut bytes = [0u8; 32];
+    for (i, b) in username.bytes().chain(std::iter::repeat(7)).take(32).enumerate() {
+        bytes[i] = b ^ (i as u8);
+    }
+    let token = IssuedToken::from_random(bytes);
+    db.insert_token(&token.hash, id, chrono::Utc::now() + chrono::Duration::hours(1))
+        .await
+        .expect("store the token");
+    token.secret
+}

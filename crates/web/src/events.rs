@@ -19,7 +19,9 @@ use gongzhi_core::territory::TerritoryCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::people::Authenticated;
 use crate::{ApiError, AppState};
+use gongzhi_core::people::{Actor, Scope};
 
 /// How often an idle stream sends a comment, so proxies keep the connection open.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -123,9 +125,19 @@ pub struct EventParams {
     within: Option<String>,
 }
 
-/// Which events a caller may see. For now: the subtree named by `?within=`, or everything; the
-/// caller's scope (the nodes where their roles reach) narrows it once sign-in exists.
-fn scope_filter(params: &EventParams) -> Result<impl Fn(&CaseEvent) -> bool + Send + Sync + 'static, ApiError> {
+/// Which events a caller may see: those in the subtrees their roles reach, narrowed to the
+/// subtree named by `?within=`. (Department staff follow their cases through the case list; an
+/// event does not say which department leads.)
+fn scope_filter(
+    params: &EventParams,
+    actor: &Actor,
+) -> Result<impl Fn(&CaseEvent) -> bool + Send + Sync + 'static, ApiError> {
+    let reach: Vec<Scope> = actor
+        .grants
+        .iter()
+        .map(|g| g.scope.clone())
+        .filter(|s| matches!(s, Scope::Territory(_)))
+        .collect();
     let prefix = match params.within.as_deref() {
         None | Some("") => String::new(),
         Some(code) => TerritoryCode::parse(code)
@@ -133,7 +145,9 @@ fn scope_filter(params: &EventParams) -> Result<impl Fn(&CaseEvent) -> bool + Se
             .subtree_prefix()
             .to_string(),
     };
-    Ok(move |event: &CaseEvent| event.territory_code.as_str().starts_with(&prefix))
+    Ok(move |event: &CaseEvent| {
+        event.territory_code.as_str().starts_with(&prefix) && reach.iter().any(|s| s.reaches(&event.territory_code))
+    })
 }
 
 fn to_sse(delivery: Delivery) -> Event {
@@ -148,9 +162,10 @@ fn to_sse(delivery: Delivery) -> Event {
 /// `GET /api/v1/events?within={code}`: the case changes in that subtree as server-sent events.
 pub async fn stream(
     State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
     Query(params): Query<EventParams>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let filter = scope_filter(&params)?;
+    let filter = scope_filter(&params, &actor)?;
     let events = state.events.subscribe(filter).into_stream();
     let sse = futures_util::StreamExt::map(events, |d| Ok(to_sse(d)));
     Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))

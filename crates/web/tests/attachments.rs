@@ -75,6 +75,49 @@ async fn get(app: &Router, uri: &str) -> Reply {
     send(app, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
+/// Sends every request as an intake clerk of the city, signed in with a bearer token.
+async fn signed_in_as_clerk(db: &TestDb, router: Router) -> Router {
+    use gongzhi_core::people::{Grant, Role, Scope};
+    let city = Scope::Territory(gongzhi_core::territory::TerritoryCode::parse("230900000000").unwrap());
+    let token = gongzhi_store::testing::signed_in(
+        db,
+        "clerk",
+        &[Grant {
+            role: Role::IntakeClerk,
+            scope: city,
+        }],
+    )
+    .await;
+    let bearer = axum::http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    router.layer(axum::middleware::map_request(
+        move |mut request: axum::extract::Request| {
+            let bearer = bearer.clone();
+            async move {
+                request.headers_mut().insert(axum::http::header::AUTHORIZATION, bearer);
+                request
+            }
+        },
+    ))
+}
+
+#[tokio::test]
+async fn uploading_or_reading_a_photo_needs_a_signed_in_user() {
+    let db = TestDb::sqlite().await;
+    let state = AppState::new(db.db.clone())
+        .await
+        .unwrap()
+        .with_attachments(Blobs::in_data_dir(&TestDb::temp_dir()), AttachmentLimits::default());
+    let app = gongzhi_web::router(state);
+    assert_eq!(
+        upload(&app, "a.png", "image/png", PNG).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(&app, "/api/v1/attachments/1").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
 /// An application on each database, storing attachments in a fresh data folder.
 async fn apps(limits: AttachmentLimits) -> Vec<(TestDb, Router, Blobs)> {
     let mut apps = Vec::new();
@@ -84,7 +127,8 @@ async fn apps(limits: AttachmentLimits) -> Vec<(TestDb, Router, Blobs)> {
             .await
             .unwrap()
             .with_attachments(blobs.clone(), limits);
-        apps.push((db, gongzhi_web::router(state), blobs));
+        let router = signed_in_as_clerk(&db, gongzhi_web::router(state)).await;
+        apps.push((db, router, blobs));
     }
     apps
 }
@@ -289,7 +333,7 @@ async fn malformed_uploads_and_unknown_ids_are_named() {
 #[tokio::test]
 async fn without_a_data_folder_uploads_are_unavailable() {
     let db = TestDb::sqlite().await;
-    let app = gongzhi_web::router(AppState::new(db.db.clone()).await.unwrap());
+    let app = signed_in_as_clerk(&db, gongzhi_web::router(AppState::new(db.db.clone()).await.unwrap())).await;
     let reply = upload(&app, "a.png", "image/png", PNG).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(reply.json()["error"]["code"], "attachments_unavailable");

@@ -7,6 +7,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::Utc;
+use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::testing::TestDb;
 use gongzhi_web::{AppState, CaseEvent};
@@ -25,9 +26,25 @@ fn event(case_id: i64, territory: &str, state: &str) -> CaseEvent {
 }
 
 async fn app() -> (TestDb, AppState, Router) {
+    app_as("leader", Role::Leader, "230900000000").await
+}
+
+/// An application whose every request comes from an account holding `role` at `node`.
+async fn app_as(username: &str, role: Role, node: &str) -> (TestDb, AppState, Router) {
     let db = TestDb::sqlite().await;
     let state = AppState::new(db.db.clone()).await.unwrap();
-    let router = gongzhi_web::router(state.clone());
+    let scope = Scope::Territory(TerritoryCode::parse(node).unwrap());
+    let token = gongzhi_store::testing::signed_in(&db, username, &[Grant { role, scope }]).await;
+    let bearer = axum::http::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    let router = gongzhi_web::router(state.clone()).layer(axum::middleware::map_request(
+        move |mut request: axum::extract::Request| {
+            let bearer = bearer.clone();
+            async move {
+                request.headers_mut().insert(header::AUTHORIZATION, bearer);
+                request
+            }
+        },
+    ));
     (db, state, router)
 }
 
@@ -67,6 +84,15 @@ impl EventStream {
             .unwrap_or_else(|| panic!("no data in {text:?}"));
         serde_json::from_str(data).unwrap()
     }
+}
+
+#[tokio::test]
+async fn staff_of_a_street_get_only_their_street_whatever_they_ask_for() {
+    let (_db, state, app) = app_as("street", Role::StreetStaff, "230903011000").await;
+    let mut stream = EventStream::open(&app, "/api/v1/events").await;
+    state.events.publish(event(1, "230904002003001", "dispatched"));
+    state.events.publish(event(2, "230903011001001", "dispatched"));
+    assert_eq!(stream.next_case().await["case_id"], 2);
 }
 
 #[tokio::test]

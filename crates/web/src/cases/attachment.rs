@@ -16,6 +16,7 @@ use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, check_uploa
 use gongzhi_store::{Attachment, Blobs};
 use serde_json::json;
 
+use crate::people::Authenticated;
 use crate::{ApiError, AppState};
 
 /// The form field that carries the file.
@@ -35,14 +36,14 @@ pub fn routes(max_bytes: u64) -> Router<AppState> {
         .route("/api/v1/attachments/{id}/public", get(public))
 }
 
-/// Who is uploading. Until sign-in exists every upload is recorded as `anonymous`; the
-/// authenticated user's name goes here.
+/// Who is uploading: the signed-in account (401 without one).
 pub struct Uploader(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for Uploader {
+impl FromRequestParts<AppState> for Uploader {
     type Rejection = ApiError;
-    async fn from_request_parts(_parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Uploader("anonymous".to_string()))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
+        Ok(Uploader(actor.account))
     }
 }
 
@@ -191,6 +192,7 @@ fn image_response(attachment: &Attachment, etag: &str, bytes: Vec<u8>) -> Respon
 /// and when it was taken).
 pub async fn original(
     State(state): State<AppState>,
+    _signed_in: Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -207,6 +209,7 @@ pub async fn original(
 /// where, when and with what it was taken, for residents' eyes.
 pub async fn public(
     State(state): State<AppState>,
+    _signed_in: Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
