@@ -116,7 +116,7 @@ fn demo_scope(s: &str) -> Result<Scope> {
 }
 
 /// Creates the demo accounts if the database has no accounts yet.
-pub async fn ensure_demo_accounts(db: &Db, password: &str) -> Result<bool> {
+pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Result<bool> {
     if db.account_count().await? > 0 {
         return Ok(false);
     }
@@ -131,6 +131,8 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str) -> Result<bool> {
                 role,
                 scope: demo_scope(scope)?,
             }],
+            SYSTEM_ACTOR,
+            key,
         )
         .await?;
     }

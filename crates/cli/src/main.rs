@@ -226,7 +226,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             }
             let db = open(&settings).await?;
             ensure_demo(&db, seed.or(file.demo_seed), &key).await?;
-            ensure_demo_accounts(&db, &demo_password).await?;
+            ensure_demo_accounts(&db, &demo_password, &key).await?;
             serve(db, &settings, key).await?;
         }
         Cmd::Audit {

@@ -38,7 +38,7 @@ async fn the_api_reports_an_intact_record_then_the_entry_that_was_changed() {
         let j = r.json();
         let head = gongzhi_store::audit::head(&db).await.unwrap();
         assert_eq!(j["intact"], true, "{}: {j}", db.backend_name());
-        assert_eq!(j["entries"], 1, "the demo city is one recorded change");
+        assert_eq!(j["entries"], 1 + 9 + 2, "the demo city, 9 demo accounts and 2 sign-ins");
         assert_eq!(j["head"], head.mac);
 
         tamper(&db).await;
@@ -69,7 +69,14 @@ async fn without_a_key_the_server_says_it_cannot_verify() {
     for (db, _) in demo_apps().await {
         let state = gongzhi_web::AppState::new(db.db.clone()).await.unwrap();
         let app = gongzhi_web::router(state);
-        let admin = token(&app, &db, "admin").await;
+        let city = gongzhi_core::people::Scope::Territory(
+            gongzhi_core::territory::TerritoryCode::parse("230900000000").unwrap(),
+        );
+        let grant = gongzhi_core::people::Grant {
+            role: gongzhi_core::people::Role::AuditAdmin,
+            scope: city,
+        };
+        let admin = gongzhi_store::testing::signed_in(&db, "auditor", &[grant]).await;
         let r = get_as(&app, "/api/v1/audit/verify", &admin).await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.json()["error"]["code"], "audit_key_missing");

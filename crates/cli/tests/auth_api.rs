@@ -28,9 +28,13 @@ async fn get_with_token(app: &axum::Router, uri: &str, token: &str) -> common::R
 #[tokio::test]
 async fn a_demo_account_signs_in_and_its_token_says_who_it_is() {
     for (db, state) in demo_apps().await {
-        gongzhi::commands::ensure_demo_accounts(&db, "demo").await.unwrap();
+        gongzhi::commands::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
+            .await
+            .unwrap();
         assert!(
-            !gongzhi::commands::ensure_demo_accounts(&db, "demo").await.unwrap(),
+            !gongzhi::commands::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
+                .await
+                .unwrap(),
             "created only once"
         );
         let app = gongzhi_web::router(state);
@@ -69,7 +73,9 @@ async fn a_demo_account_signs_in_and_its_token_says_who_it_is() {
 #[tokio::test]
 async fn wrong_or_missing_credentials_are_refused() {
     for (db, state) in demo_apps().await {
-        gongzhi::commands::ensure_demo_accounts(&db, "demo").await.unwrap();
+        gongzhi::commands::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
+            .await
+            .unwrap();
         let app = gongzhi_web::router(state);
         for body in [
             r#"{"username":"dispatcher","password":"Demo"}"#,
@@ -97,9 +103,14 @@ async fn wrong_or_missing_credentials_are_refused() {
         // An expired token no longer works.
         let account = db.account_by_username("leader").await.unwrap().unwrap();
         let t = gongzhi_core::people::credentials::IssuedToken::from_random([9; 32]);
-        db.insert_token(&t.hash, account.id, chrono::Utc::now() - chrono::Duration::minutes(1))
-            .await
-            .unwrap();
+        db.insert_token(
+            &t.hash,
+            &account,
+            chrono::Utc::now() - chrono::Duration::minutes(1),
+            &gongzhi_store::testing::audit_key(),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             get_with_token(&app, "/api/v1/me", &t.secret).await.status,
             StatusCode::UNAUTHORIZED
@@ -110,7 +121,9 @@ async fn wrong_or_missing_credentials_are_refused() {
 #[tokio::test]
 async fn a_chosen_demo_password_replaces_demo() {
     for (db, state) in demo_apps().await {
-        gongzhi::commands::ensure_demo_accounts(&db, "s3cret-长").await.unwrap();
+        gongzhi::commands::ensure_demo_accounts(&db, "s3cret-长", &gongzhi_store::testing::audit_key())
+            .await
+            .unwrap();
         let app = gongzhi_web::router(state);
         let r = post_json(&app, "/api/v1/auth/token", r#"{"username":"clerk","password":"demo"}"#).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);

@@ -1,6 +1,7 @@
 //! Accounts, their role grants and API tokens.
 
 use chrono::{DateTime, Utc};
+use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::DepartmentCode;
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
@@ -46,6 +47,8 @@ impl Db {
         display_name: &str,
         password_hash: Option<&str>,
         grants: &[Grant],
+        created_by: &str,
+        audit_key: &AuditKey,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
         let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
@@ -60,6 +63,16 @@ impl Db {
                 .bind(id).bind(g.role.as_str()).bind(kind).bind(code)
                 .execute(conn).await.map(|r| r.rows_affected()))?;
         }
+        let detail = serde_json::json!({"display_name": display_name, "grants": grants});
+        let entry = NewAuditEntry::new(
+            Utc::now(),
+            created_by,
+            "people.account.create",
+            "account",
+            username,
+            detail,
+        )?;
+        crate::audit::append(&mut tx, audit_key, entry).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -81,17 +94,32 @@ impl Db {
         rows.iter().map(|(r, k, c)| grant_from(r, k, c)).collect()
     }
 
+    /// Stores a newly issued token (a sign-in), with its audit entry.
     pub async fn insert_token(
         &self,
         token_hash: &str,
-        account_id: i64,
+        account: &Account,
         expires_at: DateTime<Utc>,
+        audit_key: &AuditKey,
     ) -> Result<(), StoreError> {
-        on_pool!(self, p => sqlx::query(
+        let now = Utc::now();
+        let mut tx = self.begin().await?;
+        on_tx!(&mut tx, conn => sqlx::query(
             "INSERT INTO api_tokens (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash).bind(account_id).bind(Utc::now()).bind(expires_at)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(())
+            .bind(token_hash).bind(account.id).bind(now).bind(expires_at)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+        // The token itself never enters the record; its expiry does.
+        let detail = serde_json::json!({"expires_at": expires_at});
+        let entry = NewAuditEntry::new(
+            now,
+            &account.username,
+            "people.sign_in",
+            "account",
+            &account.username,
+            detail,
+        )?;
+        crate::audit::append(&mut tx, audit_key, entry).await?;
+        tx.commit().await
     }
 
     /// The actor behind a token that has not expired and whose account is active.

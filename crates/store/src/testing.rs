@@ -177,7 +177,14 @@ impl Drop for TestDb {
 pub async fn signed_in(db: &Db, username: &str, grants: &[gongzhi_core::people::Grant]) -> String {
     use gongzhi_core::people::credentials::IssuedToken;
     let id = db
-        .create_account(username, username, None, grants)
+        .create_account(
+            username,
+            username,
+            None,
+            grants,
+            gongzhi_core::audit::SYSTEM_ACTOR,
+            &audit_key(),
+        )
         .await
         .expect("create a test account");
     let mut bytes = [0u8; 32];
@@ -185,8 +192,19 @@ pub async fn signed_in(db: &Db, username: &str, grants: &[gongzhi_core::people::
         bytes[i] = b ^ (i as u8);
     }
     let token = IssuedToken::from_random(bytes);
-    db.insert_token(&token.hash, id, chrono::Utc::now() + chrono::Duration::hours(1))
+    let account = db
+        .account_by_username(username)
         .await
-        .expect("store the token");
+        .expect("read the account")
+        .expect("the account");
+    let _ = id;
+    db.insert_token(
+        &token.hash,
+        &account,
+        chrono::Utc::now() + chrono::Duration::hours(1),
+        &audit_key(),
+    )
+    .await
+    .expect("store the token");
     token.secret
 }

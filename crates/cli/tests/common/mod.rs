@@ -76,7 +76,9 @@ pub async fn browse(app: &Router, uri: &str) -> Reply {
 /// Signs `username` in (creating the demo accounts, password `demo`, if needed) and returns a
 /// bearer token.
 pub async fn token(app: &Router, db: &gongzhi_store::Db, username: &str) -> String {
-    gongzhi::commands::ensure_demo_accounts(db, "demo").await.unwrap();
+    gongzhi::commands::ensure_demo_accounts(db, "demo", &gongzhi_store::testing::audit_key())
+        .await
+        .unwrap();
     let body = format!(r#"{{"username":"{username}","password":"demo"}}"#);
     let r = send(
         app,

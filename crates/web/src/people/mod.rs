@@ -73,7 +73,11 @@ async fn issue_token(State(state): State<AppState>, body: Bytes) -> Result<(Stat
     rand::rng().fill(&mut bytes);
     let token = IssuedToken::from_random(bytes);
     let expires_at = Utc::now() + Duration::hours(state.token_ttl_hours);
-    state.db.insert_token(&token.hash, account.id, expires_at).await?;
+    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    state
+        .db
+        .insert_token(&token.hash, &account, expires_at, &audit_key)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"token": token.secret, "token_type": "Bearer", "expires_at": expires_at})),
