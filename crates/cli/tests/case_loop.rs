@@ -369,3 +369,46 @@ async fn everyone_sees_only_their_own_cases_and_actions_are_checked() {
         assert_ne!(next["cases"][0]["id"], page["cases"][0]["id"]);
     }
 }
+
+#[tokio::test]
+async fn a_case_left_unacknowledged_is_supervised_yellow_then_red_automatically() {
+    for (db, state) in demo_apps().await {
+        let app = loop_app(&db, state.clone()).await;
+        let clerk = token(&app, &db, "clerk").await;
+        let case = post_as(&app, "/api/v1/cases", &clerk, &report_body()).await.json();
+        let id = case["id"].clone();
+        for (who, action) in [
+            ("clerk", json!({"action": "accept"})),
+            ("shiftlead", json!({"action": "register"})),
+            (
+                "dispatcher",
+                json!({"action": "dispatch", "lead": {"kind": "department", "code": "urban-management"}}),
+            ),
+        ] {
+            let t = token(&app, &db, who).await;
+            assert_eq!(act(&app, &t, &id, action).await.status, StatusCode::OK);
+        }
+        let now = chrono::Utc::now();
+        use gongzhi_web::cases::supervision::run_once;
+        let state = state.with_audit_key(audit_key());
+        assert_eq!(run_once(&state, now).await.unwrap(), 0, "nothing is late yet");
+        // Departments: yellow after 1 working day unacknowledged, red after 2 (case-policy.toml).
+        // Two weeks later holds at least two working days whatever the holidays.
+        let later = now + chrono::Duration::days(14);
+        assert_eq!(run_once(&state, later).await.unwrap(), 1, "{}", db.backend_name());
+        assert_eq!(run_once(&state, later).await.unwrap(), 0, "an order is raised once");
+        let leader = token(&app, &db, "leader").await;
+        let page = get_as(&app, &format!("/api/v1/cases/{id}"), &leader).await.json();
+        assert_eq!(page["supervision"], "red", "{page}");
+        let last = page["timeline"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["account"], "system:supervision");
+        assert!(
+            last["detail"]["reason"].as_str().unwrap().contains("自动督办"),
+            "{last}"
+        );
+        assert_eq!(
+            get_as(&app, "/api/v1/cases?supervised=true", &leader).await.json()["total"],
+            1
+        );
+    }
+}

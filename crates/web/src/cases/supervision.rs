@@ -1,0 +1,102 @@
+//! Automatic supervision (自动督办): a periodic job that raises yellow and red orders on cases whose
+//! handlers let them wait past the policy's thresholds. It acts through the same state machine and
+//! store path as a person, so each order is a timeline entry with its audit entry.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use gongzhi_core::Lang;
+use gongzhi_core::cases::flow::{Action, FlowContext, State, apply, auto_supervision};
+use gongzhi_core::people::{Actor, Grant, Role, Scope};
+use gongzhi_core::territory::Level;
+use gongzhi_store::StoreError;
+use gongzhi_store::cases::CaseFilter;
+
+use crate::AppState;
+
+/// The account the job acts as: a dispatcher of the whole city, named so in every record.
+pub const SUPERVISION_ACCOUNT: &str = "system:supervision";
+
+async fn job_actor(state: &AppState) -> Result<Option<Actor>, StoreError> {
+    let city = state.db.nodes_at_level(Level::City).await?.into_iter().next();
+    Ok(city.map(|c| Actor {
+        account: SUPERVISION_ACCOUNT.into(),
+        grants: vec![Grant {
+            role: Role::Dispatcher,
+            scope: Scope::Territory(c.code),
+        }],
+    }))
+}
+
+/// One pass over the cases waiting on a handler: raises every order that is due at `now`.
+/// Returns how many orders it raised.
+pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let Some(audit_key) = state.audit_key() else {
+        return Ok(0);
+    };
+    let Some(actor) = job_actor(state).await? else {
+        return Ok(0);
+    };
+    let rules = state.rules();
+    let mut raised = 0;
+    let mut filter = CaseFilter {
+        states: vec![State::Dispatched.as_str().into(), State::Handling.as_str().into()],
+        ..Default::default()
+    };
+    loop {
+        let page = state.db.list_cases(&filter, 500, now).await?;
+        for record in &page.cases {
+            let due = {
+                let ctx = FlowContext {
+                    policy: &rules.policy,
+                    clock: &rules.calendar,
+                };
+                auto_supervision(&record.flow, now, &rules.policy, &rules.calendar).and_then(|(level, trigger)| {
+                    let action = Action::Supervise {
+                        level,
+                        reason: trigger.reason(Lang::Zh),
+                    };
+                    apply(&record.flow, action, &actor, now, &ctx).ok()
+                })
+            };
+            let Some(applied) = due else { continue };
+            match state.db.record_action(record.id, &applied, now, &audit_key).await {
+                Ok(()) => {
+                    raised += 1;
+                    state.events.publish(crate::events::CaseEvent {
+                        case_id: record.id,
+                        case_no: record.flow.number.to_string(),
+                        state: applied.case.state.as_str().to_string(),
+                        territory_code: record.flow.node.clone(),
+                        at: now,
+                        kind: "supervise".into(),
+                    });
+                }
+                // Someone acted on the case meanwhile; the next pass looks again.
+                Err(StoreError::Conflict { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match page.next_cursor {
+            Some(cursor) => filter.before_id = Some(cursor),
+            None => break,
+        }
+    }
+    Ok(raised)
+}
+
+/// Runs [`run_once`] every `period`.
+pub fn spawn(state: AppState, period: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match run_once(&state, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders = n, "automatic supervision orders raised"),
+                Err(e) => tracing::warn!(error = %e, "automatic supervision pass failed"),
+            }
+        }
+    })
+}
