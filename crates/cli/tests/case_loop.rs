@@ -412,3 +412,49 @@ async fn a_case_left_unacknowledged_is_supervised_yellow_then_red_automatically(
         );
     }
 }
+
+#[tokio::test]
+async fn a_duplicate_is_offered_at_intake_and_merged_so_both_reporters_follow_one_case() {
+    for (db, state) in demo_apps().await {
+        let app = loop_app(&db, state).await;
+        let clerk = token(&app, &db, "clerk").await;
+        let at = |lon: f64| json!({"channel": "hotline", "matter": MATTER, "description": "彩钢房违建", "lon": lon, "lat": 45.7675});
+        let first = post_as(&app, "/api/v1/cases", &clerk, &at(130.9923)).await.json();
+        let second = post_as(&app, "/api/v1/cases", &clerk, &at(130.9925)).await.json();
+        let offered = second["duplicates"].as_array().unwrap();
+        assert_eq!(offered.len(), 1, "{}: {second}", db.backend_name());
+        assert_eq!(offered[0]["id"], first["id"]);
+        assert!(offered[0]["distance_m"].as_f64().unwrap() < 30.0);
+        let far = post_as(&app, "/api/v1/cases", &clerk, &at(131.02)).await.json();
+        assert_eq!(
+            far["duplicates"].as_array().unwrap().len(),
+            0,
+            "2 km away is another matter"
+        );
+
+        let r = act(
+            &app,
+            &clerk,
+            &second["id"],
+            json!({"action": "merge_into", "parent": first["number"]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["state"], "merged");
+        assert_eq!(r.json()["merged_into"], first["number"]);
+        let parent = get_as(&app, &format!("/api/v1/cases/{}", first["id"]), &clerk)
+            .await
+            .json();
+        assert_eq!(parent["merged_cases"][0]["number"], second["number"]);
+        // Merging into a case of another matter, or into itself, is refused.
+        let r = act(
+            &app,
+            &clerk,
+            &far["id"],
+            json!({"action": "merge_into", "parent": "2000010100001"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["field"], "parent");
+    }
+}

@@ -483,6 +483,14 @@ impl Db {
         tx.commit().await
     }
 
+    /// The cases merged into `parent` (duplicates whose reporters now follow it), oldest first.
+    pub async fn merged_into(&self, parent: &CaseNumber) -> Result<Vec<CaseRecord>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE merged_into = $1 ORDER BY id");
+        let rows: Vec<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(parent.as_str()).fetch_all(p).await)?;
+        rows.into_iter().map(CaseRecord::try_from).collect()
+    }
+
     /// A case's timeline, oldest first.
     pub async fn case_events(&self, id: i64) -> Result<Vec<StoredEvent>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as(

@@ -473,6 +473,12 @@ pub async fn get_case(
     let events = state.db.case_events(record.id).await?;
     let mut body = case_json(&record, &rules, &actor, lang, Utc::now());
     body["timeline"] = json!(timeline(&events, &rules.calendar, lang));
+    // Duplicates merged into this case: their reporters follow this one now.
+    let merged = state.db.merged_into(&record.flow.number).await?;
+    body["merged_cases"] = merged
+        .iter()
+        .map(|m| json!({"id": m.id, "number": m.flow.number, "reporter": m.reporter, "channel": m.channel, "reported_at": local(m.reported_at)}))
+        .collect();
     Ok(Json(body))
 }
 
