@@ -7,16 +7,19 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR, Verdict};
 use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::{Grant, Role, Scope};
-use gongzhi_core::territory::TerritoryCode;
 use gongzhi_core::territory::geojson::parse_grids;
+use gongzhi_core::territory::{Level, TerritoryCode};
 use gongzhi_core::{Lang, Localized};
+use gongzhi_store::cases::bulk::CaseHistory;
 use gongzhi_store::{Db, ImportReport, StoreError};
 use gongzhi_web::AppState;
 
 use crate::config::Settings;
 use crate::demo::{GridSystem, build};
+use crate::demo_cases::{DemoCases, DemoCasesOptions, DemoTerritory};
 
 /// Opens the database (creating the SQLite data folder if needed) and applies migrations.
 pub async fn open(settings: &Settings) -> Result<Db> {
@@ -140,6 +143,87 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Re
         "demo accounts created (admin, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker): for demonstration only"
     );
     Ok(true)
+}
+
+/// Cases written per transaction when seeding: big enough for multi-row INSERTs to pay, small
+/// enough that live requests wait on the write lock for well under a second.
+const DEMO_CASE_BATCH: usize = 1_000;
+
+/// Seeds the demo city with `count` simulated cases over the year before now, unless it already
+/// has cases (or `count` is 0). The day serials are reserved at once, so reports made while the
+/// year is loading get numbers after the seeded ones; the cases themselves are generated on a
+/// thread and written in batches by a background task, whose handle is returned.
+pub async fn ensure_demo_cases(
+    db: &Db,
+    count: usize,
+    seed: u64,
+    key: AuditKey,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    if count == 0 {
+        return Ok(None);
+    }
+    let existing = db.case_count().await?;
+    if existing > 0 {
+        tracing::info!(cases = existing, "demo cases found in the database; reusing them");
+        return Ok(None);
+    }
+    let started = Instant::now();
+    let mut nodes = Vec::new();
+    for level in [Level::Street, Level::Community, Level::Grid] {
+        nodes.extend(db.nodes_at_level(level).await?);
+    }
+    let territory = DemoTerritory::from_nodes(&nodes)?;
+    drop(nodes);
+    let rules = CaseRules::qitaihe()?;
+    let opts = DemoCasesOptions {
+        seed,
+        count,
+        end: Utc::now(),
+    };
+    let serials = DemoCases::new(&rules, &territory, opts)?.day_serials();
+    db.reserve_case_numbers(&serials).await?;
+    tracing::info!(cases = count, seed, "loading a year of demo cases in the background");
+
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<CaseHistory>>(2);
+    std::thread::spawn(move || {
+        let mut generator = match DemoCases::new(&rules, &territory, opts) {
+            Ok(g) => g,
+            Err(e) => return tracing::error!("demo cases: {e}"),
+        };
+        loop {
+            match generator.next_batch(DEMO_CASE_BATCH) {
+                Ok(batch) if batch.is_empty() => return,
+                Ok(batch) => {
+                    if tx.blocking_send(batch).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => return tracing::error!("demo cases: {e}"),
+            }
+        }
+    });
+    let db = db.clone();
+    Ok(Some(tokio::spawn(async move {
+        let (mut cases, mut events) = (0usize, 0usize);
+        while let Some(batch) = rx.recv().await {
+            match db.insert_case_histories(&batch, &key).await {
+                Ok(r) => {
+                    cases += r.cases;
+                    events += r.events;
+                    if cases % 10_000 < DEMO_CASE_BATCH || cases == count {
+                        tracing::info!(cases, of = count, events, "demo cases loaded");
+                    }
+                }
+                Err(e) => return tracing::error!("demo cases: {e}"),
+            }
+        }
+        tracing::info!(
+            cases,
+            events,
+            seconds = started.elapsed().as_secs_f64(),
+            "demo cases: the year is loaded"
+        );
+    })))
 }
 
 /// Serves until Ctrl-C or SIGTERM.

@@ -6,7 +6,9 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use gongzhi::commands::{ensure_demo, ensure_demo_accounts, import_grids, open, serve, verify_audit};
+use gongzhi::commands::{
+    ensure_demo, ensure_demo_accounts, ensure_demo_cases, import_grids, open, serve, verify_audit,
+};
 use gongzhi::config::{
     AUDIT_KEY_ENV, FileConfig, KeySource, Settings, configured_audit_key, demo_audit_key, no_key_message,
 };
@@ -77,6 +79,10 @@ enum Cmd {
             hide_default_value = false
         )]
         demo_password: String,
+        /// Simulated cases over the year before now, loaded on first run (in the background while
+        /// serving); 0 for none. Reused afterwards.
+        #[arg(long, env = "GONGZHI_DEMO_CASES", default_value_t = 50_000)]
+        demo_cases: usize,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate(Storage),
@@ -198,6 +204,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             server,
             seed,
             demo_password,
+            demo_cases,
         } => {
             let settings = settings(&file, server.listen, &server.storage);
             let configured = match audit_key(&server.storage, &file, lang) {
@@ -225,8 +232,15 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 other => tracing::info!(source = %other, "audit key loaded"),
             }
             let db = open(&settings).await?;
-            ensure_demo(&db, seed.or(file.demo_seed), &key).await?;
+            let seed = seed.or(file.demo_seed);
+            ensure_demo(&db, seed, &key).await?;
             ensure_demo_accounts(&db, &demo_password, &key).await?;
+            let case_seed = match seed {
+                Some(s) => s,
+                None => gongzhi::demo::GridSystem::builtin()?.seed,
+            };
+            // Loads in the background while the server answers; finished or not when it stops.
+            let _loading = ensure_demo_cases(&db, demo_cases, case_seed, key.clone()).await?;
             serve(db, &settings, key).await?;
         }
         Cmd::Audit {

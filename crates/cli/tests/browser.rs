@@ -41,7 +41,14 @@ fn start_demo(data_dir: &std::path::Path) -> Server {
         .unwrap()
         .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gongzhi"))
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .args([
+            "demo",
+            "--demo-cases",
+            "200",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env_remove("GONGZHI_DATABASE_URL")
         .env("GONGZHI_LOG", "info")

@@ -47,6 +47,7 @@ fn help_documents_every_option() {
         "--data-dir",
         "--database-url",
         "--seed",
+        "--demo-cases",
         "--audit-key-file",
         "GONGZHI_LISTEN",
         "127.0.0.1:8080",

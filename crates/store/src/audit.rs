@@ -53,35 +53,68 @@ const ENTRY_COLUMNS: &str = "seq, at, actor, action, subject_kind, subject_id, d
 /// Appends one entry at the end of the chain, inside `tx`: it is written if and only if the
 /// caller commits. Returns the entry as sealed (its `seq` and `mac`).
 pub async fn append(tx: &mut Tx, key: &AuditKey, new: NewAuditEntry) -> Result<AuditEntry, StoreError> {
+    let mut sealed = append_many(tx, key, vec![new]).await?;
+    Ok(sealed.pop().expect("one entry in, one out"))
+}
+
+/// Rows per multi-row INSERT: 9 values each stays far below SQLite's 32,766 parameters.
+const INSERT_ROWS: usize = 1_000;
+
+/// Appends entries at the end of the chain in their order, inside `tx`, with multi-row INSERTs:
+/// the head is moved once for all of them. Returns them as sealed.
+pub async fn append_many(
+    tx: &mut Tx,
+    key: &AuditKey,
+    entries: Vec<NewAuditEntry>,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
     // Taking the head's lock is the first thing we do, so that the head we read is the head
     // we extend (see the module documentation).
-    let (seq, prev_mac): (i64, String) = on_tx!(tx, conn => sqlx::query_as(
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, mac")
-        .fetch_one(conn).await)?;
-    let head = Head {
-        seq: seq - 1,
+    let n = entries.len() as i64;
+    let (last_seq, prev_mac): (i64, String) = on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, mac")
+        .bind(n).fetch_one(conn).await)?;
+    let mut head = Head {
+        seq: last_seq - n,
         mac: prev_mac,
     };
-    let entry = AuditEntry::seal(&head, new, key);
-    let detail = canonical_json(&entry.detail);
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO audit_entries (seq, at, actor, action, subject_kind, subject_id, detail, prev_mac, mac)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .bind(entry.seq)
-        .bind(entry.at)
-        .bind(&entry.actor)
-        .bind(&entry.action)
-        .bind(&entry.subject_kind)
-        .bind(&entry.subject_id)
-        .bind(&detail)
-        .bind(&entry.prev_mac)
-        .bind(&entry.mac)
-        .execute(conn)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let mut sealed = Vec::with_capacity(entries.len());
+    for new in entries {
+        let entry = AuditEntry::seal(&head, new, key);
+        head = Head {
+            seq: entry.seq,
+            mac: entry.mac.clone(),
+        };
+        sealed.push(entry);
+    }
+    for chunk in sealed.chunks(INSERT_ROWS) {
+        let sql = format!(
+            "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES {}",
+            crate::cases::values_sql(chunk.len(), 9)
+        );
+        let details: Vec<String> = chunk.iter().map(|e| canonical_json(&e.detail)).collect();
+        on_tx!(tx, conn => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (entry, detail) in chunk.iter().zip(&details) {
+                q = q
+                    .bind(entry.seq)
+                    .bind(entry.at)
+                    .bind(&entry.actor)
+                    .bind(&entry.action)
+                    .bind(&entry.subject_kind)
+                    .bind(&entry.subject_id)
+                    .bind(detail)
+                    .bind(&entry.prev_mac)
+                    .bind(&entry.mac);
+            }
+            q.execute(conn).await.map(|r| r.rows_affected())
+        })?;
+    }
     on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET mac = $1 WHERE id = 1")
-        .bind(&entry.mac).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(entry)
+        .bind(&head.mac).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(sealed)
 }
 
 /// The recorded end of the chain (seq 0 and the genesis MAC when nothing was recorded).

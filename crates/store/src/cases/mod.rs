@@ -2,11 +2,12 @@
 //! revision they were computed from, the timeline, and filtered listing with cursors.
 
 pub mod attachment;
+pub mod bulk;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::UnitRef;
-use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, next_deadline};
+use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, Event, next_deadline};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -278,6 +279,166 @@ macro_rules! bind_all {
     }};
 }
 
+/// A value bound to a `$n` placeholder: single-row and multi-row inserts build the same lists.
+pub(crate) enum Arg {
+    Text(Option<String>),
+    Real(Option<f64>),
+    Int(i64),
+    Time(Option<DateTime<Utc>>),
+}
+
+macro_rules! bind_args {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for a in $args {
+            q = match a {
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::Real(v) => q.bind(*v),
+                Arg::Int(v) => q.bind(*v),
+                Arg::Time(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_args;
+
+/// `($1, $2, …), (…)` for `rows` rows of `columns` values.
+pub(crate) fn values_sql(rows: usize, columns: usize) -> String {
+    let mut out = String::with_capacity(rows * columns * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..columns {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push_str(&format!("${}", r * columns + c + 1));
+        }
+        out.push(')');
+    }
+    out
+}
+
+pub(crate) const CASE_INSERT_COLUMNS: &str = "case_no, channel, matter, description, address, lon, lat, node_code, \
+     grid_code, community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision, \
+     next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at";
+pub(crate) const CASE_INSERT_WIDTH: usize = 24;
+
+/// The values of a new `cases` row for `flow` as reported by `new`, in `CASE_INSERT_COLUMNS` order.
+pub(crate) fn case_row_args(new: &NewCase, flow: &Case, updated_at: DateTime<Utc>) -> Result<Vec<Arg>, StoreError> {
+    let loc = &new.location;
+    let t = |s: &str| Arg::Text(Some(s.to_string()));
+    Ok(vec![
+        t(flow.number.as_str()),
+        t(&new.channel),
+        t(&flow.matter),
+        t(&new.description),
+        Arg::Text(loc.address.clone()),
+        Arg::Real(loc.lon),
+        Arg::Real(loc.lat),
+        t(flow.node.as_str()),
+        Arg::Text(loc.grid.clone()),
+        Arg::Text(loc.community.clone()),
+        Arg::Text(loc.street.clone()),
+        Arg::Text(loc.district.clone()),
+        t(&new.reporter),
+        t(flow.state.as_str()),
+        Arg::Text(Some(text_of(&flow.state.outcome()))),
+        Arg::Text(flow.lead.as_ref().map(unit_key)),
+        Arg::Text(flow.supervision.as_ref().map(text_of)),
+        Arg::Time(next_deadline(flow)),
+        Arg::Text(flow.merged_into.as_ref().map(|n| n.to_string())),
+        Arg::Int(i64::from(flow.revision)),
+        Arg::Text(Some(flow_json(flow)?)),
+        Arg::Time(Some(flow.reported_at)),
+        Arg::Time(Some(updated_at)),
+        Arg::Time(flow.closed_at),
+    ])
+}
+
+pub(crate) fn flow_json(flow: &Case) -> Result<String, StoreError> {
+    serde_json::to_string(flow).map_err(|e| StoreError::Corrupt {
+        what: "case flow",
+        detail: e.to_string(),
+    })
+}
+
+/// The body of a case's first timeline entry (and of its `case.report` audit entry).
+pub(crate) fn report_body(new: &NewCase, flow: &Case) -> Value {
+    let mut body = json!({"kind": "report", "channel": new.channel, "matter": flow.matter, "node": flow.node});
+    if let (Value::Object(b), Value::Object(extra)) = (&mut body, &new.report_detail) {
+        b.extend(extra.clone());
+    }
+    body
+}
+
+pub(crate) fn report_audit(
+    at: DateTime<Utc>,
+    new: &NewCase,
+    flow: &Case,
+    body: Value,
+) -> Result<NewAuditEntry, StoreError> {
+    Ok(NewAuditEntry::new(
+        at,
+        &new.reporter,
+        "case.report",
+        "case",
+        flow.number.as_str(),
+        body,
+    )?)
+}
+
+/// The timeline body of an applied action: the event as the machine gave it.
+pub(crate) fn event_body(e: &Event) -> Result<Value, StoreError> {
+    serde_json::to_value(e).map_err(|e| StoreError::Corrupt {
+        what: "event",
+        detail: e.to_string(),
+    })
+}
+
+pub(crate) fn event_audit(e: &Event, body: Value) -> Result<NewAuditEntry, StoreError> {
+    let action = format!("case.{}", e.kind.as_str());
+    Ok(NewAuditEntry::new(
+        e.at,
+        &e.account,
+        &action,
+        "case",
+        e.case.as_str(),
+        body,
+    )?)
+}
+
+pub(crate) const EVENT_INSERT_COLUMNS: &str = "case_id, revision, at, account, kind, from_state, to_state, body";
+pub(crate) const EVENT_INSERT_WIDTH: usize = 8;
+
+/// The values of a `case_events` row, in `EVENT_INSERT_COLUMNS` order.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn event_row_args(
+    case_id: i64,
+    revision: u32,
+    at: DateTime<Utc>,
+    account: &str,
+    kind: &str,
+    from_state: Option<&str>,
+    to_state: &str,
+    body: &Value,
+) -> [Arg; EVENT_INSERT_WIDTH] {
+    [
+        Arg::Int(case_id),
+        Arg::Int(i64::from(revision)),
+        Arg::Time(Some(at)),
+        Arg::Text(Some(account.to_string())),
+        Arg::Text(Some(kind.to_string())),
+        Arg::Text(from_state.map(str::to_string)),
+        Arg::Text(Some(to_state.to_string())),
+        Arg::Text(Some(body.to_string())),
+    ]
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn insert_event(
     tx: &mut Tx,
     case_id: i64,
@@ -289,11 +450,12 @@ async fn insert_event(
     to_state: &str,
     body: &Value,
 ) -> Result<(), StoreError> {
-    on_tx!(tx, conn => sqlx::query(
-        "INSERT INTO case_events (case_id, revision, at, account, kind, from_state, to_state, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-        .bind(case_id).bind(revision as i32).bind(at).bind(account).bind(kind).bind(from_state).bind(to_state)
-        .bind(body.to_string())
+    let args = event_row_args(case_id, revision, at, account, kind, from_state, to_state, body);
+    let sql = format!(
+        "INSERT INTO case_events ({EVENT_INSERT_COLUMNS}) VALUES {}",
+        values_sql(1, EVENT_INSERT_WIDTH)
+    );
+    on_tx!(tx, conn => bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args)
         .execute(conn).await.map(|r| r.rows_affected()))?;
     Ok(())
 }
@@ -366,29 +528,14 @@ impl Db {
             detail: e.to_string(),
         })?;
         let flow = make_flow(number.clone());
-        let flow_json = serde_json::to_string(&flow).map_err(|e| StoreError::Corrupt {
-            what: "case flow",
-            detail: e.to_string(),
-        })?;
-        let loc = &new.location;
-        let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
-            "INSERT INTO cases (case_no, channel, matter, description, address, lon, lat, node_code, grid_code,
-                 community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision,
-                 next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-                 $22, $23, $24)
-             RETURNING id")
-            .bind(number.as_str()).bind(&new.channel).bind(&flow.matter).bind(&new.description)
-            .bind(&loc.address).bind(loc.lon).bind(loc.lat).bind(flow.node.as_str()).bind(&loc.grid)
-            .bind(&loc.community).bind(&loc.street).bind(&loc.district).bind(&new.reporter)
-            .bind(flow.state.as_str()).bind(text_of(&flow.state.outcome())).bind(flow.lead.as_ref().map(unit_key))
-            .bind(flow.supervision.as_ref().map(text_of)).bind(next_deadline(&flow)).bind(None::<String>)
-            .bind(flow.revision as i32).bind(flow_json).bind(flow.reported_at).bind(now).bind(None::<DateTime<Utc>>)
+        let args = case_row_args(new, &flow, now)?;
+        let sql = format!(
+            "INSERT INTO cases ({CASE_INSERT_COLUMNS}) VALUES {} RETURNING id",
+            values_sql(1, CASE_INSERT_WIDTH)
+        );
+        let id: i64 = on_tx!(&mut tx, conn => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &args)
             .fetch_one(conn).await)?;
-        let mut body = json!({"kind": "report", "channel": new.channel, "matter": flow.matter, "node": flow.node});
-        if let (Value::Object(b), Value::Object(extra)) = (&mut body, &new.report_detail) {
-            b.extend(extra.clone());
-        }
+        let body = report_body(new, &flow);
         insert_event(
             &mut tx,
             id,
@@ -401,7 +548,7 @@ impl Db {
             &body,
         )
         .await?;
-        let entry = NewAuditEntry::new(now, &new.reporter, "case.report", "case", number.as_str(), body)?;
+        let entry = report_audit(now, new, &flow, body)?;
         if let Some(key) = idempotency_key {
             on_tx!(&mut tx, conn => sqlx::query(
                 "INSERT INTO idempotency_keys (account, key, case_id, created_at) VALUES ($1, $2, $3, $4)")
@@ -440,10 +587,7 @@ impl Db {
     ) -> Result<(), StoreError> {
         let flow = &applied.case;
         let previous = flow.revision.saturating_sub(1);
-        let flow_json = serde_json::to_string(flow).map_err(|e| StoreError::Corrupt {
-            what: "case flow",
-            detail: e.to_string(),
-        })?;
+        let flow_json = flow_json(flow)?;
         let mut tx = self.begin().await?;
         let changed = on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE cases SET state = $1, outcome = $2, lead_unit = $3, supervision = $4, next_deadline = $5,
@@ -461,10 +605,7 @@ impl Db {
             });
         }
         let e = &applied.event;
-        let body = serde_json::to_value(e).map_err(|e| StoreError::Corrupt {
-            what: "event",
-            detail: e.to_string(),
-        })?;
+        let body = event_body(e)?;
         insert_event(
             &mut tx,
             id,
@@ -477,8 +618,7 @@ impl Db {
             &body,
         )
         .await?;
-        let action = format!("case.{}", e.kind.as_str());
-        let entry = NewAuditEntry::new(e.at, &e.account, &action, "case", e.case.as_str(), body)?;
+        let entry = event_audit(e, body)?;
         crate::audit::append(&mut tx, audit_key, entry).await?;
         tx.commit().await
     }
