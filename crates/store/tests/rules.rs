@@ -286,5 +286,7 @@ async fn a_new_calendar_year_moves_deadlines_across_its_holidays() {
         assert_eq!(rows, vec![Some(3), Some(4)], "{name}");
         assert_eq!(head(&db).await.unwrap().seq, 3, "{name}");
         assert!(!db.calendar_years().await.unwrap().contains(&2028));
+        let verdict = gongzhi_store::audit::verify(&db, &audit_key()).await.unwrap();
+        assert!(verdict.is_intact(), "{name}: the chain over seed and imports verifies");
     }
 }
