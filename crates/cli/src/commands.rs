@@ -228,6 +228,9 @@ pub async fn ensure_demo_cases(
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
+    // On first start the shipped rule files become the first version kept in the database.
+    db.ensure_rules_seeded(&gongzhi_core::cases::rules::RuleFiles::qitaihe(), &key)
+        .await?;
     let state = AppState::new(db.clone())
         .await?
         .with_attachments(

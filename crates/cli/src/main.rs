@@ -12,6 +12,7 @@ use gongzhi::commands::{
 use gongzhi::config::{
     AUDIT_KEY_ENV, FileConfig, KeySource, Settings, configured_audit_key, demo_audit_key, no_key_message,
 };
+use gongzhi::rules;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::AuditKey;
 
@@ -91,6 +92,11 @@ enum Cmd {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Rules as data: the responsibility list (versions, CSV/XLSX) and the calendar's years.
+    Rules {
+        #[command(subcommand)]
+        what: RulesWhat,
+    },
     /// The tamper-evident audit record.
     Audit {
         #[command(subcommand)]
@@ -113,6 +119,54 @@ enum ImportWhat {
         /// The day the imported grids take effect. [default: today in Asia/Shanghai]
         #[arg(long, value_name = "YYYY-MM-DD")]
         valid_from: Option<NaiveDate>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesWhat {
+    /// Import a file: all of it, or nothing (every bad row is listed; exit code 2).
+    Import {
+        #[command(subcommand)]
+        what: RulesImport,
+    },
+    /// Export the responsibility list.
+    Export {
+        #[command(subcommand)]
+        what: RulesExport,
+    },
+    /// Versions of the responsibility list, years with official holidays, and a warning naming
+    /// this year or next if it has none.
+    Status(Storage),
+}
+
+#[derive(Subcommand)]
+enum RulesImport {
+    /// A new version of the responsibility list, FILE.csv or FILE.xlsx (columns as exported;
+    /// the version label and valid_from are in the file). It is in force from its valid_from.
+    Responsibility {
+        file: PathBuf,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Official holidays and make-up workdays, FILE.csv with columns date,kind,name (as
+    /// data/calendar/cn-official-days.csv); each year in the file replaces that year.
+    Calendar {
+        file: PathBuf,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesExport {
+    /// The responsibility list in force (or --version V) to FILE.csv or FILE.xlsx.
+    Responsibility {
+        file: PathBuf,
+        /// The version label to export. [default: the one in force today]
+        #[arg(long, value_name = "V")]
+        version: Option<String>,
         #[command(flatten)]
         storage: Storage,
     },
@@ -256,6 +310,45 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             println!("{line}");
             if !verdict.is_intact() {
                 return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Rules { what } => {
+            let storage = match &what {
+                RulesWhat::Import {
+                    what: RulesImport::Responsibility { storage, .. } | RulesImport::Calendar { storage, .. },
+                }
+                | RulesWhat::Export {
+                    what: RulesExport::Responsibility { storage, .. },
+                }
+                | RulesWhat::Status(storage) => storage.clone(),
+            };
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let db = open(&settings).await?;
+            let outcome = match what {
+                RulesWhat::Import {
+                    what: RulesImport::Responsibility { file: path, .. },
+                } => rules::import_responsibility(&db, &path, lang, &key).await?,
+                RulesWhat::Import {
+                    what: RulesImport::Calendar { file: path, .. },
+                } => rules::import_calendar(&db, &path, lang, &key).await?,
+                RulesWhat::Export {
+                    what:
+                        RulesExport::Responsibility {
+                            file: path, version, ..
+                        },
+                } => rules::export_responsibility(&db, &path, version.as_deref(), lang, &key).await?,
+                RulesWhat::Status(_) => Ok(rules::status(&db, lang, &key).await?),
+            };
+            match outcome {
+                Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                Err(lines) => {
+                    lines.iter().for_each(|l| eprintln!("{l}"));
+                    return Ok(ExitCode::from(2));
+                }
             }
         }
         Cmd::Migrate(storage) => {

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod cases;
 mod error;
 pub mod people;
+pub mod rules;
 pub mod territory;
 pub mod testing;
 

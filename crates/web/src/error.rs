@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, BadAttachmentId};
+use gongzhi_core::cases::data::{DataError, RowError};
 use gongzhi_core::territory::geojson::ImportError;
 use gongzhi_core::territory::{CodeError, DatumError};
 use gongzhi_core::{Lang, Localized};
@@ -23,6 +24,8 @@ pub struct ApiError {
     pub field: Option<&'static str>,
     zh: String,
     en: String,
+    /// Every bad row of a refused file, listed as `"rows"` beside the message.
+    rows: Option<Vec<RowError>>,
 }
 
 impl ApiError {
@@ -39,7 +42,21 @@ impl ApiError {
             field,
             zh: zh.into(),
             en: en.into(),
+            rows: None,
         }
+    }
+
+    /// A refused data file (a responsibility list, a calendar year): 422 with every bad row.
+    pub fn invalid_data(e: &DataError) -> Self {
+        ApiError {
+            rows: Some(e.errors.clone()),
+            ..ApiError::localized(StatusCode::UNPROCESSABLE_ENTITY, None, e)
+        }
+    }
+
+    /// Signed in, but without the role this needs.
+    pub fn forbidden(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", None, zh, en)
     }
 
     fn localized(status: StatusCode, field: Option<&'static str>, e: &impl Localized) -> Self {
@@ -228,6 +245,12 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             let mut body = json!({"error": {"code": error.code, "message": message}});
             if let Some(field) = error.field {
                 body["error"]["field"] = json!(field);
+            }
+            if let Some(rows) = &error.rows {
+                body["error"]["rows"] = rows
+                    .iter()
+                    .map(|r| json!({"row": r.row, "column": r.column, "message": r.problem.message(lang)}))
+                    .collect();
             }
             (error.status, Json(body)).into_response()
         } else {

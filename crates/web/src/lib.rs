@@ -7,19 +7,22 @@ pub mod events;
 mod lang;
 mod map;
 pub mod people;
+pub mod rules;
+pub mod taxonomy;
 pub mod territory;
 mod texts;
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
+use chrono::NaiveDate;
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
-use gongzhi_core::cases::rules::CaseRules;
+use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
 use gongzhi_store::{Blobs, Db};
 
 pub use error::ApiError;
@@ -39,6 +42,9 @@ pub struct AppState {
     pub events: Hub,
     audit_key: Option<Arc<AuditKey>>,
     rules: Arc<RwLock<Arc<CaseRules>>>,
+    /// The rules revision and the day the rules in force were built for; `None` while they are the
+    /// shipped files (a database whose rules were not seeded yet).
+    rules_mark: Arc<Mutex<Option<(i64, NaiveDate)>>>,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -52,7 +58,7 @@ impl AppState {
     /// Loads the point-in-grid index from the database.
     pub async fn new(db: Db) -> Result<AppState, gongzhi_store::StoreError> {
         let index = TerritoryIndex::load(&db).await?;
-        Ok(AppState {
+        let state = AppState {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
             token_ttl_hours: 12,
@@ -60,7 +66,35 @@ impl AppState {
             events: Hub::default(),
             audit_key: None,
             rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
-        })
+            rules_mark: Arc::new(Mutex::new(None)),
+        };
+        state.refresh_rules().await?;
+        Ok(state)
+    }
+
+    /// Today where the city is (its calendar's UTC offset): the day that picks the list version
+    /// in force.
+    pub fn today(&self) -> NaiveDate {
+        self.rules().calendar.local_date(chrono::Utc::now())
+    }
+
+    /// Reloads the rules in force from the database if they changed since they were built (an
+    /// import by this server or another process sharing the database) or the day turned (a
+    /// version may start today). Returns whether it reloaded. Before the rules are seeded the
+    /// shipped files stay in force.
+    pub async fn refresh_rules(&self) -> Result<bool, gongzhi_store::StoreError> {
+        let mark = (self.db.rules_revision().await?, self.today());
+        let seen = *self.rules_mark.lock().unwrap_or_else(|p| p.into_inner());
+        if seen == Some(mark) {
+            return Ok(false);
+        }
+        let Some(rules) = self.db.rules_in_force(&RuleFiles::qitaihe(), mark.1).await? else {
+            return Ok(false);
+        };
+        tracing::info!(revision = mark.0, version = %rules.responsibility.version, "case rules reloaded");
+        self.set_rules(Arc::new(rules));
+        *self.rules_mark.lock().unwrap_or_else(|p| p.into_inner()) = Some(mark);
+        Ok(true)
     }
 
     /// The case loop's rules in force (taxonomy, calendar, responsibility list, policy); cheap.
@@ -130,7 +164,8 @@ impl AppState {
         Ok(true)
     }
 
-    /// Checks the territory revision every `period` and rebuilds the index when it moved.
+    /// Checks the territory and rules revisions every `period` and rebuilds the index, or reloads
+    /// the rules, when they moved.
     pub fn spawn_index_refresh(&self, period: Duration) -> tokio::task::JoinHandle<()> {
         let state = self.clone();
         tokio::spawn(async move {
@@ -140,6 +175,9 @@ impl AppState {
                 tick.tick().await;
                 if let Err(e) = state.refresh_index().await {
                     tracing::warn!(error = %e, "grid index refresh failed");
+                }
+                if let Err(e) = state.refresh_rules().await {
+                    tracing::warn!(error = %e, "case rules refresh failed");
                 }
             }
         })
@@ -176,6 +214,8 @@ pub fn router(state: AppState) -> Router {
         .merge(events::routes())
         .merge(cases::routes())
         .merge(audit::routes())
+        .merge(rules::routes())
+        .merge(taxonomy::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -351,6 +351,30 @@ pub fn deadline_with_pauses<C: WorkClock + ?Sized>(
     Some(deadline)
 }
 
+/// Reads a file of official days (`date,kind,name`, as [`OFFICIAL_FILE`]) without loading a
+/// calendar, for importing it elsewhere (a database); every bad row is reported, errors name `file`.
+pub fn parse_official_days(file: &str, csv: &str) -> Result<BTreeMap<NaiveDate, SpecialDay>, DataError> {
+    parse_days(file, csv, true)
+}
+
+/// Reads a city overlay file (`date,kind,name`); any weekday may be a workday or holiday there.
+pub fn parse_overlay_days(file: &str, csv: &str) -> Result<BTreeMap<NaiveDate, SpecialDay>, DataError> {
+    parse_days(file, csv, false)
+}
+
+/// Days as the CSV text [`WorkCalendar::load`] reads (`date,kind,name`, in date order).
+pub fn days_csv<'a>(days: impl IntoIterator<Item = (&'a NaiveDate, &'a SpecialDay)>) -> String {
+    let mut rows = vec![vec!["date".to_string(), "kind".to_string(), "name".to_string()]];
+    for (date, day) in days {
+        let kind = match day.kind {
+            DayKind::Holiday => "holiday",
+            DayKind::Workday => "workday",
+        };
+        rows.push(vec![date.to_string(), kind.to_string(), day.name.clone()]);
+    }
+    super::data::csv_text(&rows)
+}
+
 fn parse_hours(file: &str, text: &str) -> Result<(FixedOffset, Vec<Period>), DataError> {
     let parsed: HoursFile = toml::from_str(text).map_err(|e| {
         let row = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
@@ -514,6 +538,18 @@ fn parse_days(file: &str, text: &str, official: bool) -> Result<BTreeMap<NaiveDa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn official_days_read_back_from_their_csv() {
+        let days = parse_official_days("x.csv", OFFICIAL).unwrap();
+        assert_eq!(parse_official_days("y.csv", &days_csv(&days)).unwrap(), days);
+        let e = parse_official_days(
+            "bad.csv",
+            "date,kind,name\n2027-13-01,holiday,元旦\n2027-02-03,workday,春节\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.file.as_str(), e.errors.len()), ("bad.csv", 2));
+    }
 
     const OFFICIAL: &str = include_str!("../../../../data/calendar/cn-official-days.csv");
     const HOURS: &str = "utc_offset = \"+08:00\"\nperiods = [\"08:30-12:00\", \"13:30-17:30\"]\n";
