@@ -6,6 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, TimeZone, Utc};
+use gongzhi_core::audit::SYSTEM_ACTOR;
 use gongzhi_core::cases::responsibility::ResponsibilityList;
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
@@ -76,12 +77,13 @@ fn form(filename: &str, bytes: &[u8]) -> Vec<u8> {
 /// A signed-in account holding `role` at the city; returns its bearer token.
 async fn sign_in(db: &gongzhi_store::Db, username: &str, role: Role, n: u8) -> String {
     let scope = Scope::Territory(TerritoryCode::parse("230900000000").unwrap());
-    let id = db
-        .create_account(username, username, None, &[Grant { role, scope }])
+    let key = audit_key();
+    db.create_account(username, username, None, &[Grant { role, scope }], SYSTEM_ACTOR, &key)
         .await
         .unwrap();
+    let account = db.account_by_username(username).await.unwrap().unwrap();
     let token = IssuedToken::from_random([n; 32]);
-    db.insert_token(&token.hash, id, Utc::now() + chrono::Duration::hours(1))
+    db.insert_token(&token.hash, &account, Utc::now() + chrono::Duration::hours(1), &key)
         .await
         .unwrap();
     token.secret
