@@ -223,7 +223,19 @@ pub async fn ensure_demo_cases(
             seconds = started.elapsed().as_secs_f64(),
             "demo cases: the year is loaded"
         );
+        release_freed_memory();
     })))
+}
+
+/// Hands memory freed after a bulk load back to the operating system. glibc keeps freed blocks
+/// in per-thread arenas (the generator ran on its own thread), so without this the idle server
+/// would keep the load's peak (≈ 240 MB) as its resident size.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM.
