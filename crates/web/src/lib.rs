@@ -39,6 +39,8 @@ pub struct AppState {
     pub events: Hub,
     audit_key: Option<Arc<AuditKey>>,
     rules: Arc<RwLock<Arc<CaseRules>>>,
+    /// The group-commit writer of case reports, started on first use (it needs a runtime).
+    intake: Arc<std::sync::OnceLock<gongzhi_store::cases::intake::Intake>>,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -60,6 +62,7 @@ impl AppState {
             events: Hub::default(),
             audit_key: None,
             rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
+            intake: Arc::default(),
         })
     }
 
@@ -100,6 +103,13 @@ impl AppState {
     /// The audit key, when one was given.
     pub fn audit_key(&self) -> Option<Arc<AuditKey>> {
         self.audit_key.clone()
+    }
+
+    /// The writer that reports cases through group commit, sealing audit entries with `key`.
+    pub fn intake(&self, key: Arc<AuditKey>) -> gongzhi_store::cases::intake::Intake {
+        self.intake
+            .get_or_init(|| gongzhi_store::cases::intake::Intake::spawn(self.db.clone(), key))
+            .clone()
     }
 
     /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.
