@@ -63,6 +63,44 @@ pub async fn append(tx: &mut Tx, key: &AuditKey, new: NewAuditEntry) -> Result<A
         mac: prev_mac,
     };
     let entry = AuditEntry::seal(&head, new, key);
+    insert_entry(tx, &entry).await?;
+    set_head_mac(tx, &entry.mac).await?;
+    Ok(entry)
+}
+
+/// Appends `entries` in order at the end of the chain, inside `tx`, taking the head's lock once
+/// for all of them (the group commit of case reports).
+pub async fn append_many(
+    tx: &mut Tx,
+    key: &AuditKey,
+    entries: Vec<NewAuditEntry>,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let count = entries.len() as i64;
+    let (last, prev_mac): (i64, String) = on_tx!(tx, conn => sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, mac")
+        .bind(count).fetch_one(conn).await)?;
+    let mut head = Head {
+        seq: last - count,
+        mac: prev_mac,
+    };
+    let mut sealed = Vec::with_capacity(entries.len());
+    for new in entries {
+        let entry = AuditEntry::seal(&head, new, key);
+        insert_entry(tx, &entry).await?;
+        head = Head {
+            seq: entry.seq,
+            mac: entry.mac.clone(),
+        };
+        sealed.push(entry);
+    }
+    set_head_mac(tx, &head.mac).await?;
+    Ok(sealed)
+}
+
+async fn insert_entry(tx: &mut Tx, entry: &AuditEntry) -> Result<(), StoreError> {
     let detail = canonical_json(&entry.detail);
     on_tx!(tx, conn => sqlx::query(
         "INSERT INTO audit_entries (seq, at, actor, action, subject_kind, subject_id, detail, prev_mac, mac)
@@ -79,9 +117,13 @@ pub async fn append(tx: &mut Tx, key: &AuditKey, new: NewAuditEntry) -> Result<A
         .execute(conn)
         .await
         .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn set_head_mac(tx: &mut Tx, mac: &str) -> Result<(), StoreError> {
     on_tx!(tx, conn => sqlx::query("UPDATE audit_head SET mac = $1 WHERE id = 1")
-        .bind(&entry.mac).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(entry)
+        .bind(mac).execute(conn).await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 /// The recorded end of the chain (seq 0 and the genesis MAC when nothing was recorded).

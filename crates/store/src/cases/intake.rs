@@ -4,19 +4,22 @@
 //!
 //! Why: a report per transaction pays one disk flush (SQLite WAL with synchronous=FULL) or one
 //! WAL flush (PostgreSQL) per case, and every report waits on the audit chain's head lock; one
-//! transaction for a batch pays it once. Each answer still comes after its own data is durable,
-//! and the chain stays gapless because the batch appends its entries in order under one lock.
-//! A report that fails (say its key was used meanwhile by another server) is rolled back to its
-//! own savepoint; the others of the batch are unaffected.
+//! transaction for a batch pays it once, takes the head's lock once and reserves the day's
+//! numbers once. Each answer still comes after its own data is durable, and the chain stays
+//! gapless because the batch appends its entries in order under that one lock. If anything in
+//! the batch fails before the commit (say a key was stored meanwhile by another server), the
+//! batch is rolled back and its reports are written one transaction each, so that a bad report
+//! fails alone with its own error.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::flow::{Case, CaseNumber};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{CaseRecord, Created, NewCase, insert_case_in, is_unique_violation};
+use super::{CaseRecord, Created, NewCase, china_day, reserve_serials, write_case};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 
@@ -26,7 +29,7 @@ const MAX_BATCH: usize = 256;
 const QUEUE: usize = 4096;
 
 /// Builds a case's flow once its number is known.
-pub type MakeFlow = Box<dyn FnOnce(CaseNumber) -> Case + Send>;
+pub type MakeFlow = Box<dyn Fn(CaseNumber) -> Case + Send + Sync>;
 
 struct Request {
     new: NewCase,
@@ -40,24 +43,15 @@ struct Request {
 /// is dropped.
 #[derive(Clone)]
 pub struct Intake {
-    db: Db,
     queue: mpsc::Sender<Request>,
-}
-
-/// What happened to one report inside the batch's transaction.
-enum Written {
-    New(CaseRecord),
-    /// Its key was already stored (by another writer): answered with that case after commit.
-    KeyTaken,
-    Failed(StoreError),
 }
 
 impl Intake {
     /// Starts the writer task on the current tokio runtime.
     pub fn spawn(db: Db, audit_key: Arc<AuditKey>) -> Intake {
         let (queue, inbox) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(db.clone(), audit_key, inbox));
-        Intake { db, queue }
+        tokio::spawn(writer(db, audit_key, inbox));
+        Intake { queue }
     }
 
     /// Reports a case, like [`Db::create_case`], through the group commit: answered once the
@@ -69,12 +63,6 @@ impl Intake {
         make_flow: MakeFlow,
         now: DateTime<Utc>,
     ) -> Result<Created, StoreError> {
-        // A retry of a stored key is answered without queueing behind the writer.
-        if let Some(key) = idempotency_key
-            && let Some(existing) = self.db.case_for_key(&new.reporter, key).await?
-        {
-            return Ok(Created::Replayed(existing));
-        }
         let (reply, answer) = oneshot::channel();
         let request = Request {
             new,
@@ -104,135 +92,143 @@ async fn writer(db: Db, audit_key: Arc<AuditKey>, mut inbox: mpsc::Receiver<Requ
     }
 }
 
-async fn savepoint(tx: &mut Tx, sql: &'static str) -> Result<(), StoreError> {
-    on_tx!(tx, conn => sqlx::query(sql).execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+/// Where a report of the batch stands before writing.
+enum Slot {
+    New,
+    /// Its key is stored already: a retry of that case.
+    Stored(i64),
+    /// The same account and key as an earlier report of this batch.
+    SameAs(usize),
 }
 
-async fn write_one(
-    tx: &mut Tx,
-    audit_key: &AuditKey,
-    new: &NewCase,
-    key: Option<&str>,
-    make_flow: MakeFlow,
-    now: DateTime<Utc>,
-) -> Written {
-    if let Err(e) = savepoint(tx, "SAVEPOINT intake_report").await {
-        return Written::Failed(e);
+enum Failed {
+    /// Nothing was committed: the reports can be written again one by one.
+    BeforeCommit,
+    /// The commit's outcome is unknown: a second try could write a case twice.
+    Commit(StoreError),
+}
+
+async fn stored_keys(tx: &mut Tx, batch: &[Request]) -> Result<HashMap<(String, String), i64>, StoreError> {
+    let keyed: Vec<(&str, &str)> = batch
+        .iter()
+        .filter_map(|r| r.key.as_deref().map(|k| (r.new.reporter.as_str(), k)))
+        .collect();
+    if keyed.is_empty() {
+        return Ok(HashMap::new());
     }
-    match insert_case_in(tx, new, key, make_flow, now, audit_key).await {
-        Ok((id, flow)) => match savepoint(tx, "RELEASE SAVEPOINT intake_report").await {
-            Ok(()) => Written::New(CaseRecord {
-                id,
-                channel: new.channel.clone(),
-                description: new.description.clone(),
-                location: new.location.clone(),
-                reporter: new.reporter.clone(),
-                reported_at: flow.reported_at,
-                flow,
-                updated_at: now,
-            }),
-            Err(e) => Written::Failed(e),
-        },
-        Err(e) => {
-            // Undo this report only (its number and audit entry too), keep the batch going.
-            let undone = async {
-                savepoint(tx, "ROLLBACK TO SAVEPOINT intake_report").await?;
-                savepoint(tx, "RELEASE SAVEPOINT intake_report").await
-            };
-            match undone.await {
-                Ok(()) if key.is_some() && is_unique_violation(&e) => Written::KeyTaken,
-                Ok(()) => Written::Failed(e),
-                Err(rollback) => Written::Failed(rollback),
-            }
+    let conditions: Vec<String> = (0..keyed.len())
+        .map(|i| format!("(account = ${} AND key = ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT account, key, case_id FROM idempotency_keys WHERE {}",
+        conditions.join(" OR ")
+    );
+    let rows: Vec<(String, String, i64)> = on_tx!(tx, conn => {
+        let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+        for (account, key) in &keyed {
+            q = q.bind(*account).bind(*key);
         }
-    }
+        q.fetch_all(conn).await
+    })?;
+    Ok(rows.into_iter().map(|(a, k, id)| ((a, k), id)).collect())
 }
 
-/// A report once written: what to answer it with, after the commit.
-struct Pending {
-    new: NewCase,
-    key: Option<String>,
-    reply: oneshot::Sender<Result<Created, StoreError>>,
-    /// `Err(i)`: the same key as report `i` of this batch, so a retry of it.
-    written: Result<Written, usize>,
+/// Writes the whole batch in one transaction; the answers in the batch's order.
+async fn write_together(db: &Db, audit_key: &AuditKey, batch: &[Request]) -> Result<Vec<Created>, Failed> {
+    let mut tx = db.begin().await.map_err(|_| Failed::BeforeCommit)?;
+    let stored = stored_keys(&mut tx, batch).await.map_err(|_| Failed::BeforeCommit)?;
+    let mut first_of_key: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut per_day: HashMap<NaiveDate, u32> = HashMap::new();
+    let slots: Vec<Slot> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if let Some(k) = r.key.as_deref() {
+                let ak = (r.new.reporter.as_str(), k);
+                if let Some(id) = stored.get(&(ak.0.to_string(), ak.1.to_string())) {
+                    return Slot::Stored(*id);
+                }
+                if let Some(&first) = first_of_key.get(&ak) {
+                    return Slot::SameAs(first);
+                }
+                first_of_key.insert(ak, i);
+            }
+            *per_day.entry(china_day(r.now)).or_default() += 1;
+            Slot::New
+        })
+        .collect();
+    let mut next_serial = HashMap::new();
+    for (day, count) in per_day {
+        let first = reserve_serials(&mut tx, day, count)
+            .await
+            .map_err(|_| Failed::BeforeCommit)?;
+        next_serial.insert(day, first);
+    }
+    let mut records: Vec<Option<CaseRecord>> = Vec::with_capacity(batch.len());
+    let mut entries = Vec::new();
+    for (r, slot) in batch.iter().zip(&slots) {
+        if !matches!(slot, Slot::New) {
+            records.push(None);
+            continue;
+        }
+        let day = china_day(r.now);
+        let serial = next_serial.get_mut(&day).ok_or(Failed::BeforeCommit)?;
+        let (id, flow, entry) = write_case(&mut tx, &r.new, r.key.as_deref(), day, *serial, &r.make_flow, r.now)
+            .await
+            .map_err(|_| Failed::BeforeCommit)?;
+        *serial += 1;
+        entries.push(entry);
+        records.push(Some(CaseRecord {
+            id,
+            channel: r.new.channel.clone(),
+            description: r.new.description.clone(),
+            location: r.new.location.clone(),
+            reporter: r.new.reporter.clone(),
+            reported_at: flow.reported_at,
+            flow,
+            updated_at: r.now,
+        }));
+    }
+    crate::audit::append_many(&mut tx, audit_key, entries)
+        .await
+        .map_err(|_| Failed::BeforeCommit)?;
+    tx.commit().await.map_err(Failed::Commit)?;
+    let mut answers = Vec::with_capacity(batch.len());
+    for (i, slot) in slots.iter().enumerate() {
+        let record = match slot {
+            Slot::New => records[i].clone().map(Created::New),
+            Slot::SameAs(first) => records[*first].clone().map(Created::Replayed),
+            Slot::Stored(id) => db.case_by_id(*id).await.map_err(Failed::Commit)?.map(Created::Replayed),
+        };
+        answers.push(record.ok_or_else(|| {
+            Failed::Commit(StoreError::Corrupt {
+                what: "intake",
+                detail: format!("report {i} of a batch has no case after commit"),
+            })
+        })?);
+    }
+    Ok(answers)
 }
 
 async fn write_batch(db: &Db, audit_key: &AuditKey, batch: Vec<Request>) {
-    let mut tx = match db.begin().await {
-        Ok(tx) => tx,
-        Err(e) => {
+    match write_together(db, audit_key, &batch).await {
+        Ok(answers) => {
+            for (req, answer) in batch.into_iter().zip(answers) {
+                let _ = req.reply.send(Ok(answer));
+            }
+        }
+        Err(Failed::Commit(e)) => {
             for req in batch {
                 let _ = req.reply.send(Err(shared(&e)));
             }
-            return;
         }
-    };
-    let mut pending: Vec<Pending> = Vec::with_capacity(batch.len());
-    // (account, key) → position of the report of this batch that stored it.
-    let mut keys_in_batch = std::collections::HashMap::new();
-    for Request {
-        new,
-        key,
-        make_flow,
-        now,
-        reply,
-    } in batch
-    {
-        let account_key = key.as_ref().map(|k| (new.reporter.clone(), k.clone()));
-        let written = match account_key.as_ref().and_then(|ak| keys_in_batch.get(ak)) {
-            Some(&first) => Err(first),
-            None => {
-                let w = write_one(&mut tx, audit_key, &new, key.as_deref(), make_flow, now).await;
-                if let (Written::New(_), Some(ak)) = (&w, account_key) {
-                    keys_in_batch.insert(ak, pending.len());
-                }
-                Ok(w)
+        Err(Failed::BeforeCommit) => {
+            for req in batch {
+                let answer = db
+                    .create_case(&req.new, req.key.as_deref(), &req.make_flow, req.now, audit_key)
+                    .await;
+                let _ = req.reply.send(answer);
             }
-        };
-        pending.push(Pending {
-            new,
-            key,
-            reply,
-            written,
-        });
-    }
-    if let Err(e) = tx.commit().await {
-        for p in pending {
-            let _ = p.reply.send(Err(shared(&e)));
         }
-        return;
-    }
-    let records: Vec<Option<CaseRecord>> = pending
-        .iter()
-        .map(|p| match &p.written {
-            Ok(Written::New(r)) => Some(r.clone()),
-            _ => None,
-        })
-        .collect();
-    for p in pending {
-        let answer = match p.written {
-            Ok(Written::New(r)) => Ok(Created::New(r)),
-            Ok(Written::Failed(e)) => Err(e),
-            Err(first) => records[first]
-                .clone()
-                .map(Created::Replayed)
-                .ok_or(StoreError::Corrupt {
-                    what: "intake",
-                    detail: "a repeated key without its first case".into(),
-                }),
-            Ok(Written::KeyTaken) => {
-                let key = p.key.as_deref().unwrap_or_default();
-                match db.case_for_key(&p.new.reporter, key).await {
-                    Ok(Some(r)) => Ok(Created::Replayed(r)),
-                    Ok(None) => Err(StoreError::Corrupt {
-                        what: "idempotency key",
-                        detail: format!("key {key} is taken but names no case"),
-                    }),
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        let _ = p.reply.send(answer);
     }
 }

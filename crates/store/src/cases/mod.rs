@@ -303,6 +303,16 @@ fn is_unique_violation(e: &StoreError) -> bool {
     matches!(e, StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
 
+/// Reserves `count` consecutive numbers of `day` inside `tx`; returns the first serial.
+async fn reserve_serials(tx: &mut Tx, day: NaiveDate, count: u32) -> Result<u32, StoreError> {
+    let last: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO case_numbers (day, last_serial) VALUES ($1, $2)
+         ON CONFLICT (day) DO UPDATE SET last_serial = case_numbers.last_serial + $2
+         RETURNING last_serial")
+        .bind(day).bind(count as i64).fetch_one(conn).await)?;
+    Ok((last as u32 + 1).saturating_sub(count))
+}
+
 /// Writes one case inside `tx`: its number of the day, the case, its first timeline entry, its
 /// idempotency key and its audit entry. Returns its id and its flow as stored.
 async fn insert_case_in(
@@ -314,12 +324,25 @@ async fn insert_case_in(
     audit_key: &AuditKey,
 ) -> Result<(i64, Case), StoreError> {
     let day = china_day(now);
-    let serial: i64 = on_tx!(tx, conn => sqlx::query_scalar(
-        "INSERT INTO case_numbers (day, last_serial) VALUES ($1, 1)
-         ON CONFLICT (day) DO UPDATE SET last_serial = case_numbers.last_serial + 1
-         RETURNING last_serial")
-        .bind(day).fetch_one(conn).await)?;
-    let number = CaseNumber::new(day, serial as u32).map_err(|e| StoreError::Corrupt {
+    let serial = reserve_serials(tx, day, 1).await?;
+    let (id, flow, entry) = write_case(tx, new, idempotency_key, day, serial, make_flow, now).await?;
+    // The chain's head is locked last, so that concurrent writers wait on it only briefly.
+    crate::audit::append(tx, audit_key, entry).await?;
+    Ok((id, flow))
+}
+
+/// Writes a case with a reserved number, its first timeline entry and its idempotency key;
+/// returns its id, its flow and the audit entry still to append.
+async fn write_case(
+    tx: &mut Tx,
+    new: &NewCase,
+    idempotency_key: Option<&str>,
+    day: NaiveDate,
+    serial: u32,
+    make_flow: impl FnOnce(CaseNumber) -> Case,
+    now: DateTime<Utc>,
+) -> Result<(i64, Case, NewAuditEntry), StoreError> {
+    let number = CaseNumber::new(day, serial).map_err(|e| StoreError::Corrupt {
         what: "case number",
         detail: e.to_string(),
     })?;
@@ -366,9 +389,7 @@ async fn insert_case_in(
             .bind(&new.reporter).bind(key).bind(id).bind(now)
             .execute(conn).await.map(|r| r.rows_affected()))?;
     }
-    // The chain's head is locked last, so that concurrent writers wait on it only briefly.
-    crate::audit::append(tx, audit_key, entry).await?;
-    Ok((id, flow))
+    Ok((id, flow, entry))
 }
 
 impl Db {
