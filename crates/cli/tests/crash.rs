@@ -31,6 +31,8 @@ fn start(data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Child
         .env_remove("GONGZHI_AUDIT_KEY")
         .env_remove("GONGZHI_AUDIT_KEY_FILE")
         .env("GONGZHI_LOG", "error")
+        // No simulated year of cases (where `demo` loads one): the test counts its own cases.
+        .env("GONGZHI_DEMO_CASES", "0")
         .arg("demo")
         .arg("--data-dir")
         .arg(data_dir)
