@@ -186,3 +186,183 @@ pub fn startup(
         idle_rss_mb: rss.context("reading /proc/PID/status")?,
     })
 }
+
+pub struct IntakeReport {
+    pub connections: usize,
+    pub measured: Duration,
+    /// Cases created (201) inside the measured window.
+    pub created: usize,
+    /// Failed requests (not 201, or no answer) over the whole run.
+    pub errors: usize,
+    pub first_error: Option<String>,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    /// The server's largest resident memory, sampled every 100 ms from its start.
+    pub max_rss_mb: f64,
+}
+
+impl IntakeReport {
+    pub fn rate(&self) -> f64 {
+        self.created as f64 / self.measured.as_secs_f64()
+    }
+}
+
+/// Matters with entries in the demo's responsibility list, as the hotline reports them most.
+const BENCH_MATTERS: [&str; 6] = ["06010", "06001", "21005", "10001", "27008", "27010"];
+
+/// Report bodies at points inside the demo city's grids (WGS-84), drawn like `bench locate`
+/// draws its points but keeping only hits, so that every report can be placed.
+fn intake_bodies(count: usize) -> Result<Vec<Vec<u8>>> {
+    use geo::BoundingRect;
+    let nodes = build(&GridSystem::builtin()?)?;
+    let grids: Vec<_> = nodes
+        .into_iter()
+        .filter(|n| n.level() == Level::Grid)
+        .filter_map(|n| n.boundary)
+        .collect();
+    let boxes: Vec<_> = grids.iter().filter_map(|g| g.bounding_rect()).collect();
+    let index = GridIndex::new(grids.iter().cloned().enumerate().map(|(i, g)| (g, i)));
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut bodies = Vec::with_capacity(count);
+    while bodies.len() < count {
+        let b = boxes[rng.random_range(0..boxes.len())];
+        let p = LonLat {
+            lon: rng.random_range(b.min().x..=b.max().x),
+            lat: rng.random_range(b.min().y..=b.max().y),
+        };
+        if index.locate(p).is_none() {
+            continue;
+        }
+        let matter = BENCH_MATTERS[rng.random_range(0..BENCH_MATTERS.len())];
+        let body = serde_json::json!({
+            "channel": "hotline", "matter": matter,
+            "description": format!("市民来电反映：第{}号测试点附近有问题，请尽快处理", bodies.len()),
+            "lon": p.lon, "lat": p.lat, "datum": "wgs84",
+        });
+        bodies.push(body.to_string().into_bytes());
+    }
+    Ok(bodies)
+}
+
+/// Starts `gongzhi demo` on an empty data folder (or database), signs in as `clerk`, and has
+/// `connections` clients, each on one keep-alive connection, report cases back to back (each
+/// with its own Idempotency-Key) for `warm_up` + `measure`; only the second part is measured.
+/// The server's memory is sampled throughout.
+pub fn intake(
+    exe: &Path,
+    data_dir: &Path,
+    addr: SocketAddr,
+    database_url: Option<&str>,
+    connections: usize,
+    warm_up: Duration,
+    measure: Duration,
+) -> Result<IntakeReport> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let bodies = Arc::new(intake_bodies(4096)?);
+    let started = Instant::now();
+    let mut server = start_demo(exe, data_dir, addr, database_url)?;
+    if let Err(e) = time_until_healthy(&mut server, addr, started) {
+        let _ = server.kill();
+        let _ = server.wait();
+        return Err(e);
+    }
+    let pid = server.id();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut max: f64 = 0.0;
+            while !stop.load(Ordering::Relaxed) {
+                max = max.max(resident_mb(pid).unwrap_or(0.0));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            max.max(resident_mb(pid).unwrap_or(0.0))
+        })
+    };
+    let outcome = (|| -> Result<IntakeReport> {
+        let token = Arc::new(crate::client::sign_in(addr, "clerk", "demo")?);
+        let run = format!("{}-{}", std::process::id(), started.elapsed().as_nanos());
+        let begin = Instant::now();
+        let measure_from = begin + warm_up;
+        let until = measure_from + measure;
+        let first_error = Arc::new(Mutex::new(None::<String>));
+        let workers: Vec<_> = (0..connections)
+            .map(|w| {
+                let (token, bodies, run, first_error) =
+                    (token.clone(), bodies.clone(), run.clone(), first_error.clone());
+                std::thread::spawn(move || {
+                    let mut conn = crate::client::Conn::new(addr);
+                    let (mut latencies, mut created, mut errors) = (Vec::new(), 0usize, 0usize);
+                    let mut i = 0usize;
+                    loop {
+                        let sent = Instant::now();
+                        if sent >= until {
+                            break;
+                        }
+                        let key = format!("bench-{run}-{w}-{i}");
+                        let body = &bodies[(w * 7919 + i) % bodies.len()];
+                        i += 1;
+                        let r = conn.post_json("/api/v1/cases", Some(&token), &[("Idempotency-Key", &key)], body);
+                        let took = sent.elapsed();
+                        match r {
+                            Ok(r) if r.status == 201 => {
+                                if sent >= measure_from {
+                                    created += 1;
+                                    latencies.push(took);
+                                }
+                            }
+                            other => {
+                                errors += 1;
+                                let what = match other {
+                                    Ok(r) => format!("{} {}", r.status, r.text()),
+                                    Err(e) => e.to_string(),
+                                };
+                                if let Ok(mut f) = first_error.lock() {
+                                    f.get_or_insert(what);
+                                }
+                            }
+                        }
+                    }
+                    (latencies, created, errors)
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        let (mut created, mut errors) = (0, 0);
+        for w in workers {
+            let (l, c, e) = w.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
+            latencies.extend(l);
+            created += c;
+            errors += e;
+        }
+        latencies.sort();
+        let at = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        let first_error = first_error.lock().ok().and_then(|f| f.clone());
+        Ok(IntakeReport {
+            connections,
+            measured: measure,
+            created,
+            errors,
+            first_error,
+            p50: at(0.50),
+            p99: at(0.99),
+            max: latencies.last().copied().unwrap_or_default(),
+            max_rss_mb: 0.0,
+        })
+    })();
+    stop.store(true, Ordering::Relaxed);
+    let max_rss = sampler.join().unwrap_or(0.0);
+    let _ = server.kill();
+    let _ = server.wait();
+    let mut report = outcome?;
+    report.max_rss_mb = max_rss;
+    Ok(report)
+}

@@ -200,6 +200,22 @@ enum BenchWhat {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Case intake through HTTP: cases/s sustained, latency percentiles and the server's
+    /// resident memory, reporting back to back over keep-alive connections on loopback.
+    Intake {
+        /// Port for the measured server on 127.0.0.1.
+        #[arg(long, default_value_t = 18081)]
+        port: u16,
+        /// Seconds measured, after a warm-up of 2 s.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients, each on its own keep-alive connection.
+        #[arg(long, default_value_t = 32)]
+        connections: usize,
+        /// An empty PostgreSQL database to use instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 /// Today in Asia/Shanghai (UTC+8, no daylight saving since 1991).
@@ -435,6 +451,49 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 "startup: resident memory {:.1} MB, idle {idle_seconds} s after serving a first visit",
                 r.idle_rss_mb
             );
+        }
+        Cmd::Bench {
+            what:
+                BenchWhat::Intake {
+                    port,
+                    seconds,
+                    connections,
+                    database_url,
+                },
+        } => {
+            let dir = std::env::temp_dir().join(format!("gongzhi-bench-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let exe = std::env::current_exe()?;
+            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+            let r = gongzhi::bench::intake(
+                &exe,
+                &dir,
+                addr,
+                database_url.as_deref(),
+                connections.max(1),
+                Duration::from_secs(2),
+                Duration::from_secs(seconds.max(1)),
+            );
+            let _ = std::fs::remove_dir_all(&dir);
+            let r = r?;
+            println!(
+                "intake: {} connections, {} s measured: {} cases created, {:.0} cases/s",
+                r.connections,
+                r.measured.as_secs(),
+                r.created,
+                r.rate()
+            );
+            println!(
+                "intake: latency p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.max.as_secs_f64() * 1e3
+            );
+            println!("intake: server resident memory max {:.1} MB", r.max_rss_mb);
+            println!("intake: errors {}", r.errors);
+            if let Some(e) = r.first_error {
+                println!("intake: first error: {e}");
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -45,6 +45,8 @@ pub struct AppState {
     /// The rules revision and the day the rules in force were built for; `None` while they are the
     /// shipped files (a database whose rules were not seeded yet).
     rules_mark: Arc<Mutex<Option<(i64, NaiveDate)>>>,
+    /// The group-commit writer of case reports, started on first use (it needs a runtime).
+    intake: Arc<std::sync::OnceLock<gongzhi_store::cases::intake::Intake>>,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -66,6 +68,7 @@ impl AppState {
             events: Hub::default(),
             audit_key: None,
             rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
+            intake: Arc::default(),
             rules_mark: Arc::new(Mutex::new(None)),
         };
         state.refresh_rules().await?;
@@ -134,6 +137,13 @@ impl AppState {
     /// The audit key, when one was given.
     pub fn audit_key(&self) -> Option<Arc<AuditKey>> {
         self.audit_key.clone()
+    }
+
+    /// The writer that reports cases through group commit, sealing audit entries with `key`.
+    pub fn intake(&self, key: Arc<AuditKey>) -> gongzhi_store::cases::intake::Intake {
+        self.intake
+            .get_or_init(|| gongzhi_store::cases::intake::Intake::spawn(self.db.clone(), key))
+            .clone()
     }
 
     /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.

@@ -3,6 +3,7 @@
 
 pub mod attachment;
 pub mod bulk;
+pub mod intake;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
@@ -464,6 +465,95 @@ fn is_unique_violation(e: &StoreError) -> bool {
     matches!(e, StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation())
 }
 
+/// Reserves `count` consecutive numbers of `day` inside `tx`; returns the first serial.
+async fn reserve_serials(tx: &mut Tx, day: NaiveDate, count: u32) -> Result<u32, StoreError> {
+    let last: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO case_numbers (day, last_serial) VALUES ($1, $2)
+         ON CONFLICT (day) DO UPDATE SET last_serial = case_numbers.last_serial + $2
+         RETURNING last_serial")
+        .bind(day).bind(count as i64).fetch_one(conn).await)?;
+    Ok((last as u32 + 1).saturating_sub(count))
+}
+
+/// Writes one case inside `tx`: its number of the day, the case, its first timeline entry, its
+/// idempotency key and its audit entry. Returns its id and its flow as stored.
+async fn insert_case_in(
+    tx: &mut Tx,
+    new: &NewCase,
+    idempotency_key: Option<&str>,
+    make_flow: impl FnOnce(CaseNumber) -> Case,
+    now: DateTime<Utc>,
+    audit_key: &AuditKey,
+) -> Result<(i64, Case), StoreError> {
+    let day = china_day(now);
+    let serial = reserve_serials(tx, day, 1).await?;
+    let (id, flow, entry) = write_case(tx, new, idempotency_key, day, serial, make_flow, now).await?;
+    // The chain's head is locked last, so that concurrent writers wait on it only briefly.
+    crate::audit::append(tx, audit_key, entry).await?;
+    Ok((id, flow))
+}
+
+/// Writes a case with a reserved number, its first timeline entry and its idempotency key;
+/// returns its id, its flow and the audit entry still to append.
+async fn write_case(
+    tx: &mut Tx,
+    new: &NewCase,
+    idempotency_key: Option<&str>,
+    day: NaiveDate,
+    serial: u32,
+    make_flow: impl FnOnce(CaseNumber) -> Case,
+    now: DateTime<Utc>,
+) -> Result<(i64, Case, NewAuditEntry), StoreError> {
+    let number = CaseNumber::new(day, serial).map_err(|e| StoreError::Corrupt {
+        what: "case number",
+        detail: e.to_string(),
+    })?;
+    let flow = make_flow(number.clone());
+    let flow_json = serde_json::to_string(&flow).map_err(|e| StoreError::Corrupt {
+        what: "case flow",
+        detail: e.to_string(),
+    })?;
+    let loc = &new.location;
+    let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
+        "INSERT INTO cases (case_no, channel, matter, description, address, lon, lat, node_code, grid_code,
+             community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision,
+             next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+             $22, $23, $24)
+         RETURNING id")
+        .bind(number.as_str()).bind(&new.channel).bind(&flow.matter).bind(&new.description)
+        .bind(&loc.address).bind(loc.lon).bind(loc.lat).bind(flow.node.as_str()).bind(&loc.grid)
+        .bind(&loc.community).bind(&loc.street).bind(&loc.district).bind(&new.reporter)
+        .bind(flow.state.as_str()).bind(text_of(&flow.state.outcome())).bind(flow.lead.as_ref().map(unit_key))
+        .bind(flow.supervision.as_ref().map(text_of)).bind(next_deadline(&flow)).bind(None::<String>)
+        .bind(flow.revision as i32).bind(flow_json).bind(flow.reported_at).bind(now).bind(None::<DateTime<Utc>>)
+        .fetch_one(conn).await)?;
+    let mut body = json!({"kind": "report", "channel": new.channel, "matter": flow.matter, "node": flow.node});
+    if let (Value::Object(b), Value::Object(extra)) = (&mut body, &new.report_detail) {
+        b.extend(extra.clone());
+    }
+    insert_event(
+        tx,
+        id,
+        0,
+        now,
+        &new.reporter,
+        "report",
+        None,
+        flow.state.as_str(),
+        &body,
+    )
+    .await?;
+    let entry = NewAuditEntry::new(now, &new.reporter, "case.report", "case", number.as_str(), body)?;
+    if let Some(key) = idempotency_key {
+        on_tx!(tx, conn => sqlx::query(
+            "INSERT INTO idempotency_keys (account, key, case_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&new.reporter).bind(key).bind(id).bind(now)
+            .execute(conn).await.map(|r| r.rows_affected()))?;
+    }
+    Ok((id, flow, entry))
+}
+
 impl Db {
     /// Reports a case: gives it the next number of its day, stores it and its first timeline
     /// entry in one transaction. With an idempotency key, a key this account already used returns
@@ -517,46 +607,7 @@ impl Db {
         audit_key: &AuditKey,
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
-        let day = china_day(now);
-        let serial: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
-            "INSERT INTO case_numbers (day, last_serial) VALUES ($1, 1)
-             ON CONFLICT (day) DO UPDATE SET last_serial = case_numbers.last_serial + 1
-             RETURNING last_serial")
-            .bind(day).fetch_one(conn).await)?;
-        let number = CaseNumber::new(day, serial as u32).map_err(|e| StoreError::Corrupt {
-            what: "case number",
-            detail: e.to_string(),
-        })?;
-        let flow = make_flow(number.clone());
-        let args = case_row_args(new, &flow, now)?;
-        let sql = format!(
-            "INSERT INTO cases ({CASE_INSERT_COLUMNS}) VALUES {} RETURNING id",
-            values_sql(1, CASE_INSERT_WIDTH)
-        );
-        let id: i64 = on_tx!(&mut tx, conn => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &args)
-            .fetch_one(conn).await)?;
-        let body = report_body(new, &flow);
-        insert_event(
-            &mut tx,
-            id,
-            0,
-            now,
-            &new.reporter,
-            "report",
-            None,
-            flow.state.as_str(),
-            &body,
-        )
-        .await?;
-        let entry = report_audit(now, new, &flow, body)?;
-        if let Some(key) = idempotency_key {
-            on_tx!(&mut tx, conn => sqlx::query(
-                "INSERT INTO idempotency_keys (account, key, case_id, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(&new.reporter).bind(key).bind(id).bind(now)
-                .execute(conn).await.map(|r| r.rows_affected()))?;
-        }
-        // The chain's head is locked last, so that concurrent writers wait on it only briefly.
-        crate::audit::append(&mut tx, audit_key, entry).await?;
+        let (id, _) = insert_case_in(&mut tx, new, idempotency_key, make_flow, now, audit_key).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -306,8 +306,8 @@ pub async fn report(
         report_detail: json!({"routing": routing, "duplicates_offered": duplicates.len(), "matter_name": entry.name}),
     };
     let matter_code = matter.as_str().to_string();
-    let make = |number: CaseNumber| Case::new(number, node.clone(), matter_code.clone(), now, limits);
-    let (record, replayed) = match state.db.create_case(&new, key, make, now, &audit_key).await? {
+    let make = Box::new(move |number: CaseNumber| Case::new(number, node.clone(), matter_code.clone(), now, limits));
+    let (record, replayed) = match state.intake(audit_key).create_case(new, key, make, now).await? {
         Created::New(r) => (r, false),
         Created::Replayed(r) => (r, true),
     };
