@@ -167,6 +167,10 @@ async fn random_walks_store_exactly_what_the_machine_decided_with_one_audit_entr
             .map(|k| k.as_str())
             .filter(|k| *k != "merge_into" && !applied_kinds.contains(k))
             .collect();
-        assert!(missing.is_empty(), "{}: the walks never took {missing:?}", db.backend_name());
+        assert!(
+            missing.is_empty(),
+            "{}: the walks never took {missing:?}",
+            db.backend_name()
+        );
     }
 }

@@ -168,21 +168,15 @@ pub struct CaseFilter {
     pub before_id: Option<i64>,
 }
 
-enum Bind {
-    Text(String),
-    Time(DateTime<Utc>),
-    Int(i64),
-}
-
 /// A WHERE clause under construction: conditions with `?` become `$n` as values are added.
 #[derive(Default)]
 struct Where {
     conditions: Vec<String>,
-    binds: Vec<Bind>,
+    binds: Vec<Arg>,
 }
 
 impl Where {
-    fn add(&mut self, condition: &str, value: Bind) {
+    fn add(&mut self, condition: &str, value: Arg) {
         self.binds.push(value);
         self.conditions
             .push(condition.replace('?', &format!("${}", self.binds.len())));
@@ -195,14 +189,14 @@ impl Where {
     fn any_of(&mut self, column: &str, values: &[String]) {
         let mut placeholders = Vec::new();
         for v in values {
-            self.binds.push(Bind::Text(v.clone()));
+            self.binds.push(Arg::Text(Some(v.clone())));
             placeholders.push(format!("${}", self.binds.len()));
         }
         self.conditions
             .push(format!("{column} IN ({})", placeholders.join(", ")));
     }
 
-    fn finish(self) -> (String, Vec<Bind>) {
+    fn finish(self) -> (String, Vec<Arg>) {
         let clause = if self.conditions.is_empty() {
             "TRUE".to_string()
         } else {
@@ -214,28 +208,28 @@ impl Where {
 
 impl CaseFilter {
     /// The WHERE clause and its values; `with_cursor` adds the page cursor.
-    fn clause(&self, now: DateTime<Utc>, with_cursor: bool) -> (String, Vec<Bind>) {
+    fn clause(&self, now: DateTime<Utc>, with_cursor: bool) -> (String, Vec<Arg>) {
         let mut w = Where::default();
         if !self.states.is_empty() {
             w.any_of("state", &self.states);
         }
         if let Some(p) = &self.within_prefix {
-            w.add("node_code LIKE ?", Bind::Text(format!("{p}%")));
+            w.add("node_code LIKE ?", Arg::Text(Some(format!("{p}%"))));
         }
         if let Some(m) = &self.matter {
-            w.add("matter = ?", Bind::Text(m.clone()));
+            w.add("matter = ?", Arg::Text(Some(m.clone())));
         }
         if let Some(u) = &self.lead_unit {
-            w.add("lead_unit = ?", Bind::Text(u.clone()));
+            w.add("lead_unit = ?", Arg::Text(Some(u.clone())));
         }
         if let Some(c) = &self.channel {
-            w.add("channel = ?", Bind::Text(c.clone()));
+            w.add("channel = ?", Arg::Text(Some(c.clone())));
         }
         match self.overdue {
-            Some(true) => w.add("outcome = 'open' AND next_deadline < ?", Bind::Time(now)),
+            Some(true) => w.add("outcome = 'open' AND next_deadline < ?", Arg::Time(Some(now))),
             Some(false) => w.add(
                 "NOT (outcome = 'open' AND COALESCE(next_deadline < ?, FALSE))",
-                Bind::Time(now),
+                Arg::Time(Some(now)),
             ),
             None => {}
         }
@@ -245,13 +239,13 @@ impl CaseFilter {
             None => {}
         }
         if let Some(t) = self.reported_from {
-            w.add("reported_at >= ?", Bind::Time(t));
+            w.add("reported_at >= ?", Arg::Time(Some(t)));
         }
         if let Some(t) = self.reported_to {
-            w.add("reported_at < ?", Bind::Time(t));
+            w.add("reported_at < ?", Arg::Time(Some(t)));
         }
         if with_cursor && let Some(id) = self.before_id {
-            w.add("id < ?", Bind::Int(id));
+            w.add("id < ?", Arg::Int(id));
         }
         w.finish()
     }
@@ -264,20 +258,6 @@ pub struct CasePage {
     pub total: i64,
     /// Pass as `before_id` for the next page; `None` on the last page.
     pub next_cursor: Option<i64>,
-}
-
-macro_rules! bind_all {
-    ($query:expr, $binds:expr) => {{
-        let mut q = $query;
-        for b in $binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Time(t) => q.bind(*t),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }};
 }
 
 /// A value bound to a `$n` placeholder: single-row and multi-row inserts build the same lists.
@@ -704,10 +684,10 @@ impl Db {
             limit + 1
         );
         let rows: Vec<CaseRow> =
-            on_pool!(self, p => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?;
+            on_pool!(self, p => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?;
         let (count_clause, count_binds) = filter.clause(now, false);
         let count_sql = format!("SELECT COUNT(*) FROM cases WHERE {count_clause}");
-        let total: i64 = on_pool!(self, p => bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &count_binds)
+        let total: i64 = on_pool!(self, p => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql)), &count_binds)
             .fetch_one(p).await)?;
         let mut cases = rows
             .into_iter()
