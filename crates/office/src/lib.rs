@@ -6,11 +6,12 @@
 //!
 //! ```no_run
 //! # use gongzhi_office::{read_rows, write_rows, Format};
-//! # let (taxonomy, departments) = todo!();
 //! # use gongzhi_core::cases::responsibility::ResponsibilityList;
+//! # let rules = gongzhi_core::cases::rules::CaseRules::qitaihe().unwrap();
+//! # let (taxonomy, departments) = (&rules.taxonomy, &rules.departments);
 //! let bytes = std::fs::read("职责清单.xlsx").unwrap();
 //! let rows = read_rows("职责清单.xlsx", &bytes).unwrap();
-//! let list = ResponsibilityList::from_rows(&rows, &taxonomy, &departments);
+//! let list = ResponsibilityList::from_rows(&rows, taxonomy, departments);
 //! let xlsx = write_rows(Format::Xlsx, "职责清单", &list.unwrap().to_rows()).unwrap();
 //! ```
 //!

@@ -68,9 +68,14 @@ impl TestDb {
         self.db.backend().as_str()
     }
 
-    /// A fresh data folder under the system's temporary folder.
+    /// A fresh data folder under `gongzhi-tests/` in the system's temporary folder. Folders a test
+    /// keeps using until the process ends (photo stores, servers' data) cannot be removed by the
+    /// test itself, so each test process first removes those older than two hours.
     pub fn temp_dir() -> PathBuf {
-        let dir = std::env::temp_dir().join(unique_name());
+        static SWEPT: std::sync::Once = std::sync::Once::new();
+        let parent = std::env::temp_dir().join("gongzhi-tests");
+        SWEPT.call_once(|| sweep_stale(&parent, std::time::Duration::from_secs(2 * 3600)));
+        let dir = parent.join(unique_name());
         std::fs::create_dir_all(&dir).expect("create a temporary folder");
         dir
     }
@@ -135,6 +140,21 @@ impl TestDb {
         let mut dbs = vec![TestDb::sqlite().await];
         dbs.extend(TestDb::postgres().await);
         dbs
+    }
+}
+
+fn sweep_stale(parent: &std::path::Path, age: std::time::Duration) {
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|e| e > age);
+        if old {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
