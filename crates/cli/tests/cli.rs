@@ -36,6 +36,7 @@ fn help_documents_every_option() {
         "import",
         "bench",
         "audit",
+        "rules",
         "--config",
         "GONGZHI_CONFIG",
     ] {
