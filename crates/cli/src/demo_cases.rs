@@ -645,40 +645,28 @@ impl Staff {
         }
     }
 
-    fn street(t: &TerritoryCode) -> Actor {
+    /// The staff member holding `role` at `node`: the demo account where there is one (so a
+    /// person signed in as `street` finds their own cases), else a plausible name.
+    fn local(role: Role, node: TerritoryCode, prefix: &str) -> Actor {
+        let demo = crate::commands::DEMO_ACCOUNTS
+            .iter()
+            .find(|(_, _, r, scope)| *r == role && scope.strip_prefix("territory:") == Some(node.as_str()));
         Actor {
-            account: if t.as_str() == "230903011000" {
-                "street".into()
-            } else {
-                Staff::named("jd", t.as_str())
-            },
-            grants: vec![grant(Role::StreetStaff, Scope::Territory(t.clone()))],
+            account: demo.map_or_else(|| Staff::named(prefix, node.as_str()), |(name, ..)| name.to_string()),
+            grants: vec![grant(role, Scope::Territory(node))],
         }
+    }
+
+    fn street(t: &TerritoryCode) -> Actor {
+        Staff::local(Role::StreetStaff, t.clone(), "jd")
     }
 
     fn community(t: &TerritoryCode) -> Actor {
-        Actor {
-            account: if t.as_str() == "230903011001" {
-                "community".into()
-            } else {
-                Staff::named("sq", t.as_str())
-            },
-            grants: vec![grant(Role::CommunityWorker, Scope::Territory(t.clone()))],
-        }
+        Staff::local(Role::CommunityWorker, t.clone(), "sq")
     }
 
     fn grid_worker(g: &GridCode) -> Actor {
-        Actor {
-            account: if g.as_str() == "230903011001001" {
-                "gridworker".into()
-            } else {
-                Staff::named("wgy", g.as_str())
-            },
-            grants: vec![grant(
-                Role::GridWorker,
-                Scope::Territory(TerritoryCode::Grid(g.clone())),
-            )],
-        }
+        Staff::local(Role::GridWorker, TerritoryCode::Grid(g.clone()), "wgy")
     }
 }
 
