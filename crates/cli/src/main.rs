@@ -224,6 +224,20 @@ fn today_in_china() -> NaiveDate {
     chrono::Utc::now().with_timezone(&offset).date_naive()
 }
 
+/// Runs a benchmark that starts this binary as a server on 127.0.0.1:`port` with a fresh data
+/// folder, and removes the folder afterwards whatever the outcome.
+fn with_bench_server<T>(
+    port: u16,
+    bench: impl FnOnce(&std::path::Path, &std::path::Path, SocketAddr) -> Result<T>,
+) -> Result<T> {
+    let dir = std::env::temp_dir().join(format!("gongzhi-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let exe = std::env::current_exe()?;
+    let result = bench(&exe, &dir, ([127, 0, 0, 1], port).into());
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
 fn settings(file: &FileConfig, listen: Option<SocketAddr>, storage: &Storage) -> Settings {
     Settings::resolve(listen, storage.data_dir.clone(), storage.database_url.clone(), file)
 }
@@ -429,19 +443,15 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     database_url,
                 },
         } => {
-            let dir = std::env::temp_dir().join(format!("gongzhi-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)?;
-            let exe = std::env::current_exe()?;
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            let r = gongzhi::bench::startup(
-                &exe,
-                &dir,
-                addr,
-                database_url.as_deref(),
-                Duration::from_secs(idle_seconds),
-            );
-            let _ = std::fs::remove_dir_all(&dir);
-            let r = r?;
+            let r = with_bench_server(port, |exe, dir, addr| {
+                gongzhi::bench::startup(
+                    exe,
+                    dir,
+                    addr,
+                    database_url.as_deref(),
+                    Duration::from_secs(idle_seconds),
+                )
+            })?;
             println!(
                 "startup: first run (migrate + build demo city + serve) {:.2} s",
                 r.first_run.as_secs_f64()
@@ -461,21 +471,17 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     database_url,
                 },
         } => {
-            let dir = std::env::temp_dir().join(format!("gongzhi-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)?;
-            let exe = std::env::current_exe()?;
-            let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-            let r = gongzhi::bench::intake(
-                &exe,
-                &dir,
-                addr,
-                database_url.as_deref(),
-                connections.max(1),
-                Duration::from_secs(2),
-                Duration::from_secs(seconds.max(1)),
-            );
-            let _ = std::fs::remove_dir_all(&dir);
-            let r = r?;
+            let r = with_bench_server(port, |exe, dir, addr| {
+                gongzhi::bench::intake(
+                    exe,
+                    dir,
+                    addr,
+                    database_url.as_deref(),
+                    connections.max(1),
+                    Duration::from_secs(2),
+                    Duration::from_secs(seconds.max(1)),
+                )
+            })?;
             println!(
                 "intake: {} connections, {} s measured: {} cases created, {:.0} cases/s",
                 r.connections,

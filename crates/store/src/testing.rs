@@ -228,3 +228,27 @@ pub async fn signed_in(db: &Db, username: &str, grants: &[gongzhi_core::people::
     .expect("store the token");
     token.secret
 }
+
+/// A work clock on which every minute counts: enough for tests of storage, which does not judge
+/// clocks (the working calendar has its own tests).
+pub struct WallClock;
+
+impl gongzhi_core::cases::WorkClock for WallClock {
+    fn deadline(
+        &self,
+        start: chrono::DateTime<chrono::Utc>,
+        limit: gongzhi_core::cases::Limit,
+    ) -> chrono::DateTime<chrono::Utc> {
+        use gongzhi_core::cases::LimitUnit;
+        let minutes = match limit.unit {
+            LimitUnit::WorkMinutes => i64::from(limit.amount),
+            LimitUnit::WorkHours => i64::from(limit.amount) * 60,
+            LimitUnit::WorkDays | LimitUnit::NaturalDays => i64::from(limit.amount) * 1440,
+        };
+        start + chrono::Duration::minutes(minutes)
+    }
+
+    fn work_minutes(&self, start: chrono::DateTime<chrono::Utc>, end: chrono::DateTime<chrono::Utc>) -> i64 {
+        (end - start).num_minutes().max(0)
+    }
+}

@@ -3,28 +3,13 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gongzhi_core::audit::Verdict;
+use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Action, Case, CaseLimits, CaseNumber, FlowContext, FlowPolicy, apply};
-use gongzhi_core::cases::{Limit, LimitUnit, UnitRef, WorkClock};
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::{GridCode, TerritoryCode};
 use gongzhi_store::cases::bulk::CaseHistory;
 use gongzhi_store::cases::{CaseLocation, Created, NewCase, china_day};
-use gongzhi_store::testing::{TestDb, audit_key};
-
-struct Wall;
-impl WorkClock for Wall {
-    fn deadline(&self, start: DateTime<Utc>, limit: Limit) -> DateTime<Utc> {
-        let minutes = match limit.unit {
-            LimitUnit::WorkMinutes => limit.amount as i64,
-            LimitUnit::WorkHours => limit.amount as i64 * 60,
-            LimitUnit::WorkDays | LimitUnit::NaturalDays => limit.amount as i64 * 1440,
-        };
-        start + Duration::minutes(minutes)
-    }
-    fn work_minutes(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
-        (end - start).num_minutes().max(0)
-    }
-}
+use gongzhi_store::testing::{TestDb, WallClock, audit_key};
 
 const GRID: &str = "230903011001001";
 
@@ -61,7 +46,7 @@ fn history(at: DateTime<Utc>, serial: u32, steps: usize) -> CaseHistory {
     let policy = FlowPolicy::qitaihe();
     let ctx = FlowContext {
         policy: &policy,
-        clock: &Wall,
+        clock: &WallClock,
     };
     let number = CaseNumber::new(china_day(at), serial).unwrap();
     let reported = Case::new(

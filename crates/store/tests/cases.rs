@@ -3,29 +3,13 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use gongzhi_core::cases::flow::{Action, Case, CaseLimits, FlowContext, FlowPolicy, apply};
-use gongzhi_core::cases::{Limit, LimitUnit, WorkClock};
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::cases::{CaseFilter, CaseLocation, Created, NewCase};
-use gongzhi_store::testing::{TestDb, audit_key};
+use gongzhi_store::testing::{TestDb, WallClock, audit_key};
 use gongzhi_store::{Db, StoreError};
 
 /// Every minute counts: enough for the store, which does not judge clocks.
-struct Wall;
-impl WorkClock for Wall {
-    fn deadline(&self, start: DateTime<Utc>, limit: Limit) -> DateTime<Utc> {
-        let minutes = match limit.unit {
-            LimitUnit::WorkMinutes => limit.amount as i64,
-            LimitUnit::WorkHours => limit.amount as i64 * 60,
-            LimitUnit::WorkDays | LimitUnit::NaturalDays => limit.amount as i64 * 1440,
-        };
-        start + Duration::minutes(minutes)
-    }
-    fn work_minutes(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
-        (end - start).num_minutes().max(0)
-    }
-}
-
 const GRID: &str = "230903011001001";
 
 fn report(reporter: &str) -> NewCase {
@@ -159,7 +143,7 @@ async fn an_action_computed_from_a_stale_revision_is_refused() {
         let policy = FlowPolicy::qitaihe();
         let ctx = FlowContext {
             policy: &policy,
-            clock: &Wall,
+            clock: &WallClock,
         };
         let accepted = apply(&case.flow, Action::Accept, &clerk(), now, &ctx).unwrap();
         db.record_action(case.id, &accepted, now, &audit_key()).await.unwrap();
@@ -202,7 +186,7 @@ async fn lists_filter_count_and_page_with_a_cursor() {
         let policy = FlowPolicy::qitaihe();
         let ctx = FlowContext {
             policy: &policy,
-            clock: &Wall,
+            clock: &WallClock,
         };
         let mut ids = Vec::new();
         for i in 0..5 {

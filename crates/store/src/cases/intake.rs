@@ -92,6 +92,13 @@ async fn writer(db: Db, audit_key: Arc<AuditKey>, mut inbox: mpsc::Receiver<Requ
     }
 }
 
+/// A failure before the commit: logged, since each report is then written on its own and only
+/// their own errors reach the clients.
+fn before_commit(e: StoreError) -> Failed {
+    tracing::warn!(error = %e, "a group-commit batch failed before its commit; writing its reports one by one");
+    Failed::BeforeCommit
+}
+
 /// Where a report of the batch stands before writing.
 enum Slot {
     New,
@@ -102,7 +109,7 @@ enum Slot {
 }
 
 enum Failed {
-    /// Nothing was committed: the reports can be written again one by one.
+    /// Nothing was committed: the reports can be written again one by one (the cause is logged).
     BeforeCommit,
     /// The commit's outcome is unknown: a second try could write a case twice.
     Commit(StoreError),
@@ -135,8 +142,8 @@ async fn stored_keys(tx: &mut Tx, batch: &[Request]) -> Result<HashMap<(String, 
 
 /// Writes the whole batch in one transaction; the answers in the batch's order.
 async fn write_together(db: &Db, audit_key: &AuditKey, batch: &[Request]) -> Result<Vec<Created>, Failed> {
-    let mut tx = db.begin().await.map_err(|_| Failed::BeforeCommit)?;
-    let stored = stored_keys(&mut tx, batch).await.map_err(|_| Failed::BeforeCommit)?;
+    let mut tx = db.begin().await.map_err(before_commit)?;
+    let stored = stored_keys(&mut tx, batch).await.map_err(before_commit)?;
     let mut first_of_key: HashMap<(&str, &str), usize> = HashMap::new();
     let mut per_day: HashMap<NaiveDate, u32> = HashMap::new();
     let slots: Vec<Slot> = batch
@@ -159,9 +166,7 @@ async fn write_together(db: &Db, audit_key: &AuditKey, batch: &[Request]) -> Res
         .collect();
     let mut next_serial = HashMap::new();
     for (day, count) in per_day {
-        let first = reserve_serials(&mut tx, day, count)
-            .await
-            .map_err(|_| Failed::BeforeCommit)?;
+        let first = reserve_serials(&mut tx, day, count).await.map_err(before_commit)?;
         next_serial.insert(day, first);
     }
     let mut records: Vec<Option<CaseRecord>> = Vec::with_capacity(batch.len());
@@ -175,7 +180,7 @@ async fn write_together(db: &Db, audit_key: &AuditKey, batch: &[Request]) -> Res
         let serial = next_serial.get_mut(&day).ok_or(Failed::BeforeCommit)?;
         let (id, flow, entry) = write_case(&mut tx, &r.new, r.key.as_deref(), day, *serial, &r.make_flow, r.now)
             .await
-            .map_err(|_| Failed::BeforeCommit)?;
+            .map_err(before_commit)?;
         *serial += 1;
         entries.push(entry);
         records.push(Some(CaseRecord {
@@ -191,7 +196,7 @@ async fn write_together(db: &Db, audit_key: &AuditKey, batch: &[Request]) -> Res
     }
     crate::audit::append_many(&mut tx, audit_key, entries)
         .await
-        .map_err(|_| Failed::BeforeCommit)?;
+        .map_err(before_commit)?;
     tx.commit().await.map_err(Failed::Commit)?;
     let mut answers = Vec::with_capacity(batch.len());
     for (i, slot) in slots.iter().enumerate() {
