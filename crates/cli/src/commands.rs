@@ -73,8 +73,10 @@ pub async fn ensure_demo(db: &Db, seed: Option<u64>, key: &AuditKey) -> Result<b
 
 /// The demo city's staff: one account per role, all with `password` (demo only; the README lists
 /// them). Accounts already there are left alone.
-pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 9] = [
+pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 11] = [
     ("admin", "系统管理员", Role::SystemAdmin, "territory:230900000000"),
+    ("secadmin", "安全管理员", Role::SecurityAdmin, "territory:230900000000"),
+    ("auditor", "审计管理员", Role::AuditAdmin, "territory:230900000000"),
     ("leader", "市领导", Role::Leader, "territory:230900000000"),
     ("clerk", "指挥中心受理员", Role::IntakeClerk, "territory:230900000000"),
     ("shiftlead", "指挥中心值班长", Role::ShiftLead, "territory:230900000000"),
@@ -140,7 +142,7 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Re
         .await?;
     }
     tracing::warn!(
-        "demo accounts created (admin, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker): for demonstration only"
+        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker): for demonstration only"
     );
     Ok(true)
 }
@@ -243,8 +245,9 @@ pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
     // On first start the shipped rule files become the first version kept in the database.
     db.ensure_rules_seeded(&gongzhi_core::cases::rules::RuleFiles::qitaihe(), &key)
         .await?;
-    let state = AppState::new(db.clone())
-        .await?
+    let mut state = AppState::new(db.clone()).await?;
+    state.security = settings.security.clone();
+    let state = state
         .with_attachments(
             gongzhi_store::Blobs::in_data_dir(&settings.data_dir),
             settings.attachment_limits,

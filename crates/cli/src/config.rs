@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub audit_key_file: Option<PathBuf>,
     /// The audit key itself (hex or base64); prefer `audit_key_file` with mode 0600.
     pub audit_key: Option<String>,
+    /// Password, lockout and session rules (`[security]`); unset keys keep their defaults.
+    pub security: Option<gongzhi_core::people::policy::SecurityPolicy>,
 }
 
 impl FileConfig {
@@ -52,6 +54,7 @@ pub struct Settings {
     pub database_url: String,
     pub index_refresh_seconds: u64,
     pub attachment_limits: AttachmentLimits,
+    pub security: gongzhi_core::people::policy::SecurityPolicy,
 }
 
 impl Settings {
@@ -81,6 +84,7 @@ impl Settings {
                     .unwrap_or(AttachmentLimits::DEFAULT_MAX_BYTES)
                     .max(1),
             },
+            security: file.security.clone().unwrap_or_default(),
         }
     }
 

@@ -3,16 +3,19 @@
 mod common;
 
 use axum::http::StatusCode;
-use common::{browse, demo_apps, demo_nodes};
+use common::{browse, demo_apps, demo_nodes, page, sign_in};
 use gongzhi_core::territory::Level;
 
 #[tokio::test]
 async fn the_city_page_shows_the_tree_and_every_grid_in_chinese() {
     for (db, state) in demo_apps().await {
         let app = gongzhi_web::router(state);
-        let home = browse(&app, "/").await;
+        let me = sign_in(&app, &db.db, "leader").await;
+        let home = page(&app, &me, "/").await;
         assert_eq!(home.status, StatusCode::SEE_OTHER);
         let r = browse(&app, "/territory").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "signed out: to the sign-in form");
+        let r = page(&app, &me, "/territory").await;
         assert_eq!(r.status, StatusCode::OK, "{}", db.backend_name());
         assert!(
             r.body.contains("<html lang=\"zh-CN\">"),
@@ -29,13 +32,18 @@ async fn the_city_page_shows_the_tree_and_every_grid_in_chinese() {
 
 #[tokio::test]
 async fn a_grid_page_is_reached_from_its_community_and_shows_its_households() {
-    for (_db, state) in demo_apps().await {
+    for (db, state) in demo_apps().await {
         let app = gongzhi_web::router(state);
+        let me = sign_in(&app, &db.db, "leader").await;
         let grid = demo_nodes().iter().find(|n| n.level() == Level::Grid).unwrap();
         let community = grid.parent_code().unwrap();
-        let page = browse(&app, &format!("/territory/{community}")).await;
-        assert!(page.body.contains(&format!("href=\"/territory/{}\"", grid.code)));
-        let r = browse(&app, &format!("/territory/{}", grid.code)).await;
+        let community_page = page(&app, &me, &format!("/territory/{community}")).await;
+        assert!(
+            community_page
+                .body
+                .contains(&format!("href=\"/territory/{}\"", grid.code))
+        );
+        let r = page(&app, &me, &format!("/territory/{}", grid.code)).await;
         assert_eq!(r.status, StatusCode::OK);
         assert!(r.body.contains(&format!("<h1>{}</h1>", grid.name)));
         assert!(
@@ -49,16 +57,17 @@ async fn a_grid_page_is_reached_from_its_community_and_shows_its_households() {
 
 #[tokio::test]
 async fn english_is_one_click_away_and_remembered() {
-    for (_db, state) in demo_apps().await {
+    for (db, state) in demo_apps().await {
         let app = gongzhi_web::router(state);
-        let r = browse(&app, "/territory?lang=en").await;
+        let me = sign_in(&app, &db.db, "leader").await;
+        let r = page(&app, &me, "/territory?lang=en").await;
         assert!(r.body.contains("<html lang=\"en\">"));
         assert!(r.body.contains("Gridded communities"));
         let cookie = r.headers["set-cookie"].to_str().unwrap();
         assert!(cookie.starts_with("lang=en"), "{cookie}");
         let request = axum::http::Request::get("/territory/230903000000")
             .header("accept", "text/html")
-            .header("cookie", "lang=en")
+            .header("cookie", format!("lang=en; {}", me.cookie))
             .body(axum::body::Body::empty())
             .unwrap();
         let again = common::send(&app, request).await;
@@ -68,13 +77,14 @@ async fn english_is_one_click_away_and_remembered() {
 
 #[tokio::test]
 async fn a_missing_page_is_a_page_not_json() {
-    for (_db, state) in demo_apps().await {
+    for (db, state) in demo_apps().await {
         let app = gongzhi_web::router(state);
-        let r = browse(&app, "/territory/230903099000").await;
+        let me = sign_in(&app, &db.db, "leader").await;
+        let r = page(&app, &me, "/territory/230903099000").await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
         assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/html"));
         assert!(r.body.contains("不存在"));
-        let r = browse(&app, "/territory/1").await;
+        let r = page(&app, &me, "/territory/1").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains("12位"));
     }

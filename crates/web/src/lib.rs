@@ -6,6 +6,7 @@ mod error;
 pub mod events;
 mod lang;
 mod map;
+pub mod pages;
 pub mod people;
 pub mod rules;
 pub mod taxonomy;
@@ -23,6 +24,7 @@ use chrono::NaiveDate;
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
 use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
+use gongzhi_core::people::policy::SecurityPolicy;
 use gongzhi_store::{Blobs, Db};
 
 pub use error::ApiError;
@@ -37,6 +39,8 @@ pub struct AppState {
     index: Arc<RwLock<Arc<TerritoryIndex>>>,
     /// How long an API token issued at sign-in stays valid.
     pub token_ttl_hours: i64,
+    /// Password, lockout and session rules of the sign-in (GB/T 22239 level 3).
+    pub security: SecurityPolicy,
     attachments: Option<Attachments>,
     /// Live case events: publish after each committed change.
     pub events: Hub,
@@ -64,6 +68,7 @@ impl AppState {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
             token_ttl_hours: 12,
+            security: SecurityPolicy::default(),
             attachments: None,
             events: Hub::default(),
             audit_key: None,
@@ -194,6 +199,12 @@ impl AppState {
     }
 }
 
+/// The start page of whoever signs in: the first section of their navigation.
+async fn home(staff: people::session::Staff) -> Redirect {
+    let chrome = pages::Chrome::for_staff(&staff, "");
+    Redirect::to(chrome.nav.first().map_or("/territory", |l| l.href))
+}
+
 async fn healthz() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n")
 }
@@ -215,7 +226,7 @@ pub fn router(state: AppState) -> Router {
         .as_ref()
         .map_or(AttachmentLimits::default().max_bytes, |a| a.limits.max_bytes);
     Router::new()
-        .route("/", get(|| async { Redirect::to("/territory") }))
+        .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(territory::routes())

@@ -3,11 +3,6 @@
 use gongzhi_core::Lang;
 
 pub struct Texts {
-    pub lang_tag: &'static str,
-    pub product: &'static str,
-    pub other_lang: &'static str,
-    pub other_lang_code: &'static str,
-    pub territory: &'static str,
     pub code: &'static str,
     pub name: &'static str,
     pub kind: &'static str,
@@ -27,11 +22,6 @@ pub struct Texts {
 }
 
 const ZH: Texts = Texts {
-    lang_tag: "zh-CN",
-    product: "共治 · 基层治理平台",
-    other_lang: "English",
-    other_lang_code: "en",
-    territory: "区划与网格",
     code: "代码",
     name: "名称",
     kind: "类型",
@@ -51,11 +41,6 @@ const ZH: Texts = Texts {
 };
 
 const EN: Texts = Texts {
-    lang_tag: "en",
-    product: "Gongzhi · grassroots governance",
-    other_lang: "中文",
-    other_lang_code: "zh-CN",
-    territory: "Territory and grids",
     code: "Code",
     name: "Name",
     kind: "Kind",

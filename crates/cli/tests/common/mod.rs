@@ -2,6 +2,8 @@
 //! application as a browser or an API client would send them.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::sync::OnceLock;
 
 use axum::Router;
@@ -107,6 +109,106 @@ pub async fn post_as(app: &Router, uri: &str, token: &str, json: &serde_json::Va
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(json.to_string()))
+        .unwrap();
+    send(app, request).await
+}
+
+/// A person signed in to the pages: the session cookie and the CSRF token its forms carry.
+#[derive(Clone)]
+pub struct PageSession {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The value a page's `name="…" value="…"` input holds.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// The value of a cookie a reply sets.
+pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
+    reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| {
+            v.strip_prefix(&format!("{name}="))?
+                .split(';')
+                .next()
+                .map(str::to_string)
+        })
+}
+
+/// Signs `username` in through the sign-in form, as a browser does, with `password`.
+pub async fn sign_in_with(app: &Router, username: &str, password: &str) -> Result<PageSession, Reply> {
+    let form = browse(app, "/login").await;
+    let planted = set_cookie(&form, "gz_signin").expect("the sign-in form plants its token");
+    let token = input_value(&form.body, "form_token").expect("the sign-in form carries its token");
+    let body = serde_urlencoded::to_string([
+        ("username", username),
+        ("password", password),
+        ("form_token", &token),
+        ("next", "/"),
+    ])
+    .unwrap();
+    let reply = send(
+        app,
+        Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html")
+            .header(header::COOKIE, format!("gz_signin={planted}"))
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await;
+    let Some(cookie) = set_cookie(&reply, "gz_session").filter(|c| !c.is_empty()) else {
+        return Err(reply);
+    };
+    let mut session = PageSession {
+        cookie: format!("gz_session={cookie}"),
+        csrf: String::new(),
+    };
+    let page = page(app, &session, "/account/password").await;
+    if page.status != StatusCode::OK {
+        return Err(page);
+    }
+    session.csrf = input_value(&page.body, "csrf").expect("a signed-in page carries the CSRF token");
+    Ok(session)
+}
+
+/// Signs a demo account in to the pages (creating the demo accounts, password `demo`, if needed).
+pub async fn sign_in(app: &Router, db: &gongzhi_store::Db, username: &str) -> PageSession {
+    gongzhi::commands::ensure_demo_accounts(db, "demo", &gongzhi_store::testing::audit_key())
+        .await
+        .unwrap();
+    match sign_in_with(app, username, "demo").await {
+        Ok(s) => s,
+        Err(reply) => panic!("sign-in of {username}: {} {}", reply.status, reply.body),
+    }
+}
+
+/// A page as the signed-in person's browser asks for it (Chinese unless `?lang=en`).
+pub async fn page(app: &Router, session: &PageSession, uri: &str) -> Reply {
+    let request = Request::get(uri)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &session.cookie)
+        .body(Body::empty())
+        .unwrap();
+    send(app, request).await
+}
+
+/// Submits a form of a page, with the session's CSRF token added.
+pub async fn submit(app: &Router, session: &PageSession, uri: &str, fields: &[(&str, &str)]) -> Reply {
+    let mut all: Vec<(&str, &str)> = vec![("csrf", &session.csrf)];
+    all.extend_from_slice(fields);
+    let request = Request::post(uri)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &session.cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(serde_urlencoded::to_string(&all).unwrap()))
         .unwrap();
     send(app, request).await
 }

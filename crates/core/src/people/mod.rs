@@ -1,6 +1,7 @@
 //! People who act: staff roles held at a node of the territory tree or in a department.
 
 pub mod credentials;
+pub mod policy;
 
 use serde::{Deserialize, Serialize};
 
@@ -65,6 +66,26 @@ impl Role {
             Role::SystemAdmin => "system_admin",
             Role::SecurityAdmin => "security_admin",
             Role::AuditAdmin => "audit_admin",
+        }
+    }
+
+    /// The role's name in the language of the page.
+    pub fn label(self, lang: crate::Lang) -> &'static str {
+        match lang {
+            crate::Lang::Zh => self.label_zh(),
+            crate::Lang::En => match self {
+                Role::GridWorker => "grid worker",
+                Role::CommunityWorker => "community worker",
+                Role::StreetStaff => "street staff",
+                Role::IntakeClerk => "intake clerk",
+                Role::ShiftLead => "shift lead",
+                Role::Dispatcher => "dispatcher",
+                Role::DepartmentHandler => "department handler",
+                Role::Leader => "leader",
+                Role::SystemAdmin => "system administrator",
+                Role::SecurityAdmin => "security administrator",
+                Role::AuditAdmin => "audit administrator",
+            },
         }
     }
 

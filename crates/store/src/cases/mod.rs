@@ -4,6 +4,7 @@
 pub mod attachment;
 pub mod bulk;
 pub mod intake;
+pub mod map;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod attachment;
+pub mod scope;
 pub mod supervision;
 
 use axum::Router;

@@ -1,4 +1,10 @@
-//! Sign-in for API clients: `POST /api/v1/auth/token`, and the bearer-token extractor.
+//! Sign-in: bearer tokens for API clients (`POST /api/v1/auth/token`, the [`Authenticated`]
+//! extractor), sessions for the pages ([`session`], [`pages`]) and account administration
+//! ([`admin`]).
+
+pub mod admin;
+pub mod pages;
+pub mod session;
 
 use axum::Json;
 use axum::Router;
@@ -19,6 +25,20 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/token", post(issue_token))
         .route("/api/v1/me", axum::routing::get(me))
+        .route("/login", axum::routing::get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route(
+            "/account/password",
+            axum::routing::get(pages::password_form).post(pages::change_password),
+        )
+        .route(
+            "/admin/accounts",
+            axum::routing::get(admin::accounts).post(admin::create),
+        )
+        .route(
+            "/admin/accounts/{username}",
+            axum::routing::get(admin::account).post(admin::change),
+        )
 }
 
 /// Reads a JSON object body; a body that is not one is a 400 naming the problem.
@@ -94,26 +114,43 @@ async fn me(Authenticated(actor): Authenticated) -> Json<Value> {
     Json(json!({"username": actor.account, "grants": roles}))
 }
 
-/// The caller, from `Authorization: Bearer <token>`; 401 otherwise.
+/// The caller, from `Authorization: Bearer <token>`, or from the page session's cookie (so the
+/// pages' scripts and `EventSource` can call the API); 401 otherwise. A cookie-authenticated
+/// request that changes something must carry the session's CSRF token in `X-CSRF-Token`.
 pub struct Authenticated(pub Actor);
+
+fn sign_in_required() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+        Some("Authorization"),
+        "需要登录：请在 Authorization 头中提供 Bearer 令牌",
+        "sign-in required: send a Bearer token in the Authorization header",
+    )
+}
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let secret = parts
+        let bearer = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "unauthenticated",
-                    Some("Authorization"),
-                    "需要登录：请在 Authorization 头中提供 Bearer 令牌",
-                    "sign-in required: send a Bearer token in the Authorization header",
-                )
-            })?;
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
+        let Some(secret) = bearer else {
+            let staff = session::session_of(state, &parts.headers)
+                .await?
+                .ok_or_else(sign_in_required)?;
+            if !parts.method.is_safe() {
+                let sent = parts
+                    .headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                staff.check_csrf(sent)?;
+            }
+            return Ok(Authenticated(staff.actor));
+        };
         let actor = state
             .db
             .actor_for_token(&token_hash(secret), Utc::now())

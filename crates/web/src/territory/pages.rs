@@ -7,8 +7,10 @@ use gongzhi_core::territory::{Level, Node};
 
 use super::existing_node;
 use crate::map::{Shape, colour, render};
+use crate::pages::Chrome;
+use crate::people::session::Staff;
 use crate::texts::{Texts, texts};
-use crate::{ApiError, AppState, ReqLang};
+use crate::{ApiError, AppState};
 
 struct ChildRow {
     code: String,
@@ -22,6 +24,7 @@ struct ChildRow {
 #[derive(Template)]
 #[template(path = "territory.html")]
 struct TerritoryPage {
+    c: Chrome,
     t: &'static Texts,
     crumbs: Vec<(String, String)>,
     name: String,
@@ -48,7 +51,7 @@ fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-pub async fn city(state: State<AppState>, lang: ReqLang) -> Result<Html<String>, ApiError> {
+pub async fn city(state: State<AppState>, staff: Staff) -> Result<Html<String>, ApiError> {
     let city = state
         .db
         .nodes_at_level(Level::City)
@@ -56,14 +59,15 @@ pub async fn city(state: State<AppState>, lang: ReqLang) -> Result<Html<String>,
         .into_iter()
         .next()
         .ok_or_else(ApiError::not_found_path)?;
-    node(state, lang, Path(city.code.to_string())).await
+    node(state, staff, Path(city.code.to_string())).await
 }
 
 pub async fn node(
     State(state): State<AppState>,
-    ReqLang(lang): ReqLang,
+    staff: Staff,
     Path(code): Path<String>,
 ) -> Result<Html<String>, ApiError> {
+    let lang = staff.lang;
     let node = existing_node(&state, "code", &code).await?;
     let mut crumbs = Vec::new();
     let mut up = node.parent_code();
@@ -123,6 +127,7 @@ pub async fn node(
     let map_svg = render(&shapes, &outlines, 760.0, &format!("{} {}", node.name, texts(lang).map));
 
     let page = TerritoryPage {
+        c: Chrome::for_staff(&staff, "/territory"),
         t: texts(lang),
         crumbs,
         name: node.name.clone(),

@@ -1,4 +1,8 @@
-//! Accounts, their role grants and API tokens.
+//! Accounts, their role grants and API tokens; web sessions and account administration in
+//! [`sessions`] and [`admin`].
+
+pub mod admin;
+pub mod sessions;
 
 use chrono::{DateTime, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
@@ -16,16 +20,24 @@ pub struct Account {
     pub display_name: String,
     pub password_hash: Option<String>,
     pub active: bool,
+    pub failed_sign_ins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub password_changed_at: Option<DateTime<Utc>>,
+    pub must_change_password: bool,
 }
 
-fn scope_parts(scope: &Scope) -> (&'static str, String) {
+/// The columns of [`Account`], for queries that read one.
+pub(crate) const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, active, failed_sign_ins, \
+     locked_until, password_changed_at, must_change_password";
+
+pub(crate) fn scope_parts(scope: &Scope) -> (&'static str, String) {
     match scope {
         Scope::Territory(t) => ("territory", t.to_string()),
         Scope::Department(d) => ("department", d.to_string()),
     }
 }
 
-fn grant_from(role: &str, kind: &str, code: &str) -> Result<Grant, StoreError> {
+pub(crate) fn grant_from(role: &str, kind: &str, code: &str) -> Result<Grant, StoreError> {
     let corrupt = |d: String| StoreError::Corrupt {
         what: "account grant",
         detail: d,
@@ -52,8 +64,8 @@ impl Db {
     ) -> Result<i64, StoreError> {
         let mut tx = self.begin().await?;
         let id: i64 = on_tx!(&mut tx, conn => sqlx::query_scalar(
-            "INSERT INTO accounts (username, display_name, password_hash, active, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            "INSERT INTO accounts (username, display_name, password_hash, active, created_at, password_changed_at)
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id")
             .bind(username).bind(display_name).bind(password_hash).bind(true).bind(Utc::now())
             .fetch_one(conn).await)?;
         for g in grants {
@@ -82,9 +94,15 @@ impl Db {
     }
 
     pub async fn account_by_username(&self, username: &str) -> Result<Option<Account>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT id, username, display_name, password_hash, active FROM accounts WHERE username = $1")
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(username).fetch_optional(p).await)?)
+    }
+
+    pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, StoreError> {
+        let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(id).fetch_optional(p).await)?)
     }
 
     pub async fn grants_of(&self, account_id: i64) -> Result<Vec<Grant>, StoreError> {

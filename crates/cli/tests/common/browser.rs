@@ -1,0 +1,244 @@
+//! A real headless Chromium driven through chromedriver (WebDriver), against `gongzhi demo`
+//! started on a free port: what people do, click by click, with screenshots kept under
+//! target/screenshots. Chromium is Debian's (`.ci/run` installs it); without it a test is skipped
+//! locally and fails under CI.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// A child process killed when dropped.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Whether Chromium and chromedriver are installed; under CI their absence is a failure.
+pub fn chromium_available() -> bool {
+    let found = Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists();
+    if !found {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("warning: chromium or chromedriver not installed; skipping the browser test");
+    }
+    found
+}
+
+/// Starts `gongzhi demo` with `cases` simulated cases in `data_dir` and waits until it serves.
+pub fn start_demo(data_dir: &Path, cases: usize) -> (Process, String) {
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gongzhi"))
+        .args([
+            "demo",
+            "--demo-cases",
+            &cases.to_string(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data_dir)
+        .env_remove("GONGZHI_DATABASE_URL")
+        .env("GONGZHI_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = Instant::now();
+    for line in lines.map_while(Result::ok) {
+        if line.contains("serving on") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "demo did not start");
+    }
+    (Process(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// One browser on one demo server.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    shots: PathBuf,
+    _driver: Process,
+    _server: Process,
+    dir: PathBuf,
+}
+
+/// The browser's window: a desktop or a phone.
+#[derive(Clone, Copy)]
+pub enum Window {
+    Desktop,
+    Phone,
+}
+
+impl Browser {
+    /// Starts the demo city (with `cases` simulated cases), chromedriver and a headless Chromium;
+    /// `None` when Chromium is not installed here (outside CI).
+    pub async fn start(cases: usize, window: Window) -> Option<Browser> {
+        if !chromium_available() {
+            return None;
+        }
+        let dir = gongzhi_store::testing::TestDb::temp_dir();
+        let (server, base) = start_demo(&dir.join("data"), cases);
+        let port = free_port();
+        let driver = Process(
+            Command::new("/usr/bin/chromedriver")
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let size = match window {
+            Window::Desktop => "--window-size=1366,1000",
+            Window::Phone => "--window-size=360,800",
+        };
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--hide-scrollbars", "--lang=zh-CN", size,
+                         format!("--user-data-dir={}", dir.join("profile").display())],
+                "prefs": {"intl.accept_languages": "zh-CN,zh"},
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session in Chromium");
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&shots).unwrap();
+        Some(Browser {
+            client,
+            base,
+            shots,
+            _driver: driver,
+            _server: server,
+            dir,
+        })
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    /// The path (and query) the browser shows now.
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    /// Waits up to 10 s for an element, then returns its text.
+    pub async fn text(&self, css: &str) -> String {
+        self.wait(css).await.text().await.unwrap()
+    }
+
+    /// Waits up to 10 s for an element to appear.
+    pub async fn wait(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+    }
+
+    /// The whole page's visible text.
+    pub async fn body_text(&self) -> String {
+        self.text("body").await
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let field = self.wait(css).await;
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Chooses an option of a `<select>` by its value.
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.wait(css).await.select_by_value(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.unwrap();
+    }
+
+    /// Signs in through the form, as a person does.
+    pub async fn sign_in(&self, username: &str, password: &str) {
+        self.goto("/login").await;
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.click("#sign-in").await;
+        let started = Instant::now();
+        while self.path().await.starts_with("/login") {
+            if let Ok(error) = self.client.find(Locator::Css("#error")).await {
+                panic!(
+                    "sign-in of {username} refused: {}",
+                    error.text().await.unwrap_or_default()
+                );
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "sign-in of {username} did not finish"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn sign_out(&self) {
+        self.click("header .user button").await;
+        self.wait("#sign-in").await;
+    }
+
+    /// Saves a screenshot under target/screenshots and checks it is not blank.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        assert!(
+            png.len() > 10_000,
+            "{name}: the screenshot is nearly empty ({} bytes)",
+            png.len()
+        );
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -1,0 +1,226 @@
+//! The sign-in security policy of GB/T 22239-2019 level 3 (等保三级, security-cn.md §1.1–§1.2):
+//! password complexity and age, lockout after repeated failures, idle and absolute session limits,
+//! and the separation of the three administrators (三员分立). The numbers are settings: an
+//! assessor checks that they are configured and enabled, not that they equal given values.
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use super::{Grant, Role, Scope};
+use crate::i18n::{Lang, Localized};
+
+/// Defaults: 8+ characters from 3 of 4 classes, 90-day rotation, 5 failures lock for 30 minutes,
+/// 30 minutes idle, 12 hours at most per session.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityPolicy {
+    pub password_min_length: usize,
+    /// Of lower case, upper case, digits and other characters.
+    pub password_min_classes: usize,
+    /// A password older than this must be changed at the next sign-in (0: never).
+    pub password_max_age_days: i64,
+    pub lockout_failures: i64,
+    pub lockout_minutes: i64,
+    pub session_idle_minutes: i64,
+    pub session_max_hours: i64,
+}
+
+impl Default for SecurityPolicy {
+    fn default() -> Self {
+        SecurityPolicy {
+            password_min_length: 8,
+            password_min_classes: 3,
+            password_max_age_days: 90,
+            lockout_failures: 5,
+            lockout_minutes: 30,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+        }
+    }
+}
+
+/// Why a new password is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PasswordProblem {
+    #[error("the password has fewer than {0} characters")]
+    TooShort(usize),
+    #[error("the password mixes fewer than {0} kinds of characters")]
+    TooSimple(usize),
+    #[error("the password contains the user name")]
+    ContainsUsername,
+    #[error("the new password equals the old one")]
+    Unchanged,
+}
+
+impl Localized for PasswordProblem {
+    fn code(&self) -> &'static str {
+        match self {
+            PasswordProblem::TooShort(_) => "password_too_short",
+            PasswordProblem::TooSimple(_) => "password_too_simple",
+            PasswordProblem::ContainsUsername => "password_contains_username",
+            PasswordProblem::Unchanged => "password_unchanged",
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (PasswordProblem::TooShort(n), Lang::Zh) => format!("密码至少需要 {n} 个字符"),
+            (PasswordProblem::TooSimple(n), Lang::Zh) => {
+                format!("密码须包含小写字母、大写字母、数字、其他符号中的至少 {n} 类")
+            }
+            (PasswordProblem::ContainsUsername, Lang::Zh) => "密码不能包含用户名".into(),
+            (PasswordProblem::Unchanged, Lang::Zh) => "新密码不能与原密码相同".into(),
+            (PasswordProblem::TooSimple(n), Lang::En) => {
+                format!("the password must mix at least {n} of: lower case, upper case, digits, other characters")
+            }
+            (other, Lang::En) => other.to_string(),
+        }
+    }
+}
+
+impl SecurityPolicy {
+    /// Checks a password someone chose (not one already stored: demo accounts keep theirs).
+    pub fn check_password(&self, username: &str, password: &str) -> Result<(), PasswordProblem> {
+        if password.chars().count() < self.password_min_length {
+            return Err(PasswordProblem::TooShort(self.password_min_length));
+        }
+        let classes = [
+            password.chars().any(|c| c.is_lowercase()),
+            password.chars().any(|c| c.is_uppercase()),
+            password.chars().any(|c| c.is_ascii_digit()),
+            password.chars().any(|c| !c.is_alphanumeric()),
+        ];
+        if classes.iter().filter(|c| **c).count() < self.password_min_classes {
+            return Err(PasswordProblem::TooSimple(self.password_min_classes));
+        }
+        if !username.is_empty() && password.to_lowercase().contains(&username.to_lowercase()) {
+            return Err(PasswordProblem::ContainsUsername);
+        }
+        Ok(())
+    }
+}
+
+/// The administrator roles that one account may not combine (三员分立): whoever manages accounts
+/// does not also set security or read the audit record.
+pub const ADMIN_ROLES: [Role; 3] = [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin];
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("one account cannot hold both {0:?} and {1:?}")]
+pub struct AdminConflict(pub Role, pub Role);
+
+impl Localized for AdminConflict {
+    fn code(&self) -> &'static str {
+        "admin_roles_conflict"
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => format!(
+                "三员分立：同一账户不能同时担任{}和{}",
+                self.0.label_zh(),
+                self.1.label_zh()
+            ),
+            Lang::En => format!(
+                "separation of duties: one account cannot be both {} and {}",
+                self.0.as_str(),
+                self.1.as_str()
+            ),
+        }
+    }
+}
+
+/// Refuses a set of grants that gives one account two of the three administrator roles.
+pub fn check_admin_separation(grants: &[Grant]) -> Result<(), AdminConflict> {
+    let held: Vec<Role> = ADMIN_ROLES
+        .into_iter()
+        .filter(|r| grants.iter().any(|g| g.role == *r))
+        .collect();
+    match held.as_slice() {
+        [a, b, ..] => Err(AdminConflict(*a, *b)),
+        _ => Ok(()),
+    }
+}
+
+/// Which roles an administrator role may grant or revoke: the system administrator manages the
+/// working roles, the security administrator the administrator roles (and nobody grants their own
+/// kind to themselves, which the caller checks by account).
+pub fn may_grant(admin: Role, role: Role) -> bool {
+    match admin {
+        Role::SystemAdmin => !ADMIN_ROLES.contains(&role),
+        Role::SecurityAdmin => ADMIN_ROLES.contains(&role),
+        _ => false,
+    }
+}
+
+/// Whether an administrator holding `admin_role` at `admin_scope` manages an account with
+/// `grants`: every territorial grant lies in the administrator's subtree, department grants only
+/// for a city-wide administrator, and an account without grants (just created) for any.
+pub fn manages(admin_scope: &Scope, grants: &[Grant]) -> bool {
+    let Scope::Territory(admin_node) = admin_scope else {
+        return false;
+    };
+    grants.iter().all(|g| match &g.scope {
+        Scope::Territory(t) => admin_scope.reaches(t),
+        Scope::Department(_) => admin_node.level() <= crate::territory::Level::City,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::territory::TerritoryCode;
+
+    fn grant(role: Role) -> Grant {
+        Grant {
+            role,
+            scope: Scope::Territory(TerritoryCode::parse("230900000000").unwrap()),
+        }
+    }
+
+    #[test]
+    fn a_password_needs_length_and_three_kinds_of_characters() {
+        let p = SecurityPolicy::default();
+        assert_eq!(p.check_password("li", "Ab1!"), Err(PasswordProblem::TooShort(8)));
+        assert_eq!(p.check_password("li", "abcdefgh1"), Err(PasswordProblem::TooSimple(3)));
+        assert_eq!(
+            p.check_password("wangwu", "Wangwu2026!"),
+            Err(PasswordProblem::ContainsUsername)
+        );
+        assert_eq!(p.check_password("li", "Qitaihe2026"), Ok(()));
+        assert_eq!(
+            p.check_password("li", "七台河qth2026"),
+            Ok(()),
+            "Chinese counts as another class"
+        );
+    }
+
+    #[test]
+    fn the_three_administrators_stay_apart() {
+        assert!(check_admin_separation(&[grant(Role::SystemAdmin), grant(Role::Leader)]).is_ok());
+        let e = check_admin_separation(&[grant(Role::SystemAdmin), grant(Role::AuditAdmin)]).unwrap_err();
+        assert!(e.message(Lang::Zh).contains("系统管理员"));
+        assert!(may_grant(Role::SystemAdmin, Role::Dispatcher));
+        assert!(!may_grant(Role::SystemAdmin, Role::SecurityAdmin));
+        assert!(may_grant(Role::SecurityAdmin, Role::AuditAdmin));
+        assert!(!may_grant(Role::SecurityAdmin, Role::GridWorker));
+        assert!(!may_grant(Role::AuditAdmin, Role::GridWorker));
+    }
+
+    #[test]
+    fn a_street_administrator_manages_only_accounts_in_the_street() {
+        let street = Scope::Territory(TerritoryCode::parse("230903011000").unwrap());
+        let inside = Grant {
+            role: Role::GridWorker,
+            scope: Scope::Territory(TerritoryCode::parse("230903011001001").unwrap()),
+        };
+        let department = Grant {
+            role: Role::DepartmentHandler,
+            scope: Scope::Department(crate::cases::DepartmentCode::parse("urban-management").unwrap()),
+        };
+        assert!(manages(&street, std::slice::from_ref(&inside)));
+        assert!(manages(&street, &[]));
+        assert!(!manages(&street, &[grant(Role::Leader)]));
+        assert!(!manages(&street, &[inside, department.clone()]));
+        assert!(manages(&grant(Role::SystemAdmin).scope, &[department]));
+    }
+}

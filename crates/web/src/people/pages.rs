@@ -1,0 +1,322 @@
+//! Sign-in, sign-out and password pages. The forms work without JavaScript; every form but the
+//! sign-in form carries the session's CSRF token, and the sign-in form a double-submit token of
+//! its own (a cookie and a hidden field that must match).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{Duration, Utc};
+use gongzhi_core::Localized;
+use gongzhi_core::people::credentials::{hash_password, token_hash, verify_password};
+use gongzhi_store::people::sessions::Failure;
+use serde::Deserialize;
+
+use super::session::{SESSION_COOKIE, Staff, cookie, random_token, same_secret, session_cookie};
+use crate::pages::{Chrome, local_time};
+use crate::{ApiError, AppState, ReqLang};
+
+const SIGN_IN_COOKIE: &str = "gz_signin";
+
+#[derive(Template)]
+#[template(path = "people/login.html")]
+struct LoginPage {
+    c: Chrome,
+    form_token: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// Only a path on this site may follow sign-in (never `//elsewhere` or `https://…`).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+fn render(page: impl Template) -> Result<Html<String>, ApiError> {
+    page.render().map(Html).map_err(|e| ApiError::internal(&e))
+}
+
+fn login_page(
+    status: StatusCode,
+    lang: gongzhi_core::Lang,
+    next: String,
+    username: String,
+    error: Option<String>,
+) -> Result<Response, ApiError> {
+    let form_token = random_token();
+    let page = LoginPage {
+        c: Chrome::anonymous(lang),
+        form_token: form_token.clone(),
+        next,
+        username,
+        error,
+    };
+    let mut response = (status, render(page)?).into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(SIGN_IN_COOKIE, &form_token, 3600));
+    Ok(response)
+}
+
+/// `GET /login`
+pub async fn login_form(ReqLang(lang): ReqLang, Query(q): Query<NextQuery>) -> Result<Response, ApiError> {
+    login_page(StatusCode::OK, lang, safe_next(q.next.as_deref()), String::new(), None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The client's address for the record: the proxy's `X-Forwarded-For` when there is one.
+fn source_of(headers: &HeaderMap) -> String {
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().chars().take(64).collect())
+        .unwrap_or_else(|| "direct".to_string())
+}
+
+/// `POST /login`
+pub async fn login(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let next = safe_next(Some(&form.next));
+    let again = |status, message: String| login_page(status, lang, next.clone(), form.username.clone(), Some(message));
+    let planted = cookie(&headers, SIGN_IN_COOKIE).unwrap_or("");
+    if form.form_token.is_empty() || !same_secret(planted, &form.form_token) {
+        return again(
+            StatusCode::FORBIDDEN,
+            lang.pick("页面已过期，请重新登录", "the page expired; please sign in again")
+                .into(),
+        );
+    }
+    let username = form.username.trim();
+    if username.is_empty() || form.password.is_empty() {
+        let field = if username.is_empty() {
+            lang.pick("用户名", "user name")
+        } else {
+            lang.pick("密码", "password")
+        };
+        return again(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{}{field}", lang.pick("请填写", "please enter your ")),
+        );
+    }
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let now = Utc::now();
+    let source = source_of(&headers);
+    let wrong = lang.pick("用户名或密码错误", "wrong user name or password").to_string();
+    let Some(account) = state.db.account_by_username(username).await? else {
+        state.db.record_unknown_sign_in(username, now, &source, &key).await?;
+        return again(StatusCode::UNAUTHORIZED, wrong);
+    };
+    if let Some(until) = account.locked_until.filter(|u| *u > now) {
+        return again(
+            StatusCode::FORBIDDEN,
+            format!(
+                "{}{}",
+                lang.pick(
+                    "登录失败次数过多，账户已锁定至 ",
+                    "too many failed sign-ins: the account is locked until "
+                ),
+                local_time(until)
+            ),
+        );
+    }
+    let hash = account.password_hash.clone().unwrap_or_default();
+    let password = form.password.clone();
+    // Argon2 is deliberately slow: keep it off the async workers.
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok || !account.active {
+        let policy = &state.security;
+        let failure = state
+            .db
+            .record_failed_sign_in(
+                &account,
+                now,
+                policy.lockout_failures,
+                Duration::minutes(policy.lockout_minutes),
+                &source,
+                &key,
+            )
+            .await?;
+        let message = match failure {
+            Failure::Locked(until) => format!(
+                "{}{}",
+                lang.pick(
+                    "登录失败次数过多，账户已锁定至 ",
+                    "too many failed sign-ins: the account is locked until "
+                ),
+                local_time(until)
+            ),
+            Failure::Counted(n) if !account.active || n < policy.lockout_failures - 2 => wrong,
+            Failure::Counted(n) => format!(
+                "{wrong}{}{}{}",
+                lang.pick("；再失败 ", "; "),
+                policy.lockout_failures - n,
+                lang.pick(" 次将锁定账户", " more failures lock the account")
+            ),
+        };
+        return again(StatusCode::UNAUTHORIZED, message);
+    }
+    let secret = random_token();
+    let csrf = random_token();
+    let expires = now + Duration::hours(state.security.session_max_hours);
+    state
+        .db
+        .start_session(&account, &token_hash(&secret), &csrf, now, expires, &source, &key)
+        .await?;
+    let mut response = Redirect::to(&next).into_response();
+    let cookies = response.headers_mut();
+    cookies.append(
+        header::SET_COOKIE,
+        session_cookie(SESSION_COOKIE, &secret, state.security.session_max_hours * 3600),
+    );
+    cookies.append(header::SET_COOKIE, session_cookie(SIGN_IN_COOKIE, "", 0));
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /logout`: ends the session on the server, then clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    staff.check_csrf(&form.csrf)?;
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    state
+        .db
+        .end_session(&staff.session_hash, &staff.account.username, Utc::now(), &key)
+        .await?;
+    let mut response = Redirect::to("/login").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(SESSION_COOKIE, "", 0));
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "people/password.html")]
+struct PasswordPage {
+    c: Chrome,
+    forced: bool,
+    min_length: usize,
+    min_classes: usize,
+    error: Option<String>,
+    done: bool,
+}
+
+fn password_page(
+    state: &AppState,
+    staff: &Staff,
+    status: StatusCode,
+    error: Option<String>,
+    done: bool,
+) -> Result<Response, ApiError> {
+    let page = PasswordPage {
+        c: Chrome::for_staff(staff, ""),
+        forced: staff.must_change_password(state.security.password_max_age_days, Utc::now()) && !done,
+        min_length: state.security.password_min_length,
+        min_classes: state.security.password_min_classes,
+        error,
+        done,
+    };
+    Ok((status, render(page)?).into_response())
+}
+
+/// `GET /account/password`
+pub async fn password_form(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
+    password_page(&state, &staff, StatusCode::OK, None, false)
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /account/password`: the current password, the new one twice.
+pub async fn change_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ApiError> {
+    staff.check_csrf(&form.csrf)?;
+    let lang = staff.lang;
+    let refuse =
+        |message: String| password_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message), false);
+    let hash = staff.account.password_hash.clone().unwrap_or_default();
+    let current = form.current.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return refuse(lang.pick("当前密码不正确", "the current password is wrong").into());
+    }
+    if form.new != form.confirm {
+        return refuse(
+            lang.pick("两次输入的新密码不一致", "the two new passwords differ")
+                .into(),
+        );
+    }
+    if form.new == form.current {
+        return refuse(gongzhi_core::people::policy::PasswordProblem::Unchanged.message(lang));
+    }
+    if let Err(problem) = state.security.check_password(&staff.account.username, &form.new) {
+        return refuse(problem.message(lang));
+    }
+    let new = form.new.clone();
+    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::internal(&e))?;
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    state
+        .db
+        .set_password(
+            &staff.account,
+            &new_hash,
+            &staff.account.username,
+            Some(&staff.session_hash),
+            Utc::now(),
+            &key,
+        )
+        .await?;
+    password_page(&state, &staff, StatusCode::OK, None, true)
+}
