@@ -32,13 +32,23 @@ async fn the_api_reports_an_intact_record_then_the_entry_that_was_changed() {
             get_as(&app, "/api/v1/audit/verify", &clerk).await.status,
             StatusCode::FORBIDDEN
         );
-        let admin = token(&app, &db, "admin").await;
+        let admin = token(&app, &db, "auditor").await;
+        let sysadmin = token(&app, &db, "admin").await;
+        assert_eq!(
+            get_as(&app, "/api/v1/audit/verify", &sysadmin).await.status,
+            StatusCode::FORBIDDEN,
+            "the system administrator does not read the audit record"
+        );
         let r = get_as(&app, "/api/v1/audit/verify", &admin).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let j = r.json();
         let head = gongzhi_store::audit::head(&db).await.unwrap();
         assert_eq!(j["intact"], true, "{}: {j}", db.backend_name());
-        assert_eq!(j["entries"], 1 + 9 + 2, "the demo city, 9 demo accounts and 2 sign-ins");
+        assert_eq!(
+            j["entries"],
+            1 + 11 + 3,
+            "the demo city, 11 demo accounts and 3 sign-ins"
+        );
         assert_eq!(j["head"], head.mac);
 
         tamper(&db).await;

@@ -30,6 +30,20 @@ async fn a_leader_signs_in_and_sees_the_city_and_a_district_on_the_map() {
     }
     b.wait("svg.map path.grid").await;
     b.screenshot("territory-district").await;
+    // Zoom in twice with the buttons the script reveals: the map's viewBox narrows.
+    let before = b.wait("#grid-map").await.attr("viewBox").await.unwrap().unwrap();
+    b.click("[data-map=grid-map] button[data-act=in]").await;
+    b.click("[data-map=grid-map] button[data-act=in]").await;
+    let after = b.wait("#grid-map").await.attr("viewBox").await.unwrap().unwrap();
+    let width = |v: &str| v.split(' ').nth(2).unwrap().parse::<f64>().unwrap();
+    assert!(width(&after) < width(&before) * 0.7, "zoomed: {before} -> {after}");
+    b.screenshot("territory-district-zoomed").await;
+    b.goto("/territory/230903000000?colour=density").await;
+    b.wait("#legend").await;
+    b.screenshot("territory-district-density").await;
+    b.goto("/territory/230903011001001").await;
+    assert!(b.text("#grid-staff").await.contains("网格员"));
+    b.screenshot("territory-grid").await;
     b.goto("/territory/230903000000?lang=en").await;
     let text = b.body_text().await;
     assert!(text.contains("Grid map") && text.contains("Households"));

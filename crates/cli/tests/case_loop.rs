@@ -173,7 +173,7 @@ async fn a_hotline_case_travels_the_whole_loop_and_the_page_of_it_shows_every_st
         assert_eq!(page["state_label"], "已结案");
 
         // One audit entry per change, and the chain verifies.
-        let admin = token(&app, &db, "admin").await;
+        let admin = token(&app, &db, "auditor").await;
         let verdict = get_as(&app, "/api/v1/audit/verify", &admin).await.json();
         assert_eq!(verdict["intact"], true, "{verdict}");
         let changes = gongzhi_store::audit::entries_about(&db, "case", page["number"].as_str().unwrap())

@@ -195,7 +195,7 @@ fn crash_and_retry(data_dir: &Path, database_url: Option<&str>) {
     let listed = conn.get("/api/v1/cases?limit=1", Some(&clerk)).unwrap().json().unwrap();
     assert_eq!(listed["total"], REPORTS, "exactly one case per report, no duplicate");
 
-    let admin = sign_in(addr, "admin", "demo").unwrap();
+    let admin = sign_in(addr, "auditor", "demo").unwrap();
     let verdict = conn.get("/api/v1/audit/verify", Some(&admin)).unwrap();
     assert_eq!(verdict.status, 200, "{}", verdict.text());
     let verdict = verdict.json().unwrap();

@@ -89,3 +89,77 @@ async fn a_missing_page_is_a_page_not_json() {
         assert!(r.body.contains("12位"));
     }
 }
+
+/// A point inside a grid, for reports placed by coordinates.
+fn inside(grid: &gongzhi_core::territory::Node) -> (f64, f64) {
+    use geo::InteriorPoint;
+    let p = grid.boundary.as_ref().unwrap().interior_point().unwrap();
+    (p.x(), p.y())
+}
+
+#[tokio::test]
+async fn maps_show_open_cases_in_scope_as_dots_and_grids_by_density() {
+    for (db, state) in demo_apps().await {
+        let app = gongzhi_web::router(state);
+        let clerk = common::token(&app, &db, "clerk").await;
+        let mine = demo_nodes()
+            .iter()
+            .find(|n| n.code.as_str() == "230903011001001")
+            .unwrap();
+        let elsewhere = demo_nodes()
+            .iter()
+            .find(|n| n.level() == Level::Grid && n.code.as_str().starts_with("230903012"))
+            .unwrap();
+        for (grid, what) in [
+            (mine, "学府小区门前路灯不亮"),
+            (mine, "井盖缺失"),
+            (elsewhere, "别处的案件"),
+        ] {
+            let (lon, lat) = inside(grid);
+            let body = serde_json::json!({"channel": "hotline", "matter": "06001", "description": what, "lon": lon, "lat": lat});
+            let r = common::post_as(&app, "/api/v1/cases", &clerk, &body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        }
+        let leader = sign_in(&app, &db.db, "leader").await;
+        let city = page(&app, &leader, "/territory").await;
+        assert_eq!(
+            city.body.matches("class=\"case\"").count(),
+            3,
+            "every open case is a dot"
+        );
+        assert!(city.body.contains("id=\"open-count\">3</b>"));
+        assert!(city.body.contains("id=\"tree\""), "the city page has the division tree");
+        assert!(
+            city.body
+                .contains("<summary><a href=\"/territory/230903011000\">桃东街道</a>")
+        );
+        let dense = page(&app, &leader, "/territory/230903000000?colour=density").await;
+        assert!(dense.body.contains("id=\"legend\""));
+        // On a scale of five classes up to 5 (the least top), one case is class 1, two are class 2.
+        assert!(dense.body.contains("fill=\"#f8b88b\""), "the grid with two cases");
+        assert!(dense.body.contains("fill=\"#fde0c5\""), "the grid with one case");
+
+        // The community worker sees the two cases of 学府社区, not the third.
+        let worker = sign_in(&app, &db.db, "community").await;
+        let city = page(&app, &worker, "/territory").await;
+        assert_eq!(city.body.matches("class=\"case\"").count(), 2);
+        assert!(!city.body.contains("别处的案件"));
+
+        // The grid's page names its people and lists its open cases.
+        let grid = page(&app, &worker, "/territory/230903011001001").await;
+        assert!(grid.body.contains("id=\"grid-staff\""));
+        assert!(grid.body.contains("学府社区第1网格网格员"), "{}", grid.body);
+        assert!(grid.body.contains("学府社区工作者"));
+        assert!(
+            !grid.body.contains("市领导"),
+            "city-wide roles are not the grid's staff"
+        );
+        assert_eq!(grid.body.matches("href=\"/cases/").count(), 2 + 2, "two rows, two dots");
+        let other = page(&app, &worker, &format!("/territory/{}", elsewhere.code)).await;
+        assert_eq!(other.status, StatusCode::OK, "the structure is open to staff");
+        assert!(
+            !other.body.contains("href=\"/cases/"),
+            "but not the cases outside one's scope"
+        );
+    }
+}

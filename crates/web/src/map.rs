@@ -1,4 +1,5 @@
-//! Maps drawn as SVG from our own data: no tile server, no script.
+//! Maps drawn as SVG from our own data: no tile server. They read without a script; with one
+//! (`ZOOM_SCRIPT`) they pan and zoom.
 
 use std::fmt::Write;
 
@@ -17,9 +18,53 @@ pub struct Shape<'a> {
     pub title: String,
 }
 
+/// A case on the map.
+pub struct Dot {
+    pub lon: f64,
+    pub lat: f64,
+    pub href: String,
+    pub title: String,
+}
+
+/// Everything a map shows.
+pub struct MapSpec<'a> {
+    pub shapes: &'a [Shape<'a>],
+    /// A fill per shape (e.g. by open-case density) instead of the group colours.
+    pub fills: Option<&'a [&'a str]>,
+    pub outlines: &'a [&'a MultiPolygon<f64>],
+    pub dots: &'a [Dot],
+    pub width: f64,
+    pub label: &'a str,
+    /// An `id` for the SVG; with one, the page's script makes the map pan and zoom.
+    pub zoom_id: Option<&'a str>,
+}
+
 /// Fits `shapes` into a `width`-wide picture (east–west scaled by the cosine of the latitude,
 /// so shapes keep their proportions), with `outlines` drawn over them.
+#[allow(dead_code)] // the simple form, for maps without dots or zoom
 pub fn render(shapes: &[Shape], outlines: &[&MultiPolygon<f64>], width: f64, label: &str) -> String {
+    render_map(&MapSpec {
+        shapes,
+        fills: None,
+        outlines,
+        dots: &[],
+        width,
+        label,
+        zoom_id: None,
+    })
+}
+
+/// Draws a map: shapes, outlines over them, then dots.
+pub fn render_map(spec: &MapSpec) -> String {
+    let MapSpec {
+        shapes,
+        fills,
+        outlines,
+        dots,
+        width,
+        label,
+        zoom_id,
+    } = *spec;
     let extent = shapes
         .iter()
         .map(|s| s.boundary)
@@ -63,21 +108,35 @@ pub fn render(shapes: &[Shape], outlines: &[&MultiPolygon<f64>], width: f64, lab
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-label="{}"><rect width="100%" height="100%" fill="#f7f7f2"/>"##,
-        crate::error::html_escape(label)
+        r##"<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-label="{}"{}><rect x="-100%" y="-100%" width="300%" height="300%" fill="#f7f7f2"/>"##,
+        crate::error::html_escape(label),
+        zoom_id
+            .map(|id| format!(r#" id="{id}" data-zoom="1" tabindex="0""#))
+            .unwrap_or_default()
     );
-    for s in shapes {
+    for (i, s) in shapes.iter().enumerate() {
+        let fill = fills
+            .and_then(|f| f.get(i).copied())
+            .unwrap_or(PALETTE[s.group % PALETTE.len()]);
         let _ = write!(
             svg,
-            r#"<a href="{}"><path class="grid" d="{}" fill="{}" fill-rule="evenodd"><title>{}</title></path></a>"#,
+            r#"<a href="{}"><path class="grid" d="{}" fill="{fill}" fill-rule="evenodd"><title>{}</title></path></a>"#,
             s.href,
             path(s.boundary),
-            PALETTE[s.group % PALETTE.len()],
             crate::error::html_escape(&s.title)
         );
     }
     for o in outlines {
         let _ = write!(svg, r#"<path class="outline" d="{}" fill="none"/>"#, path(o));
+    }
+    for d in dots {
+        let (x, y) = project(d.lon, d.lat);
+        let _ = write!(
+            svg,
+            r#"<a href="{}"><circle class="case" cx="{x:.1}" cy="{y:.1}" r="3.2"><title>{}</title></circle></a>"#,
+            d.href,
+            crate::error::html_escape(&d.title)
+        );
     }
     svg.push_str("</svg>");
     svg
@@ -86,3 +145,59 @@ pub fn render(shapes: &[Shape], outlines: &[&MultiPolygon<f64>], width: f64, lab
 pub fn colour(group: usize) -> &'static str {
     PALETTE[group % PALETTE.len()]
 }
+
+/// Five classes of open-case density, light to dark, and grey for none.
+pub const DENSITY: [&str; 6] = ["#e5e7eb", "#fde0c5", "#f8b88b", "#f08a55", "#d6502f", "#9f1d14"];
+
+/// The density class colour of `count` on a scale up to `max`, and the upper bounds of the five
+/// classes (for the legend).
+pub fn density_classes(max: i64) -> [i64; 5] {
+    let max = max.max(5);
+    [1, 2, 3, 4, 5].map(|k| (max * k + 4) / 5)
+}
+
+pub fn density_colour(count: i64, bounds: &[i64; 5]) -> &'static str {
+    if count <= 0 {
+        return DENSITY[0];
+    }
+    let class = bounds.iter().position(|b| count <= *b).unwrap_or(4);
+    DENSITY[class + 1]
+}
+
+/// Pan (drag, arrow keys), zoom (wheel, + and −, the buttons) and reset (0) for every
+/// `svg.map[data-zoom]`, by moving its viewBox; a click that ended a drag does not follow the link.
+pub const ZOOM_SCRIPT: &str = r#"
+document.querySelectorAll('svg.map[data-zoom]').forEach(function (svg) {
+  var b = svg.viewBox.baseVal, home = [b.x, b.y, b.width, b.height], v = home.slice(), drag = null, moved = false;
+  function set() { svg.setAttribute('viewBox', v.join(' ')); svg.style.setProperty('--zoom', home[2] / v[2]); }
+  function zoom(f, cx, cy) {
+    if (cx === undefined) { cx = v[0] + v[2] / 2; cy = v[1] + v[3] / 2; }
+    var w = Math.min(home[2], Math.max(home[2] / 50, v[2] * f)), k = w / v[2];
+    v = [cx - (cx - v[0]) * k, cy - (cy - v[1]) * k, w, v[3] * k]; set();
+  }
+  function pan(dx, dy) { v[0] += dx * v[2]; v[1] += dy * v[3]; set(); }
+  function at(e) { var r = svg.getBoundingClientRect(); return [v[0] + (e.clientX - r.left) / r.width * v[2], v[1] + (e.clientY - r.top) / r.height * v[3]]; }
+  svg.addEventListener('wheel', function (e) { e.preventDefault(); var p = at(e); zoom(e.deltaY < 0 ? 0.8 : 1.25, p[0], p[1]); }, {passive: false});
+  svg.addEventListener('pointerdown', function (e) { drag = [e.clientX, e.clientY, v[0], v[1]]; moved = false; });
+  window.addEventListener('pointermove', function (e) {
+    if (!drag) return;
+    var r = svg.getBoundingClientRect(), dx = e.clientX - drag[0], dy = e.clientY - drag[1];
+    if (Math.abs(dx) + Math.abs(dy) > 4) moved = true;
+    if (moved) { v[0] = drag[2] - dx / r.width * v[2]; v[1] = drag[3] - dy / r.height * v[3]; set(); }
+  });
+  window.addEventListener('pointerup', function () { drag = null; });
+  svg.addEventListener('click', function (e) { if (moved) { e.preventDefault(); moved = false; } }, true);
+  svg.addEventListener('keydown', function (e) {
+    var keys = {'+': function () { zoom(0.8); }, '=': function () { zoom(0.8); }, '-': function () { zoom(1.25); },
+      '0': function () { v = home.slice(); set(); }, ArrowLeft: function () { pan(-0.1, 0); }, ArrowRight: function () { pan(0.1, 0); },
+      ArrowUp: function () { pan(0, -0.1); }, ArrowDown: function () { pan(0, 0.1); }};
+    if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+  });
+  document.querySelectorAll('[data-map="' + svg.id + '"] button').forEach(function (btn) {
+    btn.hidden = false;
+    btn.addEventListener('click', function () {
+      if (btn.dataset.act === 'in') zoom(0.8); else if (btn.dataset.act === 'out') zoom(1.25); else { v = home.slice(); set(); }
+    });
+  });
+});
+"#;

@@ -20,13 +20,14 @@ pub fn routes() -> Router<AppState> {
 /// "…"}`, or `{"intact": false, "broken_at": seq, "reason": "…", "reason_code": "…"}` with the
 /// reason in the request's language. Reads the chain in batches, so it stays cheap in memory
 /// however long the record is; its time grows with the record (about 80,000 entries a second).
-/// Only the audit administrator (and the system administrator) may ask.
+/// Only the audit administrator may ask: the system administrator, whose work the record
+/// watches, may not (三员分立).
 pub async fn verify(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     ReqLang(lang): ReqLang,
 ) -> Result<Json<Value>, ApiError> {
-    if !(actor.has_role(Role::AuditAdmin) || actor.has_role(Role::SystemAdmin)) {
+    if !actor.has_role(Role::AuditAdmin) {
         return Err(ApiError::forbidden_role("审计管理员", "audit administrator"));
     }
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;

@@ -1,13 +1,23 @@
 //! The territory pages: the city tree with a map of its grids, and a page per node.
 
+use std::collections::HashMap;
+
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Html;
+use gongzhi_core::Lang;
+use gongzhi_core::cases::flow::State as CaseState;
+use gongzhi_core::cases::taxonomy::TypeCode;
+use gongzhi_core::people::Scope;
 use gongzhi_core::territory::{Level, Node};
+use gongzhi_store::cases::CaseFilter;
+use serde::Deserialize;
 
 use super::existing_node;
-use crate::map::{Shape, colour, render};
+use crate::cases::scope::visible_within;
+use crate::map::{DENSITY, Dot, MapSpec, Shape, ZOOM_SCRIPT, colour, density_classes, density_colour, render_map};
 use crate::pages::Chrome;
+use crate::pages::local_time;
 use crate::people::session::Staff;
 use crate::texts::{Texts, texts};
 use crate::{ApiError, AppState};
@@ -36,6 +46,34 @@ struct TerritoryPage {
     cards: Vec<(&'static str, String)>,
     children: Vec<ChildRow>,
     map_svg: String,
+    density: bool,
+    legend: Vec<(&'static str, String)>,
+    open_cases: i64,
+    dots_shown: usize,
+    is_grid: bool,
+    /// On a grid's page: who works there (name, role).
+    staff: Vec<(String, String)>,
+    cases: Vec<CaseRow>,
+    tree: Vec<TreeItem>,
+    zoom_script: &'static str,
+}
+
+/// The most case dots one map draws (the newest).
+const MAX_DOTS: i64 = 2_000;
+
+struct CaseRow {
+    id: i64,
+    number: String,
+    matter: String,
+    state: &'static str,
+    reported: String,
+}
+
+struct TreeItem {
+    code: String,
+    name: String,
+    kind_label: &'static str,
+    children: Vec<TreeItem>,
 }
 
 /// 228200 → "228,200".
@@ -51,7 +89,13 @@ fn thousands(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-pub async fn city(state: State<AppState>, staff: Staff) -> Result<Html<String>, ApiError> {
+#[derive(Deserialize, Default)]
+pub struct MapQuery {
+    /// `density`: grids coloured by open cases instead of by the unit they belong to.
+    colour: Option<String>,
+}
+
+pub async fn city(state: State<AppState>, staff: Staff, query: Query<MapQuery>) -> Result<Html<String>, ApiError> {
     let city = state
         .db
         .nodes_at_level(Level::City)
@@ -59,13 +103,59 @@ pub async fn city(state: State<AppState>, staff: Staff) -> Result<Html<String>, 
         .into_iter()
         .next()
         .ok_or_else(ApiError::not_found_path)?;
-    node(state, staff, Path(city.code.to_string())).await
+    node(state, staff, Path(city.code.to_string()), query).await
+}
+
+/// The tree of districts, streets and communities (the city page's browser), as nested lists.
+async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
+    let mut levels = Vec::new();
+    for level in [Level::District, Level::Street, Level::Community] {
+        levels.push(state.db.nodes_at_level(level).await?);
+    }
+    let item = |n: &Node| TreeItem {
+        code: n.code.to_string(),
+        name: n.name.clone(),
+        kind_label: n.kind.label(lang),
+        children: vec![],
+    };
+    let under = |parent: &Node, nodes: &[Node]| -> Vec<TreeItem> {
+        nodes
+            .iter()
+            .filter(|n| n.parent_code().as_ref() == Some(&parent.code))
+            .map(item)
+            .collect()
+    };
+    Ok(levels[0]
+        .iter()
+        .map(|district| {
+            let mut d = item(district);
+            d.children = levels[1]
+                .iter()
+                .filter(|s| s.parent_code().as_ref() == Some(&district.code))
+                .map(|street| TreeItem {
+                    children: under(street, &levels[2]),
+                    ..item(street)
+                })
+                .collect();
+            d
+        })
+        .collect())
+}
+
+/// The open states: what a map of open cases shows.
+fn open_states() -> Vec<String> {
+    CaseState::ALL
+        .into_iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.as_str().to_string())
+        .collect()
 }
 
 pub async fn node(
     State(state): State<AppState>,
     staff: Staff,
     Path(code): Path<String>,
+    Query(query): Query<MapQuery>,
 ) -> Result<Html<String>, ApiError> {
     let lang = staff.lang;
     let node = existing_node(&state, "code", &code).await?;
@@ -81,7 +171,12 @@ pub async fn node(
 
     let children = state.db.children(&node.code).await?;
     let totals = state.db.subtree_totals(&node.code).await?;
-    let grids = state.db.grids_within(&node.code).await?;
+    // A grid is drawn among the other grids of its community, which it stands out from.
+    let is_grid = node.level() == Level::Grid;
+    let grids = match node.parent_code().filter(|_| is_grid) {
+        Some(community) => state.db.grids_within(&community).await?,
+        None => state.db.grids_within(&node.code).await?,
+    };
     let cards = if node.level() == Level::City {
         let s = state.db.summary().await?;
         let t = texts(lang);
@@ -95,6 +190,24 @@ pub async fn node(
     } else {
         vec![]
     };
+
+    // Open cases the reader may see here: dots on the map, counts per grid for the density colours.
+    let visible = visible_within(&staff.actor, Some(&node.code)).map(|f| CaseFilter {
+        states: open_states(),
+        ..f
+    });
+    let (dots, counts) = match &visible {
+        Some(filter) => (
+            state.db.case_dots(filter, MAX_DOTS).await?,
+            state.db.case_counts_by_grid(filter).await?,
+        ),
+        None => (vec![], vec![]),
+    };
+    let counts: HashMap<String, i64> = counts.into_iter().collect();
+    let open_cases: i64 = counts.values().sum();
+    let density = query.colour.as_deref() == Some("density");
+    let bounds = density_classes(counts.values().copied().max().unwrap_or(0));
+
     let gridded_children: Vec<&Node> = children.iter().filter(|c| totals.of_child(&c.code).0 > 0).collect();
     let group_of = |grid: &Node| {
         gridded_children
@@ -102,21 +215,33 @@ pub async fn node(
             .position(|c| grid.code.as_str().starts_with(c.code.subtree_prefix()))
             .unwrap_or(0)
     };
-    let shapes: Vec<Shape> = grids
+    let t = texts(lang);
+    let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
+    let shapes: Vec<Shape> = drawn
         .iter()
         .filter_map(|g| {
+            let open = counts.get(g.code.as_str()).copied().unwrap_or(0);
             Some(Shape {
                 boundary: g.boundary.as_ref()?,
                 group: group_of(g),
                 href: format!("/territory/{}", g.code),
                 title: format!(
-                    "{} {} · {} {}",
+                    "{} {} · {} {} · {}{open}",
                     g.name,
                     g.code,
-                    texts(lang).households,
-                    g.households.unwrap_or(0)
+                    t.households,
+                    g.households.unwrap_or(0),
+                    lang.pick("未办结案件 ", "open cases ")
                 ),
             })
+        })
+        .collect();
+    let fills: Vec<&str> = drawn
+        .iter()
+        .map(|g| match (density, is_grid) {
+            (true, _) => density_colour(counts.get(g.code.as_str()).copied().unwrap_or(0), &bounds),
+            (false, true) if g.code != node.code => "#d9e2ec",
+            (false, _) => colour(group_of(g)),
         })
         .collect();
     // The node's own boundary and those of the units below it, over the grids.
@@ -124,11 +249,105 @@ pub async fn node(
     if node.level() != Level::Community {
         outlines.extend(children.iter().filter_map(|c| c.boundary.as_ref()));
     }
-    let map_svg = render(&shapes, &outlines, 760.0, &format!("{} {}", node.name, texts(lang).map));
+    let rules = state.rules();
+    let matter_name = |code: &str| {
+        TypeCode::parse(code)
+            .ok()
+            .and_then(|t| rules.taxonomy.matter(&t).map(|e| e.name.clone()))
+            .unwrap_or_else(|| code.to_string())
+    };
+    let map_dots: Vec<Dot> = dots
+        .iter()
+        .map(|d| Dot {
+            lon: d.lon,
+            lat: d.lat,
+            href: format!("/cases/{}", d.id),
+            title: format!(
+                "{} {} · {}",
+                d.case_no,
+                matter_name(&d.matter),
+                CaseState::parse(&d.state).map_or("", |s| s.label(lang))
+            ),
+        })
+        .collect();
+    let label = format!("{} {}", node.name, t.map);
+    let map_svg = render_map(&MapSpec {
+        shapes: &shapes,
+        fills: Some(fills.as_slice()),
+        outlines: &outlines,
+        dots: &map_dots,
+        width: 760.0,
+        label: &label,
+        zoom_id: Some("grid-map"),
+    });
+    let legend = if density {
+        let mut from = 1;
+        let mut rows = vec![(DENSITY[0], "0".to_string())];
+        for (i, b) in bounds.iter().enumerate() {
+            if *b >= from {
+                rows.push((
+                    DENSITY[i + 1],
+                    if *b > from {
+                        format!("{from}–{b}")
+                    } else {
+                        b.to_string()
+                    },
+                ));
+                from = b + 1;
+            }
+        }
+        rows
+    } else {
+        vec![]
+    };
+
+    // A grid's page also names its staff and lists its open cases.
+    let (staff_rows, case_rows) = if is_grid {
+        let people = state
+            .db
+            .accounts_with_grants()
+            .await?
+            .into_iter()
+            .filter(|a| a.account.active)
+            .flat_map(|a| {
+                a.grants
+                    .iter()
+                    .filter(|g| match &g.scope {
+                        // Those who work in the grid itself, its community or its street.
+                        Scope::Territory(t) => t.level() >= Level::Street && g.scope.reaches(&node.code),
+                        Scope::Department(_) => false,
+                    })
+                    .map(|g| (a.account.display_name.clone(), g.role.label(lang).to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let cases = match &visible {
+            Some(filter) => state.db.list_cases(filter, 20, chrono::Utc::now()).await?.cases,
+            None => vec![],
+        };
+        let rows = cases
+            .iter()
+            .map(|r| CaseRow {
+                id: r.id,
+                number: r.flow.number.to_string(),
+                matter: matter_name(&r.flow.matter),
+                state: r.flow.state.label(lang),
+                reported: local_time(r.reported_at),
+            })
+            .collect();
+        (people, rows)
+    } else {
+        (vec![], vec![])
+    };
+    let tree = if node.level() == Level::City {
+        tree(&state, lang).await?
+    } else {
+        vec![]
+    };
 
     let page = TerritoryPage {
         c: Chrome::for_staff(&staff, "/territory"),
-        t: texts(lang),
+        t,
         crumbs,
         name: node.name.clone(),
         code: node.code.to_string(),
@@ -153,6 +372,15 @@ pub async fn node(
             })
             .collect(),
         map_svg,
+        density,
+        legend,
+        open_cases,
+        dots_shown: map_dots.len(),
+        is_grid,
+        staff: staff_rows,
+        cases: case_rows,
+        tree,
+        zoom_script: ZOOM_SCRIPT,
     };
     let html = page.render().map_err(|e| {
         tracing::error!(error = %e, "template");
