@@ -147,6 +147,64 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Re
     Ok(true)
 }
 
+/// Creates an account with one role and a random password that must be changed at first sign-in;
+/// returns the password. A refused value is an error line naming it.
+pub async fn create_account(
+    db: &Db,
+    username: &str,
+    name: &str,
+    role: &str,
+    scope: &str,
+    key: &AuditKey,
+) -> std::result::Result<String, String> {
+    let valid_name = (2..=32).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-'));
+    if !valid_name {
+        return Err(format!(
+            "username {username:?}: 2 to 32 lower-case letters, digits, _ . -"
+        ));
+    }
+    let role: Role = role.parse().map_err(|_| {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("--role {role}: not one of {}", all.join(", "))
+    })?;
+    let scope = match scope.strip_prefix("department:") {
+        Some(d) => Scope::Department(DepartmentCode::parse(d).map_err(|e| format!("--scope {scope}: {e}"))?),
+        None => Scope::Territory(TerritoryCode::parse(scope).map_err(|e| format!("--scope {scope}: {e}"))?),
+    };
+    let exists = db.account_by_username(username).await.map_err(|e| e.to_string())?;
+    if exists.is_some() {
+        return Err(format!("username {username}: an account of that name exists"));
+    }
+    // 16 characters of letters and digits in both cases: passes the password policy.
+    let password: String = {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+        const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        let mut p: String = bytes.iter().map(|b| CHARS[*b as usize % CHARS.len()] as char).collect();
+        p.replace_range(0..3, "Qa7");
+        p
+    };
+    let hash = hash_password(&password).map_err(|e| e.to_string())?;
+    let grant = Grant { role, scope };
+    gongzhi_core::people::policy::check_admin_separation(std::slice::from_ref(&grant)).map_err(|e| e.to_string())?;
+    db.create_account(username, name, Some(&hash), &[grant], SYSTEM_ACTOR, key)
+        .await
+        .map_err(|e| e.to_string())?;
+    let account = db
+        .account_by_username(username)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the account vanished")?;
+    // Set by an installer, not chosen by the person: changed at first sign-in.
+    db.set_password(&account, &hash, SYSTEM_ACTOR, None, chrono::Utc::now(), key)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(password)
+}
+
 /// Cases written per transaction when seeding: big enough for multi-row INSERTs to pay, small
 /// enough that live requests wait on the write lock for well under a second.
 const DEMO_CASE_BATCH: usize = 1_000;

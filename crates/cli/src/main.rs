@@ -97,6 +97,11 @@ enum Cmd {
         #[command(subcommand)]
         what: RulesWhat,
     },
+    /// Staff accounts: create the first administrator of a new installation.
+    Account {
+        #[command(subcommand)]
+        what: AccountWhat,
+    },
     /// The tamper-evident audit record.
     Audit {
         #[command(subcommand)]
@@ -167,6 +172,27 @@ enum RulesExport {
         /// The version label to export. [default: the one in force today]
         #[arg(long, value_name = "V")]
         version: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountWhat {
+    /// Create an account with one role. A random password is printed once; it must be changed at
+    /// the first sign-in.
+    Create {
+        /// The user name (2–32 lower-case letters, digits, _ . -).
+        username: String,
+        /// The person's name as pages show it.
+        #[arg(long)]
+        name: String,
+        /// The role, e.g. system_admin, security_admin, audit_admin, dispatcher.
+        #[arg(long)]
+        role: String,
+        /// Where the role is held: a division or grid code, or department:CODE.
+        #[arg(long)]
+        scope: String,
         #[command(flatten)]
         storage: Storage,
     },
@@ -326,6 +352,36 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             // Loads in the background while the server answers; finished or not when it stops.
             let _loading = ensure_demo_cases(&db, demo_cases, case_seed, key.clone()).await?;
             serve(db, &settings, key).await?;
+        }
+        Cmd::Account {
+            what:
+                AccountWhat::Create {
+                    username,
+                    name,
+                    role,
+                    scope,
+                    storage,
+                },
+        } => {
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let db = open(&settings).await?;
+            match gongzhi::commands::create_account(&db, &username, &name, &role, &scope, &key).await {
+                Ok(password) => println!(
+                    "{}",
+                    lang.pick(
+                        &format!("已创建账户 {username}，初始密码（仅显示这一次，首次登录须修改）：{password}"),
+                        &format!("created {username}; initial password (shown once, to be changed at first sign-in): {password}")
+                    )
+                ),
+                Err(message) => {
+                    eprintln!("{message}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
         }
         Cmd::Audit {
             what: AuditWhat::Verify(storage),

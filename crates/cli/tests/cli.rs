@@ -263,3 +263,42 @@ async fn audit_verify_says_intact_or_names_the_first_broken_entry() {
         std::fs::remove_dir_all(dir).ok();
     }
 }
+
+#[tokio::test]
+async fn the_first_administrator_is_created_with_a_password_shown_once_and_changed_at_first_sign_in() {
+    for (url, db) in urls().await {
+        let dir = TestDb::temp_dir();
+        let key_file = write_key_file(&dir);
+        let create = |role: &str, scope: &str| {
+            run(gongzhi()
+                .args(["--lang", "en", "account", "create", "root", "--name", "系统管理员"])
+                .args([
+                    "--role",
+                    role,
+                    "--scope",
+                    scope,
+                    "--database-url",
+                    &url,
+                    "--audit-key-file",
+                ])
+                .arg(&key_file))
+        };
+        let (code, _, err) = create("emperor", "230900000000");
+        assert_eq!(code, 2);
+        assert!(err.contains("--role emperor") && err.contains("system_admin"), "{err}");
+        let (code, _, err) = create("system_admin", "2309");
+        assert_eq!(code, 2);
+        assert!(err.contains("--scope 2309"), "{err}");
+        let (code, out, err) = create("system_admin", "230900000000");
+        assert_eq!(code, 0, "{err}");
+        let password = out.trim().rsplit(' ').next().unwrap().to_string();
+        assert_eq!(password.len(), 16, "{out}");
+        let account = db.account_by_username("root").await.unwrap().unwrap();
+        assert!(account.must_change_password, "changed at first sign-in");
+        let hash = account.password_hash.unwrap();
+        assert!(gongzhi_core::people::credentials::verify_password(&password, &hash));
+        let (code, _, err) = create("system_admin", "230900000000");
+        assert_eq!(code, 2, "the name is taken");
+        assert!(err.contains("exists"));
+    }
+}

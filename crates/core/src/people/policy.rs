@@ -88,7 +88,9 @@ impl SecurityPolicy {
             password.chars().any(|c| c.is_lowercase()),
             password.chars().any(|c| c.is_uppercase()),
             password.chars().any(|c| c.is_ascii_digit()),
-            password.chars().any(|c| !c.is_ascii_alphanumeric() && !c.is_lowercase() && !c.is_uppercase()),
+            password
+                .chars()
+                .any(|c| !c.is_ascii_alphanumeric() && !c.is_lowercase() && !c.is_uppercase()),
         ];
         if classes.iter().filter(|c| **c).count() < self.password_min_classes {
             return Err(PasswordProblem::TooSimple(self.password_min_classes));
