@@ -111,16 +111,26 @@ fn resident_mb(pid: u32) -> Option<f64> {
 }
 
 fn start_demo(exe: &Path, data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Result<Child> {
+    // The territory and accounts only: the year of demo cases loads in the background and is
+    // measured on its own (docs/PERFORMANCE.md).
+    start_demo_with_cases(exe, data_dir, addr, database_url, 0)
+}
+
+fn start_demo_with_cases(
+    exe: &Path,
+    data_dir: &Path,
+    addr: SocketAddr,
+    database_url: Option<&str>,
+    cases: usize,
+) -> Result<Child> {
     let mut cmd = Command::new(exe);
     cmd.arg("demo")
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--listen")
         .arg(addr.to_string())
-        // The territory and accounts only: the year of demo cases loads in the background and is
-        // measured on its own (docs/PERFORMANCE.md).
         .arg("--demo-cases")
-        .arg("0")
+        .arg(cases.to_string())
         .env("GONGZHI_LOG", "warn");
     if let Some(url) = database_url {
         cmd.arg("--database-url").arg(url);
@@ -365,4 +375,127 @@ pub fn intake(
     let mut report = outcome?;
     report.max_rss_mb = max_rss;
     Ok(report)
+}
+
+/// One page as one person opens it, timed at the client over loopback.
+pub struct PageTiming {
+    pub who: &'static str,
+    pub path: String,
+    pub p50: Duration,
+    pub p95: Duration,
+    pub bytes: usize,
+}
+
+pub struct PagesReport {
+    pub cases: i64,
+    pub load: Duration,
+    pub pages: Vec<PageTiming>,
+}
+
+/// The pages staff open all day, by account: inboxes, lists, case pages, territory.
+const PAGES: [(&str, &str); 16] = [
+    ("clerk", "/inbox"),
+    ("clerk", "/inbox/to_accept"),
+    ("clerk", "/cases/new"),
+    ("dispatcher", "/inbox/to_dispatch"),
+    ("dispatcher", "/inbox/requests"),
+    ("handler", "/inbox/to_handle"),
+    ("gridworker", "/inbox"),
+    ("gridworker", "/cases"),
+    ("leader", "/inbox/overdue"),
+    ("leader", "/cases"),
+    ("leader", "/cases?overdue=true&sort=deadline"),
+    ("leader", "/cases?channel=hotline&page=200"),
+    ("leader", "/territory"),
+    ("leader", "/territory/230903000000?colour=density"),
+    ("leader", "/territory/230903011001001"),
+    ("leader", "/cases/{case}"),
+];
+
+/// Starts `gongzhi demo` with `cases` simulated cases, waits until they are loaded, signs each
+/// account in to the pages and opens each page of [`PAGES`] `requests` times on a keep-alive
+/// connection. Before each `/inbox` of the clerk a case is reported, so that the inbox counts
+/// are computed afresh every time (the worst case: a city where something always changes).
+pub fn pages(
+    exe: &Path,
+    data_dir: &Path,
+    addr: SocketAddr,
+    database_url: Option<&str>,
+    cases: usize,
+    requests: usize,
+) -> Result<PagesReport> {
+    let started = Instant::now();
+    let mut server = start_demo_with_cases(exe, data_dir, addr, database_url, cases)?;
+    let outcome = (|| -> Result<PagesReport> {
+        time_until_healthy(&mut server, addr, started)?;
+        let leader_token = crate::client::sign_in(addr, "leader", "demo")?;
+        let mut api = crate::client::Conn::new(addr);
+        // The demo cases load in the background: wait until their number stops growing.
+        let (mut loaded, mut still) = (-1i64, 0);
+        while still < 3 {
+            std::thread::sleep(Duration::from_secs(1));
+            let r = api.get("/api/v1/cases?limit=1", Some(&leader_token))?;
+            let total = r.json()?["total"].as_i64().unwrap_or(0);
+            still = if total == loaded && total > 0 { still + 1 } else { 0 };
+            loaded = total;
+            if started.elapsed() > Duration::from_secs(1800) {
+                bail!("the demo cases did not finish loading in 30 minutes ({total} so far)");
+            }
+        }
+        let load = started.elapsed();
+        let latest = api.get("/api/v1/cases?limit=1", Some(&leader_token))?.json()?;
+        let case_id = latest["cases"][0]["id"].as_i64().context("a demo case")?;
+        let clerk_token = crate::client::sign_in(addr, "clerk", "demo")?;
+        let bodies = intake_bodies(requests + 1)?;
+        let mut sessions = std::collections::HashMap::new();
+        let mut timings = Vec::new();
+        for (who, path) in PAGES {
+            let path = path.replace("{case}", &case_id.to_string());
+            if !sessions.contains_key(who) {
+                sessions.insert(who, crate::client::page_session(addr, who, "demo")?);
+            }
+            let cookie = sessions[who].clone();
+            let mut conn = crate::client::Conn::new(addr);
+            let headers = [("Cookie", cookie.as_str()), ("Accept", "text/html")];
+            let refresh_counts = who == "clerk" && path == "/inbox";
+            let mut took = Vec::with_capacity(requests);
+            let mut bytes = 0;
+            // One request unmeasured first: the connection and the server's caches warm up.
+            for i in 0..=requests {
+                if refresh_counts {
+                    let r = api.post_json("/api/v1/cases", Some(&clerk_token), &[], &bodies[i])?;
+                    if r.status != 201 {
+                        bail!("reporting a case: {} {}", r.status, r.text());
+                    }
+                }
+                let sent = Instant::now();
+                let r = conn.request("GET", &path, &headers, b"")?;
+                let elapsed = sent.elapsed();
+                if r.status != 200 {
+                    bail!("{who} GET {path}: {} {}", r.status, r.text());
+                }
+                bytes = r.body.len();
+                if i > 0 {
+                    took.push(elapsed);
+                }
+            }
+            took.sort();
+            let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
+            timings.push(PageTiming {
+                who,
+                path,
+                p50: at(0.50),
+                p95: at(0.95),
+                bytes,
+            });
+        }
+        Ok(PagesReport {
+            cases: loaded,
+            load,
+            pages: timings,
+        })
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    outcome
 }

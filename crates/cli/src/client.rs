@@ -176,3 +176,27 @@ pub fn sign_in(addr: SocketAddr, username: &str, password: &str) -> io::Result<S
         .map(str::to_string)
         .ok_or_else(|| invalid("sign-in answer without a token"))
 }
+
+/// Signs `username` in to the pages as a browser does and returns the session cookie
+/// (`gz_session=…`) to send with page requests.
+pub fn page_session(addr: SocketAddr, username: &str, password: &str) -> io::Result<String> {
+    // The sign-in form is double-submit: its cookie and its hidden field carry the same token.
+    let token = "bench-sign-in";
+    let body = format!("form_token={token}&next=%2F&username={username}&password={password}");
+    let cookie = format!("gz_signin={token}");
+    let r = Conn::new(addr).request(
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Cookie", &cookie),
+        ],
+        body.as_bytes(),
+    )?;
+    r.headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
+        .find_map(|(_, v)| v.split(';').next().filter(|c| c.starts_with("gz_session=")))
+        .map(str::to_string)
+        .ok_or_else(|| invalid(&format!("page sign-in of {username}: {} {}", r.status, r.text())))
+}

@@ -226,6 +226,21 @@ enum BenchWhat {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Staff pages on the demo city with its year of cases: p50 and p95 per page at the client.
+    Pages {
+        /// Port for the measured server on 127.0.0.1.
+        #[arg(long, default_value_t = 18082)]
+        port: u16,
+        /// Demo cases loaded before measuring.
+        #[arg(long, default_value_t = 50_000)]
+        cases: usize,
+        /// Requests per page.
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        /// An empty PostgreSQL database to use instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Case intake through HTTP: cases/s sustained, latency percentiles and the server's
     /// resident memory, reporting back to back over keep-alive connections on loopback.
     Intake {
@@ -520,6 +535,20 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
         }
         Cmd::Bench {
             what:
+                BenchWhat::Pages {
+                    port,
+                    cases,
+                    requests,
+                    database_url,
+                },
+        } => {
+            let r = with_bench_server(port, |exe, dir, addr| {
+                gongzhi::bench::pages(exe, dir, addr, database_url.as_deref(), cases, requests.max(1))
+            })?;
+            print_pages(&r);
+        }
+        Cmd::Bench {
+            what:
                 BenchWhat::Intake {
                     port,
                     seconds,
@@ -559,6 +588,24 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_pages(r: &gongzhi::bench::PagesReport) {
+    println!(
+        "pages: {} demo cases loaded in {:.0} s; p50 and p95 of each page at the client over loopback",
+        r.cases,
+        r.load.as_secs_f64()
+    );
+    for p in &r.pages {
+        println!(
+            "pages: {:<11} {:<45} p50 {:>6.1} ms  p95 {:>6.1} ms  {:>7} bytes",
+            p.who,
+            p.path,
+            p.p50.as_secs_f64() * 1e3,
+            p.p95.as_secs_f64() * 1e3,
+            p.bytes
+        );
+    }
 }
 
 fn main() -> ExitCode {

@@ -118,6 +118,15 @@ pub async fn append_many(
 }
 
 /// The recorded end of the chain (seq 0 and the genesis MAC when nothing was recorded).
+/// Records one entry in its own transaction: for reads worth a trace (exports, full views) that
+/// change nothing else.
+pub async fn record(db: &Db, key: &AuditKey, new: NewAuditEntry) -> Result<AuditEntry, StoreError> {
+    let mut tx = db.begin().await?;
+    let entry = append(&mut tx, key, new).await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
 pub async fn head(db: &Db) -> Result<Head, StoreError> {
     let (seq, mac): (i64, String) =
         on_pool!(db, p => sqlx::query_as("SELECT seq, mac FROM audit_head WHERE id = 1").fetch_one(p).await)?;

@@ -255,8 +255,15 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             (error.status, Json(body)).into_response()
         } else {
             let title = lang.pick("出错了", "Something went wrong");
+            let field = error.field.map_or(String::new(), |f| {
+                format!(
+                    "<p id=\"error-field\">{}{}</p>",
+                    lang.pick("出错的字段：", "Field: "),
+                    html_escape(f)
+                )
+            });
             let page = format!(
-                "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><title>{title}</title><body style=\"font-family:sans-serif;padding:2rem\"><h1>{title}</h1><p>{}</p><p><a href=\"/territory\">{}</a></p></body></html>",
+                "<!doctype html><html lang=\"{}\"><meta charset=\"utf-8\"><title>{title}</title><body style=\"font-family:sans-serif;padding:2rem\"><h1>{title}</h1><p id=\"error-message\">{}</p>{field}<p><a href=\"/\">{}</a></p></body></html>",
                 lang.tag(),
                 html_escape(&message),
                 lang.pick("返回首页", "Home")

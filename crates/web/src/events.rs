@@ -42,6 +42,10 @@ pub struct CaseEvent {
     pub at: DateTime<Utc>,
     /// What happened (the action's snake_case name, e.g. `reported`, `dispatch`, `whistle`).
     pub kind: String,
+    /// The lead unit after the change (`department:urban-management`), so that a department's
+    /// staff follow the cases it leads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_unit: Option<String>,
 }
 
 /// What a subscription yields.
@@ -58,6 +62,8 @@ type Filter = Box<dyn Fn(&CaseEvent) -> bool + Send + Sync>;
 #[derive(Clone)]
 pub struct Hub {
     sender: broadcast::Sender<Arc<CaseEvent>>,
+    /// Counts published events: caches of what cases look like (inbox counts) compare it.
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for Hub {
@@ -70,12 +76,14 @@ impl Hub {
     pub fn new(capacity: usize) -> Hub {
         Hub {
             sender: broadcast::Sender::new(capacity.max(1)),
+            generation: Arc::default(),
         }
     }
 
     /// Sends an event to every subscriber whose filter accepts it. Call it after the change has
     /// committed, never inside the transaction. Returns how many subscribers were listening.
     pub fn publish(&self, event: CaseEvent) -> usize {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::Release);
         // An error only means nobody is listening.
         self.sender.send(Arc::new(event)).unwrap_or(0)
     }
@@ -86,6 +94,11 @@ impl Hub {
             receiver: self.sender.subscribe(),
             filter: Box::new(filter),
         }
+    }
+
+    /// How many events were published so far: changes when any case changed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn subscribers(&self) -> usize {
@@ -126,8 +139,7 @@ pub struct EventParams {
 }
 
 /// Which events a caller may see: those in the subtrees their roles reach, narrowed to the
-/// subtree named by `?within=`. (Department staff follow their cases through the case list; an
-/// event does not say which department leads.)
+/// subtree named by `?within=`, and for department staff the cases their department leads.
 fn scope_filter(
     params: &EventParams,
     actor: &Actor,
@@ -138,6 +150,14 @@ fn scope_filter(
         .map(|g| g.scope.clone())
         .filter(|s| matches!(s, Scope::Territory(_)))
         .collect();
+    let departments: Vec<String> = actor
+        .grants
+        .iter()
+        .filter_map(|g| match &g.scope {
+            Scope::Department(d) => Some(format!("department:{d}")),
+            Scope::Territory(_) => None,
+        })
+        .collect();
     let prefix = match params.within.as_deref() {
         None | Some("") => String::new(),
         Some(code) => TerritoryCode::parse(code)
@@ -146,7 +166,9 @@ fn scope_filter(
             .to_string(),
     };
     Ok(move |event: &CaseEvent| {
-        event.territory_code.as_str().starts_with(&prefix) && reach.iter().any(|s| s.reaches(&event.territory_code))
+        event.territory_code.as_str().starts_with(&prefix)
+            && (reach.iter().any(|s| s.reaches(&event.territory_code))
+                || event.lead_unit.as_ref().is_some_and(|l| departments.contains(l)))
     })
 }
 

@@ -49,6 +49,8 @@ pub struct AppState {
     /// The rules revision and the day the rules in force were built for; `None` while they are the
     /// shipped files (a database whose rules were not seeded yet).
     rules_mark: Arc<Mutex<Option<(i64, NaiveDate)>>>,
+    /// Each person's inbox counts until a case changes.
+    inbox_counts: cases::inbox::InboxCounts,
     /// The group-commit writer of case reports, started on first use (it needs a runtime).
     intake: Arc<std::sync::OnceLock<gongzhi_store::cases::intake::Intake>>,
 }
@@ -74,6 +76,7 @@ impl AppState {
             audit_key: None,
             rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
             intake: Arc::default(),
+            inbox_counts: Default::default(),
             rules_mark: Arc::new(Mutex::new(None)),
         };
         state.refresh_rules().await?;

@@ -34,6 +34,20 @@ pub struct Chrome {
     pub nav: Vec<NavLink>,
 }
 
+/// A page as HTML; a template that fails to render is a server bug, logged, shown as a 500.
+pub fn render(page: &impl askama::Template) -> Result<axum::response::Html<String>, crate::ApiError> {
+    page.render().map(axum::response::Html).map_err(|e| {
+        tracing::error!(error = %e, "template");
+        crate::ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            None,
+            "页面渲染失败",
+            "page rendering failed",
+        )
+    })
+}
+
 /// Asia/Shanghai (UTC+8, no daylight saving since 1991).
 pub fn china() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8")
@@ -61,6 +75,15 @@ impl Chrome {
             Role::Leader,
         ]);
         let mut nav = Vec::new();
+        if working {
+            nav.push(NavLink {
+                href: "/inbox",
+                label: lang.pick("待办", "Inbox"),
+                current: section == "/inbox",
+                count: staff.inbox_total,
+                count_id: "nav-inbox-count",
+            });
+        }
         let mut link = |href: &'static str, zh: &'static str, en: &'static str| {
             nav.push(NavLink {
                 href,
@@ -71,7 +94,6 @@ impl Chrome {
             })
         };
         if working {
-            link("/inbox", "待办", "Inbox");
             link("/cases", "案件", "Cases");
         }
         if has(&[Role::IntakeClerk]) {

@@ -22,6 +22,7 @@ fn event(case_id: i64, territory: &str, state: &str) -> CaseEvent {
         territory_code: TerritoryCode::parse(territory).unwrap(),
         at: Utc::now(),
         kind: "dispatch".into(),
+        lead_unit: None,
     }
 }
 

@@ -39,7 +39,9 @@ pub async fn demo_apps() -> Vec<(TestDb, AppState)> {
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
+    /// The body as text (lossy for binary bodies, which `bytes` holds exactly).
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -56,7 +58,8 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     Reply {
         status,
         headers,
-        body: String::from_utf8(bytes.to_vec()).unwrap(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes: bytes.to_vec(),
     }
 }
 

@@ -20,6 +20,7 @@ use thiserror::Error;
 use crate::territory::{GridCode, TerritoryCode};
 
 pub mod flow;
+pub mod inbox;
 pub mod intake;
 pub mod rules;
 
@@ -112,6 +113,18 @@ pub enum UnitRef {
     Department(DepartmentCode),
     Territory(TerritoryCode),
     GridWorker(GridCode),
+}
+
+impl UnitRef {
+    /// How the unit is written where cases are listed by it: `department:housing`,
+    /// `territory:230903011000`, `grid_worker:230903011001001`.
+    pub fn key(&self) -> String {
+        match self {
+            UnitRef::Department(d) => format!("department:{d}"),
+            UnitRef::Territory(t) => format!("territory:{t}"),
+            UnitRef::GridWorker(g) => format!("grid_worker:{g}"),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@ pub mod map;
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::UnitRef;
-use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, Event, next_deadline};
+use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, Event, State, next_deadline};
+use gongzhi_core::cases::inbox::{InboxQuery, UnitMatch};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -124,11 +125,7 @@ impl StoredEvent {
 /// How a unit is written in the `lead_unit` column: `department:housing`, `territory:…`,
 /// `grid_worker:…`.
 pub fn unit_key(unit: &UnitRef) -> String {
-    match unit {
-        UnitRef::Department(d) => format!("department:{d}"),
-        UnitRef::Territory(t) => format!("territory:{t}"),
-        UnitRef::GridWorker(g) => format!("grid_worker:{g}"),
-    }
+    unit.key()
 }
 
 fn text_of<T: Serialize>(v: &T) -> String {
@@ -167,6 +164,28 @@ pub struct CaseFilter {
     pub reported_to: Option<DateTime<Utc>>,
     /// Only cases with an id below this (the cursor of the previous page).
     pub before_id: Option<i64>,
+    /// Only the cases of an inbox.
+    pub inbox: Option<InboxQuery>,
+}
+
+/// The order of a listing page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CaseSort {
+    #[default]
+    Newest,
+    Oldest,
+    /// The nearest next deadline first; cases without one last.
+    Deadline,
+}
+
+impl CaseSort {
+    fn order_by(self) -> &'static str {
+        match self {
+            CaseSort::Newest => "id DESC",
+            CaseSort::Oldest => "id ASC",
+            CaseSort::Deadline => "CASE WHEN next_deadline IS NULL THEN 1 ELSE 0 END, next_deadline, id DESC",
+        }
+    }
 }
 
 /// A WHERE clause under construction: conditions with `?` become `$n` as values are added.
@@ -185,6 +204,87 @@ impl Where {
 
     fn raw(&mut self, condition: &str) {
         self.conditions.push(condition.to_string());
+    }
+
+    /// Binds a value and returns its placeholder.
+    fn bind(&mut self, value: Arg) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
+    /// `(a OR b …)` of `column op value` for each value.
+    fn any(&mut self, items: Vec<(&str, Arg)>) -> String {
+        let parts: Vec<String> = items
+            .into_iter()
+            .map(|(condition, value)| {
+                let placeholder = self.bind(value);
+                condition.replace('?', &placeholder)
+            })
+            .collect();
+        format!("({})", parts.join(" OR "))
+    }
+
+    /// The cases of an inbox: any of its clauses.
+    fn inbox(&mut self, q: &InboxQuery, now: DateTime<Utc>) {
+        let text = |s: String| Arg::Text(Some(s));
+        let unit = |u: &UnitMatch| match u {
+            UnitMatch::Exact(k) => ("lead_unit = ?", text(k.clone())),
+            UnitMatch::Prefix(p) => ("lead_unit LIKE ?", text(format!("{p}%"))),
+        };
+        let mut alternatives = Vec::new();
+        for c in &q.clauses {
+            let mut parts = Vec::new();
+            let all_open = State::ALL.iter().filter(|s| s.is_open()).all(|s| c.states.contains(s))
+                && c.states.iter().all(|s| s.is_open());
+            if all_open {
+                parts.push("outcome = 'open'".to_string());
+            } else if !c.states.is_empty() {
+                let states = c.states.iter().map(|s| ("state = ?", text(s.as_str().to_string())));
+                parts.push(self.any(states.collect()));
+            }
+            if !c.within.is_empty() {
+                let prefixes = c.within.iter().map(|p| ("node_code LIKE ?", text(format!("{p}%"))));
+                parts.push(self.any(prefixes.collect()));
+            }
+            if !c.lead_units.is_empty() {
+                parts.push(self.any(c.lead_units.iter().map(unit).collect()));
+            }
+            if !c.not_lead_units.is_empty() {
+                let own = self.any(c.not_lead_units.iter().map(unit).collect());
+                parts.push(format!("(lead_unit IS NULL OR NOT {own})"));
+            }
+            if !c.pending.is_empty() {
+                let kinds = c
+                    .pending
+                    .iter()
+                    .map(|k| ("pending_requests LIKE ?", text(format!("%,{},%", text_of(k)))));
+                parts.push(self.any(kinds.collect()));
+            }
+            if !c.summoned.is_empty() {
+                let units = c
+                    .summoned
+                    .iter()
+                    .map(|u| ("summoned LIKE ?", text(format!("%,{},%", u.key()))));
+                parts.push(self.any(units.collect()));
+            }
+            if c.overdue {
+                let at = self.bind(Arg::Time(Some(now)));
+                parts.push(format!("next_deadline < {at}"));
+            }
+            if c.supervised {
+                parts.push("supervision IS NOT NULL".to_string());
+            }
+            alternatives.push(if parts.is_empty() {
+                "TRUE".to_string()
+            } else {
+                parts.join(" AND ")
+            });
+        }
+        if alternatives.is_empty() {
+            self.raw("FALSE");
+        } else {
+            self.conditions.push(format!("(({}))", alternatives.join(") OR (")));
+        }
     }
 
     fn any_of(&mut self, column: &str, values: &[String]) {
@@ -244,6 +344,9 @@ impl CaseFilter {
         }
         if let Some(t) = self.reported_to {
             w.add("reported_at < ?", Arg::Time(Some(t)));
+        }
+        if let Some(q) = &self.inbox {
+            w.inbox(q, now);
         }
         if with_cursor && let Some(id) = self.before_id {
             w.add("id < ?", Arg::Int(id));
@@ -306,8 +409,8 @@ pub(crate) fn values_sql(rows: usize, columns: usize) -> String {
 
 pub(crate) const CASE_INSERT_COLUMNS: &str = "case_no, channel, matter, description, address, lon, lat, node_code, \
      grid_code, community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision, \
-     next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at";
-pub(crate) const CASE_INSERT_WIDTH: usize = 24;
+     next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at, pending_requests, summoned";
+pub(crate) const CASE_INSERT_WIDTH: usize = 26;
 
 /// The values of a new `cases` row for `flow` as reported by `new`, in `CASE_INSERT_COLUMNS` order.
 pub(crate) fn case_row_args(new: &NewCase, flow: &Case, updated_at: DateTime<Utc>) -> Result<Vec<Arg>, StoreError> {
@@ -338,7 +441,36 @@ pub(crate) fn case_row_args(new: &NewCase, flow: &Case, updated_at: DateTime<Utc
         Arg::Time(Some(flow.reported_at)),
         Arg::Time(Some(updated_at)),
         Arg::Time(flow.closed_at),
+        Arg::Text(Some(pending_text(flow))),
+        Arg::Text(Some(summoned_text(flow))),
     ])
+}
+
+/// The `pending_requests` column: the kinds of request waiting for a decision, as
+/// `,return,extension,` (empty when none), so an inbox finds them with `LIKE '%,return,%'`.
+pub(crate) fn pending_text(flow: &Case) -> String {
+    listed(flow.pending.iter().map(|r| text_of(&r.kind)))
+}
+
+/// The `summoned` column: the units a whistle summoned that have not reported in yet, while
+/// the case is open, as `,department:housing,`.
+pub(crate) fn summoned_text(flow: &Case) -> String {
+    if !flow.state.is_open() {
+        return String::new();
+    }
+    listed(
+        flow.awaited_departments()
+            .map(|(_, s)| UnitRef::Department(s.department.clone()).key()),
+    )
+}
+
+fn listed(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    if items.is_empty() {
+        String::new()
+    } else {
+        format!(",{},", items.join(","))
+    }
 }
 
 pub(crate) fn flow_json(flow: &Case) -> Result<String, StoreError> {
@@ -498,9 +630,9 @@ async fn write_case(
     let id: i64 = on_tx!(tx, conn => sqlx::query_scalar(
         "INSERT INTO cases (case_no, channel, matter, description, address, lon, lat, node_code, grid_code,
              community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision,
-             next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at)
+             next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at, pending_requests, summoned)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
-             $22, $23, $24)
+             $22, $23, $24, $25, $26)
          RETURNING id")
         .bind(number.as_str()).bind(&new.channel).bind(&flow.matter).bind(&new.description)
         .bind(&loc.address).bind(loc.lon).bind(loc.lat).bind(flow.node.as_str()).bind(&loc.grid)
@@ -508,6 +640,7 @@ async fn write_case(
         .bind(flow.state.as_str()).bind(text_of(&flow.state.outcome())).bind(flow.lead.as_ref().map(unit_key))
         .bind(flow.supervision.as_ref().map(text_of)).bind(next_deadline(&flow)).bind(None::<String>)
         .bind(flow.revision as i32).bind(flow_json).bind(flow.reported_at).bind(now).bind(None::<DateTime<Utc>>)
+        .bind(pending_text(&flow)).bind(summoned_text(&flow))
         .fetch_one(conn).await)?;
     let mut body = json!({"kind": "report", "channel": new.channel, "matter": flow.matter, "node": flow.node});
     if let (Value::Object(b), Value::Object(extra)) = (&mut body, &new.report_detail) {
@@ -623,12 +756,14 @@ impl Db {
         let mut tx = self.begin().await?;
         let changed = on_tx!(&mut tx, conn => sqlx::query(
             "UPDATE cases SET state = $1, outcome = $2, lead_unit = $3, supervision = $4, next_deadline = $5,
-                 merged_into = $6, revision = $7, flow = $8, updated_at = $9, closed_at = $10
+                 merged_into = $6, revision = $7, flow = $8, updated_at = $9, closed_at = $10,
+                 pending_requests = $13, summoned = $14
              WHERE id = $11 AND revision = $12")
             .bind(flow.state.as_str()).bind(text_of(&flow.state.outcome())).bind(flow.lead.as_ref().map(unit_key))
             .bind(flow.supervision.as_ref().map(text_of)).bind(next_deadline(flow))
             .bind(flow.merged_into.as_ref().map(|n| n.to_string())).bind(flow.revision as i32).bind(flow_json)
             .bind(now).bind(flow.closed_at).bind(id).bind(previous as i32)
+            .bind(pending_text(flow)).bind(summoned_text(flow))
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if changed == 0 {
             return Err(StoreError::Conflict {
@@ -704,6 +839,46 @@ impl Db {
             cases,
             total,
             next_cursor,
+        })
+    }
+
+    /// How many cases match `filter`.
+    pub async fn count_cases(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let (clause, binds) = filter.clause(now, false);
+        let sql = format!("SELECT COUNT(*) FROM cases WHERE {clause}");
+        Ok(
+            on_pool!(self, p => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds)
+            .fetch_one(p).await)?,
+        )
+    }
+
+    /// Page `offset / limit` of the cases matching `filter` in `sort` order, with the total: the
+    /// numbered pages of the staff lists (the API pages by cursor).
+    pub async fn list_cases_sorted(
+        &self,
+        filter: &CaseFilter,
+        sort: CaseSort,
+        offset: i64,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<CasePage, StoreError> {
+        let limit = limit.clamp(1, 50_000);
+        let (clause, binds) = filter.clause(now, false);
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE {clause} ORDER BY {} LIMIT {limit} OFFSET {}",
+            sort.order_by(),
+            offset.max(0)
+        );
+        let rows: Vec<CaseRow> =
+            on_pool!(self, p => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?;
+        let cases = rows
+            .into_iter()
+            .map(CaseRecord::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(CasePage {
+            cases,
+            total: self.count_cases(filter, now).await?,
+            next_cursor: None,
         })
     }
 

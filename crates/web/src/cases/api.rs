@@ -339,6 +339,7 @@ fn publish(state: &AppState, record: &CaseRecord, kind: &str) {
         territory_code: record.flow.node.clone(),
         at: record.updated_at,
         kind: kind.to_string(),
+        lead_unit: record.flow.lead.as_ref().map(UnitRef::key),
     });
 }
 
@@ -582,19 +583,20 @@ pub async fn act(
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
+/// The filters of a case list (the API's and the pages').
+#[derive(Deserialize, Default)]
 pub struct ListParams {
-    state: Option<String>,
-    within: Option<String>,
-    matter: Option<String>,
-    handler: Option<String>,
-    channel: Option<String>,
-    overdue: Option<String>,
-    supervised: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    cursor: Option<String>,
-    limit: Option<String>,
+    pub state: Option<String>,
+    pub within: Option<String>,
+    pub matter: Option<String>,
+    pub handler: Option<String>,
+    pub channel: Option<String>,
+    pub overdue: Option<String>,
+    pub supervised: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<String>,
 }
 
 fn flag(field: &'static str, v: &Option<String>) -> Result<Option<bool>, ApiError> {
@@ -648,14 +650,9 @@ fn actor_reach(actor: &Actor) -> (Vec<String>, Vec<String>) {
     (prefixes, departments)
 }
 
-/// `GET /api/v1/cases`: filtered, newest first, with a cursor and the total count.
-pub async fn list(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ReqLang(lang): ReqLang,
-    Query(p): Query<ListParams>,
-) -> Result<Json<Value>, ApiError> {
-    let mut filter = CaseFilter::default();
+/// Narrows `filter` by the list parameters (state, matter, handler, channel, overdue,
+/// supervised, from, to), refusing a bad value with the parameter's name.
+pub fn narrow(filter: &mut CaseFilter, p: &ListParams) -> Result<(), ApiError> {
     if let Some(states) = p.state.as_deref().filter(|s| !s.is_empty()) {
         for s in states.split(',') {
             let st = CaseState::parse(s.trim()).ok_or_else(|| {
@@ -668,23 +665,6 @@ pub async fn list(
             })?;
             filter.states.push(st.as_str().to_string());
         }
-    }
-    let (prefixes, departments) = actor_reach(&actor);
-    if let Some(w) = p.within.as_deref().filter(|w| !w.is_empty()) {
-        let code = TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
-        let prefix = code.subtree_prefix().to_string();
-        if !prefixes.iter().any(|mine| prefix.starts_with(mine.as_str())) && departments.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "outside_scope",
-                Some("within"),
-                format!("{w} 不在您的权限范围内"),
-                format!("{w} is outside your scope"),
-            ));
-        }
-        filter.within_prefix = Some(prefix);
-    } else if prefixes.len() == 1 && departments.is_empty() {
-        filter.within_prefix = Some(prefixes[0].clone());
     }
     if let Some(m) = p.matter.as_deref().filter(|m| !m.is_empty()) {
         filter.matter = Some(
@@ -703,14 +683,6 @@ pub async fn list(
         );
     }
     filter.lead_unit = p.handler.clone().filter(|h| !h.is_empty());
-    if prefixes.is_empty() {
-        // Department staff see what their department leads.
-        match (&filter.lead_unit, departments.first()) {
-            (Some(h), _) if departments.contains(h) => {}
-            (_, Some(d)) => filter.lead_unit = Some(d.clone()),
-            _ => return Ok(Json(json!({"total": 0, "cases": [], "next_cursor": null}))),
-        }
-    }
     if let Some(c) = p.channel.as_deref().filter(|c| !c.is_empty()) {
         let ch: Channel = c.parse().map_err(|_| {
             bad(
@@ -726,6 +698,43 @@ pub async fn list(
     filter.supervised = flag("supervised", &p.supervised)?;
     filter.reported_from = instant("from", &p.from, false)?;
     filter.reported_to = instant("to", &p.to, true)?;
+    Ok(())
+}
+
+/// `GET /api/v1/cases`: filtered, newest first, with a cursor and the total count.
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+    Query(p): Query<ListParams>,
+) -> Result<Json<Value>, ApiError> {
+    let mut filter = CaseFilter::default();
+    narrow(&mut filter, &p)?;
+    let (prefixes, departments) = actor_reach(&actor);
+    if let Some(w) = p.within.as_deref().filter(|w| !w.is_empty()) {
+        let code = TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
+        let prefix = code.subtree_prefix().to_string();
+        if !prefixes.iter().any(|mine| prefix.starts_with(mine.as_str())) && departments.is_empty() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "outside_scope",
+                Some("within"),
+                format!("{w} 不在您的权限范围内"),
+                format!("{w} is outside your scope"),
+            ));
+        }
+        filter.within_prefix = Some(prefix);
+    } else if prefixes.len() == 1 && departments.is_empty() {
+        filter.within_prefix = Some(prefixes[0].clone());
+    }
+    if prefixes.is_empty() {
+        // Department staff see what their department leads.
+        match (&filter.lead_unit, departments.first()) {
+            (Some(h), _) if departments.contains(h) => {}
+            (_, Some(d)) => filter.lead_unit = Some(d.clone()),
+            _ => return Ok(Json(json!({"total": 0, "cases": [], "next_cursor": null}))),
+        }
+    }
     filter.before_id = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(c.parse().map_err(|_| ApiError::not_a_number("cursor", c))?),
         None => None,

@@ -2,6 +2,8 @@
 
 pub mod api;
 pub mod attachment;
+pub mod inbox;
+pub mod lists;
 pub mod scope;
 pub mod supervision;
 
@@ -15,4 +17,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases", post(api::report).get(api::list))
         .route("/api/v1/cases/{id}", get(api::get_case))
         .route("/api/v1/cases/{id}/actions", post(api::act))
+        .route("/inbox", get(inbox::overview))
+        .route("/inbox/counts.json", get(inbox::counts_json))
+        .route("/inbox/{name}", get(inbox::one))
+        .route("/cases", get(lists::list_page))
+        .route("/cases.xlsx", get(lists::export))
 }

@@ -70,6 +70,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<usize, Sto
                         territory_code: record.flow.node.clone(),
                         at: now,
                         kind: "supervise".into(),
+                        lead_unit: applied.case.lead.as_ref().map(gongzhi_core::cases::UnitRef::key),
                     });
                 }
                 // Someone acted on the case meanwhile; the next pass looks again.

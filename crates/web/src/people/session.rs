@@ -27,6 +27,8 @@ pub struct Staff {
     pub lang: Lang,
     /// The hash of the session secret: sign-out ends exactly this session.
     pub session_hash: String,
+    /// The cases waiting in the person's work inboxes (the count beside 待办), if they have any.
+    pub inbox_total: Option<i64>,
 }
 
 /// 32 random bytes as hex: session secrets and CSRF tokens.
@@ -96,6 +98,7 @@ pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<
         csrf: session.csrf_token,
         lang: Lang::Zh,
         session_hash: hash,
+        inbox_total: None,
     }))
 }
 
@@ -139,6 +142,9 @@ impl FromRequestParts<AppState> for Staff {
         let exempt = ["/account/password", "/logout"].contains(&parts.uri.path());
         if !exempt && staff.must_change_password(state.security.password_max_age_days, Utc::now()) {
             return Err(Redirect::to("/account/password").into_response());
+        }
+        if parts.method == axum::http::Method::GET {
+            staff.inbox_total = crate::cases::inbox::total(state, &staff.actor).await;
         }
         Ok(staff)
     }

@@ -382,17 +382,7 @@ pub async fn node(
         tree,
         zoom_script: ZOOM_SCRIPT,
     };
-    let html = page.render().map_err(|e| {
-        tracing::error!(error = %e, "template");
-        ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            None,
-            "页面渲染失败",
-            "page rendering failed",
-        )
-    })?;
-    Ok(Html(html))
+    crate::pages::render(&page)
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub use case::{
 };
 pub use clock::{SupervisionTrigger, auto_supervision, next_deadline, overdue, remaining_minutes};
 pub use error::FlowError;
-pub use permit::{Authority, acts_for, authorize, available_actions, state_allows};
+pub use permit::{Authority, Who, acts_for, authorize, available_actions, state_allows, who};
 pub use policy::{
     DefaultLimits, Escalation, FlowPolicy, LimitKind, PhaseThresholds, PolicyError, PolicyProblem, Positive,
     PositiveLimit, Rule, SupervisionThresholds,

@@ -39,14 +39,21 @@ pub struct Authority {
     pub unit: Option<UnitRef>,
 }
 
-enum Who {
+/// Who may take an action: the table above as data, which inboxes read too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// Holders of these roles over the case's place.
     Roles(&'static [Role]),
+    /// Whoever acts for the lead unit.
     Lead,
+    /// The lead unit, or holders of these roles.
     LeadOr(&'static [Role]),
+    /// A handler of a department a whistle summoned.
     Summoned,
 }
 
-fn who(kind: ActionKind) -> Who {
+/// Who may take `kind`.
+pub fn who(kind: ActionKind) -> Who {
     use ActionKind as K;
     use Role::*;
     match kind {

@@ -1,0 +1,18 @@
+-- Inboxes: pending requests and unanswered whistle summonses as listed columns (`,return,`,
+-- `,department:housing,`), so that an inbox is one indexed query instead of reading every flow.
+ALTER TABLE cases ADD COLUMN pending_requests TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN summoned TEXT NOT NULL DEFAULT '';
+
+UPDATE cases SET
+    pending_requests = COALESCE(
+        (SELECT ',' || string_agg(p ->> 'kind', ',') || ','
+         FROM json_array_elements((cases.flow::json) -> 'pending') AS p), ''),
+    summoned = COALESCE(
+        (SELECT ',' || string_agg('department:' || (s ->> 'department'), ',') || ','
+         FROM json_array_elements((cases.flow::json) -> 'whistles') AS w,
+              json_array_elements(w -> 'summons') AS s
+         WHERE s ->> 'arrived_at' IS NULL), '')
+WHERE outcome = 'open';
+
+-- Lists sort by the next deadline and the reporting time within a state.
+CREATE INDEX cases_open_deadline ON cases (state, next_deadline);

@@ -1,0 +1,243 @@
+//! Inboxes by role (待办): the counts in the navigation, kept per person until a case changes,
+//! the inbox overview and one page per inbox. Which cases fill an inbox is decided in the core
+//! (`gongzhi_core::cases::inbox`) from the permission table of the loop.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Html;
+use chrono::Utc;
+use gongzhi_core::cases::inbox::{Inbox, InboxQuery};
+use gongzhi_core::people::Actor;
+use gongzhi_store::cases::{CaseFilter, CaseSort};
+use serde_json::{Value, json};
+
+use super::lists::{CaseTable, PAGE_SIZE, Pager, case_table};
+use crate::pages::{Chrome, render};
+use crate::people::session::Staff;
+use crate::{ApiError, AppState};
+
+/// Overdue counts change with the clock, not only with events: no count is older than this.
+const COUNTS_TTL: Duration = Duration::from_secs(60);
+
+/// Inbox counts per account, valid while no case event was published since.
+#[derive(Clone, Default)]
+pub struct InboxCounts {
+    cached: Arc<Mutex<HashMap<String, Cached>>>,
+}
+
+struct Cached {
+    generation: u64,
+    at: Instant,
+    counts: Vec<(Inbox, i64)>,
+}
+
+/// The counts of each of the actor's inboxes, from the cache when no case changed since.
+pub async fn counts(state: &AppState, actor: &Actor) -> Result<Vec<(Inbox, i64)>, ApiError> {
+    let generation = state.events.generation();
+    {
+        let cache = state.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(&actor.account)
+            && c.generation == generation
+            && c.at.elapsed() < COUNTS_TTL
+        {
+            return Ok(c.counts.clone());
+        }
+    }
+    let now = Utc::now();
+    let mut counts = Vec::new();
+    for (inbox, query) in Inbox::all_for(actor) {
+        let n = state.db.count_cases(&filter_of(query), now).await?;
+        counts.push((inbox, n));
+    }
+    let mut cache = state.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
+    // A city's staff is a few thousand accounts; start over rather than grow without bound.
+    if cache.len() > 10_000 {
+        cache.clear();
+    }
+    cache.insert(
+        actor.account.clone(),
+        Cached {
+            generation,
+            at: Instant::now(),
+            counts: counts.clone(),
+        },
+    );
+    Ok(counts)
+}
+
+/// The cases waiting in the actor's work inboxes, for the navigation; `None` without inboxes
+/// (or when the count cannot be read: the page still renders).
+pub async fn total(state: &AppState, actor: &Actor) -> Option<i64> {
+    match counts(state, actor).await {
+        Ok(c) if c.is_empty() => None,
+        Ok(c) => Some(c.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum()),
+        Err(e) => {
+            tracing::warn!(error = %e.message(gongzhi_core::Lang::En), "inbox counts");
+            None
+        }
+    }
+}
+
+fn filter_of(query: InboxQuery) -> CaseFilter {
+    CaseFilter {
+        inbox: Some(query),
+        ..CaseFilter::default()
+    }
+}
+
+/// All work inboxes of the actor as one query: what is waiting for them, whatever the step.
+fn all_work(actor: &Actor) -> Option<InboxQuery> {
+    let clauses: Vec<_> = Inbox::all_for(actor)
+        .into_iter()
+        .filter(|(i, _)| i.is_work())
+        .flat_map(|(_, q)| q.clauses)
+        .collect();
+    (!clauses.is_empty()).then_some(InboxQuery { clauses })
+}
+
+struct InboxCard {
+    slug: &'static str,
+    label: &'static str,
+    count: i64,
+    work: bool,
+}
+
+#[derive(Template)]
+#[template(path = "cases/inbox.html")]
+struct InboxPage {
+    c: Chrome,
+    title: String,
+    cards: Vec<InboxCard>,
+    work_total: i64,
+    current: Option<&'static str>,
+    table: CaseTable,
+    pager: Pager,
+}
+
+#[derive(serde::Deserialize)]
+pub struct PageParam {
+    page: Option<String>,
+}
+
+fn page_number(p: &PageParam) -> Result<i64, ApiError> {
+    match p.page.as_deref().filter(|s| !s.is_empty()) {
+        None => Ok(1),
+        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_page",
+                Some("page"),
+                format!("页码 page 应为正整数，实际为 {s:?}"),
+                format!("page must be a positive whole number; got {s:?}"),
+            )
+        }),
+    }
+}
+
+async fn inbox_page(
+    state: &AppState,
+    staff: &Staff,
+    inbox: Option<Inbox>,
+    page: i64,
+) -> Result<Html<String>, ApiError> {
+    let lang = staff.lang;
+    let counts = counts(state, &staff.actor).await?;
+    let work_total = counts.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum();
+    let cards = counts
+        .iter()
+        .map(|(i, n)| InboxCard {
+            slug: i.slug(),
+            label: i.label(lang),
+            count: *n,
+            work: i.is_work(),
+        })
+        .collect();
+    let query = match inbox {
+        Some(i) => i.query(&staff.actor),
+        None => all_work(&staff.actor),
+    };
+    let title = match inbox {
+        Some(i) => i.label(lang).to_string(),
+        None => lang.pick("我的待办", "My inbox").to_string(),
+    };
+    let now = Utc::now();
+    let listed = match query {
+        Some(q) => {
+            state
+                .db
+                .list_cases_sorted(
+                    &filter_of(q),
+                    CaseSort::Deadline,
+                    (page - 1) * PAGE_SIZE,
+                    PAGE_SIZE,
+                    now,
+                )
+                .await?
+        }
+        None => gongzhi_store::cases::CasePage {
+            cases: vec![],
+            total: 0,
+            next_cursor: None,
+        },
+    };
+    let base = match inbox {
+        Some(i) => format!("/inbox/{}?", i.slug()),
+        None => "/inbox?".to_string(),
+    };
+    let page_view = InboxPage {
+        c: Chrome::for_staff(staff, "/inbox"),
+        title,
+        cards,
+        work_total,
+        current: inbox.map(Inbox::slug),
+        table: case_table(state, &listed.cases, lang, now),
+        pager: Pager::new(&base, page, listed.total),
+    };
+    render(&page_view)
+}
+
+/// `GET /inbox`: every inbox with its count, and what waits in all of them, nearest deadline first.
+pub async fn overview(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(p): Query<PageParam>,
+) -> Result<Html<String>, ApiError> {
+    inbox_page(&state, &staff, None, page_number(&p)?).await
+}
+
+/// `GET /inbox/{name}`: one inbox's cases, nearest deadline first.
+pub async fn one(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(name): Path<String>,
+    Query(p): Query<PageParam>,
+) -> Result<Html<String>, ApiError> {
+    let inbox = Inbox::parse(&name)
+        .filter(|i| i.query(&staff.actor).is_some())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_inbox",
+                Some("name"),
+                format!("没有名为 {name} 的待办箱，或它不属于您的角色"),
+                format!("there is no inbox {name:?} for your roles"),
+            )
+        })?;
+    inbox_page(&state, &staff, Some(inbox), page_number(&p)?).await
+}
+
+/// `GET /inbox/counts.json`: the counts the navigation shows, which its script reloads when a
+/// case event arrives.
+pub async fn counts_json(State(state): State<AppState>, staff: Staff) -> Result<Json<Value>, ApiError> {
+    let counts = counts(&state, &staff.actor).await?;
+    let total: i64 = counts.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum();
+    let inboxes: serde_json::Map<String, Value> =
+        counts.iter().map(|(i, n)| (i.slug().to_string(), json!(n))).collect();
+    Ok(Json(json!({"total": total, "inboxes": inboxes})))
+}
