@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod attachment;
+pub mod pages;
 pub mod scope;
 pub mod supervision;
 
