@@ -93,7 +93,15 @@ async fn the_new_case_form_makes_one_case_per_form_and_shows_it() {
         let clerk = sign_in(&app, &db.db, "clerk").await;
         let form = page(&app, &clerk, "/cases/new").await;
         assert_eq!(form.status, StatusCode::OK, "{}", db.backend_name());
-        for shown in ["新建案件", "渠道", "事项", "id=\"pick-map\"", "data-proj=", "name=\"lon\"", "name=\"grid_code\""] {
+        for shown in [
+            "新建案件",
+            "渠道",
+            "事项",
+            "id=\"pick-map\"",
+            "data-proj=",
+            "name=\"lon\"",
+            "name=\"grid_code\"",
+        ] {
             assert!(form.body.contains(shown), "{shown}");
         }
         assert!(
@@ -305,10 +313,7 @@ async fn a_case_outside_the_readers_scope_is_not_found() {
         );
         let r = submit(&app, &community, &format!("/cases/{id}/act"), &[("action", "close")]).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND);
-        assert_eq!(
-            page(&app, &clerk, "/cases/9999999").await.status,
-            StatusCode::NOT_FOUND
-        );
+        assert_eq!(page(&app, &clerk, "/cases/9999999").await.status, StatusCode::NOT_FOUND);
     }
 }
 
@@ -374,7 +379,10 @@ async fn the_loop_through_the_forms_shows_every_step_on_the_timeline() {
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let form = page(&app, &handler, &format!("/cases/{id}")).await;
         assert!(form.body.contains("enctype=\"multipart/form-data\""));
-        assert!(form.body.contains("id=\"countdown\""), "the handling deadline counts down");
+        assert!(
+            form.body.contains("id=\"countdown\""),
+            "the handling deadline counts down"
+        );
         // Report back without a result: named, and the photo is not kept.
         let r = submit_multipart(
             &app,

@@ -355,7 +355,11 @@ pub async fn report_case(
     };
     let matter_code = matter.as_str().to_string();
     let make = Box::new(move |number: CaseNumber| Case::new(number, node.clone(), matter_code.clone(), now, limits));
-    let (record, replayed) = match state.intake(audit_key).create_case(new, key.as_deref(), make, now).await? {
+    let (record, replayed) = match state
+        .intake(audit_key)
+        .create_case(new, key.as_deref(), make, now)
+        .await?
+    {
         Created::New(r) => (r, false),
         Created::Replayed(r) => (r, true),
     };

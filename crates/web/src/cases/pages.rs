@@ -12,13 +12,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use chrono::Utc;
-use gongzhi_core::{Lang, Localized};
 use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{ActionKind, available_actions, next_deadline, remaining_minutes};
 use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::taxonomy::{EntryKind, TypeCode};
 use gongzhi_core::people::{Actor, Role, Scope};
 use gongzhi_core::territory::{Level, Node, TerritoryCode};
+use gongzhi_core::{Lang, Localized};
 use gongzhi_store::cases::CaseRecord;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -36,8 +36,12 @@ const FORM_OVERHEAD: u64 = 256 * 1024;
 const MAX_PHOTOS: usize = 6;
 
 pub fn routes(max_upload: u64) -> Router<AppState> {
-    let limit = usize::try_from(max_upload.saturating_mul(MAX_PHOTOS as u64).saturating_add(FORM_OVERHEAD))
-        .unwrap_or(usize::MAX);
+    let limit = usize::try_from(
+        max_upload
+            .saturating_mul(MAX_PHOTOS as u64)
+            .saturating_add(FORM_OVERHEAD),
+    )
+    .unwrap_or(usize::MAX);
     Router::new()
         .route(
             "/cases/new",
@@ -184,7 +188,12 @@ fn field_label(field: &str, lang: Lang) -> Option<&'static str> {
 /// An error as a page shows it: its message, led by the field it is about.
 fn error_text(e: &ApiError, lang: Lang) -> String {
     match e.field.and_then(|f| field_label(f, lang)) {
-        Some(label) => format!("{}{label}{}{}", lang.pick("「", "["), lang.pick("」：", "]: "), e.message(lang)),
+        Some(label) => format!(
+            "{}{label}{}{}",
+            lang.pick("「", "["),
+            lang.pick("」：", "]: "),
+            e.message(lang)
+        ),
         None => e.message(lang).to_string(),
     }
 }
@@ -367,12 +376,10 @@ async fn unit_options(state: &AppState, record: &CaseRecord, lang: Lang) -> Vec<
         .map(|d| (format!("department:{}", d.code), d.name.clone()))
         .collect();
     let l = &record.location;
-    for (code, suffix) in [(&l.street, ""), (&l.community, "")] {
-        if let Some(code) = code
-            && let Ok(t) = TerritoryCode::parse(code)
-        {
+    for code in [&l.street, &l.community].into_iter().flatten() {
+        if let Ok(t) = TerritoryCode::parse(code) {
             let name = unit_name(state, &UnitRef::Territory(t), lang).await;
-            options.push((format!("territory:{code}"), format!("{name}{suffix}")));
+            options.push((format!("territory:{code}"), name));
         }
     }
     if let Some(grid) = &l.grid {
@@ -477,7 +484,10 @@ async fn action_form(
                 options: vec![
                     (String::new(), t("（未答）", "(no answer)").to_string()),
                     ("satisfied".into(), t("满意", "satisfied").into()),
-                    ("basically_satisfied".into(), t("基本满意", "basically satisfied").into()),
+                    (
+                        "basically_satisfied".into(),
+                        t("基本满意", "basically satisfied").into(),
+                    ),
                     ("not_satisfied".into(), t("不满意", "not satisfied").into()),
                 ],
                 ..input("satisfaction", "select", false)
@@ -548,13 +558,12 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
         })?;
         Ok(json!({"kind": kind, "code": code}))
     };
-    let choice = |name: &'static str| -> Result<Value, ApiError> {
-        match posted.get(name) {
-            None => Ok(Value::Null),
-            Some("true") => Ok(json!(true)),
-            Some("false") => Ok(json!(false)),
-            Some(other) => Ok(json!(other)),
-        }
+    // A select of the follow-up: yes, no, a satisfaction, or left unanswered.
+    let choice = |name: &str| match posted.get(name) {
+        None => Value::Null,
+        Some("true") => json!(true),
+        Some("false") => json!(false),
+        Some(other) => json!(other),
     };
     match kind {
         K::Dispatch => {
@@ -564,20 +573,18 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
             body.insert("co_handlers".into(), Value::Array(co?));
         }
         K::RequestExtension => {
-            let days = posted.get("extend_days").ok_or_else(|| ApiError::missing("extend_days"))?;
-            let days: u32 = days
-                .parse()
-                .ok()
-                .filter(|d| (1..=365).contains(d))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_extension",
-                        Some("extend_days"),
-                        "延期工作日数应为1至365的整数",
-                        "the extension must be a whole number of working days from 1 to 365",
-                    )
-                })?;
+            let days = posted
+                .get("extend_days")
+                .ok_or_else(|| ApiError::missing("extend_days"))?;
+            let days: u32 = days.parse().ok().filter(|d| (1..=365).contains(d)).ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_extension",
+                    Some("extend_days"),
+                    "延期工作日数应为1至365的整数",
+                    "the extension must be a whole number of working days from 1 to 365",
+                )
+            })?;
             body.insert(
                 "extend_by".into(),
                 json!({"kind": "limit", "limit": {"amount": days, "unit": "work_days"}}),
@@ -585,13 +592,13 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
             body.insert("reason".into(), text("reason"));
         }
         K::FollowUp => {
-            let contacted = choice("contacted")?;
+            let contacted = choice("contacted");
             if !contacted.is_boolean() {
                 return Err(ApiError::missing("contacted"));
             }
             body.insert("contacted".into(), contacted);
-            body.insert("solved".into(), choice("solved")?);
-            body.insert("satisfaction".into(), choice("satisfaction")?);
+            body.insert("solved".into(), choice("solved"));
+            body.insert("satisfaction".into(), choice("satisfaction"));
         }
         K::MergeInto => {
             body.insert("parent".into(), text("parent"));
@@ -646,7 +653,10 @@ fn needs_text(kind: ActionKind, name: &str) -> bool {
 
 fn takes_photos(kind: ActionKind) -> bool {
     use ActionKind as K;
-    matches!(kind, K::Verified | K::SelfHandle | K::ReportBack | K::CheckPass | K::CheckFail)
+    matches!(
+        kind,
+        K::Verified | K::SelfHandle | K::ReportBack | K::CheckPass | K::CheckFail
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -838,21 +848,16 @@ async fn case_view(
     })
 }
 
-/// A small map of the case: its grid (or its community's grids) with the point on it.
+/// A small map of the case: the grids of its community, its own grid standing out and outlined,
+/// with the point on it.
 async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiError> {
     let l = &record.location;
-    let grids: Vec<Node> = match (&l.grid, &l.community) {
-        (Some(g), _) => match TerritoryCode::parse(g) {
-            Ok(code) => state.db.node(&code).await?.into_iter().collect(),
-            Err(_) => vec![],
-        },
-        (None, Some(c)) => match TerritoryCode::parse(c) {
-            Ok(code) => state.db.grids_within(&code).await?,
-            Err(_) => vec![],
-        },
-        _ => vec![],
+    let Some(community) = l.community.as_deref().and_then(|c| TerritoryCode::parse(c).ok()) else {
+        return Ok(String::new());
     };
-    let shapes: Vec<Shape> = grids
+    let grids: Vec<Node> = state.db.grids_within(&community).await?;
+    let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
+    let shapes: Vec<Shape> = drawn
         .iter()
         .filter_map(|g| {
             Some(Shape {
@@ -862,6 +867,16 @@ async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiEr
                 title: format!("{} {}", g.name, g.code),
             })
         })
+        .collect();
+    let own = |g: &Node| l.grid.as_deref() == Some(g.code.as_str());
+    let fills: Vec<&str> = drawn
+        .iter()
+        .map(|g| if own(g) { "#4e79a7" } else { "#d9e2ec" })
+        .collect();
+    let outlines: Vec<&geo::MultiPolygon<f64>> = drawn
+        .iter()
+        .filter(|g| own(g))
+        .filter_map(|g| g.boundary.as_ref())
         .collect();
     let dots: Vec<Dot> = match (l.lon, l.lat) {
         (Some(lon), Some(lat)) => vec![Dot {
@@ -875,10 +890,10 @@ async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiEr
     let label = record.flow.number.to_string();
     Ok(render_map(&MapSpec {
         shapes: &shapes,
-        fills: None,
-        outlines: &[],
+        fills: Some(&fills),
+        outlines: &outlines,
         dots: &dots,
-        width: 360.0,
+        width: 480.0,
         label: &label,
         zoom_id: None,
     }))
@@ -925,7 +940,13 @@ pub async fn act_form(
             .collect();
         api::check_action(&state, &staff.actor, &record, action_json(kind, &posted, placeholder)?)?;
         let photos = save_photos(&state, &staff.actor, &posted).await?;
-        api::perform(&state, &staff.actor, record.clone(), action_json(kind, &posted, photos)?).await
+        api::perform(
+            &state,
+            &staff.actor,
+            record.clone(),
+            action_json(kind, &posted, photos)?,
+        )
+        .await
     }
     .await;
     match outcome {
@@ -1144,7 +1165,11 @@ pub async fn duplicates(
     crate::people::Authenticated(_actor): crate::people::Authenticated,
     Query(q): Query<DuplicateQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let matter = q.matter.as_deref().filter(|m| !m.is_empty()).ok_or_else(|| ApiError::missing("matter"))?;
+    let matter = q
+        .matter
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .ok_or_else(|| ApiError::missing("matter"))?;
     let matter = TypeCode::parse(matter).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -1167,5 +1192,7 @@ pub async fn duplicates(
     let rules = state.rules();
     let point = (location.lon.unwrap_or_default(), location.lat.unwrap_or_default());
     let found = api::duplicates_near(&state, &rules, matter.as_str(), point, Utc::now()).await?;
-    Ok(Json(json!({ "matter": matter.as_str(), "grid": location.grid, "duplicates": found })))
+    Ok(Json(
+        json!({ "matter": matter.as_str(), "grid": location.grid, "duplicates": found }),
+    ))
 }
