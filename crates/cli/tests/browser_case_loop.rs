@@ -55,7 +55,19 @@ async fn a_case_travels_the_loop_through_the_pages() {
     b.click("#matter-hits button[data-code='06001']").await;
     assert_eq!(b.wait("#matter").await.prop("value").await.unwrap().unwrap(), "06001");
     b.fill("#description", "学府小区3号楼旁正在违法搭建彩钢房").await;
-    b.fill("#grid_code", "230903011001001").await;
+    // The place by a click on the map: a click on the grid fills lon/lat, which the server
+    // places in that grid.
+    b.click("#pick-map a[href='#230903011001001'] path").await;
+    let started = std::time::Instant::now();
+    while !b.text("#picked").await.contains("学府社区第1网格") {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "the click was placed in {}",
+            b.text("#picked").await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!b.wait("#lon").await.prop("value").await.unwrap().unwrap().is_empty());
     b.screenshot("case-new").await;
     b.click("#submit-case").await;
     b.wait("#notice").await;
@@ -63,6 +75,7 @@ async fn a_case_travels_the_loop_through_the_pages() {
     let path = path.split('?').next().unwrap().to_string();
     assert!(path.starts_with("/cases/"), "on the new case's page: {path}");
     assert_eq!(b.text("#state").await, "已上报");
+    assert!(b.text("#facts").await.contains("学府社区第1网格"), "placed by the point");
     b.screenshot("case-reported").await;
     do_action(&b, &path, "accept", &[]).await;
     assert_eq!(b.text("#state").await, "已受理");
