@@ -75,7 +75,10 @@ async fn a_case_travels_the_loop_through_the_pages() {
     let path = path.split('?').next().unwrap().to_string();
     assert!(path.starts_with("/cases/"), "on the new case's page: {path}");
     assert_eq!(b.text("#state").await, "已上报");
-    assert!(b.text("#facts").await.contains("学府社区第1网格"), "placed by the point");
+    assert!(
+        b.text("#facts").await.contains("学府社区第1网格"),
+        "placed by the point"
+    );
     b.screenshot("case-reported").await;
     do_action(&b, &path, "accept", &[]).await;
     assert_eq!(b.text("#state").await, "已受理");

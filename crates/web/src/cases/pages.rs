@@ -1196,3 +1196,56 @@ pub async fn duplicates(
         json!({ "matter": matter.as_str(), "grid": location.grid, "duplicates": found }),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use gongzhi_core::cases::flow::Action;
+
+    use super::*;
+
+    /// Every action's form, filled as a person would, gives a body the API's `Action` takes:
+    /// the forms cannot drift from the payloads.
+    #[test]
+    fn every_action_form_gives_an_action_the_api_takes() {
+        let posted = Posted {
+            fields: [
+                ("reason", "现场无人"),
+                ("result", "已处理"),
+                ("note", "已核实"),
+                ("lead", "department:urban-management"),
+                ("co_handlers", "department:housing"),
+                ("extend_days", "3"),
+                ("contacted", "true"),
+                ("solved", "false"),
+                ("satisfaction", "not_satisfied"),
+                ("parent", "2026112700001"),
+                ("departments", "housing"),
+                ("department", "housing"),
+                ("level", "yellow"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            files: vec![],
+        };
+        for kind in ActionKind::ALL {
+            let body = action_json(kind, &posted, vec!["1".into()]).unwrap();
+            let action: Action =
+                serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("{kind:?}: {e} in {body}"));
+            assert_eq!(action.kind(), kind);
+        }
+    }
+
+    #[test]
+    fn a_follow_up_without_an_answer_names_the_field() {
+        let e = action_json(ActionKind::FollowUp, &Posted::default(), vec![]).unwrap_err();
+        assert_eq!(e.field, Some("contacted"));
+        assert_eq!(error_text(&e, Lang::Zh).split('」').next(), Some("「是否联系上"));
+    }
+
+    #[test]
+    fn working_time_reads_in_hours_and_minutes() {
+        assert_eq!(duration(45, Lang::Zh), "45 分钟");
+        assert_eq!(duration(125, Lang::En), "2 h 5 min");
+    }
+}
