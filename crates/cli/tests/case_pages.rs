@@ -439,3 +439,54 @@ async fn the_loop_through_the_forms_shows_every_step_on_the_timeline() {
         assert!(en.body.contains("Timeline") && en.body.contains("report back"));
     }
 }
+
+#[tokio::test]
+async fn a_duplicate_nearby_is_offered_and_merged_from_the_page() {
+    for (db, state) in demo_apps().await {
+        let app = app_of(state);
+        let clerk = sign_in(&app, &db.db, "clerk").await;
+        let grid = common::demo_nodes().iter().find(|n| n.code.as_str() == GRID).unwrap();
+        use geo::InteriorPoint;
+        let p = grid.boundary.as_ref().unwrap().interior_point().unwrap();
+        let (lon, lat) = (p.x().to_string(), p.y().to_string());
+        let report = |key: &'static str, what: &'static str| {
+            let (app, clerk, lon, lat) = (app.clone(), clerk.clone(), lon.clone(), lat.clone());
+            async move {
+                let fields = [
+                    ("channel", "hotline"),
+                    ("matter", MATTER),
+                    ("description", what),
+                    ("lon", lon.as_str()),
+                    ("lat", lat.as_str()),
+                ];
+                case_id(&new_case(&app, &clerk, key, &fields).await)
+            }
+        };
+        let first = report("a", "彩钢房违建").await;
+        let second = report("b", "又有人报彩钢房违建").await;
+        let page2 = page(&app, &clerk, &format!("/cases/{second}")).await;
+        assert!(page2.body.contains("id=\"suggestions\""), "{}", db.backend_name());
+        assert!(page2.body.contains(&format!("href=\"/cases/{first}\"")));
+        let number = page(&app, &clerk, &format!("/cases/{first}")).await.body;
+        let number = number.split("id=\"number\">").nth(1).unwrap()[..13].to_string();
+        assert!(page2.body.contains(&format!("name=\"parent\" value=\"{number}\"")));
+        let r = submit(
+            &app,
+            &clerk,
+            &format!("/cases/{second}/act"),
+            &[("action", "merge_into"), ("parent", &number)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let merged = page(&app, &clerk, &format!("/cases/{second}")).await;
+        assert!(merged.body.contains("id=\"state\">已合并"));
+        let parent = page(&app, &clerk, &format!("/cases/{first}")).await;
+        assert!(parent.body.contains("id=\"merged\""));
+        assert!(parent.body.contains(&format!("href=\"/cases/{second}\"")));
+        // The grid worker, whose grid it is, reads it; nothing there is theirs to merge.
+        let worker = sign_in(&app, &db.db, "gridworker").await;
+        let seen = page(&app, &worker, &format!("/cases/{first}")).await;
+        assert_eq!(seen.status, StatusCode::OK);
+        assert!(!seen.body.contains("value=\"merge_into\""));
+    }
+}
