@@ -237,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::attachment::routes(max_upload))
         .merge(events::routes())
         .merge(cases::routes())
+        .merge(cases::pages::routes(max_upload))
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())

@@ -54,7 +54,9 @@ pub fn render(shapes: &[Shape], outlines: &[&MultiPolygon<f64>], width: f64, lab
     })
 }
 
-/// Draws a map: shapes, outlines over them, then dots.
+/// Draws a map: shapes, outlines over them, then dots. `data-proj` on the SVG holds the
+/// projection (`west north kx scale pad`: x = pad + (lon − west)·kx·scale, y = pad + (north −
+/// lat)·scale) so a page's script can turn a click back into a point.
 pub fn render_map(spec: &MapSpec) -> String {
     let MapSpec {
         shapes,
@@ -108,8 +110,10 @@ pub fn render_map(spec: &MapSpec) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r##"<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-label="{}"{}><rect x="-100%" y="-100%" width="300%" height="300%" fill="#f7f7f2"/>"##,
+        r##"<svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0} {height:.0}" role="img" aria-label="{}" data-proj="{} {} {kx} {scale} {pad}"{}><rect x="-100%" y="-100%" width="300%" height="300%" fill="#f7f7f2"/>"##,
         crate::error::html_escape(label),
+        extent.min().x,
+        extent.max().y,
         zoom_id
             .map(|id| format!(r#" id="{id}" data-zoom="1" tabindex="0""#))
             .unwrap_or_default()

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use gongzhi_core::cases::attachment::AttachmentId;
 use gongzhi_core::cases::flow::{
-    Action, ActionKind, Case, CaseLimits, CaseNumber, FlowContext, FlowError, State as CaseState, apply,
+    Action, ActionKind, Case, CaseLimits, CaseNumber, Event, FlowContext, FlowError, State as CaseState, apply,
     available_actions, next_deadline, overdue, remaining_minutes,
 };
 use gongzhi_core::cases::intake::Channel;
@@ -33,7 +33,7 @@ fn china() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8")
 }
 
-fn local(t: DateTime<Utc>) -> String {
+pub(crate) fn local(t: DateTime<Utc>) -> String {
     t.with_timezone(&china())
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
@@ -71,7 +71,7 @@ fn optional_number(body: &Map<String, Value>, field: &'static str) -> Result<Opt
 
 /// Where a report is: a point (in a declared datum), a grid code, or an address naming a
 /// community.
-fn place(state: &AppState, body: &Map<String, Value>) -> Result<(TerritoryCode, CaseLocation), ApiError> {
+pub(crate) fn place(state: &AppState, body: &Map<String, Value>) -> Result<(TerritoryCode, CaseLocation), ApiError> {
     let index = state.index();
     let address = optional_str(body, "address")?.map(str::to_string);
     let location_of = |l: &Located, lon: Option<f64>, lat: Option<f64>| CaseLocation {
@@ -169,7 +169,7 @@ fn place(state: &AppState, body: &Map<String, Value>) -> Result<(TerritoryCode, 
 }
 
 /// Open cases of the same matter near a point, reported within the matter's window.
-async fn duplicates_near(
+pub(crate) async fn duplicates_near(
     state: &AppState,
     rules: &CaseRules,
     matter: &str,
@@ -199,7 +199,7 @@ async fn duplicates_near(
         .collect())
 }
 
-fn unit_json(unit: &UnitRef, rules: &CaseRules) -> Value {
+pub(crate) fn unit_json(unit: &UnitRef, rules: &CaseRules) -> Value {
     let name = match unit {
         UnitRef::Department(d) => rules.departments.get(d).map(|d| d.name.clone()),
         _ => None,
@@ -211,18 +211,42 @@ fn unit_json(unit: &UnitRef, rules: &CaseRules) -> Value {
     j
 }
 
-/// `POST /api/v1/cases`: report a case from any channel.
-pub async fn report(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ReqLang(lang): ReqLang,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    let body = json_object(&body)?;
+/// What reporting a case gave: the case, the routing proposal of the responsibility list, the
+/// open duplicates nearby, and whether it replays an earlier report with the same key.
+pub struct Reported {
+    pub record: CaseRecord,
+    pub routing: Value,
+    pub duplicates: Vec<Value>,
+    pub replayed: bool,
+}
+
+/// An idempotency key as sent (header or form field): 1 to 200 visible characters.
+pub fn idempotency_key(field: &'static str, raw: Option<&str>) -> Result<Option<String>, ApiError> {
+    match raw.map(str::trim) {
+        None => Ok(None),
+        Some(k) if !k.is_empty() && k.len() <= 200 && k.chars().all(|c| !c.is_control()) => Ok(Some(k.to_string())),
+        Some(_) => Err(bad(
+            field,
+            "invalid_idempotency_key",
+            format!("{field} 应为1至200个可见字符"),
+            format!("{field} must be 1 to 200 visible characters"),
+        )),
+    }
+}
+
+/// A report's facts, checked.
+struct Parsed {
+    channel: Channel,
+    matter: TypeCode,
+    matter_name: String,
+    description: String,
+    node: TerritoryCode,
+    location: CaseLocation,
+}
+
+fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, ApiError> {
     let rules = state.rules();
-    let channel_text = crate::people::string_field(&body, "channel")?;
+    let channel_text = crate::people::string_field(body, "channel")?;
     let channel: Channel = channel_text.parse().map_err(|_| {
         let all = Channel::ALL.map(|c| c.as_str()).join(", ");
         bad(
@@ -232,7 +256,7 @@ pub async fn report(
             format!("channel {channel_text:?} is not one of {all}"),
         )
     })?;
-    let matter_text = crate::people::string_field(&body, "matter")?;
+    let matter_text = crate::people::string_field(body, "matter")?;
     let matter = TypeCode::parse(matter_text).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -250,7 +274,7 @@ pub async fn report(
             format!("matter {matter_text} is not in the taxonomy"),
         )
     })?;
-    let description = crate::people::string_field(&body, "description")?;
+    let description = crate::people::string_field(body, "description")?;
     if description.chars().count() > 2000 {
         return Err(bad(
             "description",
@@ -259,24 +283,44 @@ pub async fn report(
             "the description has more than 2000 characters".into(),
         ));
     }
-    let key = match headers.get("idempotency-key") {
-        None => None,
-        Some(v) => Some(
-            v.to_str()
-                .ok()
-                .map(str::trim)
-                .filter(|k| !k.is_empty() && k.len() <= 200)
-                .ok_or_else(|| {
-                    bad(
-                        "Idempotency-Key",
-                        "invalid_idempotency_key",
-                        "Idempotency-Key 应为1至200个可见字符".into(),
-                        "Idempotency-Key must be 1 to 200 visible characters".into(),
-                    )
-                })?,
-        ),
-    };
-    let (node, location) = place(&state, &body)?;
+    let (node, location) = place(state, body)?;
+    Ok(Parsed {
+        channel,
+        matter,
+        matter_name: entry.name.clone(),
+        description: description.to_string(),
+        node,
+        location,
+    })
+}
+
+/// Checks a report without storing anything (the pages do before storing its photos).
+pub fn check_report(state: &AppState, body: &Map<String, Value>) -> Result<(), ApiError> {
+    parse_report(state, body).map(|_| ())
+}
+
+/// Reports a case from any channel: the one intake path of the JSON API and the new-case page.
+/// `body` holds `channel`, `matter`, `description`, a place (see [`place`]) and optional `photos`
+/// (stored attachment ids).
+pub async fn report_case(
+    state: &AppState,
+    actor: &Actor,
+    body: &Map<String, Value>,
+    key: Option<String>,
+) -> Result<Reported, ApiError> {
+    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let rules = state.rules();
+    let Parsed {
+        channel,
+        matter,
+        matter_name,
+        description,
+        node,
+        location,
+    } = parse_report(state, body)?;
+    // Photos taken when reporting (before the work): kept on the report's timeline entry.
+    let photos = body.get("photos").cloned().unwrap_or(json!([]));
+    check_photos(state, &json!({ "photos": photos })).await?;
     let now = Utc::now();
 
     let rule = rules.responsibility.route(&matter, &node, None, None);
@@ -289,7 +333,7 @@ pub async fn report(
         .unwrap_or_default();
     let proposed = rule.and_then(|r| r.unit_for(&node));
     let duplicates = match (location.lon, location.lat) {
-        (Some(lon), Some(lat)) => duplicates_near(&state, &rules, matter.as_str(), (lon, lat), now).await?,
+        (Some(lon), Some(lat)) => duplicates_near(state, &rules, matter.as_str(), (lon, lat), now).await?,
         _ => vec![],
     };
     let routing = json!({
@@ -298,23 +342,60 @@ pub async fn report(
         "limits": limits,
         "delegated": rule.map(|r| r.delegated),
     });
+    let mut detail = json!({"routing": routing, "duplicates_offered": duplicates.len(), "matter_name": matter_name});
+    if photos.as_array().is_some_and(|p| !p.is_empty()) {
+        detail["photos"] = photos;
+    }
     let new = NewCase {
         channel: channel.as_str().to_string(),
-        description: description.to_string(),
+        description,
         location,
         reporter: actor.account.clone(),
-        report_detail: json!({"routing": routing, "duplicates_offered": duplicates.len(), "matter_name": entry.name}),
+        report_detail: detail,
     };
     let matter_code = matter.as_str().to_string();
     let make = Box::new(move |number: CaseNumber| Case::new(number, node.clone(), matter_code.clone(), now, limits));
-    let (record, replayed) = match state.intake(audit_key).create_case(new, key, make, now).await? {
+    let (record, replayed) = match state
+        .intake(audit_key)
+        .create_case(new, key.as_deref(), make, now)
+        .await?
+    {
         Created::New(r) => (r, false),
         Created::Replayed(r) => (r, true),
     };
     if !replayed {
-        publish(&state, &record, "report");
+        publish(state, &record, "report");
     }
-    let mut body = case_json(&record, &rules, &actor, lang, now);
+    Ok(Reported {
+        record,
+        routing,
+        duplicates,
+        replayed,
+    })
+}
+
+/// `POST /api/v1/cases`: report a case from any channel.
+pub async fn report(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let body = json_object(&body)?;
+    let raw_key = match headers.get("idempotency-key") {
+        None => None,
+        Some(v) => Some(v.to_str().unwrap_or("\u{7f}")),
+    };
+    let key = idempotency_key("Idempotency-Key", raw_key)?;
+    let Reported {
+        record,
+        routing,
+        duplicates,
+        replayed,
+    } = report_case(&state, &actor, &body, key).await?;
+    let rules = state.rules();
+    let mut body = case_json(&record, &rules, &actor, lang, Utc::now());
     body["routing"] = routing;
     body["duplicates"] = json!(duplicates);
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
@@ -354,7 +435,7 @@ pub fn can_see(actor: &Actor, case: &Case) -> bool {
     })
 }
 
-fn case_json(r: &CaseRecord, rules: &CaseRules, actor: &Actor, lang: Lang, now: DateTime<Utc>) -> Value {
+pub(crate) fn case_json(r: &CaseRecord, rules: &CaseRules, actor: &Actor, lang: Lang, now: DateTime<Utc>) -> Value {
     let c = &r.flow;
     let matter_name = TypeCode::parse(&c.matter)
         .ok()
@@ -398,8 +479,53 @@ fn case_json(r: &CaseRecord, rules: &CaseRules, actor: &Actor, lang: Lang, now: 
     })
 }
 
-/// One timeline step: who, which unit, when, and how long it took against its limit.
-fn timeline(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -> Vec<Value> {
+/// One step of a case's timeline: who, which unit, when, and how long it took against its limit.
+pub struct Step {
+    pub revision: i32,
+    pub at: DateTime<Utc>,
+    pub account: String,
+    /// The role and unit as the event recorded them (`"shift_lead"`, `{"kind", "code"}`).
+    pub role: Value,
+    pub unit: Value,
+    pub kind: String,
+    pub label: String,
+    pub from: Option<String>,
+    pub to: String,
+    pub to_label: Option<&'static str>,
+    /// Working minutes since the step before.
+    pub work_minutes: Option<i64>,
+    /// Working minutes the step was allowed: from the step before to the deadline in force.
+    pub limit_minutes: Option<i64>,
+    pub step_deadline: Option<DateTime<Utc>>,
+    pub late: Option<bool>,
+    /// The action's payload (reason, result, photos …), or the report's facts.
+    pub detail: Value,
+}
+
+impl Step {
+    fn json(&self) -> Value {
+        json!({
+            "revision": self.revision,
+            "at": local(self.at),
+            "account": self.account,
+            "role": self.role,
+            "unit": self.unit,
+            "kind": self.kind,
+            "label": self.label,
+            "from": self.from,
+            "to": self.to,
+            "to_label": self.to_label,
+            "work_minutes": self.work_minutes,
+            "limit_minutes": self.limit_minutes,
+            "step_deadline": local_opt(self.step_deadline),
+            "late": self.late,
+            "detail": self.detail,
+        })
+    }
+}
+
+/// The timeline of a case from its stored events, oldest first.
+pub(crate) fn steps(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -> Vec<Step> {
     let mut previous: Option<DateTime<Utc>> = None;
     events
         .iter()
@@ -412,30 +538,36 @@ fn timeline(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -> Vec<Va
             let label = serde_json::from_value::<ActionKind>(json!(e.kind))
                 .map(|k| k.label(lang).to_string())
                 .unwrap_or_else(|_| lang.pick("上报", "report").to_string());
-            let entry = json!({
-                "revision": e.revision,
-                "at": local(e.at),
-                "account": e.account,
-                "role": body.get("role"),
-                "unit": body.get("unit"),
-                "kind": e.kind,
-                "label": label,
-                "from": e.from_state,
-                "to": e.to_state,
-                "to_label": CaseState::parse(&e.to_state).map(|s| s.label(lang)),
-                "work_minutes": previous.map(|p| clock.work_minutes(p, e.at)),
-                "step_deadline": local_opt(step_deadline),
-                "late": step_deadline.map(|d| e.at > d),
-                "detail": body.get("action").cloned().unwrap_or(body),
-            });
+            let step = Step {
+                revision: e.revision,
+                at: e.at,
+                account: e.account.clone(),
+                role: body.get("role").cloned().unwrap_or(Value::Null),
+                unit: body.get("unit").cloned().unwrap_or(Value::Null),
+                kind: e.kind.clone(),
+                label,
+                from: e.from_state.clone(),
+                to: e.to_state.clone(),
+                to_label: CaseState::parse(&e.to_state).map(|s| s.label(lang)),
+                work_minutes: previous.map(|p| clock.work_minutes(p, e.at)),
+                limit_minutes: previous.zip(step_deadline).map(|(p, d)| clock.work_minutes(p, d)),
+                step_deadline,
+                late: step_deadline.map(|d| e.at > d),
+                detail: body.get("action").cloned().unwrap_or(body),
+            };
             previous = Some(e.at);
-            entry
+            step
         })
         .collect()
 }
 
+/// The timeline as JSON.
+fn timeline(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -> Vec<Value> {
+    steps(events, clock, lang).iter().map(Step::json).collect()
+}
+
 /// A case by id or by its 13-digit number, if the actor may see it (otherwise 404 as if absent).
-async fn visible_case(state: &AppState, actor: &Actor, id: &str) -> Result<CaseRecord, ApiError> {
+pub(crate) async fn visible_case(state: &AppState, actor: &Actor, id: &str) -> Result<CaseRecord, ApiError> {
     let found = if id.len() == 13 {
         let number = CaseNumber::parse(id).map_err(|e| {
             ApiError::new(
@@ -489,7 +621,21 @@ fn flow_error(e: FlowError) -> ApiError {
         FlowError::NotPermitted { .. } | FlowError::OwnWork { .. } => StatusCode::FORBIDDEN,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    ApiError::new(status, e.code(), None, e.message(Lang::Zh), e.message(Lang::En))
+    // The form field a payload error is about, so a page can point at it.
+    let field = match &e {
+        FlowError::MissingReason { .. } => Some("reason"),
+        FlowError::MissingPhotos { .. } => Some("photos"),
+        FlowError::MissingResult => Some("result"),
+        FlowError::BadExtension => Some("extend_by"),
+        FlowError::BadHandlers => Some("co_handlers"),
+        FlowError::BadSummons => Some("departments"),
+        FlowError::ReportInInPast => Some("report_in_by"),
+        FlowError::NotSummoned { .. } => Some("department"),
+        FlowError::SupervisionLowered { .. } => Some("level"),
+        FlowError::BadFollowUp => Some("satisfaction"),
+        _ => None,
+    };
+    ApiError::new(status, e.code(), field, e.message(Lang::Zh), e.message(Lang::En))
 }
 
 /// Photo ids named anywhere in an action must be stored attachments.
@@ -515,18 +661,8 @@ async fn check_photos(state: &AppState, action: &Value) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// `POST /api/v1/cases/{id}/actions` with `{"action": …, …}`: one transition of the loop.
-pub async fn act(
-    State(state): State<AppState>,
-    Authenticated(actor): Authenticated,
-    ReqLang(lang): ReqLang,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    let record = visible_case(&state, &actor, &id).await?;
-    let raw = Value::Object(json_object(&body)?);
-    let action: Action = serde_json::from_value(raw.clone()).map_err(|e| {
+fn parse_action(raw: Value) -> Result<Action, ApiError> {
+    serde_json::from_value(raw).map_err(|e| {
         let kinds = ActionKind::ALL.map(|k| k.as_str()).join(", ");
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -535,8 +671,34 @@ pub async fn act(
             format!("动作无效：{e}（动作为 {kinds} 之一，附所需字段）"),
             format!("invalid action: {e} (actions: {kinds}, with their fields)"),
         )
-    })?;
-    check_photos(&state, &raw).await?;
+    })
+}
+
+/// Whether the rules would let `actor` do this action now, changing nothing (the pages ask
+/// before storing a form's photos; photo ids and merge targets are checked by [`perform`]).
+pub fn check_action(state: &AppState, actor: &Actor, record: &CaseRecord, raw: Value) -> Result<(), ApiError> {
+    let action = parse_action(raw)?;
+    let rules = state.rules();
+    let ctx = FlowContext {
+        policy: &rules.policy,
+        clock: &rules.calendar,
+    };
+    apply(&record.flow, action, actor, Utc::now(), &ctx)
+        .map(|_| ())
+        .map_err(flow_error)
+}
+
+/// Performs one action (`{"action": …, …}` as JSON) on a case the actor can see: the one path of
+/// every transition, for the JSON API and the case page's forms alike. Nothing changes on error.
+pub async fn perform(
+    state: &AppState,
+    actor: &Actor,
+    record: CaseRecord,
+    raw: Value,
+) -> Result<(CaseRecord, Event), ApiError> {
+    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let action = parse_action(raw.clone())?;
+    check_photos(state, &raw).await?;
     if let Action::MergeInto { parent, .. } = &action {
         let target = state.db.case_by_number(parent).await?;
         match target {
@@ -560,7 +722,7 @@ pub async fn act(
             policy: &rules.policy,
             clock: &rules.calendar,
         };
-        apply(&record.flow, action, &actor, now, &ctx).map_err(flow_error)?
+        apply(&record.flow, action, actor, now, &ctx).map_err(flow_error)?
     };
     state
         .db
@@ -577,9 +739,25 @@ pub async fn act(
             other => other.into(),
         })?;
     let updated = state.db.case_by_id(record.id).await?.unwrap_or(record);
-    publish(&state, &updated, applied.event.kind.as_str());
-    let mut body = case_json(&updated, &rules, &actor, lang, now);
-    body["event"] = serde_json::to_value(&applied.event).unwrap_or(Value::Null);
+    publish(state, &updated, applied.event.kind.as_str());
+    Ok((updated, applied.event))
+}
+
+/// `POST /api/v1/cases/{id}/actions` with `{"action": …, …}`: one transition of the loop.
+pub async fn act(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let record = visible_case(&state, &actor, &id).await?;
+    let raw = Value::Object(json_object(&body)?);
+    let (updated, event) = perform(&state, &actor, record, raw).await?;
+    let rules = state.rules();
+    let mut body = case_json(&updated, &rules, &actor, lang, event.at);
+    body["event"] = serde_json::to_value(&event).unwrap_or(Value::Null);
     Ok(Json(body))
 }
 

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, check_upload, public_copy};
-use gongzhi_store::{Attachment, Blobs};
+use gongzhi_store::{Attachment, Blobs, Saved};
 use serde_json::json;
 
 use crate::people::Authenticated;
@@ -95,6 +95,14 @@ fn described(a: &Attachment) -> serde_json::Value {
     })
 }
 
+/// Checks an uploaded photo (`field` names the form field in errors) and stores it, or finds the
+/// same content stored before: the one path of every upload, the API's and the case pages'.
+pub async fn save_upload(state: &AppState, field: &'static str, bytes: Vec<u8>, who: &str) -> Result<Saved, ApiError> {
+    let store = state.attachments()?;
+    let checked = check_upload(field, bytes, &store.limits).map_err(|e| ApiError::attachment(&e))?;
+    Ok(state.db.save_attachment(&store.blobs, &checked, who).await?)
+}
+
 /// `POST /api/v1/attachments`: 201 with `{"id", "sha256", "media_type", "size", "width",
 /// "height"}` for a new photo, 200 with the existing attachment when the same content was
 /// uploaded before.
@@ -106,8 +114,7 @@ pub async fn upload(
     let store = state.attachments()?;
     let mut multipart = multipart.map_err(|e| ApiError::bad_multipart(FIELD, &e.body_text()))?;
     let bytes = read_file_field(&mut multipart, store.limits.max_bytes).await?;
-    let checked = check_upload(FIELD, bytes, &store.limits).map_err(|e| ApiError::attachment(&e))?;
-    let saved = state.db.save_attachment(&store.blobs, &checked, &who).await?;
+    let saved = save_upload(&state, FIELD, bytes, &who).await?;
     let status = if saved.created {
         StatusCode::CREATED
     } else {
