@@ -64,16 +64,7 @@ impl Chrome {
         let lang = staff.lang;
         let actor = &staff.actor;
         let has = |roles: &[Role]| roles.iter().any(|r| actor.has_role(*r));
-        let working = has(&[
-            Role::GridWorker,
-            Role::CommunityWorker,
-            Role::StreetStaff,
-            Role::IntakeClerk,
-            Role::ShiftLead,
-            Role::Dispatcher,
-            Role::DepartmentHandler,
-            Role::Leader,
-        ]);
+        let working = has(&Role::WORKING);
         let mut nav = Vec::new();
         if working {
             nav.push(NavLink {

@@ -272,16 +272,8 @@ fn requests_to_approve(actor: &Actor) -> Vec<Clause> {
 
 /// The cases the actor may see at all: their territories, or what their departments lead.
 fn visible(actor: &Actor) -> Vec<Clause> {
-    let working = [
-        Role::GridWorker,
-        Role::CommunityWorker,
-        Role::StreetStaff,
-        Role::IntakeClerk,
-        Role::ShiftLead,
-        Role::Dispatcher,
-        Role::Leader,
-    ];
-    let mut clauses = by_roles(actor, &working);
+    // Territorial grants of any working role; a department handler's is a department.
+    let mut clauses = by_roles(actor, &Role::WORKING);
     let departments: Vec<UnitMatch> = department_handlers(actor)
         .iter()
         .map(|u| UnitMatch::Exact(u.key()))

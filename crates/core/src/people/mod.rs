@@ -39,6 +39,18 @@ impl std::str::FromStr for Role {
 }
 
 impl Role {
+    /// The roles that work on cases (every role but the three administrators).
+    pub const WORKING: [Role; 8] = [
+        Role::GridWorker,
+        Role::CommunityWorker,
+        Role::StreetStaff,
+        Role::IntakeClerk,
+        Role::ShiftLead,
+        Role::Dispatcher,
+        Role::DepartmentHandler,
+        Role::Leader,
+    ];
+
     pub const ALL: [Role; 11] = [
         Role::GridWorker,
         Role::CommunityWorker,

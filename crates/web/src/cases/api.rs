@@ -42,6 +42,19 @@ fn local_opt(t: Option<DateTime<Utc>>) -> Value {
     t.map(|t| json!(local(t))).unwrap_or(Value::Null)
 }
 
+/// A matter's type code from the field `matter`, or a 400 naming it.
+pub fn matter_code(text: &str) -> Result<TypeCode, ApiError> {
+    TypeCode::parse(text).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_matter",
+            Some("matter"),
+            e.message(Lang::Zh),
+            e.message(Lang::En),
+        )
+    })
+}
+
 fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, Some(field), zh, en)
 }
@@ -257,15 +270,7 @@ fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, A
         )
     })?;
     let matter_text = crate::people::string_field(body, "matter")?;
-    let matter = TypeCode::parse(matter_text).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_matter",
-            Some("matter"),
-            e.message(Lang::Zh),
-            e.message(Lang::En),
-        )
-    })?;
+    let matter = matter_code(matter_text)?;
     let entry = rules.taxonomy.matter(&matter).ok_or_else(|| {
         bad(
             "matter",
@@ -845,20 +850,7 @@ pub fn narrow(filter: &mut CaseFilter, p: &ListParams) -> Result<(), ApiError> {
         }
     }
     if let Some(m) = p.matter.as_deref().filter(|m| !m.is_empty()) {
-        filter.matter = Some(
-            TypeCode::parse(m)
-                .map_err(|e| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_matter",
-                        Some("matter"),
-                        e.message(Lang::Zh),
-                        e.message(Lang::En),
-                    )
-                })?
-                .as_str()
-                .to_string(),
-        );
+        filter.matter = Some(matter_code(m)?.as_str().to_string());
     }
     filter.lead_unit = p.handler.clone().filter(|h| !h.is_empty());
     if let Some(c) = p.channel.as_deref().filter(|c| !c.is_empty()) {

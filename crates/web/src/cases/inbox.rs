@@ -17,7 +17,7 @@ use gongzhi_core::people::Actor;
 use gongzhi_store::cases::{CaseFilter, CaseSort};
 use serde_json::{Value, json};
 
-use super::lists::{CaseTable, PAGE_SIZE, Pager, case_table};
+use super::lists::{CaseTable, PAGE_SIZE, Pager, case_table, page_number};
 use crate::pages::{Chrome, render};
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
@@ -125,21 +125,6 @@ pub struct PageParam {
     page: Option<String>,
 }
 
-fn page_number(p: &PageParam) -> Result<i64, ApiError> {
-    match p.page.as_deref().filter(|s| !s.is_empty()) {
-        None => Ok(1),
-        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_page",
-                Some("page"),
-                format!("页码 page 应为正整数，实际为 {s:?}"),
-                format!("page must be a positive whole number; got {s:?}"),
-            )
-        }),
-    }
-}
-
 async fn inbox_page(
     state: &AppState,
     staff: &Staff,
@@ -208,7 +193,7 @@ pub async fn overview(
     staff: Staff,
     Query(p): Query<PageParam>,
 ) -> Result<Html<String>, ApiError> {
-    inbox_page(&state, &staff, None, page_number(&p)?).await
+    inbox_page(&state, &staff, None, page_number(p.page.as_deref())?).await
 }
 
 /// `GET /inbox/{name}`: one inbox's cases, nearest deadline first.
@@ -229,7 +214,7 @@ pub async fn one(
                 format!("there is no inbox {name:?} for your roles"),
             )
         })?;
-    inbox_page(&state, &staff, Some(inbox), page_number(&p)?).await
+    inbox_page(&state, &staff, Some(inbox), page_number(p.page.as_deref())?).await
 }
 
 /// `GET /inbox/counts.json`: the counts the navigation shows, which its script reloads when a

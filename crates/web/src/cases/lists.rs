@@ -178,6 +178,22 @@ impl Pager {
     }
 }
 
+/// The page asked for by `?page=` (1 when absent).
+pub fn page_number(page: Option<&str>) -> Result<i64, ApiError> {
+    match page.filter(|s| !s.is_empty()) {
+        None => Ok(1),
+        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_page",
+                Some("page"),
+                format!("页码 page 应为正整数，实际为 {s:?}"),
+                format!("page must be a positive whole number; got {s:?}"),
+            )
+        }),
+    }
+}
+
 /// The list's own parameters beside the API's filters.
 #[derive(Deserialize, Default)]
 pub struct ListView {
@@ -291,18 +307,7 @@ pub async fn list_page(
 ) -> Result<Html<String>, ApiError> {
     let lang = staff.lang;
     let sort = sort_of(&v)?;
-    let page = match v.page.as_deref().filter(|s| !s.is_empty()) {
-        None => 1,
-        Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_page",
-                Some("page"),
-                format!("页码 page 应为正整数，实际为 {s:?}"),
-                format!("page must be a positive whole number; got {s:?}"),
-            )
-        })?,
-    };
+    let page = page_number(v.page.as_deref())?;
     let now = Utc::now();
     let listed = match filter_for(&staff, &p)? {
         Some(filter) => {

@@ -12,13 +12,13 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Json, Router};
 use chrono::Utc;
+use gongzhi_core::Lang;
 use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{ActionKind, available_actions, next_deadline, remaining_minutes};
 use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::taxonomy::{EntryKind, TypeCode};
 use gongzhi_core::people::{Actor, Role, Scope};
 use gongzhi_core::territory::{Level, Node, TerritoryCode};
-use gongzhi_core::{Lang, Localized};
 use gongzhi_store::cases::CaseRecord;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -438,16 +438,8 @@ async fn action_form(
     let reason = || input("reason", "textarea", true);
     let photos = |required| input("photos", "file", required);
     let inputs = match kind {
-        K::Reject
-        | K::RequestReturn
-        | K::DenyReturn
-        | K::DenyExtension
-        | K::RequestSuspension
-        | K::DenySuspension
-        | K::DenySelfHandling
-        | K::RequestCancel
-        | K::DenyCancel
-        | K::Reopen => vec![reason()],
+        // A check that fails also takes photos (below).
+        k if k != K::CheckFail && needs_text(k, "reason") => vec![reason()],
         K::Verified => vec![input("note", "textarea", false), photos(false)],
         K::SelfHandle => vec![input("note", "textarea", false), photos(true)],
         K::Dispatch => {
@@ -857,17 +849,7 @@ async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiEr
     };
     let grids: Vec<Node> = state.db.grids_within(&community).await?;
     let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
-    let shapes: Vec<Shape> = drawn
-        .iter()
-        .filter_map(|g| {
-            Some(Shape {
-                boundary: g.boundary.as_ref()?,
-                group: 0,
-                href: format!("/territory/{}", g.code),
-                title: format!("{} {}", g.name, g.code),
-            })
-        })
-        .collect();
+    let shapes = grid_shapes(drawn.iter().copied(), |g| format!("/territory/{}", g.code));
     let own = |g: &Node| l.grid.as_deref() == Some(g.code.as_str());
     let fills: Vec<&str> = drawn
         .iter()
@@ -1037,17 +1019,7 @@ async fn reporting_map(state: &AppState, actor: &Actor) -> Result<String, ApiErr
         },
     };
     let grids = state.db.grids_within(&node).await?;
-    let shapes: Vec<Shape> = grids
-        .iter()
-        .filter_map(|g| {
-            Some(Shape {
-                boundary: g.boundary.as_ref()?,
-                group: 0,
-                href: format!("#{}", g.code),
-                title: format!("{} {}", g.name, g.code),
-            })
-        })
-        .collect();
+    let shapes = grid_shapes(&grids, |g| format!("#{}", g.code));
     let fills: Vec<&str> = shapes.iter().map(|_| "#9fb8d6").collect();
     Ok(render_map(&MapSpec {
         shapes: &shapes,
@@ -1170,15 +1142,7 @@ pub async fn duplicates(
         .as_deref()
         .filter(|m| !m.is_empty())
         .ok_or_else(|| ApiError::missing("matter"))?;
-    let matter = TypeCode::parse(matter).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_matter",
-            Some("matter"),
-            e.message(Lang::Zh),
-            e.message(Lang::En),
-        )
-    })?;
+    let matter = super::api::matter_code(matter)?;
     let mut body = Map::new();
     for (k, v) in [("lon", &q.lon), ("lat", &q.lat), ("datum", &q.datum)] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
@@ -1195,6 +1159,21 @@ pub async fn duplicates(
     Ok(Json(
         json!({ "matter": matter.as_str(), "grid": location.grid, "duplicates": found }),
     ))
+}
+
+/// The grids that have a boundary, as map shapes linking to `href(grid)`.
+fn grid_shapes<'a>(grids: impl IntoIterator<Item = &'a Node>, href: impl Fn(&Node) -> String) -> Vec<Shape<'a>> {
+    grids
+        .into_iter()
+        .filter_map(|g| {
+            Some(Shape {
+                boundary: g.boundary.as_ref()?,
+                group: 0,
+                href: href(g),
+                title: format!("{} {}", g.name, g.code),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
