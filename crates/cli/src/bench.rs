@@ -430,16 +430,14 @@ pub fn pages(
         time_until_healthy(&mut server, addr, started)?;
         let leader_token = crate::client::sign_in(addr, "leader", "demo")?;
         let mut api = crate::client::Conn::new(addr);
-        // The demo cases load in the background: wait until their number stops growing.
-        let (mut loaded, mut still) = (-1i64, 0);
-        while still < 3 {
+        // The demo cases load in the background, a batch a transaction: wait for all of them.
+        let mut loaded = 0i64;
+        while loaded < cases as i64 {
             std::thread::sleep(Duration::from_secs(1));
             let r = api.get("/api/v1/cases?limit=1", Some(&leader_token))?;
-            let total = r.json()?["total"].as_i64().unwrap_or(0);
-            still = if total == loaded && total > 0 { still + 1 } else { 0 };
-            loaded = total;
+            loaded = r.json()?["total"].as_i64().unwrap_or(0);
             if started.elapsed() > Duration::from_secs(1800) {
-                bail!("the demo cases did not finish loading in 30 minutes ({total} so far)");
+                bail!("the demo cases did not finish loading in 30 minutes ({loaded} so far)");
             }
         }
         let load = started.elapsed();

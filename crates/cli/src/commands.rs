@@ -207,7 +207,12 @@ pub async fn create_account(
 
 /// Cases written per transaction when seeding: big enough for multi-row INSERTs to pay, small
 /// enough that live requests wait on the write lock for well under a second.
-const DEMO_CASE_BATCH: usize = 1_000;
+const DEMO_CASE_BATCH: usize = 250;
+
+/// The loader's pause between batches. SQLite's busy handler polls, so a writer that waits for
+/// the lock (a sign-in, a report) could otherwise miss every gap between back-to-back batches
+/// and time out: with 1,000-case batches sign-ins waited up to 8 s while the year loaded.
+const DEMO_CASE_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Seeds the demo city with `count` simulated cases over the year before now, unless it already
 /// has cases (or `count` is 0). The day serials are reserved at once, so reports made while the
@@ -268,6 +273,7 @@ pub async fn ensure_demo_cases(
         while let Some(batch) = rx.recv().await {
             match db.insert_case_histories(&batch, &key).await {
                 Ok(r) => {
+                    tokio::time::sleep(DEMO_CASE_PAUSE).await;
                     cases += r.cases;
                     events += r.events;
                     if cases % 10_000 < DEMO_CASE_BATCH || cases == count {

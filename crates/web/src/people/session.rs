@@ -89,8 +89,12 @@ pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<
     let Some(session) = state.db.live_session(&hash, now, idle).await? else {
         return Ok(None);
     };
-    if now - session.last_seen_at > Duration::minutes(1) {
-        state.db.touch_session(&hash, now).await?;
+    // Only the idle timeout depends on the touch: a busy database (a bulk import holding the
+    // write lock) must not turn a page view into an error.
+    if now - session.last_seen_at > Duration::minutes(1)
+        && let Err(e) = state.db.touch_session(&hash, now).await
+    {
+        tracing::warn!(error = %e, "session not touched");
     }
     Ok(Some(Staff {
         actor: session.actor,
