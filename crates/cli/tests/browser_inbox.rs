@@ -27,7 +27,12 @@ fn register_a_case(addr: SocketAddr) -> String {
     for (token, action) in [(&clerk, "accept"), (&shiftlead, "register")] {
         let body = json!({"action": action}).to_string();
         let r = conn
-            .post_json(&format!("/api/v1/cases/{id}/actions"), Some(token), &[], body.as_bytes())
+            .post_json(
+                &format!("/api/v1/cases/{id}/actions"),
+                Some(token),
+                &[],
+                body.as_bytes(),
+            )
             .unwrap();
         assert_eq!(r.status, 200, "{action}: {}", r.text());
     }
@@ -74,11 +79,17 @@ async fn the_dispatchers_inbox_count_follows_a_case_without_a_reload() {
     b.choose("select[name=sort]", "deadline").await;
     b.click("form.filters button[type=submit]").await;
     let path = b.path().await;
-    assert!(path.contains("channel=hotline") && path.contains("sort=deadline"), "{path}");
+    assert!(
+        path.contains("channel=hotline") && path.contains("sort=deadline"),
+        "{path}"
+    );
     assert!(b.text("#case-total").await.contains('共'));
     b.screenshot("cases-list-filtered").await;
     let export = b.wait("#export").await.attr("href").await.unwrap().unwrap();
-    assert!(export.starts_with("/cases.xlsx?") && export.contains("channel=hotline"), "{export}");
+    assert!(
+        export.starts_with("/cases.xlsx?") && export.contains("channel=hotline"),
+        "{export}"
+    );
     b.goto("/cases?lang=en").await;
     assert!(b.body_text().await.contains("Export to Excel"));
     b.screenshot("cases-list-en").await;
