@@ -328,8 +328,8 @@ mod tests {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<services><service><service_code>06001</service_code><metadata>false</metadata><keywords/><lat>45.77</lat></service></services>\n"
         );
         assert_eq!(
-            doc.json().to_string(),
-            r#"[{"service_code":"06001","metadata":false,"keywords":null,"lat":45.77}]"#
+            doc.json(),
+            serde_json::json!([{"service_code": "06001", "metadata": false, "keywords": null, "lat": 45.77}])
         );
         assert_eq!(
             Doc::List("error", vec![]).xml("errors"),
