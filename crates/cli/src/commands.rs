@@ -389,3 +389,32 @@ pub async fn verify_audit(db: &Db, key: &AuditKey, lang: Lang) -> Result<(Verdic
     tracing::info!(ms = started.elapsed().as_millis() as u64, "audit record verified");
     Ok((verdict, line))
 }
+
+/// Creates an API key for an integration with the checks of `POST /api/v1/api-keys`, recorded as
+/// made by the system; returns the key (printed once: only its hash is stored). A refused value
+/// is an error line naming it.
+pub async fn create_api_key(
+    db: Db,
+    name: &str,
+    scope: &str,
+    calls: Option<Vec<String>>,
+    rate_per_minute: Option<i64>,
+    key: AuditKey,
+    lang: gongzhi_core::Lang,
+) -> std::result::Result<String, String> {
+    use gongzhi_web::people::api_keys::{check_key_request, create_key};
+    let state = gongzhi_web::AppState::new(db)
+        .await
+        .map_err(|e| e.to_string())?
+        .with_audit_key(key);
+    let request = check_key_request(&state, name, scope, calls, rate_per_minute)
+        .await
+        .map_err(|e| e.message(lang).to_string())?;
+    match create_key(&state, &request, SYSTEM_ACTOR)
+        .await
+        .map_err(|e| e.message(lang).to_string())?
+    {
+        Some((_, secret)) => Ok(secret),
+        None => Err(format!("api key {name}: a key of that name exists")),
+    }
+}

@@ -102,6 +102,11 @@ enum Cmd {
         #[command(subcommand)]
         what: AccountWhat,
     },
+    /// API keys of integrations (Open311 clients).
+    ApiKey {
+        #[command(subcommand)]
+        what: ApiKeyWhat,
+    },
     /// The tamper-evident audit record.
     Audit {
         #[command(subcommand)]
@@ -172,6 +177,27 @@ enum RulesExport {
         /// The version label to export. [default: the one in force today]
         #[arg(long, value_name = "V")]
         version: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyWhat {
+    /// Create a key for one integration. The key is printed once and stored hashed; requests
+    /// made with it are recorded as `api-key:NAME`.
+    Create {
+        /// The integration's name (1–64 letters, digits, - _ .).
+        name: String,
+        /// The division or grid code whose subtree the key may report in.
+        #[arg(long)]
+        scope: String,
+        /// The calls it may make, comma-separated (default: open311.post_request).
+        #[arg(long)]
+        calls: Option<String>,
+        /// Requests a minute (default 60).
+        #[arg(long)]
+        rate_per_minute: Option<i64>,
         #[command(flatten)]
         storage: Storage,
     },
@@ -392,6 +418,31 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                         &format!("created {username}; initial password (shown once, to be changed at first sign-in): {password}")
                     )
                 ),
+                Err(message) => {
+                    eprintln!("{message}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::ApiKey {
+            what:
+                ApiKeyWhat::Create {
+                    name,
+                    scope,
+                    calls,
+                    rate_per_minute,
+                    storage,
+                },
+        } => {
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let db = open(&settings).await?;
+            let calls = calls.map(|c| c.split(',').map(|s| s.trim().to_string()).collect());
+            match gongzhi::commands::create_api_key(db, &name, &scope, calls, rate_per_minute, key, lang).await {
+                Ok(secret) => println!("{secret}"),
                 Err(message) => {
                     eprintln!("{message}");
                     return Ok(ExitCode::from(2));

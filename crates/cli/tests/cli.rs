@@ -302,3 +302,50 @@ async fn the_first_administrator_is_created_with_a_password_shown_once_and_chang
         assert!(err.contains("exists"));
     }
 }
+
+#[tokio::test]
+async fn an_api_key_is_created_on_the_command_line_printed_once_and_stored_hashed() {
+    for (url, db) in urls().await {
+        db.insert_nodes(
+            &gongzhi::demo::build(&gongzhi::demo::GridSystem::builtin().unwrap()).unwrap(),
+            chrono::Utc::now(),
+            &audit_key(),
+            SYSTEM_ACTOR,
+        )
+        .await
+        .unwrap();
+        let dir = TestDb::temp_dir();
+        let key_file = write_key_file(&dir);
+        let create = |name: &str, scope: &str| {
+            run(gongzhi()
+                .args(["--lang", "en", "api-key", "create", name, "--scope", scope])
+                .args(["--database-url", &url, "--audit-key-file"])
+                .arg(&key_file))
+        };
+        let (code, out, err) = create("fixmystreet", "230900000000");
+        assert_eq!(code, 0, "{err}");
+        let secret = out.trim().to_string();
+        assert!(secret.starts_with("gz311_") && secret.len() > 40, "{out}");
+        let stored = db
+            .api_key_for_hash(
+                &gongzhi_core::people::credentials::token_hash(&secret),
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap()
+            .expect("the key's hash is stored");
+        assert_eq!(stored.name, "fixmystreet");
+        assert_eq!(stored.calls, ["open311.post_request"]);
+        assert_eq!(stored.rate_per_minute, 60);
+        let (code, _, err) = create("fixmystreet", "230900000000");
+        assert_eq!(code, 2);
+        assert!(err.contains("exists"), "{err}");
+        let (code, _, err) = create("other", "2309");
+        assert_eq!(code, 2);
+        assert!(err.contains("scope"), "{err}");
+        let (code, _, err) = create("bad name", "230900000000");
+        assert_eq!(code, 2);
+        assert!(err.contains("name"), "{err}");
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

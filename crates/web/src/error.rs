@@ -238,8 +238,22 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
     let lang = lang_of(request.uri().path(), request.uri().query(), request.headers());
     let chosen = query_lang(request.uri().query());
     let json = wants_json(request.uri().path(), request.headers());
+    // Open311 clients parse the spec's own error document, in the format of the path.
+    let open311 = request
+        .uri()
+        .path()
+        .starts_with("/open311/")
+        .then(|| request.uri().path().to_string());
     let mut response = next.run(request).await;
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        if let Some(path) = open311 {
+            let mut r = crate::cases::open311::error_response(&path, &error, lang);
+            if error.status == StatusCode::TOO_MANY_REQUESTS {
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            }
+            return r;
+        }
         let message = error.message(lang).to_string();
         response = if json {
             let mut body = json!({"error": {"code": error.code, "message": message}});

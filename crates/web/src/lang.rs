@@ -37,7 +37,13 @@ pub fn lang_of(path: &str, query: Option<&str>, headers: &HeaderMap) -> Lang {
     };
     query_lang(query)
         .or_else(|| cookie_lang(headers))
-        .or_else(|| if path.starts_with("/api/") { header() } else { None })
+        .or_else(|| {
+            if path.starts_with("/api/") || path.starts_with("/open311/") {
+                header()
+            } else {
+                None
+            }
+        })
         .unwrap_or_default()
 }
 

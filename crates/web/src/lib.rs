@@ -51,6 +51,8 @@ pub struct AppState {
     rules_mark: Arc<Mutex<Option<(i64, NaiveDate)>>>,
     /// Each person's inbox counts until a case changes.
     inbox_counts: cases::inbox::InboxCounts,
+    /// The token buckets of the API keys.
+    pub(crate) api_key_limits: people::api_keys::RateLimits,
     /// The group-commit writer of case reports, started on first use (it needs a runtime).
     intake: Arc<std::sync::OnceLock<gongzhi_store::cases::intake::Intake>>,
 }
@@ -76,6 +78,7 @@ impl AppState {
             audit_key: None,
             rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
             intake: Arc::default(),
+            api_key_limits: Default::default(),
             inbox_counts: Default::default(),
             rules_mark: Arc::new(Mutex::new(None)),
         };
@@ -237,6 +240,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::attachment::routes(max_upload))
         .merge(events::routes())
         .merge(cases::routes())
+        .merge(cases::open311::routes(max_upload))
         .merge(cases::pages::routes(max_upload))
         .merge(audit::routes())
         .merge(rules::routes())

@@ -166,6 +166,14 @@ pub struct CaseFilter {
     pub before_id: Option<i64>,
     /// Only the cases of an inbox.
     pub inbox: Option<InboxQuery>,
+    /// Any of these matters (Open311 `service_code=a,b`); with `matter`, both must hold.
+    pub matters: Vec<String>,
+    /// Any of these outcomes (`open`, `closed`, `fixed`).
+    pub outcomes: Vec<String>,
+    /// Changed at or after (`updated_at`).
+    pub updated_from: Option<DateTime<Utc>>,
+    /// Changed before (`updated_at`).
+    pub updated_to: Option<DateTime<Utc>>,
 }
 
 /// The order of a listing page.
@@ -347,6 +355,18 @@ impl CaseFilter {
         }
         if let Some(q) = &self.inbox {
             w.inbox(q, now);
+        }
+        if !self.matters.is_empty() {
+            w.any_of("matter", &self.matters);
+        }
+        if !self.outcomes.is_empty() {
+            w.any_of("outcome", &self.outcomes);
+        }
+        if let Some(t) = self.updated_from {
+            w.add("updated_at >= ?", Arg::Time(Some(t)));
+        }
+        if let Some(t) = self.updated_to {
+            w.add("updated_at < ?", Arg::Time(Some(t)));
         }
         if with_cursor && let Some(id) = self.before_id {
             w.add("id < ?", Arg::Int(id));

@@ -2,6 +2,7 @@
 //! [`sessions`] and [`admin`].
 
 pub mod admin;
+pub mod api_keys;
 pub mod sessions;
 
 use chrono::{DateTime, Utc};

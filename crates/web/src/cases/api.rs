@@ -305,8 +305,9 @@ pub fn check_report(state: &AppState, body: &Map<String, Value>) -> Result<(), A
 }
 
 /// Reports a case from any channel: the one intake path of the JSON API and the new-case page.
-/// `body` holds `channel`, `matter`, `description`, a place (see [`place`]) and optional `photos`
-/// (stored attachment ids).
+/// `body` holds `channel`, `matter`, `description`, a place (see [`place`]), optional `photos`
+/// (stored attachment ids) and optional `report_detail` (an object of the channel's own facts,
+/// kept on the report's timeline entry).
 pub async fn report_case(
     state: &AppState,
     actor: &Actor,
@@ -350,6 +351,16 @@ pub async fn report_case(
     let mut detail = json!({"routing": routing, "duplicates_offered": duplicates.len(), "matter_name": matter_name});
     if photos.as_array().is_some_and(|p| !p.is_empty()) {
         detail["photos"] = photos;
+    }
+    // Facts a channel adds to the report (Open311: the reporter's contact, the attributes), kept
+    // on the report's timeline entry beside the routing; they never override it.
+    if let (Some(extra), Some(d)) = (
+        body.get("report_detail").and_then(Value::as_object),
+        detail.as_object_mut(),
+    ) {
+        for (k, v) in extra {
+            d.entry(k.clone()).or_insert_with(|| v.clone());
+        }
     }
     let new = NewCase {
         channel: channel.as_str().to_string(),

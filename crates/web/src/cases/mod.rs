@@ -4,6 +4,7 @@ pub mod api;
 pub mod attachment;
 pub mod inbox;
 pub mod lists;
+pub mod open311;
 pub mod pages;
 pub mod scope;
 pub mod supervision;

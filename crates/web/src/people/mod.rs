@@ -3,6 +3,7 @@
 //! ([`admin`]).
 
 pub mod admin;
+pub mod api_keys;
 pub mod pages;
 pub mod session;
 
@@ -25,6 +26,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/auth/token", post(issue_token))
         .route("/api/v1/me", axum::routing::get(me))
+        .route("/api/v1/api-keys", post(api_keys::create).get(api_keys::list))
+        .route("/api/v1/api-keys/{id}", axum::routing::delete(api_keys::revoke))
         .route("/login", axum::routing::get(pages::login_form).post(pages::login))
         .route("/logout", post(pages::logout))
         .route(

@@ -1,0 +1,121 @@
+//! Service discovery, the service list (the matters of the taxonomy) and service definitions.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use gongzhi_core::Lang;
+use gongzhi_core::cases::taxonomy::{Entry, TypeCode};
+
+use super::{Doc, Format, Params, base_url, respond, split_file};
+use crate::{ApiError, AppState, ReqLang};
+
+const SPECIFICATION: &str = "http://wiki.open311.org/GeoReport_v2";
+
+/// The changeset of what clients cache (services, definitions): the rules revision in force.
+fn changeset(state: &AppState) -> String {
+    let rules = state.rules();
+    format!(
+        "{}-{}",
+        rules.responsibility.valid_from.format("%Y%m%d"),
+        rules.responsibility.version
+    )
+}
+
+/// `GET /open311/v2/discovery.{xml,json}`.
+pub(super) fn discovery(state: &AppState, headers: &HeaderMap, format: Format) -> Result<Response, ApiError> {
+    let changeset = changeset(state);
+    let doc = Doc::Obj(vec![
+        ("changeset", Doc::text(changeset.clone())),
+        (
+            "contact",
+            Doc::text("城市运行管理服务中心（12345 热线） / the city operations centre (hotline 12345)"),
+        ),
+        (
+            "key_service",
+            Doc::text(
+                "API keys are issued per integration by the system administrator (gongzhi api-key create, or POST /api/v1/api-keys)",
+            ),
+        ),
+        (
+            "endpoints",
+            Doc::List(
+                "endpoint",
+                vec![Doc::Obj(vec![
+                    ("specification", Doc::text(SPECIFICATION)),
+                    ("url", Doc::text(base_url(headers))),
+                    ("changeset", Doc::text(changeset)),
+                    ("type", Doc::text("production")),
+                    (
+                        "formats",
+                        Doc::List("format", vec![Doc::text("text/xml"), Doc::text("application/json")]),
+                    ),
+                ])],
+            ),
+        ),
+    ]);
+    Ok(respond(format, StatusCode::OK, "discovery", &doc))
+}
+
+fn service(e: &Entry, lang: Lang) -> Doc {
+    Doc::Obj(vec![
+        ("service_code", Doc::text(e.code.as_str())),
+        ("service_name", Doc::text(e.name.clone())),
+        (
+            "description",
+            Doc::text(match lang {
+                Lang::Zh => format!("{}：{}", e.major_name, e.name),
+                Lang::En => format!("{} / {}", e.major_name, e.name),
+            }),
+        ),
+        // The taxonomy names no required fields for any matter, so no definition has attributes.
+        ("metadata", Doc::Bool(false)),
+        ("type", Doc::text("realtime")),
+        ("keywords", Doc::text(format!("{},{}", e.initials, e.name))),
+        ("group", Doc::text(e.major_name.clone())),
+    ])
+}
+
+/// `GET /open311/v2/services.{xml,json}`: every matter of the taxonomy, by code.
+pub(super) fn list(state: &AppState, lang: Lang, format: Format, _params: &Params) -> Result<Response, ApiError> {
+    let rules = state.rules();
+    let services = rules.taxonomy.matters().map(|e| service(e, lang)).collect();
+    Ok(respond(
+        format,
+        StatusCode::OK,
+        "services",
+        &Doc::List("service", services),
+    ))
+}
+
+/// The matter a service code names; 404 when the taxonomy has none (also for a malformed code:
+/// it names no service either).
+pub(super) fn matter(state: &AppState, code: &str) -> Result<Entry, ApiError> {
+    let rules = state.rules();
+    TypeCode::parse(code)
+        .ok()
+        .and_then(|t| rules.taxonomy.matter(&t).cloned())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_service",
+                Some("service_code"),
+                format!("服务代码 {code} 不存在（服务代码即事项代码，见 services.xml）"),
+                format!("service_code {code} not found (service codes are matter codes: see services.xml)"),
+            )
+        })
+}
+
+/// `GET /open311/v2/services/{code}.{xml,json}`: the definition, an object even in JSON.
+pub(super) async fn definition(
+    State(state): State<AppState>,
+    ReqLang(_lang): ReqLang,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
+    let (code, format) = split_file(&file)?;
+    let entry = matter(&state, code)?;
+    let doc = Doc::Obj(vec![
+        ("service_code", Doc::text(entry.code.as_str())),
+        ("attributes", Doc::List("attribute", vec![])),
+    ]);
+    Ok(respond(format, StatusCode::OK, "service_definition", &doc))
+}
