@@ -197,7 +197,8 @@ async fn a_posted_request_is_a_case_of_the_loop_and_is_listed_with_its_status() 
         let report = &case["timeline"][0]["detail"];
         assert_eq!(
             report["reporter_contact"],
-            json!({"email": "zhang@example.cn", "first_name": "三", "last_name": "张", "phone": "13800000000"})
+            json!({"email": "z***@example.cn", "first_name": "三", "last_name": "张", "phone": "138****0000"}),
+            "phone and e-mail are kept masked"
         );
         assert_eq!(
             report["open311"]["attributes"],

@@ -14,5 +14,6 @@ UPDATE cases SET
          WHERE s ->> 'arrived_at' IS NULL), '')
 WHERE outcome = 'open';
 
--- Lists sort by the next deadline and the reporting time within a state.
+-- Lists sort by the next deadline within a state, and page through a channel newest first.
 CREATE INDEX cases_open_deadline ON cases (state, next_deadline);
+CREATE INDEX cases_channel ON cases (channel, id);

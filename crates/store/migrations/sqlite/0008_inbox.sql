@@ -13,5 +13,6 @@ UPDATE cases SET
          WHERE json_extract(s.value, '$.arrived_at') IS NULL), '')
 WHERE outcome = 'open';
 
--- Lists sort by the next deadline and the reporting time within a state.
+-- Lists sort by the next deadline within a state, and page through a channel newest first.
 CREATE INDEX cases_open_deadline ON cases (state, next_deadline);
+CREATE INDEX cases_channel ON cases (channel, id);

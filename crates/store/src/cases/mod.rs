@@ -196,6 +196,19 @@ impl CaseSort {
     }
 }
 
+/// The smallest digit string above every code that starts with `prefix`: `2308` → `2309`,
+/// `2309` → `231`; `None` for all nines (nothing is above).
+fn next_prefix(prefix: &str) -> Option<String> {
+    let mut digits: Vec<u8> = prefix.bytes().collect();
+    while let Some(last) = digits.pop() {
+        if last < b'9' {
+            digits.push(last + 1);
+            return String::from_utf8(digits).ok();
+        }
+    }
+    None
+}
+
 /// A WHERE clause under construction: conditions with `?` become `$n` as values are added.
 #[derive(Default)]
 struct Where {
@@ -218,6 +231,23 @@ impl Where {
     fn bind(&mut self, value: Arg) -> String {
         self.binds.push(value);
         format!("${}", self.binds.len())
+    }
+
+    /// The nodes under a territory code prefix, as a range both databases answer from the
+    /// `node_code` index (`LIKE 'p%'` is a scan in SQLite). The range ends at the next prefix of
+    /// digits (`2309` → `231`), which sorts the same under any collation, unlike punctuation.
+    fn subtree(&mut self, prefix: &str) -> String {
+        if prefix.is_empty() {
+            return "TRUE".to_string();
+        }
+        let from = self.bind(Arg::Text(Some(prefix.to_string())));
+        match next_prefix(prefix) {
+            Some(next) => {
+                let to = self.bind(Arg::Text(Some(next)));
+                format!("(node_code >= {from} AND node_code < {to})")
+            }
+            None => format!("node_code >= {from}"),
+        }
     }
 
     /// `(a OR b …)` of `column op value` for each value.
@@ -251,8 +281,8 @@ impl Where {
                 parts.push(self.any(states.collect()));
             }
             if !c.within.is_empty() {
-                let prefixes = c.within.iter().map(|p| ("node_code LIKE ?", text(format!("{p}%"))));
-                parts.push(self.any(prefixes.collect()));
+                let subtrees: Vec<String> = c.within.iter().map(|p| self.subtree(p)).collect();
+                parts.push(format!("({})", subtrees.join(" OR ")));
             }
             if !c.lead_units.is_empty() {
                 parts.push(self.any(c.lead_units.iter().map(unit).collect()));
@@ -323,7 +353,8 @@ impl CaseFilter {
             w.any_of("state", &self.states);
         }
         if let Some(p) = &self.within_prefix {
-            w.add("node_code LIKE ?", Arg::Text(Some(format!("{p}%"))));
+            let subtree = w.subtree(p);
+            w.raw(&subtree);
         }
         if let Some(m) = &self.matter {
             w.add("matter = ?", Arg::Text(Some(m.clone())));
@@ -917,5 +948,20 @@ impl Db {
         let rows: Vec<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(matter).bind(min_lat).bind(max_lat).bind(min_lon).bind(max_lon).bind(since).fetch_all(p).await)?;
         rows.into_iter().map(CaseRecord::try_from).collect()
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    #[test]
+    fn the_next_prefix_bounds_a_subtree() {
+        assert_eq!(super::next_prefix("2308").as_deref(), Some("2309"));
+        assert_eq!(super::next_prefix("2309").as_deref(), Some("231"));
+        assert_eq!(
+            super::next_prefix("230903011001001").as_deref(),
+            Some("230903011001002")
+        );
+        assert_eq!(super::next_prefix("2399").as_deref(), Some("24"));
+        assert_eq!(super::next_prefix("99"), None);
     }
 }

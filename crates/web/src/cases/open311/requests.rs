@@ -182,10 +182,17 @@ pub(super) async fn post_request(
     }
     let attributes = attributes(&params)?;
 
+    // The contact goes into the timeline and the audit record, which are not encrypted: the
+    // phone and e-mail are kept masked (enough to recognise a caller, not to reach them).
     let mut contact = Map::new();
     for f in ["email", "first_name", "last_name", "phone"] {
         if let Some(v) = params.get(f) {
-            contact.insert(f.into(), json!(v));
+            let kept = match f {
+                "phone" => gongzhi_core::people::masking::mask_phone(v),
+                "email" => gongzhi_core::people::masking::mask_email(v),
+                _ => v.to_string(),
+            };
+            contact.insert(f.into(), json!(kept));
         }
     }
     let mut open311 = Map::new();
