@@ -78,6 +78,12 @@ async fn the_dispatchers_inbox_count_follows_a_case_without_a_reload() {
     b.choose("select[name=channel]", "hotline").await;
     b.choose("select[name=sort]", "deadline").await;
     b.click("form.filters button[type=submit]").await;
+    // The click only starts the navigation: wait for the filtered list's address.
+    let started = Instant::now();
+    while !b.path().await.contains("channel=") {
+        assert!(started.elapsed() < Duration::from_secs(10), "the filter form was not sent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let path = b.path().await;
     assert!(
         path.contains("channel=hotline") && path.contains("sort=deadline"),
