@@ -81,7 +81,10 @@ async fn the_dispatchers_inbox_count_follows_a_case_without_a_reload() {
     // The click only starts the navigation: wait for the filtered list's address.
     let started = Instant::now();
     while !b.path().await.contains("channel=") {
-        assert!(started.elapsed() < Duration::from_secs(10), "the filter form was not sent");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the filter form was not sent"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let path = b.path().await;
