@@ -150,6 +150,13 @@ impl Inbox {
     }
 }
 
+/// Every case the actor may see: the territories of their working roles, or what their
+/// departments lead; `None` when they may see none (administrators).
+pub fn reach(actor: &Actor) -> Option<InboxQuery> {
+    let clauses = visible(actor);
+    (!clauses.is_empty()).then_some(InboxQuery { clauses })
+}
+
 /// Matches a `lead_unit` column value: a department exactly, or every territorial unit (street,
 /// community, grid worker) under a prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]

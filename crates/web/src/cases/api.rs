@@ -831,19 +831,6 @@ fn instant(field: &'static str, v: &Option<String>, end_of_day: bool) -> Result<
         .map(|t| t.with_timezone(&Utc)))
 }
 
-/// The territory prefixes and departments an actor's roles reach; `None` prefixes: the city.
-fn actor_reach(actor: &Actor) -> (Vec<String>, Vec<String>) {
-    let mut prefixes = Vec::new();
-    let mut departments = Vec::new();
-    for g in &actor.grants {
-        match &g.scope {
-            Scope::Territory(t) => prefixes.push(t.subtree_prefix().to_string()),
-            Scope::Department(d) => departments.push(format!("department:{d}")),
-        }
-    }
-    (prefixes, departments)
-}
-
 /// Narrows `filter` by the list parameters (state, matter, handler, channel, overdue,
 /// supervised, from, to), refusing a bad value with the parameter's name.
 pub fn narrow(filter: &mut CaseFilter, p: &ListParams) -> Result<(), ApiError> {
@@ -889,33 +876,9 @@ pub async fn list(
     ReqLang(lang): ReqLang,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let mut filter = CaseFilter::default();
-    narrow(&mut filter, &p)?;
-    let (prefixes, departments) = actor_reach(&actor);
-    if let Some(w) = p.within.as_deref().filter(|w| !w.is_empty()) {
-        let code = TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
-        let prefix = code.subtree_prefix().to_string();
-        if !prefixes.iter().any(|mine| prefix.starts_with(mine.as_str())) && departments.is_empty() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "outside_scope",
-                Some("within"),
-                format!("{w} 不在您的权限范围内"),
-                format!("{w} is outside your scope"),
-            ));
-        }
-        filter.within_prefix = Some(prefix);
-    } else if prefixes.len() == 1 && departments.is_empty() {
-        filter.within_prefix = Some(prefixes[0].clone());
-    }
-    if prefixes.is_empty() {
-        // Department staff see what their department leads.
-        match (&filter.lead_unit, departments.first()) {
-            (Some(h), _) if departments.contains(h) => {}
-            (_, Some(d)) => filter.lead_unit = Some(d.clone()),
-            _ => return Ok(Json(json!({"total": 0, "cases": [], "next_cursor": null}))),
-        }
-    }
+    let Some(mut filter) = super::scope::list_filter(&actor, &p)? else {
+        return Ok(Json(json!({"total": 0, "cases": [], "next_cursor": null})));
+    };
     filter.before_id = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(c.parse().map_err(|_| ApiError::not_a_number("cursor", c))?),
         None => None,

@@ -12,12 +12,11 @@ use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{State as CaseState, next_deadline, overdue, remaining_minutes};
 use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::cases::{CaseFilter, CaseRecord, CaseSort};
 use serde::Deserialize;
 
-use super::api::{ListParams, narrow};
-use super::scope::visible_within;
+use super::api::ListParams;
+use super::scope::list_filter;
 use crate::pages::{Chrome, local_time, render};
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
@@ -216,33 +215,6 @@ fn sort_of(v: &ListView) -> Result<CaseSort, ApiError> {
     }
 }
 
-/// The reader's cases narrowed by the list's filters; `None` when they may see none there.
-fn filter_for(staff: &Staff, p: &ListParams) -> Result<Option<CaseFilter>, ApiError> {
-    let within = match p.within.as_deref().filter(|w| !w.is_empty()) {
-        Some(w) => Some(TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?),
-        None => None,
-    };
-    let Some(mut filter) = visible_within(&staff.actor, within.as_ref()) else {
-        return match within {
-            Some(w) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "outside_scope",
-                Some("within"),
-                format!("{w} 不在您的权限范围内"),
-                format!("{w} is outside your scope"),
-            )),
-            None => Ok(None),
-        };
-    };
-    let scoped_unit = filter.lead_unit.clone();
-    narrow(&mut filter, p)?;
-    // A department's staff may narrow by other filters, never to another department's cases.
-    if scoped_unit.is_some() {
-        filter.lead_unit = scoped_unit;
-    }
-    Ok(Some(filter))
-}
-
 /// The query string of the filters in force, to carry into page links and the export.
 fn query_of(p: &ListParams, v: &ListView) -> String {
     let pairs = [
@@ -309,7 +281,7 @@ pub async fn list_page(
     let sort = sort_of(&v)?;
     let page = page_number(v.page.as_deref())?;
     let now = Utc::now();
-    let listed = match filter_for(&staff, &p)? {
+    let listed = match list_filter(&staff.actor, &p)? {
         Some(filter) => {
             state
                 .db
@@ -365,7 +337,7 @@ pub async fn export(
     let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
     let sort = sort_of(&v)?;
     let now = Utc::now();
-    let filter = filter_for(&staff, &p)?.unwrap_or(CaseFilter {
+    let filter = list_filter(&staff.actor, &p)?.unwrap_or(CaseFilter {
         inbox: Some(Default::default()),
         ..CaseFilter::default()
     });

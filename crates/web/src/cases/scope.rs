@@ -1,65 +1,81 @@
 //! Which cases a person may see, as a store filter: the one place pages and lists narrow a
 //! query to the reader's scope (the JSON case view checks single cases with `api::can_see`).
 
+use axum::http::StatusCode;
+use gongzhi_core::cases::inbox::reach;
 use gongzhi_core::people::{Actor, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::cases::CaseFilter;
 
+use super::api::{ListParams, narrow};
+use crate::ApiError;
+
 /// A filter for the cases `actor` may see within `node` (the whole city when `None`), or `None`
-/// when they may see none there. A territorial role narrows to the smaller of its subtree and
-/// the node's; a department role (with no territorial role) sees what its department leads.
+/// when they may see none there: every case under a territory of one of their working roles, or
+/// that one of their departments leads (`inbox::reach`), narrowed to the node.
 pub fn visible_within(actor: &Actor, node: Option<&TerritoryCode>) -> Option<CaseFilter> {
+    let reach = reach(actor)?;
     let node_prefix = node.map(|n| n.subtree_prefix().to_string()).unwrap_or_default();
-    let mut best: Option<String> = None;
-    for g in &actor.grants {
-        if let Scope::Territory(t) = &g.scope {
+    // A node none of the reader's territories overlaps shows nothing, unless a department of
+    // theirs may lead cases anywhere.
+    let overlaps = actor.grants.iter().any(|g| match &g.scope {
+        Scope::Territory(t) => {
             let mine = t.subtree_prefix();
-            let overlap = if mine.starts_with(&node_prefix) {
-                Some(mine.to_string())
-            } else if node_prefix.starts_with(mine) {
-                Some(node_prefix.clone())
-            } else {
-                None
-            };
-            // The widest overlap wins: a city-wide role sees the whole node.
-            if let Some(o) = overlap
-                && best.as_ref().is_none_or(|b| o.len() < b.len())
-            {
-                best = Some(o);
-            }
+            mine.starts_with(&node_prefix) || node_prefix.starts_with(mine)
         }
+        Scope::Department(_) => true,
+    });
+    if !overlaps {
+        return None;
     }
-    if let Some(prefix) = best {
-        return Some(CaseFilter {
-            within_prefix: Some(prefix).filter(|p| !p.is_empty()),
-            ..CaseFilter::default()
-        });
-    }
-    let department = actor.grants.iter().find_map(|g| match &g.scope {
-        Scope::Department(d) => Some(d),
-        Scope::Territory(_) => None,
-    })?;
     Some(CaseFilter {
         within_prefix: Some(node_prefix).filter(|p| !p.is_empty()),
-        lead_unit: Some(format!("department:{department}")),
+        inbox: Some(reach),
         ..CaseFilter::default()
     })
+}
+
+/// The reader's cases narrowed by a list's filters (`?within=` and the rest); `None` when they
+/// may see none, 403 when `within` names a node outside their scope.
+pub fn list_filter(actor: &Actor, p: &ListParams) -> Result<Option<CaseFilter>, ApiError> {
+    let within = match p.within.as_deref().filter(|w| !w.is_empty()) {
+        Some(w) => Some(TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?),
+        None => None,
+    };
+    let Some(mut filter) = visible_within(actor, within.as_ref()) else {
+        return match within {
+            Some(w) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "outside_scope",
+                Some("within"),
+                format!("{w} 不在您的权限范围内"),
+                format!("{w} is outside your scope"),
+            )),
+            None => Ok(None),
+        };
+    };
+    narrow(&mut filter, p)?;
+    Ok(Some(filter))
 }
 
 #[cfg(test)]
 mod tests {
     use gongzhi_core::cases::DepartmentCode;
+    use gongzhi_core::cases::inbox::UnitMatch;
     use gongzhi_core::people::{Grant, Role};
 
     use super::*;
 
-    fn actor(scope: Scope) -> Actor {
+    fn actor(grants: &[(Role, Scope)]) -> Actor {
         Actor {
             account: "x".into(),
-            grants: vec![Grant {
-                role: Role::CommunityWorker,
-                scope,
-            }],
+            grants: grants
+                .iter()
+                .map(|(role, scope)| Grant {
+                    role: *role,
+                    scope: scope.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -67,21 +83,58 @@ mod tests {
         TerritoryCode::parse(c).unwrap()
     }
 
+    fn territories(f: &CaseFilter) -> Vec<String> {
+        f.inbox
+            .as_ref()
+            .unwrap()
+            .clauses
+            .iter()
+            .flat_map(|c| c.within.clone())
+            .collect()
+    }
+
     #[test]
     fn a_community_worker_sees_only_the_community_even_on_the_city_map() {
-        let worker = actor(Scope::Territory(code("230903011001")));
+        let worker = actor(&[(Role::CommunityWorker, Scope::Territory(code("230903011001")))]);
         let f = visible_within(&worker, Some(&code("230900000000"))).unwrap();
-        assert_eq!(f.within_prefix.as_deref(), Some("230903011001"));
+        assert_eq!(f.within_prefix.as_deref(), Some("2309"));
+        assert_eq!(territories(&f), ["230903011001"]);
         let f = visible_within(&worker, Some(&code("230903011001001"))).unwrap();
         assert_eq!(f.within_prefix.as_deref(), Some("230903011001001"));
         assert!(visible_within(&worker, Some(&code("230903012001"))).is_none());
     }
 
     #[test]
+    fn someone_with_two_places_sees_both_and_nothing_between() {
+        let both = actor(&[
+            (Role::GridWorker, Scope::Territory(code("230903011001001"))),
+            (Role::CommunityWorker, Scope::Territory(code("230902001001"))),
+        ]);
+        let f = visible_within(&both, None).unwrap();
+        assert_eq!(f.within_prefix, None);
+        let mut seen = territories(&f);
+        seen.sort();
+        assert_eq!(seen, ["230902001001", "230903011001001"]);
+    }
+
+    #[test]
     fn a_department_handler_sees_what_the_department_leads() {
-        let handler = actor(Scope::Department(DepartmentCode::parse("urban-management").unwrap()));
+        let handler = actor(&[(
+            Role::DepartmentHandler,
+            Scope::Department(DepartmentCode::parse("urban-management").unwrap()),
+        )]);
         let f = visible_within(&handler, Some(&code("230903000000"))).unwrap();
-        assert_eq!(f.lead_unit.as_deref(), Some("department:urban-management"));
         assert_eq!(f.within_prefix.as_deref(), Some("230903"));
+        let clauses = &f.inbox.as_ref().unwrap().clauses;
+        assert_eq!(
+            clauses[0].lead_units,
+            [UnitMatch::Exact("department:urban-management".into())]
+        );
+    }
+
+    #[test]
+    fn administrators_see_no_cases() {
+        let admin = actor(&[(Role::SystemAdmin, Scope::Territory(code("230900000000")))]);
+        assert!(visible_within(&admin, None).is_none());
     }
 }
