@@ -276,7 +276,21 @@ async fn a_resident_signs_in_by_code_reports_once_follows_and_rates_without_a_ph
         let case = get_page(&app, &format!("/m/reports/{first}"), &me.cookie).await;
         assert_eq!(case.status, StatusCode::OK, "{}", case.body);
         assert!(case.body.contains("id=\"timeline\"") && case.body.contains("id=\"anonymous\""));
-        assert!(case.body.contains("/public\""), "the photo without metadata");
+        let photo_at = case
+            .body
+            .find(&format!("/m/reports/{first}/photos/"))
+            .expect("the photo");
+        let src: String = case.body[photo_at..].chars().take_while(|c| *c != '"').collect();
+        let img = get_page(&app, &src, &me.cookie).await;
+        assert_eq!(img.status, StatusCode::OK, "{src}");
+        assert_eq!(img.headers[header::CONTENT_TYPE], "image/jpeg");
+        assert_eq!(get_page(&app, &src, &other.cookie).await.status, StatusCode::NOT_FOUND);
+        let not_listed = format!("/m/reports/{first}/photos/999999");
+        assert_eq!(
+            get_page(&app, &not_listed, &me.cookie).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert!(case.body.contains("学府社区"), "the place");
         assert!(!case.body.contains("id=\"rate\""));
         // Rating before closing is refused through the loop and changes nothing.
         let r = post_form(

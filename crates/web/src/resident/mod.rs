@@ -112,4 +112,5 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
         .route("/m/reports", get(pages::my_reports))
         .route("/m/reports/{number}", get(pages::my_report))
         .route("/m/reports/{number}/rate", post(pages::rate))
+        .route("/m/reports/{number}/photos/{id}", get(pages::photo))
 }

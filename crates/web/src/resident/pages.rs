@@ -564,8 +564,7 @@ async fn case_page(
             state: s.to_label.unwrap_or("").to_string(),
         })
         .collect();
-    let first = events.first().map(|e| e.body()).unwrap_or_default();
-    let detail = first.get("detail").cloned().unwrap_or(first.clone());
+    let detail = report_detail(&events);
     let photos = detail
         .get("photos")
         .and_then(|p| p.as_array())
@@ -581,7 +580,7 @@ async fn case_page(
         .location
         .community
         .as_deref()
-        .and_then(|c| index.by_code.get(c))
+        .and_then(|c| index.communities().find(|l| l.community.code == c))
         .map(|l| format!("{} {} {}", l.district.name, l.street.name, l.community.name))
         .unwrap_or_default();
     let rating = rec.flow.follow_up.as_ref().filter(|f| f.contacted).map(|f| {
@@ -610,6 +609,38 @@ async fn case_page(
         error: error.map(|e| e.message(lang).to_string()),
         error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
     })
+}
+
+/// The facts kept on the report's timeline entry (photos, anonymity …).
+fn report_detail(events: &[gongzhi_store::cases::StoredEvent]) -> serde_json::Value {
+    let first = events.first().map(|e| e.body()).unwrap_or_default();
+    first.get("detail").cloned().unwrap_or(first)
+}
+
+/// `GET /m/reports/{number}/photos/{id}`: a photo of my report, without its metadata.
+pub async fn photo(
+    State(state): State<AppState>,
+    r: ResidentUser,
+    Path((number, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rec = own_case(&state, &r, &number).await?;
+    let events = state.db.case_events(rec.id).await?;
+    let detail = report_detail(&events);
+    let listed = detail
+        .get("photos")
+        .and_then(|p| p.as_array())
+        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(id.as_str()) || v.to_string() == id));
+    if !listed {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_attachment",
+            Some("id"),
+            format!("上报 {number} 没有照片 {id}"),
+            format!("report {number} has no photo {id}"),
+        ));
+    }
+    crate::cases::attachment::public_response(&state, &id, &headers).await
 }
 
 #[derive(Deserialize, Default)]
