@@ -481,3 +481,25 @@ async fn an_expired_code_is_refused_naming_the_field() {
         assert!(!rows[0].contains(PHONE) && !rows[0].contains(&code));
     }
 }
+
+#[tokio::test]
+async fn without_an_sms_gateway_residents_cannot_sign_in() {
+    for (db, state) in demo_apps().await {
+        // No `with_sms`: the server's default sends nothing.
+        let blobs = gongzhi_store::Blobs::in_data_dir(&TestDb::temp_dir());
+        let app = gongzhi_web::router(
+            state
+                .with_audit_key(audit_key())
+                .with_attachments(blobs, AttachmentLimits::default()),
+        );
+        let (_, sent) = ask_code(&app, PHONE).await;
+        assert_eq!(
+            sent.status,
+            StatusCode::BAD_GATEWAY,
+            "{}: {}",
+            db.backend_name(),
+            sent.body
+        );
+        assert!(sent.body.contains("data-field=\"phone\"") && !sent.body.contains("id=\"code\""));
+    }
+}

@@ -56,7 +56,8 @@ pub struct AppState {
     pub(crate) api_key_limits: people::api_keys::RateLimits,
     /// The group-commit writer of case reports, started on first use (it needs a runtime).
     intake: Arc<std::sync::OnceLock<gongzhi_store::cases::intake::Intake>>,
-    /// Where residents' sign-in codes go: the server log unless a real gateway is given.
+    /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
+    /// given.
     sms: Arc<dyn resident::sms::SmsGateway>,
 }
 
@@ -84,7 +85,7 @@ impl AppState {
             api_key_limits: Default::default(),
             inbox_counts: Default::default(),
             rules_mark: Arc::new(Mutex::new(None)),
-            sms: Arc::new(resident::sms::LogGateway),
+            sms: Arc::new(resident::sms::NoGateway),
         };
         state.refresh_rules().await?;
         Ok(state)

@@ -1,6 +1,7 @@
 //! How one-time codes reach residents' phones: a [`SmsGateway`] the server is given. The built-in
-//! [`LogGateway`] only writes the code to the server log (for development only); [`MemoryGateway`]
-//! keeps the codes for tests to read. A real gateway (a carrier's or a cloud SMS service) implements
+//! [`LogGateway`] only writes the code to the server log (for development only: `gongzhi demo`
+//! uses it, `gongzhi serve` only with `sms_gateway = "log"`); [`NoGateway`] sends nothing (the
+//! default: residents cannot sign in); [`MemoryGateway`] keeps the codes for tests to read. A real gateway (a carrier's or a cloud SMS service) implements
 //! the trait and is handed to [`crate::AppState::with_sms`].
 
 use std::future::Future;
@@ -33,6 +34,16 @@ impl SmsGateway for LogGateway {
             );
             Ok(())
         })
+    }
+}
+
+/// No gateway: residents cannot sign in (the default of a server until one is configured).
+#[derive(Debug, Default)]
+pub struct NoGateway;
+
+impl SmsGateway for NoGateway {
+    fn send_code<'a>(&'a self, _phone: &'a Phone, _code: &'a str) -> SendResult<'a> {
+        Box::pin(async { Err("no SMS gateway is configured (sms_gateway)".to_string()) })
     }
 }
 
