@@ -61,7 +61,7 @@ async fn code_from_log(b: &Browser) -> String {
                 let digits: String = l[at..].trim_start_matches('"').chars().take(6).collect();
                 (digits.len() == 6 && digits.bytes().all(|c| c.is_ascii_digit())).then_some(digits)
             })
-            .last();
+            .next_back();
         if let Some(code) = found {
             assert!(log.contains("for development only"));
             assert!(!log.contains(PHONE), "the log names the phone masked only");

@@ -627,10 +627,12 @@ pub async fn photo(
     let rec = own_case(&state, &r, &number).await?;
     let events = state.db.case_events(rec.id).await?;
     let detail = report_detail(&events);
-    let listed = detail
-        .get("photos")
-        .and_then(|p| p.as_array())
-        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(id.as_str()) || v.to_string() == id));
+    let listed = detail.get("photos").and_then(|p| p.as_array()).is_some_and(|a| {
+        a.iter().any(|v| match v.as_str() {
+            Some(s) => s == id,
+            None => v.as_i64().is_some_and(|n| n.to_string() == id),
+        })
+    });
     if !listed {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
