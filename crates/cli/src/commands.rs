@@ -311,6 +311,19 @@ pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
         .await?;
     let mut state = AppState::new(db.clone()).await?;
     state.security = settings.security.clone();
+    let state = match settings.sms_gateway.as_deref() {
+        Some("log") => {
+            tracing::warn!(
+                "sms_gateway = \"log\": residents' sign-in codes are written to this log, for development only"
+            );
+            state.with_sms(std::sync::Arc::new(gongzhi_web::resident::sms::LogGateway))
+        }
+        None | Some("none") => {
+            tracing::info!("no SMS gateway (sms_gateway): residents cannot sign in");
+            state
+        }
+        Some(other) => anyhow::bail!("sms_gateway = {other:?}: expected \"log\" or \"none\""),
+    };
     let state = state
         .with_attachments(
             gongzhi_store::Blobs::in_data_dir(&settings.data_dir),

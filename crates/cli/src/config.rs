@@ -31,6 +31,9 @@ pub struct FileConfig {
     pub audit_key: Option<String>,
     /// Password, lockout and session rules (`[security]`); unset keys keep their defaults.
     pub security: Option<gongzhi_core::people::policy::SecurityPolicy>,
+    /// How residents' sign-in codes are sent: `log` (to the server log, for development only)
+    /// or `none` (residents cannot sign in). `serve` defaults to `none`, `demo` to `log`.
+    pub sms_gateway: Option<String>,
 }
 
 impl FileConfig {
@@ -55,6 +58,8 @@ pub struct Settings {
     pub index_refresh_seconds: u64,
     pub attachment_limits: AttachmentLimits,
     pub security: gongzhi_core::people::policy::SecurityPolicy,
+    /// `log`, `none` or unset (as `none`).
+    pub sms_gateway: Option<String>,
 }
 
 impl Settings {
@@ -85,6 +90,7 @@ impl Settings {
                     .max(1),
             },
             security: file.security.clone().unwrap_or_default(),
+            sms_gateway: file.sms_gateway.clone(),
         }
     }
 

@@ -8,6 +8,7 @@ mod lang;
 mod map;
 pub mod pages;
 pub mod people;
+pub mod resident;
 pub mod rules;
 pub mod taxonomy;
 pub mod territory;
@@ -55,6 +56,9 @@ pub struct AppState {
     pub(crate) api_key_limits: people::api_keys::RateLimits,
     /// The group-commit writer of case reports, started on first use (it needs a runtime).
     intake: Arc<std::sync::OnceLock<gongzhi_store::cases::intake::Intake>>,
+    /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
+    /// given.
+    sms: Arc<dyn resident::sms::SmsGateway>,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -81,6 +85,7 @@ impl AppState {
             api_key_limits: Default::default(),
             inbox_counts: Default::default(),
             rules_mark: Arc::new(Mutex::new(None)),
+            sms: Arc::new(resident::sms::NoGateway),
         };
         state.refresh_rules().await?;
         Ok(state)
@@ -143,6 +148,17 @@ impl AppState {
     pub fn with_audit_key(mut self, key: AuditKey) -> AppState {
         self.audit_key = Some(Arc::new(key));
         self
+    }
+
+    /// Sends residents' sign-in codes through `gateway` instead of the log.
+    pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
+        self.sms = gateway;
+        self
+    }
+
+    /// The SMS gateway of residents' sign-in codes.
+    pub fn sms(&self) -> Arc<dyn resident::sms::SmsGateway> {
+        self.sms.clone()
     }
 
     /// The audit key, when one was given.
@@ -242,6 +258,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::routes())
         .merge(cases::open311::routes(max_upload))
         .merge(cases::pages::routes(max_upload))
+        .merge(resident::routes(max_upload))
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())

@@ -4,7 +4,7 @@
 //! locally and fails under CI.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -45,7 +45,12 @@ pub fn chromium_available() -> bool {
 }
 
 /// Starts `gongzhi demo` with `cases` simulated cases in `data_dir` and waits until it serves.
+/// Its log goes to `server.log` beside `data_dir` ([`Browser::server_log`]).
 pub fn start_demo(data_dir: &Path, cases: usize) -> (Process, String) {
+    if let Some(parent) = data_dir.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    let log = std::fs::File::create(data_dir.with_file_name("server.log")).unwrap();
     let port = free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_gongzhi"))
         .args([
@@ -60,18 +65,30 @@ pub fn start_demo(data_dir: &Path, cases: usize) -> (Process, String) {
         .env_remove("GONGZHI_DATABASE_URL")
         .env("GONGZHI_LOG", "info")
         .env("NO_COLOR", "1")
-        .stderr(Stdio::null())
+        .stderr(log)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut out = std::fs::OpenOptions::new()
+        .append(true)
+        .open(data_dir.with_file_name("server.log"))
+        .unwrap();
     let started = Instant::now();
-    for line in lines.map_while(Result::ok) {
+    for line in lines.by_ref().map_while(Result::ok) {
+        let _ = writeln!(out, "{line}");
         if line.contains("serving on") {
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(90), "demo did not start");
     }
+    // The log goes on to the file (the server logs to standard output): a closed pipe would
+    // make it fail its writes.
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = writeln!(out, "{line}");
+        }
+    });
     (Process(child), format!("http://127.0.0.1:{port}"))
 }
 
@@ -149,6 +166,11 @@ impl Browser {
             _server: server,
             dir,
         })
+    }
+
+    /// What the demo server logged so far (its standard error).
+    pub fn server_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
     pub async fn goto(&self, path: &str) {

@@ -120,7 +120,7 @@ impl Inbox {
                 let kind = step.step()?;
                 let states: Vec<State> = State::ALL.into_iter().filter(|s| state_allows(*s, kind)).collect();
                 let mut clauses = match who(kind) {
-                    Who::Roles(roles) => by_roles(actor, roles),
+                    Who::Roles(roles) | Who::RolesOrReporter(roles) => by_roles(actor, roles),
                     Who::Lead => as_lead(actor),
                     Who::LeadOr(roles) => [as_lead(actor), by_roles(actor, roles)].concat(),
                     Who::Summoned => vec![],

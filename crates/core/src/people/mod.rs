@@ -3,6 +3,7 @@
 pub mod credentials;
 pub mod masking;
 pub mod policy;
+pub mod resident;
 
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +25,9 @@ pub enum Role {
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
+    /// A resident signed in by phone (居民): never granted, held only as the reporter of a case
+    /// (it rates its own report); not in [`Role::ALL`], the roles accounts are given.
+    Resident,
 }
 
 impl std::str::FromStr for Role {
@@ -79,6 +83,7 @@ impl Role {
             Role::SystemAdmin => "system_admin",
             Role::SecurityAdmin => "security_admin",
             Role::AuditAdmin => "audit_admin",
+            Role::Resident => "resident",
         }
     }
 
@@ -98,6 +103,7 @@ impl Role {
                 Role::SystemAdmin => "system administrator",
                 Role::SecurityAdmin => "security administrator",
                 Role::AuditAdmin => "audit administrator",
+                Role::Resident => "resident",
             },
         }
     }
@@ -115,6 +121,7 @@ impl Role {
             Role::SystemAdmin => "系统管理员",
             Role::SecurityAdmin => "安全管理员",
             Role::AuditAdmin => "审计管理员",
+            Role::Resident => "居民",
         }
     }
 }

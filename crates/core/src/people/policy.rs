@@ -23,6 +23,14 @@ pub struct SecurityPolicy {
     pub lockout_minutes: i64,
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
+    /// Residents' one-time sign-in codes: how long a code is good for, how many wrong tries it
+    /// survives, and how long before another may be sent to the same phone.
+    pub resident_code_minutes: i64,
+    pub resident_code_attempts: i64,
+    pub resident_code_resend_seconds: i64,
+    /// Residents' sessions (cookie `gz_resident`): idle and absolute limits.
+    pub resident_session_idle_minutes: i64,
+    pub resident_session_max_hours: i64,
 }
 
 impl Default for SecurityPolicy {
@@ -35,6 +43,11 @@ impl Default for SecurityPolicy {
             lockout_minutes: 30,
             session_idle_minutes: 30,
             session_max_hours: 12,
+            resident_code_minutes: 5,
+            resident_code_attempts: 5,
+            resident_code_resend_seconds: 60,
+            resident_session_idle_minutes: 7 * 24 * 60,
+            resident_session_max_hours: 30 * 24,
         }
     }
 }

@@ -784,6 +784,14 @@ impl Db {
         row.map(CaseRecord::try_from).transpose()
     }
 
+    /// The cases one reporter reported (a resident's "my reports"), newest first, at most `limit`.
+    pub async fn cases_reported_by(&self, reporter: &str, limit: i64) -> Result<Vec<CaseRecord>, StoreError> {
+        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE reporter = $1 ORDER BY id DESC LIMIT $2");
+        let rows: Vec<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(reporter).bind(limit).fetch_all(p).await)?;
+        rows.into_iter().map(CaseRecord::try_from).collect()
+    }
+
     pub async fn case_by_number(&self, number: &CaseNumber) -> Result<Option<CaseRecord>, StoreError> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE case_no = $1");
         let row: Option<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))

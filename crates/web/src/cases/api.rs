@@ -370,7 +370,15 @@ pub async fn report_case(
         report_detail: detail,
     };
     let matter_code = matter.as_str().to_string();
-    let make = Box::new(move |number: CaseNumber| Case::new(number, node.clone(), matter_code.clone(), now, limits));
+    // A resident's own report: the case remembers them, so they may rate it (the loop's rule).
+    let resident = (channel == Channel::Resident
+        && gongzhi_core::people::resident::resident_id(&actor.account).is_some())
+    .then(|| actor.account.clone());
+    let make = Box::new(move |number: CaseNumber| {
+        let mut case = Case::new(number, node.clone(), matter_code.clone(), now, limits);
+        case.resident = resident.clone();
+        case
+    });
     let (record, replayed) = match state
         .intake(audit_key)
         .create_case(new, key.as_deref(), make, now)

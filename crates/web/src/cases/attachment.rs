@@ -220,9 +220,15 @@ pub async fn public(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (attachment, blobs) = existing(&state, &id).await?;
+    public_response(&state, &id, &headers).await
+}
+
+/// The photo `id` without its metadata, for whoever the caller decided may see it (staff, or a
+/// resident their own report's photos).
+pub(crate) async fn public_response(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let (attachment, blobs) = existing(state, id).await?;
     let etag = format!("\"{}-public\"", attachment.sha256);
-    if not_modified(&headers, &etag) {
+    if not_modified(headers, &etag) {
         return Ok(cacheable(StatusCode::NOT_MODIFIED.into_response(), &etag));
     }
     let bytes = blobs.get(&attachment.sha256).await?;

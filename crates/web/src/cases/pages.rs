@@ -62,13 +62,13 @@ fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError>
 
 /// A form as posted: its text fields in order, and its files (empty file inputs left out).
 #[derive(Default)]
-struct Posted {
+pub(crate) struct Posted {
     fields: Vec<(String, String)>,
     files: Vec<(String, Vec<u8>)>,
 }
 
 impl Posted {
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(k, _)| k == name)
@@ -88,7 +88,7 @@ impl Posted {
 
 /// Reads a form sent as `application/x-www-form-urlencoded` or, with photos,
 /// `multipart/form-data`.
-async fn read_form(state: &AppState, request: Request) -> Result<Posted, ApiError> {
+pub(crate) async fn read_form(state: &AppState, request: Request) -> Result<Posted, ApiError> {
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -132,7 +132,7 @@ async fn read_form(state: &AppState, request: Request) -> Result<Posted, ApiErro
 }
 
 /// Stores the photos of a form (field `photos`), giving their ids as an action names them.
-async fn save_photos(state: &AppState, actor: &Actor, posted: &Posted) -> Result<Vec<String>, ApiError> {
+pub(crate) async fn save_photos(state: &AppState, actor: &Actor, posted: &Posted) -> Result<Vec<String>, ApiError> {
     let photos: Vec<&Vec<u8>> = posted
         .files
         .iter()
@@ -1071,7 +1071,7 @@ pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Result<Res
 }
 
 /// A matter as typed without the picker's script: its code, `code name`, or its exact name.
-fn matter_code(state: &AppState, typed: &str) -> String {
+pub(crate) fn matter_code(state: &AppState, typed: &str) -> String {
     let first = typed.split_whitespace().next().unwrap_or("");
     if TypeCode::parse(first).is_ok() {
         return first.to_string();

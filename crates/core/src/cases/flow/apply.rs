@@ -109,6 +109,10 @@ pub fn apply(
         });
     }
     let Authority { grant, unit } = authorize(case, &action, actor)?;
+    // A resident rating their own report answers it: there is no call that failed to reach them.
+    if grant.role == Role::Resident && matches!(action, Action::FollowUp { contacted: false, .. }) {
+        return Err(FlowError::BadFollowUp);
+    }
     let mut next = case.clone();
     let mut fx = Effects::default();
     transition(&mut next, &action, &actor.account, now, ctx, &mut fx)?;

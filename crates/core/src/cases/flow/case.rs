@@ -279,6 +279,10 @@ pub struct Case {
     pub closed_at: Option<DateTime<Utc>>,
     pub reopen_count: u32,
     pub merged_into: Option<CaseNumber>,
+    /// The resident who reported it (`resident:ID`, channel resident), who may rate it: the
+    /// reporter's own follow-up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident: Option<String>,
 }
 
 impl Case {
@@ -316,6 +320,7 @@ impl Case {
             closed_at: None,
             reopen_count: 0,
             merged_into: None,
+            resident: None,
         }
     }
 

@@ -11,7 +11,7 @@
 //! | check (核查) | grid worker, community worker, street staff |
 //! | close (结案) | shift lead, community worker, street staff |
 //! | request cancel | intake clerk, dispatcher, shift lead |
-//! | follow up (回访) | intake clerk, shift lead, community worker |
+//! | follow up (回访) | intake clerk, shift lead, community worker; the resident who reported it (rating) |
 //! | merge a duplicate | intake clerk, shift lead |
 //! | whistle (吹哨) | street staff, community worker |
 //! | report in (报到) | a handler of the summoned department |
@@ -50,6 +50,8 @@ pub enum Who {
     LeadOr(&'static [Role]),
     /// A handler of a department a whistle summoned.
     Summoned,
+    /// Holders of these roles, or the resident who reported the case (as [`Role::Resident`]).
+    RolesOrReporter(&'static [Role]),
 }
 
 /// Who may take `kind`.
@@ -73,7 +75,7 @@ pub fn who(kind: ActionKind) -> Who {
         K::CheckPass | K::CheckFail => Who::Roles(&[GridWorker, CommunityWorker, StreetStaff]),
         K::Close => Who::Roles(&[ShiftLead, CommunityWorker, StreetStaff]),
         K::RequestCancel => Who::Roles(&[IntakeClerk, Dispatcher, ShiftLead]),
-        K::FollowUp => Who::Roles(&[IntakeClerk, ShiftLead, CommunityWorker]),
+        K::FollowUp => Who::RolesOrReporter(&[IntakeClerk, ShiftLead, CommunityWorker]),
         K::Whistle => Who::Roles(&[StreetStaff, CommunityWorker]),
         K::ReportIn => Who::Summoned,
         K::Supervise => Who::Roles(&[Dispatcher, Leader]),
@@ -152,6 +154,15 @@ pub fn authorize(case: &Case, action: &Action, actor: &Actor) -> Result<Authorit
         Who::Roles(roles) => by_role(roles),
         Who::Lead => as_lead(),
         Who::LeadOr(roles) => as_lead().or_else(|| by_role(roles)),
+        Who::RolesOrReporter(roles) => by_role(roles).or_else(|| {
+            (case.resident.as_deref() == Some(actor.account.as_str())).then(|| Authority {
+                grant: Grant {
+                    role: Role::Resident,
+                    scope: Scope::Territory(case.node.clone()),
+                },
+                unit: None,
+            })
+        }),
         Who::Summoned => match action {
             Action::ReportIn { department } => {
                 let unit = UnitRef::Department(department.clone());

@@ -1454,3 +1454,50 @@ fn a_bad_policy_file_names_the_file_line_and_column() {
     let bad_unit = good.replace("unit = \"work_hours\"", "unit = \"fortnights\"");
     assert!(FlowPolicy::from_toml("p.toml", &bad_unit).is_err());
 }
+
+#[test]
+fn the_reporting_resident_rates_the_closed_case_and_may_ground_a_reopen() {
+    let resident = Actor {
+        account: "resident:7".into(),
+        grants: vec![],
+    };
+    let other = Actor {
+        account: "resident:8".into(),
+        grants: vec![],
+    };
+    let mut case = closed();
+    case.resident = Some(resident.account.clone());
+    let unhappy = Action::FollowUp {
+        contacted: true,
+        solved: Some(false),
+        satisfaction: Some(Satisfaction::NotSatisfied),
+    };
+    assert!(matches!(
+        refused(&case, unhappy.clone(), &other, t(700)),
+        FlowError::NotPermitted { .. }
+    ));
+    let silent = Action::FollowUp {
+        contacted: false,
+        solved: None,
+        satisfaction: None,
+    };
+    assert_eq!(refused(&case, silent, &resident, t(700)), FlowError::BadFollowUp);
+    let mut open = handling();
+    open.resident = Some(resident.account.clone());
+    assert!(matches!(
+        refused(&open, unhappy.clone(), &resident, t(700)),
+        FlowError::WrongState { .. }
+    ));
+    let policy = policy();
+    let ctx = FlowContext {
+        policy: &policy,
+        clock: &EveryMinute,
+    };
+    let applied = apply(&case, unhappy, &resident, t(700), &ctx).unwrap();
+    assert_eq!(applied.event.role, Role::Resident);
+    assert_eq!(applied.event.account, "resident:7");
+    assert!(applied.case.follow_up.as_ref().unwrap().unsettled());
+    // The shift lead may reopen on the resident's answer; the resident may not.
+    assert!(available_actions(&applied.case, &shiftlead()).contains(&ActionKind::Reopen));
+    assert!(available_actions(&applied.case, &resident).is_empty());
+}

@@ -1,0 +1,705 @@
+//! The phone pages of residents. Forms work without JavaScript (the place falls back to choosing
+//! the community); a few lines of script fill in the location from the browser. Reports enter the
+//! loop through [`api::report_case`] with channel `resident`, ratings through [`api::perform`].
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::{Duration, Utc};
+use gongzhi_core::Lang;
+use gongzhi_core::Localized;
+use gongzhi_core::cases::flow::{CaseNumber, Satisfaction, State as CaseState};
+use gongzhi_core::people::credentials::token_hash;
+use gongzhi_core::people::resident::{Phone, check_code, code_from, code_hash, may_send, resident_key};
+use gongzhi_store::cases::CaseRecord;
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::{Map, json};
+
+use super::{RESIDENT_COOKIE, ResidentUser};
+use crate::cases::api;
+use crate::cases::pages::{matter_code, read_form, save_photos};
+use crate::pages::local_time;
+use crate::people::session::{cookie, random_token, same_secret, session_cookie};
+use crate::{ApiError, AppState, ReqLang};
+
+const FORM_COOKIE: &str = "gz_resident_form";
+
+/// Matters residents report most, offered first (any other by search).
+const COMMON_MATTERS: [&str; 10] = [
+    "06010", "06042", "06013", "06028", "09009", "10001", "01037", "06036", "07001", "06027",
+];
+
+/// The frame of a phone page.
+pub struct MChrome {
+    pub lang: Lang,
+    pub csrf: String,
+    /// The signed-in resident's masked phone.
+    pub phone: Option<String>,
+    pub path: String,
+}
+
+impl MChrome {
+    pub fn tr<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(zh, en)
+    }
+    pub fn lang_tag(&self) -> &'static str {
+        self.lang.tag()
+    }
+    pub fn other_lang(&self) -> (&'static str, &'static str) {
+        match self.lang {
+            Lang::Zh => ("English", "en"),
+            Lang::En => ("中文", "zh-CN"),
+        }
+    }
+    fn of(r: &ResidentUser, path: &str) -> MChrome {
+        MChrome {
+            lang: r.lang,
+            csrf: r.csrf.clone(),
+            phone: Some(r.resident.phone_masked.clone()),
+            path: path.to_string(),
+        }
+    }
+}
+
+fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
+    let html = page.render().map_err(|e| ApiError::internal(&e))?;
+    Ok((status, Html(html)).into_response())
+}
+
+fn lang_suffix(lang: Lang, first: bool) -> &'static str {
+    match (lang, first) {
+        (Lang::En, true) => "?lang=en",
+        (Lang::En, false) => "&lang=en",
+        _ => "",
+    }
+}
+
+/// Only a path under `/m/` may follow sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/m/") && !n.contains("//") && !n.contains('\\') => n.to_string(),
+        _ => "/m/reports".to_string(),
+    }
+}
+
+/// `GET /m`: my reports when signed in, the sign-in page otherwise.
+pub async fn start(_r: ResidentUser) -> Redirect {
+    Redirect::to("/m/reports")
+}
+
+#[derive(Template)]
+#[template(path = "resident/login.html")]
+struct LoginPage {
+    c: MChrome,
+    form_token: String,
+    next: String,
+    phone: String,
+    /// The second step: a code was sent.
+    code_sent: bool,
+    error: Option<String>,
+    error_field: String,
+    notice: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn login_page(
+    status: StatusCode,
+    lang: Lang,
+    next: String,
+    phone: String,
+    code_sent: bool,
+    error: Option<(&'static str, String)>,
+    notice: Option<String>,
+) -> Result<Response, ApiError> {
+    let form_token = random_token();
+    let (error_field, error) = match error {
+        Some((f, m)) => (f.to_string(), Some(m)),
+        None => (String::new(), None),
+    };
+    let page = LoginPage {
+        c: MChrome {
+            lang,
+            csrf: String::new(),
+            phone: None,
+            path: "/m/login".into(),
+        },
+        form_token: form_token.clone(),
+        next,
+        phone,
+        code_sent,
+        error,
+        error_field,
+        notice,
+    };
+    let mut response = render(page, status)?;
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(FORM_COOKIE, &form_token, 3600));
+    Ok(response)
+}
+
+/// `GET /m/login`
+pub async fn login_form(ReqLang(lang): ReqLang, Query(q): Query<LoginQuery>) -> Result<Response, ApiError> {
+    login_page(
+        StatusCode::OK,
+        lang,
+        safe_next(q.next.as_deref()),
+        String::new(),
+        false,
+        None,
+        None,
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    form_token: String,
+    #[serde(default)]
+    next: String,
+}
+
+fn form_ok(headers: &HeaderMap, token: &str) -> bool {
+    let planted = cookie(headers, FORM_COOKIE).unwrap_or("");
+    !token.is_empty() && same_secret(planted, token)
+}
+
+fn expired_form(lang: Lang) -> (&'static str, String) {
+    (
+        "form",
+        lang.pick("页面已过期，请重新操作", "the page expired; please try again")
+            .into(),
+    )
+}
+
+/// `POST /m/login/code`: sends a one-time code to the phone, then asks for it.
+pub async fn send_code(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let next = safe_next(Some(&form.next));
+    let again = |status, sent, e| login_page(status, lang, next.clone(), form.phone.clone(), sent, Some(e), None);
+    if !form_ok(&headers, &form.form_token) {
+        return again(StatusCode::FORBIDDEN, false, expired_form(lang));
+    }
+    let phone = match Phone::parse(&form.phone) {
+        Ok(p) => p,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, false, ("phone", e.message(lang))),
+    };
+    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = resident_key(&audit_key);
+    let phone_hash = phone.lookup_hash(&key);
+    let now = Utc::now();
+    let policy = &state.security;
+    if let Err(e) = may_send(state.db.resident_code(&phone_hash).await?.as_ref(), now, policy) {
+        return again(StatusCode::TOO_MANY_REQUESTS, true, (e.field(), e.message(lang)));
+    }
+    let code = code_from(rand::rng().random_range(0..1_000_000));
+    state
+        .db
+        .put_resident_code(
+            &phone_hash,
+            &code_hash(&key, &phone_hash, &code),
+            now,
+            Duration::minutes(policy.resident_code_minutes),
+        )
+        .await?;
+    if let Err(reason) = state.sms().send_code(&phone, &code).await {
+        tracing::error!(phone = %phone.masked(), %reason, "SMS gateway failed");
+        return again(
+            StatusCode::BAD_GATEWAY,
+            false,
+            (
+                "phone",
+                lang.pick(
+                    "短信发送失败，请稍后再试",
+                    "the text message could not be sent; try again later",
+                )
+                .into(),
+            ),
+        );
+    }
+    let notice = match lang {
+        Lang::Zh => format!(
+            "验证码已发送至 {}，{}分钟内有效",
+            phone.masked(),
+            policy.resident_code_minutes
+        ),
+        Lang::En => format!(
+            "a code was sent to {}; it is good for {} minutes",
+            phone.masked(),
+            policy.resident_code_minutes
+        ),
+    };
+    login_page(StatusCode::OK, lang, next, form.phone.clone(), true, None, Some(notice))
+}
+
+/// `POST /m/login`: checks the code and starts a resident session.
+pub async fn login(
+    State(state): State<AppState>,
+    ReqLang(lang): ReqLang,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let next = safe_next(Some(&form.next));
+    let again = |status, e| login_page(status, lang, next.clone(), form.phone.clone(), true, Some(e), None);
+    if !form_ok(&headers, &form.form_token) {
+        return again(StatusCode::FORBIDDEN, expired_form(lang));
+    }
+    let phone = match Phone::parse(&form.phone) {
+        Ok(p) => p,
+        Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, ("phone", e.message(lang))),
+    };
+    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = resident_key(&audit_key);
+    let phone_hash = phone.lookup_hash(&key);
+    let now = Utc::now();
+    let stored = state.db.resident_code(&phone_hash).await?;
+    let typed_hash = code_hash(&key, &phone_hash, &form.code);
+    if let Err(e) = check_code(stored.as_ref(), &typed_hash, &form.code, now, &state.security) {
+        if matches!(
+            e,
+            gongzhi_core::people::resident::CodeProblem::Wrong(_)
+                | gongzhi_core::people::resident::CodeProblem::TooManyAttempts
+        ) && stored.is_some()
+        {
+            state.db.count_resident_code_failure(&phone_hash).await?;
+        }
+        return again(StatusCode::UNPROCESSABLE_ENTITY, (e.field(), e.message(lang)));
+    }
+    let secret = random_token();
+    let csrf = random_token();
+    let max = Duration::hours(state.security.resident_session_max_hours);
+    let started = state
+        .db
+        .start_resident_session(
+            &phone_hash,
+            &phone.masked(),
+            &token_hash(&secret),
+            &csrf,
+            now,
+            now + max,
+            &audit_key,
+        )
+        .await;
+    match started {
+        Ok(_) => {}
+        Err(gongzhi_store::StoreError::Conflict { .. }) => {
+            return again(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                (
+                    "code",
+                    gongzhi_core::people::resident::CodeProblem::NoCode.message(lang),
+                ),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut response = Redirect::to(&next).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie(RESIDENT_COOKIE, &secret, max.num_seconds()),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /m/logout`
+pub async fn logout(
+    State(state): State<AppState>,
+    r: ResidentUser,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    r.check_csrf(&form.csrf)?;
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    state
+        .db
+        .end_resident_session(&r.session_hash, &r.resident, Utc::now(), &key)
+        .await?;
+    let mut response = Redirect::to("/m/login").into_response();
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, session_cookie(RESIDENT_COOKIE, "", 0));
+    Ok(response)
+}
+
+#[derive(Template)]
+#[template(path = "resident/report.html")]
+struct ReportPage {
+    c: MChrome,
+    matters: Vec<(String, String)>,
+    communities: Vec<String>,
+    key: String,
+    matter: String,
+    matter_other: String,
+    description: String,
+    community: String,
+    anonymous: bool,
+    error: Option<String>,
+    error_field: String,
+}
+
+fn report_page(
+    state: &AppState,
+    r: &ResidentUser,
+    posted: Option<&crate::cases::pages::Posted>,
+    error: Option<&ApiError>,
+) -> ReportPage {
+    let rules = state.rules();
+    let matters = COMMON_MATTERS
+        .iter()
+        .filter_map(|code| {
+            let t = gongzhi_core::cases::taxonomy::TypeCode::parse(code).ok()?;
+            rules.taxonomy.matter(&t).map(|e| (code.to_string(), e.name.clone()))
+        })
+        .collect();
+    let index = state.index();
+    let mut communities: Vec<String> = index
+        .communities()
+        .map(|l| format!("{} {} {}", l.district.name, l.street.name, l.community.name))
+        .collect();
+    communities.sort();
+    communities.dedup();
+    let get = |n: &str| posted.and_then(|p| p.get(n)).unwrap_or("").to_string();
+    ReportPage {
+        c: MChrome::of(r, "/m/report"),
+        matters,
+        communities,
+        // A retried form keeps its key: one form makes one case however often it is sent.
+        key: posted
+            .and_then(|p| p.get("idempotency_key"))
+            .map_or_else(random_token, str::to_string),
+        matter: get("matter"),
+        matter_other: get("matter_other"),
+        description: get("description"),
+        community: get("community"),
+        anonymous: posted.is_some_and(|p| p.get("anonymous").is_some()),
+        error: error.map(|e| e.message(r.lang).to_string()),
+        error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
+    }
+}
+
+/// `GET /m/report`
+pub async fn report_form(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
+    render(report_page(&state, &r, None, None), StatusCode::OK)
+}
+
+/// `POST /m/report`: one case through the intake path of every channel.
+pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Request) -> Result<Response, ApiError> {
+    let posted = read_form(&state, request).await?;
+    r.check_csrf(posted.get("csrf").unwrap_or(""))?;
+    let actor = r.actor();
+    let outcome = async {
+        let mut body = Map::new();
+        body.insert("channel".into(), json!("resident"));
+        for name in ["description", "lon", "lat"] {
+            if let Some(v) = posted.get(name) {
+                body.insert(name.into(), json!(v));
+            }
+        }
+        if body.contains_key("lon") {
+            // The browser's geolocation gives WGS-84.
+            body.insert("datum".into(), json!("wgs84"));
+        } else if let Some(c) = posted.get("community") {
+            body.insert("address".into(), json!(c));
+        }
+        let matter = posted
+            .get("matter_other")
+            .or_else(|| posted.get("matter"))
+            .map(|m| matter_code(&state, m));
+        if let Some(m) = matter {
+            body.insert("matter".into(), json!(m));
+        }
+        let anonymous = posted.get("anonymous").is_some();
+        body.insert("report_detail".into(), json!({"anonymous": anonymous}));
+        let key = api::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
+        api::check_report(&state, &body)?;
+        let photos = save_photos(&state, &actor, &posted).await?;
+        body.insert("photos".into(), json!(photos));
+        api::report_case(&state, &actor, &body, key).await
+    }
+    .await;
+    match outcome {
+        Ok(reported) => Ok(Redirect::to(&format!(
+            "/m/reports/{}?done=report{}",
+            reported.record.flow.number,
+            lang_suffix(r.lang, false)
+        ))
+        .into_response()),
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            render(report_page(&state, &r, Some(&posted), Some(&e)), status)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// One of my reports as a list row.
+struct Row {
+    number: String,
+    matter: String,
+    state: &'static str,
+    reported_at: String,
+}
+
+fn row(rec: &CaseRecord, state: &AppState, lang: Lang) -> Row {
+    let rules = state.rules();
+    let matter = gongzhi_core::cases::taxonomy::TypeCode::parse(&rec.flow.matter)
+        .ok()
+        .and_then(|t| rules.taxonomy.matter(&t).map(|e| e.name.clone()))
+        .unwrap_or_else(|| rec.flow.matter.clone());
+    Row {
+        number: rec.flow.number.to_string(),
+        matter,
+        state: rec.flow.state.label(lang),
+        reported_at: local_time(rec.reported_at),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "resident/reports.html")]
+struct ReportsPage {
+    c: MChrome,
+    rows: Vec<Row>,
+}
+
+/// `GET /m/reports`: my reports, newest first.
+pub async fn my_reports(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
+    let records = state.db.cases_reported_by(&r.resident.actor(), 200).await?;
+    let rows = records.iter().map(|rec| row(rec, &state, r.lang)).collect();
+    render(
+        ReportsPage {
+            c: MChrome::of(&r, "/m/reports"),
+            rows,
+        },
+        StatusCode::OK,
+    )
+}
+
+/// One step of the public timeline: what happened and when, never who.
+struct PublicStep {
+    at: String,
+    label: String,
+    state: String,
+}
+
+#[derive(Template)]
+#[template(path = "resident/case.html")]
+struct CasePage {
+    c: MChrome,
+    row: Row,
+    description: String,
+    place: String,
+    anonymous: bool,
+    photos: Vec<String>,
+    steps: Vec<PublicStep>,
+    /// The rating given, if any.
+    rating: Option<String>,
+    may_rate: bool,
+    done: String,
+    error: Option<String>,
+    error_field: String,
+}
+
+/// The resident's own case, or 404 (another's case is no more visible than a missing one).
+async fn own_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<CaseRecord, ApiError> {
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_case",
+            Some("number"),
+            format!("没有编号为 {number} 的本人上报"),
+            format!("you reported no case {number}"),
+        )
+    };
+    let n = CaseNumber::parse(number).map_err(|_| not_found())?;
+    match state.db.case_by_number(&n).await? {
+        Some(rec) if rec.reporter == r.resident.actor() => Ok(rec),
+        _ => Err(not_found()),
+    }
+}
+
+fn satisfaction_label(s: Satisfaction, lang: Lang) -> &'static str {
+    match s {
+        Satisfaction::Satisfied => lang.pick("满意", "satisfied"),
+        Satisfaction::BasicallySatisfied => lang.pick("基本满意", "basically satisfied"),
+        Satisfaction::NotSatisfied => lang.pick("不满意", "dissatisfied"),
+    }
+}
+
+async fn case_page(
+    state: &AppState,
+    r: &ResidentUser,
+    rec: CaseRecord,
+    done: String,
+    error: Option<&ApiError>,
+) -> Result<CasePage, ApiError> {
+    let rules = state.rules();
+    let events = state.db.case_events(rec.id).await?;
+    let lang = r.lang;
+    let steps = api::steps(&events, &rules.calendar, lang)
+        .into_iter()
+        .map(|s| PublicStep {
+            at: local_time(s.at),
+            label: s.label,
+            state: s.to_label.unwrap_or("").to_string(),
+        })
+        .collect();
+    let detail = report_detail(&events);
+    let photos = detail
+        .get("photos")
+        .and_then(|p| p.as_array())
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let anonymous = detail.get("anonymous").and_then(|v| v.as_bool()).unwrap_or(false);
+    let index = state.index();
+    let place = rec
+        .location
+        .community
+        .as_deref()
+        .and_then(|c| index.communities().find(|l| l.community.code == c))
+        .map(|l| format!("{} {} {}", l.district.name, l.street.name, l.community.name))
+        .unwrap_or_default();
+    let rating = rec.flow.follow_up.as_ref().filter(|f| f.contacted).map(|f| {
+        let solved = match f.solved {
+            Some(true) => lang.pick("已解决", "solved"),
+            _ => lang.pick("未解决", "not solved"),
+        };
+        format!(
+            "{} · {}",
+            f.satisfaction.map_or("", |s| satisfaction_label(s, lang)),
+            solved
+        )
+    });
+    let may_rate = rec.flow.state == CaseState::Closed && rating.is_none();
+    Ok(CasePage {
+        c: MChrome::of(r, "/m/reports"),
+        row: row(&rec, state, lang),
+        description: rec.description.clone(),
+        place,
+        anonymous,
+        photos,
+        steps,
+        rating,
+        may_rate,
+        done,
+        error: error.map(|e| e.message(lang).to_string()),
+        error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
+    })
+}
+
+/// The facts kept on the report's timeline entry (photos, anonymity …).
+fn report_detail(events: &[gongzhi_store::cases::StoredEvent]) -> serde_json::Value {
+    let first = events.first().map(|e| e.body()).unwrap_or_default();
+    first.get("detail").cloned().unwrap_or(first)
+}
+
+/// `GET /m/reports/{number}/photos/{id}`: a photo of my report, without its metadata.
+pub async fn photo(
+    State(state): State<AppState>,
+    r: ResidentUser,
+    Path((number, id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rec = own_case(&state, &r, &number).await?;
+    let events = state.db.case_events(rec.id).await?;
+    let detail = report_detail(&events);
+    let listed = detail.get("photos").and_then(|p| p.as_array()).is_some_and(|a| {
+        a.iter().any(|v| match v.as_str() {
+            Some(s) => s == id,
+            None => v.as_i64().is_some_and(|n| n.to_string() == id),
+        })
+    });
+    if !listed {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_attachment",
+            Some("id"),
+            format!("上报 {number} 没有照片 {id}"),
+            format!("report {number} has no photo {id}"),
+        ));
+    }
+    crate::cases::attachment::public_response(&state, &id, &headers).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// `GET /m/reports/{number}`: my report as I see it: state, steps and times, and the rating.
+pub async fn my_report(
+    State(state): State<AppState>,
+    r: ResidentUser,
+    Path(number): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, ApiError> {
+    let rec = own_case(&state, &r, &number).await?;
+    let page = case_page(&state, &r, rec, q.done.unwrap_or_default(), None).await?;
+    render(page, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct RateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    satisfaction: String,
+    #[serde(default)]
+    solved: String,
+}
+
+/// `POST /m/reports/{number}/rate`: the reporter's own follow-up (回访), through the loop.
+pub async fn rate(
+    State(state): State<AppState>,
+    r: ResidentUser,
+    Path(number): Path<String>,
+    Form(form): Form<RateForm>,
+) -> Result<Response, ApiError> {
+    r.check_csrf(&form.csrf)?;
+    let rec = own_case(&state, &r, &number).await?;
+    let solved = match form.solved.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    let satisfaction = match form.satisfaction.as_str() {
+        "" => None,
+        s => Some(s),
+    };
+    let action = json!({"action": "follow_up", "contacted": true, "solved": solved, "satisfaction": satisfaction});
+    match api::perform(&state, &r.actor(), rec.clone(), action).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/m/reports/{number}?done=rate{}", lang_suffix(r.lang, false))).into_response())
+        }
+        Err(e) if e.status.is_client_error() => {
+            let status = e.status;
+            let page = case_page(&state, &r, rec, String::new(), Some(&e)).await?;
+            render(page, status)
+        }
+        Err(e) => Err(e),
+    }
+}
