@@ -5,6 +5,7 @@ pub mod attachment;
 pub mod bulk;
 pub mod intake;
 pub mod map;
+pub mod updates;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};

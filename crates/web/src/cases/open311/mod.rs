@@ -7,6 +7,7 @@
 
 mod requests;
 mod services;
+mod updates;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,7 +38,7 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
         .route("/open311/v2/tokens/{file}", get(requests::token))
 }
 
-/// `GET /open311/v2/{discovery,services,requests}.{xml,json}`.
+/// `GET /open311/v2/{discovery,services,requests,servicerequestupdates}.{xml,json}`.
 async fn root_get(
     state: axum::extract::State<AppState>,
     lang: crate::ReqLang,
@@ -50,6 +51,7 @@ async fn root_get(
         "discovery" => services::discovery(&state, &headers, format),
         "services" => services::list(&state, lang.0, format, &Params::parse(query.0.as_deref())),
         "requests" => requests::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
+        "servicerequestupdates" => updates::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
         _ => Err(unknown_resource(&path.0)),
     }
 }

@@ -23,13 +23,13 @@ const MAX_PAGE_SIZE: i64 = 1000;
 /// The longest `start_date`–`end_date` span, and the default window (the spec's 90 days).
 const MAX_SPAN_DAYS: i64 = 90;
 
-fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
+pub(super) fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, Some(field), zh, en)
 }
 
 /// The fields of a POST, from a urlencoded or multipart body, then the query string (open311
 /// 1.1 sends `api_key` and `jurisdiction_id` there), and the uploaded `media` files.
-async fn read_form(
+pub(super) async fn read_form(
     state: &AppState,
     query: Option<&str>,
     request: Request,
@@ -127,6 +127,9 @@ pub(super) async fn post_request(
     request: Request,
 ) -> Result<Response, ApiError> {
     let (stem, format) = split_file(&file)?;
+    if stem == "servicerequestupdates" {
+        return super::updates::post(&state, lang, format, query.as_deref(), request).await;
+    }
     if stem != "requests" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -245,7 +248,7 @@ pub(super) async fn post_request(
 }
 
 /// A W3C datetime (the timezone required); a `+` the client did not encode arrives as a space.
-fn w3c(params: &Params, field: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(super) fn w3c(params: &Params, field: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
     let Some(v) = params.get(field) else { return Ok(None) };
     let fixed = v.replace(' ', "+");
     DateTime::parse_from_rfc3339(&fixed)
@@ -283,7 +286,7 @@ fn comma_list<'a>(params: &'a Params, field: &str) -> Vec<&'a str> {
         .unwrap_or_default()
 }
 
-fn parse_number(text: &str) -> Option<CaseNumber> {
+pub(super) fn parse_number(text: &str) -> Option<CaseNumber> {
     CaseNumber::parse(text).ok()
 }
 
@@ -391,7 +394,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
     ))
 }
 
-fn unknown_request(id: &str) -> ApiError {
+pub(super) fn unknown_request(id: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "unknown_service_request",
