@@ -914,6 +914,23 @@ impl Db {
         limit: i64,
         now: DateTime<Utc>,
     ) -> Result<CasePage, StoreError> {
+        Ok(CasePage {
+            cases: self.case_page(filter, sort, offset, limit, now).await?,
+            total: self.count_cases(filter, now).await?,
+            next_cursor: None,
+        })
+    }
+
+    /// One page of [`Db::list_cases_sorted`] without the total: one query (Open311's lists,
+    /// which never show a total).
+    pub async fn case_page(
+        &self,
+        filter: &CaseFilter,
+        sort: CaseSort,
+        offset: i64,
+        limit: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<CaseRecord>, StoreError> {
         let limit = limit.clamp(1, 50_000);
         let (clause, binds) = filter.clause(now, false);
         let sql = format!(
@@ -923,15 +940,7 @@ impl Db {
         );
         let rows: Vec<CaseRow> =
             on_pool!(self, p => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?;
-        let cases = rows
-            .into_iter()
-            .map(CaseRecord::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(CasePage {
-            cases,
-            total: self.count_cases(filter, now).await?,
-            next_cursor: None,
-        })
+        rows.into_iter().map(CaseRecord::try_from).collect()
     }
 
     /// Open cases of a matter with a point inside a box, reported since `since`: the candidates
