@@ -1006,3 +1006,74 @@ async fn send_ok(app: &axum::Router, key: &str, number: &str) -> Reply {
     )
     .await
 }
+
+/// The plain list reads only the listed columns; a request read with extensions reads the whole
+/// case: both give the same fields (a dispatched case with its agency and deadline, a closed one).
+#[tokio::test]
+async fn the_plain_list_shows_what_the_full_case_shows() {
+    for (db, state) in demo_apps().await {
+        let app = app_of(state);
+        let name = db.backend_name();
+        let admin = token(&app, &db, "admin").await;
+        let key = new_key_with_calls(&app, &admin, "lean", "230900000000", &["open311.post_request"]).await;
+        let dispatched = open311_case(&app, &key).await;
+        let rejected = open311_case(&app, &key).await;
+        let fresh = open311_case(&app, &key).await;
+        for (who, number, action) in [
+            ("clerk", &dispatched, json!({"action": "accept"})),
+            ("shiftlead", &dispatched, json!({"action": "register"})),
+            (
+                "dispatcher",
+                &dispatched,
+                json!({"action": "dispatch", "lead": {"kind": "department", "code": "urban-management"}}),
+            ),
+            (
+                "clerk",
+                &rejected,
+                json!({"action": "reject", "reason": "不属于本市管辖"}),
+            ),
+        ] {
+            let t = token(&app, &db, who).await;
+            let r = post_as(&app, &format!("/api/v1/cases/{number}/actions"), &t, &action).await;
+            assert_eq!(r.status, StatusCode::OK, "{name} {who}: {}", r.body);
+        }
+        let list = get(&app, "/open311/v2/requests.json").await.json();
+        for number in [&dispatched, &rejected, &fresh] {
+            let plain = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["service_request_id"] == number.as_str())
+                .unwrap()
+                .clone();
+            let full = get(&app, &format!("/open311/v2/requests/{number}.json")).await.json()[0].clone();
+            assert_eq!(plain, full, "{name} {number}");
+            let ext = get(
+                &app,
+                &format!("/open311/v2/requests.json?extensions=true&service_request_id={number}"),
+            )
+            .await
+            .json()[0]
+                .clone();
+            for (k, v) in plain.as_object().unwrap() {
+                assert_eq!(&ext[k], v, "{name} {number} {k}");
+            }
+        }
+        let d = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service_request_id"] == dispatched.as_str())
+            .unwrap();
+        assert_eq!(d["agency_responsible"], "城市管理综合执法局", "{d}");
+        assert!(d["expected_datetime"].as_str().is_some(), "{d}");
+        let r = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service_request_id"] == rejected.as_str())
+            .unwrap();
+        assert_eq!(r["status"], "closed");
+        assert_eq!(r["expected_datetime"], Value::Null);
+    }
+}
