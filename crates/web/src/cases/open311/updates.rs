@@ -243,10 +243,10 @@ pub(super) async fn post(
             ),
             other => other.into(),
         })?;
-    if !note.replayed {
-        if let Some(updated) = state.db.case_by_id(record.id).await? {
-            publish(state, &updated, NOTE_KIND);
-        }
+    if !note.replayed
+        && let Some(updated) = state.db.case_by_id(record.id).await?
+    {
+        publish(state, &updated, NOTE_KIND);
     }
     Ok(answer(format, record.flow.number.as_str(), &note, &params))
 }
