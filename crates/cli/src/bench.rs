@@ -497,3 +497,168 @@ pub fn pages(
     let _ = server.wait();
     outcome
 }
+
+/// What `bench open311` measured.
+pub struct Open311Report {
+    pub connections: usize,
+    pub measured: Duration,
+    /// Requests posted before measuring, and how many one list answer held.
+    pub posted: usize,
+    pub listed: usize,
+    pub answered: usize,
+    pub errors: usize,
+    pub first_error: Option<String>,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+}
+
+impl Open311Report {
+    pub fn rate(&self) -> f64 {
+        self.answered as f64 / self.measured.as_secs_f64()
+    }
+}
+
+/// `application/x-www-form-urlencoded` text of one value.
+fn form_value(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The list path `bench open311` reads: every request of the last 90 days (the 50 posted).
+pub const OPEN311_LIST: &str = "/open311/v2/requests.json";
+
+/// Starts `gongzhi demo` (no demo cases) on an empty data folder (or database), has the system
+/// administrator create an API key, posts `posted` Open311 requests with it, then has
+/// `connections` clients, each on one keep-alive connection, GET [`OPEN311_LIST`] back to back
+/// for `warm_up` + `measure`; only the second part is measured.
+#[allow(clippy::too_many_arguments)]
+pub fn open311(
+    exe: &Path,
+    data_dir: &Path,
+    addr: SocketAddr,
+    database_url: Option<&str>,
+    connections: usize,
+    posted: usize,
+    warm_up: Duration,
+    measure: Duration,
+) -> Result<Open311Report> {
+    use std::sync::{Arc, Mutex};
+
+    let started = Instant::now();
+    let mut server = start_demo(exe, data_dir, addr, database_url)?;
+    if let Err(e) = time_until_healthy(&mut server, addr, started) {
+        let _ = server.kill();
+        let _ = server.wait();
+        return Err(e);
+    }
+    let outcome = (|| -> Result<Open311Report> {
+        let admin = crate::client::sign_in(addr, "admin", "demo")?;
+        let mut conn = crate::client::Conn::new(addr);
+        let name = format!("bench-{}", std::process::id());
+        let body = serde_json::json!({"name": name, "scope": "230900000000", "rate_per_minute": 6000});
+        let r = conn.post_json("/api/v1/api-keys", Some(&admin), &[], body.to_string().as_bytes())?;
+        anyhow::ensure!(r.status == 201, "creating the API key: {} {}", r.status, r.text());
+        let key = r.json()?["key"].as_str().unwrap_or_default().to_string();
+        for (i, body) in intake_bodies(posted)?.iter().enumerate() {
+            let b: serde_json::Value = serde_json::from_slice(body)?;
+            let form = format!(
+                "api_key={}&service_code={}&lat={}&long={}&description={}",
+                form_value(&key),
+                form_value(b["matter"].as_str().unwrap_or("06001")),
+                b["lat"],
+                b["lon"],
+                form_value(&format!("Open311 基准测试请求 {i}")),
+            );
+            let r = conn.request(
+                "POST",
+                "/open311/v2/requests.json",
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+                form.as_bytes(),
+            )?;
+            anyhow::ensure!(r.status == 200, "posting request {i}: {} {}", r.status, r.text());
+        }
+        let first = conn.get(OPEN311_LIST, None)?;
+        anyhow::ensure!(first.status == 200, "listing: {} {}", first.status, first.text());
+        let listed = first.json()?.as_array().map_or(0, Vec::len);
+
+        let begin = Instant::now();
+        let measure_from = begin + warm_up;
+        let until = measure_from + measure;
+        let first_error = Arc::new(Mutex::new(None::<String>));
+        let workers: Vec<_> = (0..connections)
+            .map(|_| {
+                let first_error = first_error.clone();
+                std::thread::spawn(move || {
+                    let mut conn = crate::client::Conn::new(addr);
+                    let (mut latencies, mut answered, mut errors) = (Vec::new(), 0usize, 0usize);
+                    loop {
+                        let sent = Instant::now();
+                        if sent >= until {
+                            break;
+                        }
+                        let r = conn.get(OPEN311_LIST, None);
+                        let took = sent.elapsed();
+                        match r {
+                            Ok(r) if r.status == 200 => {
+                                if sent >= measure_from {
+                                    answered += 1;
+                                    latencies.push(took);
+                                }
+                            }
+                            other => {
+                                errors += 1;
+                                let what = match other {
+                                    Ok(r) => format!("{} {}", r.status, r.text()),
+                                    Err(e) => e.to_string(),
+                                };
+                                if let Ok(mut f) = first_error.lock() {
+                                    f.get_or_insert(what);
+                                }
+                            }
+                        }
+                    }
+                    (latencies, answered, errors)
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        let (mut answered, mut errors) = (0, 0);
+        for w in workers {
+            let (l, a, e) = w.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
+            latencies.extend(l);
+            answered += a;
+            errors += e;
+        }
+        latencies.sort();
+        let at = |q: f64| {
+            latencies
+                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or_default()
+        };
+        let first_error = first_error.lock().ok().and_then(|f| f.clone());
+        Ok(Open311Report {
+            connections,
+            measured: measure,
+            posted,
+            listed,
+            answered,
+            errors,
+            first_error,
+            p50: at(0.50),
+            p99: at(0.99),
+            max: latencies.last().copied().unwrap_or_default(),
+        })
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    outcome
+}

@@ -267,6 +267,25 @@ enum BenchWhat {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Open311 reads: an API key posts 50 requests, then keep-alive clients GET
+    /// /open311/v2/requests.json (the 50 listed) back to back: requests/s, p50, p99.
+    Open311 {
+        /// Port for the measured server on 127.0.0.1.
+        #[arg(long, default_value_t = 18083)]
+        port: u16,
+        /// Seconds measured, after a warm-up of 2 s.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent clients, each on its own keep-alive connection.
+        #[arg(long, default_value_t = 8)]
+        connections: usize,
+        /// Requests posted (and listed) before measuring.
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+        /// An empty PostgreSQL database to use instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Case intake through HTTP: cases/s sustained, latency percentiles and the server's
     /// resident memory, reporting back to back over keep-alive connections on loopback.
     Intake {
@@ -599,6 +618,52 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 gongzhi::bench::pages(exe, dir, addr, database_url.as_deref(), cases, requests.max(1))
             })?;
             print_pages(&r);
+        }
+        Cmd::Bench {
+            what:
+                BenchWhat::Open311 {
+                    port,
+                    seconds,
+                    connections,
+                    requests,
+                    database_url,
+                },
+        } => {
+            let r = with_bench_server(port, |exe, dir, addr| {
+                gongzhi::bench::open311(
+                    exe,
+                    dir,
+                    addr,
+                    database_url.as_deref(),
+                    connections.max(1),
+                    requests.max(1),
+                    Duration::from_secs(2),
+                    Duration::from_secs(seconds.max(1)),
+                )
+            })?;
+            println!(
+                "open311: {} requests posted, {} listed per answer of {}",
+                r.posted,
+                r.listed,
+                gongzhi::bench::OPEN311_LIST
+            );
+            println!(
+                "open311: {} connections, {} s measured: {} answers, {:.0} requests/s",
+                r.connections,
+                r.measured.as_secs(),
+                r.answered,
+                r.rate()
+            );
+            println!(
+                "open311: latency p50 {:.2} ms, p99 {:.2} ms, max {:.1} ms",
+                r.p50.as_secs_f64() * 1e3,
+                r.p99.as_secs_f64() * 1e3,
+                r.max.as_secs_f64() * 1e3
+            );
+            println!("open311: errors {}", r.errors);
+            if let Some(e) = r.first_error {
+                println!("open311: first error: {e}");
+            }
         }
         Cmd::Bench {
             what:

@@ -649,3 +649,431 @@ async fn api_keys_are_shown_once_scoped_rate_limited_and_revocable() {
         assert_eq!(r.status, StatusCode::NOT_FOUND);
     }
 }
+
+/// An API key allowed the given calls.
+async fn new_key_with_calls(app: &axum::Router, admin: &str, name: &str, scope: &str, calls: &[&str]) -> String {
+    let r = post_as(
+        app,
+        "/api/v1/api-keys",
+        admin,
+        &json!({"name": name, "scope": scope, "calls": calls, "rate_per_minute": 600}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    r.json()["key"].as_str().unwrap().to_string()
+}
+
+/// A case reported through Open311 with `key`; its number.
+async fn open311_case(app: &axum::Router, key: &str) -> String {
+    let (lon, lat) = point_in_grid();
+    let r = post_form(
+        app,
+        "/open311/v2/requests.json",
+        &[
+            ("api_key", key),
+            ("service_code", MATTER),
+            ("lat", &lat),
+            ("long", &lon),
+            ("description", "学府小区门口占道堆料"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.json()[0]["service_request_id"].as_str().unwrap().to_string()
+}
+
+fn updates_of(list: &Value, number: &str) -> Vec<Value> {
+    list.as_array()
+        .expect("a bare array of updates")
+        .iter()
+        .filter(|u| u["service_request_id"] == number)
+        .cloned()
+        .collect()
+}
+
+#[tokio::test]
+async fn service_request_updates_list_the_timeline_and_take_notes_once() {
+    for (db, state) in demo_apps().await {
+        let app = app_of(state);
+        let name = db.backend_name();
+        let admin = token(&app, &db, "admin").await;
+        let clerk = token(&app, &db, "clerk").await;
+        let key = new_key_with_calls(
+            &app,
+            &admin,
+            "fms-council",
+            "230900000000",
+            &["open311.post_request", "open311.post_update"],
+        )
+        .await;
+        // The demo city's year of cases fills the default window (a day) past one answer's
+        // 1,000 updates, oldest first: read from just before this test.
+        let since = (chrono::Utc::now() - chrono::Duration::seconds(2)).format("%Y-%m-%dT%H:%M:%SZ");
+        let number = open311_case(&app, &key).await;
+        let default_window = get(&app, "/open311/v2/servicerequestupdates.json").await;
+        assert_eq!(default_window.status, StatusCode::OK, "{name}: {}", default_window.body);
+        assert!(default_window.json().as_array().unwrap().len() <= 1000);
+
+        // The clerk accepts: the feed has one update for it (the report itself is not one).
+        let accepted = post_as(
+            &app,
+            &format!("/api/v1/cases/{number}/actions"),
+            &clerk,
+            &json!({"action": "accept"}),
+        )
+        .await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+        let feed = get(
+            &app,
+            &format!("/open311/v2/servicerequestupdates.json?start_date={since}"),
+        )
+        .await;
+        assert_eq!(feed.status, StatusCode::OK, "{name}: {}", feed.body);
+        assert_json(&feed);
+        let ours = updates_of(&feed.json(), &number);
+        assert_eq!(ours.len(), 1, "{name}: {ours:?}");
+        let u = &ours[0];
+        assert_eq!(u["update_id"], format!("{number}-1"));
+        assert_eq!(u["status"], "investigating");
+        assert_eq!(u["media_url"], "");
+        assert!(u["description"].as_str().unwrap().contains("受理"), "{u}");
+        assert!(u["updated_datetime"].as_str().unwrap().ends_with("+08:00"), "{u}");
+        let keys: Vec<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
+        for k in [
+            "update_id",
+            "service_request_id",
+            "status",
+            "updated_datetime",
+            "description",
+            "media_url",
+        ] {
+            assert!(keys.contains(&k), "{k} in {u}");
+        }
+
+        // POST an update in XML: a note on the timeline, the state unchanged.
+        let fields = [
+            ("api_key", key.as_str()),
+            ("jurisdiction_id", "qth.gov.cn"),
+            ("service_request_id", number.as_str()),
+            ("update_id", "fms-update-7"),
+            ("status", "IN_PROGRESS"),
+            ("updated_datetime", "2026-11-27T09:00:00+00:00"),
+            ("description", "Council contractor <booked> & on the way"),
+            ("media_url", "https://fms.example/photo/7.jpeg"),
+            ("account_id", "fms-acc-1"),
+        ];
+        let posted = post_form(&app, "/open311/v2/servicerequestupdates.xml", &fields).await;
+        assert_eq!(posted.status, StatusCode::OK, "{name}: {}", posted.body);
+        assert_xml(&posted);
+        assert!(
+            posted.body.contains(&format!(
+                "<service_request_updates><request_update><update_id>{number}-2</update_id><account_id>fms-acc-1</account_id></request_update></service_request_updates>"
+            )),
+            "{}",
+            posted.body
+        );
+        // The same update_id again (in JSON this time): the first answer, no second note.
+        let again = post_form(&app, "/open311/v2/servicerequestupdates.json", &fields).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+        assert_json(&again);
+        assert_eq!(
+            again.json(),
+            json!([{"update_id": format!("{number}-2"), "account_id": "fms-acc-1"}])
+        );
+        let case = get_as(&app, &format!("/api/v1/cases/{number}"), &clerk).await.json();
+        assert_eq!(case["state"], "accepted");
+        assert_eq!(case["revision"], 2);
+        let timeline = case["timeline"].as_array().unwrap();
+        assert_eq!(timeline.len(), 3, "{timeline:?}");
+        assert_eq!(timeline[2]["kind"], "note");
+        assert_eq!(timeline[2]["account"], "api-key:fms-council");
+        assert_eq!(timeline[2]["from"], "accepted");
+        assert_eq!(timeline[2]["to"], "accepted");
+        assert_eq!(
+            timeline[2]["detail"]["note"],
+            "Council contractor <booked> & on the way"
+        );
+        assert_eq!(timeline[2]["detail"]["open311"]["status"], "IN_PROGRESS");
+        assert_eq!(timeline[2]["detail"]["open311"]["update_id"], "fms-update-7");
+
+        // The loop goes on after a note: the revision moved, the next action still applies.
+        let registered = post_as(
+            &app,
+            &format!("/api/v1/cases/{number}/actions"),
+            &clerk,
+            &json!({"action": "reject", "reason": "重复上报"}),
+        )
+        .await;
+        assert_eq!(registered.status, StatusCode::OK, "{}", registered.body);
+
+        // The feed in both formats, with the note and its media; date filters.
+        let feed = get(
+            &app,
+            &format!("/open311/v2/servicerequestupdates.json?jurisdiction_id=qth.gov.cn&start_date={since}"),
+        )
+        .await;
+        let ours = updates_of(&feed.json(), &number);
+        assert_eq!(ours.len(), 3, "{ours:?}");
+        assert_eq!(ours[1]["update_id"], format!("{number}-2"));
+        assert_eq!(ours[1]["description"], "Council contractor <booked> & on the way");
+        assert_eq!(ours[1]["status"], "investigating");
+        assert_eq!(ours[1]["media_url"], "https://fms.example/photo/7.jpeg");
+        assert_eq!(ours[2]["status"], "no_further_action");
+        let xml = get(
+            &app,
+            &format!("/open311/v2/servicerequestupdates.xml?start_date={since}"),
+        )
+        .await;
+        assert_eq!(xml.status, StatusCode::OK);
+        assert_xml(&xml);
+        assert!(
+            xml.body
+                .contains("<service_request_updates><request_update><update_id>"),
+            "{}",
+            xml.body
+        );
+        assert!(
+            xml.body.contains(&format!(
+                "<update_id>{number}-2</update_id><service_request_id>{number}</service_request_id><status>investigating</status>"
+            )),
+            "{}",
+            xml.body
+        );
+        assert!(xml.body.contains("Council contractor &lt;booked&gt; &amp; on the way"));
+        let past = get(
+            &app,
+            "/open311/v2/servicerequestupdates.json?start_date=2000-01-01T00:00:00Z&end_date=2000-01-02T00:00:00Z",
+        )
+        .await;
+        assert_eq!(past.json(), json!([]));
+        let now = chrono::Utc::now();
+        let window = format!(
+            "/open311/v2/servicerequestupdates.json?start_date={}&end_date={}",
+            (now - chrono::Duration::seconds(30)).format("%Y-%m-%dT%H:%M:%SZ"),
+            (now + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:%S%%2B00:00"),
+        );
+        assert_eq!(updates_of(&get(&app, &window).await.json(), &number).len(), 3);
+        let one_sided = get(
+            &app,
+            &format!(
+                "/open311/v2/servicerequestupdates.json?start_date={}",
+                (now - chrono::Duration::seconds(30)).format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        )
+        .await;
+        assert_eq!(updates_of(&one_sided.json(), &number).len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn service_request_updates_refuse_what_the_spec_refuses_in_both_formats() {
+    for (db, state) in demo_apps().await {
+        let app = app_of(state);
+        let admin = token(&app, &db, "admin").await;
+        let both = new_key_with_calls(
+            &app,
+            &admin,
+            "council",
+            "230900000000",
+            &["open311.post_request", "open311.post_update"],
+        )
+        .await;
+        let requests_only =
+            new_key_with_calls(&app, &admin, "reports-only", "230900000000", &["open311.post_request"]).await;
+        // A key of another subtree: the case is outside it.
+        let elsewhere = new_key_with_calls(&app, &admin, "elsewhere", "230902000000", &["open311.post_update"]).await;
+        let number = open311_case(&app, &both).await;
+        for f in ["xml", "json"] {
+            let uri = format!("/open311/v2/servicerequestupdates.{f}");
+            let update = |key: &str, extra: &[(&str, &str)], skip: &str| {
+                let mut v: Vec<(String, String)> = vec![
+                    ("api_key".into(), key.to_string()),
+                    ("service_request_id".into(), number.clone()),
+                    ("update_id".into(), format!("u-{f}-{}", extra.len())),
+                    ("status".into(), "OPEN".into()),
+                    ("updated_datetime".into(), "2026-11-27T09:00:00Z".into()),
+                    ("description".into(), "note".into()),
+                ];
+                for (k, x) in extra {
+                    v.retain(|(n, _)| n != k);
+                    v.push((k.to_string(), x.to_string()));
+                }
+                v.retain(|(n, _)| n != skip);
+                v
+            };
+            let send = |fields: Vec<(String, String)>| {
+                let app = app.clone();
+                let uri = uri.clone();
+                async move {
+                    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    post_form(&app, &uri, &refs).await
+                }
+            };
+            // 403: no key, an unknown key, a key without the call, a case outside the key's scope.
+            assert_error(
+                &send(update(&both, &[], "api_key")).await,
+                StatusCode::FORBIDDEN,
+                403,
+                f,
+            );
+            assert_error(
+                &send(update("gz311_nope", &[], "")).await,
+                StatusCode::FORBIDDEN,
+                403,
+                f,
+            );
+            assert_error(
+                &send(update(&requests_only, &[], "")).await,
+                StatusCode::FORBIDDEN,
+                403,
+                f,
+            );
+            assert_error(&send(update(&elsewhere, &[], "")).await, StatusCode::FORBIDDEN, 403, f);
+            // 400: each required field missing; a bad status, datetime or description.
+            for field in [
+                "service_request_id",
+                "update_id",
+                "status",
+                "updated_datetime",
+                "description",
+            ] {
+                assert_error(&send(update(&both, &[], field)).await, StatusCode::BAD_REQUEST, 400, f);
+            }
+            assert_error(
+                &send(update(&both, &[("status", "SOLVED")], "")).await,
+                StatusCode::BAD_REQUEST,
+                400,
+                f,
+            );
+            assert_error(
+                &send(update(&both, &[("updated_datetime", "2026-11-27 09:00")], "")).await,
+                StatusCode::BAD_REQUEST,
+                400,
+                f,
+            );
+            let long = "长".repeat(2001);
+            assert_error(
+                &send(update(&both, &[("description", long.as_str())], "")).await,
+                StatusCode::BAD_REQUEST,
+                400,
+                f,
+            );
+            // 404: a request that does not exist.
+            assert_error(
+                &send(update(&both, &[("service_request_id", "2026010100001")], "")).await,
+                StatusCode::NOT_FOUND,
+                404,
+                f,
+            );
+            assert_error(
+                &send(update(&both, &[("service_request_id", "nope")], "")).await,
+                StatusCode::NOT_FOUND,
+                404,
+                f,
+            );
+            // GET: bad dates, a reversed or too long span.
+            for q in [
+                "start_date=yesterday",
+                "start_date=2026-11-02T00:00:00Z&end_date=2026-11-01T00:00:00Z",
+                "start_date=2026-01-01T00:00:00Z&end_date=2026-11-01T00:00:00Z",
+            ] {
+                let r = get(&app, &format!("/open311/v2/servicerequestupdates.{f}?{q}")).await;
+                assert_error(&r, StatusCode::BAD_REQUEST, 400, f);
+            }
+        }
+        // Nothing refused left a note.
+        let clerk = token(&app, &db, "clerk").await;
+        let case = get_as(&app, &format!("/api/v1/cases/{number}"), &clerk).await.json();
+        assert_eq!(case["timeline"].as_array().unwrap().len(), 1, "{}", case["timeline"]);
+        // A lower-case status is taken (FixMyStreet writes them upper case, GETs lower case).
+        let ok = send_ok(&app, &both, &number).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    }
+}
+
+async fn send_ok(app: &axum::Router, key: &str, number: &str) -> Reply {
+    post_form(
+        app,
+        "/open311/v2/servicerequestupdates.json",
+        &[
+            ("api_key", key),
+            ("service_request_id", number),
+            ("update_id", "lower"),
+            ("status", "fixed"),
+            ("updated_datetime", "2026-11-27T09:00:00+08:00"),
+            ("description", "done"),
+        ],
+    )
+    .await
+}
+
+/// The plain list reads only the listed columns; a request read with extensions reads the whole
+/// case: both give the same fields (a dispatched case with its agency and deadline, a closed one).
+#[tokio::test]
+async fn the_plain_list_shows_what_the_full_case_shows() {
+    for (db, state) in demo_apps().await {
+        let app = app_of(state);
+        let name = db.backend_name();
+        let admin = token(&app, &db, "admin").await;
+        let key = new_key_with_calls(&app, &admin, "lean", "230900000000", &["open311.post_request"]).await;
+        let dispatched = open311_case(&app, &key).await;
+        let rejected = open311_case(&app, &key).await;
+        let fresh = open311_case(&app, &key).await;
+        for (who, number, action) in [
+            ("clerk", &dispatched, json!({"action": "accept"})),
+            ("shiftlead", &dispatched, json!({"action": "register"})),
+            (
+                "dispatcher",
+                &dispatched,
+                json!({"action": "dispatch", "lead": {"kind": "department", "code": "urban-management"}}),
+            ),
+            (
+                "clerk",
+                &rejected,
+                json!({"action": "reject", "reason": "不属于本市管辖"}),
+            ),
+        ] {
+            let t = token(&app, &db, who).await;
+            let r = post_as(&app, &format!("/api/v1/cases/{number}/actions"), &t, &action).await;
+            assert_eq!(r.status, StatusCode::OK, "{name} {who}: {}", r.body);
+        }
+        let list = get(&app, "/open311/v2/requests.json").await.json();
+        for number in [&dispatched, &rejected, &fresh] {
+            let plain = list
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["service_request_id"] == number.as_str())
+                .unwrap()
+                .clone();
+            let full = get(&app, &format!("/open311/v2/requests/{number}.json")).await.json()[0].clone();
+            assert_eq!(plain, full, "{name} {number}");
+            let ext = get(
+                &app,
+                &format!("/open311/v2/requests.json?extensions=true&service_request_id={number}"),
+            )
+            .await
+            .json()[0]
+                .clone();
+            for (k, v) in plain.as_object().unwrap() {
+                assert_eq!(&ext[k], v, "{name} {number} {k}");
+            }
+        }
+        let d = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service_request_id"] == dispatched.as_str())
+            .unwrap();
+        assert_eq!(d["agency_responsible"], "城市管理综合执法局", "{d}");
+        assert!(d["expected_datetime"].as_str().is_some(), "{d}");
+        let r = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service_request_id"] == rejected.as_str())
+            .unwrap();
+        assert_eq!(r["status"], "closed");
+        assert_eq!(r["expected_datetime"], Value::Null);
+    }
+}

@@ -241,6 +241,15 @@ fn default_rules() -> CaseRules {
     CaseRules::qitaihe().expect("the shipped case rules load (tested in gongzhi-core)")
 }
 
+/// The OpenAPI 3.0 document of every endpoint under /api/v1, hand-written and kept true by
+/// `crates/cli/tests/openapi.rs`.
+pub const OPENAPI: &str = include_str!("../openapi/openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+async fn openapi() -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let max_upload = state
@@ -251,6 +260,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(home))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/api/v1/openapi.json", get(openapi))
         .merge(territory::routes())
         .merge(people::routes())
         .merge(cases::attachment::routes(max_upload))

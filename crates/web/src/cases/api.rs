@@ -436,7 +436,7 @@ pub async fn report(
     Ok(response)
 }
 
-fn publish(state: &AppState, record: &CaseRecord, kind: &str) {
+pub(crate) fn publish(state: &AppState, record: &CaseRecord, kind: &str) {
     state.events.publish(CaseEvent {
         case_id: record.id,
         case_no: record.flow.number.to_string(),
@@ -561,7 +561,10 @@ pub(crate) fn steps(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -
                 .and_then(|s| s.parse::<DateTime<Utc>>().ok());
             let label = serde_json::from_value::<ActionKind>(json!(e.kind))
                 .map(|k| k.label(lang).to_string())
-                .unwrap_or_else(|_| lang.pick("上报", "report").to_string());
+                .unwrap_or_else(|_| match e.kind.as_str() {
+                    "note" => lang.pick("补充说明", "note").to_string(),
+                    _ => lang.pick("上报", "report").to_string(),
+                });
             let step = Step {
                 revision: e.revision,
                 at: e.at,

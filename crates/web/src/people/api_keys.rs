@@ -23,9 +23,11 @@ use super::{Authenticated, json_object, string_field};
 use crate::{ApiError, AppState};
 
 /// The calls a key may be allowed; new channels add theirs here.
-pub const CALLS: [&str; 1] = [POST_REQUEST];
+pub const CALLS: [&str; 2] = [POST_REQUEST, POST_UPDATE];
 /// `POST /open311/v2/requests.{fmt}`.
 pub const POST_REQUEST: &str = "open311.post_request";
+/// `POST /open311/v2/servicerequestupdates.{fmt}` (FixMyStreet's extension): a note on a case.
+pub const POST_UPDATE: &str = "open311.post_update";
 /// Requests a minute a new key may make unless told otherwise.
 pub const DEFAULT_RATE_PER_MINUTE: i64 = 60;
 

@@ -7,6 +7,7 @@
 
 mod requests;
 mod services;
+mod updates;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,7 +38,7 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
         .route("/open311/v2/tokens/{file}", get(requests::token))
 }
 
-/// `GET /open311/v2/{discovery,services,requests}.{xml,json}`.
+/// `GET /open311/v2/{discovery,services,requests,servicerequestupdates}.{xml,json}`.
 async fn root_get(
     state: axum::extract::State<AppState>,
     lang: crate::ReqLang,
@@ -50,6 +51,7 @@ async fn root_get(
         "discovery" => services::discovery(&state, &headers, format),
         "services" => services::list(&state, lang.0, format, &Params::parse(query.0.as_deref())),
         "requests" => requests::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
+        "servicerequestupdates" => updates::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
         _ => Err(unknown_resource(&path.0)),
     }
 }
@@ -149,6 +151,44 @@ impl Doc {
         }
     }
 
+    /// The JSON text, written straight from the document (no `Value` tree in between; the
+    /// same JSON as [`Doc::json`], fields in the document's order).
+    pub fn write_json(&self, out: &mut String) {
+        match self {
+            Doc::Text(s) => out.push_str(&serde_json::to_string(s.as_str()).unwrap_or_default()),
+            Doc::Number(n) => match serde_json::Number::from_f64(*n) {
+                Some(n) => out.push_str(&n.to_string()),
+                None => out.push_str("null"),
+            },
+            Doc::Int(n) => out.push_str(&n.to_string()),
+            Doc::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Doc::Null => out.push_str("null"),
+            Doc::Obj(fields) => {
+                out.push('{');
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    out.push('"');
+                    out.push_str(k);
+                    out.push_str("\":");
+                    v.write_json(out);
+                }
+                out.push('}');
+            }
+            Doc::List(_, items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(']');
+            }
+        }
+    }
+
     fn write_xml(&self, tag: &str, out: &mut String) {
         match self {
             Doc::Null => {
@@ -213,7 +253,11 @@ pub fn xml_text(s: &str) -> String {
 pub fn respond(format: Format, status: StatusCode, root: &str, doc: &Doc) -> Response {
     let body = match format {
         Format::Xml => doc.xml(root),
-        Format::Json => doc.json().to_string(),
+        Format::Json => {
+            let mut out = String::with_capacity(4096);
+            doc.write_json(&mut out);
+            out
+        }
     };
     let mut response = (status, body).into_response();
     response
@@ -330,6 +374,13 @@ mod tests {
         assert_eq!(
             doc.json(),
             serde_json::json!([{"service_code": "06001", "metadata": false, "keywords": null, "lat": 45.77}])
+        );
+        let mut text = String::new();
+        doc.write_json(&mut text);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), doc.json());
+        assert_eq!(
+            text,
+            r#"[{"service_code":"06001","metadata":false,"keywords":null,"lat":45.77}]"#
         );
         assert_eq!(
             Doc::List("error", vec![]).xml("errors"),

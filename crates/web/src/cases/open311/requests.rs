@@ -5,12 +5,12 @@ use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
-use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{CaseNumber, State as CaseState, next_deadline};
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
+use gongzhi_core::cases::{DepartmentCode, UnitRef};
 use gongzhi_core::{Lang, Localized};
-use gongzhi_store::cases::{CaseFilter, CaseRecord, CaseSort, StoredEvent};
+use gongzhi_store::cases::{CaseBrief, CaseFilter, CaseRecord, CaseSort, StoredEvent};
 use serde_json::{Map, Value, json};
 
 use super::{Doc, Format, Params, respond, services, split_file};
@@ -23,13 +23,13 @@ const MAX_PAGE_SIZE: i64 = 1000;
 /// The longest `start_date`–`end_date` span, and the default window (the spec's 90 days).
 const MAX_SPAN_DAYS: i64 = 90;
 
-fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
+pub(super) fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, Some(field), zh, en)
 }
 
 /// The fields of a POST, from a urlencoded or multipart body, then the query string (open311
 /// 1.1 sends `api_key` and `jurisdiction_id` there), and the uploaded `media` files.
-async fn read_form(
+pub(super) async fn read_form(
     state: &AppState,
     query: Option<&str>,
     request: Request,
@@ -127,6 +127,9 @@ pub(super) async fn post_request(
     request: Request,
 ) -> Result<Response, ApiError> {
     let (stem, format) = split_file(&file)?;
+    if stem == "servicerequestupdates" {
+        return super::updates::post(&state, lang, format, query.as_deref(), request).await;
+    }
     if stem != "requests" {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -245,7 +248,7 @@ pub(super) async fn post_request(
 }
 
 /// A W3C datetime (the timezone required); a `+` the client did not encode arrives as a space.
-fn w3c(params: &Params, field: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub(super) fn w3c(params: &Params, field: &'static str) -> Result<Option<DateTime<Utc>>, ApiError> {
     let Some(v) = params.get(field) else { return Ok(None) };
     let fixed = v.replace(' ', "+");
     DateTime::parse_from_rfc3339(&fixed)
@@ -283,7 +286,7 @@ fn comma_list<'a>(params: &'a Params, field: &str) -> Vec<&'a str> {
         .unwrap_or_default()
 }
 
-fn parse_number(text: &str) -> Option<CaseNumber> {
+pub(super) fn parse_number(text: &str) -> Option<CaseNumber> {
     CaseNumber::parse(text).ok()
 }
 
@@ -293,6 +296,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
     let rules = state.rules();
     let now = Utc::now();
     let ids = comma_list(params, "service_request_id");
+    let mut briefs: Option<Vec<CaseBrief>> = None;
     let records: Vec<CaseRecord> = if !ids.is_empty() {
         // The ids override every other argument.
         let mut found = Vec::new();
@@ -368,12 +372,36 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
         filter.updated_to = w3c(params, "updated_before")?;
         let page_size = positive(params, "page_size", MAX_PAGE_SIZE)?.unwrap_or(MAX_PAGE_SIZE);
         let page = positive(params, "page", i64::MAX / MAX_PAGE_SIZE)?.unwrap_or(1);
-        state
-            .db
-            .list_cases_sorted(&filter, CaseSort::Newest, (page - 1) * page_size, page_size, now)
-            .await?
-            .cases
+        // One query for the page: no total (the spec has none), no query per case; without
+        // extensions only the listed columns, not the flow.
+        let offset = (page - 1) * page_size;
+        if extensions {
+            state
+                .db
+                .case_page(&filter, CaseSort::Newest, offset, page_size, now)
+                .await?
+        } else {
+            briefs = Some(
+                state
+                    .db
+                    .case_briefs(&filter, CaseSort::Newest, offset, page_size, now)
+                    .await?,
+            );
+            Vec::new()
+        }
     };
+    if let Some(briefs) = briefs {
+        let items = briefs
+            .iter()
+            .map(|b| Ok(brief_doc(&Brief::of_row(b, &rules)?, &rules, lang)))
+            .collect::<Result<Vec<_>, ApiError>>()?;
+        return Ok(respond(
+            format,
+            StatusCode::OK,
+            "service_requests",
+            &Doc::List("request", items),
+        ));
+    }
     let mut items = Vec::with_capacity(records.len());
     for r in &records {
         let events = if extensions {
@@ -391,7 +419,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
     ))
 }
 
-fn unknown_request(id: &str) -> ApiError {
+pub(super) fn unknown_request(id: &str) -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "unknown_service_request",
@@ -482,40 +510,114 @@ fn lead_name(unit: &UnitRef, rules: &CaseRules) -> String {
         .unwrap_or_else(|| unit.key())
 }
 
+/// What a request shows without extensions, from a full case or from its listed columns.
+struct Brief {
+    number: String,
+    state: CaseState,
+    matter: String,
+    description: String,
+    agency: Option<String>,
+    address: Option<String>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+    expected: Option<DateTime<Utc>>,
+    reported_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+}
+
+impl Brief {
+    fn of_record(r: &CaseRecord, rules: &CaseRules) -> Brief {
+        let c = &r.flow;
+        Brief {
+            number: c.number.to_string(),
+            state: c.state,
+            matter: c.matter.clone(),
+            description: r.description.clone(),
+            agency: c.lead.as_ref().map(|u| lead_name(u, rules)),
+            address: r.location.address.clone(),
+            lon: r.location.lon,
+            lat: r.location.lat,
+            expected: next_deadline(c),
+            reported_at: r.reported_at,
+            updated_at: r.updated_at,
+            closed_at: c.closed_at,
+        }
+    }
+
+    /// From the columns kept beside the flow (`next_deadline` is written from the flow by every
+    /// change; `lead_unit` as `UnitRef::key`).
+    fn of_row(b: &CaseBrief, rules: &CaseRules) -> Result<Brief, ApiError> {
+        let state = CaseState::parse(&b.state).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "corrupt_case",
+                None,
+                format!("案件 {} 的状态无法识别", b.case_no),
+                format!("case {} has an unknown state", b.case_no),
+            )
+        })?;
+        let agency = b.lead_unit.as_ref().map(|key| {
+            key.strip_prefix("department:")
+                .and_then(|d| DepartmentCode::parse(d).ok())
+                .and_then(|d| rules.departments.get(&d).map(|d| d.name.clone()))
+                .unwrap_or_else(|| key.clone())
+        });
+        Ok(Brief {
+            number: b.case_no.clone(),
+            state,
+            matter: b.matter.clone(),
+            description: b.description.clone(),
+            agency,
+            address: b.address.clone(),
+            lon: b.lon,
+            lat: b.lat,
+            expected: b.next_deadline,
+            reported_at: b.reported_at,
+            updated_at: b.updated_at,
+            closed_at: b.closed_at,
+        })
+    }
+}
+
+/// The spec's fields of one request.
+fn brief_doc(b: &Brief, rules: &CaseRules, lang: Lang) -> Doc {
+    let service_name = TypeCode::parse(&b.matter)
+        .ok()
+        .and_then(|t| rules.taxonomy.matter(&t).map(|e| e.name.clone()));
+    let updated = if b.state.is_open() {
+        b.updated_at
+    } else {
+        b.closed_at.unwrap_or(b.updated_at)
+    };
+    Doc::Obj(vec![
+        ("service_request_id", Doc::text(b.number.clone())),
+        ("status", Doc::text(status(b.state))),
+        ("status_notes", Doc::text(b.state.label(lang))),
+        ("service_name", Doc::opt_text(service_name)),
+        ("service_code", Doc::text(b.matter.clone())),
+        ("description", Doc::text(b.description.clone())),
+        ("agency_responsible", Doc::opt_text(b.agency.clone())),
+        ("service_notice", Doc::Null),
+        ("requested_datetime", Doc::text(local(b.reported_at))),
+        ("updated_datetime", Doc::text(local(updated))),
+        ("expected_datetime", Doc::opt_text(b.expected.map(local))),
+        ("address", Doc::opt_text(b.address.clone())),
+        ("address_id", Doc::Null),
+        ("zipcode", Doc::Null),
+        ("lat", b.lat.map_or(Doc::Null, Doc::Number)),
+        ("long", b.lon.map_or(Doc::Null, Doc::Number)),
+        ("media_url", Doc::Null),
+    ])
+}
+
 /// One case as a request. Never the reporter's contact; `extensions` adds the posted attributes,
 /// `extended_attributes` and the timeline as `notes`.
 fn request_doc(r: &CaseRecord, rules: &CaseRules, lang: Lang, events: Option<&[StoredEvent]>) -> Doc {
     let c = &r.flow;
-    let service_name = TypeCode::parse(&c.matter)
-        .ok()
-        .and_then(|t| rules.taxonomy.matter(&t).map(|e| e.name.clone()));
-    let updated = if c.state.is_open() {
-        r.updated_at
-    } else {
-        c.closed_at.unwrap_or(r.updated_at)
+    let Doc::Obj(mut fields) = brief_doc(&Brief::of_record(r, rules), rules, lang) else {
+        unreachable!("a brief is an object")
     };
-    let mut fields = vec![
-        ("service_request_id", Doc::text(c.number.to_string())),
-        ("status", Doc::text(status(c.state))),
-        ("status_notes", Doc::text(c.state.label(lang))),
-        ("service_name", Doc::opt_text(service_name)),
-        ("service_code", Doc::text(c.matter.clone())),
-        ("description", Doc::text(r.description.clone())),
-        (
-            "agency_responsible",
-            Doc::opt_text(c.lead.as_ref().map(|u| lead_name(u, rules))),
-        ),
-        ("service_notice", Doc::Null),
-        ("requested_datetime", Doc::text(local(r.reported_at))),
-        ("updated_datetime", Doc::text(local(updated))),
-        ("expected_datetime", Doc::opt_text(next_deadline(c).map(local))),
-        ("address", Doc::opt_text(r.location.address.clone())),
-        ("address_id", Doc::Null),
-        ("zipcode", Doc::Null),
-        ("lat", r.location.lat.map_or(Doc::Null, Doc::Number)),
-        ("long", r.location.lon.map_or(Doc::Null, Doc::Number)),
-        ("media_url", Doc::Null),
-    ];
     if let Some(events) = events {
         let report = events.first().map(StoredEvent::body).unwrap_or(Value::Null);
         let attrs = report
