@@ -218,6 +218,99 @@ impl IntakeReport {
     }
 }
 
+/// What `connections` clients did, each on its own keep-alive connection, back to back.
+struct Load {
+    /// Latencies of the answers with the expected status inside the measured window, sorted.
+    latencies: Vec<Duration>,
+    /// Answers with the expected status inside the measured window.
+    ok: usize,
+    /// Other answers, or none, over the whole run.
+    errors: usize,
+    first_error: Option<String>,
+}
+
+impl Load {
+    fn at(&self, q: f64) -> Duration {
+        let last = self.latencies.len().saturating_sub(1);
+        self.latencies
+            .get(((self.latencies.len() as f64 * q) as usize).min(last))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// Runs `request(conn, worker, i)` from `connections` threads for `warm_up` + `measure`; only
+/// the second part is measured. An answer counts when its status is `ok_status`.
+fn drive<F>(
+    addr: SocketAddr,
+    connections: usize,
+    warm_up: Duration,
+    measure: Duration,
+    ok_status: u16,
+    request: F,
+) -> Result<Load>
+where
+    F: Fn(&mut crate::client::Conn, usize, usize) -> std::io::Result<crate::client::Reply> + Sync,
+{
+    let measure_from = Instant::now() + warm_up;
+    let until = measure_from + measure;
+    let first_error = std::sync::Mutex::new(None::<String>);
+    let results = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..connections)
+            .map(|w| {
+                let (request, first_error) = (&request, &first_error);
+                scope.spawn(move || {
+                    let mut conn = crate::client::Conn::new(addr);
+                    let (mut latencies, mut ok, mut errors) = (Vec::new(), 0usize, 0usize);
+                    for i in 0.. {
+                        let sent = Instant::now();
+                        if sent >= until {
+                            break;
+                        }
+                        let r = request(&mut conn, w, i);
+                        let took = sent.elapsed();
+                        match r {
+                            Ok(r) if r.status == ok_status => {
+                                if sent >= measure_from {
+                                    ok += 1;
+                                    latencies.push(took);
+                                }
+                            }
+                            other => {
+                                errors += 1;
+                                let what = match other {
+                                    Ok(r) => format!("{} {}", r.status, r.text()),
+                                    Err(e) => e.to_string(),
+                                };
+                                if let Ok(mut f) = first_error.lock() {
+                                    f.get_or_insert(what);
+                                }
+                            }
+                        }
+                    }
+                    (latencies, ok, errors)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join()).collect::<Vec<_>>()
+    });
+    let mut load = Load {
+        latencies: Vec::new(),
+        ok: 0,
+        errors: 0,
+        first_error: None,
+    };
+    for r in results {
+        let (l, ok, e) = r.map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
+        load.latencies.extend(l);
+        load.ok += ok;
+        load.errors += e;
+    }
+    load.latencies.sort();
+    load.first_error = first_error.into_inner().ok().flatten();
+    Ok(load)
+}
+
 /// Matters with entries in the demo's responsibility list, as the hotline reports them most.
 const BENCH_MATTERS: [&str; 6] = ["06010", "06001", "21005", "10001", "27008", "27010"];
 
@@ -268,10 +361,10 @@ pub fn intake(
     warm_up: Duration,
     measure: Duration,
 ) -> Result<IntakeReport> {
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::{Arc, Mutex};
 
-    let bodies = Arc::new(intake_bodies(4096)?);
+    let bodies = intake_bodies(4096)?;
     let started = Instant::now();
     let mut server = start_demo(exe, data_dir, addr, database_url)?;
     if let Err(e) = time_until_healthy(&mut server, addr, started) {
@@ -293,78 +386,22 @@ pub fn intake(
         })
     };
     let outcome = (|| -> Result<IntakeReport> {
-        let token = Arc::new(crate::client::sign_in(addr, "clerk", "demo")?);
+        let token = crate::client::sign_in(addr, "clerk", "demo")?;
         let run = format!("{}-{}", std::process::id(), started.elapsed().as_nanos());
-        let begin = Instant::now();
-        let measure_from = begin + warm_up;
-        let until = measure_from + measure;
-        let first_error = Arc::new(Mutex::new(None::<String>));
-        let workers: Vec<_> = (0..connections)
-            .map(|w| {
-                let (token, bodies, run, first_error) =
-                    (token.clone(), bodies.clone(), run.clone(), first_error.clone());
-                std::thread::spawn(move || {
-                    let mut conn = crate::client::Conn::new(addr);
-                    let (mut latencies, mut created, mut errors) = (Vec::new(), 0usize, 0usize);
-                    let mut i = 0usize;
-                    loop {
-                        let sent = Instant::now();
-                        if sent >= until {
-                            break;
-                        }
-                        let key = format!("bench-{run}-{w}-{i}");
-                        let body = &bodies[(w * 7919 + i) % bodies.len()];
-                        i += 1;
-                        let r = conn.post_json("/api/v1/cases", Some(&token), &[("Idempotency-Key", &key)], body);
-                        let took = sent.elapsed();
-                        match r {
-                            Ok(r) if r.status == 201 => {
-                                if sent >= measure_from {
-                                    created += 1;
-                                    latencies.push(took);
-                                }
-                            }
-                            other => {
-                                errors += 1;
-                                let what = match other {
-                                    Ok(r) => format!("{} {}", r.status, r.text()),
-                                    Err(e) => e.to_string(),
-                                };
-                                if let Ok(mut f) = first_error.lock() {
-                                    f.get_or_insert(what);
-                                }
-                            }
-                        }
-                    }
-                    (latencies, created, errors)
-                })
-            })
-            .collect();
-        let mut latencies = Vec::new();
-        let (mut created, mut errors) = (0, 0);
-        for w in workers {
-            let (l, c, e) = w.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
-            latencies.extend(l);
-            created += c;
-            errors += e;
-        }
-        latencies.sort();
-        let at = |q: f64| {
-            latencies
-                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or_default()
-        };
-        let first_error = first_error.lock().ok().and_then(|f| f.clone());
+        let load = drive(addr, connections, warm_up, measure, 201, |conn, w, i| {
+            let key = format!("bench-{run}-{w}-{i}");
+            let body = &bodies[(w * 7919 + i) % bodies.len()];
+            conn.post_json("/api/v1/cases", Some(&token), &[("Idempotency-Key", &key)], body)
+        })?;
         Ok(IntakeReport {
             connections,
             measured: measure,
-            created,
-            errors,
-            first_error,
-            p50: at(0.50),
-            p99: at(0.99),
-            max: latencies.last().copied().unwrap_or_default(),
+            created: load.ok,
+            errors: load.errors,
+            first_error: load.first_error.clone(),
+            p50: load.at(0.50),
+            p99: load.at(0.99),
+            max: load.latencies.last().copied().unwrap_or_default(),
             max_rss_mb: 0.0,
         })
     })();
@@ -550,8 +587,6 @@ pub fn open311(
     warm_up: Duration,
     measure: Duration,
 ) -> Result<Open311Report> {
-    use std::sync::{Arc, Mutex};
-
     let started = Instant::now();
     let mut server = start_demo(exe, data_dir, addr, database_url)?;
     if let Err(e) = time_until_healthy(&mut server, addr, started) {
@@ -589,73 +624,20 @@ pub fn open311(
         anyhow::ensure!(first.status == 200, "listing: {} {}", first.status, first.text());
         let listed = first.json()?.as_array().map_or(0, Vec::len);
 
-        let begin = Instant::now();
-        let measure_from = begin + warm_up;
-        let until = measure_from + measure;
-        let first_error = Arc::new(Mutex::new(None::<String>));
-        let workers: Vec<_> = (0..connections)
-            .map(|_| {
-                let first_error = first_error.clone();
-                std::thread::spawn(move || {
-                    let mut conn = crate::client::Conn::new(addr);
-                    let (mut latencies, mut answered, mut errors) = (Vec::new(), 0usize, 0usize);
-                    loop {
-                        let sent = Instant::now();
-                        if sent >= until {
-                            break;
-                        }
-                        let r = conn.get(OPEN311_LIST, None);
-                        let took = sent.elapsed();
-                        match r {
-                            Ok(r) if r.status == 200 => {
-                                if sent >= measure_from {
-                                    answered += 1;
-                                    latencies.push(took);
-                                }
-                            }
-                            other => {
-                                errors += 1;
-                                let what = match other {
-                                    Ok(r) => format!("{} {}", r.status, r.text()),
-                                    Err(e) => e.to_string(),
-                                };
-                                if let Ok(mut f) = first_error.lock() {
-                                    f.get_or_insert(what);
-                                }
-                            }
-                        }
-                    }
-                    (latencies, answered, errors)
-                })
-            })
-            .collect();
-        let mut latencies = Vec::new();
-        let (mut answered, mut errors) = (0, 0);
-        for w in workers {
-            let (l, a, e) = w.join().map_err(|_| anyhow::anyhow!("a client thread panicked"))?;
-            latencies.extend(l);
-            answered += a;
-            errors += e;
-        }
-        latencies.sort();
-        let at = |q: f64| {
-            latencies
-                .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or_default()
-        };
-        let first_error = first_error.lock().ok().and_then(|f| f.clone());
+        let load = drive(addr, connections, warm_up, measure, 200, |conn, _, _| {
+            conn.get(OPEN311_LIST, None)
+        })?;
         Ok(Open311Report {
             connections,
             measured: measure,
             posted,
             listed,
-            answered,
-            errors,
-            first_error,
-            p50: at(0.50),
-            p99: at(0.99),
-            max: latencies.last().copied().unwrap_or_default(),
+            answered: load.ok,
+            errors: load.errors,
+            first_error: load.first_error.clone(),
+            p50: load.at(0.50),
+            p99: load.at(0.99),
+            max: load.latencies.last().copied().unwrap_or_default(),
         })
     })();
     let _ = server.kill();
