@@ -200,10 +200,11 @@ pub async fn login(
     Ok(response)
 }
 
+/// A form that carries nothing but its CSRF token (sign-out buttons).
 #[derive(Deserialize)]
 pub struct CsrfOnly {
     #[serde(default)]
-    csrf: String,
+    pub csrf: String,
 }
 
 /// `POST /logout`: ends the session on the server, then clears the cookie.

@@ -317,17 +317,11 @@ pub async fn login(
     Ok(response)
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
-}
-
 /// `POST /m/logout`
 pub async fn logout(
     State(state): State<AppState>,
     r: ResidentUser,
-    Form(form): Form<CsrfOnly>,
+    Form(form): Form<crate::people::pages::CsrfOnly>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
