@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod cases;
 pub mod i18n;
+pub mod orgs;
 pub mod people;
 pub mod territory;
 

@@ -1,6 +1,7 @@
 //! People who act: staff roles held at a node of the territory tree or in a department.
 
 pub mod credentials;
+pub mod id_number;
 pub mod masking;
 pub mod policy;
 pub mod resident;
