@@ -1,5 +1,6 @@
 //! People who act: staff roles held at a node of the territory tree or in a department.
 
+pub mod cipher;
 pub mod credentials;
 pub mod id_number;
 pub mod masking;
