@@ -8,6 +8,7 @@ mod lang;
 mod map;
 pub mod pages;
 pub mod people;
+pub mod gridworker;
 pub mod resident;
 pub mod rules;
 pub mod taxonomy;
@@ -269,6 +270,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::open311::routes(max_upload))
         .merge(cases::pages::routes(max_upload))
         .merge(resident::routes(max_upload))
+        .merge(gridworker::routes(max_upload))
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())
