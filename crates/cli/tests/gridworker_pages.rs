@@ -112,7 +112,15 @@ async fn the_grid_page_shows_my_grid_and_my_tasks_only_and_other_roles_get_403()
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.body);
             assert!(r.body.contains("网格员"), "{}", r.body);
         }
-        let r = post_report(&app, &clerk_page, &[("matter", MATTER), ("description", "x")], false, None, true).await;
+        let r = post_report(
+            &app,
+            &clerk_page,
+            &[("matter", MATTER), ("description", "x")],
+            false,
+            None,
+            true,
+        )
+        .await;
         assert_eq!(r.status, StatusCode::FORBIDDEN);
         // Not signed in: to the sign-in page.
         let r = common::browse(&app, "/g/").await;
@@ -140,7 +148,10 @@ async fn a_report_from_the_phone_enters_the_loop_once_whatever_the_retries() {
         // The point of the demo grid, WGS-84, from the browser.
         let (lon, lat) = {
             use geo::InteriorPoint;
-            let grid = common::demo_nodes().iter().find(|n| n.code.to_string() == GRID).unwrap();
+            let grid = common::demo_nodes()
+                .iter()
+                .find(|n| n.code.to_string() == GRID)
+                .unwrap();
             let p = grid.boundary.as_ref().unwrap().interior_point().unwrap();
             (p.x().to_string(), p.y().to_string())
         };
@@ -168,7 +179,12 @@ async fn a_report_from_the_phone_enters_the_loop_once_whatever_the_retries() {
         assert_eq!(found.len(), 1, "{found:?}");
         let case = &found[0];
         assert_eq!(case["channel"], json!("patrol"));
-        assert_eq!(case["matter"]["code"].as_str().unwrap_or(case["matter"].as_str().unwrap_or("")), MATTER);
+        assert_eq!(
+            case["matter"]["code"]
+                .as_str()
+                .unwrap_or(case["matter"].as_str().unwrap_or("")),
+            MATTER
+        );
         assert!(case.to_string().contains(GRID), "placed in the grid: {case}");
 
         // The plain form (no script): the key as a field, back to /g/ naming the case.
@@ -198,7 +214,15 @@ async fn a_report_from_the_phone_enters_the_loop_once_whatever_the_retries() {
         let r = post_report(&app, &gridworker, &[("description", "缺类型")], false, None, false).await;
         assert!(r.status.is_client_error(), "{}", r.status);
         assert!(r.body.contains("id=\"error\""), "{}", r.body);
-        let r = post_report(&app, &gridworker, &[("description", "缺类型")], false, Some("k-bad"), true).await;
+        let r = post_report(
+            &app,
+            &gridworker,
+            &[("description", "缺类型")],
+            false,
+            Some("k-bad"),
+            true,
+        )
+        .await;
         assert!(r.status.is_client_error());
         assert!(r.json()["error"]["message"].is_string(), "{}", r.body);
     }

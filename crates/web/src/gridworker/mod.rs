@@ -158,7 +158,11 @@ async fn cases_in(
 }
 
 /// `GET /g/`: my grids with their map and households, and my tasks.
-pub async fn home(State(state): State<AppState>, staff: Staff, Query(q): Query<HomeQuery>) -> Result<Response, ApiError> {
+pub async fn home(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<HomeQuery>,
+) -> Result<Response, ApiError> {
     let grids = my_grids(&staff)?;
     let mut views = vec![];
     for code in &grids {
@@ -310,7 +314,11 @@ pub async fn report(
     .await;
     match outcome {
         Ok(r) if wants_json => Ok((
-            if r.replayed { StatusCode::OK } else { StatusCode::CREATED },
+            if r.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            },
             Json(json!({"id": r.record.id, "number": r.record.flow.number.to_string(), "replayed": r.replayed})),
         )
             .into_response()),
