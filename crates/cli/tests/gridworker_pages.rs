@@ -227,3 +227,96 @@ async fn a_report_from_the_phone_enters_the_loop_once_whatever_the_retries() {
         assert!(r.json()["error"]["message"].is_string(), "{}", r.body);
     }
 }
+
+async fn post_points(app: &axum::Router, who: &PageSession, id: &str, body: &Value) -> Reply {
+    send(
+        app,
+        Request::post(format!("/g/patrols/{id}/points"))
+            .header(header::COOKIE, &who.cookie)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_patrol_starts_takes_points_computes_its_length_and_stops() {
+    for (db, state) in demo_apps().await {
+        let app = app_of(state);
+        let gridworker = sign_in(&app, &db, "gridworker").await;
+        let clerk_page = sign_in(&app, &db, "clerk").await;
+        let list = page(&app, &gridworker, "/g/patrols").await;
+        assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+        assert!(list.body.contains("id=\"start\""));
+        let started = common::submit(&app, &gridworker, "/g/patrols", &[]).await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let to = started.headers[header::LOCATION].to_str().unwrap().to_string();
+        let id = to.trim_start_matches("/g/patrols/").to_string();
+        // Starting again goes back to the patrol under way.
+        let again = common::submit(&app, &gridworker, "/g/patrols", &[]).await;
+        assert_eq!(again.headers[header::LOCATION].to_str().unwrap(), to);
+        let shown = page(&app, &gridworker, &to).await;
+        assert_eq!(shown.status, StatusCode::OK);
+        assert!(shown.body.contains(&format!("/g/patrols/{id}/points")));
+        assert!(shown.body.contains("WGS-84"));
+
+        // Three points 0.001° of latitude apart (≈111.2 m each): one alone, then two at once.
+        let one = json!({"csrf": gridworker.csrf, "datum": "wgs84", "lon": 126.65, "lat": 45.70, "accuracy": 8});
+        let r = post_points(&app, &gridworker, &id, &one).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["points"], json!(1));
+        assert_eq!(r.json()["length_m"], json!(0.0));
+        let two = json!({"csrf": gridworker.csrf, "datum": "wgs84", "points": [
+            {"lon": 126.65, "lat": 45.701}, {"lon": 126.65, "lat": 45.702, "at": "2020-01-01T00:00:00Z"}]});
+        let r = post_points(&app, &gridworker, &id, &two).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.json()["points"], json!(3));
+        let length = r.json()["length_m"].as_f64().unwrap();
+        assert!((length - 222.4).abs() < 1.0, "{length}");
+
+        // Refused: no CSRF token, another datum, out of range, another's patrol.
+        let r = post_points(&app, &gridworker, &id, &json!({"lon": 126.65, "lat": 45.7})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = post_points(
+            &app,
+            &gridworker,
+            &id,
+            &json!({"csrf": gridworker.csrf, "datum": "gcj02", "lon": 126.65, "lat": 45.7}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = post_points(
+            &app,
+            &gridworker,
+            &id,
+            &json!({"csrf": gridworker.csrf, "lon": 200.0, "lat": 45.7}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        let r = post_points(
+            &app,
+            &clerk_page,
+            &id,
+            &json!({"csrf": clerk_page.csrf, "lon": 1.0, "lat": 1.0}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "a clerk is no grid worker");
+        assert_eq!(
+            page(&app, &clerk_page, "/g/patrols").await.status,
+            StatusCode::FORBIDDEN
+        );
+
+        let stopped = common::submit(&app, &gridworker, &format!("/g/patrols/{id}/stop"), &[]).await;
+        assert_eq!(stopped.status, StatusCode::SEE_OTHER, "{}", stopped.body);
+        let r = post_points(&app, &gridworker, &id, &one).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "an ended patrol takes no points");
+        let list = page(&app, &gridworker, "/g/patrols").await;
+        assert!(list.body.contains(&format!("data-id=\"{id}\"")));
+        assert!(list.body.contains("<span class=\"length\">222</span>"), "{}", list.body);
+        assert!(list.body.contains("已结束"));
+        assert!(list.body.contains("id=\"start\""), "a new one may start");
+        assert_eq!(db.db.patrol_points(id.parse().unwrap()).await.unwrap().len(), 3);
+    }
+}

@@ -39,7 +39,8 @@ pub fn distance_m(a: PatrolPoint, b: PatrolPoint) -> f64 {
 impl Db {
     /// The account's patrol under way, if any.
     pub async fn open_patrol(&self, account: &str) -> Result<Option<Patrol>, StoreError> {
-        let sql = format!("SELECT {COLUMNS} FROM patrols WHERE account = $1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1");
+        let sql =
+            format!("SELECT {COLUMNS} FROM patrols WHERE account = $1 AND ended_at IS NULL ORDER BY id DESC LIMIT 1");
         Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(account).fetch_optional(p).await)?)
     }
 
@@ -118,7 +119,10 @@ mod tests {
     #[test]
     fn a_thousandth_of_a_degree_of_latitude_is_about_111_metres() {
         let a = PatrolPoint { lon: 126.6, lat: 45.7 };
-        let b = PatrolPoint { lon: 126.6, lat: 45.701 };
+        let b = PatrolPoint {
+            lon: 126.6,
+            lat: 45.701,
+        };
         assert!((distance_m(a, b) - 111.2).abs() < 0.5, "{}", distance_m(a, b));
         assert_eq!(distance_m(a, a), 0.0);
     }

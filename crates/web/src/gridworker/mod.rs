@@ -10,7 +10,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::Utc;
 use gongzhi_core::Lang;
 use gongzhi_core::people::{Role, Scope};
@@ -25,6 +25,8 @@ use crate::pages::local_time;
 use crate::people::session::{Staff, random_token};
 use crate::{ApiError, AppState};
 
+pub mod patrols;
+
 /// Matters grid workers meet most on patrol, offered after their own recent ones.
 const COMMON_MATTERS: [&str; 8] = ["06010", "06042", "06013", "06028", "09009", "10001", "06036", "06027"];
 
@@ -37,6 +39,10 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
             "/g/report",
             get(report_form).post(report).layer(DefaultBodyLimit::max(limit)),
         )
+        .route("/g/patrols", get(patrols::list).post(patrols::start))
+        .route("/g/patrols/{id}", get(patrols::show))
+        .route("/g/patrols/{id}/stop", post(patrols::stop))
+        .route("/g/patrols/{id}/points", post(patrols::points))
 }
 
 /// The frame of a grid worker's phone page.
