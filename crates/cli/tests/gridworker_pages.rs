@@ -101,10 +101,40 @@ async fn the_grid_page_shows_my_grid_and_my_tasks_only_and_other_roles_get_403()
         assert!(home.body.contains("width=device-width"));
         let verify = home.body.split("id=\"to-verify\"").nth(1).unwrap();
         let verify = verify.split("</ul>").next().unwrap();
-        assert!(verify.contains(&format!("href=\"/cases/{}\"", ids[0].0)), "{verify}");
+        assert!(verify.contains(&format!("href=\"/g/cases/{}\"", ids[0].0)), "{verify}");
         assert!(verify.contains(ids[0].1));
         assert!(!home.body.contains(ids[1].1), "another grid's case is not mine");
-        assert!(!home.body.contains(&format!("href=\"/cases/{}\"", ids[1].0)));
+        assert!(!home.body.contains(&format!("href=\"/g/cases/{}\"", ids[1].0)));
+
+        // The phone case page: the grid worker's actions the loop allows now, as forms.
+        let mine = page(&app, &gridworker, &format!("/g/cases/{}", ids[0].0)).await;
+        assert_eq!(mine.status, StatusCode::OK, "{}", mine.body);
+        assert!(mine.body.contains("data-action=\"verified\""), "{}", mine.body);
+        assert!(!mine.body.contains("data-action=\"check_pass\""));
+        assert!(mine.body.contains("capture=\"environment\""));
+        let other = page(&app, &gridworker, &format!("/g/cases/{}", ids[1].0)).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND, "another grid's case");
+        let r = common::submit(
+            &app,
+            &gridworker,
+            &format!("/g/cases/{}/act", ids[0].0),
+            &[("action", "verified"), ("note", "现场核实属实")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let after = page(&app, &gridworker, r.headers[header::LOCATION].to_str().unwrap()).await;
+        assert!(after.body.contains("id=\"done\""), "{}", after.body);
+        assert!(!after.body.contains("data-action=\"verified\""), "verified once");
+        let r = common::submit(
+            &app,
+            &gridworker,
+            &format!("/g/cases/{}/act", ids[0].0),
+            &[("action", "close")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "not a grid worker's action");
+        let home = page(&app, &gridworker, "/g/").await;
+        assert!(!home.body.contains(ids[0].1), "verified: no longer to verify");
 
         // Staff without the grid-worker role: a clear 403, on every /g/ page.
         for uri in ["/g/", "/g/report"] {

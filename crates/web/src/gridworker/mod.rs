@@ -25,6 +25,7 @@ use crate::pages::local_time;
 use crate::people::session::{Staff, random_token};
 use crate::{ApiError, AppState};
 
+pub mod case;
 pub mod patrols;
 
 /// Matters grid workers meet most on patrol, offered after their own recent ones.
@@ -39,6 +40,8 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
             "/g/report",
             get(report_form).post(report).layer(DefaultBodyLimit::max(limit)),
         )
+        .route("/g/cases/{id}", get(case::show))
+        .route("/g/cases/{id}/act", post(case::act).layer(DefaultBodyLimit::max(limit)))
         .route("/g/patrols", get(patrols::list).post(patrols::start))
         .route("/g/patrols/{id}", get(patrols::show))
         .route("/g/patrols/{id}/stop", post(patrols::stop))
