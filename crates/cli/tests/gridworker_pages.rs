@@ -25,7 +25,7 @@ async fn post_report(
     app: &axum::Router,
     who: &PageSession,
     fields: &[(&str, &str)],
-    photo: bool,
+    photos: &[&str],
     key_header: Option<&str>,
     json_answer: bool,
 ) -> Reply {
@@ -35,9 +35,12 @@ async fn post_report(
     for (k, v) in all {
         body.extend(format!("--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
     }
-    if photo {
+    for field in photos {
         let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/plain.jpg")).unwrap();
-        body.extend(b"--XyZ\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n");
+        body.extend(
+            format!("--XyZ\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n")
+                .as_bytes(),
+        );
         body.extend(jpeg);
         body.extend(b"\r\n");
     }
@@ -146,7 +149,7 @@ async fn the_grid_page_shows_my_grid_and_my_tasks_only_and_other_roles_get_403()
             &app,
             &clerk_page,
             &[("matter", MATTER), ("description", "x")],
-            false,
+            &[],
             None,
             true,
         )
@@ -195,12 +198,12 @@ async fn a_report_from_the_phone_enters_the_loop_once_whatever_the_retries() {
         ];
         // The script's way: JSON answer, the key in the header; sent three times (a queue that
         // retried after a lost answer), one case.
-        let first = post_report(&app, &gridworker, &fields, true, Some("queue-key-1"), true).await;
+        let first = post_report(&app, &gridworker, &fields, &["photos"], Some("queue-key-1"), true).await;
         assert_eq!(first.status, StatusCode::CREATED, "{}", first.body);
         let number = first.json()["number"].as_str().unwrap().to_string();
         assert_eq!(first.json()["replayed"], json!(false));
         for _ in 0..2 {
-            let again = post_report(&app, &gridworker, &fields, true, Some("queue-key-1"), true).await;
+            let again = post_report(&app, &gridworker, &fields, &["photos"], Some("queue-key-1"), true).await;
             assert_eq!(again.status, StatusCode::OK, "{}", again.body);
             assert_eq!(again.json()["number"], json!(number));
             assert_eq!(again.json()["replayed"], json!(true));
@@ -225,15 +228,69 @@ async fn a_report_from_the_phone_enters_the_loop_once_whatever_the_retries() {
             ("lat", lat.as_str()),
             ("idempotency_key", "form-key-1"),
         ];
-        let r = post_report(&app, &gridworker, &plain, false, None, false).await;
+        let r = post_report(&app, &gridworker, &plain, &[], None, false).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
         let to = r.headers[header::LOCATION].to_str().unwrap().to_string();
         assert!(to.starts_with("/g/?done="), "{to}");
-        let again = post_report(&app, &gridworker, &plain, false, None, false).await;
+        let again = post_report(&app, &gridworker, &plain, &[], None, false).await;
         assert_eq!(again.headers[header::LOCATION].to_str().unwrap(), to);
         assert_eq!(cases_described(&app, &clerk, "无脚本表单上报").await.len(), 1);
         let home = page(&app, &gridworker, &to).await;
         assert!(home.body.contains("id=\"done\""));
+
+        // Fixed on the spot: reported with a photo before and one after, self-handled in one flow
+        // (the loop's self_handle: a request for the clerk's review, with the photos after).
+        let fixed = [
+            ("matter", MATTER),
+            ("description", "巡查顺手清理的小广告"),
+            ("lon", lon.as_str()),
+            ("lat", lat.as_str()),
+            ("self_handle", "1"),
+            ("handle_note", "已清理"),
+        ];
+        let r = post_report(
+            &app,
+            &gridworker,
+            &fixed,
+            &["photos", "after_photos"],
+            Some("fix-key-1"),
+            true,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.json()["self_handled"], json!(true), "{}", r.body);
+        assert_eq!(r.json()["self_handle_error"], json!(null));
+        let again = post_report(
+            &app,
+            &gridworker,
+            &fixed,
+            &["photos", "after_photos"],
+            Some("fix-key-1"),
+            true,
+        )
+        .await;
+        assert_eq!(again.json()["number"], r.json()["number"]);
+        let found = cases_described(&app, &clerk, "巡查顺手清理的小广告").await;
+        assert_eq!(found.len(), 1);
+        let case = common::get_as(&app, &format!("/api/v1/cases/{}", found[0]["id"]), &clerk)
+            .await
+            .json();
+        let kinds: Vec<&str> = case["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["kind"].as_str())
+            .collect();
+        assert_eq!(kinds, ["report", "self_handle"], "{case}");
+        assert_eq!(
+            case["timeline"][1]["detail"]["photos"].as_array().map(Vec::len),
+            Some(1),
+            "{case}"
+        );
+        // Self-handling needs the photo after: refused before anything is stored.
+        let r = post_report(&app, &gridworker, &fixed, &["photos"], Some("fix-key-2"), true).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["error"]["field"], json!("after_photos"));
 
         // The recent matter comes first in the picker now.
         let form = page(&app, &gridworker, "/g/report").await;
@@ -241,14 +298,14 @@ async fn a_report_from_the_phone_enters_the_loop_once_whatever_the_retries() {
         assert!(first_option.starts_with(MATTER), "{first_option}");
 
         // Refused: no matter. The page says why (plain form), or JSON 4xx (script).
-        let r = post_report(&app, &gridworker, &[("description", "缺类型")], false, None, false).await;
+        let r = post_report(&app, &gridworker, &[("description", "缺类型")], &[], None, false).await;
         assert!(r.status.is_client_error(), "{}", r.status);
         assert!(r.body.contains("id=\"error\""), "{}", r.body);
         let r = post_report(
             &app,
             &gridworker,
             &[("description", "缺类型")],
-            false,
+            &[],
             Some("k-bad"),
             true,
         )

@@ -76,6 +76,11 @@ impl Posted {
             .filter(|v| !v.is_empty())
     }
 
+    /// How many files the form carries in a field.
+    pub(crate) fn files_named(&self, name: &str) -> usize {
+        self.files.iter().filter(|(n, _)| n == name).count()
+    }
+
     fn all(&self, name: &str) -> Vec<&str> {
         self.fields
             .iter()

@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::{Map, json};
 
 use crate::cases::api;
-use crate::cases::pages::{matter_code, read_form, save_photos};
+use crate::cases::pages::{matter_code, read_form, save_photos, save_photos_of};
 use crate::pages::local_time;
 use crate::people::session::{Staff, random_token};
 use crate::{ApiError, AppState};
@@ -316,22 +316,54 @@ pub async fn report(
         };
         let key = api::idempotency_key("idempotency_key", raw_key)?;
         api::check_report(&state, &body)?;
+        let self_handle = posted.get("self_handle").is_some();
+        if self_handle && posted.files_named("after_photos") == 0 {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "missing_photos",
+                Some("after_photos"),
+                "自行处置须附处置后照片",
+                "fixing it yourself needs a photo after",
+            ));
+        }
         let photos = save_photos(&state, &actor, &posted).await?;
         body.insert("photos".into(), json!(photos));
-        api::report_case(&state, &actor, &body, key).await
+        let reported = api::report_case(&state, &actor, &body, key).await?;
+        // Fixed on the spot: the loop's self_handle on the new case, with the photos after (a
+        // replayed report did this the first time).
+        let mut self_handle_error = None;
+        let mut record = reported.record.clone();
+        if self_handle && !reported.replayed {
+            let after = save_photos_of(&state, &actor, &posted, "after_photos").await?;
+            let mut action = json!({"action": "self_handle", "photos": after});
+            if let Some(note) = posted.get("handle_note") {
+                action["note"] = json!(note);
+            }
+            match api::perform(&state, &actor, record.clone(), action).await {
+                Ok((updated, _)) => record = updated,
+                Err(e) if e.status.is_client_error() => self_handle_error = Some(e.message(staff.lang).to_string()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((reported.replayed, record, self_handle_error))
     }
     .await;
     match outcome {
-        Ok(r) if wants_json => Ok((
-            if r.replayed {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            },
-            Json(json!({"id": r.record.id, "number": r.record.flow.number.to_string(), "replayed": r.replayed})),
+        Ok((replayed, record, self_handle_error)) if wants_json => Ok((
+            if replayed { StatusCode::OK } else { StatusCode::CREATED },
+            Json(json!({
+                "id": record.id,
+                "number": record.flow.number.to_string(),
+                "replayed": replayed,
+                "state": record.flow.state.as_str(),
+                "self_handled": record.flow.pending_request(gongzhi_core::cases::flow::RequestKind::SelfHandling).is_some(),
+                "self_handle_error": self_handle_error,
+            })),
         )
             .into_response()),
-        Ok(r) => Ok(Redirect::to(&format!("/g/?done={}", r.record.flow.number)).into_response()),
+        Ok((_, record, None)) => Ok(Redirect::to(&format!("/g/?done={}", record.flow.number)).into_response()),
+        // Reported, but the loop refused the self-handling: the case page says why and offers it again.
+        Ok((_, record, Some(_))) => Ok(Redirect::to(&format!("/g/cases/{}?done=report", record.id)).into_response()),
         Err(e) if !wants_json && e.status.is_client_error() => {
             let matters = matters_for(&state, &staff).await?;
             let status = e.status;
