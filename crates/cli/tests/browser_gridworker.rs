@@ -259,6 +259,47 @@ async fn a_grid_worker_reports_offline_and_the_report_arrives_once_when_back_onl
         "the report's photo: {case}"
     );
     assert_eq!(report["node"], json!(GRID), "placed by the browser's point: {case}");
-    println!("page weights (bytes): /g/ {home}, /g/report {form}");
+    b.goto(&format!("/g/cases/{}", found[0]["id"])).await;
+    b.wait("#number").await;
+    assert_eq!(b.text("#number").await, number);
+    let case_page = weight(&b, "/g/cases/{id}").await;
+    b.screenshot("gridworker-05-case").await;
+
+    // A patrol: start, two positions about 111 m apart, stop; the list shows its length.
+    b.goto("/g/patrols").await;
+    let patrols = weight(&b, "/g/patrols").await;
+    b.click("#start").await;
+    b.wait("#ping").await;
+    let patrol = weight(&b, "/g/patrols/{id}").await;
+    for (i, dlat) in [0.0, 0.001].iter().enumerate() {
+        b.client
+            .execute(
+                "navigator.geolocation.getCurrentPosition = function (ok) {
+                   ok({coords: {longitude: LON, latitude: LAT, accuracy: 10}});
+                 };"
+                .replace("LON", &lon.to_string())
+                .replace("LAT", &(lat + dlat).to_string())
+                .as_str(),
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.click("#ping").await;
+        let started = Instant::now();
+        while b.text("#points").await.trim().parse::<usize>().unwrap_or(0) < i + 1 {
+            assert!(started.elapsed() < Duration::from_secs(10), "point {i} not recorded");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let length: i64 = b.text("#length").await.trim().parse().unwrap();
+    assert!((110..=112).contains(&length), "{length}");
+    b.screenshot("gridworker-06-patrol").await;
+    b.click("#stop").await;
+    b.wait("#patrols .length").await;
+    assert_eq!(b.text("#patrols .length").await.trim(), length.to_string());
+    b.screenshot("gridworker-07-patrols").await;
+    println!(
+        "page weights (bytes): /g/ {home}, /g/report {form}, /g/cases/{{id}} {case_page}, /g/patrols {patrols}, /g/patrols/{{id}} {patrol}"
+    );
     b.close().await;
 }
