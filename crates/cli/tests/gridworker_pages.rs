@@ -107,6 +107,9 @@ async fn the_grid_page_shows_my_grid_and_my_tasks_only_and_other_roles_get_403()
         assert!(verify.contains(&format!("href=\"/g/cases/{}\"", ids[0].0)), "{verify}");
         assert!(verify.contains(ids[0].1));
         assert!(!home.body.contains(ids[1].1), "another grid's case is not mine");
+        let open = home.body.split("id=\"open-cases\"").nth(1).unwrap();
+        assert!(open.contains(&format!("href=\"/g/cases/{}\"", ids[0].0)), "{open}");
+        assert!(!open.contains(&format!("href=\"/g/cases/{}\"", ids[1].0)));
         assert!(!home.body.contains(&format!("href=\"/g/cases/{}\"", ids[1].0)));
 
         // The phone case page: the grid worker's actions the loop allows now, as forms.

@@ -121,6 +121,8 @@ struct HomePage {
     to_verify: Vec<TaskRow>,
     to_check: Vec<TaskRow>,
     open: i64,
+    /// The newest open cases of my grids (at most 10).
+    open_cases: Vec<TaskRow>,
     done: String,
 }
 
@@ -217,7 +219,8 @@ pub async fn home(
         .filter(|s| s.is_open())
         .map(|s| s.as_str())
         .collect();
-    let (_, open) = cases_in(&state, &grids, &open_states, staff.lang).await?;
+    let (mut open_cases, open) = cases_in(&state, &grids, &open_states, staff.lang).await?;
+    open_cases.truncate(10);
     render(
         HomePage {
             c: GChrome::of(&staff, "/g/"),
@@ -225,6 +228,7 @@ pub async fn home(
             to_verify,
             to_check,
             open,
+            open_cases,
             done: q.done.unwrap_or_default(),
         },
         StatusCode::OK,
