@@ -147,6 +147,11 @@ async fn the_grid_page_shows_my_grid_and_my_tasks_only_and_other_roles_get_403()
             let r = page(&app, &clerk_page, uri).await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}: {}", r.body);
             assert!(r.body.contains("网格员"), "{}", r.body);
+            assert!(
+                r.body.to_lowercase().contains("<!doctype html"),
+                "a page, not JSON: {}",
+                r.body
+            );
         }
         let r = post_report(
             &app,
