@@ -10,6 +10,7 @@ mod db;
 pub mod audit;
 pub mod cases;
 mod error;
+pub mod patrols;
 pub mod people;
 pub mod rules;
 pub mod territory;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod cases;
 mod error;
 pub mod events;
+pub mod gridworker;
 mod lang;
 mod map;
 pub mod pages;
@@ -269,6 +270,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::open311::routes(max_upload))
         .merge(cases::pages::routes(max_upload))
         .merge(resident::routes(max_upload))
+        .merge(gridworker::routes(max_upload))
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())

@@ -76,6 +76,11 @@ impl Posted {
             .filter(|v| !v.is_empty())
     }
 
+    /// How many files the form carries in a field.
+    pub(crate) fn files_named(&self, name: &str) -> usize {
+        self.files.iter().filter(|(n, _)| n == name).count()
+    }
+
     fn all(&self, name: &str) -> Vec<&str> {
         self.fields
             .iter()
@@ -133,10 +138,20 @@ pub(crate) async fn read_form(state: &AppState, request: Request) -> Result<Post
 
 /// Stores the photos of a form (field `photos`), giving their ids as an action names them.
 pub(crate) async fn save_photos(state: &AppState, actor: &Actor, posted: &Posted) -> Result<Vec<String>, ApiError> {
+    save_photos_of(state, actor, posted, "photos").await
+}
+
+/// Stores the photos of one file field of a form (e.g. the after photos beside the before ones).
+pub(crate) async fn save_photos_of(
+    state: &AppState,
+    actor: &Actor,
+    posted: &Posted,
+    field: &str,
+) -> Result<Vec<String>, ApiError> {
     let photos: Vec<&Vec<u8>> = posted
         .files
         .iter()
-        .filter(|(n, _)| n == "photos")
+        .filter(|(n, _)| n == field)
         .map(|(_, b)| b)
         .collect();
     if photos.len() > MAX_PHOTOS {
