@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod cogov;
 mod error;
 pub mod events;
 mod lang;
@@ -269,6 +270,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::open311::routes(max_upload))
         .merge(cases::pages::routes(max_upload))
         .merge(resident::routes(max_upload))
+        .merge(cogov::routes())
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())

@@ -91,6 +91,9 @@ impl Chrome {
             link("/cases/new", "新建案件", "New case");
         }
         link("/territory", "区划与网格", "Territory");
+        if has(&[Role::CommunityWorker, Role::StreetStaff]) {
+            link("/cogov/notices", "通知公告", "Notices");
+        }
         if has(&[Role::SystemAdmin, Role::SecurityAdmin]) {
             link("/admin/accounts", "账户管理", "Accounts");
         }
