@@ -16,3 +16,22 @@ CREATE TABLE cogov_notices (
     withdrawn_at   TEXT
 );
 CREATE INDEX cogov_notices_community ON cogov_notices (community_code, id);
+-- Simple surveys (问卷) of a community: single-choice and free-text questions (JSON), drafted,
+-- opened and closed by staff; each resident answers once (the key refuses a second answer).
+CREATE TABLE cogov_surveys (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    community_code TEXT NOT NULL,
+    title          TEXT NOT NULL,
+    questions      TEXT NOT NULL,
+    state          TEXT NOT NULL,
+    created_by     TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX cogov_surveys_community ON cogov_surveys (community_code, id);
+CREATE TABLE cogov_survey_answers (
+    survey_id   BIGINT NOT NULL REFERENCES cogov_surveys (id),
+    resident_id BIGINT NOT NULL REFERENCES residents (id),
+    answers     TEXT NOT NULL,
+    answered_at TEXT NOT NULL,
+    PRIMARY KEY (survey_id, resident_id)
+);

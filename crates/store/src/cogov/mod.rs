@@ -1,6 +1,8 @@
 //! Co-governance in the palm community: the community each resident picked, and notices published
 //! to a community or a grid. Every change is audited in its own transaction.
 
+pub mod surveys;
+
 use chrono::{DateTime, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cogov::{NoticeDraft, NoticeKind};
@@ -10,6 +12,7 @@ use serde_json::{Value, json};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 
+#[allow(clippy::too_many_arguments)]
 async fn audit(
     tx: &mut Tx,
     key: &AuditKey,

@@ -1,9 +1,11 @@
 //! Co-governance in the palm community (共治 · 掌上社区): notices and policy publicity
 //! (通知公告/政策宣传). Community staff (community workers, street staff over the community) publish
 //! a notice to a community or one of its grids at `/cogov/notices` and withdraw it; residents read
-//! the live notices of the community they picked at `/m/notices`.
+//! the live notices of the community they picked at `/m/notices`. Surveys (问卷) likewise: staff
+//! create, open and close them at `/cogov/surveys`, residents answer once at `/m/surveys/{id}`.
 
 pub mod notices;
+pub mod surveys;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -20,4 +22,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/m/notices", get(notices::resident_list))
         .route("/m/notices/{id}", get(notices::resident_notice))
+        .route("/cogov/surveys", get(surveys::staff_list).post(surveys::create))
+        .route("/cogov/surveys/{id}", get(surveys::results))
+        .route("/cogov/surveys/{id}/state", post(surveys::set_state))
+        .route("/m/surveys", get(surveys::resident_list))
+        .route("/m/surveys/{id}", get(surveys::resident_survey).post(surveys::answer))
 }

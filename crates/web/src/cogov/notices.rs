@@ -21,13 +21,13 @@ use crate::territory::index::TerritoryIndex;
 use crate::{ApiError, AppState};
 
 /// The roles that publish notices, over the community.
-const PUBLISHERS: [Role; 2] = [Role::CommunityWorker, Role::StreetStaff];
+pub(super) const PUBLISHERS: [Role; 2] = [Role::CommunityWorker, Role::StreetStaff];
 
-fn may_publish(staff: &Staff, community: &str) -> bool {
+pub(super) fn may_publish(staff: &Staff, community: &str) -> bool {
     TerritoryCode::parse(community).is_ok_and(|code| PUBLISHERS.iter().any(|r| staff.actor.has_role_over(*r, &code)))
 }
 
-fn page(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
+pub(super) fn page(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
     let html = page.render().map_err(|e| ApiError::internal(&e))?;
     Ok((status, Html(html)).into_response())
 }
@@ -42,7 +42,7 @@ pub struct Place {
 }
 
 /// Every community and grid of the index, communities first, each followed by its grids.
-fn places(index: &TerritoryIndex) -> Vec<Place> {
+pub(super) fn places(index: &TerritoryIndex) -> Vec<Place> {
     let mut grids: Vec<_> = index.by_code.values().collect();
     grids.sort_by(|a, b| a.grid.code.cmp(&b.grid.code));
     let mut out: Vec<Place> = Vec::new();
@@ -182,7 +182,7 @@ async fn staff_page(
     )
 }
 
-fn not_a_publisher() -> ApiError {
+pub(super) fn not_a_publisher() -> ApiError {
     ApiError::forbidden(
         "仅社区工作者、街道工作人员可以发布和管理通知公告",
         "only community workers and street staff publish and manage notices",
