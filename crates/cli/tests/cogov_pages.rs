@@ -332,3 +332,157 @@ async fn audit_ok(db: &Db) -> bool {
         .unwrap()
         .is_intact()
 }
+
+/// A resident signed in who picked `community`.
+async fn resident_in(app: &axum::Router, sms: &MemoryGateway, phone: &str, community: &str) -> Phone {
+    let me = resident_sign_in(app, sms, phone).await;
+    let r = post_form(
+        app,
+        "/m/community",
+        &me.cookie,
+        &[("csrf", &me.csrf), ("community", community)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    me
+}
+
+#[tokio::test]
+async fn a_survey_is_answered_once_and_counted() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let sms = Arc::new(MemoryGateway::default());
+        let app = app_of(state, sms.clone());
+        let staff = staff_sign_in(&app, &db.db, "community").await;
+        let questions = "小区停车是否方便？| 方便 | 一般 | 不方便\n您的建议";
+
+        // Bad input names the field; no CSRF is refused.
+        for (field, fields) in [
+            (
+                "community",
+                [
+                    ("community", "230903011999"),
+                    ("title", "停车"),
+                    ("questions", questions),
+                ],
+            ),
+            (
+                "title",
+                [("community", XUEFU), ("title", " "), ("questions", questions)],
+            ),
+            (
+                "questions",
+                [
+                    ("community", XUEFU),
+                    ("title", "停车"),
+                    ("questions", "只有一个 | 选项"),
+                ],
+            ),
+        ] {
+            let r = submit(&app, &staff, "/cogov/surveys", &fields).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.body);
+            assert!(
+                r.body.contains(&format!("data-field=\"{field}\"")),
+                "{field}: {}",
+                r.body
+            );
+        }
+        let fields = [
+            ("community", XUEFU),
+            ("title", "停车满意度调查"),
+            ("questions", questions),
+        ];
+        let r = post_form(&app, "/cogov/surveys", &staff.cookie, &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = submit(&app, &staff, "/cogov/surveys", &fields).await;
+        let id = id_after(&r, "/cogov/surveys/");
+
+        // A draft is not for residents; opened, it is.
+        let me = resident_in(&app, &sms, PHONE, XUEFU).await;
+        let list = get_page(&app, "/m/surveys", &me.cookie).await;
+        assert!(!list.body.contains("停车满意度调查"), "{}", list.body);
+        let r = get_page(&app, &format!("/m/surveys/{id}"), &me.cookie).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let r = submit(&app, &staff, &format!("/cogov/surveys/{id}/state"), &[("to", "open")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let list = get_page(&app, "/m/surveys", &me.cookie).await;
+        assert!(list.body.contains("停车满意度调查"), "{name}: {}", list.body);
+        let form = get_page(&app, &format!("/m/surveys/{id}"), &me.cookie).await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        assert!(form.body.contains("name=\"q0\" value=\"2\""), "{}", form.body);
+        no_phone(&form.body);
+
+        // An unanswered single choice names the question; without CSRF refused.
+        let uri = format!("/m/surveys/{id}");
+        let r = post_form(&app, &uri, &me.cookie, &[("csrf", &me.csrf), ("q1", "多划车位")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(
+            r.body.contains("data-field=\"q0\"") && r.body.contains("多划车位"),
+            "{}",
+            r.body
+        );
+        let r = post_form(&app, &uri, &me.cookie, &[("q0", "2")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = post_form(
+            &app,
+            &uri,
+            &me.cookie,
+            &[("csrf", &me.csrf), ("q0", "2"), ("q1", "多划车位")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let done = get_page(&app, &uri, &me.cookie).await;
+        assert!(done.body.contains("id=\"answered\"") && !done.body.contains("id=\"survey\""));
+        // Once: a second answer is refused with a clear message and not counted.
+        let again = post_form(&app, &uri, &me.cookie, &[("csrf", &me.csrf), ("q0", "0")]).await;
+        assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.body);
+        assert!(
+            again.body.contains("您已提交过本问卷，每人只能提交一次"),
+            "{}",
+            again.body
+        );
+
+        // A second resident; one of another community does not see it.
+        let two = resident_in(&app, &sms, OTHER_PHONE, XUEFU).await;
+        let r = post_form(&app, &uri, &two.cookie, &[("csrf", &two.csrf), ("q0", "2"), ("q1", "")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+        // The results: counts per choice, the free text.
+        let results = page(&app, &staff, &uri.replace("/m/", "/cogov/")).await;
+        assert_eq!(results.status, StatusCode::OK, "{}", results.body);
+        assert!(results.body.contains("<b id=\"answered\">2</b>"), "{}", results.body);
+        assert!(
+            results.body.contains("<td>不方便</td><td class=\"count\">2</td>"),
+            "{}",
+            results.body
+        );
+        assert!(results.body.contains("<td>方便</td><td class=\"count\">0</td>"));
+        assert!(results.body.contains("<li>多划车位</li>"));
+        no_phone(&results.body);
+
+        // Closed: no more answers.
+        let r = submit(&app, &staff, &format!("/cogov/surveys/{id}/state"), &[("to", "closed")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let three = resident_in(&app, &sms, "13700001234", XUEFU).await;
+        let r = post_form(&app, &uri, &three.cookie, &[("csrf", &three.csrf), ("q0", "1")]).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+
+        let actions = texts(
+            &db.db,
+            "SELECT action FROM audit_entries WHERE action LIKE 'cogov.survey.%' ORDER BY seq",
+        )
+        .await;
+        assert_eq!(
+            actions,
+            [
+                "cogov.survey.create",
+                "cogov.survey.open",
+                "cogov.survey.answer",
+                "cogov.survey.answer",
+                "cogov.survey.close"
+            ],
+            "{name}"
+        );
+        assert!(audit_ok(&db.db).await);
+    }
+}
