@@ -93,6 +93,7 @@ impl Chrome {
         link("/territory", "区划与网格", "Territory");
         if has(&[Role::CommunityWorker, Role::StreetStaff]) {
             link("/cogov/notices", "通知公告", "Notices");
+            link("/cogov/groups", "社群", "Groups");
             link("/cogov/surveys", "问卷", "Surveys");
         }
         if has(&[Role::SystemAdmin, Role::SecurityAdmin]) {

@@ -35,3 +35,35 @@ CREATE TABLE cogov_survey_answers (
     answered_at TEXT NOT NULL,
     PRIMARY KEY (survey_id, resident_id)
 );
+-- Community groups (社群): staff create one for a community, a grid or a building (named within
+-- the community or grid); residents of the community join, post and reply; community staff hide
+-- a post or reply with a reason (kept, with who and when). Residents show under a display name
+-- they chose, never their phone.
+ALTER TABLE residents ADD COLUMN display_name TEXT;
+CREATE TABLE cogov_groups (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    community_code TEXT NOT NULL,
+    place_code     TEXT NOT NULL,
+    name           TEXT NOT NULL,
+    created_by     TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    UNIQUE (place_code, name)
+);
+CREATE TABLE cogov_group_members (
+    group_id    BIGINT NOT NULL REFERENCES cogov_groups (id),
+    resident_id BIGINT NOT NULL REFERENCES residents (id),
+    joined_at   TEXT NOT NULL,
+    PRIMARY KEY (group_id, resident_id)
+);
+CREATE TABLE cogov_posts (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id      BIGINT NOT NULL REFERENCES cogov_groups (id),
+    parent_id     BIGINT REFERENCES cogov_posts (id),
+    resident_id   BIGINT NOT NULL REFERENCES residents (id),
+    body          TEXT NOT NULL,
+    posted_at     TEXT NOT NULL,
+    hidden_by     TEXT,
+    hidden_at     TEXT,
+    hidden_reason TEXT
+);
+CREATE INDEX cogov_posts_group ON cogov_posts (group_id, id);

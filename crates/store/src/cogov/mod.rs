@@ -1,6 +1,7 @@
 //! Co-governance in the palm community: the community each resident picked, and notices published
 //! to a community or a grid. Every change is audited in its own transaction.
 
+pub mod groups;
 pub mod surveys;
 
 use chrono::{DateTime, Utc};

@@ -301,6 +301,7 @@ struct CommunityPage {
     c: MChrome,
     communities: Vec<Place>,
     current: String,
+    display_name: String,
     error: Option<String>,
     error_field: String,
 }
@@ -309,6 +310,7 @@ fn community_page(
     state: &AppState,
     r: &ResidentUser,
     current: String,
+    display_name: String,
     error: Option<ApiError>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
@@ -321,6 +323,7 @@ fn community_page(
             c: MChrome::of(r, "/m/notices"),
             communities,
             current,
+            display_name,
             error: error.as_ref().map(|e| e.message(r.lang).to_string()),
             error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
         },
@@ -331,7 +334,8 @@ fn community_page(
 /// `GET /m/community`: the resident picks their community.
 pub async fn community_form(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
     let current = state.db.resident_community(r.resident.id).await?.unwrap_or_default();
-    community_page(&state, &r, current, None, StatusCode::OK)
+    let name = state.db.resident_display_name(r.resident.id).await?.unwrap_or_default();
+    community_page(&state, &r, current, name, None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -340,6 +344,8 @@ pub struct CommunityForm {
     csrf: String,
     #[serde(default)]
     community: String,
+    #[serde(default)]
+    display_name: String,
 }
 
 /// `POST /m/community`
@@ -358,13 +364,50 @@ pub async fn pick_community(
             "请选择所在社区（community）",
             "choose your community (community)",
         );
-        return community_page(&state, &r, code.to_string(), Some(e), StatusCode::UNPROCESSABLE_ENTITY);
+        return community_page(
+            &state,
+            &r,
+            code.to_string(),
+            form.display_name.clone(),
+            Some(e),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
     }
+    let name = form.display_name.trim();
+    let name = if name.is_empty() {
+        None
+    } else {
+        match gongzhi_core::cogov::groups::display_name(name) {
+            Ok(n) => Some(n),
+            Err(p) => {
+                let e = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    Some(p.field),
+                    p.zh,
+                    p.en,
+                );
+                return community_page(
+                    &state,
+                    &r,
+                    code.to_string(),
+                    form.display_name.clone(),
+                    Some(e),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                );
+            }
+        }
+    };
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    state
-        .db
-        .set_resident_community(r.resident.id, code, Utc::now(), &key)
-        .await?;
+    let now = Utc::now();
+    if state.db.resident_community(r.resident.id).await?.as_deref() != Some(code) {
+        state.db.set_resident_community(r.resident.id, code, now, &key).await?;
+    }
+    if let Some(n) = name
+        && state.db.resident_display_name(r.resident.id).await?.as_deref() != Some(n.as_str())
+    {
+        state.db.set_display_name(r.resident.id, &n, now, &key).await?;
+    }
     Ok(Redirect::to("/m/notices").into_response())
 }
 
