@@ -486,3 +486,254 @@ async fn a_survey_is_answered_once_and_counted() {
         assert!(audit_ok(&db.db).await);
     }
 }
+
+#[tokio::test]
+async fn group_posts_and_replies_are_moderated_and_audited_without_phones() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let sms = Arc::new(MemoryGateway::default());
+        let app = app_of(state, sms.clone());
+        let staff = staff_sign_in(&app, &db.db, "community").await;
+
+        // Staff create a group for a grid (a building's group is named so); bad input names the field.
+        let grid = format!("{XUEFU}001");
+        let r = submit(&app, &staff, "/cogov/groups", &[("place", &grid), ("name", "")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert!(r.body.contains("data-field=\"name\""), "{}", r.body);
+        let r = submit(
+            &app,
+            &staff,
+            "/cogov/groups",
+            &[("place", "230903011999"), ("name", "x")],
+        )
+        .await;
+        assert!(r.body.contains("data-field=\"place\""), "{}", r.body);
+        let r = post_form(
+            &app,
+            "/cogov/groups",
+            &staff.cookie,
+            &[("place", &grid), ("name", "3号楼居民群")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = submit(
+            &app,
+            &staff,
+            "/cogov/groups",
+            &[("place", &grid), ("name", "3号楼居民群")],
+        )
+        .await;
+        let group = id_after(&r, "/cogov/groups/");
+        let r = submit(
+            &app,
+            &staff,
+            "/cogov/groups",
+            &[("place", &grid), ("name", "3号楼居民群")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "one group of a name per place");
+        assert!(r.body.contains("data-field=\"name\""));
+
+        // A resident with a display name, one without (shown as 居民 and a short id).
+        let me = resident_sign_in(&app, &sms, PHONE).await;
+        let r = post_form(
+            &app,
+            "/m/community",
+            &me.cookie,
+            &[
+                ("csrf", &me.csrf),
+                ("community", XUEFU),
+                ("display_name", "13800138000"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a phone is no display name");
+        assert!(r.body.contains("data-field=\"display_name\""), "{}", r.body);
+        let r = post_form(
+            &app,
+            "/m/community",
+            &me.cookie,
+            &[("csrf", &me.csrf), ("community", XUEFU), ("display_name", "学府老王")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let two = resident_in(&app, &sms, OTHER_PHONE, XUEFU).await;
+
+        let list = get_page(&app, "/m/groups", &me.cookie).await;
+        assert!(list.body.contains("3号楼居民群"), "{name}: {}", list.body);
+        let uri = format!("/m/groups/{group}");
+        let posts = format!("{uri}/posts");
+        // Not yet a member: posting is refused; joining without CSRF too.
+        let r = post_form(&app, &posts, &me.cookie, &[("csrf", &me.csrf), ("body", "大家好")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        let r = post_form(&app, &format!("{uri}/join"), &me.cookie, &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        for who in [&me, &two] {
+            let r = post_form(&app, &format!("{uri}/join"), &who.cookie, &[("csrf", &who.csrf)]).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        }
+        // An empty post names the field; a post without CSRF is refused.
+        let r = post_form(&app, &posts, &me.cookie, &[("csrf", &me.csrf), ("body", " ")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("data-field=\"body\""), "{}", r.body);
+        let r = post_form(&app, &posts, &me.cookie, &[("body", "大家好")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = post_form(
+            &app,
+            &posts,
+            &me.cookie,
+            &[("csrf", &me.csrf), ("body", "电梯又坏了，谁联系物业？")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let post: i64 = texts(&db.db, "SELECT CAST(id AS TEXT) FROM cogov_posts").await[0]
+            .parse()
+            .unwrap();
+        let r = post_form(
+            &app,
+            &posts,
+            &two.cookie,
+            &[
+                ("csrf", &two.csrf),
+                ("parent", &post.to_string()),
+                ("body", "我打过电话了，下午来修"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = post_form(
+            &app,
+            &posts,
+            &two.cookie,
+            &[("csrf", &two.csrf), ("parent", "99999"), ("body", "?")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("data-field=\"parent\""));
+        let r = post_form(
+            &app,
+            &posts,
+            &two.cookie,
+            &[("csrf", &two.csrf), ("body", "加我微信 13911112222 低价卖房")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+        let page_of = get_page(&app, &uri, &me.cookie).await;
+        assert_eq!(page_of.status, StatusCode::OK);
+        assert!(
+            page_of.body.contains("电梯又坏了") && page_of.body.contains("下午来修"),
+            "{}",
+            page_of.body
+        );
+        assert!(page_of.body.contains("学府老王"), "the display name shows");
+        let two_id = texts(&db.db, "SELECT CAST(id AS TEXT) FROM residents ORDER BY id").await[1]
+            .parse::<i64>()
+            .unwrap();
+        assert!(page_of.body.contains(&format!("居民{:04}", two_id)), "{}", page_of.body);
+        // Posts show display names only: no masked or clear phone (the masked one is in my own header).
+        let thread = page_of.body.split("id=\"posts\"").nth(1).unwrap();
+        assert!(!thread.contains("****") && !thread.contains(PHONE), "{thread}");
+
+        // Staff hide the advert (a reason is required, the form needs CSRF); it disappears for residents.
+        let advert: i64 = texts(
+            &db.db,
+            "SELECT CAST(id AS TEXT) FROM cogov_posts WHERE body LIKE '%微信%'",
+        )
+        .await[0]
+            .parse()
+            .unwrap();
+        let hide = format!("/cogov/posts/{advert}/hide");
+        let r = submit(&app, &staff, &hide, &[("reason", "")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains("reason"), "{}", r.body);
+        let r = post_form(&app, &hide, &staff.cookie, &[("reason", "广告")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = submit(&app, &staff, &hide, &[("reason", "广告，含电话号码")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        // The topic post too: its replies go with it.
+        let r = submit(
+            &app,
+            &staff,
+            &format!("/cogov/posts/{post}/hide"),
+            &[("reason", "已转为工单")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        for who in [&me, &two] {
+            let p = get_page(&app, &uri, &who.cookie).await;
+            assert!(
+                !p.body.contains("低价卖房") && !p.body.contains("电梯又坏了") && !p.body.contains("下午来修"),
+                "{}",
+                p.body
+            );
+            no_phone(&p.body);
+        }
+        let staff_view = page(&app, &staff, &format!("/cogov/groups/{group}")).await;
+        assert!(
+            staff_view.body.contains("已隐藏：广告，含电话号码") && staff_view.body.contains("已隐藏：已转为工单"),
+            "{}",
+            staff_view.body
+        );
+        // Replying to a hidden post is refused.
+        let r = post_form(
+            &app,
+            &posts,
+            &me.cookie,
+            &[("csrf", &me.csrf), ("parent", &post.to_string()), ("body", "好")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // A resident of another community does not reach the group.
+        let elsewhere = resident_sign_in(&app, &sms, "13700001234").await;
+        let picker = get_page(&app, "/m/community", &elsewhere.cookie).await;
+        let other = offered(&picker.body).into_iter().find(|c| c != XUEFU).unwrap();
+        let r = post_form(
+            &app,
+            "/m/community",
+            &elsewhere.cookie,
+            &[("csrf", &elsewhere.csrf), ("community", &other)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            get_page(&app, &uri, &elsewhere.cookie).await.status,
+            StatusCode::NOT_FOUND
+        );
+        assert!(
+            !get_page(&app, "/m/groups", &elsewhere.cookie)
+                .await
+                .body
+                .contains("3号楼居民群")
+        );
+
+        let actions = texts(
+            &db.db,
+            "SELECT action || ' ' || actor FROM audit_entries WHERE action LIKE 'cogov.group.%' OR action LIKE 'cogov.post.%' ORDER BY seq",
+        )
+        .await;
+        let actions: Vec<&str> = actions.iter().map(|a| a.split(' ').next().unwrap()).collect();
+        assert_eq!(
+            actions,
+            [
+                "cogov.group.create",
+                "cogov.group.join",
+                "cogov.group.join",
+                "cogov.post.create",
+                "cogov.post.reply",
+                "cogov.post.create",
+                "cogov.post.hide",
+                "cogov.post.hide"
+            ],
+            "{name}"
+        );
+        let reasons = texts(
+            &db.db,
+            "SELECT detail FROM audit_entries WHERE action = 'cogov.post.hide' ORDER BY seq",
+        )
+        .await;
+        assert!(reasons[0].contains("广告，含电话号码"), "{reasons:?}");
+        assert!(audit_ok(&db.db).await);
+    }
+}
