@@ -1,7 +1,7 @@
 //! The palm community on a phone (360×800 headless Chromium) against `gongzhi demo`: a community
 //! worker publishes a notice to 学府社区 and opens a survey; a resident signs in with the code the
 //! demo's LogGateway wrote to the server log, picks 学府社区 once, reads the notice and answers the
-//! survey. Each page's weight (HTML with its inline style; these pages load no script) is printed
+//! survey, then joins the community's group and posts. Each page's weight (HTML with its inline style; these pages load no script) is printed
 //! and kept under 200 KB. Screenshots go to target/screenshots.
 
 mod common;
@@ -105,6 +105,12 @@ async fn a_resident_reads_a_notice_and_answers_a_survey_on_a_phone() {
     b.wait("#open").await;
     b.click("#open").await;
     b.wait("#close").await;
+    b.goto("/cogov/groups").await;
+    b.wait("#new-group").await;
+    b.choose("#place", XUEFU).await;
+    b.fill("#name", "学府社区居民群").await;
+    b.click("#create-group").await;
+    wait_path(&b, "/cogov/groups/1").await;
 
     // The resident signs in, picks the community once, reads the notice.
     b.goto("/m/").await;
@@ -153,8 +159,24 @@ async fn a_resident_reads_a_notice_and_answers_a_survey_on_a_phone() {
     b.wait("#answered").await;
     b.screenshot("cogov-06-answered").await;
     assert!(!b.client.source().await.unwrap().contains(PHONE));
+
+    // The community's group: join, post, read it under the display name.
+    b.click("nav.tabs a[href='/m/groups']").await;
+    b.wait("#groups a").await;
+    b.click("#groups a").await;
+    b.wait("#join").await;
+    b.click("#join").await;
+    b.wait("#new-post").await;
+    b.fill("#body", "周六上午社区义诊，大家互相转告").await;
+    b.click("#post").await;
+    b.wait("#posts .post").await;
+    assert!(b.text("#posts").await.contains("社区义诊"));
+    assert!(b.text("#posts .author").await.starts_with("居民"));
+    let group = weight(&b, "/m/groups/{id}").await;
+    b.screenshot("cogov-07-group").await;
+    assert!(!b.client.source().await.unwrap().contains(PHONE));
     println!(
-        "page weights (bytes): staff notices {staff_notices}, community {picker}, notices {notices}, notice {notice}, surveys {surveys}, survey {survey}"
+        "page weights (bytes): staff notices {staff_notices}, community {picker}, notices {notices}, notice {notice}, surveys {surveys}, survey {survey}, group {group}"
     );
     b.close().await;
 }
