@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod cogov;
 pub mod i18n;
 pub mod orgs;
 pub mod people;

@@ -9,6 +9,7 @@
 mod db;
 pub mod audit;
 pub mod cases;
+pub mod cogov;
 mod error;
 pub mod patrols;
 pub mod people;

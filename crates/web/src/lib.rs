@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod cogov;
 mod error;
 pub mod events;
 pub mod gridworker;
@@ -271,6 +272,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::pages::routes(max_upload))
         .merge(resident::routes(max_upload))
         .merge(gridworker::routes(max_upload))
+        .merge(cogov::routes())
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())

@@ -91,6 +91,11 @@ impl Chrome {
             link("/cases/new", "新建案件", "New case");
         }
         link("/territory", "区划与网格", "Territory");
+        if has(&[Role::CommunityWorker, Role::StreetStaff]) {
+            link("/cogov/notices", "通知公告", "Notices");
+            link("/cogov/groups", "社群", "Groups");
+            link("/cogov/surveys", "问卷", "Surveys");
+        }
         if has(&[Role::SystemAdmin, Role::SecurityAdmin]) {
             link("/admin/accounts", "账户管理", "Accounts");
         }

@@ -54,7 +54,7 @@ impl MChrome {
             Lang::En => ("中文", "zh-CN"),
         }
     }
-    fn of(r: &ResidentUser, path: &str) -> MChrome {
+    pub fn of(r: &ResidentUser, path: &str) -> MChrome {
         MChrome {
             lang: r.lang,
             csrf: r.csrf.clone(),
@@ -85,9 +85,13 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-/// `GET /m`: my reports when signed in, the sign-in page otherwise.
-pub async fn start(_r: ResidentUser) -> Redirect {
-    Redirect::to("/m/reports")
+/// `GET /m`: the resident picks their community once, then sees my reports; the sign-in page when
+/// not signed in.
+pub async fn start(State(state): State<AppState>, r: ResidentUser) -> Result<Redirect, ApiError> {
+    if state.db.resident_community(r.resident.id).await?.is_none() {
+        return Ok(Redirect::to("/m/community"));
+    }
+    Ok(Redirect::to("/m/reports"))
 }
 
 #[derive(Template)]

@@ -1,0 +1,40 @@
+//! Co-governance in the palm community (共治 · 掌上社区): notices and policy publicity
+//! (通知公告/政策宣传). Community staff (community workers, street staff over the community) publish
+//! a notice to a community or one of its grids at `/cogov/notices` and withdraw it; residents read
+//! the live notices of the community they picked at `/m/notices`. Surveys (问卷) likewise: staff
+//! create, open and close them at `/cogov/surveys`, residents answer once at `/m/surveys/{id}`. Community groups:
+//! staff create them at `/cogov/groups` and hide posts; residents join, post and reply at
+//! `/m/groups/{id}`.
+
+pub mod groups;
+pub mod notices;
+pub mod surveys;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/cogov/notices", get(notices::staff_list).post(notices::publish))
+        .route("/cogov/notices/{id}/withdraw", post(notices::withdraw))
+        .route(
+            "/m/community",
+            get(notices::community_form).post(notices::pick_community),
+        )
+        .route("/m/notices", get(notices::resident_list))
+        .route("/m/notices/{id}", get(notices::resident_notice))
+        .route("/cogov/surveys", get(surveys::staff_list).post(surveys::create))
+        .route("/cogov/surveys/{id}", get(surveys::results))
+        .route("/cogov/surveys/{id}/state", post(surveys::set_state))
+        .route("/cogov/groups", get(groups::staff_list).post(groups::create))
+        .route("/cogov/groups/{id}", get(groups::staff_group))
+        .route("/cogov/posts/{id}/hide", post(groups::hide))
+        .route("/m/groups", get(groups::resident_list))
+        .route("/m/groups/{id}", get(groups::resident_group))
+        .route("/m/groups/{id}/join", post(groups::join))
+        .route("/m/groups/{id}/posts", post(groups::add_post))
+        .route("/m/surveys", get(surveys::resident_list))
+        .route("/m/surveys/{id}", get(surveys::resident_survey).post(surveys::answer))
+}
