@@ -1,15 +1,18 @@
 //! A resident on a phone (360×800 headless Chromium) against `gongzhi demo`: signs in with the
 //! code the demo's LogGateway wrote to the server log, reports a problem with a photo and the
-//! browser's location (a fixed WGS-84 point inside 学府社区第1网格), and finds it in my reports.
+//! browser's location (a fixed WGS-84 point inside 学府社区第1网格), and finds it in my reports;
+//! staff close it through the JSON API and the resident rates it on the page.
 //! Each page's weight (HTML with its inline script and style; the pages load no other script or
 //! style) is printed and kept under 200 KB. Screenshots go to target/screenshots.
 
 mod common;
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::browser::{Browser, Window};
 use geo::InteriorPoint;
+use serde_json::json;
 
 const PHONE: &str = "13700001234";
 const GRID: &str = "230903011001001";
@@ -76,7 +79,7 @@ async fn code_from_log(b: &Browser) -> String {
 }
 
 #[tokio::test]
-async fn a_resident_signs_in_reports_with_photo_and_location_and_follows_it() {
+async fn a_resident_signs_in_reports_with_photo_and_location_follows_it_and_rates_it() {
     let Some(b) = Browser::start(0, Window::Phone).await else {
         return;
     };
@@ -196,8 +199,109 @@ async fn a_resident_signs_in_reports_with_photo_and_location_and_follows_it() {
     let list = weight(&b, "/m/reports").await;
     b.screenshot("resident-05-my-reports").await;
     assert!(!b.client.source().await.unwrap().contains(PHONE));
+
+    // Staff take it round the loop to closing through the API, then the resident rates it on
+    // the page.
+    let addr: SocketAddr = b.base.trim_start_matches("http://").parse().unwrap();
+    let closing = number.clone();
+    tokio::task::spawn_blocking(move || close_a_case(addr, &closing))
+        .await
+        .unwrap();
+    b.goto(&format!("/m/reports/{number}")).await;
+    b.wait("#rate").await;
+    b.click("#rate input[name=solved][value=yes]").await;
+    b.click("#rate input[name=satisfaction][value=satisfied]").await;
+    b.click("#rate-submit").await;
+    let started = Instant::now();
+    while b.client.find(fantoccini::Locator::Css("#rating")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "no rating shown: {}",
+            b.body_text().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let rating = b.text("#rating").await;
+    assert!(rating.contains("满意") && rating.contains("已解决"), "{rating}");
+    assert!(!rating.contains("不满意"), "{rating}");
+    assert!(
+        b.client.find(fantoccini::Locator::Css("#rate")).await.is_err(),
+        "the form is gone once rated"
+    );
+    let rated = weight(&b, "/m/reports/{number} (rated)").await;
+    // The rating sits under the steps: the screenshot shows it.
+    b.client
+        .execute(
+            "document.getElementById('rating').scrollIntoView({block: 'center'});",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.screenshot("resident-06-rated").await;
     println!(
-        "page weights (bytes): login {login}, reports empty {empty}, report form {form}, case {case}, reports {list}"
+        "page weights (bytes): login {login}, reports empty {empty}, report form {form}, case {case}, reports {list}, rated {rated}"
     );
     b.close().await;
+}
+
+/// The resident's case taken round the loop to closing through the JSON API, as the staff's
+/// desks would: accept, register, dispatch, acknowledge, report back with a photo, check, close.
+fn close_a_case(addr: SocketAddr, number: &str) {
+    let mut conn = gongzhi::client::Conn::new(addr);
+    let token = |who: &str| gongzhi::client::sign_in(addr, who, "demo").unwrap();
+    let clerk = token("clerk");
+    let found = conn.get(&format!("/api/v1/cases/{number}"), Some(&clerk)).unwrap();
+    assert_eq!(found.status, 200, "{}", found.text());
+    let id = found.json().unwrap()["id"].to_string();
+    let handler = token("handler");
+    let photo = photo_id(&mut conn, &handler);
+    let steps = [
+        ("clerk", json!({"action": "accept"})),
+        ("shiftlead", json!({"action": "register"})),
+        (
+            "dispatcher",
+            json!({"action": "dispatch", "lead": {"kind": "department", "code": "urban-management"}}),
+        ),
+        ("handler", json!({"action": "acknowledge"})),
+        (
+            "handler",
+            json!({"action": "report_back", "result": "已清运", "photos": [photo]}),
+        ),
+        ("gridworker", json!({"action": "check_pass"})),
+        ("shiftlead", json!({"action": "close"})),
+    ];
+    for (who, action) in steps {
+        let t = token(who);
+        let r = conn
+            .post_json(
+                &format!("/api/v1/cases/{id}/actions"),
+                Some(&t),
+                &[],
+                action.to_string().as_bytes(),
+            )
+            .unwrap();
+        assert_eq!(r.status, 200, "{who} {action}: {}", r.text());
+    }
+}
+
+/// A photo uploaded by POST /api/v1/attachments; its id, as the actions take it (a string).
+fn photo_id(conn: &mut gongzhi::client::Conn, token: &str) -> String {
+    let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/plain.jpg")).unwrap();
+    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"after.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".to_vec();
+    body.extend(jpeg);
+    body.extend(b"\r\n--XyZ--\r\n");
+    let auth = format!("Bearer {token}");
+    let r = conn
+        .request(
+            "POST",
+            "/api/v1/attachments",
+            &[
+                ("Authorization", auth.as_str()),
+                ("Content-Type", "multipart/form-data; boundary=XyZ"),
+            ],
+            &body,
+        )
+        .unwrap();
+    assert!((200..300).contains(&r.status), "upload: {}", r.text());
+    r.json().unwrap()["id"].to_string()
 }
