@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Reply, browse, demo_apps, input_value, page, send, set_cookie, sign_in as staff_sign_in, submit};
-use gongzhi_core::cases::attachment::AttachmentLimits;
+use common::resident::{Phone, app_of, get_page, post_form, session_of};
+use common::{Reply, demo_apps, input_value, page, send, sign_in as staff_sign_in, submit};
 use gongzhi_store::Db;
-use gongzhi_store::testing::{TestDb, audit_key};
+use gongzhi_store::testing::audit_key;
 use gongzhi_web::resident::sms::MemoryGateway;
 
 const PHONE: &str = "13800138000";
@@ -20,78 +20,9 @@ const OTHER_PHONE: &str = "13911112222";
 /// 学府社区 of 桃东街道, where the demo account `community` works.
 const XUEFU: &str = "230903011001";
 
-fn app_of(state: gongzhi_web::AppState, sms: Arc<MemoryGateway>) -> axum::Router {
-    let blobs = gongzhi_store::Blobs::in_data_dir(&TestDb::temp_dir());
-    gongzhi_web::router(
-        state
-            .with_audit_key(audit_key())
-            .with_attachments(blobs, AttachmentLimits::default())
-            .with_sms(sms),
-    )
-}
-
-/// A resident's browser: the session cookie and the CSRF token of its forms.
-struct Phone {
-    cookie: String,
-    csrf: String,
-}
-
-async fn post_form(app: &axum::Router, uri: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
-    send(
-        app,
-        Request::post(uri)
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
-            .unwrap(),
-    )
-    .await
-}
-
-async fn get_page(app: &axum::Router, uri: &str, cookie: &str) -> Reply {
-    send(
-        app,
-        Request::get(uri)
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
 /// Signs a resident in with the code the test SMS gateway captured.
 async fn resident_sign_in(app: &axum::Router, sms: &MemoryGateway, phone: &str) -> Phone {
-    let form = browse(app, "/m/login").await;
-    let planted = set_cookie(&form, "gz_resident_form").unwrap();
-    let token = input_value(&form.body, "form_token").unwrap();
-    let cookie = format!("gz_resident_form={planted}");
-    let sent = post_form(
-        app,
-        "/m/login/code",
-        &cookie,
-        &[("phone", phone), ("form_token", &token), ("next", "/m/")],
-    )
-    .await;
-    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-    let code = sms.last_code(phone).unwrap();
-    let token = input_value(&sent.body, "form_token").unwrap();
-    let planted = set_cookie(&sent, "gz_resident_form").unwrap_or(planted);
-    let signed = post_form(
-        app,
-        "/m/login",
-        &format!("gz_resident_form={planted}"),
-        &[
-            ("phone", phone),
-            ("code", &code),
-            ("form_token", &token),
-            ("next", "/m/"),
-        ],
-    )
-    .await;
-    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
-    let cookie = format!("gz_resident={}", set_cookie(&signed, "gz_resident").unwrap());
+    let cookie = session_of(app, sms, phone, "/m/").await;
     // `/m/` asks a resident without a community to pick one.
     let start = get_page(app, "/m/", &cookie).await;
     assert_eq!(start.status, StatusCode::SEE_OTHER);

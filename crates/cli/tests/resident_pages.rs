@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::resident::{Phone, app_of, ask_code, enter_code, get_page, post_form, session_of};
 use common::{Reply, browse, demo_apps, input_value, post_as, send, set_cookie, token};
 use gongzhi_core::cases::attachment::AttachmentLimits;
 use gongzhi_store::Db;
@@ -20,90 +21,8 @@ const MASKED: &str = "138****8000";
 const OTHER_PHONE: &str = "13911112222";
 const MATTER: &str = "06010"; // 暴露垃圾
 
-fn app_of(state: gongzhi_web::AppState, sms: Arc<MemoryGateway>) -> axum::Router {
-    let blobs = gongzhi_store::Blobs::in_data_dir(&TestDb::temp_dir());
-    gongzhi_web::router(
-        state
-            .with_audit_key(audit_key())
-            .with_attachments(blobs, AttachmentLimits::default())
-            .with_sms(sms),
-    )
-}
-
-/// A resident's browser: the session cookie and the CSRF token of its forms.
-struct Phone {
-    cookie: String,
-    csrf: String,
-}
-
-async fn post_form(app: &axum::Router, uri: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
-    send(
-        app,
-        Request::post(uri)
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(Body::from(serde_urlencoded::to_string(fields).unwrap()))
-            .unwrap(),
-    )
-    .await
-}
-
-async fn get_page(app: &axum::Router, uri: &str, cookie: &str) -> Reply {
-    send(
-        app,
-        Request::get(uri)
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, cookie)
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await
-}
-
-/// Asks for a code: the sign-in form's cookie (double-submit token) and the code's page.
-async fn ask_code(app: &axum::Router, phone: &str) -> (String, Reply) {
-    let form = browse(app, "/m/login").await;
-    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
-    let planted = set_cookie(&form, "gz_resident_form").expect("the form plants its token");
-    let token = input_value(&form.body, "form_token").unwrap();
-    let cookie = format!("gz_resident_form={planted}");
-    let sent = post_form(
-        app,
-        "/m/login/code",
-        &cookie,
-        &[("phone", phone), ("form_token", &token), ("next", "/m/reports")],
-    )
-    .await;
-    (cookie, sent)
-}
-
-async fn enter_code(app: &axum::Router, cookie: &str, page: &Reply, phone: &str, code: &str) -> Reply {
-    let token = input_value(&page.body, "form_token").unwrap();
-    let planted = set_cookie(page, "gz_resident_form")
-        .unwrap_or_else(|| cookie.trim_start_matches("gz_resident_form=").to_string());
-    post_form(
-        app,
-        "/m/login",
-        &format!("gz_resident_form={planted}"),
-        &[
-            ("phone", phone),
-            ("code", code),
-            ("form_token", &token),
-            ("next", "/m/reports"),
-        ],
-    )
-    .await
-}
-
 async fn sign_in(app: &axum::Router, sms: &MemoryGateway, phone: &str) -> Phone {
-    let (cookie, sent) = ask_code(app, phone).await;
-    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
-    let code = sms.last_code(phone).expect("the gateway got a code");
-    let signed = enter_code(app, &cookie, &sent, phone, &code).await;
-    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
-    let session = set_cookie(&signed, "gz_resident").expect("a resident session");
-    let cookie = format!("gz_resident={session}");
+    let cookie = session_of(app, sms, phone, "/m/reports").await;
     let page = get_page(app, "/m/report", &cookie).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let csrf = input_value(&page.body, "csrf").unwrap();
@@ -183,7 +102,7 @@ async fn a_resident_signs_in_by_code_reports_once_follows_and_rates_without_a_ph
         assert!(r.headers[header::LOCATION].to_str().unwrap().starts_with("/m/login"));
 
         // A bad number is refused naming the field.
-        let (_, bad) = ask_code(&app, "1234").await;
+        let (_, bad) = ask_code(&app, "1234", "/m/reports").await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             bad.body.contains("data-field=\"phone\"") && bad.body.contains("手机号 phone"),
@@ -192,13 +111,13 @@ async fn a_resident_signs_in_by_code_reports_once_follows_and_rates_without_a_ph
         );
 
         // A wrong code is refused naming the field, counted, and the right one still works.
-        let (cookie, sent) = ask_code(&app, PHONE).await;
+        let (cookie, sent) = ask_code(&app, PHONE, "/m/reports").await;
         assert_eq!(sent.status, StatusCode::OK, "{name}: {}", sent.body);
         assert!(sent.body.contains(MASKED) && !sent.body.contains("id=\"error\""));
         let code = sms.last_code(PHONE).unwrap();
         assert_eq!(code.len(), 6);
         let wrong = if code == "000000" { "111111" } else { "000000" };
-        let r = enter_code(&app, &cookie, &sent, PHONE, wrong).await;
+        let r = enter_code(&app, &cookie, &sent, PHONE, wrong, "/m/reports").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(
             r.body.contains("data-field=\"code\"") && r.body.contains("验证码 code 错误"),
@@ -207,13 +126,13 @@ async fn a_resident_signs_in_by_code_reports_once_follows_and_rates_without_a_ph
         );
         assert!(set_cookie(&r, "gz_resident").is_none());
         // Asking again at once is refused: the resend interval.
-        let (_, again) = ask_code(&app, PHONE).await;
+        let (_, again) = ask_code(&app, PHONE, "/m/reports").await;
         assert_eq!(again.status, StatusCode::TOO_MANY_REQUESTS, "{}", again.body);
         assert!(again.body.contains("data-field=\"phone\""));
-        let r = enter_code(&app, &cookie, &sent, PHONE, &code).await;
+        let r = enter_code(&app, &cookie, &sent, PHONE, &code, "/m/reports").await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
         // A code is good once.
-        let r = enter_code(&app, &cookie, &sent, PHONE, &code).await;
+        let r = enter_code(&app, &cookie, &sent, PHONE, &code, "/m/reports").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(r.body.contains("data-field=\"code\""));
 
@@ -462,17 +381,17 @@ async fn an_expired_code_is_refused_naming_the_field() {
         let mut state = state;
         state.security.resident_code_minutes = 0;
         let app = app_of(state, sms.clone());
-        let (cookie, sent) = ask_code(&app, PHONE).await;
+        let (cookie, sent) = ask_code(&app, PHONE, "/m/reports").await;
         assert_eq!(sent.status, StatusCode::OK, "{}: {}", db.backend_name(), sent.body);
         let code = sms.last_code(PHONE).unwrap();
-        let r = enter_code(&app, &cookie, &sent, PHONE, &code).await;
+        let r = enter_code(&app, &cookie, &sent, PHONE, &code, "/m/reports").await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert!(
             r.body.contains("data-field=\"code\"") && r.body.contains("验证码 code 已过期"),
             "{}",
             r.body
         );
-        let r = enter_code(&app, &cookie, &sent, PHONE, "12a456").await;
+        let r = enter_code(&app, &cookie, &sent, PHONE, "12a456", "/m/reports").await;
         assert!(r.body.contains("验证码 code 应为6位数字"), "{}", r.body);
         assert!(set_cookie(&r, "gz_resident").is_none());
         // Nothing in clear there either.
@@ -492,7 +411,7 @@ async fn without_an_sms_gateway_residents_cannot_sign_in() {
                 .with_audit_key(audit_key())
                 .with_attachments(blobs, AttachmentLimits::default()),
         );
-        let (_, sent) = ask_code(&app, PHONE).await;
+        let (_, sent) = ask_code(&app, PHONE, "/m/reports").await;
         assert_eq!(
             sent.status,
             StatusCode::BAD_GATEWAY,
