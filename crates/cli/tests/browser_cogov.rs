@@ -13,29 +13,6 @@ use common::browser::{Browser, Window};
 const PHONE: &str = "13700001234";
 const XUEFU: &str = "230903011001";
 
-/// The page's weight in bytes: its HTML as served plus any script or style file it loaded.
-async fn weight(b: &Browser, name: &str) -> u64 {
-    let bytes = b
-        .client
-        .execute(
-            "var nav = performance.getEntriesByType('navigation')[0];
-             var own = nav ? (nav.decodedBodySize || 0) : 0;
-             if (!own) { own = new Blob([document.documentElement.outerHTML]).size; }
-             var extra = performance.getEntriesByType('resource')
-               .filter(function (r) { return r.initiatorType === 'script' || r.initiatorType === 'link'; })
-               .reduce(function (s, r) { return s + (r.decodedBodySize || 0); }, 0);
-             return own + extra;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap();
-    println!("page weight {name}: {bytes} bytes");
-    assert!(bytes < 200 * 1024, "{name} weighs {bytes} bytes");
-    bytes
-}
-
 /// The last code the LogGateway logged (it names the phone masked).
 async fn code_from_log(b: &Browser) -> String {
     let started = Instant::now();
@@ -93,7 +70,7 @@ async fn a_resident_reads_a_notice_and_answers_a_survey_on_a_phone() {
     .await;
     b.click("#publish").await;
     b.wait("#done").await;
-    let staff_notices = weight(&b, "/cogov/notices").await;
+    let staff_notices = b.page_weight("/cogov/notices").await;
     b.screenshot("cogov-01-staff-notices").await;
     b.goto("/cogov/surveys").await;
     b.wait("#new-survey").await;
@@ -122,24 +99,24 @@ async fn a_resident_reads_a_notice_and_answers_a_survey_on_a_phone() {
     b.fill("#code", &code).await;
     b.click("#sign-in").await;
     wait_path(&b, "/m/community").await;
-    let picker = weight(&b, "/m/community").await;
+    let picker = b.page_weight("/m/community").await;
     b.choose("#community", XUEFU).await;
     b.screenshot("cogov-02-community").await;
     b.click("#save-community").await;
     wait_path(&b, "/m/notices").await;
     b.wait("#notices a").await;
-    let notices = weight(&b, "/m/notices").await;
+    let notices = b.page_weight("/m/notices").await;
     b.screenshot("cogov-03-notices").await;
     b.click("#notices a").await;
     b.wait("#notice").await;
     assert!(b.text("#notice").await.contains("厨余垃圾请沥干水分"));
-    let notice = weight(&b, "/m/notices/{id}").await;
+    let notice = b.page_weight("/m/notices/{id}").await;
     b.screenshot("cogov-04-notice").await;
 
     // The survey, answered once.
     b.click("nav.tabs a[href='/m/surveys']").await;
     b.wait("#surveys a").await;
-    let surveys = weight(&b, "/m/surveys").await;
+    let surveys = b.page_weight("/m/surveys").await;
     b.click("#surveys a").await;
     b.wait("#survey").await;
     let wide = b
@@ -151,7 +128,7 @@ async fn a_resident_reads_a_notice_and_answers_a_survey_on_a_phone() {
         .await
         .unwrap();
     assert_eq!(wide, serde_json::json!(false), "the survey scrolls sideways");
-    let survey = weight(&b, "/m/surveys/{id}").await;
+    let survey = b.page_weight("/m/surveys/{id}").await;
     b.click("input[name='q0'][value='2']").await;
     b.fill("#q1", "多划几个车位").await;
     b.screenshot("cogov-05-survey").await;
@@ -172,7 +149,7 @@ async fn a_resident_reads_a_notice_and_answers_a_survey_on_a_phone() {
     b.wait("#posts .post").await;
     assert!(b.text("#posts").await.contains("社区义诊"));
     assert!(b.text("#posts .author").await.starts_with("居民"));
-    let group = weight(&b, "/m/groups/{id}").await;
+    let group = b.page_weight("/m/groups/{id}").await;
     b.screenshot("cogov-07-group").await;
     assert!(!b.client.source().await.unwrap().contains(PHONE));
     println!(

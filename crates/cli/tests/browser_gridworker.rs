@@ -56,30 +56,6 @@ async fn network(b: &Browser, online: bool) {
         .expect("chromedriver sets network conditions");
 }
 
-/// The page's weight in bytes: its HTML as served (inline script and style included) plus any
-/// script or style file it loaded.
-async fn weight(b: &Browser, name: &str) -> u64 {
-    let bytes = b
-        .client
-        .execute(
-            "var nav = performance.getEntriesByType('navigation')[0];
-             var own = nav ? (nav.decodedBodySize || 0) : 0;
-             if (!own) { own = new Blob([document.documentElement.outerHTML]).size; }
-             var extra = performance.getEntriesByType('resource')
-               .filter(function (r) { return r.initiatorType === 'script' || r.initiatorType === 'link'; })
-               .reduce(function (s, r) { return s + (r.decodedBodySize || 0); }, 0);
-             return own + extra;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap();
-    println!("page weight {name}: {bytes} bytes");
-    assert!(bytes < 200 * 1024, "{name} weighs {bytes} bytes");
-    bytes
-}
-
 async fn wait_for(b: &Browser, css: &str, secs: u64) {
     let started = Instant::now();
     while b.client.find(fantoccini::Locator::Css(css)).await.is_err() {
@@ -116,12 +92,12 @@ async fn a_grid_worker_reports_offline_and_the_report_arrives_once_when_back_onl
     b.goto("/g/").await;
     b.wait(&format!("section.grid[data-code='{GRID}']")).await;
     assert!(b.body_text().await.contains("学府社区第1网格"));
-    let home = weight(&b, "/g/").await;
+    let home = b.page_weight("/g/").await;
     b.screenshot("gridworker-01-home").await;
 
     b.goto("/g/report").await;
     b.wait("#report").await;
-    let form = weight(&b, "/g/report").await;
+    let form = b.page_weight("/g/report").await;
     let wide = b
         .client
         .execute(
@@ -262,15 +238,15 @@ async fn a_grid_worker_reports_offline_and_the_report_arrives_once_when_back_onl
     b.goto(&format!("/g/cases/{}", found[0]["id"])).await;
     b.wait("#number").await;
     assert_eq!(b.text("#number").await, number);
-    let case_page = weight(&b, "/g/cases/{id}").await;
+    let case_page = b.page_weight("/g/cases/{id}").await;
     b.screenshot("gridworker-05-case").await;
 
     // A patrol: start, two positions about 111 m apart, stop; the list shows its length.
     b.goto("/g/patrols").await;
-    let patrols = weight(&b, "/g/patrols").await;
+    let patrols = b.page_weight("/g/patrols").await;
     b.click("#start").await;
     b.wait("#ping").await;
-    let patrol = weight(&b, "/g/patrols/{id}").await;
+    let patrol = b.page_weight("/g/patrols/{id}").await;
     for (i, dlat) in [0.0, 0.001].iter().enumerate() {
         b.client
             .execute(

@@ -27,30 +27,6 @@ fn point_in_grid() -> (f64, f64) {
     (p.x(), p.y())
 }
 
-/// The page's weight in bytes: its HTML as served (inline script and style included) plus any
-/// script or style file it loaded.
-async fn weight(b: &Browser, name: &str) -> u64 {
-    let bytes = b
-        .client
-        .execute(
-            "var nav = performance.getEntriesByType('navigation')[0];
-             var own = nav ? (nav.decodedBodySize || 0) : 0;
-             if (!own) { own = new Blob([document.documentElement.outerHTML]).size; }
-             var extra = performance.getEntriesByType('resource')
-               .filter(function (r) { return r.initiatorType === 'script' || r.initiatorType === 'link'; })
-               .reduce(function (s, r) { return s + (r.decodedBodySize || 0); }, 0);
-             return own + extra;",
-            vec![],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap();
-    println!("page weight {name}: {bytes} bytes");
-    assert!(bytes < 200 * 1024, "{name} weighs {bytes} bytes");
-    bytes
-}
-
 /// The last code the LogGateway logged (it names the phone masked).
 async fn code_from_log(b: &Browser) -> String {
     let started = Instant::now();
@@ -86,7 +62,7 @@ async fn a_resident_signs_in_reports_with_photo_and_location_follows_it_and_rate
     b.goto("/m/reports").await;
     b.wait("#phone").await;
     assert!(b.path().await.starts_with("/m/login"));
-    let login = weight(&b, "/m/login").await;
+    let login = b.page_weight("/m/login").await;
     b.screenshot("resident-01-login").await;
     b.fill("#phone", PHONE).await;
     b.click("#send-code").await;
@@ -98,11 +74,11 @@ async fn a_resident_signs_in_reports_with_photo_and_location_follows_it_and_rate
     b.wait("#reports").await;
     assert_eq!(b.path().await, "/m/reports");
     assert!(b.text("#me").await.contains("137****1234"));
-    let empty = weight(&b, "/m/reports (empty)").await;
+    let empty = b.page_weight("/m/reports (empty)").await;
 
     b.goto("/m/report").await;
     b.wait("#report").await;
-    let form = weight(&b, "/m/report").await;
+    let form = b.page_weight("/m/report").await;
     // No phone layout scrolls sideways at 360 px.
     let wide = b
         .client
@@ -191,12 +167,12 @@ async fn a_resident_signs_in_reports_with_photo_and_location_follows_it_and_rate
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(b.body_text().await.contains("学府社区"));
-    let case = weight(&b, "/m/reports/{number}").await;
+    let case = b.page_weight("/m/reports/{number}").await;
     b.screenshot("resident-04-case").await;
 
     b.click("nav.tabs a[href='/m/reports']").await;
     b.wait(&format!("#reports a[data-number='{number}']")).await;
-    let list = weight(&b, "/m/reports").await;
+    let list = b.page_weight("/m/reports").await;
     b.screenshot("resident-05-my-reports").await;
     assert!(!b.client.source().await.unwrap().contains(PHONE));
 
@@ -228,7 +204,7 @@ async fn a_resident_signs_in_reports_with_photo_and_location_follows_it_and_rate
         b.client.find(fantoccini::Locator::Css("#rate")).await.is_err(),
         "the form is gone once rated"
     );
-    let rated = weight(&b, "/m/reports/{number} (rated)").await;
+    let rated = b.page_weight("/m/reports/{number} (rated)").await;
     // The rating sits under the steps: the screenshot shows it.
     b.client
         .execute(

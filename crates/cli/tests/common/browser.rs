@@ -259,6 +259,30 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// The page's weight in bytes: its HTML as served (inline script and style included) plus
+    /// any script or style file it loaded; fails at 200 KB, the phone pages' budget.
+    pub async fn page_weight(&self, name: &str) -> u64 {
+        let bytes = self
+            .client
+            .execute(
+                "var nav = performance.getEntriesByType('navigation')[0];
+                 var own = nav ? (nav.decodedBodySize || 0) : 0;
+                 if (!own) { own = new Blob([document.documentElement.outerHTML]).size; }
+                 var extra = performance.getEntriesByType('resource')
+                   .filter(function (r) { return r.initiatorType === 'script' || r.initiatorType === 'link'; })
+                   .reduce(function (s, r) { return s + (r.decodedBodySize || 0); }, 0);
+                 return own + extra;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        println!("page weight {name}: {bytes} bytes");
+        assert!(bytes < 200 * 1024, "{name} weighs {bytes} bytes");
+        bytes
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
         let _ = std::fs::remove_dir_all(&self.dir);
