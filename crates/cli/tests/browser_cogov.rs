@@ -13,31 +13,6 @@ use common::browser::{Browser, Window};
 const PHONE: &str = "13700001234";
 const XUEFU: &str = "230903011001";
 
-/// The last code the LogGateway logged (it names the phone masked).
-async fn code_from_log(b: &Browser) -> String {
-    let started = Instant::now();
-    loop {
-        let log = b.server_log();
-        let found = log
-            .lines()
-            .filter(|l| l.contains("SMS sign-in code") && l.contains("137****1234"))
-            .filter_map(|l| {
-                let at = l.find("code=")? + 5;
-                let digits: String = l[at..].trim_start_matches('"').chars().take(6).collect();
-                (digits.len() == 6 && digits.bytes().all(|c| c.is_ascii_digit())).then_some(digits)
-            })
-            .next_back();
-        if let Some(code) = found {
-            return code;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no code in the log:\n{log}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn wait_path(b: &Browser, path: &str) {
     let started = Instant::now();
     while b.path().await != path {
@@ -95,7 +70,7 @@ async fn a_resident_reads_a_notice_and_answers_a_survey_on_a_phone() {
     b.fill("#phone", PHONE).await;
     b.click("#send-code").await;
     b.wait("#notice").await;
-    let code = code_from_log(&b).await;
+    let code = b.sms_code_for("137****1234").await;
     b.fill("#code", &code).await;
     b.click("#sign-in").await;
     wait_path(&b, "/m/community").await;

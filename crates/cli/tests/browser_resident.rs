@@ -27,33 +27,6 @@ fn point_in_grid() -> (f64, f64) {
     (p.x(), p.y())
 }
 
-/// The last code the LogGateway logged (it names the phone masked).
-async fn code_from_log(b: &Browser) -> String {
-    let started = Instant::now();
-    loop {
-        let log = b.server_log();
-        let found = log
-            .lines()
-            .filter(|l| l.contains("SMS sign-in code") && l.contains("137****1234"))
-            .filter_map(|l| {
-                let at = l.find("code=")? + 5;
-                let digits: String = l[at..].trim_start_matches('"').chars().take(6).collect();
-                (digits.len() == 6 && digits.bytes().all(|c| c.is_ascii_digit())).then_some(digits)
-            })
-            .next_back();
-        if let Some(code) = found {
-            assert!(log.contains("for development only"));
-            assert!(!log.contains(PHONE), "the log names the phone masked only");
-            return code;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "no code in the log:\n{log}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_resident_signs_in_reports_with_photo_and_location_follows_it_and_rates_it() {
     let Some(b) = Browser::start(0, Window::Phone).await else {
@@ -67,7 +40,10 @@ async fn a_resident_signs_in_reports_with_photo_and_location_follows_it_and_rate
     b.fill("#phone", PHONE).await;
     b.click("#send-code").await;
     b.wait("#notice").await;
-    let code = code_from_log(&b).await;
+    let code = b.sms_code_for("137****1234").await;
+    let log = b.server_log();
+    assert!(log.contains("for development only"));
+    assert!(!log.contains(PHONE), "the log names the phone masked only");
     b.fill("#code", &code).await;
     b.screenshot("resident-02-code").await;
     b.click("#sign-in").await;

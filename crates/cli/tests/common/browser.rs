@@ -259,6 +259,32 @@ impl Browser {
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// The last sign-in code the demo's development SMS gateway logged for a phone (the log
+    /// names it masked, e.g. `137****1234`), waiting up to 10 s for it.
+    pub async fn sms_code_for(&self, masked_phone: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let log = self.server_log();
+            let found = log
+                .lines()
+                .filter(|l| l.contains("SMS sign-in code") && l.contains(masked_phone))
+                .filter_map(|l| {
+                    let at = l.find("code=")? + 5;
+                    let digits: String = l[at..].trim_start_matches('"').chars().take(6).collect();
+                    (digits.len() == 6 && digits.bytes().all(|c| c.is_ascii_digit())).then_some(digits)
+                })
+                .next_back();
+            if let Some(code) = found {
+                return code;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "no code in the log:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The page's weight in bytes: its HTML as served (inline script and style included) plus
     /// any script or style file it loaded; fails at 200 KB, the phone pages' budget.
     pub async fn page_weight(&self, name: &str) -> u64 {
