@@ -9,6 +9,8 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, BadAttachmentId};
 use gongzhi_core::cases::data::{DataError, RowError};
+use gongzhi_core::cogov::DraftProblem;
+use gongzhi_core::cogov::orders::OrderProblem;
 use gongzhi_core::territory::geojson::ImportError;
 use gongzhi_core::territory::{CodeError, DatumError};
 use gongzhi_core::{Lang, Localized};
@@ -44,6 +46,27 @@ impl ApiError {
             en: en.into(),
             rows: None,
         }
+    }
+
+    /// Bad input of a co-governance form (a notice, a need …): 422 naming the field.
+    pub fn draft(p: DraftProblem) -> Self {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some(p.field),
+            p.zh,
+            p.en,
+        )
+    }
+
+    /// A refused step on a resident's need: 409 from the wrong state, else 422 naming the field.
+    pub fn order(e: &OrderProblem) -> Self {
+        let (status, code) = if e.is_conflict() {
+            (StatusCode::CONFLICT, "wrong_order_state")
+        } else {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field")
+        };
+        ApiError::new(status, code, Some(e.field()), e.message(Lang::Zh), e.message(Lang::En))
     }
 
     /// A refused data file (a responsibility list, a calendar year): 422 with every bad row.

@@ -3,6 +3,7 @@
 
 pub mod attachment;
 pub mod bulk;
+pub mod followers;
 pub mod intake;
 pub mod map;
 pub mod updates;
