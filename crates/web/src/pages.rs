@@ -95,6 +95,7 @@ impl Chrome {
             link("/cogov/notices", "通知公告", "Notices");
             link("/cogov/groups", "社群", "Groups");
             link("/cogov/surveys", "问卷", "Surveys");
+            link("/cogov/orders", "居民点单", "Needs");
         }
         if has(&[Role::SystemAdmin, Role::SecurityAdmin]) {
             link("/admin/accounts", "账户管理", "Accounts");

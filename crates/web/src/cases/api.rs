@@ -633,6 +633,8 @@ pub async fn get_case(
     let events = state.db.case_events(record.id).await?;
     let mut body = case_json(&record, &rules, &actor, lang, Utc::now());
     body["timeline"] = json!(timeline(&events, &rules.calendar, lang));
+    // Residents who follow it ("me too"): how many, never who.
+    body["followers"] = json!(state.db.follower_count(record.id).await?);
     // Duplicates merged into this case: their reporters follow this one now.
     let merged = state.db.merged_into(&record.flow.number).await?;
     body["merged_cases"] = merged

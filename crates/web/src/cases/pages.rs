@@ -300,6 +300,8 @@ struct CasePage {
     error_field: &'static str,
     /// The action whose form failed, kept open.
     failed_action: String,
+    /// Residents who follow the case ("me too" on `/m/nearby`).
+    followers: i64,
 }
 
 /// Working minutes as people read them: `45 分钟`, `2 小时 5 分钟`.
@@ -819,7 +821,9 @@ async fn case_view(
         Some(f) => (Some(f.message), f.field, f.action),
         None => (None, "", String::new()),
     };
+    let followers = state.db.follower_count(record.id).await?;
     Ok(CasePage {
+        followers,
         c: Chrome::for_staff(staff, "/cases"),
         id: record.id,
         number: flow.number.to_string(),

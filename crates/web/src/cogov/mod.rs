@@ -4,10 +4,12 @@
 //! the live notices of the community they picked at `/m/notices`. Surveys (问卷) likewise: staff
 //! create, open and close them at `/cogov/surveys`, residents answer once at `/m/surveys/{id}`. Community groups:
 //! staff create them at `/cogov/groups` and hide posts; residents join, post and reply at
-//! `/m/groups/{id}`.
+//! `/m/groups/{id}`. Residents' needs (居民点单): residents post them at `/m/orders/new`, staff list,
+//! decline or fulfil them at `/cogov/orders`.
 
 pub mod groups;
 pub mod notices;
+pub mod orders;
 pub mod surveys;
 
 use axum::Router;
@@ -35,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/m/groups/{id}", get(groups::resident_group))
         .route("/m/groups/{id}/join", post(groups::join))
         .route("/m/groups/{id}/posts", post(groups::add_post))
+        .route("/cogov/orders", get(orders::staff_list))
+        .route("/cogov/orders/{id}/step", post(orders::step))
+        .route("/m/orders", get(orders::resident_list))
+        .route("/m/orders/new", get(orders::new_form).post(orders::post))
         .route("/m/surveys", get(surveys::resident_list))
         .route("/m/surveys/{id}", get(surveys::resident_survey).post(surveys::answer))
 }

@@ -1,9 +1,11 @@
 //! The residents' phone pages under `/m/` (掌上社区): sign-in by phone with a one-time code, report
-//! a problem with a photo and the place, follow one's own reports. Residents have their own
+//! a problem with a photo and the place, follow one's own reports and, "me too", the public cases
+//! near them. Residents have their own
 //! sessions (cookie `gz_resident`), apart from staff sessions, and act in the case loop as
 //! `resident:ID`: their phone number is never stored in clear, never a reporter, never shown but
 //! masked.
 
+pub mod nearby;
 pub mod pages;
 pub mod sms;
 
@@ -113,4 +115,7 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
         .route("/m/reports/{number}", get(pages::my_report))
         .route("/m/reports/{number}/rate", post(pages::rate))
         .route("/m/reports/{number}/photos/{id}", get(pages::photo))
+        .route("/m/nearby", get(nearby::nearby))
+        .route("/m/nearby/{number}/follow", post(nearby::follow))
+        .route("/m/nearby/{number}/unfollow", post(nearby::unfollow))
 }

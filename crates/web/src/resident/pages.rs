@@ -64,7 +64,7 @@ impl MChrome {
     }
 }
 
-fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
+pub(crate) fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
     let html = page.render().map_err(|e| ApiError::internal(&e))?;
     Ok((status, Html(html)).into_response())
 }
@@ -452,14 +452,14 @@ pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Req
 }
 
 /// One of my reports as a list row.
-struct Row {
-    number: String,
-    matter: String,
-    state: &'static str,
-    reported_at: String,
+pub(crate) struct Row {
+    pub number: String,
+    pub matter: String,
+    pub state: &'static str,
+    pub reported_at: String,
 }
 
-fn row(rec: &CaseRecord, state: &AppState, lang: Lang) -> Row {
+pub(crate) fn row(rec: &CaseRecord, state: &AppState, lang: Lang) -> Row {
     let rules = state.rules();
     let matter = gongzhi_core::cases::taxonomy::TypeCode::parse(&rec.flow.matter)
         .ok()
@@ -478,16 +478,26 @@ fn row(rec: &CaseRecord, state: &AppState, lang: Lang) -> Row {
 struct ReportsPage {
     c: MChrome,
     rows: Vec<Row>,
+    /// The cases I follow ("me too"), with their followers.
+    followed: Vec<(Row, i64)>,
 }
 
-/// `GET /m/reports`: my reports, newest first.
+/// `GET /m/reports`: my reports, newest first, then the cases I follow.
 pub async fn my_reports(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
     let records = state.db.cases_reported_by(&r.resident.actor(), 200).await?;
     let rows = records.iter().map(|rec| row(rec, &state, r.lang)).collect();
+    let followed = state
+        .db
+        .cases_followed_by(r.resident.id, 200)
+        .await?
+        .iter()
+        .map(|c| (row(&c.record, &state, r.lang), c.followers))
+        .collect();
     render(
         ReportsPage {
             c: MChrome::of(&r, "/m/reports"),
             rows,
+            followed,
         },
         StatusCode::OK,
     )
@@ -513,6 +523,10 @@ struct CasePage {
     /// The rating given, if any.
     rating: Option<String>,
     may_rate: bool,
+    /// The resident reported it (else they follow it: no photos, no anonymity, no rating).
+    own: bool,
+    following: bool,
+    followers: i64,
     done: String,
     error: Option<String>,
     error_field: String,
@@ -520,19 +534,29 @@ struct CasePage {
 
 /// The resident's own case, or 404 (another's case is no more visible than a missing one).
 async fn own_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<CaseRecord, ApiError> {
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_case",
-            Some("number"),
-            format!("没有编号为 {number} 的本人上报"),
-            format!("you reported no case {number}"),
-        )
-    };
-    let n = CaseNumber::parse(number).map_err(|_| not_found())?;
+    match my_case(state, r, number).await? {
+        (rec, true) => Ok(rec),
+        _ => Err(unknown_case(number)),
+    }
+}
+
+fn unknown_case(number: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_case",
+        Some("number"),
+        format!("没有编号为 {number} 的本人上报"),
+        format!("you reported no case {number}"),
+    )
+}
+
+/// A case the resident reported (`true`) or follows (`false`), or 404.
+async fn my_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<(CaseRecord, bool), ApiError> {
+    let n = CaseNumber::parse(number).map_err(|_| unknown_case(number))?;
     match state.db.case_by_number(&n).await? {
-        Some(rec) if rec.reporter == r.resident.actor() => Ok(rec),
-        _ => Err(not_found()),
+        Some(rec) if rec.reporter == r.resident.actor() => Ok((rec, true)),
+        Some(rec) if state.db.follows(rec.id, r.resident.id).await? => Ok((rec, false)),
+        _ => Err(unknown_case(number)),
     }
 }
 
@@ -548,6 +572,7 @@ async fn case_page(
     state: &AppState,
     r: &ResidentUser,
     rec: CaseRecord,
+    own: bool,
     done: String,
     error: Option<&ApiError>,
 ) -> Result<CasePage, ApiError> {
@@ -562,7 +587,11 @@ async fn case_page(
             state: s.to_label.unwrap_or("").to_string(),
         })
         .collect();
-    let detail = report_detail(&events);
+    let detail = if own {
+        report_detail(&events)
+    } else {
+        serde_json::Value::Null
+    };
     let photos = detail
         .get("photos")
         .and_then(|p| p.as_array())
@@ -592,7 +621,10 @@ async fn case_page(
             solved
         )
     });
-    let may_rate = rec.flow.state == CaseState::Closed && rating.is_none();
+    let rating = rating.filter(|_| own);
+    let may_rate = own && rec.flow.state == CaseState::Closed && rating.is_none();
+    let followers = state.db.follower_count(rec.id).await?;
+    let following = !own || state.db.follows(rec.id, r.resident.id).await?;
     Ok(CasePage {
         c: MChrome::of(r, "/m/reports"),
         row: row(&rec, state, lang),
@@ -603,6 +635,9 @@ async fn case_page(
         steps,
         rating,
         may_rate,
+        own,
+        following,
+        followers,
         done,
         error: error.map(|e| e.message(lang).to_string()),
         error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
@@ -655,8 +690,8 @@ pub async fn my_report(
     Path(number): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, ApiError> {
-    let rec = own_case(&state, &r, &number).await?;
-    let page = case_page(&state, &r, rec, q.done.unwrap_or_default(), None).await?;
+    let (rec, own) = my_case(&state, &r, &number).await?;
+    let page = case_page(&state, &r, rec, own, q.done.unwrap_or_default(), None).await?;
     render(page, StatusCode::OK)
 }
 
@@ -695,7 +730,7 @@ pub async fn rate(
         }
         Err(e) if e.status.is_client_error() => {
             let status = e.status;
-            let page = case_page(&state, &r, rec, String::new(), Some(&e)).await?;
+            let page = case_page(&state, &r, rec, true, String::new(), Some(&e)).await?;
             render(page, status)
         }
         Err(e) => Err(e),
