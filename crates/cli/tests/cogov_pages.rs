@@ -9,29 +9,14 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::resident::{Phone, app_of, get_page, post_form, session_of};
+use common::resident::{app_of, audit_ok, get_page, post_form, resident_in, resident_sign_in, texts};
 use common::{Reply, demo_apps, input_value, page, send, sign_in as staff_sign_in, submit};
-use gongzhi_store::Db;
-use gongzhi_store::testing::audit_key;
 use gongzhi_web::resident::sms::MemoryGateway;
 
 const PHONE: &str = "13800138000";
 const OTHER_PHONE: &str = "13911112222";
 /// 学府社区 of 桃东街道, where the demo account `community` works.
 const XUEFU: &str = "230903011001";
-
-/// Signs a resident in with the code the test SMS gateway captured.
-async fn resident_sign_in(app: &axum::Router, sms: &MemoryGateway, phone: &str) -> Phone {
-    let cookie = session_of(app, sms, phone, "/m/").await;
-    // `/m/` asks a resident without a community to pick one.
-    let start = get_page(app, "/m/", &cookie).await;
-    assert_eq!(start.status, StatusCode::SEE_OTHER);
-    assert_eq!(start.headers[header::LOCATION], "/m/community");
-    let picker = get_page(app, "/m/community", &cookie).await;
-    assert_eq!(picker.status, StatusCode::OK, "{}", picker.body);
-    let csrf = input_value(&picker.body, "csrf").unwrap();
-    Phone { cookie, csrf }
-}
 
 /// The community codes the picker offers.
 fn offered(html: &str) -> Vec<String> {
@@ -41,14 +26,6 @@ fn offered(html: &str) -> Vec<String> {
         .filter(|v| !v.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-async fn texts(db: &Db, sql: &str) -> Vec<String> {
-    let sql = sqlx::AssertSqlSafe(sql.to_string());
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-    }
 }
 
 fn id_after(reply: &Reply, prefix: &str) -> i64 {
@@ -255,27 +232,6 @@ async fn staff_publish_a_notice_residents_of_that_community_read_it_others_do_no
         assert_eq!(actions[4], format!("cogov.notice.withdraw community {id}"));
         assert!(audit_ok(&db.db).await, "{name}: the audit chain holds");
     }
-}
-
-async fn audit_ok(db: &Db) -> bool {
-    gongzhi_store::audit::verify(db, &audit_key())
-        .await
-        .unwrap()
-        .is_intact()
-}
-
-/// A resident signed in who picked `community`.
-async fn resident_in(app: &axum::Router, sms: &MemoryGateway, phone: &str, community: &str) -> Phone {
-    let me = resident_sign_in(app, sms, phone).await;
-    let r = post_form(
-        app,
-        "/m/community",
-        &me.cookie,
-        &[("csrf", &me.csrf), ("community", community)],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    me
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use gongzhi_core::cases::attachment::AttachmentLimits;
+use gongzhi_store::Db;
 use gongzhi_store::testing::{TestDb, audit_key};
 use gongzhi_web::resident::sms::MemoryGateway;
 
@@ -96,4 +97,48 @@ pub async fn session_of(app: &axum::Router, sms: &MemoryGateway, phone: &str, ne
         "gz_resident={}",
         set_cookie(&signed, "gz_resident").expect("a resident session")
     )
+}
+
+/// Signs a resident in with the code the test SMS gateway captured.
+pub async fn resident_sign_in(app: &axum::Router, sms: &MemoryGateway, phone: &str) -> Phone {
+    let cookie = session_of(app, sms, phone, "/m/").await;
+    // `/m/` asks a resident without a community to pick one.
+    let start = get_page(app, "/m/", &cookie).await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    assert_eq!(start.headers[header::LOCATION], "/m/community");
+    let picker = get_page(app, "/m/community", &cookie).await;
+    assert_eq!(picker.status, StatusCode::OK, "{}", picker.body);
+    let csrf = input_value(&picker.body, "csrf").unwrap();
+    Phone { cookie, csrf }
+}
+
+/// One text column of every row a query gives.
+pub async fn texts(db: &Db, sql: &str) -> Vec<String> {
+    let sql = sqlx::AssertSqlSafe(sql.to_string());
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+    }
+}
+
+/// Whether the audit chain holds.
+pub async fn audit_ok(db: &Db) -> bool {
+    gongzhi_store::audit::verify(db, &audit_key())
+        .await
+        .unwrap()
+        .is_intact()
+}
+
+/// A resident signed in who picked `community`.
+pub async fn resident_in(app: &axum::Router, sms: &MemoryGateway, phone: &str, community: &str) -> Phone {
+    let me = resident_sign_in(app, sms, phone).await;
+    let r = post_form(
+        app,
+        "/m/community",
+        &me.cookie,
+        &[("csrf", &me.csrf), ("community", community)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    me
 }
