@@ -1,0 +1,172 @@
+//! A resident on a phone (360×800 headless Chromium) against `gongzhi demo`: a hotline case is
+//! reported at a point inside 学府社区第1网格; the resident, at that point (a fixed WGS-84
+//! location), opens 附近 (`/m/nearby`), taps 我也遇到 on the case and finds it under the problems
+//! they follow in my reports; then picks 学府社区 and posts a need (居民点单). Each page's weight
+//! is printed and kept under 200 KB; no page scrolls sideways. Screenshots go to
+//! target/screenshots.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::browser::{Browser, Window};
+use geo::InteriorPoint;
+use serde_json::json;
+
+const PHONE: &str = "13700005678";
+const MASKED: &str = "137****5678";
+const GRID: &str = "230903011001001";
+const COMMUNITY: &str = "230903011001";
+
+/// A WGS-84 point inside the demo grid.
+fn point_in_grid() -> (f64, f64) {
+    let grid = common::demo_nodes()
+        .iter()
+        .find(|n| n.code.to_string() == GRID)
+        .expect("the demo grid");
+    let p = grid.boundary.as_ref().unwrap().interior_point().unwrap();
+    (p.x(), p.y())
+}
+
+/// A hotline case at the point, through the JSON API as the clerk's desk records it; its number.
+fn hotline_case(addr: SocketAddr, (lon, lat): (f64, f64)) -> String {
+    let mut conn = gongzhi::client::Conn::new(addr);
+    let clerk = gongzhi::client::sign_in(addr, "clerk", "demo").unwrap();
+    let body = json!({"channel": "hotline", "matter": "06010", "description": "学府小区南门垃圾桶满了没人清",
+                      "lon": lon, "lat": lat, "datum": "wgs84",
+                      "report_detail": {"reporter_contact": {"name": "张三丰", "phone": "13612345678"}}});
+    let r = conn
+        .post_json("/api/v1/cases", Some(&clerk), &[], body.to_string().as_bytes())
+        .unwrap();
+    assert_eq!(r.status, 201, "{}", r.text());
+    r.json().unwrap()["number"].as_str().unwrap().to_string()
+}
+
+async fn no_sideways_scroll(b: &Browser, page: &str) {
+    let wide = b
+        .client
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(wide, json!(false), "{page} scrolls sideways");
+}
+
+/// Waits for `css`, failing with the page's text after 10 s.
+async fn until(b: &Browser, css: &str) {
+    let started = Instant::now();
+    while b.client.find(fantoccini::Locator::Css(css)).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{css} did not appear: {}",
+            b.body_text().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
+    let Some(b) = Browser::start(0, Window::Phone).await else {
+        return;
+    };
+    let point = point_in_grid();
+    let addr: SocketAddr = b.base.trim_start_matches("http://").parse().unwrap();
+    let number = tokio::task::spawn_blocking(move || hotline_case(addr, point))
+        .await
+        .unwrap();
+
+    // Signing in from 附近 comes back to it.
+    b.goto("/m/nearby").await;
+    b.wait("#phone").await;
+    b.fill("#phone", PHONE).await;
+    b.click("#send-code").await;
+    b.wait("#notice").await;
+    let code = b.sms_code_for(MASKED).await;
+    b.fill("#code", &code).await;
+    b.click("#sign-in").await;
+    b.wait("#locate").await;
+    assert_eq!(b.path().await, "/m/nearby");
+
+    // The browser's location, fixed (WebDriver cannot set it): the page asks for it and lists the
+    // open cases around.
+    b.client
+        .execute(
+            "navigator.geolocation.getCurrentPosition = function (ok) {
+               ok({coords: {longitude: LON, latitude: LAT, accuracy: 10}});
+             };"
+            .replace("LON", &point.0.to_string())
+            .replace("LAT", &point.1.to_string())
+            .as_str(),
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.click("#locate").await;
+    let row = format!("#nearby li[data-number='{number}']");
+    until(&b, &row).await;
+    assert!(b.path().await.starts_with("/m/nearby?lon="));
+    let text = b.text(&row).await;
+    assert!(text.contains("暴露垃圾") && text.contains("0 人关注"), "{text}");
+    assert!(b.text("#where").await.contains("WGS-84"));
+    let source = b.client.source().await.unwrap();
+    assert!(
+        !source.contains("张三丰") && !source.contains("13612345678") && !source.contains(PHONE),
+        "a reporter or a phone on the page"
+    );
+    no_sideways_scroll(&b, "/m/nearby").await;
+    let nearby = b.page_weight("/m/nearby").await;
+    b.screenshot("resident-nearby-01-list").await;
+
+    // 我也遇到: the case is followed, the count says so, the button turns to unfollow.
+    b.click(&format!("{row} button.follow")).await;
+    until(&b, &format!("{row} button.unfollow")).await;
+    assert!(b.text(&row).await.contains("1 人关注"));
+    b.screenshot("resident-nearby-02-followed").await;
+
+    // My reports list it under the problems I follow; its page shows the steps.
+    b.click("nav.tabs a[href='/m/reports']").await;
+    let followed = format!("#followed a[data-number='{number}']");
+    until(&b, &followed).await;
+    let reports = b.page_weight("/m/reports (following)").await;
+    b.screenshot("resident-nearby-03-my-reports").await;
+    b.click(&followed).await;
+    until(&b, "#timeline").await;
+    assert!(b.text("#followers").await.contains('1'));
+    assert!(!b.client.source().await.unwrap().contains("张三丰"));
+    let case = b.page_weight("/m/reports/{number} (followed)").await;
+    b.screenshot("resident-nearby-04-followed-case").await;
+
+    // A need: 点单 asks for the community first, then the form.
+    b.click("nav.tabs a[href='/m/orders']").await;
+    b.wait("#community").await;
+    b.choose("#community", COMMUNITY).await;
+    b.click("#save-community").await;
+    until(&b, "#notices").await;
+    b.goto("/m/orders").await;
+    b.click("#new-order").await;
+    b.wait("#order").await;
+    no_sideways_scroll(&b, "/m/orders/new").await;
+    let form = b.page_weight("/m/orders/new").await;
+    b.click("#order input[name=kind][value=elderly]").await;
+    b.fill("#description", "独居老人，想请人每周陪同去医院取药").await;
+    b.fill("#preferred_time", "每周三上午").await;
+    b.screenshot("resident-nearby-05-need").await;
+    b.click("#submit").await;
+    until(&b, "#done").await;
+    let text = b.text("#orders").await;
+    assert!(
+        text.contains("助老") && text.contains("已点单") && text.contains("每周三上午"),
+        "{text}"
+    );
+    no_sideways_scroll(&b, "/m/orders").await;
+    let orders = b.page_weight("/m/orders").await;
+    b.screenshot("resident-nearby-06-needs").await;
+    println!(
+        "page weights (bytes): nearby {nearby}, reports {reports}, followed case {case}, need form {form}, needs {orders}"
+    );
+    b.close().await;
+}
