@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::browser::{Browser, Window};
 use fantoccini::wd::WebDriverCompatibleCommand;
-use geo::InteriorPoint;
 use serde_json::json;
 
 const GRID: &str = "230903011001001";
@@ -20,12 +19,7 @@ const DESCRIPTION: &str = "离线上报：学府路口井盖缺失";
 
 /// A WGS-84 point inside the demo grid.
 fn point_in_grid() -> (f64, f64) {
-    let grid = common::demo_nodes()
-        .iter()
-        .find(|n| n.code.to_string() == GRID)
-        .expect("the demo grid");
-    let p = grid.boundary.as_ref().unwrap().interior_point().unwrap();
-    (p.x(), p.y())
+    common::point_in(GRID)
 }
 
 /// chromedriver's `POST /session/{id}/chromium/network_conditions`: the network off or on.

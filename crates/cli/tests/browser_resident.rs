@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use common::browser::{Browser, Window};
-use geo::InteriorPoint;
 use serde_json::json;
 
 const PHONE: &str = "13700001234";
@@ -19,12 +18,7 @@ const GRID: &str = "230903011001001";
 
 /// A WGS-84 point inside the demo grid.
 fn point_in_grid() -> (f64, f64) {
-    let grid = common::demo_nodes()
-        .iter()
-        .find(|n| n.code.to_string() == GRID)
-        .expect("the demo grid");
-    let p = grid.boundary.as_ref().unwrap().interior_point().unwrap();
-    (p.x(), p.y())
+    common::point_in(GRID)
 }
 
 #[tokio::test]

@@ -8,10 +8,8 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
 
 use common::browser::{Browser, Window};
-use geo::InteriorPoint;
 use serde_json::json;
 
 const PHONE: &str = "13700005678";
@@ -21,12 +19,7 @@ const COMMUNITY: &str = "230903011001";
 
 /// A WGS-84 point inside the demo grid.
 fn point_in_grid() -> (f64, f64) {
-    let grid = common::demo_nodes()
-        .iter()
-        .find(|n| n.code.to_string() == GRID)
-        .expect("the demo grid");
-    let p = grid.boundary.as_ref().unwrap().interior_point().unwrap();
-    (p.x(), p.y())
+    common::point_in(GRID)
 }
 
 /// A hotline case at the point, through the JSON API as the clerk's desk records it; its number.
@@ -53,19 +46,6 @@ async fn no_sideways_scroll(b: &Browser, page: &str) {
         .await
         .unwrap();
     assert_eq!(wide, json!(false), "{page} scrolls sideways");
-}
-
-/// Waits for `css`, failing with the page's text after 10 s.
-async fn until(b: &Browser, css: &str) {
-    let started = Instant::now();
-    while b.client.find(fantoccini::Locator::Css(css)).await.is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{css} did not appear: {}",
-            b.body_text().await
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test]
@@ -107,7 +87,7 @@ async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
         .unwrap();
     b.click("#locate").await;
     let row = format!("#nearby li[data-number='{number}']");
-    until(&b, &row).await;
+    b.until(&row).await;
     assert!(b.path().await.starts_with("/m/nearby?lon="));
     let text = b.text(&row).await;
     assert!(text.contains("暴露垃圾") && text.contains("0 人关注"), "{text}");
@@ -123,18 +103,18 @@ async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
 
     // 我也遇到: the case is followed, the count says so, the button turns to unfollow.
     b.click(&format!("{row} button.follow")).await;
-    until(&b, &format!("{row} button.unfollow")).await;
+    b.until(&format!("{row} button.unfollow")).await;
     assert!(b.text(&row).await.contains("1 人关注"));
     b.screenshot("resident-nearby-02-followed").await;
 
     // My reports list it under the problems I follow; its page shows the steps.
     b.click("nav.tabs a[href='/m/reports']").await;
     let followed = format!("#followed a[data-number='{number}']");
-    until(&b, &followed).await;
+    b.until(&followed).await;
     let reports = b.page_weight("/m/reports (following)").await;
     b.screenshot("resident-nearby-03-my-reports").await;
     b.click(&followed).await;
-    until(&b, "#timeline").await;
+    b.until("#timeline").await;
     assert!(b.text("#followers").await.contains('1'));
     assert!(!b.client.source().await.unwrap().contains("张三丰"));
     let case = b.page_weight("/m/reports/{number} (followed)").await;
@@ -145,7 +125,7 @@ async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
     b.wait("#community").await;
     b.choose("#community", COMMUNITY).await;
     b.click("#save-community").await;
-    until(&b, "#notices").await;
+    b.until("#notices").await;
     b.goto("/m/orders").await;
     b.click("#new-order").await;
     b.wait("#order").await;
@@ -156,7 +136,7 @@ async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
     b.fill("#preferred_time", "每周三上午").await;
     b.screenshot("resident-nearby-05-need").await;
     b.click("#submit").await;
-    until(&b, "#done").await;
+    b.until("#done").await;
     let text = b.text("#orders").await;
     assert!(
         text.contains("助老") && text.contains("已点单") && text.contains("每周三上午"),

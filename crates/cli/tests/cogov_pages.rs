@@ -10,7 +10,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::resident::{app_of, audit_ok, get_page, post_form, resident_in, resident_sign_in, texts};
-use common::{Reply, demo_apps, input_value, page, send, sign_in as staff_sign_in, submit};
+use common::{Reply, demo_apps, page, send, sign_in as staff_sign_in, submit};
 use gongzhi_web::resident::sms::MemoryGateway;
 
 const PHONE: &str = "13800138000";

@@ -201,6 +201,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
     }
 
+    /// Waits up to 10 s for an element (polling, for pages a form or a script loads), failing
+    /// with the page's text.
+    pub async fn until(&self, css: &str) {
+        let started = Instant::now();
+        while self.client.find(Locator::Css(css)).await.is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{css} did not appear: {}",
+                self.body_text().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// The whole page's visible text.
     pub async fn body_text(&self) -> String {
         self.text("body").await

@@ -24,6 +24,17 @@ pub fn demo_nodes() -> &'static [Node] {
     NODES.get_or_init(|| build(&GridSystem::builtin().unwrap()).unwrap())
 }
 
+/// A WGS-84 point inside a demo node (a grid, a community …) by its code.
+pub fn point_in(code: &str) -> (f64, f64) {
+    use geo::InteriorPoint;
+    let node = demo_nodes()
+        .iter()
+        .find(|n| n.code.to_string() == code)
+        .unwrap_or_else(|| panic!("no demo node {code}"));
+    let p = node.boundary.as_ref().unwrap().interior_point().unwrap();
+    (p.x(), p.y())
+}
+
 /// Each test database with the demo city in it, and an application on it.
 pub async fn demo_apps() -> Vec<(TestDb, AppState)> {
     let mut apps = Vec::new();
