@@ -36,18 +36,6 @@ fn hotline_case(addr: SocketAddr, (lon, lat): (f64, f64)) -> String {
     r.json().unwrap()["number"].as_str().unwrap().to_string()
 }
 
-async fn no_sideways_scroll(b: &Browser, page: &str) {
-    let wide = b
-        .client
-        .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth;",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(wide, json!(false), "{page} scrolls sideways");
-}
-
 #[tokio::test]
 async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
     let Some(b) = Browser::start(0, Window::Phone).await else {
@@ -97,7 +85,7 @@ async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
         !source.contains("张三丰") && !source.contains("13612345678") && !source.contains(PHONE),
         "a reporter or a phone on the page"
     );
-    no_sideways_scroll(&b, "/m/nearby").await;
+    b.fits_width("/m/nearby").await;
     let nearby = b.page_weight("/m/nearby").await;
     b.screenshot("resident-nearby-01-list").await;
 
@@ -129,7 +117,7 @@ async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
     b.goto("/m/orders").await;
     b.click("#new-order").await;
     b.wait("#order").await;
-    no_sideways_scroll(&b, "/m/orders/new").await;
+    b.fits_width("/m/orders/new").await;
     let form = b.page_weight("/m/orders/new").await;
     b.click("#order input[name=kind][value=elderly]").await;
     b.fill("#description", "独居老人，想请人每周陪同去医院取药").await;
@@ -142,7 +130,7 @@ async fn a_resident_nearby_taps_me_too_sees_it_followed_and_posts_a_need() {
         text.contains("助老") && text.contains("已点单") && text.contains("每周三上午"),
         "{text}"
     );
-    no_sideways_scroll(&b, "/m/orders").await;
+    b.fits_width("/m/orders").await;
     let orders = b.page_weight("/m/orders").await;
     b.screenshot("resident-nearby-06-needs").await;
     println!(

@@ -138,6 +138,12 @@ async fn residents_follow_open_cases_near_them_once_and_never_see_the_reporter()
             "{}",
             theirs.body
         );
+        let en = get_page(&app, &format!("{at}&lang=en"), &me.cookie).await;
+        assert!(
+            en.body.contains("Problems nearby") && en.body.contains("Me too"),
+            "{}",
+            en.body
+        );
         // A bad coordinate names the field.
         let bad = get_page(&app, "/m/nearby?lon=abc&lat=45", &me.cookie).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);

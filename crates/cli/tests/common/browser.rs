@@ -215,6 +215,19 @@ impl Browser {
         }
     }
 
+    /// Fails when the page scrolls sideways (a phone page must fit its 360 px).
+    pub async fn fits_width(&self, page: &str) {
+        let wide = self
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(wide, json!(false), "{page} scrolls sideways");
+    }
+
     /// The whole page's visible text.
     pub async fn body_text(&self) -> String {
         self.text("body").await

@@ -7,9 +7,11 @@
 //!    └──decline (reason)──▶ declined (未采纳)
 //! ```
 //!
-//! Hook for the next issue: publishing a listed need to member organizations (发布给成员单位) and
-//! their taking it (认领) are further steps from [`OrderState::Listed`]; add them to [`OrderStep`]
-//! and [`OrderState::apply`], and the store's `transition_order` keeps working unchanged.
+//! Hook for the next issue: the community publishing a listed need as a task (社区发单, "publish")
+//! and a member organization or volunteer taking it (单位接单, "take") are further steps from
+//! [`OrderState::Listed`]: add their states to [`OrderState`], their steps to [`OrderStep`] and
+//! [`OrderState::apply`] (and to [`OrderState::steps`] for the staff page); the store's
+//! `transition_order` writes and audits any step unchanged.
 //!
 //! The city's settings of the palm community (the kinds of needs, the radius of "me too") are
 //! data: `data/qitaihe/palm-community.toml`, read by [`PalmRules`].

@@ -2,8 +2,8 @@
 //! `/m/orders/new` and follows its state at `/m/orders`; community staff (community workers of
 //! that community, street staff over it) take it through its states at `/cogov/orders`: list it
 //! on the needs list or decline it with a reason, then mark it fulfilled with a note. The states
-//! are [`OrderState`]; publishing a listed need to member organizations is the next issue's (see
-//! `gongzhi_core::cogov::orders`).
+//! are `OrderState`; publishing a listed need as a task (社区发单) and its taking by a member
+//! organization (单位接单) are the next issue's (the hook is in `gongzhi_core::cogov::orders`).
 
 use askama::Template;
 use axum::Form;
