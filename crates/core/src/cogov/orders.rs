@@ -55,7 +55,7 @@ pub struct PalmRulesError(pub String);
 impl PalmRules {
     pub fn from_toml(text: &str) -> Result<PalmRules, PalmRulesError> {
         let rules: PalmRules = toml::from_str(text).map_err(|e| PalmRulesError(e.to_string().trim_end().into()))?;
-        if !(rules.nearby_radius_m > 0.0) {
+        if rules.nearby_radius_m.is_nan() || rules.nearby_radius_m <= 0.0 {
             return Err(PalmRulesError("nearby_radius_m must be above 0".into()));
         }
         if rules.need_kinds.is_empty() {
