@@ -304,6 +304,50 @@ fn release_freed_memory() {
     }
 }
 
+/// Pause between the grids of the demo registry while it loads in the background.
+const DEMO_REGISTRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Loads the demo registry (`scale` of every grid's households; 0 for none) in the background
+/// while the server answers, unless it is already there. Grid by grid, each in one transaction.
+pub async fn ensure_demo_registry(
+    db: &Db,
+    scale: f64,
+    seed: u64,
+    key: AuditKey,
+    cipher: std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    if scale <= 0.0 {
+        return Ok(None);
+    }
+    let mut nodes = Vec::new();
+    for level in [Level::Street, Level::Community, Level::Grid] {
+        nodes.extend(db.nodes_at_level(level).await?);
+    }
+    let db = db.clone();
+    Ok(Some(tokio::spawn(async move {
+        let started = Instant::now();
+        let opts = crate::demo_registry::DemoRegistryOptions {
+            seed,
+            scale,
+            within: None,
+        };
+        match crate::demo_registry::load(&db, cipher.as_ref(), &key, &nodes, opts, DEMO_REGISTRY_PAUSE).await {
+            Ok(l) if l.grids == 0 => tracing::info!("demo registry found in the database; reusing it"),
+            Ok(l) => tracing::info!(
+                grids = l.grids,
+                buildings = l.buildings,
+                households = l.households,
+                residents = l.residents,
+                party_members = l.party_members,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo registry loaded"
+            ),
+            Err(e) => tracing::error!("demo registry: {e}"),
+        }
+        release_freed_memory();
+    })))
+}
+
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(
     db: Db,

@@ -7,7 +7,7 @@ use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use gongzhi::commands::{
-    ensure_demo, ensure_demo_accounts, ensure_demo_cases, import_grids, open, serve, verify_audit,
+    ensure_demo, ensure_demo_accounts, ensure_demo_cases, ensure_demo_registry, import_grids, open, serve, verify_audit,
 };
 use gongzhi::config::{
     AUDIT_KEY_ENV, FileConfig, KeySource, PERSONAL_DATA_KEY_ENV, Settings, configured_audit_key,
@@ -92,6 +92,10 @@ enum Cmd {
         /// serving); 0 for none. Reused afterwards.
         #[arg(long, env = "GONGZHI_DEMO_CASES", default_value_t = 50_000)]
         demo_cases: usize,
+        /// Share of the demo registry to load on first run (1 = a household for each of the
+        /// 228,200, with residents; 0.01 for a quick look; 0 for none), in the background.
+        #[arg(long, env = "GONGZHI_DEMO_REGISTRY_SCALE", default_value_t = 1.0)]
+        demo_registry_scale: f64,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate(Storage),
@@ -413,6 +417,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             seed,
             demo_password,
             demo_cases,
+            demo_registry_scale,
         } => {
             let mut settings = settings(&file, server.listen, &server.storage);
             // The demo signs residents in with codes written to its log (development only).
@@ -468,6 +473,8 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             };
             // Loads in the background while the server answers; finished or not when it stops.
             let _loading = ensure_demo_cases(&db, demo_cases, case_seed, key.clone()).await?;
+            let _registry =
+                ensure_demo_registry(&db, demo_registry_scale, case_seed, key.clone(), cipher.clone()).await?;
             serve(db, &settings, key, Some(cipher)).await?;
         }
         Cmd::Account {

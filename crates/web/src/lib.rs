@@ -10,6 +10,7 @@ mod lang;
 mod map;
 pub mod pages;
 pub mod people;
+pub mod registry;
 pub mod resident;
 pub mod rules;
 pub mod taxonomy;
@@ -300,6 +301,7 @@ pub fn router(state: AppState) -> Router {
         .merge(resident::routes(max_upload))
         .merge(gridworker::routes(max_upload))
         .merge(cogov::routes())
+        .merge(registry::routes())
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())

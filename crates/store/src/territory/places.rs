@@ -355,6 +355,14 @@ pub async fn insert_households_tx(
     Ok(ids)
 }
 
+/// The entrances of a building inside `tx`: (number, id).
+pub async fn entrance_numbers_tx(tx: &mut Tx, building_id: i64) -> Result<Vec<(i64, i64)>, StoreError> {
+    Ok(
+        on_tx!(tx, conn => sqlx::query_as("SELECT number, id FROM entrances WHERE building_id = $1")
+        .bind(building_id).fetch_all(conn).await)?,
+    )
+}
+
 impl Db {
     /// Writes compounds in one transaction (see [`insert_compounds_tx`]).
     pub async fn insert_compounds(
