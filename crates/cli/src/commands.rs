@@ -312,6 +312,7 @@ const DEMO_REGISTRY_PAUSE: std::time::Duration = std::time::Duration::from_milli
 pub async fn ensure_demo_registry(
     db: &Db,
     scale: f64,
+    within: Option<String>,
     seed: u64,
     key: AuditKey,
     cipher: std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider>,
@@ -319,6 +320,10 @@ pub async fn ensure_demo_registry(
     if scale <= 0.0 {
         return Ok(None);
     }
+    let within = match within.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        Some(w) => Some(TerritoryCode::parse(w)?.subtree_prefix().to_string()),
+        None => None,
+    };
     let mut nodes = Vec::new();
     for level in [Level::Street, Level::Community, Level::Grid] {
         nodes.extend(db.nodes_at_level(level).await?);
@@ -326,11 +331,7 @@ pub async fn ensure_demo_registry(
     let db = db.clone();
     Ok(Some(tokio::spawn(async move {
         let started = Instant::now();
-        let opts = crate::demo_registry::DemoRegistryOptions {
-            seed,
-            scale,
-            within: None,
-        };
+        let opts = crate::demo_registry::DemoRegistryOptions { seed, scale, within };
         match crate::demo_registry::load(&db, cipher.as_ref(), &key, &nodes, opts, DEMO_REGISTRY_PAUSE).await {
             Ok(l) if l.grids == 0 => tracing::info!("demo registry found in the database; reusing it"),
             Ok(l) => tracing::info!(

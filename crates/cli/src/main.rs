@@ -96,6 +96,10 @@ enum Cmd {
         /// 228,200, with residents; 0.01 for a quick look; 0 for none), in the background.
         #[arg(long, env = "GONGZHI_DEMO_REGISTRY_SCALE", default_value_t = 1.0)]
         demo_registry_scale: f64,
+        /// Load the demo registry only under this territory code (a district, street, community or
+        /// grid), for a quick look or a test. [default: the whole city]
+        #[arg(long, env = "GONGZHI_DEMO_REGISTRY_WITHIN", value_name = "CODE")]
+        demo_registry_within: Option<String>,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate(Storage),
@@ -418,6 +422,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             demo_password,
             demo_cases,
             demo_registry_scale,
+            demo_registry_within,
         } => {
             let mut settings = settings(&file, server.listen, &server.storage);
             // The demo signs residents in with codes written to its log (development only).
@@ -473,8 +478,15 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             };
             // Loads in the background while the server answers; finished or not when it stops.
             let _loading = ensure_demo_cases(&db, demo_cases, case_seed, key.clone()).await?;
-            let _registry =
-                ensure_demo_registry(&db, demo_registry_scale, case_seed, key.clone(), cipher.clone()).await?;
+            let _registry = ensure_demo_registry(
+                &db,
+                demo_registry_scale,
+                demo_registry_within,
+                case_seed,
+                key.clone(),
+                cipher.clone(),
+            )
+            .await?;
             serve(db, &settings, key, Some(cipher)).await?;
         }
         Cmd::Account {
