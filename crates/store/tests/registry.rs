@@ -100,33 +100,16 @@ async fn places(db: &TestDb) -> (i64, Vec<i64>) {
     (building, households)
 }
 
-/// Every table's rows as text (PostgreSQL) or the database files' bytes (SQLite, with the WAL).
+/// The registry's tables and the audit record as raw text (see `TestDb::raw_text`).
 async fn raw_text(db: &TestDb) -> String {
-    if let Some(path) = db.url.strip_prefix("sqlite:") {
-        let mut bytes = std::fs::read(path).unwrap();
-        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-            bytes.extend(wal);
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    } else {
-        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-        let mut out = String::new();
-        for table in [
-            "resident_records",
-            "households",
-            "party_members",
-            "audit_entries",
-            "staff_assignments",
-        ] {
-            let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT t::text FROM {table} t")))
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-            out.extend(rows.into_iter().map(|r| r.0 + "\n"));
-        }
-        pool.close().await;
-        out
-    }
+    db.raw_text(&[
+        "resident_records",
+        "households",
+        "party_members",
+        "staff_assignments",
+        "audit_entries",
+    ])
+    .await
 }
 
 #[tokio::test]

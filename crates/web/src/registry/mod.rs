@@ -5,9 +5,10 @@
 //!
 //! Who may do what (docs/REGISTRY.md):
 //! - read, masked: grid workers, community workers, street staff and leaders, within their scope;
-//! - add and edit people: grid workers, community workers and street staff within their scope;
-//! - full view: community workers and street staff within their scope, with a stated reason,
-//!   audited (who, when, why, which fields) before anything is shown.
+//! - add people to a household: grid workers, community workers and street staff in scope;
+//! - full view, and editing a person (whose form shows the values in full): community workers and
+//!   street staff within their scope; a full view needs a stated reason; both are audited (who,
+//!   when, why, which fields) before anything is shown.
 //!
 //! Outside the reader's scope a building, household or person is 404, as if it did not exist;
 //! a `within` outside it is 403. Without a personal-data key the registry answers 503.
@@ -768,8 +769,9 @@ async fn editable(
         Some(r) if may(&staff.actor, &READERS, &r.grid_code) => r,
         _ => return Err(ApiError::not_found_path()),
     };
-    if !may(&staff.actor, &EDITORS, &r.grid_code) {
-        return Err(not_an_editor());
+    // The form shows the values in full: editing a person is for those who may see them.
+    if !may(&staff.actor, &REVEALERS, &r.grid_code) {
+        return Err(not_a_revealer());
     }
     Ok((cipher, r))
 }
