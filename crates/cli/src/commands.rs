@@ -304,8 +304,58 @@ fn release_freed_memory() {
     }
 }
 
+/// Pause between the grids of the demo registry while it loads in the background.
+const DEMO_REGISTRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Loads the demo registry (`scale` of every grid's households; 0 for none) in the background
+/// while the server answers, unless it is already there. Grid by grid, each in one transaction.
+pub async fn ensure_demo_registry(
+    db: &Db,
+    scale: f64,
+    within: Option<String>,
+    seed: u64,
+    key: AuditKey,
+    cipher: std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider>,
+) -> Result<Option<tokio::task::JoinHandle<()>>> {
+    if scale <= 0.0 {
+        return Ok(None);
+    }
+    let within = match within.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        Some(w) => Some(TerritoryCode::parse(w)?.subtree_prefix().to_string()),
+        None => None,
+    };
+    let mut nodes = Vec::new();
+    for level in [Level::Street, Level::Community, Level::Grid] {
+        nodes.extend(db.nodes_at_level(level).await?);
+    }
+    let db = db.clone();
+    Ok(Some(tokio::spawn(async move {
+        let started = Instant::now();
+        let opts = crate::demo_registry::DemoRegistryOptions { seed, scale, within };
+        match crate::demo_registry::load(&db, cipher.as_ref(), &key, &nodes, opts, DEMO_REGISTRY_PAUSE).await {
+            Ok(l) if l.grids == 0 => tracing::info!("demo registry found in the database; reusing it"),
+            Ok(l) => tracing::info!(
+                grids = l.grids,
+                buildings = l.buildings,
+                households = l.households,
+                residents = l.residents,
+                party_members = l.party_members,
+                seconds = started.elapsed().as_secs_f64(),
+                "demo registry loaded"
+            ),
+            Err(e) => tracing::error!("demo registry: {e}"),
+        }
+        release_freed_memory();
+    })))
+}
+
 /// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
+pub async fn serve(
+    db: Db,
+    settings: &Settings,
+    key: AuditKey,
+    cipher: Option<std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider>>,
+) -> Result<()> {
     // On first start the shipped rule files become the first version kept in the database.
     db.ensure_rules_seeded(&gongzhi_core::cases::rules::RuleFiles::qitaihe(), &key)
         .await?;
@@ -329,7 +379,15 @@ pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
             gongzhi_store::Blobs::in_data_dir(&settings.data_dir),
             settings.attachment_limits,
         )
-        .with_audit_key(key);
+        .with_audit_key(key)
+        .with_id_mask(settings.id_mask);
+    let state = match cipher {
+        Some(c) => state.with_cipher(c),
+        None => {
+            tracing::warn!("no personal-data key configured: the registry's pages and API answer 503");
+            state
+        }
+    };
     state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
     gongzhi_web::cases::supervision::spawn(state.clone(), Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind(settings.listen)

@@ -33,6 +33,7 @@ fn start(data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Child
         .env("GONGZHI_LOG", "error")
         // No simulated year of cases (where `demo` loads one): the test counts its own cases.
         .env("GONGZHI_DEMO_CASES", "0")
+        .env("GONGZHI_DEMO_REGISTRY_SCALE", "0")
         .arg("demo")
         .arg("--data-dir")
         .arg(data_dir)

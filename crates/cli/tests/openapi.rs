@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 28] = [
+const ROUTES: [(&str, &str); 33] = [
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/api-keys"),
@@ -46,6 +46,11 @@ const ROUTES: [(&str, &str); 28] = [
     ("get", "/api/v1/cases/{id}"),
     ("post", "/api/v1/cases/{id}/actions"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/registry/buildings"),
+    ("get", "/api/v1/registry/buildings/{id}"),
+    ("get", "/api/v1/registry/households/{id}"),
+    ("get", "/api/v1/registry/search"),
+    ("post", "/api/v1/registry/residents/{id}/reveal"),
 ];
 
 fn app_of(state: gongzhi_web::AppState) -> axum::Router {
@@ -303,7 +308,25 @@ fn every_route_in_the_source_is_listed() {
 async fn every_documented_operation_answers_as_documented() {
     let doc = document();
     for (db, state) in demo_apps().await {
-        let app = app_of(state);
+        // A little of the demo registry (one grid), sealed with a test key.
+        let cipher: std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider> =
+            std::sync::Arc::new(gongzhi_core::people::cipher::SoftwareCipher::new(&[3u8; 32]));
+        let opts = gongzhi::demo_registry::DemoRegistryOptions {
+            seed: 1,
+            scale: 0.05,
+            within: Some(GRID.into()),
+        };
+        gongzhi::demo_registry::load(
+            &db,
+            cipher.as_ref(),
+            &gongzhi_store::testing::audit_key(),
+            common::demo_nodes(),
+            opts,
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap();
+        let app = app_of(state.with_cipher(cipher.clone()));
         let name = db.backend_name();
         let admin = token(&app, &db, "admin").await;
         let clerk = token(&app, &db, "clerk").await;
@@ -583,6 +606,69 @@ async fn every_documented_operation_answers_as_documented() {
         let r = call(&app, Method::GET, "/api/v1/openapi.json", None, None, vec![]).await;
         c!("get", "/api/v1/openapi.json", &r);
         assert_eq!(r.json(), doc);
+
+        // The registry, masked, and a full view with and without a reason.
+        let community = token(&app, &db, "community").await;
+        let building = db.buildings_within(GRID, 1).await.unwrap().remove(0);
+        let household = db.households_of(cipher.as_ref(), building.id).await.unwrap().remove(0);
+        let person = db
+            .residents_of_household(cipher.as_ref(), household.id)
+            .await
+            .unwrap()
+            .remove(0);
+        for (uri, path) in [
+            (
+                format!("/api/v1/registry/buildings?within={GRID}"),
+                "/api/v1/registry/buildings",
+            ),
+            (
+                "/api/v1/registry/buildings?within=230904000000".to_string(),
+                "/api/v1/registry/buildings",
+            ),
+            (
+                format!("/api/v1/registry/buildings/{}", building.id),
+                "/api/v1/registry/buildings/{id}",
+            ),
+            (
+                "/api/v1/registry/buildings/999999".to_string(),
+                "/api/v1/registry/buildings/{id}",
+            ),
+            (
+                format!("/api/v1/registry/households/{}", household.id),
+                "/api/v1/registry/households/{id}",
+            ),
+            (
+                format!("/api/v1/registry/search?q={}", person.id_number),
+                "/api/v1/registry/search",
+            ),
+            ("/api/v1/registry/search".to_string(), "/api/v1/registry/search"),
+        ] {
+            let r = call(&app, Method::GET, &uri, Some(&community), None, vec![]).await;
+            c!("get", path, &r);
+        }
+        let reveal = format!("/api/v1/registry/residents/{}/reveal", person.id);
+        for body in [json!({"reason": "入户走访核实"}), json!({"reason": ""})] {
+            let r = call(
+                &app,
+                Method::POST,
+                &reveal,
+                Some(&community),
+                Some("application/json"),
+                json_body(body),
+            )
+            .await;
+            c!("post", "/api/v1/registry/residents/{id}/reveal", &r);
+        }
+        let r = call(
+            &app,
+            Method::POST,
+            &reveal,
+            Some(&clerk),
+            Some("application/json"),
+            json_body(json!({"reason": "x y"})),
+        )
+        .await;
+        c!("post", "/api/v1/registry/residents/{id}/reveal", &r);
 
         // Every documented operation was called and answered.
         for (m, p) in ROUTES {

@@ -68,6 +68,31 @@ impl TestDb {
         self.db.backend().as_str()
     }
 
+    /// What the database holds, as raw text, for tests that look for data in clear: the SQLite
+    /// file's bytes with its WAL (lossy UTF-8), or on PostgreSQL every row of `tables` as text
+    /// (`SELECT t::text FROM table t`).
+    pub async fn raw_text(&self, tables: &[&str]) -> String {
+        if let Some(path) = self.url.strip_prefix("sqlite:") {
+            let mut bytes = std::fs::read(path).expect("read the SQLite file");
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend(wal);
+            }
+            return String::from_utf8_lossy(&bytes).into_owned();
+        }
+        let Db::Postgres(pool) = &self.db else {
+            unreachable!("a URL not sqlite: is PostgreSQL")
+        };
+        let mut out = String::new();
+        for table in tables {
+            let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT t::text FROM {table} t")))
+                .fetch_all(pool)
+                .await
+                .expect("read a table as text");
+            out.extend(rows.into_iter().map(|r| r.0 + "\n"));
+        }
+        out
+    }
+
     /// A fresh data folder under `gongzhi-tests/` in the system's temporary folder. Folders a test
     /// keeps using until the process ends (photo stores, servers' data) cannot be removed by the
     /// test itself, so each test process first removes those older than two hours.

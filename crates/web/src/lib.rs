@@ -10,6 +10,7 @@ mod lang;
 mod map;
 pub mod pages;
 pub mod people;
+pub mod registry;
 pub mod resident;
 pub mod rules;
 pub mod taxonomy;
@@ -27,7 +28,9 @@ use chrono::NaiveDate;
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
 use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
+use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::policy::SecurityPolicy;
+use gongzhi_core::people::registry::IdMaskPolicy;
 use gongzhi_store::{Blobs, Db};
 
 pub use error::ApiError;
@@ -61,6 +64,11 @@ pub struct AppState {
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
     /// given.
     sms: Arc<dyn resident::sms::SmsGateway>,
+    /// Seals and opens the registry's personal data; `None` until a key is configured, and then
+    /// the registry's pages and API answer 503.
+    cipher: Option<Arc<dyn CipherProvider>>,
+    /// How lists mask ID numbers (setting `id_number_mask`).
+    pub id_mask: IdMaskPolicy,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -88,6 +96,8 @@ impl AppState {
             inbox_counts: Default::default(),
             rules_mark: Arc::new(Mutex::new(None)),
             sms: Arc::new(resident::sms::NoGateway),
+            cipher: None,
+            id_mask: IdMaskPolicy::default(),
         };
         state.refresh_rules().await?;
         Ok(state)
@@ -156,6 +166,24 @@ impl AppState {
     pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
         self.sms = gateway;
         self
+    }
+
+    /// Gives the state the cipher provider of personal data (the software provider with the
+    /// configured key, or a certified module's). Without it the registry answers 503.
+    pub fn with_cipher(mut self, cipher: Arc<dyn CipherProvider>) -> AppState {
+        self.cipher = Some(cipher);
+        self
+    }
+
+    /// How lists mask ID numbers.
+    pub fn with_id_mask(mut self, policy: IdMaskPolicy) -> AppState {
+        self.id_mask = policy;
+        self
+    }
+
+    /// The cipher provider of personal data, when one was given.
+    pub fn cipher(&self) -> Option<Arc<dyn CipherProvider>> {
+        self.cipher.clone()
     }
 
     /// The SMS gateway of residents' sign-in codes.
@@ -273,6 +301,7 @@ pub fn router(state: AppState) -> Router {
         .merge(resident::routes(max_upload))
         .merge(gridworker::routes(max_upload))
         .merge(cogov::routes())
+        .merge(registry::routes())
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())

@@ -91,6 +91,9 @@ impl Chrome {
             link("/cases/new", "新建案件", "New case");
         }
         link("/territory", "区划与网格", "Territory");
+        if has(&crate::registry::READERS) {
+            link("/registry", "实有人口", "Registry");
+        }
         if has(&[Role::CommunityWorker, Role::StreetStaff]) {
             link("/cogov/notices", "通知公告", "Notices");
             link("/cogov/groups", "社群", "Groups");

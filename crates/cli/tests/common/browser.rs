@@ -63,6 +63,15 @@ pub fn start_demo(data_dir: &Path, cases: usize) -> (Process, String) {
         ])
         .arg(data_dir)
         .env_remove("GONGZHI_DATABASE_URL")
+        // No registry unless a test asks for one (browser_registry: a scaled-down street).
+        .env(
+            "GONGZHI_DEMO_REGISTRY_SCALE",
+            std::env::var("GONGZHI_TEST_DEMO_REGISTRY_SCALE").unwrap_or_else(|_| "0".into()),
+        )
+        .env(
+            "GONGZHI_DEMO_REGISTRY_WITHIN",
+            std::env::var("GONGZHI_TEST_DEMO_REGISTRY_WITHIN").unwrap_or_default(),
+        )
         .env("GONGZHI_LOG", "info")
         .env("NO_COLOR", "1")
         .stderr(log)

@@ -1,0 +1,73 @@
+//! The registry in a desktop browser against `gongzhi demo` with the demo registry of one grid
+//! (学府社区第1网格, a twentieth of its households): the community worker browses to a building,
+//! opens a household (ID numbers and phones masked), asks for the full view without a reason
+//! (refused, the field named), then with one (shown, and recorded). Screenshots go to
+//! target/screenshots.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::browser::{Browser, Window};
+
+const GRID: &str = "230903011001001";
+
+#[tokio::test]
+async fn a_community_worker_opens_a_household_and_sees_a_person_in_full_with_a_reason() {
+    // SAFETY: this test binary runs this one test; the variables are read when the demo starts.
+    unsafe {
+        std::env::set_var("GONGZHI_TEST_DEMO_REGISTRY_SCALE", "0.05");
+        std::env::set_var("GONGZHI_TEST_DEMO_REGISTRY_WITHIN", GRID);
+    }
+    let Some(b) = Browser::start(0, Window::Desktop).await else {
+        return;
+    };
+    b.sign_in("community", "demo").await;
+    // The registry loads in the background: wait until the grid has its buildings.
+    let started = Instant::now();
+    loop {
+        b.goto(&format!("/registry?within={GRID}")).await;
+        b.wait("#counts").await;
+        if b.client.find(fantoccini::Locator::Css("#buildings a")).await.is_ok() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the demo registry did not load"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    b.screenshot("registry-01-grid").await;
+    b.click("#buildings a").await;
+    b.wait("#households").await;
+    b.screenshot("registry-02-building").await;
+    b.click("#households a").await;
+    b.wait("#people").await;
+    let masked = b.text("#people tbody tr td.masked").await;
+    assert!(masked.contains("****"), "not masked: {masked}");
+    b.screenshot("registry-03-household").await;
+
+    // Without a reason: refused, the field named, nothing shown.
+    b.click("#people details summary").await;
+    b.click("#people form.reveal .reveal-go").await;
+    let error = b.wait("#error").await;
+    assert_eq!(error.attr("data-field").await.unwrap().as_deref(), Some("reason"));
+    assert!(b.text("#error").await.contains("理由"));
+    assert!(
+        b.client
+            .find(fantoccini::Locator::Css("#full-id-number"))
+            .await
+            .is_err()
+    );
+
+    // With a reason: the person in full, and the view recorded.
+    b.fill("#people details[open] input.reason", "入户走访核实低保情况")
+        .await;
+    b.click("#people details[open] .reveal-go").await;
+    let full = b.text("#full-id-number").await;
+    assert_eq!(full.len(), 18, "{full}");
+    assert!(full.starts_with("2309"), "{full}");
+    assert!(b.text("#revealed-detail").await.contains("审计"));
+    b.screenshot("registry-04-full-view").await;
+    b.close().await;
+}
