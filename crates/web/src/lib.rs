@@ -6,6 +6,7 @@ pub mod cogov;
 mod error;
 pub mod events;
 pub mod gridworker;
+pub mod import;
 mod lang;
 mod map;
 pub mod pages;
@@ -61,6 +62,8 @@ pub struct AppState {
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
     /// given.
     sms: Arc<dyn resident::sms::SmsGateway>,
+    /// The registry imports started on this server, with their progress.
+    import_jobs: import::Jobs,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -88,6 +91,7 @@ impl AppState {
             inbox_counts: Default::default(),
             rules_mark: Arc::new(Mutex::new(None)),
             sms: Arc::new(resident::sms::NoGateway),
+            import_jobs: import::Jobs::default(),
         };
         state.refresh_rules().await?;
         Ok(state)
@@ -156,6 +160,11 @@ impl AppState {
     pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
         self.sms = gateway;
         self
+    }
+
+    /// The registry imports of this server.
+    pub fn import_jobs(&self) -> &import::Jobs {
+        &self.import_jobs
     }
 
     /// The SMS gateway of residents' sign-in codes.
@@ -276,6 +285,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())
+        .merge(import::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -96,6 +96,9 @@ impl Chrome {
             link("/cogov/groups", "社群", "Groups");
             link("/cogov/surveys", "问卷", "Surveys");
         }
+        if has(&gongzhi_core::import::IMPORTERS) {
+            link("/registry/import", "导入", "Import");
+        }
         if has(&[Role::SystemAdmin, Role::SecurityAdmin]) {
             link("/admin/accounts", "账户管理", "Accounts");
         }
