@@ -6,4 +6,5 @@ pub mod commands;
 pub mod config;
 pub mod demo;
 pub mod demo_cases;
+pub mod import;
 pub mod rules;

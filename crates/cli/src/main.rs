@@ -119,8 +119,39 @@ enum Cmd {
     },
 }
 
+/// A registry import: a file to import, or `--template` to write the template.
+#[derive(Args, Clone)]
+struct RegistryImport {
+    /// The filled-in template, FILE.xlsx or FILE.csv (headers in Chinese or English, any order).
+    #[arg(required_unless_present = "template")]
+    file: Option<PathBuf>,
+    /// Write the template to fill in (FILE.xlsx with a notes sheet 填写说明, or FILE.csv) and exit.
+    #[arg(long, value_name = "FILE", conflicts_with = "file")]
+    template: Option<PathBuf>,
+    #[command(flatten)]
+    storage: Storage,
+}
+
 #[derive(Subcommand)]
 enum ImportWhat {
+    /// Residents (实有人口) with their grid, compound, building, entrance and room; buildings and
+    /// households not yet registered are created. All rows or none (every bad row listed; exit 2).
+    Residents(RegistryImport),
+    /// Households (户) with their grid, compound, building, entrance and room.
+    Households(RegistryImport),
+    /// Buildings (楼栋) with their grid, compound and address (FILE.geojson: points or polygons).
+    Buildings(RegistryImport),
+    /// Compounds (小区) of communities (FILE.geojson: polygons).
+    Compounds(RegistryImport),
+    /// Member organizations (辖区单位) with their unified social credit codes.
+    MemberOrgs(RegistryImport),
+    /// Property companies (物业企业).
+    PropertyCompanies(RegistryImport),
+    /// Party organizations (党组织): street working committees, community committees, grid
+    /// organizations, branches.
+    PartyOrgs(RegistryImport),
+    /// Party members (党员) and employed members' residence communities.
+    PartyMembers(RegistryImport),
     /// Grids from a GeoJSON FeatureCollection: each feature has properties code (15 digits),
     /// name and households, and a Polygon or MultiPolygon in WGS-84. Changed grids get a new
     /// version; the old one is kept.
@@ -556,6 +587,39 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 ),
                 Err(e) => {
                     eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::Import { what } => {
+            let (kind, args) = match what {
+                ImportWhat::Residents(a) => ("residents", a),
+                ImportWhat::Households(a) => ("households", a),
+                ImportWhat::Buildings(a) => ("buildings", a),
+                ImportWhat::Compounds(a) => ("compounds", a),
+                ImportWhat::MemberOrgs(a) => ("member-orgs", a),
+                ImportWhat::PropertyCompanies(a) => ("property-companies", a),
+                ImportWhat::PartyOrgs(a) => ("party-orgs", a),
+                ImportWhat::PartyMembers(a) => ("party-members", a),
+                ImportWhat::Grids { .. } => unreachable!("matched above"),
+            };
+            let outcome = match (&args.template, &args.file) {
+                (Some(out), _) => gongzhi::import::write_template(kind, out, lang),
+                (None, Some(path)) => {
+                    let settings = settings(&file, None, &args.storage);
+                    let key = match required_audit_key(&args.storage, &file, &settings, lang) {
+                        Ok(k) => k,
+                        Err(code) => return Ok(code),
+                    };
+                    let db = open(&settings).await?;
+                    gongzhi::import::import_file(&db, kind, path, lang, &key).await?
+                }
+                (None, None) => unreachable!("clap requires FILE or --template"),
+            };
+            match outcome {
+                Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                Err(lines) => {
+                    lines.iter().for_each(|l| eprintln!("{l}"));
                     return Ok(ExitCode::from(2));
                 }
             }
