@@ -1,6 +1,7 @@
 //! The `gongzhi` binary's library: configuration, the demo city, commands and benchmarks.
 
 pub mod bench;
+pub mod bench_import;
 pub mod client;
 pub mod commands;
 pub mod config;
