@@ -305,7 +305,12 @@ fn release_freed_memory() {
 }
 
 /// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
+pub async fn serve(
+    db: Db,
+    settings: &Settings,
+    key: AuditKey,
+    cipher: Option<std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider>>,
+) -> Result<()> {
     // On first start the shipped rule files become the first version kept in the database.
     db.ensure_rules_seeded(&gongzhi_core::cases::rules::RuleFiles::qitaihe(), &key)
         .await?;
@@ -329,7 +334,15 @@ pub async fn serve(db: Db, settings: &Settings, key: AuditKey) -> Result<()> {
             gongzhi_store::Blobs::in_data_dir(&settings.data_dir),
             settings.attachment_limits,
         )
-        .with_audit_key(key);
+        .with_audit_key(key)
+        .with_id_mask(settings.id_mask);
+    let state = match cipher {
+        Some(c) => state.with_cipher(c),
+        None => {
+            tracing::warn!("no personal-data key configured: the registry's pages and API answer 503");
+            state
+        }
+    };
     state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
     gongzhi_web::cases::supervision::spawn(state.clone(), Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind(settings.listen)

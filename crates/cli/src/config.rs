@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
+use gongzhi_core::people::cipher::SoftwareCipher;
+use gongzhi_core::people::registry::IdMaskPolicy;
 use gongzhi_core::{Lang, Localized};
 use serde::Deserialize;
 
@@ -34,6 +36,14 @@ pub struct FileConfig {
     /// How residents' sign-in codes are sent: `log` (to the server log, for development only)
     /// or `none` (residents cannot sign in). `serve` defaults to `none`, `demo` to `log`.
     pub sms_gateway: Option<String>,
+    /// A file holding the personal-data key of the registry (64 hex digits, mode 0600): seals ID
+    /// numbers, phones, exact addresses, party membership and care tags. Never in the database.
+    pub personal_data_key_file: Option<PathBuf>,
+    /// The personal-data key itself (64 hex digits); prefer `personal_data_key_file`.
+    pub personal_data_key: Option<String>,
+    /// How lists mask ID numbers: `H+T` characters kept at the head and tail (default `1+1`;
+    /// `6+4` keeps the division).
+    pub id_number_mask: Option<String>,
 }
 
 impl FileConfig {
@@ -60,6 +70,9 @@ pub struct Settings {
     pub security: gongzhi_core::people::policy::SecurityPolicy,
     /// `log`, `none` or unset (as `none`).
     pub sms_gateway: Option<String>,
+    /// How lists mask ID numbers (`id_number_mask`; a malformed value keeps the default here and
+    /// is refused by `id_mask_policy` when a command starts).
+    pub id_mask: IdMaskPolicy,
 }
 
 impl Settings {
@@ -90,6 +103,7 @@ impl Settings {
                     .max(1),
             },
             security: file.security.clone().unwrap_or_default(),
+            id_mask: id_mask_policy(file).unwrap_or_default(),
             sms_gateway: file.sms_gateway.clone(),
         }
     }
@@ -221,6 +235,127 @@ pub fn demo_audit_key(data_dir: &Path, lang: Lang) -> Result<(AuditKey, KeySourc
     Ok((key, KeySource::DemoGenerated(path)))
 }
 
+/// The environment variable that may hold the personal-data key itself (64 hex digits).
+pub const PERSONAL_DATA_KEY_ENV: &str = "GONGZHI_PERSONAL_DATA_KEY";
+/// Where `gongzhi demo` keeps the personal-data key it generates: beside the database.
+pub const DEMO_PERSONAL_DATA_KEY_FILE: &str = "personal-data.key";
+
+fn read_personal_data_key_file(path: &Path, lang: Lang) -> Result<SoftwareCipher, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        format!(
+            "{}: {}{e}",
+            path.display(),
+            lang.pick("无法读取个人信息密钥文件：", "cannot read the personal-data key file: ")
+        )
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(file = %path.display(), "the personal-data key file can be read by other users; chmod 600 it");
+        }
+    }
+    SoftwareCipher::from_hex(&text).map_err(|_| format!("{}: {}", path.display(), bad_personal_data_key(lang)))
+}
+
+fn bad_personal_data_key(lang: Lang) -> &'static str {
+    lang.pick(
+        "个人信息密钥应为32字节，即64位十六进制数字",
+        "the personal-data key must be 32 bytes as 64 hex digits",
+    )
+}
+
+/// The configured personal-data key as the software cipher provider, in order:
+/// `--personal-data-key-file` (or `GONGZHI_PERSONAL_DATA_KEY_FILE`), `GONGZHI_PERSONAL_DATA_KEY`,
+/// the TOML file's `personal_data_key_file`, then its `personal_data_key`; with where it came from
+/// (for the log, never the key). `None` when none is set. Never from the database.
+pub fn configured_personal_data_key(
+    flag_file: Option<&Path>,
+    env_key: Option<&str>,
+    file: &FileConfig,
+    lang: Lang,
+) -> Result<Option<(SoftwareCipher, String)>, String> {
+    if let Some(path) = flag_file {
+        let c = read_personal_data_key_file(path, lang)?;
+        return Ok(Some((c, format!("--personal-data-key-file {}", path.display()))));
+    }
+    if let Some(text) = env_key.filter(|t| !t.trim().is_empty()) {
+        let c = SoftwareCipher::from_hex(text)
+            .map_err(|_| format!("{PERSONAL_DATA_KEY_ENV}: {}", bad_personal_data_key(lang)))?;
+        return Ok(Some((c, PERSONAL_DATA_KEY_ENV.to_string())));
+    }
+    if let Some(path) = &file.personal_data_key_file {
+        let c = read_personal_data_key_file(path, lang)?;
+        return Ok(Some((c, format!("personal_data_key_file {}", path.display()))));
+    }
+    if let Some(text) = &file.personal_data_key {
+        let c = SoftwareCipher::from_hex(text)
+            .map_err(|_| format!("personal_data_key: {}", bad_personal_data_key(lang)))?;
+        return Ok(Some((c, "personal_data_key".to_string())));
+    }
+    Ok(None)
+}
+
+/// `serve` refuses to start without a personal-data key once the registry holds records; this
+/// says how to give one.
+pub fn no_personal_data_key_message(data_dir: &Path, lang: Lang) -> String {
+    let demo_key = data_dir.join(DEMO_PERSONAL_DATA_KEY_FILE);
+    let mut m = lang
+        .pick(
+            "登记库中已有个人信息，但未配置个人信息密钥：请用 --personal-data-key-file 文件、环境变量 GONGZHI_PERSONAL_DATA_KEY 或配置文件中的 personal_data_key_file 提供（64位十六进制数字）",
+            "the registry holds personal data but no personal-data key is configured: give one with --personal-data-key-file FILE, the GONGZHI_PERSONAL_DATA_KEY environment variable, or personal_data_key_file in the configuration file (64 hex digits)",
+        )
+        .to_string();
+    if demo_key.exists() {
+        m.push_str(&match lang {
+            Lang::Zh => format!("；演示数据的密钥在 {}", demo_key.display()),
+            Lang::En => format!("; the demo's key is in {}", demo_key.display()),
+        });
+    }
+    m
+}
+
+/// For `gongzhi demo` without a configured key: the personal-data key in
+/// `DIR/personal-data.key`, generated (32 random bytes, hex, mode 0600) on first use.
+pub fn demo_personal_data_key(data_dir: &Path, lang: Lang) -> Result<(SoftwareCipher, String), String> {
+    let path = data_dir.join(DEMO_PERSONAL_DATA_KEY_FILE);
+    if path.exists() {
+        return Ok((read_personal_data_key_file(&path, lang)?, path.display().to_string()));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for the personal-data key: {e}"))?;
+    let cipher = SoftwareCipher::new(&bytes);
+    let mut hex_key = hex::encode(bytes);
+    bytes.fill(0);
+    let mut options = std::fs::OpenOptions::new();
+    // create_new: never overwrite a key, which would leave every sealed value unreadable.
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&path).and_then(|mut f| {
+        std::io::Write::write_all(&mut f, format!("{hex_key}\n").as_bytes())?;
+        f.sync_all()
+    });
+    hex_key.clear();
+    written.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok((cipher, format!("{} (generated)", path.display())))
+}
+
+/// The ID-number masking policy in force (`id_number_mask`, default `1+1`).
+pub fn id_mask_policy(file: &FileConfig) -> Result<IdMaskPolicy, String> {
+    match &file.id_number_mask {
+        None => Ok(IdMaskPolicy::default()),
+        Some(text) => IdMaskPolicy::parse(text)
+            .ok_or_else(|| format!("id_number_mask: {text:?} should be H+T, e.g. 1+1 or 6+4 (at most 14 kept)")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +423,41 @@ mod tests {
         let (again, source) = demo_audit_key(&dir, Lang::En).unwrap();
         assert_eq!(source, KeySource::DemoFile(path));
         assert_eq!(again, key, "the key changed between runs");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_demo_generates_its_personal_data_key_once_with_mode_0600() {
+        use gongzhi_core::people::cipher::CipherProvider;
+        let dir = std::env::temp_dir().join(format!("gz-pdkey-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (first, source) = demo_personal_data_key(&dir, Lang::En).unwrap();
+        assert!(source.ends_with("(generated)"));
+        let (again, source) = demo_personal_data_key(&dir, Lang::En).unwrap();
+        assert!(!source.ends_with("(generated)"));
+        assert_eq!(first.index("t.c", "x"), again.index("t.c", "x"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.join(DEMO_PERSONAL_DATA_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let file: FileConfig = toml::from_str("personal_data_key = \"abc\"").unwrap();
+        assert!(
+            configured_personal_data_key(None, None, &file, Lang::En)
+                .unwrap_err()
+                .contains("64 hex")
+        );
+        assert!(
+            configured_personal_data_key(None, None, &FileConfig::default(), Lang::En)
+                .unwrap()
+                .is_none()
+        );
+        let masked: FileConfig = toml::from_str("id_number_mask = \"6+4\"").unwrap();
+        assert_eq!(id_mask_policy(&masked).unwrap(), IdMaskPolicy { head: 6, tail: 4 });
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

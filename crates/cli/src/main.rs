@@ -10,11 +10,15 @@ use gongzhi::commands::{
     ensure_demo, ensure_demo_accounts, ensure_demo_cases, import_grids, open, serve, verify_audit,
 };
 use gongzhi::config::{
-    AUDIT_KEY_ENV, FileConfig, KeySource, Settings, configured_audit_key, demo_audit_key, no_key_message,
+    AUDIT_KEY_ENV, FileConfig, KeySource, PERSONAL_DATA_KEY_ENV, Settings, configured_audit_key,
+    configured_personal_data_key, demo_audit_key, demo_personal_data_key, id_mask_policy, no_key_message,
+    no_personal_data_key_message,
 };
 use gongzhi::rules;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::AuditKey;
+use gongzhi_core::people::cipher::CipherProvider;
+use std::sync::Arc;
 
 /// Gongzhi (共治): grid-based grassroots governance for a city, in one binary.
 ///
@@ -50,6 +54,10 @@ struct Storage {
     /// Or set GONGZHI_AUDIT_KEY to the key itself. `demo` generates DIR/audit.key if none.
     #[arg(long, env = "GONGZHI_AUDIT_KEY_FILE", value_name = "FILE")]
     audit_key_file: Option<PathBuf>,
+    /// File holding the personal-data key of the registry (64 hex digits; mode 0600). Or set
+    /// GONGZHI_PERSONAL_DATA_KEY to the key itself. `demo` generates DIR/personal-data.key if none.
+    #[arg(long, env = "GONGZHI_PERSONAL_DATA_KEY_FILE", value_name = "FILE")]
+    personal_data_key_file: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -359,6 +367,24 @@ fn settings(file: &FileConfig, listen: Option<SocketAddr>, storage: &Storage) ->
     Settings::resolve(listen, storage.data_dir.clone(), storage.database_url.clone(), file)
 }
 
+/// The configured personal-data key (flag, environment, file) as the software cipher provider.
+fn personal_data_cipher(
+    storage: &Storage,
+    file: &FileConfig,
+    lang: Lang,
+) -> Result<Option<Arc<dyn CipherProvider>>, String> {
+    let env = std::env::var(PERSONAL_DATA_KEY_ENV).ok();
+    id_mask_policy(file)?;
+    Ok(
+        configured_personal_data_key(storage.personal_data_key_file.as_deref(), env.as_deref(), file, lang)?.map(
+            |(cipher, source)| {
+                tracing::info!(%source, "personal-data key loaded");
+                Arc::new(cipher) as Arc<dyn CipherProvider>
+            },
+        ),
+    )
+}
+
 /// The configured audit key (flag, environment, file), if any.
 fn audit_key(storage: &Storage, file: &FileConfig, lang: Lang) -> Result<Option<(AuditKey, KeySource)>, String> {
     let env = std::env::var(AUDIT_KEY_ENV).ok();
@@ -398,8 +424,20 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 Ok(k) => k,
                 Err(code) => return Ok(code),
             };
+            let cipher = match personal_data_cipher(&s.storage, &file, lang) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("gongzhi: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let db = open(&settings).await?;
-            serve(db, &settings, key).await?;
+            // Without a key the registry answers 503; once it holds personal data, refuse to start.
+            if cipher.is_none() && db.registry_counts("").await?.residents > 0 {
+                eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
+                return Ok(ExitCode::from(2));
+            }
+            serve(db, &settings, key, cipher).await?;
         }
         Cmd::Demo {
             server,
@@ -434,6 +472,23 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 ),
                 other => tracing::info!(source = %other, "audit key loaded"),
             }
+            let cipher = match personal_data_cipher(&server.storage, &file, lang) {
+                Ok(Some(c)) => c,
+                Ok(None) => match demo_personal_data_key(&settings.data_dir, lang) {
+                    Ok((c, source)) => {
+                        tracing::info!(%source, "personal-data key of the demo");
+                        Arc::new(c) as Arc<dyn CipherProvider>
+                    }
+                    Err(e) => {
+                        eprintln!("gongzhi: {e}");
+                        return Ok(ExitCode::from(2));
+                    }
+                },
+                Err(e) => {
+                    eprintln!("gongzhi: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
             let db = open(&settings).await?;
             let seed = seed.or(file.demo_seed);
             ensure_demo(&db, seed, &key).await?;
@@ -444,7 +499,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             };
             // Loads in the background while the server answers; finished or not when it stops.
             let _loading = ensure_demo_cases(&db, demo_cases, case_seed, key.clone()).await?;
-            serve(db, &settings, key).await?;
+            serve(db, &settings, key, Some(cipher)).await?;
         }
         Cmd::Account {
             what:

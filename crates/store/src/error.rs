@@ -18,6 +18,9 @@ pub enum StoreError {
     Blob { path: String, source: std::io::Error },
     #[error("no attachment has id {0}")]
     UnknownAttachment(gongzhi_core::cases::attachment::AttachmentId),
+    /// A registry record refers to something that does not exist (a household, building …).
+    #[error("no {what} has id {id}")]
+    Unknown { what: &'static str, id: String },
     #[error(transparent)]
     Audit(#[from] gongzhi_core::audit::AuditError),
     #[error("invalid node {code}: {source}")]

@@ -28,7 +28,9 @@ use chrono::NaiveDate;
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::attachment::AttachmentLimits;
 use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
+use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::policy::SecurityPolicy;
+use gongzhi_core::people::registry::IdMaskPolicy;
 use gongzhi_store::{Blobs, Db};
 
 pub use error::ApiError;
@@ -64,6 +66,11 @@ pub struct AppState {
     sms: Arc<dyn resident::sms::SmsGateway>,
     /// The registry imports started on this server, with their progress.
     import_jobs: import::Jobs,
+    /// Seals and opens the registry's personal data; `None` until a key is configured, and then
+    /// the registry's pages and API answer 503.
+    cipher: Option<Arc<dyn CipherProvider>>,
+    /// How lists mask ID numbers (setting `id_number_mask`).
+    pub id_mask: IdMaskPolicy,
 }
 
 /// Where uploaded photos go and how large they may be.
@@ -92,6 +99,8 @@ impl AppState {
             rules_mark: Arc::new(Mutex::new(None)),
             sms: Arc::new(resident::sms::NoGateway),
             import_jobs: import::Jobs::default(),
+            cipher: None,
+            id_mask: IdMaskPolicy::default(),
         };
         state.refresh_rules().await?;
         Ok(state)
@@ -165,6 +174,24 @@ impl AppState {
     /// The registry imports of this server.
     pub fn import_jobs(&self) -> &import::Jobs {
         &self.import_jobs
+    }
+
+    /// Gives the state the cipher provider of personal data (the software provider with the
+    /// configured key, or a certified module's). Without it the registry answers 503.
+    pub fn with_cipher(mut self, cipher: Arc<dyn CipherProvider>) -> AppState {
+        self.cipher = Some(cipher);
+        self
+    }
+
+    /// How lists mask ID numbers.
+    pub fn with_id_mask(mut self, policy: IdMaskPolicy) -> AppState {
+        self.id_mask = policy;
+        self
+    }
+
+    /// The cipher provider of personal data, when one was given.
+    pub fn cipher(&self) -> Option<Arc<dyn CipherProvider>> {
+        self.cipher.clone()
     }
 
     /// The SMS gateway of residents' sign-in codes.

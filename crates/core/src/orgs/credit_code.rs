@@ -56,6 +56,17 @@ fn organization_check(first8: &str) -> Option<char> {
 }
 
 impl CreditCode {
+    /// Builds a code from its parts, computing both check characters: the registering
+    /// department and kind (`91`), the division (6 digits) and the organization code's first 8
+    /// characters. For synthetic data (the demo city) and tests.
+    pub fn from_parts(kind: &str, division: &str, org8: &str) -> Result<CreditCode, CreditCodeError> {
+        let bad = || CreditCodeError::Form(format!("{kind}{division}{org8}"));
+        let org_check = organization_check(org8).filter(|_| org8.len() == 8).ok_or_else(bad)?;
+        let first17 = format!("{kind}{division}{org8}{org_check}");
+        let check = check_character(&first17).ok_or_else(bad)?;
+        CreditCode::parse(&format!("{first17}{check}"))
+    }
+
     /// Parses a code; lower case is read as upper case, surrounding spaces are ignored.
     pub fn parse(text: &str) -> Result<CreditCode, CreditCodeError> {
         let s = text.trim().to_ascii_uppercase();

@@ -2,5 +2,6 @@
 //! organizations, identified by their unified social credit code.
 
 pub mod credit_code;
+pub mod registry;
 
 pub use credit_code::{CreditCode, CreditCodeError};

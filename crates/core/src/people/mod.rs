@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod id_number;
 pub mod masking;
 pub mod policy;
+pub mod registry;
 pub mod resident;
 
 use serde::{Deserialize, Serialize};

@@ -6,6 +6,7 @@ pub mod geojson;
 pub mod index;
 pub mod node;
 pub mod partition;
+pub mod places;
 
 pub use code::{CodeError, DivisionCode, GridCode, TerritoryCode};
 pub use datum::{Datum, DatumError, LonLat};

@@ -440,6 +440,8 @@ pub(crate) enum Arg {
     Real(Option<f64>),
     Int(i64),
     Time(Option<DateTime<Utc>>),
+    Date(Option<chrono::NaiveDate>),
+    MaybeInt(Option<i64>),
 }
 
 macro_rules! bind_args {
@@ -451,6 +453,8 @@ macro_rules! bind_args {
                 Arg::Real(v) => q.bind(*v),
                 Arg::Int(v) => q.bind(*v),
                 Arg::Time(v) => q.bind(*v),
+                Arg::Date(v) => q.bind(*v),
+                Arg::MaybeInt(v) => q.bind(*v),
             };
         }
         q

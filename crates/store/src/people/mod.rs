@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod api_keys;
+pub mod registry;
 pub mod residents;
 pub mod sessions;
 

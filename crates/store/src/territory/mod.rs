@@ -1,5 +1,7 @@
 //! The territory tree: nodes, versions, grids and the revision counter.
 
+pub mod places;
+
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
