@@ -19,12 +19,14 @@ use rand::{Rng, SeedableRng};
 use crate::demo::{GridSystem, build};
 
 const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马", "罗",
-    "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹", "袁", "邓", "许", "傅", "沈", "曾", "彭", "吕",
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗", "梁", "宋", "郑", "谢", "韩", "唐", "冯", "于", "董", "萧", "程", "曹", "袁", "邓", "许", "傅", "沈", "曾",
+    "彭", "吕",
 ];
 const GIVEN: &[&str] = &[
-    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀兰", "霞",
-    "平", "刚", "桂英", "建国", "建华", "国庆", "海燕", "玉兰", "志强", "淑珍", "丹", "鑫", "宇", "浩然", "子涵", "欣怡",
+    "伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超",
+    "秀兰", "霞", "平", "刚", "桂英", "建国", "建华", "国庆", "海燕", "玉兰", "志强", "淑珍", "丹", "鑫", "宇", "浩然",
+    "子涵", "欣怡",
 ];
 /// Qitaihe's district and county codes (the first 6 digits of ID numbers issued there).
 const AREAS: &[&str] = &["230902", "230903", "230904", "230921"];
@@ -77,7 +79,11 @@ pub fn resident_rows(rows: usize, grids: &[String], seed: u64) -> Vec<Vec<String
             SURNAMES[rng.random_range(0..SURNAMES.len())],
             GIVEN[rng.random_range(0..GIVEN.len())]
         );
-        let phone = format!("13{}{:08}", rng.random_range(5..=9), rng.random_range(0..100_000_000u32));
+        let phone = format!(
+            "13{}{:08}",
+            rng.random_range(5..=9),
+            rng.random_range(0..100_000_000u32)
+        );
         let care = match rng.random_range(0..40) {
             0 => "独居老人",
             1 => "残疾人",
@@ -86,17 +92,18 @@ pub fn resident_rows(rows: usize, grids: &[String], seed: u64) -> Vec<Vec<String
         };
         out.push(vec![
             grid.clone(),
-            format!("第{}小区", building / 12 + 1),
-            format!("{}号楼", building % 12 + 1),
+            String::new(),
+            format!("{}号楼", building / grids.len() + 1),
             format!("{entrance}单元"),
             format!("{floor}0{door}"),
             name,
             id,
             phone,
             relation.to_string(),
-            "人户一致".to_string(),
+            "户籍人口".to_string(),
             String::new(),
             care.to_string(),
+            String::new(),
         ]);
         in_household += 1;
     }
@@ -131,7 +138,10 @@ impl ImportRun {
 pub async fn measure(db: &Db, key: &AuditKey, name: &str, bytes: Vec<u8>) -> Result<ImportRun> {
     let state = gongzhi_web::AppState::new(db.clone())
         .await?
-        .with_audit_key(key.clone());
+        .with_audit_key(key.clone())
+        .with_cipher(std::sync::Arc::new(gongzhi_core::people::cipher::SoftwareCipher::new(
+            &[7u8; 32],
+        )));
     let actor = Actor {
         account: "bench".to_string(),
         grants: vec![],
@@ -159,7 +169,9 @@ pub async fn measure(db: &Db, key: &AuditKey, name: &str, bytes: Vec<u8>) -> Res
 
 /// A fresh SQLite database in `dir` with the demo city's territory.
 pub async fn fresh_db(database_url: &str, key: &AuditKey) -> Result<Db> {
-    let db = Db::connect(database_url).await.context("opening the benchmark database")?;
+    let db = Db::connect(database_url)
+        .await
+        .context("opening the benchmark database")?;
     db.migrate().await?;
     crate::commands::ensure_demo(&db, None, key).await?;
     Ok(db)

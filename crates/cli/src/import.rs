@@ -6,6 +6,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -14,6 +15,7 @@ use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR};
 use gongzhi_core::import::Reach;
 use gongzhi_core::import::registry::template;
 use gongzhi_core::people::Actor;
+use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_office::{Format, template_file};
 use gongzhi_store::Db;
 use gongzhi_web::import::Outcome;
@@ -49,7 +51,14 @@ pub fn write_template(key: &str, path: &Path, lang: Lang) -> Lines {
 }
 
 /// `gongzhi import KIND FILE`: all rows, or none (every bad row is listed, exit code 2).
-pub async fn import_file(db: &Db, key: &str, path: &Path, lang: Lang, audit_key: &AuditKey) -> Result<Lines> {
+pub async fn import_file(
+    db: &Db,
+    key: &str,
+    path: &Path,
+    lang: Lang,
+    audit_key: &AuditKey,
+    cipher: Arc<dyn CipherProvider>,
+) -> Result<Lines> {
     let Some(t) = template(key) else {
         return Ok(Err(vec![unknown(key, lang)]));
     };
@@ -66,7 +75,8 @@ pub async fn import_file(db: &Db, key: &str, path: &Path, lang: Lang, audit_key:
     let state = gongzhi_web::AppState::new(db.clone())
         .await
         .context("loading the territory")?
-        .with_audit_key(audit_key.clone());
+        .with_audit_key(audit_key.clone())
+        .with_cipher(cipher);
     let actor = Actor {
         account: SYSTEM_ACTOR.to_string(),
         grants: vec![],

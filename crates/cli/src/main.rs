@@ -327,6 +327,22 @@ enum BenchWhat {
     },
     /// Case intake through HTTP: cases/s sustained, latency percentiles and the server's
     /// resident memory, reporting back to back over keep-alive connections on loopback.
+    /// Registry import: a deterministic resident workbook of --rows valid fake people imported
+    /// into a fresh database (with the demo city's territory) through the server's own import,
+    /// --runs times: wall time, rows/s and the process's peak resident memory growth.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Keep the generated workbook here.
+        #[arg(long, value_name = "FILE")]
+        keep: Option<PathBuf>,
+        /// An empty PostgreSQL database to use instead of SQLite (dropped and made again per run
+        /// is up to you: each run needs an empty one, so use --runs 1).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     Intake {
         /// Port for the measured server on 127.0.0.1.
         #[arg(long, default_value_t = 18081)]
@@ -666,8 +682,19 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                         Ok(k) => k,
                         Err(code) => return Ok(code),
                     };
+                    let cipher = match personal_data_cipher(&args.storage, &file, lang) {
+                        Ok(Some(c)) => c,
+                        Ok(None) => {
+                            eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
+                            return Ok(ExitCode::from(2));
+                        }
+                        Err(e) => {
+                            eprintln!("gongzhi: {e}");
+                            return Ok(ExitCode::from(2));
+                        }
+                    };
                     let db = open(&settings).await?;
-                    gongzhi::import::import_file(&db, kind, path, lang, &key).await?
+                    gongzhi::import::import_file(&db, kind, path, lang, &key, cipher).await?
                 }
                 (None, None) => unreachable!("clap requires FILE or --template"),
             };
@@ -678,6 +705,63 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             }
+        }
+        Cmd::Bench {
+            what:
+                BenchWhat::Import {
+                    rows,
+                    runs,
+                    keep,
+                    database_url,
+                },
+        } => {
+            use gongzhi::bench_import as bi;
+            let key = AuditKey::from_bytes(&[9u8; 32])?;
+            let grids = bi::demo_grids()?;
+            let generated = std::time::Instant::now();
+            let sheet = bi::resident_rows(rows, &grids, 7);
+            let bytes = gongzhi_office::write_rows(gongzhi_office::Format::Xlsx, "实有人口", &sheet)?;
+            drop(sheet);
+            println!(
+                "import: generated {rows} resident rows over {} grids as XLSX ({:.1} MB) in {:.1} s",
+                grids.len(),
+                bytes.len() as f64 / 1e6,
+                generated.elapsed().as_secs_f64()
+            );
+            if let Some(path) = &keep {
+                std::fs::write(path, &bytes)?;
+            }
+            let mut results = Vec::new();
+            for run in 1..=runs.max(1) {
+                let dir = std::env::temp_dir().join(format!("gongzhi-bench-import-{}-{run}", std::process::id()));
+                std::fs::create_dir_all(&dir)?;
+                let url = database_url
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite:{}", dir.join("gongzhi.db").display()));
+                let db = bi::fresh_db(&url, &key).await?;
+                let r = bi::measure(&db, &key, "residents.xlsx", bytes.clone()).await;
+                db.close().await;
+                let _ = std::fs::remove_dir_all(&dir);
+                let r = r?;
+                println!(
+                    "import: run {run}: {} rows in {:.2} s = {:.0} rows/s, peak RSS growth {:.0} MB",
+                    r.rows,
+                    r.wall.as_secs_f64(),
+                    r.rate(),
+                    r.rss_growth_mb
+                );
+                results.push(r);
+            }
+            results.sort_by(|a, b| a.wall.cmp(&b.wall));
+            let m = &results[results.len() / 2];
+            let peak = results.iter().map(|r| r.rss_growth_mb).fold(0.0, f64::max);
+            println!(
+                "import: median {:.2} s ({:.0} rows/s) of {} runs; largest peak RSS growth {:.0} MB",
+                m.wall.as_secs_f64(),
+                m.rate(),
+                results.len(),
+                peak
+            );
         }
         Cmd::Bench {
             what: BenchWhat::Locate { lookups, runs },

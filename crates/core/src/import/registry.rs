@@ -29,38 +29,38 @@ const fn choice(key: &'static str, zh: &'static str) -> Choice {
     Choice { key, zh }
 }
 
-/// Relation to the head of household (与户主关系).
+/// Relation to the head of household (与户主关系), as [`crate::people::registry::Relation`].
 pub const RELATIONS: &[Choice] = &[
     choice("head", "户主"),
     choice("spouse", "配偶"),
     choice("child", "子女"),
     choice("parent", "父母"),
-    choice("grandparent", "祖父母"),
     choice("grandchild", "孙子女"),
+    choice("grandparent", "祖父母"),
     choice("sibling", "兄弟姐妹"),
-    choice("other_relative", "其他亲属"),
-    choice("tenant", "租户"),
+    choice("child_in_law", "儿媳女婿"),
     choice("other", "其他"),
 ];
 
-/// Care tags (关爱标签) that proxy services use.
+/// Care tags (关怀标签) that proxy services use, as [`crate::people::registry::CareTag`].
 pub const CARE_TAGS: &[Choice] = &[
     choice("elderly_alone", "独居老人"),
     choice("empty_nest", "空巢老人"),
     choice("disabled", "残疾人"),
     choice("low_income", "低保户"),
-    choice("extreme_poverty", "特困人员"),
     choice("left_behind_child", "留守儿童"),
-    choice("veteran", "退役军人"),
     choice("serious_illness", "重病患者"),
+    choice("veteran", "退役军人"),
 ];
 
-/// Whether a resident lives where registered (人户状态).
-pub const RESIDENCE_STATUS: &[Choice] = &[
-    choice("both", "人户一致"),
-    choice("registered_elsewhere", "人在户不在"),
-    choice("living_elsewhere", "户在人不在"),
+/// Registered versus actual residence, as [`crate::people::registry::Residence`].
+pub const RESIDENCES: &[Choice] = &[
+    choice("registered_here", "户籍人口"),
+    choice("floating", "流动人口"),
+    choice("away", "人户分离"),
 ];
+
+pub const YES_NO: &[Choice] = &[choice("yes", "是"), choice("no", "否")];
 
 pub const ORG_KINDS: &[Choice] = &[
     choice("agency", "机关"),
@@ -100,8 +100,8 @@ const COMPOUND: Column = col(
     false,
     CellKind::Text { max_chars: 60 },
     "学府花园",
-    "所在小区名称；不属于小区的楼栋留空",
-    "the compound's name; empty for a building in no compound",
+    "所在小区名称（须已登记）；不属于小区的楼栋留空",
+    "the compound's name (registered already); empty for a building in no compound",
 );
 const BUILDING: Column = col(
     "building",
@@ -109,8 +109,8 @@ const BUILDING: Column = col(
     true,
     CellKind::Text { max_chars: 30 },
     "3号楼",
-    "楼栋名称或号，在网格（和小区）内唯一",
-    "the building's name or number, unique within its grid (and compound)",
+    "楼栋名称或号，在网格内唯一；未登记的楼栋随导入建立",
+    "the building's name or number, unique within its grid; created by the import when not registered",
 );
 const ENTRANCE: Column = col(
     "entrance",
@@ -118,8 +118,8 @@ const ENTRANCE: Column = col(
     false,
     CellKind::Text { max_chars: 20 },
     "2单元",
-    "单元（楼梯口），没有单元的楼栋留空",
-    "the entrance (stairwell); empty when the building has none",
+    "单元号（“2单元”或“2”），没有单元的楼栋留空",
+    "the entrance number (2单元 or 2); empty when the building has none",
 );
 const ROOM: Column = col(
     "room",
@@ -127,8 +127,8 @@ const ROOM: Column = col(
     true,
     CellKind::Text { max_chars: 20 },
     "302",
-    "户号（门牌），在单元内唯一",
-    "the household's door number, unique within its entrance",
+    "户号（门牌），在单元内唯一；未登记的户随导入建立；加密保存",
+    "the household's door number, unique within its entrance; created when not registered; stored encrypted",
 );
 
 const RESIDENT_COLUMNS: &[Column] = &[
@@ -161,8 +161,8 @@ const RESIDENT_COLUMNS: &[Column] = &[
         false,
         CellKind::Phone,
         "13904670000",
-        "11位手机号；加密保存",
-        "11-digit mobile number; stored encrypted",
+        "11位手机号或带区号的座机；加密保存",
+        "11-digit mobile number or a landline with its area code; stored encrypted",
     ),
     col(
         "relation",
@@ -170,17 +170,17 @@ const RESIDENT_COLUMNS: &[Column] = &[
         true,
         CellKind::Choice(RELATIONS),
         "户主",
-        "每户至多一名户主",
-        "at most one head per household",
+        "户主、配偶、子女等",
+        "head, spouse, child …",
     ),
     col(
-        "residence_status",
-        "人户状态",
+        "residence",
+        "居住类型",
         false,
-        CellKind::Choice(RESIDENCE_STATUS),
-        "人户一致",
-        "户籍与实际居住是否一致，默认人户一致",
-        "whether registered and actual residence agree; default both",
+        CellKind::Choice(RESIDENCES),
+        "户籍人口",
+        "户籍人口（户籍在此且居住在此）、流动人口（户籍在外）或人户分离（户籍在此、居住在外）；默认户籍人口",
+        "registered here and living here, floating (registered elsewhere) or away (registered here, living elsewhere); default registered here",
     ),
     col(
         "registered_address",
@@ -199,6 +199,15 @@ const RESIDENT_COLUMNS: &[Column] = &[
         "独居老人、残疾人",
         "可多选，用顿号分隔；加密保存",
         "any number, separated by 、; stored encrypted",
+    ),
+    col(
+        "party_member",
+        "党员",
+        false,
+        CellKind::Choice(YES_NO),
+        "否",
+        "是或否；加密保存",
+        "yes or no; stored encrypted",
     ),
 ];
 

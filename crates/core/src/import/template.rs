@@ -13,7 +13,7 @@ use crate::cases::data::{DataError, Problem, RowError};
 use crate::orgs::credit_code::CreditCode;
 use crate::people::id_number::{IdNumber, IdNumberError};
 use crate::people::masking::mask_phone;
-use crate::people::resident::Phone;
+use crate::people::registry::Phone;
 use crate::territory::TerritoryCode;
 
 /// One value of a [`CellKind::Choice`] column: the English key stored, the Chinese label shown.
@@ -31,7 +31,7 @@ pub enum CellKind {
     Text { max_chars: usize },
     /// A citizen ID number (GB 11643 check character); normalised to upper-case `X`.
     IdNumber,
-    /// A mainland mobile number; normalised to 11 digits.
+    /// A mobile number (11 digits) or a landline with its area code.
     Phone,
     /// An 18-character unified social credit code (GB 32100 check characters).
     CreditCode,
@@ -86,11 +86,11 @@ impl CellKind {
                 )),
             },
             CellKind::Phone => match Phone::parse(value) {
-                Ok(p) => Ok(p.expose().to_string()),
+                Ok(p) => Ok(p.as_str().to_string()),
                 Err(_) => Err(Problem::invalid(
                     mask_phone(value),
-                    "11位大陆手机号（1开头，第二位3至9）",
-                    "a mainland mobile number (11 digits starting 13 to 19)",
+                    "11位手机号或带区号的座机号",
+                    "a mobile number (11 digits) or a landline with its area code",
                 )),
             },
             CellKind::CreditCode => match CreditCode::parse(value) {
@@ -164,7 +164,12 @@ impl CellKind {
                     "18-character citizen ID number with a correct check character",
                 )
                 .into(),
-            (CellKind::Phone, _) => lang.pick("11位手机号", "11-digit mobile number").into(),
+            (CellKind::Phone, _) => lang
+                .pick(
+                    "11位手机号或带区号的座机号",
+                    "11-digit mobile or landline with area code",
+                )
+                .into(),
             (CellKind::CreditCode, _) => lang
                 .pick("18位统一社会信用代码", "18-character unified social credit code")
                 .into(),
@@ -672,14 +677,14 @@ mod tests {
             .record(
                 &map,
                 7,
-                &strings(&["", "110105194912310021", "12345678901", "独居老人、富人", "2020-02-30"]),
+                &strings(&["", "110105194912310021", "1234567890", "独居老人、富人", "2020-02-30"]),
             )
             .unwrap_err();
         let messages: Vec<String> = errs.iter().map(|e| e.message(Lang::Zh)).collect();
         assert_eq!(messages.len(), 5, "{messages:?}");
         assert_eq!(messages[0], "第7行“姓名”列：不能为空");
         assert!(messages[1].starts_with("第7行“身份证号”列：“110105********0021”无效，应为校验码正确"));
-        assert!(messages[2].contains("123****8901"), "{}", messages[2]);
+        assert!(messages[2].contains("123***7890"), "{}", messages[2]);
         assert!(messages[3].contains("“富人”无效"), "{}", messages[3]);
         assert!(messages[4].contains("入住日期"), "{}", messages[4]);
         assert!(messages.iter().all(|m| !m.contains("110105194912310021")));
