@@ -126,3 +126,69 @@ pub async fn import_file(
         Outcome::Failed => anyhow::bail!("{name}: the import failed; nothing was imported (see the log)"),
     })
 }
+
+/// `gongzhi export residents FILE.(xlsx|csv) [--within CODE] [--unmasked --reason TEXT]`: the
+/// residents of the city (or of `within`), masked unless `--unmasked` with a stated reason; each
+/// export audited as `registry.export` (count, area, masked or not, the reason; no values).
+pub async fn export_residents(
+    db: &Db,
+    path: &Path,
+    within: Option<&str>,
+    unmasked_reason: Option<&str>,
+    lang: Lang,
+    audit_key: &AuditKey,
+    cipher: Arc<dyn CipherProvider>,
+) -> Result<Lines> {
+    let name = path.display().to_string();
+    let Some(format) = Format::from_file_name(&name) else {
+        return Ok(Err(vec![format!(
+            "{name}: {}",
+            lang.pick("文件名须以 .xlsx 或 .csv 结尾", "the name must end in .xlsx or .csv")
+        )]));
+    };
+    let prefix = match within {
+        Some(w) => match gongzhi_core::territory::TerritoryCode::parse(w) {
+            Ok(c) => c.subtree_prefix().to_string(),
+            Err(e) => return Ok(Err(vec![format!("--within {w}: {e}")])),
+        },
+        None => String::new(),
+    };
+    let reason = match unmasked_reason.map(gongzhi_core::people::registry::reveal_reason) {
+        Some(Err(_)) => {
+            return Ok(Err(vec![
+                lang.pick("不脱敏导出须用 --reason 说明理由（2至200字）", "an unmasked export needs --reason (2 to 200 characters)")
+                    .to_string(),
+            ]));
+        }
+        Some(Ok(r)) => Some(r),
+        None => None,
+    };
+    let state = gongzhi_web::AppState::new(db.clone())
+        .await
+        .context("loading the territory")?
+        .with_audit_key(audit_key.clone())
+        .with_cipher(cipher);
+    let rows = gongzhi_web::import::resident_export(&state, std::slice::from_ref(&prefix), reason.is_some())
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
+    let entry = gongzhi_core::audit::NewAuditEntry::new(
+        chrono::Utc::now(),
+        SYSTEM_ACTOR,
+        "registry.export",
+        "export",
+        "residents",
+        serde_json::json!({
+            "kind": "residents", "within": prefix, "rows": rows.len() - 1,
+            "masked": reason.is_none(), "reason": reason, "file": name,
+        }),
+    )?;
+    gongzhi_store::audit::record(db, audit_key, entry).await?;
+    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| anyhow::anyhow!("{e}"))?;
+    std::fs::write(path, bytes).with_context(|| format!("writing {name}"))?;
+    Ok(Ok(vec![match (lang, reason.is_some()) {
+        (Lang::Zh, false) => format!("已导出 {} 名居民（已脱敏）到 {name}", rows.len() - 1),
+        (Lang::Zh, true) => format!("已导出 {} 名居民（未脱敏，已记入审计）到 {name}", rows.len() - 1),
+        (Lang::En, false) => format!("exported {} residents (masked) to {name}", rows.len() - 1),
+        (Lang::En, true) => format!("exported {} residents (unmasked, audited) to {name}", rows.len() - 1),
+    }]))
+}

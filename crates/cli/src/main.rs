@@ -100,6 +100,11 @@ enum Cmd {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Export registry data: residents to XLSX or CSV, masked unless --unmasked with a reason.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
     /// Rules as data: the responsibility list (versions, CSV/XLSX) and the calendar's years.
     Rules {
         #[command(subcommand)]
@@ -138,6 +143,25 @@ struct RegistryImport {
     template: Option<PathBuf>,
     #[command(flatten)]
     storage: Storage,
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// The residents of the city (or of --within CODE) to FILE.xlsx or FILE.csv: ID numbers and
+    /// phones masked, unless --unmasked with --reason (audited with the reason).
+    Residents {
+        file: PathBuf,
+        #[arg(long, value_name = "CODE")]
+        within: Option<String>,
+        /// Full ID numbers, phones, registered addresses and party membership.
+        #[arg(long, requires = "reason")]
+        unmasked: bool,
+        /// Why the unmasked export is needed (2 to 200 characters); recorded in the audit entry.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
 }
 
 #[derive(Subcommand)]
@@ -658,6 +682,42 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 ),
                 Err(e) => {
                     eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::Export {
+            what:
+                ExportWhat::Residents {
+                    file: path,
+                    within,
+                    unmasked,
+                    reason,
+                    storage,
+                },
+        } => {
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let cipher = match personal_data_cipher(&storage, &file, lang) {
+                Ok(Some(c)) => c,
+                Ok(None) => {
+                    eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => {
+                    eprintln!("gongzhi: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let db = open(&settings).await?;
+            let reason = if unmasked { reason.as_deref() } else { None };
+            match gongzhi::import::export_residents(&db, &path, within.as_deref(), reason, lang, &key, cipher).await? {
+                Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                Err(lines) => {
+                    lines.iter().for_each(|l| eprintln!("{l}"));
                     return Ok(ExitCode::from(2));
                 }
             }

@@ -148,6 +148,17 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
         assert!(reply.json()["created"].get("buildings").is_none(), "{name}: {}", reply.body);
         assert_eq!(residents(&db.db).await, 12, "{name}");
 
+        // The export is masked and audited.
+        let export = common::get_as(&app, "/registry/export/residents.csv", &community).await;
+        assert_eq!(export.status, StatusCode::OK, "{name}: {}", export.body);
+        assert_eq!(export.body.lines().count(), 13, "{name}: {}", export.body);
+        for row in &more[1..] {
+            assert!(!export.body.contains(&row[6]) && !export.body.contains(&row[7]), "{name}: unmasked export");
+        }
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let e = audit.iter().find(|e| e.action == "registry.export").expect("the export is audited");
+        assert_eq!((e.actor.as_str(), &e.detail["rows"], &e.detail["masked"]), ("community", &serde_json::json!(12), &serde_json::json!(true)));
+
         // No ID number or phone number in clear in the SQLite file.
         if db.url.starts_with("sqlite:") {
             db.db.close().await;
@@ -289,6 +300,32 @@ async fn an_administrator_imports_residents_from_the_command_line() {
         // The progress line on standard error ends at 100%.
         assert!(err.contains("已完成") && err.contains("（100%）"), "{err}");
         assert_eq!(residents(&db.db).await, 6, "{name}");
+
+        // Exports: masked by default; unmasked only with a reason, which the audit record keeps.
+        let rows = good_rows(6, 4);
+        let out_path = dir.join("导出.csv");
+        let out = gongzhi(&db.url).args(["export", "residents"]).arg(&out_path).output().unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        assert_eq!(text.lines().count(), 7, "{text}");
+        assert!(!text.contains(&rows[1][6]) && !text.contains(&rows[1][7]), "{text}");
+        let out = gongzhi(&db.url).args(["export", "residents", "--unmasked"]).arg(&out_path).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "--unmasked without --reason");
+        let out = gongzhi(&db.url)
+            .args(["export", "residents", "--unmasked", "--reason", "入户走访核对"])
+            .arg(&out_path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        assert!(text.contains(&rows[1][6]) && text.contains(&rows[1][7]), "{text}");
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let unmasked = audit
+            .iter()
+            .find(|e| e.action == "registry.export" && e.detail["masked"] == false)
+            .expect("the unmasked export is audited");
+        assert_eq!(unmasked.detail["reason"], "入户走访核对");
+        assert_eq!(unmasked.detail["rows"], 6);
     }
 }
 

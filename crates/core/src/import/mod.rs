@@ -8,6 +8,7 @@
 //! [`crate::cases::data::DataError`]: row (1-based, as the spreadsheet numbers it), column (as the
 //! file's header spells it) and reason in both languages.
 
+pub mod export;
 pub mod progress;
 pub mod registry;
 pub mod template;
@@ -118,6 +119,11 @@ impl Reach {
 
     pub fn is_empty(&self) -> bool {
         self.prefixes.is_empty()
+    }
+
+    /// The subtree prefixes reached (`""` is the whole city).
+    pub fn prefixes(&self) -> &[String] {
+        &self.prefixes
     }
 
     /// Whether a division or grid code lies within the reach.

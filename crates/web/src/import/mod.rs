@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/import", get(import_page).post(upload))
         .route("/registry/import/templates/{file}", get(template_download))
         .route("/registry/import/jobs/{id}", get(job_page))
+        .route("/registry/export/{file}", get(export))
         .route("/api/v1/registry/import/{key}", post(api_import))
         .route("/api/v1/registry/import/jobs/{id}", get(api_job))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024))
@@ -465,4 +466,85 @@ async fn api_import(
         Outcome::Refused(e) => Err(ApiError::invalid_data(&e)),
         Outcome::Failed => Err(ApiError::internal(&"import failed")),
     }
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    within: Option<String>,
+}
+
+/// The residents of `prefixes` as export rows (masked unless `unmasked`), header first.
+pub async fn resident_export(
+    state: &AppState,
+    prefixes: &[String],
+    unmasked: bool,
+) -> Result<Vec<Vec<String>>, ApiError> {
+    use gongzhi_core::import::export::{resident_header, resident_row};
+    let cipher = state.cipher().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "personal_data_key_missing",
+            None,
+            "服务器未配置个人信息密钥",
+            "the server has no personal-data key",
+        )
+    })?;
+    let mut rows = vec![resident_header(unmasked)];
+    for prefix in prefixes {
+        for r in state
+            .db
+            .search_residents_by_name(cipher.as_ref(), prefix, "", 1_000_000)
+            .await?
+        {
+            rows.push(resident_row(&r, unmasked, state.id_mask));
+        }
+    }
+    Ok(rows)
+}
+
+/// `GET /registry/export/residents.xlsx|csv[?within=CODE]`: the residents of the reader's area
+/// (or the part `within` names), masked; audited as `registry.export` with the count.
+async fn export(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(file): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let reach = importer_reach(&actor)?;
+    let (kind, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
+    let format = Format::from_file_name(&file).filter(|_| kind == "residents").ok_or_else(|| unknown_template(&file))?;
+    let prefixes: Vec<String> = match q.within.as_deref().filter(|w| !w.is_empty()) {
+        Some(w) => {
+            let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
+            if !reach.reaches(&code) {
+                return Err(ApiError::forbidden("此区域不在您的辖区内", "that area is outside yours"));
+            }
+            vec![code.subtree_prefix().to_string()]
+        }
+        None => reach.prefixes().to_vec(),
+    };
+    let rows = resident_export(&state, &prefixes, false).await?;
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let entry = gongzhi_core::audit::NewAuditEntry::new(
+        chrono::Utc::now(),
+        actor.account.clone(),
+        "registry.export",
+        "export",
+        "residents",
+        json!({"kind": "residents", "within": prefixes, "rows": rows.len() - 1, "masked": true, "format": ext}),
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    gongzhi_store::audit::record(&state.db, &key, entry).await?;
+    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&format!("residents.{ext}"), &format!("实有人口.{ext}")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
