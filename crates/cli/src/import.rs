@@ -156,8 +156,11 @@ pub async fn export_residents(
     let reason = match unmasked_reason.map(gongzhi_core::people::registry::reveal_reason) {
         Some(Err(_)) => {
             return Ok(Err(vec![
-                lang.pick("不脱敏导出须用 --reason 说明理由（2至200字）", "an unmasked export needs --reason (2 to 200 characters)")
-                    .to_string(),
+                lang.pick(
+                    "不脱敏导出须用 --reason 说明理由（2至200字）",
+                    "an unmasked export needs --reason (2 to 200 characters)",
+                )
+                .to_string(),
             ]));
         }
         Some(Ok(r)) => Some(r),

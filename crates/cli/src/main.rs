@@ -425,6 +425,26 @@ fn personal_data_cipher(
     )
 }
 
+/// The configured personal-data cipher, or a message saying how to configure one (exit code 2).
+fn required_cipher(
+    storage: &Storage,
+    file: &FileConfig,
+    settings: &Settings,
+    lang: Lang,
+) -> Result<Arc<dyn CipherProvider>, ExitCode> {
+    match personal_data_cipher(storage, file, lang) {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => {
+            eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("gongzhi: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
+}
+
 /// The configured audit key (flag, environment, file), if any.
 fn audit_key(storage: &Storage, file: &FileConfig, lang: Lang) -> Result<Option<(AuditKey, KeySource)>, String> {
     let env = std::env::var(AUDIT_KEY_ENV).ok();
@@ -701,16 +721,9 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 Ok(k) => k,
                 Err(code) => return Ok(code),
             };
-            let cipher = match personal_data_cipher(&storage, &file, lang) {
-                Ok(Some(c)) => c,
-                Ok(None) => {
-                    eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
-                    return Ok(ExitCode::from(2));
-                }
-                Err(e) => {
-                    eprintln!("gongzhi: {e}");
-                    return Ok(ExitCode::from(2));
-                }
+            let cipher = match required_cipher(&storage, &file, &settings, lang) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
             };
             let db = open(&settings).await?;
             let reason = if unmasked { reason.as_deref() } else { None };
@@ -742,16 +755,9 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                         Ok(k) => k,
                         Err(code) => return Ok(code),
                     };
-                    let cipher = match personal_data_cipher(&args.storage, &file, lang) {
-                        Ok(Some(c)) => c,
-                        Ok(None) => {
-                            eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
-                            return Ok(ExitCode::from(2));
-                        }
-                        Err(e) => {
-                            eprintln!("gongzhi: {e}");
-                            return Ok(ExitCode::from(2));
-                        }
+                    let cipher = match required_cipher(&args.storage, &file, &settings, lang) {
+                        Ok(c) => c,
+                        Err(code) => return Ok(code),
                     };
                     let db = open(&settings).await?;
                     gongzhi::import::import_file(&db, kind, path, lang, &key, cipher).await?

@@ -32,18 +32,29 @@ async fn staff_fix_a_bad_row_and_import_a_resident_file() {
 
     // The file with one bad row: the row, its column and reason; nothing imported.
     b.choose("#template", "residents").await;
-    b.wait("#file").await.send_keys(bad_path.to_str().unwrap()).await.unwrap();
+    b.wait("#file")
+        .await
+        .send_keys(bad_path.to_str().unwrap())
+        .await
+        .unwrap();
     b.click("#start").await;
     b.wait("#refused").await;
     let listed = b.text("#bad-rows").await;
-    assert!(listed.contains("5") && listed.contains("与户主关系") && listed.contains("邻居"), "{listed}");
+    assert!(
+        listed.contains("5") && listed.contains("与户主关系") && listed.contains("邻居"),
+        "{listed}"
+    );
     assert!(b.text("#refused").await.contains("未导入任何数据"));
     b.screenshot("import-02-bad-row").await;
 
     // The corrected file: progress, then done.
     b.click("#again").await;
     b.wait("#upload").await;
-    b.wait("#file").await.send_keys(good_path.to_str().unwrap()).await.unwrap();
+    b.wait("#file")
+        .await
+        .send_keys(good_path.to_str().unwrap())
+        .await
+        .unwrap();
     b.click("#start").await;
     b.wait("#bar").await;
     b.screenshot("import-03-progress").await;

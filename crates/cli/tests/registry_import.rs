@@ -72,7 +72,14 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
         rows[4][5] = String::new(); // row 5: no name
         rows[6][0] = other_grid(); // row 7: another community's grid
         rows[7][6] = rows[1][6].clone(); // row 8: the ID number of row 2 again
-        let reply = post_file(&app, &community, "/api/v1/registry/import/residents?file=居民.xlsx", XLSX, xlsx(&rows)).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=residents-a.xlsx",
+            XLSX,
+            xlsx(&rows),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
         let listed: Vec<(i64, String)> = reply.json()["error"]["rows"]
             .as_array()
@@ -91,9 +98,17 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
             "{name}: {}",
             reply.body
         );
-        assert!(reply.body.contains("不在您的辖区内") && reply.body.contains("与第2行重复"), "{}", reply.body);
+        assert!(
+            reply.body.contains("不在您的辖区内") && reply.body.contains("与第2行重复"),
+            "{}",
+            reply.body
+        );
         // Personal data is masked even in the refusal.
-        assert!(!reply.body.contains(&rows[1][6]), "{name}: an ID number in clear: {}", reply.body);
+        assert!(
+            !reply.body.contains(&rows[1][6]),
+            "{name}: an ID number in clear: {}",
+            reply.body
+        );
         assert_eq!(residents(&db.db).await, 0, "{name}: a refused file wrote rows");
 
         // A missing required column is named; a workbook named .csv is refused; a clerk may not import.
@@ -101,18 +116,50 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
         for r in missing.iter_mut() {
             r.remove(6);
         }
-        let reply = post_file(&app, &community, "/api/v1/registry/import/residents?file=r.xlsx", XLSX, xlsx(&missing)).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=r.xlsx",
+            XLSX,
+            xlsx(&missing),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
-        assert!(reply.body.contains("身份证号") && reply.body.contains("缺少此列"), "{}", reply.body);
-        let reply = post_file(&app, &community, "/api/v1/registry/import/residents?file=r.csv", "text/csv", xlsx(&rows)).await;
+        assert!(
+            reply.body.contains("身份证号") && reply.body.contains("缺少此列"),
+            "{}",
+            reply.body
+        );
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=r.csv",
+            "text/csv",
+            xlsx(&rows),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
         assert!(reply.body.contains(".xlsx"), "{}", reply.body);
-        let reply = post_file(&app, &clerk, "/api/v1/registry/import/residents", XLSX, xlsx(&good_rows(2, 3))).await;
+        let reply = post_file(
+            &app,
+            &clerk,
+            "/api/v1/registry/import/residents",
+            XLSX,
+            xlsx(&good_rows(2, 3)),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{name}: {}", reply.body);
 
         // The good file: every row, the buildings and households it names created, audited.
         let good = good_rows(8, 1);
-        let reply = post_file(&app, &community, "/api/v1/registry/import/residents?file=居民.xlsx", XLSX, xlsx(&good)).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=residents-a.xlsx",
+            XLSX,
+            xlsx(&good),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
         let body = reply.json();
         assert_eq!(body["rows"], 8, "{name}: {body}");
@@ -125,16 +172,26 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
             .find(|e| e.action == "registry.import")
             .expect("the import is audited");
         assert_eq!(import.actor, "community");
-        assert_eq!(import.detail["file"], "居民.xlsx");
+        assert_eq!(import.detail["file"], "residents-a.xlsx");
         assert_eq!(import.detail["rows"], 8);
         let all_audit = serde_json::to_string(&audit.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
         for row in &good[1..] {
             assert!(!all_audit.contains(&row[6]), "{name}: an ID number in the audit record");
-            assert!(!all_audit.contains(&row[7]), "{name}: a phone number in the audit record");
+            assert!(
+                !all_audit.contains(&row[7]),
+                "{name}: a phone number in the audit record"
+            );
         }
 
         // The same people again: already registered, nothing written twice.
-        let reply = post_file(&app, &community, "/api/v1/registry/import/residents?file=again.xlsx", XLSX, xlsx(&good)).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=again.xlsx",
+            XLSX,
+            xlsx(&good),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
         assert!(reply.body.contains("已在登记中"), "{}", reply.body);
         assert_eq!(residents(&db.db).await, 8, "{name}");
@@ -143,9 +200,20 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
         let more = good_rows(12, 1);
         let mut later: Vec<Vec<String>> = vec![more[0].clone()];
         later.extend(more[9..].iter().cloned());
-        let reply = post_file(&app, &community, "/api/v1/registry/import/residents", XLSX, xlsx(&later)).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents",
+            XLSX,
+            xlsx(&later),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
-        assert!(reply.json()["created"].get("buildings").is_none(), "{name}: {}", reply.body);
+        assert!(
+            reply.json()["created"].get("buildings").is_none(),
+            "{name}: {}",
+            reply.body
+        );
         assert_eq!(residents(&db.db).await, 12, "{name}");
 
         // The export is masked and audited.
@@ -153,11 +221,20 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
         assert_eq!(export.status, StatusCode::OK, "{name}: {}", export.body);
         assert_eq!(export.body.lines().count(), 13, "{name}: {}", export.body);
         for row in &more[1..] {
-            assert!(!export.body.contains(&row[6]) && !export.body.contains(&row[7]), "{name}: unmasked export");
+            assert!(
+                !export.body.contains(&row[6]) && !export.body.contains(&row[7]),
+                "{name}: unmasked export"
+            );
         }
         let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
-        let e = audit.iter().find(|e| e.action == "registry.export").expect("the export is audited");
-        assert_eq!((e.actor.as_str(), &e.detail["rows"], &e.detail["masked"]), ("community", &serde_json::json!(12), &serde_json::json!(true)));
+        let e = audit
+            .iter()
+            .find(|e| e.action == "registry.export")
+            .expect("the export is audited");
+        assert_eq!(
+            (e.actor.as_str(), &e.detail["rows"], &e.detail["masked"]),
+            ("community", &serde_json::json!(12), &serde_json::json!(true))
+        );
 
         // No ID number or phone number in clear in the SQLite file.
         if db.url.starts_with("sqlite:") {
@@ -218,7 +295,16 @@ async fn the_import_page_offers_templates_and_shows_a_job_to_its_end() {
         let staff = sign_in(&app, &db.db, "community").await;
         let p = page(&app, &staff, "/registry/import").await;
         assert_eq!(p.status, StatusCode::OK, "{name}");
-        for t in ["residents", "households", "buildings", "compounds", "member-orgs", "property-companies", "party-orgs", "party-members"] {
+        for t in [
+            "residents",
+            "households",
+            "buildings",
+            "compounds",
+            "member-orgs",
+            "property-companies",
+            "party-orgs",
+            "party-members",
+        ] {
             assert!(p.body.contains(&format!("/registry/import/templates/{t}.xlsx")), "{t}");
         }
         let t = page(&app, &staff, "/registry/import/templates/residents.xlsx").await;
@@ -274,7 +360,11 @@ async fn an_administrator_imports_residents_from_the_command_line() {
             .unwrap();
         let dir = TestDb::temp_dir();
         let template = dir.join("模板.xlsx");
-        let out = gongzhi(&db.url).args(["import", "residents", "--template"]).arg(&template).output().unwrap();
+        let out = gongzhi(&db.url)
+            .args(["import", "residents", "--template"])
+            .arg(&template)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         assert!(gongzhi_office::read_rows("t.xlsx", &std::fs::read(&template).unwrap()).unwrap()[0].len() >= 12);
 
@@ -283,7 +373,11 @@ async fn an_administrator_imports_residents_from_the_command_line() {
         rows[5][4] = String::new();
         let bad = dir.join("坏.csv");
         std::fs::write(&bad, write_rows(Format::Csv, "", &rows).unwrap()).unwrap();
-        let out = gongzhi(&db.url).args(["import", "residents"]).arg(&bad).output().unwrap();
+        let out = gongzhi(&db.url)
+            .args(["import", "residents"])
+            .arg(&bad)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         assert!(err.contains("坏.csv: 第3行「与户主关系」："), "{err}");
@@ -293,8 +387,15 @@ async fn an_administrator_imports_residents_from_the_command_line() {
 
         let good = dir.join("好.xlsx");
         std::fs::write(&good, xlsx(&good_rows(6, 4))).unwrap();
-        let out = gongzhi(&db.url).args(["import", "residents"]).arg(&good).output().unwrap();
-        let (stdout, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let out = gongzhi(&db.url)
+            .args(["import", "residents"])
+            .arg(&good)
+            .output()
+            .unwrap();
+        let (stdout, err) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
         assert!(out.status.success(), "{name}: {err}");
         assert!(stdout.contains("已导入 6 行：居民 6"), "{stdout}");
         // The progress line on standard error ends at 100%.
@@ -304,12 +405,20 @@ async fn an_administrator_imports_residents_from_the_command_line() {
         // Exports: masked by default; unmasked only with a reason, which the audit record keeps.
         let rows = good_rows(6, 4);
         let out_path = dir.join("导出.csv");
-        let out = gongzhi(&db.url).args(["export", "residents"]).arg(&out_path).output().unwrap();
+        let out = gongzhi(&db.url)
+            .args(["export", "residents"])
+            .arg(&out_path)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
         let text = std::fs::read_to_string(&out_path).unwrap();
         assert_eq!(text.lines().count(), 7, "{text}");
         assert!(!text.contains(&rows[1][6]) && !text.contains(&rows[1][7]), "{text}");
-        let out = gongzhi(&db.url).args(["export", "residents", "--unmasked"]).arg(&out_path).output().unwrap();
+        let out = gongzhi(&db.url)
+            .args(["export", "residents", "--unmasked"])
+            .arg(&out_path)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "--unmasked without --reason");
         let out = gongzhi(&db.url)
             .args(["export", "residents", "--unmasked", "--reason", "入户走访核对"])
@@ -349,7 +458,14 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
             &["230903011001", "学府花园", company, "学府花园业主委员会"],
             &["230903011001", "书香苑", "", ""],
         ]);
-        let reply = post_file(&app, &community, "/api/v1/registry/import/compounds?file=小区.csv", "text/csv", compounds.clone()).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/compounds?file=compounds.csv",
+            "text/csv",
+            compounds.clone(),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
         assert!(reply.body.contains("请先导入物业企业"), "{}", reply.body);
 
@@ -357,12 +473,33 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
             &["统一社会信用代码", "企业名称", "服务电话"],
             &[company, "七台河市安居物业服务有限公司", "0464-8888888"],
         ]);
-        let reply = post_file(&app, &admin, "/api/v1/registry/import/property-companies?file=物业.csv", "text/csv", companies.clone()).await;
+        let reply = post_file(
+            &app,
+            &admin,
+            "/api/v1/registry/import/property-companies?file=companies.csv",
+            "text/csv",
+            companies.clone(),
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
-        let reply = post_file(&app, &admin, "/api/v1/registry/import/property-companies?file=物业.csv", "text/csv", companies).await;
+        let reply = post_file(
+            &app,
+            &admin,
+            "/api/v1/registry/import/property-companies?file=companies.csv",
+            "text/csv",
+            companies,
+        )
+        .await;
         assert!(reply.body.contains("已登记"), "{name}: {}", reply.body);
 
-        let reply = post_file(&app, &community, "/api/v1/registry/import/compounds?file=小区.csv", "text/csv", compounds).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/compounds?file=compounds.csv",
+            "text/csv",
+            compounds,
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
         assert_eq!(reply.json()["created"]["compounds"], 2);
         assert_eq!(reply.json()["created"]["owners_committees"], 1);
@@ -376,15 +513,39 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
             &["12230900MB1234565Q", "坏代码单位", "企业", "230903011001"],
             &["91230900MA1B2C3D06", "别处单位", "企业", &other_grid()[..12]],
         ]);
-        let reply = post_file(&app, &community, "/api/v1/registry/import/member-orgs?file=单位.csv", "text/csv", orgs).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/member-orgs?file=orgs.csv",
+            "text/csv",
+            orgs,
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
-        let rows: Vec<i64> = reply.json()["error"]["rows"].as_array().unwrap().iter().map(|r| r["row"].as_i64().unwrap()).collect();
+        let rows: Vec<i64> = reply.json()["error"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["row"].as_i64().unwrap())
+            .collect();
         assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
         let orgs = csv(&[
             &["credit_code", "name", "kind", "territory_code"],
-            &["12230900MB1234565P", "七台河市第一中学", "public_institution", "230903011001"],
+            &[
+                "12230900MB1234565P",
+                "七台河市第一中学",
+                "public_institution",
+                "230903011001",
+            ],
         ]);
-        let reply = post_file(&app, &community, "/api/v1/registry/import/member-orgs?file=单位.csv", "text/csv", orgs).await;
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/member-orgs?file=orgs.csv",
+            "text/csv",
+            orgs,
+        )
+        .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
         assert_eq!(db.db.member_organizations_within("").await.unwrap().len(), 1);
     }

@@ -9,10 +9,19 @@ use crate::people::registry::{IdMaskPolicy, ResidentRecord};
 
 /// The header of a resident export.
 pub fn resident_header(unmasked: bool) -> Vec<String> {
-    let mut h: Vec<String> = ["网格编码", "姓名", "性别", "与户主关系", "居住类型", "身份证号", "手机号", "关怀标签"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut h: Vec<String> = [
+        "网格编码",
+        "姓名",
+        "性别",
+        "与户主关系",
+        "居住类型",
+        "身份证号",
+        "手机号",
+        "关怀标签",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     if unmasked {
         h.push("户籍地址".into());
         h.push("党员".into());
@@ -22,14 +31,23 @@ pub fn resident_header(unmasked: bool) -> Vec<String> {
 
 /// One resident as a row of the export.
 pub fn resident_row(r: &ResidentRecord, unmasked: bool, policy: IdMaskPolicy) -> Vec<String> {
-    let tags = r.care_tags.iter().map(|t| t.label(Lang::Zh)).collect::<Vec<_>>().join("、");
+    let tags = r
+        .care_tags
+        .iter()
+        .map(|t| t.label(Lang::Zh))
+        .collect::<Vec<_>>()
+        .join("、");
     let mut row = vec![
         r.grid_code.clone(),
         r.name.clone(),
         r.gender.label(Lang::Zh).to_string(),
         r.relation.label(Lang::Zh).to_string(),
         r.residence.label(Lang::Zh).to_string(),
-        if unmasked { r.id_number.clone() } else { policy.mask(&r.id_number) },
+        if unmasked {
+            r.id_number.clone()
+        } else {
+            policy.mask(&r.id_number)
+        },
         match &r.phone {
             Some(p) if unmasked => p.clone(),
             Some(p) => mask_phone(p),
@@ -75,7 +93,10 @@ mod tests {
         assert_eq!(masked.len(), resident_header(false).len());
         assert!(!masked.iter().any(|c| c.contains("学府街")));
         let full = resident_row(&r, true, IdMaskPolicy::default());
-        assert_eq!((full[5].as_str(), full[8].as_str(), full[9].as_str()), ("230903198506150020", "学府街1号", "是"));
+        assert_eq!(
+            (full[5].as_str(), full[8].as_str(), full[9].as_str()),
+            ("230903198506150020", "学府街1号", "是")
+        );
         assert_eq!(full.len(), resident_header(true).len());
     }
 }

@@ -443,7 +443,11 @@ async fn api_import(
                     format!("the file must not exceed {} MB", MAX_UPLOAD / 1024 / 1024),
                 )
             })?;
-        let ext = if ctype.starts_with("text/csv") { ".csv" } else { "" };
+        let ext = if bytes.starts_with(b"PK\x03\x04") {
+            ".xlsx"
+        } else {
+            ".csv"
+        };
         (q.file.clone().unwrap_or_else(|| format!("{key}{ext}")), bytes)
     };
     if bytes.is_empty() {
@@ -512,12 +516,17 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let reach = importer_reach(&actor)?;
     let (kind, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
-    let format = Format::from_file_name(&file).filter(|_| kind == "residents").ok_or_else(|| unknown_template(&file))?;
+    let format = Format::from_file_name(&file)
+        .filter(|_| kind == "residents")
+        .ok_or_else(|| unknown_template(&file))?;
     let prefixes: Vec<String> = match q.within.as_deref().filter(|w| !w.is_empty()) {
         Some(w) => {
             let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
             if !reach.reaches(&code) {
-                return Err(ApiError::forbidden("此区域不在您的辖区内", "that area is outside yours"));
+                return Err(ApiError::forbidden(
+                    "此区域不在您的辖区内",
+                    "that area is outside yours",
+                ));
             }
             vec![code.subtree_prefix().to_string()]
         }

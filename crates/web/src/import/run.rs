@@ -558,7 +558,9 @@ mod orgs {
     use gongzhi_core::orgs::registry::{NewMemberOrganization, NewOwnersCommittee, NewPropertyCompany, OrgKind};
     use gongzhi_core::territory::places::{NewCompound, street_of};
     use gongzhi_core::territory::{DivisionCode, Level, TerritoryCode};
-    use gongzhi_store::orgs::{insert_member_organizations_tx, insert_owners_committees_tx, insert_property_companies_tx};
+    use gongzhi_store::orgs::{
+        insert_member_organizations_tx, insert_owners_committees_tx, insert_property_companies_tx,
+    };
     use gongzhi_store::territory::places::insert_compounds_tx;
 
     use super::*;
@@ -589,7 +591,10 @@ mod orgs {
             .values()
             .any(|l| l.community.code == code.as_str() || l.street.code == code.as_str());
         if !known {
-            return Err(r.error(key, Problem::unknown(text, "网格化管理的街道或社区", "street or community of the grid system")));
+            return Err(r.error(
+                key,
+                Problem::unknown(text, "网格化管理的街道或社区", "street or community of the grid system"),
+            ));
         }
         if !reach.reaches(&TerritoryCode::Division(code.clone())) {
             return Err(r.error(
@@ -602,7 +607,10 @@ mod orgs {
 
     fn credit_code(r: &Record, seen: &mut HashMap<String, usize>) -> Result<CreditCode, Vec<RowError>> {
         let code = CreditCode::parse(r.text("credit_code")).map_err(|_| {
-            vec![r.error("credit_code", Problem::invalid(r.text("credit_code"), "统一社会信用代码", "a credit code"))]
+            vec![r.error(
+                "credit_code",
+                Problem::invalid(r.text("credit_code"), "统一社会信用代码", "a credit code"),
+            )]
         })?;
         if let Some(first) = seen.insert(code.as_str().to_string(), r.row) {
             return Err(vec![r.error(
@@ -635,7 +643,9 @@ mod orgs {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state.audit_key().ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = state
+            .audit_key()
+            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
         let (index, reach) = (state.index(), reach.clone());
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
@@ -643,7 +653,14 @@ mod orgs {
             let place = division_in(&index, &reach, &r, "territory_code", &[Level::Street, Level::Community])
                 .map_err(|e| vec![e])?;
             let kind = OrgKind::parse_field("kind", r.text("kind")).map_err(|_| {
-                vec![r.error("kind", Problem::invalid(r.text("kind"), "机关、事业单位、企业或社会组织", "agency, public institution, enterprise or social organization"))]
+                vec![r.error(
+                    "kind",
+                    Problem::invalid(
+                        r.text("kind"),
+                        "机关、事业单位、企业或社会组织",
+                        "agency, public institution, enterprise or social organization",
+                    ),
+                )]
             })?;
             let community = (place.level() == Level::Community).then(|| place.as_str().to_string());
             let street = match &community {
@@ -679,7 +696,9 @@ mod orgs {
         job.progress.set_phase(Phase::Writing);
         let orgs: Vec<NewMemberOrganization> = rows.into_iter().map(|(_, o)| o).collect();
         let mut tx = state.db.begin().await.map_err(failed)?;
-        insert_member_organizations_tx(&mut tx, &key, &actor.account, &orgs).await.map_err(failed)?;
+        insert_member_organizations_tx(&mut tx, &key, &actor.account, &orgs)
+            .await
+            .map_err(failed)?;
         job.progress.rows_written(orgs.len() as u64);
         let done = Imported::new(job.template.key, orgs.len() as u64).created("member_orgs", orgs.len() as u64);
         audit_import(&mut tx, &key, actor, job, &done).await?;
@@ -693,7 +712,9 @@ mod orgs {
         bytes: Bytes,
         actor: &Actor,
     ) -> Result<Imported, Outcome> {
-        let key = state.audit_key().ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = state
+            .audit_key()
+            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
             let code = credit_code(&r, &mut seen)?;
@@ -744,7 +765,9 @@ mod orgs {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state.audit_key().ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = state
+            .audit_key()
+            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
         let (index, reach) = (state.index(), reach.clone());
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         struct Row {
@@ -760,7 +783,13 @@ mod orgs {
                 division_in(&index, &reach, &r, "community_code", &[Level::Community]).map_err(|e| vec![e])?;
             let name = r.text("name").to_string();
             if let Some(first) = seen.insert((community.as_str().to_string(), name.clone()), r.row) {
-                return Err(vec![r.error("name", Problem::Duplicate { value: name, first_row: first })]);
+                return Err(vec![r.error(
+                    "name",
+                    Problem::Duplicate {
+                        value: name,
+                        first_row: first,
+                    },
+                )]);
             }
             Ok(Row {
                 row: r.row,
@@ -798,7 +827,11 @@ mod orgs {
                 errors.push(RowError::cell(
                     row.row,
                     "物业企业信用代码",
-                    Problem::unknown(c.clone(), "物业企业（请先导入物业企业）", "property company (import property companies first)"),
+                    Problem::unknown(
+                        c.clone(),
+                        "物业企业（请先导入物业企业）",
+                        "property company (import property companies first)",
+                    ),
                 ));
             }
         }
@@ -828,7 +861,9 @@ mod orgs {
             });
         }
         let mut tx = state.db.begin().await.map_err(failed)?;
-        let ids = insert_compounds_tx(&mut tx, &key, &actor.account, &new).await.map_err(failed)?;
+        let ids = insert_compounds_tx(&mut tx, &key, &actor.account, &new)
+            .await
+            .map_err(failed)?;
         let committees: Vec<NewOwnersCommittee> = rows
             .iter()
             .zip(&ids)
