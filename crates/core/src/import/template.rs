@@ -634,7 +634,7 @@ mod tests {
             .match_header(1, &strings(&["手机号", "ID_NUMBER", "其他", "姓名"]))
             .unwrap();
         let r = T
-            .record(&map, 2, &strings(&["138-0000-0000", "11010519491231002x", "x", "张三"]))
+            .record(&map, 2, &strings(&["138 0000 0000", "11010519491231002x", "x", "张三"]))
             .unwrap();
         assert_eq!(r.text("name"), "张三");
         assert_eq!(r.get("id_number"), Some("11010519491231002X"));
