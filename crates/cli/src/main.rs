@@ -108,6 +108,11 @@ enum Cmd {
         #[command(subcommand)]
         what: ImportWhat,
     },
+    /// Export registry data: residents to XLSX or CSV, masked unless --unmasked with a reason.
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
     /// Rules as data: the responsibility list (versions, CSV/XLSX) and the calendar's years.
     Rules {
         #[command(subcommand)]
@@ -135,8 +140,58 @@ enum Cmd {
     },
 }
 
+/// A registry import: a file to import, or `--template` to write the template.
+#[derive(Args, Clone)]
+struct RegistryImport {
+    /// The filled-in template, FILE.xlsx or FILE.csv (headers in Chinese or English, any order).
+    #[arg(required_unless_present = "template")]
+    file: Option<PathBuf>,
+    /// Write the template to fill in (FILE.xlsx with a notes sheet 填写说明, or FILE.csv) and exit.
+    #[arg(long, value_name = "FILE", conflicts_with = "file")]
+    template: Option<PathBuf>,
+    #[command(flatten)]
+    storage: Storage,
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// The residents of the city (or of --within CODE) to FILE.xlsx or FILE.csv: ID numbers and
+    /// phones masked, unless --unmasked with --reason (audited with the reason).
+    Residents {
+        file: PathBuf,
+        #[arg(long, value_name = "CODE")]
+        within: Option<String>,
+        /// Full ID numbers, phones, registered addresses and party membership.
+        #[arg(long, requires = "reason")]
+        unmasked: bool,
+        /// Why the unmasked export is needed (2 to 200 characters); recorded in the audit entry.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
 #[derive(Subcommand)]
 enum ImportWhat {
+    /// Residents (实有人口) with their grid, compound, building, entrance and room; buildings and
+    /// households not yet registered are created. All rows or none (every bad row listed; exit 2).
+    Residents(RegistryImport),
+    /// Households (户) with their grid, compound, building, entrance and room.
+    Households(RegistryImport),
+    /// Buildings (楼栋) with their grid, compound and address (FILE.geojson: points or polygons).
+    Buildings(RegistryImport),
+    /// Compounds (小区) of communities (FILE.geojson: polygons).
+    Compounds(RegistryImport),
+    /// Member organizations (辖区单位) with their unified social credit codes.
+    MemberOrgs(RegistryImport),
+    /// Property companies (物业企业).
+    PropertyCompanies(RegistryImport),
+    /// Party organizations (党组织): street working committees, community committees, grid
+    /// organizations, branches.
+    PartyOrgs(RegistryImport),
+    /// Party members (党员) and employed members' residence communities.
+    PartyMembers(RegistryImport),
     /// Grids from a GeoJSON FeatureCollection: each feature has properties code (15 digits),
     /// name and households, and a Polygon or MultiPolygon in WGS-84. Changed grids get a new
     /// version; the old one is kept.
@@ -304,6 +359,22 @@ enum BenchWhat {
     },
     /// Case intake through HTTP: cases/s sustained, latency percentiles and the server's
     /// resident memory, reporting back to back over keep-alive connections on loopback.
+    /// Registry import: a deterministic resident workbook of --rows valid fake people imported
+    /// into a fresh database (with the demo city's territory) through the server's own import,
+    /// --runs times: wall time, rows/s and the process's peak resident memory growth.
+    Import {
+        #[arg(long, default_value_t = 100_000)]
+        rows: usize,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Keep the generated workbook here.
+        #[arg(long, value_name = "FILE")]
+        keep: Option<PathBuf>,
+        /// An empty PostgreSQL database to use instead of SQLite (dropped and made again per run
+        /// is up to you: each run needs an empty one, so use --runs 1).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     Intake {
         /// Port for the measured server on 127.0.0.1.
         #[arg(long, default_value_t = 18081)]
@@ -360,6 +431,26 @@ fn personal_data_cipher(
             },
         ),
     )
+}
+
+/// The configured personal-data cipher, or a message saying how to configure one (exit code 2).
+fn required_cipher(
+    storage: &Storage,
+    file: &FileConfig,
+    settings: &Settings,
+    lang: Lang,
+) -> Result<Arc<dyn CipherProvider>, ExitCode> {
+    match personal_data_cipher(storage, file, lang) {
+        Ok(Some(c)) => Ok(c),
+        Ok(None) => {
+            eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
+            Err(ExitCode::from(2))
+        }
+        Err(e) => {
+            eprintln!("gongzhi: {e}");
+            Err(ExitCode::from(2))
+        }
+    }
 }
 
 /// The configured audit key (flag, environment, file), if any.
@@ -633,6 +724,129 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             }
+        }
+        Cmd::Export {
+            what:
+                ExportWhat::Residents {
+                    file: path,
+                    within,
+                    unmasked,
+                    reason,
+                    storage,
+                },
+        } => {
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let cipher = match required_cipher(&storage, &file, &settings, lang) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let db = open(&settings).await?;
+            let reason = if unmasked { reason.as_deref() } else { None };
+            match gongzhi::import::export_residents(&db, &path, within.as_deref(), reason, lang, &key, cipher).await? {
+                Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                Err(lines) => {
+                    lines.iter().for_each(|l| eprintln!("{l}"));
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::Import { what } => {
+            let (kind, args) = match what {
+                ImportWhat::Residents(a) => ("residents", a),
+                ImportWhat::Households(a) => ("households", a),
+                ImportWhat::Buildings(a) => ("buildings", a),
+                ImportWhat::Compounds(a) => ("compounds", a),
+                ImportWhat::MemberOrgs(a) => ("member-orgs", a),
+                ImportWhat::PropertyCompanies(a) => ("property-companies", a),
+                ImportWhat::PartyOrgs(a) => ("party-orgs", a),
+                ImportWhat::PartyMembers(a) => ("party-members", a),
+                ImportWhat::Grids { .. } => unreachable!("matched above"),
+            };
+            let outcome = match (&args.template, &args.file) {
+                (Some(out), _) => gongzhi::import::write_template(kind, out, lang),
+                (None, Some(path)) => {
+                    let settings = settings(&file, None, &args.storage);
+                    let key = match required_audit_key(&args.storage, &file, &settings, lang) {
+                        Ok(k) => k,
+                        Err(code) => return Ok(code),
+                    };
+                    let cipher = match required_cipher(&args.storage, &file, &settings, lang) {
+                        Ok(c) => c,
+                        Err(code) => return Ok(code),
+                    };
+                    let db = open(&settings).await?;
+                    gongzhi::import::import_file(&db, kind, path, lang, &key, cipher).await?
+                }
+                (None, None) => unreachable!("clap requires FILE or --template"),
+            };
+            match outcome {
+                Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                Err(lines) => {
+                    lines.iter().for_each(|l| eprintln!("{l}"));
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::Bench {
+            what:
+                BenchWhat::Import {
+                    rows,
+                    runs,
+                    keep,
+                    database_url,
+                },
+        } => {
+            use gongzhi::bench_import as bi;
+            let key = AuditKey::from_bytes(&[9u8; 32])?;
+            let grids = bi::demo_grids()?;
+            let generated = std::time::Instant::now();
+            let sheet = bi::resident_rows(rows, &grids, 7);
+            let bytes = gongzhi_office::write_rows(gongzhi_office::Format::Xlsx, "实有人口", &sheet)?;
+            drop(sheet);
+            println!(
+                "import: generated {rows} resident rows over {} grids as XLSX ({:.1} MB) in {:.1} s",
+                grids.len(),
+                bytes.len() as f64 / 1e6,
+                generated.elapsed().as_secs_f64()
+            );
+            if let Some(path) = &keep {
+                std::fs::write(path, &bytes)?;
+            }
+            let mut results = Vec::new();
+            for run in 1..=runs.max(1) {
+                let dir = std::env::temp_dir().join(format!("gongzhi-bench-import-{}-{run}", std::process::id()));
+                std::fs::create_dir_all(&dir)?;
+                let url = database_url
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite:{}", dir.join("gongzhi.db").display()));
+                let db = bi::fresh_db(&url, &key).await?;
+                let r = bi::measure(&db, &key, "residents.xlsx", bytes.clone()).await;
+                db.close().await;
+                let _ = std::fs::remove_dir_all(&dir);
+                let r = r?;
+                println!(
+                    "import: run {run}: {} rows in {:.2} s = {:.0} rows/s, peak RSS growth {:.0} MB",
+                    r.rows,
+                    r.wall.as_secs_f64(),
+                    r.rate(),
+                    r.rss_growth_mb
+                );
+                results.push(r);
+            }
+            results.sort_by(|a, b| a.wall.cmp(&b.wall));
+            let m = &results[results.len() / 2];
+            let peak = results.iter().map(|r| r.rss_growth_mb).fold(0.0, f64::max);
+            println!(
+                "import: median {:.2} s ({:.0} rows/s) of {} runs; largest peak RSS growth {:.0} MB",
+                m.wall.as_secs_f64(),
+                m.rate(),
+                results.len(),
+                peak
+            );
         }
         Cmd::Bench {
             what: BenchWhat::Locate { lookups, runs },

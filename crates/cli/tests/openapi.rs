@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 33] = [
+const ROUTES: [(&str, &str); 35] = [
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/api-keys"),
@@ -51,6 +51,8 @@ const ROUTES: [(&str, &str); 33] = [
     ("get", "/api/v1/registry/households/{id}"),
     ("get", "/api/v1/registry/search"),
     ("post", "/api/v1/registry/residents/{id}/reveal"),
+    ("post", "/api/v1/registry/import/{key}"),
+    ("get", "/api/v1/registry/import/jobs/{id}"),
 ];
 
 fn app_of(state: gongzhi_web::AppState) -> axum::Router {
@@ -476,6 +478,43 @@ async fn every_documented_operation_answers_as_documented() {
             let r = call(&app, Method::POST, path, Some(&clerk), Some("text/csv"), body).await;
             c!("post", path, &r);
         }
+
+        // A registry import refused (a file without the template's columns; a clerk), and a job
+        // that is not there: imports that succeed are covered by tests/registry_import.rs.
+        let path = "/api/v1/registry/import/{key}";
+        let r = call(
+            &app,
+            Method::POST,
+            "/api/v1/registry/import/residents",
+            Some(&admin),
+            Some("text/csv"),
+            b"a,b\n1,2\n".to_vec(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        c!("post", path, &r);
+        let r = call(
+            &app,
+            Method::POST,
+            "/api/v1/registry/import/residents",
+            Some(&clerk),
+            Some("text/csv"),
+            b"a,b\n".to_vec(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        c!("post", path, &r);
+        let r = call(
+            &app,
+            Method::GET,
+            "/api/v1/registry/import/jobs/nothing",
+            Some(&admin),
+            None,
+            vec![],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        c!("get", "/api/v1/registry/import/jobs/{id}", &r);
 
         // A photo, a case with it, the case's pages of the API.
         let boundary = "openapi-boundary";

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod cases;
 pub mod cogov;
 pub mod i18n;
+pub mod import;
 pub mod orgs;
 pub mod people;
 pub mod territory;

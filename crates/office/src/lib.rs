@@ -17,10 +17,13 @@
 //!
 //! Errors are the core's [`DataError`]: they name the file and, where known, the row and column.
 
+use std::fmt::Write as _;
 use std::io::Cursor;
+use std::ops::ControlFlow;
 
-use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use calamine::{Data, DataRef, Reader, Xlsx, open_workbook_from_rs};
 use gongzhi_core::cases::data::{DataError, Problem, RowError, csv_rows, csv_text};
+use gongzhi_core::import::{ErrorList, Phase, Progress, Record, Template};
 use rust_xlsxwriter::{Format as CellFormat, Workbook};
 
 /// Row type shared with the core: the header first, then data rows.
@@ -74,6 +77,274 @@ pub fn read_rows(file: &str, bytes: &[u8]) -> Result<Rows, DataError> {
             "只支持 .csv 和 .xlsx 文件".into(),
             "only .csv and .xlsx files are supported".into(),
         )),
+    }
+}
+
+/// Reads a file row by row, by the format its name says, without holding the sheet: `each` gets
+/// every row that has a non-empty cell, with its 1-based row number as the spreadsheet shows it,
+/// the first one being the header. The cells are lent (trimmed, one buffer reused from row to
+/// row); `each` may stop the reading with [`ControlFlow::Break`]. Every row after the first
+/// counts as read in `progress`, with the bytes read so far for CSV; for XLSX the sheet's declared
+/// dimension gives the number of rows.
+///
+/// A file whose content is not of the format its name says is refused, as is a CSV file that is
+/// not UTF-8 (naming the row).
+pub fn stream_rows(
+    file: &str,
+    bytes: &[u8],
+    progress: &Progress,
+    each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
+) -> Result<(), DataError> {
+    let zip = bytes.starts_with(b"PK\x03\x04");
+    match Format::from_file_name(file) {
+        Some(Format::Csv) if zip => Err(file_error(
+            file,
+            "文件扩展名为 .csv，内容却是Excel工作簿；请用 .xlsx 扩展名".into(),
+            "the file is named .csv but holds an Excel workbook; name it .xlsx".into(),
+        )),
+        Some(Format::Csv) => stream_csv(file, bytes, progress, each),
+        Some(Format::Xlsx) if !zip => Err(file_error(
+            file,
+            "文件不是有效的 .xlsx 工作簿（旧版 .xls 请另存为 .xlsx）".into(),
+            "the file is not a valid .xlsx workbook (save an old .xls as .xlsx)".into(),
+        )),
+        Some(Format::Xlsx) => stream_xlsx(file, bytes, progress, each),
+        None => Err(file_error(
+            file,
+            "只支持 .csv 和 .xlsx 文件".into(),
+            "only .csv and .xlsx files are supported".into(),
+        )),
+    }
+}
+
+/// Reads a file against an import template, row by row: the first non-empty row must be a header
+/// naming the template's columns (a missing required column refuses the file at once), every
+/// later row is checked and, when good, given to `each` as a [`Record`]; every problem goes to
+/// `errors` (the bad row counted in `progress`). `each` may add its own problems with the row (a
+/// repeat, an unknown reference) by returning them. Nothing is decided here about writing: the
+/// caller writes only when `errors` stays empty.
+///
+/// Returns the number of data rows read; a file without a header or without data rows is refused.
+pub fn read_records(
+    file: &str,
+    bytes: &[u8],
+    template: &Template,
+    progress: &Progress,
+    errors: &mut ErrorList,
+    mut each: impl FnMut(Record) -> Result<ControlFlow<()>, Vec<RowError>>,
+) -> Result<u64, DataError> {
+    progress.set_phase(Phase::Reading);
+    let mut header = None;
+    let mut header_errors = None;
+    let mut rows = 0u64;
+    stream_rows(file, bytes, progress, |n, cells| {
+        let Some(map) = &header else {
+            match template.match_header(n, cells) {
+                Ok(map) => {
+                    header = Some(map);
+                    return ControlFlow::Continue(());
+                }
+                Err(e) => {
+                    header_errors = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+        };
+        rows += 1;
+        let outcome = template.record(map, n, cells).and_then(&mut each);
+        match outcome {
+            Ok(flow) => flow,
+            Err(problems) => {
+                progress.bad_row();
+                errors.extend(problems);
+                ControlFlow::Continue(())
+            }
+        }
+    })?;
+    if let Some(e) = header_errors {
+        return Err(DataError::new(file, e));
+    }
+    if header.is_none() || rows == 0 {
+        return Err(file_error(
+            file,
+            format!("文件没有数据行（应有表头和至少一行{}）", template.name_zh),
+            format!(
+                "the file has no data rows (a header and at least one row of {})",
+                template.name_en
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
+/// A template as a file to fill in: XLSX with the header, the example row and a second sheet
+/// 填写说明 explaining each column; CSV with the header and the example row.
+pub fn template_file(template: &Template, format: Format) -> Result<Vec<u8>, DataError> {
+    let rows = vec![template.header_row(), template.example_row()];
+    match format {
+        Format::Csv => Ok(write_csv(&rows)),
+        Format::Xlsx => write_sheets(&[
+            (template.name_zh, rows.as_slice()),
+            ("填写说明", template.notes_rows(gongzhi_core::Lang::Zh).as_slice()),
+        ]),
+    }
+}
+
+/// Gives `each` the row in `cells[..used]` unless it is empty; counts it in `progress` unless it is
+/// the first (the header).
+fn emit(
+    row: usize,
+    cells: &[String],
+    seen_first: &mut bool,
+    progress: &Progress,
+    bytes_read: u64,
+    each: &mut impl FnMut(usize, &[String]) -> ControlFlow<()>,
+) -> ControlFlow<()> {
+    let mut used = cells.len();
+    while used > 0 && cells[used - 1].is_empty() {
+        used -= 1;
+    }
+    if used == 0 {
+        return ControlFlow::Continue(());
+    }
+    if *seen_first {
+        progress.row_read(bytes_read);
+    }
+    *seen_first = true;
+    each(row, &cells[..used])
+}
+
+fn stream_csv(
+    file: &str,
+    bytes: &[u8],
+    progress: &Progress,
+    mut each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
+) -> Result<(), DataError> {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    let skipped = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(&bytes[skipped..]);
+    let mut record = csv::ByteRecord::new();
+    let mut cells: Vec<String> = Vec::new();
+    let mut seen_first = false;
+    let mut row = 0;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {}
+            Err(e) => {
+                return Err(DataError::one(
+                    file,
+                    RowError::row(row + 1, Problem::Syntax { detail: e.to_string() }),
+                ));
+            }
+        }
+        row += 1;
+        cells.resize_with(record.len(), String::new);
+        for (cell, field) in cells.iter_mut().zip(record.iter()) {
+            let text = std::str::from_utf8(field).map_err(|_| {
+                DataError::one(
+                    file,
+                    RowError::row(
+                        row,
+                        Problem::other(
+                            "文件不是UTF-8编码，请另存为“CSV UTF-8”格式",
+                            "the file is not UTF-8; save it as \"CSV UTF-8\"",
+                        ),
+                    ),
+                )
+            })?;
+            cell.clear();
+            cell.push_str(text.trim());
+        }
+        cells.truncate(record.len());
+        let at = record.position().map(|p| p.byte()).unwrap_or(0) + skipped as u64;
+        if emit(row, &cells, &mut seen_first, progress, at.max(1), &mut each).is_break() {
+            return Ok(());
+        }
+    }
+}
+
+fn stream_xlsx(
+    file: &str,
+    bytes: &[u8],
+    progress: &Progress,
+    mut each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
+) -> Result<(), DataError> {
+    let unreadable = |detail: String| DataError::one(file, RowError::file(Problem::Syntax { detail }));
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let Some(sheet) = book.sheet_names().first().cloned() else {
+        return Err(file_error(
+            file,
+            "工作簿没有工作表".into(),
+            "the workbook has no worksheet".into(),
+        ));
+    };
+    let mut reader = book
+        .worksheet_cells_reader(&sheet)
+        .map_err(|e| unreadable(e.to_string()))?;
+    let dims = reader.dimensions();
+    if dims.end.0 > dims.start.0 {
+        // The first row is taken for the header.
+        progress.set_rows_total(u64::from(dims.end.0 - dims.start.0));
+    }
+    let mut cells: Vec<String> = Vec::new();
+    let mut current: Option<u32> = None;
+    let mut seen_first = false;
+    while let Some(cell) = reader.next_cell().map_err(|e| unreadable(e.to_string()))? {
+        let (r, c) = cell.get_position();
+        if current != Some(r) {
+            if let Some(prev) = current
+                && emit(prev as usize + 1, &cells, &mut seen_first, progress, 0, &mut each).is_break()
+            {
+                return Ok(());
+            }
+            cells.iter_mut().for_each(String::clear);
+            current = Some(r);
+        }
+        let c = c as usize;
+        if cells.len() <= c {
+            cells.resize_with(c + 1, String::new);
+        }
+        let out = &mut cells[c];
+        out.clear();
+        data_ref_text(cell.get_value(), out);
+        let trimmed = out.trim();
+        if trimmed.len() != out.len() {
+            *out = trimmed.to_string();
+        }
+    }
+    if let Some(prev) = current {
+        let _ = emit(prev as usize + 1, &cells, &mut seen_first, progress, 0, &mut each);
+    }
+    Ok(())
+}
+
+/// A streamed cell as text, as [`read_xlsx`] reads it.
+fn data_ref_text(d: &DataRef<'_>, out: &mut String) {
+    match d {
+        DataRef::Empty => {}
+        DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => out.push_str(s),
+        DataRef::SharedString(s) => out.push_str(s),
+        DataRef::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            let _ = write!(out, "{}", *f as i64);
+        }
+        DataRef::Float(f) => {
+            let _ = write!(out, "{f}");
+        }
+        DataRef::Bool(b) => {
+            let _ = write!(out, "{b}");
+        }
+        DataRef::DateTime(dt) => out.push_str(&cell_text(&Data::DateTime(*dt))),
+        DataRef::Error(e) => {
+            let _ = write!(out, "{e}");
+        }
     }
 }
 
@@ -162,31 +433,39 @@ fn cell_text(d: &Data) -> String {
 /// Writes one worksheet named `sheet`: every cell as text (so codes such as `06010` keep their
 /// leading zero), the header bold and frozen, columns sized to their content.
 pub fn write_xlsx(sheet: &str, rows: &[Vec<String>]) -> Result<Vec<u8>, DataError> {
+    write_sheets(&[(sheet, rows)])
+}
+
+/// Writes a workbook of several worksheets, each as [`write_xlsx`] writes one.
+pub fn write_sheets(sheets: &[(&str, &[Vec<String>])]) -> Result<Vec<u8>, DataError> {
+    let name = sheets.first().map(|(s, _)| *s).unwrap_or("");
     let fail = |e: rust_xlsxwriter::XlsxError| {
         file_error(
-            sheet,
+            name,
             format!("无法生成XLSX文件：{e}"),
             format!("cannot write the XLSX file: {e}"),
         )
     };
     let mut book = Workbook::new();
-    let ws = book.add_worksheet();
-    ws.set_name(sheet).map_err(fail)?;
     let bold = CellFormat::new().set_bold();
     let text = CellFormat::new().set_num_format("@");
-    for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r).map_err(|_| file_error(sheet, "行数超过上限".into(), "too many rows".into()))?;
-        for (c, cell) in row.iter().enumerate() {
-            let c =
-                u16::try_from(c).map_err(|_| file_error(sheet, "列数超过上限".into(), "too many columns".into()))?;
-            let format = if r == 0 { &bold } else { &text };
-            ws.write_string_with_format(r, c, cell, format).map_err(fail)?;
+    for (sheet, rows) in sheets {
+        let ws = book.add_worksheet();
+        ws.set_name(*sheet).map_err(fail)?;
+        for (r, row) in rows.iter().enumerate() {
+            let r = u32::try_from(r).map_err(|_| file_error(sheet, "行数超过上限".into(), "too many rows".into()))?;
+            for (c, cell) in row.iter().enumerate() {
+                let c = u16::try_from(c)
+                    .map_err(|_| file_error(sheet, "列数超过上限".into(), "too many columns".into()))?;
+                let format = if r == 0 { &bold } else { &text };
+                ws.write_string_with_format(r, c, cell, format).map_err(fail)?;
+            }
         }
+        if !rows.is_empty() {
+            ws.set_freeze_panes(1, 0).map_err(fail)?;
+        }
+        ws.autofit();
     }
-    if !rows.is_empty() {
-        ws.set_freeze_panes(1, 0).map_err(fail)?;
-    }
-    ws.autofit();
     book.save_to_buffer().map_err(fail)
 }
 
@@ -240,6 +519,123 @@ mod tests {
                 vec!["".to_string(), "7".into(), "2026-01-01".into()],
                 vec!["".to_string(), "2.5".into()],
             ]
+        );
+    }
+
+    fn streamed(file: &str, bytes: &[u8]) -> (Vec<(usize, Vec<String>)>, gongzhi_core::import::ProgressSnapshot) {
+        let progress = Progress::new(bytes.len() as u64);
+        let mut rows = Vec::new();
+        stream_rows(file, bytes, &progress, |n, cells| {
+            rows.push((n, cells.to_vec()));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        (rows, progress.snapshot())
+    }
+
+    #[test]
+    fn streaming_gives_the_same_rows_as_reading_with_their_numbers() {
+        for format in [Format::Xlsx, Format::Csv] {
+            let mut rows = sample();
+            rows.insert(2, vec![String::new(), String::new()]); // an empty row: skipped, still counted
+            let bytes = write_rows(format, "居民", &rows).unwrap();
+            let name = format!("居民.{}", format.extension());
+            let (got, progress) = streamed(&name, &bytes);
+            let numbers: Vec<usize> = got.iter().map(|(n, _)| *n).collect();
+            assert_eq!(numbers, vec![1, 2, 4], "{format:?}");
+            assert_eq!(got[2].1, sample()[2], "{format:?}");
+            assert_eq!(progress.rows_read, 2, "{format:?}");
+            assert!(progress.rows_total.is_some(), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn streaming_keeps_the_sheet_row_numbers_and_reads_typed_cells() {
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(1, 1, "item").unwrap();
+        ws.write_number(2, 1, 7.0).unwrap();
+        ws.write_number(4, 2, 2.5).unwrap();
+        let (got, _) = streamed("x.xlsx", &book.save_to_buffer().unwrap());
+        assert_eq!(
+            got,
+            vec![
+                (2, vec!["".to_string(), "item".into()]),
+                (3, vec!["".to_string(), "7".into()]),
+                (5, vec!["".to_string(), "".into(), "2.5".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn streaming_refuses_a_file_whose_content_is_not_its_kind() {
+        let xlsx = write_rows(Format::Xlsx, "s", &sample()).unwrap();
+        let p = Progress::new(0);
+        let never = |_: usize, _: &[String]| ControlFlow::Continue(());
+        let e = stream_rows("x.csv", &xlsx, &p, never).unwrap_err();
+        assert!(e.errors[0].message(gongzhi_core::Lang::Zh).contains(".xlsx"));
+        let e = stream_rows("x.xlsx", b"a,b\n1,2\n", &p, never).unwrap_err();
+        assert!(
+            e.errors[0]
+                .message(gongzhi_core::Lang::En)
+                .contains("not a valid .xlsx")
+        );
+        let e = stream_rows("x.pdf", b"", &p, never).unwrap_err();
+        assert_eq!(e.file, "x.pdf");
+        let e = stream_rows("x.csv", b"a,b\n\xc7\xe5,1\n", &p, never).unwrap_err();
+        assert_eq!(e.errors[0].row, Some(2));
+    }
+
+    #[test]
+    fn a_template_file_reads_back_as_one_good_record_and_bad_rows_are_all_listed() {
+        use gongzhi_core::import::registry::RESIDENTS;
+        for format in [Format::Xlsx, Format::Csv] {
+            let bytes = template_file(&RESIDENTS, format).unwrap();
+            let name = format!("t.{}", format.extension());
+            let (mut errors, p) = (ErrorList::default(), Progress::new(0));
+            let mut names = Vec::new();
+            let n = read_records(&name, &bytes, &RESIDENTS, &p, &mut errors, |r| {
+                names.push(r.text("name").to_string());
+                Ok(ControlFlow::Continue(()))
+            })
+            .unwrap();
+            assert_eq!((n, names), (1, vec!["张秀英".to_string()]), "{format:?}");
+            assert!(errors.is_empty());
+        }
+
+        let mut rows = vec![RESIDENTS.header_row(), RESIDENTS.example_row()];
+        let mut bad = RESIDENTS.example_row();
+        bad[6] = "230903198506150021".into(); // wrong check digit
+        rows.push(bad.clone());
+        bad[5] = String::new();
+        rows.push(bad);
+        let bytes = write_rows(Format::Xlsx, "居民", &rows).unwrap();
+        let (mut errors, p) = (ErrorList::default(), Progress::new(0));
+        read_records("r.xlsx", &bytes, &RESIDENTS, &p, &mut errors, |_| {
+            Ok(ControlFlow::Continue(()))
+        })
+        .unwrap();
+        assert_eq!((errors.bad_rows(), errors.total(), p.snapshot().bad_rows), (2, 3, 2));
+        let e = errors.into_result("r.xlsx").unwrap_err();
+        let rows: Vec<_> = e.errors.iter().map(|e| (e.row, e.column.clone())).collect();
+        assert_eq!(
+            rows,
+            vec![
+                (Some(3), Some("身份证号".into())),
+                (Some(4), Some("姓名".into())),
+                (Some(4), Some("身份证号".into()))
+            ]
+        );
+
+        let header_only = write_rows(Format::Csv, "", &[vec!["姓名".into()]]).unwrap();
+        let e = read_records("h.csv", &header_only, &RESIDENTS, &p, &mut ErrorList::default(), |_| {
+            Ok(ControlFlow::Continue(()))
+        })
+        .unwrap_err();
+        assert!(
+            e.errors
+                .iter()
+                .any(|e| e.problem == Problem::MissingColumn && e.column.as_deref() == Some("网格编码"))
         );
     }
 

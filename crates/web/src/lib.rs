@@ -6,6 +6,7 @@ pub mod cogov;
 mod error;
 pub mod events;
 pub mod gridworker;
+pub mod import;
 mod lang;
 mod map;
 pub mod pages;
@@ -64,6 +65,8 @@ pub struct AppState {
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
     /// given.
     sms: Arc<dyn resident::sms::SmsGateway>,
+    /// The registry imports started on this server, with their progress.
+    import_jobs: import::Jobs,
     /// Seals and opens the registry's personal data; `None` until a key is configured, and then
     /// the registry's pages and API answer 503.
     cipher: Option<Arc<dyn CipherProvider>>,
@@ -96,6 +99,7 @@ impl AppState {
             inbox_counts: Default::default(),
             rules_mark: Arc::new(Mutex::new(None)),
             sms: Arc::new(resident::sms::NoGateway),
+            import_jobs: import::Jobs::default(),
             cipher: None,
             id_mask: IdMaskPolicy::default(),
         };
@@ -166,6 +170,11 @@ impl AppState {
     pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
         self.sms = gateway;
         self
+    }
+
+    /// The registry imports of this server.
+    pub fn import_jobs(&self) -> &import::Jobs {
+        &self.import_jobs
     }
 
     /// Gives the state the cipher provider of personal data (the software provider with the
@@ -305,6 +314,7 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::routes())
         .merge(rules::routes())
         .merge(taxonomy::routes())
+        .merge(import::routes())
         .fallback(|| async { ApiError::not_found_path() })
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())

@@ -100,6 +100,9 @@ impl Chrome {
             link("/cogov/surveys", "问卷", "Surveys");
             link("/cogov/orders", "居民点单", "Needs");
         }
+        if has(&gongzhi_core::import::IMPORTERS) {
+            link("/registry/import", "导入", "Import");
+        }
         if has(&[Role::SystemAdmin, Role::SecurityAdmin]) {
             link("/admin/accounts", "账户管理", "Accounts");
         }

@@ -170,6 +170,14 @@ pub struct DataError {
     /// The file's name as the caller gave it (e.g. `data/qitaihe/responsibility-list.csv`).
     pub file: String,
     pub errors: Vec<RowError>,
+    /// Errors found but not listed in `errors` (a large import lists the first ones only and
+    /// counts the rest).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub omitted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl DataError {
@@ -177,7 +185,22 @@ impl DataError {
         DataError {
             file: file.into(),
             errors,
+            omitted: 0,
         }
+    }
+
+    /// Every error found, of which the first `listed.len()` are listed and `omitted` more counted.
+    pub fn capped(file: impl Into<String>, listed: Vec<RowError>, omitted: usize) -> Self {
+        DataError {
+            file: file.into(),
+            errors: listed,
+            omitted,
+        }
+    }
+
+    /// How many errors were found, listed or not.
+    pub fn total(&self) -> usize {
+        self.errors.len() + self.omitted
     }
 
     pub fn one(file: impl Into<String>, error: RowError) -> Self {
@@ -198,12 +221,19 @@ impl Localized for DataError {
 
     fn message(&self, lang: Lang) -> String {
         let mut out = match lang {
-            Lang::Zh => format!("数据文件 {} 有{}处错误", self.file, self.errors.len()),
-            Lang::En => format!("data file {}: {} error(s)", self.file, self.errors.len()),
+            Lang::Zh => format!("数据文件 {} 有{}处错误", self.file, self.total()),
+            Lang::En => format!("data file {}: {} error(s)", self.file, self.total()),
         };
         for e in &self.errors {
             out.push_str("\n  ");
             out.push_str(&e.message(lang));
+        }
+        if self.omitted > 0 {
+            out.push_str("\n  ");
+            out.push_str(&match lang {
+                Lang::Zh => format!("……另有{}处错误未列出", self.omitted),
+                Lang::En => format!("… and {} more not listed", self.omitted),
+            });
         }
         out
     }

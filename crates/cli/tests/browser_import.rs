@@ -1,0 +1,66 @@
+//! A community worker imports residents in headless Chromium against `gongzhi demo`: downloads
+//! nothing (the template links are there), uploads a resident workbook with one bad row, sees that
+//! row listed with its reason and nothing imported, uploads the corrected file, watches the job
+//! page to its end and sees the rows imported. Screenshots go to target/screenshots.
+
+mod common;
+
+use common::browser::{Browser, Window};
+use gongzhi::bench_import::resident_rows;
+use gongzhi_office::{Format, write_rows};
+
+#[tokio::test]
+async fn staff_fix_a_bad_row_and_import_a_resident_file() {
+    let Some(b) = Browser::start(0, Window::Desktop).await else {
+        return;
+    };
+    let grids = vec!["230903011001001".to_string(), "230903011001002".to_string()];
+    let mut rows = resident_rows(40, &grids, 21);
+    let good = write_rows(Format::Xlsx, "实有人口", &rows).unwrap();
+    rows[4][8] = "邻居".into();
+    let bad = write_rows(Format::Xlsx, "实有人口", &rows).unwrap();
+    let dir = gongzhi_store::testing::TestDb::temp_dir();
+    let (bad_path, good_path) = (dir.join("学府社区居民.xlsx"), dir.join("学府社区居民-改正.xlsx"));
+    std::fs::write(&bad_path, bad).unwrap();
+    std::fs::write(&good_path, good).unwrap();
+
+    b.sign_in("community", "demo").await;
+    b.goto("/registry/import").await;
+    b.wait("#upload").await;
+    assert!(b.text("#templates").await.contains("实有人口"));
+    b.screenshot("import-01-page").await;
+
+    // The file with one bad row: the row, its column and reason; nothing imported.
+    b.choose("#template", "residents").await;
+    b.wait("#file")
+        .await
+        .send_keys(bad_path.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("#start").await;
+    b.wait("#refused").await;
+    let listed = b.text("#bad-rows").await;
+    assert!(
+        listed.contains("5") && listed.contains("与户主关系") && listed.contains("邻居"),
+        "{listed}"
+    );
+    assert!(b.text("#refused").await.contains("未导入任何数据"));
+    b.screenshot("import-02-bad-row").await;
+
+    // The corrected file: progress, then done.
+    b.click("#again").await;
+    b.wait("#upload").await;
+    b.wait("#file")
+        .await
+        .send_keys(good_path.to_str().unwrap())
+        .await
+        .unwrap();
+    b.click("#start").await;
+    b.wait("#bar").await;
+    b.screenshot("import-03-progress").await;
+    b.wait("#done").await;
+    let done = b.text("#done").await;
+    assert!(done.contains("已导入 40 行") && done.contains("居民 40"), "{done}");
+    b.screenshot("import-04-done").await;
+    b.close().await;
+}

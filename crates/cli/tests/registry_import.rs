@@ -1,0 +1,552 @@
+//! Importing the registry from spreadsheets, as staff and administrators do it: through the API,
+//! the upload page with its job page, and the command line; on both databases.
+
+mod common;
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{PageSession, Reply, demo_apps, page, send, sign_in, token};
+use gongzhi::bench_import::resident_rows;
+use gongzhi_core::audit::SYSTEM_ACTOR;
+use gongzhi_core::people::cipher::SoftwareCipher;
+use gongzhi_office::{Format, write_rows};
+use gongzhi_store::testing::{TestDb, audit_key};
+
+const CIPHER_HEX: &str = "0303030303030303030303030303030303030303030303030303030303030303";
+/// Two grids of 学府社区 (the demo community worker's community).
+const GRIDS: [&str; 2] = ["230903011001001", "230903011001002"];
+
+fn cipher() -> Arc<SoftwareCipher> {
+    Arc::new(SoftwareCipher::from_hex(CIPHER_HEX).unwrap())
+}
+
+fn good_rows(n: usize, seed: u64) -> Vec<Vec<String>> {
+    let grids: Vec<String> = GRIDS.iter().map(|g| g.to_string()).collect();
+    resident_rows(n, &grids, seed)
+}
+
+/// A grid of the demo city outside 学府社区.
+fn other_grid() -> String {
+    common::demo_nodes()
+        .iter()
+        .map(|n| n.code.to_string())
+        .find(|c| c.len() == 15 && !c.starts_with("230903011001"))
+        .unwrap()
+}
+
+fn xlsx(rows: &[Vec<String>]) -> Vec<u8> {
+    write_rows(Format::Xlsx, "实有人口", rows).unwrap()
+}
+
+async fn post_file(app: &axum::Router, token: &str, uri: &str, content_type: &str, bytes: Vec<u8>) -> Reply {
+    let request = Request::post(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes))
+        .unwrap();
+    send(app, request).await
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+async fn residents(db: &gongzhi_store::Db) -> i64 {
+    db.registry_counts("").await.unwrap().residents
+}
+
+#[tokio::test]
+async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let community = token(&app, &db.db, "community").await;
+        let clerk = token(&app, &db.db, "clerk").await;
+
+        // A file with four bad rows: every one listed by row, column and reason; nothing written.
+        let mut rows = good_rows(8, 1);
+        let id = rows[2][6].clone();
+        rows[2][6] = format!("{}{}", &id[..17], if id.ends_with('0') { '1' } else { '0' }); // row 3: check digit
+        rows[4][5] = String::new(); // row 5: no name
+        rows[6][0] = other_grid(); // row 7: another community's grid
+        rows[7][6] = rows[1][6].clone(); // row 8: the ID number of row 2 again
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=residents-a.xlsx",
+            XLSX,
+            xlsx(&rows),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let listed: Vec<(i64, String)> = reply.json()["error"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["row"].as_i64().unwrap(), r["column"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            listed,
+            vec![
+                (3, "身份证号".to_string()),
+                (5, "姓名".to_string()),
+                (7, "网格编码".to_string()),
+                (8, "身份证号".to_string()),
+            ],
+            "{name}: {}",
+            reply.body
+        );
+        assert!(
+            reply.body.contains("不在您的辖区内") && reply.body.contains("与第2行重复"),
+            "{}",
+            reply.body
+        );
+        // Personal data is masked even in the refusal.
+        assert!(
+            !reply.body.contains(&rows[1][6]),
+            "{name}: an ID number in clear: {}",
+            reply.body
+        );
+        assert_eq!(residents(&db.db).await, 0, "{name}: a refused file wrote rows");
+
+        // A missing required column is named; a workbook named .csv is refused; a clerk may not import.
+        let mut missing = good_rows(2, 2);
+        for r in missing.iter_mut() {
+            r.remove(6);
+        }
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=r.xlsx",
+            XLSX,
+            xlsx(&missing),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(
+            reply.body.contains("身份证号") && reply.body.contains("缺少此列"),
+            "{}",
+            reply.body
+        );
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=r.csv",
+            "text/csv",
+            xlsx(&rows),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(reply.body.contains(".xlsx"), "{}", reply.body);
+        let reply = post_file(
+            &app,
+            &clerk,
+            "/api/v1/registry/import/residents",
+            XLSX,
+            xlsx(&good_rows(2, 3)),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{name}: {}", reply.body);
+
+        // The good file: every row, the buildings and households it names created, audited.
+        let good = good_rows(8, 1);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=residents-a.xlsx",
+            XLSX,
+            xlsx(&good),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        let body = reply.json();
+        assert_eq!(body["rows"], 8, "{name}: {body}");
+        assert_eq!(body["created"]["residents"], 8);
+        assert!(body["created"]["households"].as_i64().unwrap() >= 2, "{body}");
+        assert_eq!(residents(&db.db).await, 8, "{name}");
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let import = audit
+            .iter()
+            .find(|e| e.action == "registry.import")
+            .expect("the import is audited");
+        assert_eq!(import.actor, "community");
+        assert_eq!(import.detail["file"], "residents-a.xlsx");
+        assert_eq!(import.detail["rows"], 8);
+        let all_audit = serde_json::to_string(&audit.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
+        for row in &good[1..] {
+            assert!(!all_audit.contains(&row[6]), "{name}: an ID number in the audit record");
+            assert!(
+                !all_audit.contains(&row[7]),
+                "{name}: a phone number in the audit record"
+            );
+        }
+
+        // The same people again: already registered, nothing written twice.
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents?file=again.xlsx",
+            XLSX,
+            xlsx(&good),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(reply.body.contains("已在登记中"), "{}", reply.body);
+        assert_eq!(residents(&db.db).await, 8, "{name}");
+
+        // More people in the same buildings: the buildings are found, not made again.
+        let more = good_rows(12, 1);
+        let mut later: Vec<Vec<String>> = vec![more[0].clone()];
+        later.extend(more[9..].iter().cloned());
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/residents",
+            XLSX,
+            xlsx(&later),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert!(
+            reply.json()["created"].get("buildings").is_none(),
+            "{name}: {}",
+            reply.body
+        );
+        assert_eq!(residents(&db.db).await, 12, "{name}");
+
+        // The export is masked and audited.
+        let export = common::get_as(&app, "/registry/export/residents.csv", &community).await;
+        assert_eq!(export.status, StatusCode::OK, "{name}: {}", export.body);
+        assert_eq!(export.body.lines().count(), 13, "{name}: {}", export.body);
+        for row in &more[1..] {
+            assert!(
+                !export.body.contains(&row[6]) && !export.body.contains(&row[7]),
+                "{name}: unmasked export"
+            );
+        }
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let e = audit
+            .iter()
+            .find(|e| e.action == "registry.export")
+            .expect("the export is audited");
+        assert_eq!(
+            (e.actor.as_str(), &e.detail["rows"], &e.detail["masked"]),
+            ("community", &serde_json::json!(12), &serde_json::json!(true))
+        );
+
+        // No ID number or phone number in clear in the SQLite file.
+        if db.url.starts_with("sqlite:") {
+            db.db.close().await;
+            let path = db.url.trim_start_matches("sqlite:");
+            let mut raw = std::fs::read(path).unwrap();
+            raw.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            for row in &more[1..] {
+                for value in [&row[6], &row[7]] {
+                    assert!(
+                        !raw.windows(value.len()).any(|w| w == value.as_bytes()),
+                        "personal data in clear in the database file"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A multipart upload from the import page.
+async fn upload(app: &axum::Router, session: &PageSession, template: &str, file: &str, bytes: &[u8]) -> Reply {
+    let mut body = Vec::new();
+    for (k, v) in [("csrf", session.csrf.as_str()), ("template", template)] {
+        body.extend(format!("--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend(
+        format!("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(b"\r\n--XyZ--\r\n");
+    let request = Request::post("/registry/import")
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &session.cookie)
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+        .body(Body::from(body))
+        .unwrap();
+    send(app, request).await
+}
+
+/// Follows a job page until the job ends; the last page.
+async fn finished_job(app: &axum::Router, session: &PageSession, location: &str) -> Reply {
+    for _ in 0..200 {
+        let json = page(app, session, &format!("{location}.json")).await;
+        assert_eq!(json.status, StatusCode::OK, "{}", json.body);
+        if json.json()["finished"] == true {
+            return page(app, session, location).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the import job did not finish");
+}
+
+#[tokio::test]
+async fn the_import_page_offers_templates_and_shows_a_job_to_its_end() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let staff = sign_in(&app, &db.db, "community").await;
+        let p = page(&app, &staff, "/registry/import").await;
+        assert_eq!(p.status, StatusCode::OK, "{name}");
+        for t in [
+            "residents",
+            "households",
+            "buildings",
+            "compounds",
+            "member-orgs",
+            "property-companies",
+            "party-orgs",
+            "party-members",
+        ] {
+            assert!(p.body.contains(&format!("/registry/import/templates/{t}.xlsx")), "{t}");
+        }
+        let t = page(&app, &staff, "/registry/import/templates/residents.xlsx").await;
+        assert_eq!(t.status, StatusCode::OK);
+        let sheet = gongzhi_office::read_rows("t.xlsx", &t.bytes).unwrap();
+        assert_eq!(sheet[0][0], "网格编码(grid_code)*");
+        let t = page(&app, &staff, "/registry/import/templates/party-members.csv").await;
+        assert!(t.body.contains("身份证号(id_number)*"), "{}", t.body);
+
+        let mut rows = good_rows(5, 9);
+        rows[3][8] = "邻居".into();
+        let r = upload(&app, &staff, "residents", "居民.xlsx", &xlsx(&rows)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let done = finished_job(&app, &staff, &location).await;
+        assert!(done.body.contains("id=\"refused\""), "{}", done.body);
+        assert!(done.body.contains("data-row=\"4\""), "{}", done.body);
+        assert!(done.body.contains("与户主关系"), "{}", done.body);
+        assert_eq!(residents(&db.db).await, 0, "{name}");
+
+        rows[3][8] = "子女".into();
+        let r = upload(&app, &staff, "residents", "居民.xlsx", &xlsx(&rows)).await;
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let done = finished_job(&app, &staff, &location).await;
+        assert!(done.body.contains("id=\"done\""), "{}", done.body);
+        assert!(done.body.contains("已导入 5 行"), "{}", done.body);
+        assert_eq!(residents(&db.db).await, 5, "{name}");
+
+        // Someone else's job is not found.
+        let admin = sign_in(&app, &db.db, "admin").await;
+        assert_eq!(page(&app, &admin, &location).await.status, StatusCode::NOT_FOUND);
+    }
+}
+
+fn gongzhi(url: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_gongzhi"));
+    c.env_remove("GONGZHI_DATA_DIR")
+        .env_remove("GONGZHI_CONFIG")
+        .env_remove("GONGZHI_AUDIT_KEY_FILE")
+        .env("GONGZHI_DATABASE_URL", url)
+        .env("GONGZHI_AUDIT_KEY", audit_key().expose_hex())
+        .env("GONGZHI_PERSONAL_DATA_KEY", CIPHER_HEX)
+        .env("GONGZHI_LOG", "warn");
+    c
+}
+
+#[tokio::test]
+async fn an_administrator_imports_residents_from_the_command_line() {
+    for db in TestDb::all().await {
+        let name = db.backend_name();
+        db.insert_nodes(common::demo_nodes(), chrono::Utc::now(), &audit_key(), SYSTEM_ACTOR)
+            .await
+            .unwrap();
+        let dir = TestDb::temp_dir();
+        let template = dir.join("模板.xlsx");
+        let out = gongzhi(&db.url)
+            .args(["import", "residents", "--template"])
+            .arg(&template)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(gongzhi_office::read_rows("t.xlsx", &std::fs::read(&template).unwrap()).unwrap()[0].len() >= 12);
+
+        let mut rows = good_rows(6, 4);
+        rows[2][8] = String::new();
+        rows[5][4] = String::new();
+        let bad = dir.join("坏.csv");
+        std::fs::write(&bad, write_rows(Format::Csv, "", &rows).unwrap()).unwrap();
+        let out = gongzhi(&db.url)
+            .args(["import", "residents"])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert!(err.contains("坏.csv: 第3行「与户主关系」："), "{err}");
+        assert!(err.contains("坏.csv: 第6行「户号」：不能为空"), "{err}");
+        assert!(err.contains("共2处错误，未导入任何数据"), "{err}");
+        assert_eq!(residents(&db.db).await, 0, "{name}");
+
+        let good = dir.join("好.xlsx");
+        std::fs::write(&good, xlsx(&good_rows(6, 4))).unwrap();
+        let out = gongzhi(&db.url)
+            .args(["import", "residents"])
+            .arg(&good)
+            .output()
+            .unwrap();
+        let (stdout, err) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{name}: {err}");
+        assert!(stdout.contains("已导入 6 行：居民 6"), "{stdout}");
+        // The progress line on standard error ends at 100%.
+        assert!(err.contains("已完成") && err.contains("（100%）"), "{err}");
+        assert_eq!(residents(&db.db).await, 6, "{name}");
+
+        // Exports: masked by default; unmasked only with a reason, which the audit record keeps.
+        let rows = good_rows(6, 4);
+        let out_path = dir.join("导出.csv");
+        let out = gongzhi(&db.url)
+            .args(["export", "residents"])
+            .arg(&out_path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        assert_eq!(text.lines().count(), 7, "{text}");
+        assert!(!text.contains(&rows[1][6]) && !text.contains(&rows[1][7]), "{text}");
+        let out = gongzhi(&db.url)
+            .args(["export", "residents", "--unmasked"])
+            .arg(&out_path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "--unmasked without --reason");
+        let out = gongzhi(&db.url)
+            .args(["export", "residents", "--unmasked", "--reason", "入户走访核对"])
+            .arg(&out_path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&out_path).unwrap();
+        assert!(text.contains(&rows[1][6]) && text.contains(&rows[1][7]), "{text}");
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let unmasked = audit
+            .iter()
+            .find(|e| e.action == "registry.export" && e.detail["masked"] == false)
+            .expect("the unmasked export is audited");
+        assert_eq!(unmasked.detail["reason"], "入户走访核对");
+        assert_eq!(unmasked.detail["rows"], 6);
+    }
+}
+
+fn csv(rows: &[&[&str]]) -> Vec<u8> {
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    write_rows(Format::Csv, "", &rows).unwrap()
+}
+
+#[tokio::test]
+async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let admin = token(&app, &db.db, "admin").await;
+        let community = token(&app, &db.db, "community").await;
+        let company = "91230900MA1B2C3D06";
+
+        // A compound naming a property company not registered yet: refused, named.
+        let compounds = csv(&[
+            &["社区代码", "小区名称", "物业企业信用代码", "业主委员会"],
+            &["230903011001", "学府花园", company, "学府花园业主委员会"],
+            &["230903011001", "书香苑", "", ""],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/compounds?file=compounds.csv",
+            "text/csv",
+            compounds.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("请先导入物业企业"), "{}", reply.body);
+
+        let companies = csv(&[
+            &["统一社会信用代码", "企业名称", "服务电话"],
+            &[company, "七台河市安居物业服务有限公司", "0464-8888888"],
+        ]);
+        let reply = post_file(
+            &app,
+            &admin,
+            "/api/v1/registry/import/property-companies?file=companies.csv",
+            "text/csv",
+            companies.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        let reply = post_file(
+            &app,
+            &admin,
+            "/api/v1/registry/import/property-companies?file=companies.csv",
+            "text/csv",
+            companies,
+        )
+        .await;
+        assert!(reply.body.contains("已登记"), "{name}: {}", reply.body);
+
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/compounds?file=compounds.csv",
+            "text/csv",
+            compounds,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["compounds"], 2);
+        assert_eq!(reply.json()["created"]["owners_committees"], 1);
+        let stored = db.db.compounds_within("230903011001").await.unwrap();
+        assert_eq!(stored.len(), 2, "{name}");
+
+        // Member organizations: a bad credit code and another street's code listed; then good.
+        let orgs = csv(&[
+            &["统一社会信用代码", "单位名称", "单位类型", "所在区划"],
+            &["12230900MB1234565P", "七台河市第一中学", "事业单位", "230903011001"],
+            &["12230900MB1234565Q", "坏代码单位", "企业", "230903011001"],
+            &["91230900MA1B2C3D06", "别处单位", "企业", &other_grid()[..12]],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/member-orgs?file=orgs.csv",
+            "text/csv",
+            orgs,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let rows: Vec<i64> = reply.json()["error"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["row"].as_i64().unwrap())
+            .collect();
+        assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
+        let orgs = csv(&[
+            &["credit_code", "name", "kind", "territory_code"],
+            &[
+                "12230900MB1234565P",
+                "七台河市第一中学",
+                "public_institution",
+                "230903011001",
+            ],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/member-orgs?file=orgs.csv",
+            "text/csv",
+            orgs,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(db.db.member_organizations_within("").await.unwrap().len(), 1);
+    }
+}

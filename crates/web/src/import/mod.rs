@@ -1,0 +1,559 @@
+//! Importing the registry from staff's spreadsheets over HTTP (docs/IMPORT.md).
+//!
+//! - `GET /registry/import`: the templates to download (XLSX with a notes sheet, or CSV) and the
+//!   upload form; `GET /registry/import/templates/{key}.{xlsx|csv}` a template.
+//! - `POST /registry/import` (multipart: `csrf`, `template`, `file`): starts a job and sends the
+//!   browser to `GET /registry/import/jobs/{id}`, which shows its progress (a small script polls
+//!   `…/{id}.json`; without JavaScript the page refreshes itself) and then the outcome: the rows
+//!   imported, or every bad row with its column and reason (nothing imported).
+//! - `POST /api/v1/registry/import/{key}` (the file as the body with its `Content-Type`, or
+//!   multipart field `file`; `?file=NAME` names it): waits for the import and answers 201 with
+//!   the counts, or 422 with every bad row. `GET /api/v1/registry/import/jobs/{id}` is a job's
+//!   progress.
+//!
+//! Who may import: system administrators, street staff and community workers, each within the
+//! subtree of their role ([`Reach`]); a row placed outside is an error of that row.
+
+pub mod jobs;
+pub mod run;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use gongzhi_core::Lang;
+use gongzhi_core::cases::data::RowError;
+use gongzhi_core::import::registry::{ALL, template};
+use gongzhi_core::import::{Reach, Template};
+use gongzhi_core::people::Actor;
+use gongzhi_office::{Format, template_file};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::pages::{Chrome, local_time, render};
+use crate::people::Authenticated;
+use crate::people::session::Staff;
+use crate::{ApiError, AppState};
+
+pub use jobs::{Job, Jobs, Outcome};
+
+/// The largest file accepted (a 100,000-row resident workbook is about 6 MB).
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+
+/// How many bad rows a job page lists (all are counted).
+const SHOWN_ON_PAGE: usize = 200;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/registry/import", get(import_page).post(upload))
+        .route("/registry/import/templates/{file}", get(template_download))
+        .route("/registry/import/jobs/{id}", get(job_page))
+        .route("/registry/export/{file}", get(export))
+        .route("/api/v1/registry/import/{key}", post(api_import))
+        .route("/api/v1/registry/import/jobs/{id}", get(api_job))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024))
+}
+
+fn unknown_template(key: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_template",
+        Some("template"),
+        format!("没有名为“{key}”的导入模板"),
+        format!("no import template is called {key:?}"),
+    )
+}
+
+/// The reach of an importer, or 403 for someone who may not import.
+pub fn importer_reach(actor: &Actor) -> Result<Reach, ApiError> {
+    let reach = Reach::of(actor);
+    if reach.is_empty() {
+        Err(ApiError::forbidden(
+            "只有系统管理员、街道工作人员和社区工作者可以导入",
+            "only system administrators, street staff and community workers may import",
+        ))
+    } else {
+        Ok(reach)
+    }
+}
+
+/// `attachment; filename=…` with the Chinese name percent-encoded (RFC 6266 / 5987).
+pub fn attachment(ascii: &str, name: &str) -> HeaderValue {
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    HeaderValue::from_str(&format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+/// `GET /registry/import/templates/{key}.{xlsx|csv}`: a template to fill in (any signed-in staff).
+async fn template_download(_: Authenticated, Path(file): Path<String>) -> Result<Response, ApiError> {
+    let (key, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
+    let t = template(key).ok_or_else(|| unknown_template(key))?;
+    let format = Format::from_file_name(&file).ok_or_else(|| unknown_template(&file))?;
+    let bytes = template_file(&t, format).map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(
+                    &format!("{key}-template.{ext}"),
+                    &format!("{}导入模板.{ext}", t.name_zh),
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+pub struct TemplateLink {
+    pub key: &'static str,
+    pub name: &'static str,
+    pub columns: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "import/import.html")]
+struct ImportPage {
+    c: Chrome,
+    templates: Vec<TemplateLink>,
+    may_import: bool,
+    chosen: String,
+    error: Option<String>,
+}
+
+fn links(lang: Lang) -> Vec<TemplateLink> {
+    ALL.iter()
+        .map(|t| TemplateLink {
+            key: t.key,
+            name: t.name(lang),
+            columns: t
+                .columns
+                .iter()
+                .map(|c| {
+                    if c.required {
+                        format!("{}*", c.header)
+                    } else {
+                        c.header.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("、"),
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct ImportQuery {
+    template: Option<String>,
+}
+
+/// `GET /registry/import`.
+async fn import_page(staff: Staff, Query(q): Query<ImportQuery>) -> Result<Response, ApiError> {
+    let page = ImportPage {
+        c: Chrome::for_staff(&staff, "/registry/import"),
+        templates: links(staff.lang),
+        may_import: !Reach::of(&staff.actor).is_empty(),
+        chosen: q.template.unwrap_or_else(|| "residents".into()),
+        error: None,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// The file of an upload: name, bytes, and the form's other fields.
+struct Upload {
+    name: String,
+    bytes: Bytes,
+    csrf: String,
+    template: String,
+}
+
+async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, ApiError> {
+    let mut form = Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?;
+    let mut up = Upload {
+        name: String::new(),
+        bytes: Bytes::new(),
+        csrf: String::new(),
+        template: String::new(),
+    };
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?
+    {
+        match field.name() {
+            Some("file") => {
+                up.name = field.file_name().unwrap_or("").to_string();
+                up.bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?;
+            }
+            Some("csrf") => up.csrf = field.text().await.unwrap_or_default(),
+            Some("template") => up.template = field.text().await.unwrap_or_default(),
+            _ => {}
+        }
+    }
+    Ok(up)
+}
+
+/// A file name errors can use: the uploaded one (only its last part), or the template's key.
+fn file_name(uploaded: &str, t: &Template, bytes: &[u8]) -> String {
+    let base = uploaded.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    if !base.is_empty() {
+        return base.to_string();
+    }
+    let ext = if bytes.starts_with(b"PK\x03\x04") {
+        "xlsx"
+    } else {
+        "csv"
+    };
+    format!("{}.{ext}", t.key)
+}
+
+/// Starts `job` on its own task.
+pub fn spawn(state: &AppState, job: Arc<Job>, bytes: Bytes, actor: Actor, reach: Reach) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let outcome = run::execute(&state, &job, bytes, &actor, &reach).await;
+        job.finish(outcome);
+    });
+}
+
+/// `POST /registry/import`: starts the job, then its page.
+async fn upload(State(state): State<AppState>, staff: Staff, request: Request) -> Result<Response, ApiError> {
+    let up = read_multipart(&state, request).await?;
+    staff.check_csrf(&up.csrf)?;
+    let reach = importer_reach(&staff.actor)?;
+    let t = template(&up.template).ok_or_else(|| unknown_template(&up.template))?;
+    if up.bytes.is_empty() {
+        let page = ImportPage {
+            c: Chrome::for_staff(&staff, "/registry/import"),
+            templates: links(staff.lang),
+            may_import: true,
+            chosen: t.key.to_string(),
+            error: Some(staff.lang.pick("请选择要导入的文件", "choose a file to import").into()),
+        };
+        return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
+    }
+    let name = file_name(&up.name, &t, &up.bytes);
+    let job = state.import_jobs().start(&staff.actor, t, &name, &up.bytes);
+    spawn(&state, job.clone(), up.bytes, staff.actor.clone(), reach);
+    Ok(Redirect::to(&format!("/registry/import/jobs/{}", job.id)).into_response())
+}
+
+pub struct BadRow {
+    pub row: String,
+    pub column: String,
+    pub reason: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "import/job.html")]
+struct JobPage {
+    c: Chrome,
+    id: String,
+    template: &'static str,
+    template_key: &'static str,
+    file: String,
+    started: String,
+    line: String,
+    percent: u8,
+    finished: bool,
+    imported: Option<String>,
+    failed: bool,
+    refused: Option<String>,
+    bad_rows: Vec<BadRow>,
+    more: usize,
+}
+
+fn bad_row(e: &RowError, lang: Lang) -> BadRow {
+    BadRow {
+        row: e.row.map(|r| r.to_string()).unwrap_or_default(),
+        column: e.column.clone().unwrap_or_default(),
+        reason: e.problem.message(lang),
+    }
+}
+
+fn job_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_job",
+        Some("id"),
+        "导入任务不存在或已过期",
+        "no such import job (or it expired)",
+    )
+}
+
+/// `GET /registry/import/jobs/{id}` (`…/{id}.json` for the page's script).
+async fn job_page(State(state): State<AppState>, staff: Staff, Path(id): Path<String>) -> Result<Response, ApiError> {
+    if let Some(id) = id.strip_suffix(".json") {
+        let job = state
+            .import_jobs()
+            .get(id, &staff.actor.account)
+            .ok_or_else(job_not_found)?;
+        return Ok(Json(job_json(&job, staff.lang)).into_response());
+    }
+    let job = state
+        .import_jobs()
+        .get(&id, &staff.actor.account)
+        .ok_or_else(job_not_found)?;
+    let lang = staff.lang;
+    let snapshot = job.progress.snapshot();
+    let outcome = job.outcome();
+    let (imported, failed, refused, bad_rows, more) = match &outcome {
+        Some(Outcome::Imported(i)) => (Some(i.line(lang)), false, None, vec![], 0),
+        Some(Outcome::Refused(e)) => {
+            let shown: Vec<BadRow> = e.errors.iter().take(SHOWN_ON_PAGE).map(|r| bad_row(r, lang)).collect();
+            let more = e.total() - shown.len();
+            let summary = match lang {
+                Lang::Zh => format!(
+                    "文件 {} 有{}处错误，未导入任何数据。请改正后重新上传。",
+                    e.file,
+                    e.total()
+                ),
+                Lang::En => format!(
+                    "file {} has {} error(s); nothing was imported. Correct it and upload it again.",
+                    e.file,
+                    e.total()
+                ),
+            };
+            (None, false, Some(summary), shown, more)
+        }
+        Some(Outcome::Failed) => (None, true, None, vec![], 0),
+        None => (None, false, None, vec![], 0),
+    };
+    let page = JobPage {
+        c: Chrome::for_staff(&staff, "/registry/import"),
+        id: job.id.clone(),
+        template: job.template.name(lang),
+        template_key: job.template.key,
+        file: job.file.clone(),
+        started: local_time(job.started_at),
+        line: snapshot.line(lang),
+        percent: snapshot.percent,
+        finished: outcome.is_some(),
+        imported,
+        failed,
+        refused,
+        bad_rows,
+        more,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+fn job_json(job: &Job, lang: Lang) -> Value {
+    let s = job.progress.snapshot();
+    let mut body = json!({
+        "id": job.id,
+        "template": job.template.key,
+        "file": job.file,
+        "started_at": job.started_at,
+        "progress": s,
+        "line": s.line(lang),
+        "finished": false,
+    });
+    match job.outcome() {
+        Some(Outcome::Imported(i)) => {
+            body["finished"] = json!(true);
+            body["imported"] = json!({
+                "rows": i.rows,
+                "created": i.created.iter().map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "message": i.line(lang),
+            });
+        }
+        Some(Outcome::Refused(e)) => {
+            body["finished"] = json!(true);
+            body["refused"] = json!({
+                "file": e.file,
+                "errors": e.total(),
+                "rows": e.errors.iter().map(|r| json!({
+                    "row": r.row, "column": r.column, "message": r.problem.message(lang),
+                })).collect::<Vec<_>>(),
+            });
+        }
+        Some(Outcome::Failed) => {
+            body["finished"] = json!(true);
+            body["failed"] = json!(lang.pick("服务器内部错误，未导入任何数据", "internal error; nothing was imported"));
+        }
+        None => {}
+    }
+    body
+}
+
+/// `GET /api/v1/registry/import/jobs/{id}`.
+async fn api_job(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    crate::ReqLang(lang): crate::ReqLang,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let job = state.import_jobs().get(&id, &actor.account).ok_or_else(job_not_found)?;
+    Ok(Json(job_json(&job, lang)))
+}
+
+#[derive(Deserialize)]
+struct ApiImportQuery {
+    file: Option<String>,
+}
+
+/// `POST /api/v1/registry/import/{key}`: the whole import; 201 with the counts or 422 with every
+/// bad row.
+async fn api_import(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(key): Path<String>,
+    Query(q): Query<ApiImportQuery>,
+    request: Request,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let reach = importer_reach(&actor)?;
+    let t = template(&key).ok_or_else(|| unknown_template(&key))?;
+    let ctype = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let (name, bytes) = if ctype.starts_with("multipart/form-data") {
+        let up = read_multipart(&state, request).await?;
+        (up.name, up.bytes)
+    } else {
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    Some("file"),
+                    format!("文件不能超过 {} MB", MAX_UPLOAD / 1024 / 1024),
+                    format!("the file must not exceed {} MB", MAX_UPLOAD / 1024 / 1024),
+                )
+            })?;
+        let ext = if bytes.starts_with(b"PK\x03\x04") {
+            ".xlsx"
+        } else {
+            ".csv"
+        };
+        (q.file.clone().unwrap_or_else(|| format!("{key}{ext}")), bytes)
+    };
+    if bytes.is_empty() {
+        return Err(ApiError::missing("file"));
+    }
+    let name = file_name(&name, &t, &bytes);
+    let job = state.import_jobs().start(&actor, t, &name, &bytes);
+    let outcome = run::execute(&state, &job, bytes, &actor, &reach).await;
+    job.finish(outcome.clone());
+    match outcome {
+        Outcome::Imported(i) => Ok((
+            StatusCode::CREATED,
+            Json(json!({
+                "job": job.id,
+                "template": i.template,
+                "rows": i.rows,
+                "created": i.created.iter().map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            })),
+        )),
+        Outcome::Refused(e) => Err(ApiError::invalid_data(&e)),
+        Outcome::Failed => Err(ApiError::internal(&"import failed")),
+    }
+}
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    within: Option<String>,
+}
+
+/// The residents of `prefixes` as export rows (masked unless `unmasked`), header first.
+pub async fn resident_export(
+    state: &AppState,
+    prefixes: &[String],
+    unmasked: bool,
+) -> Result<Vec<Vec<String>>, ApiError> {
+    use gongzhi_core::import::export::{resident_header, resident_row};
+    let cipher = state.cipher().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "personal_data_key_missing",
+            None,
+            "服务器未配置个人信息密钥",
+            "the server has no personal-data key",
+        )
+    })?;
+    let mut rows = vec![resident_header(unmasked)];
+    for prefix in prefixes {
+        for r in state
+            .db
+            .search_residents_by_name(cipher.as_ref(), prefix, "", 1_000_000)
+            .await?
+        {
+            rows.push(resident_row(&r, unmasked, state.id_mask));
+        }
+    }
+    Ok(rows)
+}
+
+/// `GET /registry/export/residents.xlsx|csv[?within=CODE]`: the residents of the reader's area
+/// (or the part `within` names), masked; audited as `registry.export` with the count.
+async fn export(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(file): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, ApiError> {
+    let reach = importer_reach(&actor)?;
+    let (kind, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
+    let format = Format::from_file_name(&file)
+        .filter(|_| kind == "residents")
+        .ok_or_else(|| unknown_template(&file))?;
+    let prefixes: Vec<String> = match q.within.as_deref().filter(|w| !w.is_empty()) {
+        Some(w) => {
+            let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
+            if !reach.reaches(&code) {
+                return Err(ApiError::forbidden(
+                    "此区域不在您的辖区内",
+                    "that area is outside yours",
+                ));
+            }
+            vec![code.subtree_prefix().to_string()]
+        }
+        None => reach.prefixes().to_vec(),
+    };
+    let rows = resident_export(&state, &prefixes, false).await?;
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let entry = gongzhi_core::audit::NewAuditEntry::new(
+        chrono::Utc::now(),
+        actor.account.clone(),
+        "registry.export",
+        "export",
+        "residents",
+        json!({"kind": "residents", "within": prefixes, "rows": rows.len() - 1, "masked": true, "format": ext}),
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    gongzhi_store::audit::record(&state.db, &key, entry).await?;
+    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(&format!("residents.{ext}"), &format!("实有人口.{ext}")),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,890 @@
+//! One import, the same for a page upload, the API and the command line: read and check the
+//! whole file on a blocking thread (rows streamed from the file, each good row converted to its
+//! typed form, every bad row collected), then — only if no row was bad — write everything in one
+//! transaction with its audit entry. A refused file writes nothing.
+
+use std::ops::ControlFlow;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use gongzhi_core::Lang;
+use gongzhi_core::audit::{AuditKey, NewAuditEntry};
+use gongzhi_core::cases::data::{DataError, Problem, RowError};
+use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
+use gongzhi_core::people::Actor;
+use gongzhi_core::people::cipher::CipherProvider;
+
+use super::jobs::{Job, Outcome};
+use crate::AppState;
+
+/// Reads and checks the file of `job`, giving every good row to `convert` (which may refuse it
+/// with its own problems: a repeat, a place outside the importer's reach …). All good rows, in
+/// file order, or the refusal naming every bad row.
+pub async fn read_all<T: Send + 'static>(
+    job: &Job,
+    bytes: Bytes,
+    mut convert: impl FnMut(Record) -> Result<T, Vec<RowError>> + Send + 'static,
+) -> Result<Vec<T>, Outcome> {
+    let file = job.file.clone();
+    let template = job.template;
+    let progress = job.progress.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut errors = ErrorList::default();
+        let mut good = Vec::new();
+        let read = gongzhi_office::read_records(&file, &bytes, &template, &progress, &mut errors, |record| {
+            good.push(convert(record)?);
+            Ok(ControlFlow::Continue(()))
+        });
+        progress.set_phase(Phase::Validating);
+        match read {
+            Err(e) => Err(Outcome::Refused(e)),
+            Ok(_) => match errors.into_result(&file) {
+                Err(e) => Err(Outcome::Refused(e)),
+                Ok(()) => Ok(good),
+            },
+        }
+    })
+    .await;
+    match read {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "import reader failed");
+            Err(Outcome::Failed)
+        }
+    }
+}
+
+/// Runs `job` to its outcome.
+pub async fn execute(state: &AppState, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Outcome {
+    let result = match job.template.key {
+        "residents" => residents::import(state, job, bytes, actor, reach).await,
+        "member-orgs" => orgs::member_orgs(state, job, bytes, actor, reach).await,
+        "property-companies" => orgs::property_companies(state, job, bytes, actor).await,
+        "compounds" => orgs::compounds(state, job, bytes, actor, reach).await,
+        _ => Err(Outcome::Refused(DataError::one(
+            job.file.clone(),
+            RowError::file(Problem::other(
+                format!("{}暂不支持从表格导入", job.template.name_zh),
+                format!("{} cannot be imported from a spreadsheet yet", job.template.name_en),
+            )),
+        ))),
+    };
+    match result {
+        Ok(done) => {
+            tracing::info!(
+                template = job.template.key,
+                rows = done.rows,
+                actor = %actor.account,
+                "registry import committed"
+            );
+            Outcome::Imported(done)
+        }
+        Err(o) => o,
+    }
+}
+
+/// A store failure during an import: logged (never with row values), nothing written.
+pub fn failed(e: impl std::fmt::Display) -> Outcome {
+    tracing::error!(error = %e, "registry import failed; rolled back");
+    Outcome::Failed
+}
+
+/// The audit entry of a committed import: who, which file, how many rows and things created;
+/// never a value of a row.
+pub async fn audit_import(
+    tx: &mut gongzhi_store::Tx,
+    key: &gongzhi_core::audit::AuditKey,
+    actor: &Actor,
+    job: &Job,
+    done: &Imported,
+) -> Result<(), Outcome> {
+    let created: serde_json::Map<String, serde_json::Value> = done
+        .created
+        .iter()
+        .map(|(k, n)| (k.to_string(), serde_json::json!(n)))
+        .collect();
+    let entry = NewAuditEntry::new(
+        chrono::Utc::now(),
+        actor.account.clone(),
+        "registry.import",
+        "import",
+        job.template.key,
+        serde_json::json!({
+            "template": job.template.key,
+            "file": job.file,
+            "rows": done.rows,
+            "created": created,
+        }),
+    )
+    .map_err(failed)?;
+    gongzhi_store::audit::append(tx, key, entry).await.map_err(failed)?;
+    Ok(())
+}
+
+/// The keys every write needs, or the refusal saying which is missing.
+pub fn keys(state: &AppState, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn CipherProvider>), Outcome> {
+    let refuse =
+        |zh: &str, en: &str| Outcome::Refused(DataError::one(job.file.clone(), RowError::file(Problem::other(zh, en))));
+    let key = state.audit_key().ok_or_else(|| {
+        refuse(
+            "服务器未配置审计密钥，无法记录导入",
+            "the server has no audit key, so it cannot record an import",
+        )
+    })?;
+    let cipher = state.cipher().ok_or_else(|| {
+        refuse(
+            "服务器未配置个人信息密钥，无法加密保存",
+            "the server has no personal-data key, so it cannot store personal data",
+        )
+    })?;
+    Ok((key, cipher))
+}
+
+mod residents {
+    //! Residents with their places: a row names its grid, compound (registered already),
+    //! building, entrance and room; buildings and households not registered yet are created
+    //! (a building named the same in the same grid is the same building; a household is the
+    //! same room in the same entrance of it).
+
+    use std::collections::{BTreeMap, HashMap};
+
+    use gongzhi_core::import::registry::RESIDENTS;
+    use gongzhi_core::people::id_number::IdNumber;
+    use gongzhi_core::people::registry::{NewResidentRecord, ResidentInput};
+    use gongzhi_core::territory::places::{NewBuilding, NewHousehold};
+    use gongzhi_core::territory::{GridCode, TerritoryCode};
+    use gongzhi_store::people::registry::insert_resident_records_tx;
+    use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx};
+
+    use super::*;
+
+    struct Row {
+        row: usize,
+        grid: String,
+        compound: Option<String>,
+        building: String,
+        entrance: Option<u16>,
+        room: String,
+        record: NewResidentRecord,
+    }
+
+    /// `2单元`, `2`, `二单元` is not read: digits first.
+    fn entrance_number(text: &str) -> Option<u16> {
+        let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
+        digits.parse().ok().filter(|n| *n >= 1)
+    }
+
+    /// The floor a room number says (`302` → 3, `1502` → 15), if it is all digits.
+    fn floor_of(room: &str) -> Option<u16> {
+        let digits: String = room.chars().filter(|c| c.is_ascii_digit()).collect();
+        if digits.len() >= 3 && digits.len() == room.chars().count() {
+            digits[..digits.len() - 2].parse().ok()
+        } else {
+            None
+        }
+    }
+
+    fn column_for(field: &str) -> &str {
+        if RESIDENTS.column(field).is_some() {
+            field
+        } else {
+            "name"
+        }
+    }
+
+    /// A resident import as one transaction; the counts made.
+    pub async fn import(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+        reach: &Reach,
+    ) -> Result<Imported, Outcome> {
+        let (key, cipher) = keys(state, job)?;
+        let index = state.index();
+        let reach_ = reach.clone();
+        let index_ = index.clone();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let rows = read_all(job, bytes, move |r: Record| {
+            let mut errors = Vec::new();
+            let grid = r.text("grid_code").to_string();
+            match TerritoryCode::parse(&grid) {
+                Ok(code @ TerritoryCode::Grid(_)) if index_.by_code.contains_key(&grid) => {
+                    if !reach_.reaches(&code) {
+                        errors.push(r.error(
+                            "grid_code",
+                            Problem::other(
+                                format!("网格 {grid} 不在您的辖区内"),
+                                format!("grid {grid} is outside your area"),
+                            ),
+                        ));
+                    }
+                }
+                _ => errors.push(r.error("grid_code", Problem::unknown(grid.clone(), "网格", "grid"))),
+            }
+            let entrance = match r.get("entrance") {
+                None => None,
+                Some(t) => match entrance_number(t) {
+                    Some(n) => Some(n),
+                    None => {
+                        errors.push(r.error(
+                            "entrance",
+                            Problem::invalid(t, "单元号，如“2单元”或“2”", "an entrance number such as 2单元 or 2"),
+                        ));
+                        None
+                    }
+                },
+            };
+            let input = ResidentInput {
+                name: r.text("name").to_string(),
+                id_number: r.text("id_number").to_string(),
+                phone: r.get("phone").unwrap_or("").to_string(),
+                relation: r.text("relation").to_string(),
+                residence: r.get("residence").unwrap_or("registered_here").to_string(),
+                registered_address: r.get("registered_address").unwrap_or("").to_string(),
+                care_tags: r.get("care_tags").unwrap_or("").to_string(),
+                party_member: r.get("party_member").unwrap_or("no").to_string(),
+            };
+            let record = match input.validate_all(0) {
+                Ok(record) => Some(record),
+                Err(problems) => {
+                    for p in problems {
+                        errors.push(r.error(
+                            column_for(p.field()),
+                            Problem::other(
+                                gongzhi_core::Localized::message(&p, Lang::Zh),
+                                gongzhi_core::Localized::message(&p, Lang::En),
+                            ),
+                        ));
+                    }
+                    None
+                }
+            };
+            if let Some(rec) = &record
+                && let Some(first) = seen.insert(rec.id_number.as_str().to_string(), r.row)
+            {
+                errors.push(r.error(
+                    "id_number",
+                    Problem::Duplicate {
+                        value: rec.id_number.masked(),
+                        first_row: first,
+                    },
+                ));
+            }
+            match record {
+                Some(record) if errors.is_empty() => Ok(Row {
+                    row: r.row,
+                    grid,
+                    compound: r.get("compound").map(str::to_string),
+                    building: r.text("building").to_string(),
+                    entrance,
+                    room: r.text("room").to_string(),
+                    record,
+                }),
+                _ => Err(errors),
+            }
+        })
+        .await?;
+
+        // Checks against what is stored (read only): compounds named, ID numbers registered.
+        let mut errors = ErrorList::default();
+        let db = &state.db;
+        let mut compounds: HashMap<(String, String), Option<i64>> = HashMap::new();
+        for row in &rows {
+            if let Some(name) = &row.compound {
+                let community = index
+                    .by_code
+                    .get(&row.grid)
+                    .map(|l| l.community.code.clone())
+                    .unwrap_or_default();
+                compounds.entry((community, name.clone())).or_insert(None);
+            }
+        }
+        let communities: std::collections::BTreeSet<String> = compounds.keys().map(|(c, _)| c.clone()).collect();
+        for community in communities {
+            let prefix = TerritoryCode::parse(&community)
+                .map(|c| c.subtree_prefix().to_string())
+                .unwrap_or(community.clone());
+            for c in db.compounds_within(&prefix).await.map_err(failed)? {
+                if let Some(slot) = compounds.get_mut(&(c.community_code.clone(), c.name.clone())) {
+                    *slot = Some(c.id);
+                }
+            }
+        }
+        let ids: Vec<IdNumber> = rows.iter().map(|r| r.record.id_number.clone()).collect();
+        let registered = db
+            .resident_ids_by_id_numbers(cipher.as_ref(), &ids)
+            .await
+            .map_err(failed)?;
+        drop(ids);
+        let community_of = |grid: &str| {
+            index
+                .by_code
+                .get(grid)
+                .map(|l| l.community.code.clone())
+                .unwrap_or_default()
+        };
+        for row in &rows {
+            if let Some(name) = &row.compound
+                && compounds
+                    .get(&(community_of(&row.grid), name.clone()))
+                    .copied()
+                    .flatten()
+                    .is_none()
+            {
+                errors.push(RowError::cell(
+                    row.row,
+                    "小区",
+                    Problem::unknown(
+                        name.clone(),
+                        "小区（请先导入小区）",
+                        "compound (import compounds first)",
+                    ),
+                ));
+            }
+            if registered.contains_key(row.record.id_number.as_str()) {
+                errors.push(RowError::cell(
+                    row.row,
+                    "身份证号",
+                    Problem::other(
+                        format!("{} 已在登记中", row.record.id_number.masked()),
+                        format!("{} is registered already", row.record.id_number.masked()),
+                    ),
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Outcome::Refused(errors.into_result(&job.file).unwrap_err()));
+        }
+
+        // The buildings and households the rows name: registered ones found, the rest planned.
+        struct Planned {
+            id: Option<i64>,
+            code: String,
+            entrances: u16,
+            known_entrances: HashMap<i64, u16>,
+            /// (entrance, room) → household id, for registered households.
+            households: HashMap<(Option<u16>, String), i64>,
+            serial: usize,
+        }
+        let mut buildings: BTreeMap<(String, String), Planned> = BTreeMap::new();
+        let grids: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.grid.as_str()).collect();
+        for grid in grids {
+            let existing = db.buildings_within(grid, 1_000_000).await.map_err(failed)?;
+            let mut taken: std::collections::HashSet<String> = existing.iter().map(|b| b.code.clone()).collect();
+            let mut serial = existing.len();
+            let names: std::collections::BTreeSet<&str> = rows
+                .iter()
+                .filter(|r| r.grid == grid)
+                .map(|r| r.building.as_str())
+                .collect();
+            for name in names {
+                let planned = match existing.iter().find(|b| b.name == name && b.grid_code == grid) {
+                    Some(b) => {
+                        let entrances = db.entrances_of(b.id).await.map_err(failed)?;
+                        let known: HashMap<i64, u16> = entrances.iter().map(|e| (e.id, e.number as u16)).collect();
+                        let households = db
+                            .households_of(cipher.as_ref(), b.id)
+                            .await
+                            .map_err(failed)?
+                            .into_iter()
+                            .map(|h| ((h.entrance_id.and_then(|e| known.get(&e).copied()), h.room), h.id))
+                            .collect::<HashMap<_, _>>();
+                        Planned {
+                            id: Some(b.id),
+                            code: b.code.clone(),
+                            entrances: known.len() as u16,
+                            serial: households.len(),
+                            known_entrances: known,
+                            households,
+                        }
+                    }
+                    None => {
+                        let code = loop {
+                            serial += 1;
+                            let c = format!("{grid}-B{serial:03}");
+                            if taken.insert(c.clone()) {
+                                break c;
+                            }
+                        };
+                        Planned {
+                            id: None,
+                            code,
+                            entrances: 0,
+                            known_entrances: HashMap::new(),
+                            households: HashMap::new(),
+                            serial: 0,
+                        }
+                    }
+                };
+                buildings.insert((grid.to_string(), name.to_string()), planned);
+            }
+        }
+        // An entrance a registered building lacks is an error of the row.
+        let mut floors: HashMap<(String, String), u16> = HashMap::new();
+        for row in &rows {
+            let k = (row.grid.clone(), row.building.clone());
+            let b = buildings.get_mut(&k).expect("planned above");
+            if let Some(e) = row.entrance {
+                if b.id.is_some() && !b.known_entrances.values().any(|n| *n == e) {
+                    errors.push(RowError::cell(
+                        row.row,
+                        "单元",
+                        Problem::unknown(
+                            format!("{e}"),
+                            "单元（楼栋没有此单元）",
+                            "entrance (the building has none of this number)",
+                        ),
+                    ));
+                } else if b.id.is_none() {
+                    b.entrances = b.entrances.max(e);
+                }
+            }
+            let f = floors.entry(k).or_insert(1);
+            *f = (*f).max(floor_of(&row.room).unwrap_or(1).min(200));
+        }
+        if !errors.is_empty() {
+            return Err(Outcome::Refused(errors.into_result(&job.file).unwrap_err()));
+        }
+
+        // Writing: one transaction for everything.
+        job.progress.set_phase(Phase::Writing);
+        let mut tx = db.begin().await.map_err(failed)?;
+        let new_buildings: Vec<((String, String), NewBuilding)> = buildings
+            .iter()
+            .filter(|(_, b)| b.id.is_none())
+            .map(|((grid, name), b)| {
+                let first = rows
+                    .iter()
+                    .find(|r| &r.grid == grid && &r.building == name)
+                    .expect("named by a row");
+                let compound = first
+                    .compound
+                    .as_ref()
+                    .and_then(|c| compounds.get(&(community_of(grid), c.clone())).copied().flatten());
+                (
+                    (grid.clone(), name.clone()),
+                    NewBuilding {
+                        code: b.code.clone(),
+                        compound_id: compound,
+                        grid: GridCode::parse(grid).expect("checked"),
+                        name: name.clone(),
+                        address: format!("{}{}", first.compound.clone().unwrap_or_default(), name),
+                        floors: floors.get(&(grid.clone(), name.clone())).copied().unwrap_or(1),
+                        entrances: b.entrances,
+                        lon: None,
+                        lat: None,
+                    },
+                )
+            })
+            .collect();
+        let built: Vec<NewBuilding> = new_buildings.iter().map(|(_, b)| b.clone()).collect();
+        let ids = insert_buildings_tx(&mut tx, &key, &actor.account, &built)
+            .await
+            .map_err(failed)?;
+        for ((k, _), id) in new_buildings.iter().zip(ids) {
+            buildings.get_mut(k).expect("planned").id = Some(id);
+        }
+        drop(built);
+
+        // Households: the rows' (building, entrance, room) not registered yet, in file order.
+        let mut new_households: Vec<NewHousehold> = Vec::new();
+        let mut pending: HashMap<((String, String), Option<u16>, String), usize> = HashMap::new();
+        let mut household_of_row: Vec<Result<i64, usize>> = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let bk = (row.grid.clone(), row.building.clone());
+            let b = buildings.get_mut(&bk).expect("planned");
+            if let Some(id) = b.households.get(&(row.entrance, row.room.clone())) {
+                household_of_row.push(Ok(*id));
+                continue;
+            }
+            let hk = (bk, row.entrance, row.room.clone());
+            let at = match pending.get(&hk) {
+                Some(i) => *i,
+                None => {
+                    b.serial += 1;
+                    new_households.push(NewHousehold {
+                        code: format!("{}-{:04}", b.code, b.serial),
+                        building_id: b.id.expect("written"),
+                        entrance: row.entrance,
+                        room: row.room.clone(),
+                    });
+                    pending.insert(hk, new_households.len() - 1);
+                    new_households.len() - 1
+                }
+            };
+            household_of_row.push(Err(at));
+        }
+        drop(pending);
+        let household_ids = insert_households_tx(&mut tx, cipher.as_ref(), &key, &actor.account, &new_households)
+            .await
+            .map_err(failed)?;
+        let households_created = new_households.len() as u64;
+        drop(new_households);
+
+        let mut records: Vec<NewResidentRecord> = Vec::with_capacity(rows.len());
+        for (row, h) in rows.into_iter().zip(household_of_row) {
+            let mut record = row.record;
+            record.household_id = match h {
+                Ok(id) => id,
+                Err(i) => household_ids[i],
+            };
+            records.push(record);
+        }
+        for chunk in records.chunks(10_000) {
+            insert_resident_records_tx(&mut tx, cipher.as_ref(), &key, &actor.account, "import", chunk)
+                .await
+                .map_err(failed)?;
+            job.progress.rows_written(chunk.len() as u64);
+        }
+        let done = Imported::new(job.template.key, records.len() as u64)
+            .created("residents", records.len() as u64)
+            .created("households", households_created)
+            .created("buildings", new_buildings.len() as u64);
+        audit_import(&mut tx, &key, actor, job, &done).await?;
+        tx.commit().await.map_err(failed)?;
+        Ok(done)
+    }
+}
+
+mod orgs {
+    //! Member organizations, property companies and compounds (with their owners' committees):
+    //! one row each, unique by credit code (or by name within the community), placed by a
+    //! division code inside the importer's area.
+
+    use std::collections::HashMap;
+
+    use gongzhi_core::orgs::credit_code::CreditCode;
+    use gongzhi_core::orgs::registry::{NewMemberOrganization, NewOwnersCommittee, NewPropertyCompany, OrgKind};
+    use gongzhi_core::territory::places::{NewCompound, street_of};
+    use gongzhi_core::territory::{DivisionCode, Level, TerritoryCode};
+    use gongzhi_store::orgs::{
+        insert_member_organizations_tx, insert_owners_committees_tx, insert_property_companies_tx,
+    };
+    use gongzhi_store::territory::places::insert_compounds_tx;
+
+    use super::*;
+    use crate::territory::index::TerritoryIndex;
+
+    /// A street or community code of the grid system inside `reach`, or the row's problem.
+    fn division_in(
+        index: &TerritoryIndex,
+        reach: &Reach,
+        r: &Record,
+        key: &str,
+        levels: &[Level],
+    ) -> Result<DivisionCode, RowError> {
+        let text = r.text(key);
+        let code = match TerritoryCode::parse(text) {
+            Ok(TerritoryCode::Division(d)) if levels.contains(&d.level()) => d,
+            _ => {
+                let (zh, en) = if levels == [Level::Community] {
+                    ("社区代码", "community code")
+                } else {
+                    ("街道或社区代码", "street or community code")
+                };
+                return Err(r.error(key, Problem::unknown(text, zh, en)));
+            }
+        };
+        let known = index
+            .by_code
+            .values()
+            .any(|l| l.community.code == code.as_str() || l.street.code == code.as_str());
+        if !known {
+            return Err(r.error(
+                key,
+                Problem::unknown(text, "网格化管理的街道或社区", "street or community of the grid system"),
+            ));
+        }
+        if !reach.reaches(&TerritoryCode::Division(code.clone())) {
+            return Err(r.error(
+                key,
+                Problem::other(format!("{text} 不在您的辖区内"), format!("{text} is outside your area")),
+            ));
+        }
+        Ok(code)
+    }
+
+    fn credit_code(r: &Record, seen: &mut HashMap<String, usize>) -> Result<CreditCode, Vec<RowError>> {
+        let code = CreditCode::parse(r.text("credit_code")).map_err(|_| {
+            vec![r.error(
+                "credit_code",
+                Problem::invalid(r.text("credit_code"), "统一社会信用代码", "a credit code"),
+            )]
+        })?;
+        if let Some(first) = seen.insert(code.as_str().to_string(), r.row) {
+            return Err(vec![r.error(
+                "credit_code",
+                Problem::Duplicate {
+                    value: code.as_str().to_string(),
+                    first_row: first,
+                },
+            )]);
+        }
+        Ok(code)
+    }
+
+    fn registered(row: usize, column: &str, value: &str) -> RowError {
+        RowError::cell(
+            row,
+            column,
+            Problem::other(format!("“{value}”已登记"), format!("{value:?} is registered already")),
+        )
+    }
+
+    fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
+        errors.into_result(&job.file).map_err(Outcome::Refused)
+    }
+
+    pub async fn member_orgs(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+        reach: &Reach,
+    ) -> Result<Imported, Outcome> {
+        let key = state
+            .audit_key()
+            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let (index, reach) = (state.index(), reach.clone());
+        let mut seen = HashMap::new();
+        let rows = read_all(job, bytes, move |r: Record| {
+            let code = credit_code(&r, &mut seen)?;
+            let place = division_in(&index, &reach, &r, "territory_code", &[Level::Street, Level::Community])
+                .map_err(|e| vec![e])?;
+            let kind = OrgKind::parse_field("kind", r.text("kind")).map_err(|_| {
+                vec![r.error(
+                    "kind",
+                    Problem::invalid(
+                        r.text("kind"),
+                        "机关、事业单位、企业或社会组织",
+                        "agency, public institution, enterprise or social organization",
+                    ),
+                )]
+            })?;
+            let community = (place.level() == Level::Community).then(|| place.as_str().to_string());
+            let street = match &community {
+                Some(_) => street_of(&place),
+                None => place.as_str().to_string(),
+            };
+            Ok((
+                r.row,
+                NewMemberOrganization {
+                    credit_code: code,
+                    name: r.text("name").to_string(),
+                    kind,
+                    community_code: community,
+                    street_code: street,
+                    address: r.get("address").unwrap_or("").to_string(),
+                },
+            ))
+        })
+        .await?;
+        let mut errors = ErrorList::default();
+        for (row, o) in &rows {
+            if state
+                .db
+                .member_organization_by_credit_code(o.credit_code.as_str())
+                .await
+                .map_err(failed)?
+                .is_some()
+            {
+                errors.push(registered(*row, "统一社会信用代码", o.credit_code.as_str()));
+            }
+        }
+        refuse(errors, job)?;
+        job.progress.set_phase(Phase::Writing);
+        let orgs: Vec<NewMemberOrganization> = rows.into_iter().map(|(_, o)| o).collect();
+        let mut tx = state.db.begin().await.map_err(failed)?;
+        insert_member_organizations_tx(&mut tx, &key, &actor.account, &orgs)
+            .await
+            .map_err(failed)?;
+        job.progress.rows_written(orgs.len() as u64);
+        let done = Imported::new(job.template.key, orgs.len() as u64).created("member_orgs", orgs.len() as u64);
+        audit_import(&mut tx, &key, actor, job, &done).await?;
+        tx.commit().await.map_err(failed)?;
+        Ok(done)
+    }
+
+    pub async fn property_companies(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+    ) -> Result<Imported, Outcome> {
+        let key = state
+            .audit_key()
+            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let mut seen = HashMap::new();
+        let rows = read_all(job, bytes, move |r: Record| {
+            let code = credit_code(&r, &mut seen)?;
+            Ok((
+                r.row,
+                NewPropertyCompany {
+                    credit_code: code,
+                    name: r.text("name").to_string(),
+                    address: r.get("address").unwrap_or("").to_string(),
+                    phone: r.get("phone").map(str::to_string),
+                },
+            ))
+        })
+        .await?;
+        let known: std::collections::HashSet<String> = state
+            .db
+            .property_companies()
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .map(|c| c.credit_code)
+            .collect();
+        let mut errors = ErrorList::default();
+        for (row, c) in &rows {
+            if known.contains(c.credit_code.as_str()) {
+                errors.push(registered(*row, "统一社会信用代码", c.credit_code.as_str()));
+            }
+        }
+        refuse(errors, job)?;
+        job.progress.set_phase(Phase::Writing);
+        let companies: Vec<NewPropertyCompany> = rows.into_iter().map(|(_, c)| c).collect();
+        let mut tx = state.db.begin().await.map_err(failed)?;
+        insert_property_companies_tx(&mut tx, &key, &actor.account, &companies)
+            .await
+            .map_err(failed)?;
+        job.progress.rows_written(companies.len() as u64);
+        let done = Imported::new(job.template.key, companies.len() as u64)
+            .created("property_companies", companies.len() as u64);
+        audit_import(&mut tx, &key, actor, job, &done).await?;
+        tx.commit().await.map_err(failed)?;
+        Ok(done)
+    }
+
+    pub async fn compounds(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+        reach: &Reach,
+    ) -> Result<Imported, Outcome> {
+        let key = state
+            .audit_key()
+            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let (index, reach) = (state.index(), reach.clone());
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        struct Row {
+            row: usize,
+            community: DivisionCode,
+            name: String,
+            address: String,
+            company: Option<String>,
+            committee: Option<String>,
+        }
+        let rows = read_all(job, bytes, move |r: Record| {
+            let community =
+                division_in(&index, &reach, &r, "community_code", &[Level::Community]).map_err(|e| vec![e])?;
+            let name = r.text("name").to_string();
+            if let Some(first) = seen.insert((community.as_str().to_string(), name.clone()), r.row) {
+                return Err(vec![r.error(
+                    "name",
+                    Problem::Duplicate {
+                        value: name,
+                        first_row: first,
+                    },
+                )]);
+            }
+            Ok(Row {
+                row: r.row,
+                community,
+                name,
+                address: r.get("address").unwrap_or("").to_string(),
+                company: r.get("property_company").map(str::to_string),
+                committee: r.get("owners_committee").map(str::to_string),
+            })
+        })
+        .await?;
+        let companies: HashMap<String, i64> = state
+            .db
+            .property_companies()
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .map(|c| (c.credit_code, c.id))
+            .collect();
+        let mut errors = ErrorList::default();
+        let mut existing: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        for row in &rows {
+            let community = row.community.as_str().to_string();
+            if !existing.contains_key(&community) {
+                let prefix = row.community.significant_prefix().to_string();
+                let list = state.db.compounds_within(&prefix).await.map_err(failed)?;
+                existing.insert(community.clone(), list.into_iter().map(|c| (c.name, c.code)).collect());
+            }
+            if existing[&community].iter().any(|(n, _)| *n == row.name) {
+                errors.push(registered(row.row, "小区名称", &row.name));
+            }
+            if let Some(c) = &row.company
+                && !companies.contains_key(c)
+            {
+                errors.push(RowError::cell(
+                    row.row,
+                    "物业企业信用代码",
+                    Problem::unknown(
+                        c.clone(),
+                        "物业企业（请先导入物业企业）",
+                        "property company (import property companies first)",
+                    ),
+                ));
+            }
+        }
+        refuse(errors, job)?;
+        job.progress.set_phase(Phase::Writing);
+        let mut serials: HashMap<String, usize> = HashMap::new();
+        let mut new = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let community = row.community.as_str().to_string();
+            let taken = &existing[&community];
+            let serial = serials.entry(community.clone()).or_insert(taken.len());
+            let code = loop {
+                *serial += 1;
+                let c = format!("{community}-C{:02}", serial);
+                if !taken.iter().any(|(_, t)| *t == c) {
+                    break c;
+                }
+            };
+            new.push(NewCompound {
+                code,
+                name: row.name.clone(),
+                community: row.community.clone(),
+                address: row.address.clone(),
+                lon: None,
+                lat: None,
+                property_company_id: row.company.as_ref().and_then(|c| companies.get(c).copied()),
+            });
+        }
+        let mut tx = state.db.begin().await.map_err(failed)?;
+        let ids = insert_compounds_tx(&mut tx, &key, &actor.account, &new)
+            .await
+            .map_err(failed)?;
+        let committees: Vec<NewOwnersCommittee> = rows
+            .iter()
+            .zip(&ids)
+            .filter_map(|(row, id)| {
+                row.committee.as_ref().map(|name| NewOwnersCommittee {
+                    compound_id: *id,
+                    name: name.clone(),
+                    members: 0,
+                    elected_on: None,
+                })
+            })
+            .collect();
+        insert_owners_committees_tx(&mut tx, &key, &actor.account, &committees)
+            .await
+            .map_err(failed)?;
+        job.progress.rows_written(new.len() as u64);
+        let done = Imported::new(job.template.key, new.len() as u64)
+            .created("compounds", new.len() as u64)
+            .created("owners_committees", committees.len() as u64);
+        audit_import(&mut tx, &key, actor, job, &done).await?;
+        tx.commit().await.map_err(failed)?;
+        Ok(done)
+    }
+}
