@@ -550,3 +550,147 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
         assert_eq!(db.db.member_organizations_within("").await.unwrap().len(), 1);
     }
 }
+
+#[tokio::test]
+async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let community = token(&app, &db.db, "community").await;
+        let grid = GRIDS[0];
+        let before = db.db.buildings_within(grid, 1_000_000).await.unwrap().len();
+
+        // Another area's grid, a repeated building and a compound not registered: nothing written.
+        let other = other_grid();
+        let bad = csv(&[
+            &["网格编码", "小区", "楼栋", "门牌地址", "层数", "单元数"],
+            &[grid, "", "导入甲栋", "学府街18号甲栋", "6", "2"],
+            &[&other, "", "导入乙栋", "别处1号", "5", "1"],
+            &[grid, "", "导入甲栋", "学府街18号甲栋", "6", "2"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let rows: Vec<i64> = reply.json()["error"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["row"].as_i64().unwrap())
+            .collect();
+        assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
+        // Rows good in themselves are then checked against the registry.
+        let unknown = csv(&[
+            &["网格编码", "小区", "楼栋", "门牌地址"],
+            &[grid, "", "导入甲栋", "学府街18号甲栋"],
+            &[grid, "无此小区", "导入丙栋", "学府街20号"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            unknown,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("第3行“小区”列"), "{name}: {}", reply.body);
+        assert!(reply.body.contains("请先导入小区"), "{name}: {}", reply.body);
+        assert_eq!(
+            db.db.buildings_within(grid, 1_000_000).await.unwrap().len(),
+            before,
+            "{name}"
+        );
+
+        let good = csv(&[
+            &["网格编码", "楼栋", "门牌地址", "层数", "单元数"],
+            &[grid, "导入甲栋", "学府街18号甲栋", "6", "2"],
+            &[grid, "导入乙栋", "学府街18号乙栋", "5", "1"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            good.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["buildings"], 2, "{name}");
+        assert_eq!(reply.json()["created"]["entrances"], 3, "{name}");
+        let stored = db.db.buildings_within(grid, 1_000_000).await.unwrap();
+        assert_eq!(stored.len(), before + 2, "{name}");
+        let jia = stored.iter().find(|b| b.name == "导入甲栋").unwrap();
+        assert_eq!(db.db.entrances_of(jia.id).await.unwrap().len(), 2, "{name}");
+        // The same file again: every row registered already.
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("已登记"), "{name}: {}", reply.body);
+
+        // Households: a building not imported, an entrance it lacks, a repeated room.
+        let bad = csv(&[
+            &["网格编码", "楼栋", "单元", "户号", "面积"],
+            &[grid, "导入甲栋", "1单元", "101", "86"],
+            &[grid, "无此楼", "1", "101", ""],
+            &[grid, "导入甲栋", "5", "501", ""],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/households?file=households.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("请先导入楼栋"), "{name}: {}", reply.body);
+        let rows: Vec<i64> = reply.json()["error"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["row"].as_i64().unwrap())
+            .collect();
+        assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
+        assert!(db.db.households_of(cipher().as_ref(), jia.id).await.unwrap().is_empty());
+
+        let good = csv(&[
+            &["网格编码", "楼栋", "单元", "户号"],
+            &[grid, "导入甲栋", "1单元", "101"],
+            &[grid, "导入甲栋", "2", "201"],
+            &[grid, "导入乙栋", "", "102"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/households?file=households.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["households"], 3, "{name}");
+        let households = db.db.households_of(cipher().as_ref(), jia.id).await.unwrap();
+        let rooms: Vec<&str> = households.iter().map(|h| h.room.as_str()).collect();
+        assert_eq!(rooms, vec!["101", "201"], "{name}");
+        // The audit entry counts, never a room.
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let import = audit
+            .iter()
+            .find(|e| e.action == "registry.import" && e.detail["template"] == "households")
+            .expect("the import is audited");
+        assert_eq!(import.detail["created"]["households"], 3, "{name}");
+        assert!(!import.detail.to_string().contains("201"), "{name}: {}", import.detail);
+    }
+}
