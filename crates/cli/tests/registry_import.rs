@@ -694,3 +694,144 @@ async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
         assert!(!import.detail.to_string().contains("201"), "{name}: {}", import.detail);
     }
 }
+
+#[tokio::test]
+async fn party_organizations_then_party_members_import_with_their_references_checked() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let community = token(&app, &db.db, "community").await;
+        let other = other_grid();
+
+        // Another area's grid and a repeated code: refused before anything is looked up.
+        let bad = csv(&[
+            &["组织编号", "组织名称", "组织类型", "所在区划或网格", "上级组织编号"],
+            &["T-XF-P", "学府社区党委（导入）", "社区党委", "230903011001", ""],
+            &["T-XF-G9", "别处网格党支部", "网格党组织", &other, "T-XF-P"],
+            &["T-XF-P", "重复", "社区党委", "230903011001", ""],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-orgs?file=orgs.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let rows: Vec<i64> = reply.json()["error"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["row"].as_i64().unwrap())
+            .collect();
+        assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
+        // A parent neither registered nor earlier in the file.
+        let unknown = csv(&[
+            &["组织编号", "组织名称", "组织类型", "所在区划或网格", "上级组织编号"],
+            &["T-XF-G1", "学府社区第1网格党支部", "网格党组织", GRIDS[0], "T-XF-P"],
+            &["T-XF-P", "学府社区党委（导入）", "社区党委", "230903011001", ""],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-orgs?file=orgs.csv",
+            "text/csv",
+            unknown,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("第2行“上级组织编号”列"), "{name}: {}", reply.body);
+        assert!(
+            db.db.party_organization_by_code("T-XF-P").await.unwrap().is_none(),
+            "{name}"
+        );
+
+        let good = csv(&[
+            &["组织编号", "组织名称", "组织类型", "所在区划或网格", "上级组织编号"],
+            &["T-XF-P", "学府社区党委（导入）", "社区党委", "230903011001", ""],
+            &["T-XF-G1", "学府社区第1网格党支部", "网格党组织", GRIDS[0], "T-XF-P"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-orgs?file=orgs.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["party_orgs"], 2, "{name}");
+        let g1 = db.db.party_organization_by_code("T-XF-G1").await.unwrap().unwrap();
+        let p = db.db.party_organization_by_code("T-XF-P").await.unwrap().unwrap();
+        assert_eq!(g1.parent_id, Some(p.id), "{name}");
+
+        // Members: a repeated ID number, then an organization not registered.
+        let before = db.db.party_member_counts("230903011001").await.unwrap();
+        let bad = csv(&[
+            &["姓名", "身份证号", "手机号", "所在党组织编号"],
+            &["李建国", "230903197803120034", "13904670001", "T-XF-G1"],
+            &["李建国", "230903197803120034", "", "T-XF-G1"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("第3行“身份证号”列"), "{name}: {}", reply.body);
+        assert!(
+            !reply.body.contains("230903197803120034"),
+            "{name}: an ID number in the reply"
+        );
+        let unknown = csv(&[
+            &["姓名", "身份证号", "所在党组织编号"],
+            &["李建国", "230903197803120034", "T-NOPE"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            unknown,
+        )
+        .await;
+        assert!(reply.body.contains("请先导入党组织"), "{name}: {}", reply.body);
+
+        let good = csv(&[
+            &["姓名", "身份证号", "手机号", "所在党组织编号"],
+            &["李建国", "230903197803120034", "13904670001", "T-XF-G1"],
+            &["张秀英", "230903198506150020", "", "T-XF-P"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            good.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["party_members"], 2, "{name}");
+        let after = db.db.party_member_counts("230903011001").await.unwrap();
+        assert_eq!(after.community, before.community + 2, "{name}");
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert!(reply.body.contains("已在党员登记中"), "{name}: {}", reply.body);
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let all = serde_json::to_string(&audit.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
+        assert!(
+            !all.contains("230903197803120034") && !all.contains("李建国"),
+            "{name}: personal data audited"
+        );
+    }
+}

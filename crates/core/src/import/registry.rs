@@ -73,8 +73,7 @@ pub const PARTY_ORG_KINDS: &[Choice] = &[
     choice("street_working_committee", "街道党工委"),
     choice("community_committee", "社区党委"),
     choice("grid_organization", "网格党组织"),
-    choice("enterprise_branch", "企业党支部"),
-    choice("branch", "党支部"),
+    choice("company_branch", "企业党支部"),
 ];
 
 pub const BUILDING_USES: &[Choice] = &[
