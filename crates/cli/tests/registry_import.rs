@@ -835,3 +835,129 @@ async fn party_organizations_then_party_members_import_with_their_references_che
         );
     }
 }
+
+/// Compounds and buildings as compared after a round trip (positions included).
+async fn places(db: &gongzhi_store::Db) -> (Vec<String>, Vec<String>) {
+    let compounds = db
+        .compounds_within("230903011001")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| format!("{}|{}|{}|{:?}|{:?}", c.community_code, c.name, c.address, c.lon, c.lat))
+        .collect();
+    let buildings = db
+        .building_places_within("230903011001")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| {
+            format!(
+                "{}|{:?}|{}|{}|{}|{}|{:?}|{:?}",
+                b.grid_code, b.compound, b.name, b.address, b.floors, b.entrances, b.lon, b.lat
+            )
+        })
+        .collect();
+    (compounds, buildings)
+}
+
+#[tokio::test]
+async fn compounds_and_buildings_import_from_geojson_and_export_to_it_again() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let community = token(&app, &db.db, "community").await;
+        let grid = GRIDS[0];
+        let compounds = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [{
+                "type": "Feature",
+                "properties": {"community_code": "230903011001", "name": "学府花园", "address": "学府街18号"},
+                "geometry": {"type": "Polygon", "coordinates": [[[131.01, 45.77], [131.02, 45.77], [131.02, 45.78], [131.01, 45.78], [131.01, 45.77]]]}
+            }]
+        });
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/compounds?file=compounds.geojson",
+            "application/geo+json",
+            compounds.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+
+        // A line is not a place and another area's grid is refused: feature numbers as rows.
+        let point = |g: &str, b: &str, lon: f64, lat: f64| {
+            serde_json::json!({
+                "type": "Feature",
+                "properties": {"grid_code": g, "compound": "学府花园", "building": b, "address": format!("学府街18号{b}"), "floors": 6, "entrances": 2},
+                "geometry": {"type": "Point", "coordinates": [lon, lat]}
+            })
+        };
+        let mut line = point(grid, "线楼", 131.0, 45.0);
+        line["geometry"] = serde_json::json!({"type": "LineString", "coordinates": [[131.0, 45.0], [131.1, 45.1]]});
+        let bad = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [point(grid, "1号楼", 131.0151, 45.7712), line, point(&other_grid(), "2号楼", 131.0, 45.7)]
+        });
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=b.geojson",
+            "application/geo+json",
+            bad.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let rows: Vec<i64> = reply.json()["error"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["row"].as_i64().unwrap())
+            .collect();
+        assert_eq!(rows, vec![2, 3], "{name}: {}", reply.body);
+        let good = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [point(grid, "1号楼", 131.0151, 45.7712), point(GRIDS[1], "9号楼", 131.0163, 45.7721)]
+        });
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=b.geojson",
+            "application/geo+json",
+            good.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        let before = places(&db.db).await;
+        assert!(
+            before.1.iter().any(|b| b.contains("Some(131.0151)")),
+            "{name}: {:?}",
+            before.1
+        );
+
+        // Export both, import them into a fresh database: the same records.
+        let c = common::get_as(&app, "/registry/export/compounds.geojson", &community).await;
+        assert_eq!(c.status, StatusCode::OK, "{name}: {}", c.body);
+        let b = common::get_as(&app, "/registry/export/buildings.geojson", &community).await;
+        assert_eq!(b.status, StatusCode::OK, "{name}: {}", b.body);
+        let (fresh, fresh_state) = demo_apps()
+            .await
+            .into_iter()
+            .find(|(d, _)| d.backend_name() == name)
+            .unwrap();
+        let fresh_app = gongzhi_web::router(fresh_state.with_cipher(cipher()));
+        let fresh_token = token(&fresh_app, &fresh.db, "community").await;
+        for (kind, body) in [("compounds", c.body), ("buildings", b.body)] {
+            let reply = post_file(
+                &fresh_app,
+                &fresh_token,
+                &format!("/api/v1/registry/import/{kind}?file={kind}.geojson"),
+                "application/geo+json",
+                body.into_bytes(),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{name} {kind}: {}", reply.body);
+        }
+        assert_eq!(places(&fresh.db).await, before, "{name}");
+    }
+}

@@ -10,6 +10,7 @@ use axum::body::Bytes;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::data::{DataError, Problem, RowError};
+use gongzhi_core::import::registry::position_of;
 use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
@@ -781,10 +782,12 @@ mod orgs {
             address: String,
             company: Option<String>,
             committee: Option<String>,
+            position: Option<(f64, f64)>,
         }
         let rows = read_all(job, bytes, move |r: Record| {
             let community =
                 division_in(&index, &reach, &r, "community_code", &[Level::Community]).map_err(|e| vec![e])?;
+            let position = position_of(&r).map_err(|e| vec![e])?;
             let name = r.text("name").to_string();
             if let Some(first) = seen.insert((community.as_str().to_string(), name.clone()), r.row) {
                 return Err(vec![r.error(
@@ -802,6 +805,7 @@ mod orgs {
                 address: r.get("address").unwrap_or("").to_string(),
                 company: r.get("property_company").map(str::to_string),
                 committee: r.get("owners_committee").map(str::to_string),
+                position,
             })
         })
         .await?;
@@ -859,8 +863,8 @@ mod orgs {
                 name: row.name.clone(),
                 community: row.community.clone(),
                 address: row.address.clone(),
-                lon: None,
-                lat: None,
+                lon: row.position.map(|p| p.0),
+                lat: row.position.map(|p| p.1),
                 property_company_id: row.company.as_ref().and_then(|c| companies.get(c).copied()),
             });
         }
@@ -964,9 +968,11 @@ mod places {
             address: String,
             floors: u16,
             entrances: u16,
+            position: Option<(f64, f64)>,
         }
         let rows = read_all(job, bytes, move |r: Record| {
             let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
+            let position = position_of(&r).map_err(|e| vec![e])?;
             let name = r.text("building").to_string();
             if let Some(first) = seen.insert((grid.as_str().to_string(), name.clone()), r.row) {
                 return Err(vec![r.error(
@@ -985,6 +991,7 @@ mod places {
                 address: r.text("address").to_string(),
                 floors: number(&r, "floors", 1),
                 entrances: number(&r, "entrances", 0),
+                position,
             })
         })
         .await?;
@@ -1055,8 +1062,8 @@ mod places {
                     address: row.address.clone(),
                     floors: row.floors,
                     entrances: row.entrances,
-                    lon: None,
-                    lat: None,
+                    lon: row.position.map(|p| p.0),
+                    lat: row.position.map(|p| p.1),
                 }
             })
             .collect();
