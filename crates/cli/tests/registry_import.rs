@@ -961,3 +961,48 @@ async fn compounds_and_buildings_import_from_geojson_and_export_to_it_again() {
         assert_eq!(places(&fresh.db).await, before, "{name}");
     }
 }
+
+#[tokio::test]
+async fn an_administrator_imports_buildings_from_geojson_and_exports_them_on_the_command_line() {
+    for db in TestDb::all().await {
+        let name = db.backend_name();
+        db.insert_nodes(common::demo_nodes(), chrono::Utc::now(), &audit_key(), SYSTEM_ACTOR)
+            .await
+            .unwrap();
+        let dir = TestDb::temp_dir();
+        let file = dir.join("楼栋.geojson");
+        let features = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [{
+                "type": "Feature",
+                "properties": {"grid_code": GRIDS[0], "building": "3号楼", "address": "学府街18号3号楼", "floors": 6, "entrances": 3},
+                "geometry": {"type": "Polygon", "coordinates": [[[131.01, 45.77], [131.0102, 45.77], [131.0102, 45.7702], [131.01, 45.7702], [131.01, 45.77]]]}
+            }]
+        });
+        std::fs::write(&file, features.to_string()).unwrap();
+        let out = gongzhi(&db.url)
+            .args(["import", "buildings"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {err}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("楼栋 1"), "{name}");
+
+        let exported = dir.join("导出.geojson");
+        let out = gongzhi(&db.url)
+            .args(["export", "buildings", "--format", "geojson"])
+            .arg(&exported)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&exported).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let f = &json["features"][0];
+        assert_eq!(f["properties"]["building"], "3号楼", "{name}: {text}");
+        assert_eq!(f["properties"]["entrances"], 3, "{name}: {text}");
+        assert_eq!(f["geometry"]["type"], "Point", "{name}: {text}");
+        let lon = f["geometry"]["coordinates"][0].as_f64().unwrap();
+        assert!((lon - 131.0101).abs() < 1e-6, "{name}: the polygon's centroid, {text}");
+    }
+}
