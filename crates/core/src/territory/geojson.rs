@@ -421,3 +421,24 @@ pub fn point_feature(lon: f64, lat: f64, properties: Map<String, Json>) -> Featu
         foreign_members: None,
     }
 }
+
+#[cfg(test)]
+mod sheet_tests {
+    use super::*;
+
+    #[test]
+    fn features_read_as_a_sheet_with_their_positions() {
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"building":"1号楼","floors":6},"geometry":{"type":"Point","coordinates":[131.5,45.25]}},
+            {"type":"Feature","properties":{"building":"2号楼","grid_code":"230903011001001"},"geometry":{"type":"Polygon","coordinates":[[[131,45],[131.2,45],[131.2,45.2],[131,45.2],[131,45]]]}},
+            {"type":"Feature","properties":{"building":"线"},"geometry":{"type":"LineString","coordinates":[[131,45],[132,46]]}},
+            {"type":"Feature","properties":{"building":"无"},"geometry":null}]}"#;
+        let rows = sheet_of_features(text).unwrap();
+        assert_eq!(rows[0], ["building", "floors", "grid_code", "lon", "lat"]);
+        assert_eq!(rows[1], ["1号楼", "6", "", "131.5000000", "45.2500000"]);
+        assert_eq!(rows[2], ["2号楼", "", "230903011001001", "131.1000000", "45.1000000"]);
+        assert_eq!(rows[3][3], "LineString");
+        assert_eq!(rows[4][3..], ["", ""]);
+        assert!(sheet_of_features(r#"{"type":"Point","coordinates":[1,2]}"#).is_err());
+    }
+}
