@@ -438,6 +438,16 @@ async fn an_administrator_imports_residents_from_the_command_line() {
     }
 }
 
+/// The row numbers a refusal lists.
+fn bad_rows(reply: &Reply) -> Vec<i64> {
+    reply.json()["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_i64().unwrap())
+        .collect()
+}
+
 fn csv(rows: &[&[&str]]) -> Vec<u8> {
     let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
     write_rows(Format::Csv, "", &rows).unwrap()
@@ -522,12 +532,7 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
         )
         .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
-        let rows: Vec<i64> = reply.json()["error"]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["row"].as_i64().unwrap())
-            .collect();
+        let rows = bad_rows(&reply);
         assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
         let orgs = csv(&[
             &["credit_code", "name", "kind", "territory_code"],
@@ -577,12 +582,7 @@ async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
         )
         .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
-        let rows: Vec<i64> = reply.json()["error"]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["row"].as_i64().unwrap())
-            .collect();
+        let rows = bad_rows(&reply);
         assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
         // Rows good in themselves are then checked against the registry.
         let unknown = csv(&[
@@ -656,12 +656,7 @@ async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
         .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
         assert!(reply.body.contains("请先导入楼栋"), "{name}: {}", reply.body);
-        let rows: Vec<i64> = reply.json()["error"]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["row"].as_i64().unwrap())
-            .collect();
+        let rows = bad_rows(&reply);
         assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
         assert!(db.db.households_of(cipher().as_ref(), jia.id).await.unwrap().is_empty());
 
@@ -719,12 +714,7 @@ async fn party_organizations_then_party_members_import_with_their_references_che
         )
         .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
-        let rows: Vec<i64> = reply.json()["error"]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["row"].as_i64().unwrap())
-            .collect();
+        let rows = bad_rows(&reply);
         assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
         // A parent neither registered nor earlier in the file.
         let unknown = csv(&[
@@ -908,12 +898,7 @@ async fn compounds_and_buildings_import_from_geojson_and_export_to_it_again() {
         )
         .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
-        let rows: Vec<i64> = reply.json()["error"]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["row"].as_i64().unwrap())
-            .collect();
+        let rows = bad_rows(&reply);
         assert_eq!(rows, vec![2, 3], "{name}: {}", reply.body);
         let good = serde_json::json!({
             "type": "FeatureCollection",

@@ -14,6 +14,7 @@ use gongzhi_core::import::registry::position_of;
 use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
+use gongzhi_core::territory::{GridCode, TerritoryCode};
 
 use super::jobs::{Job, Outcome};
 use crate::AppState;
@@ -145,6 +146,47 @@ pub fn keys(state: &AppState, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn Ciphe
     Ok((key, cipher))
 }
 
+/// The audit key (for imports that seal nothing), or the refusal saying it is missing.
+pub fn audit_key(state: &AppState, job: &Job) -> Result<Arc<AuditKey>, Outcome> {
+    state
+        .audit_key()
+        .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))
+}
+
+/// A row naming something the registry holds already.
+fn registered(row: usize, column: &str, value: &str) -> RowError {
+    RowError::cell(
+        row,
+        column,
+        Problem::other(format!("“{value}”已登记"), format!("{value:?} is registered already")),
+    )
+}
+
+/// The refusal of a file with problems, or nothing.
+fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
+    errors.into_result(&job.file).map_err(Outcome::Refused)
+}
+
+/// The row's grid, known and inside `reach`, or the row's problem.
+fn grid_in(index: &crate::territory::index::TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
+    let text = r.text("grid_code");
+    match TerritoryCode::parse(text) {
+        Ok(code @ TerritoryCode::Grid(_)) if index.by_code.contains_key(text) => {
+            if !reach.reaches(&code) {
+                return Err(r.error(
+                    "grid_code",
+                    Problem::other(
+                        format!("网格 {text} 不在您的辖区内"),
+                        format!("grid {text} is outside your area"),
+                    ),
+                ));
+            }
+            GridCode::parse(text).map_err(|_| r.error("grid_code", Problem::unknown(text, "网格", "grid")))
+        }
+        _ => Err(r.error("grid_code", Problem::unknown(text, "网格", "grid"))),
+    }
+}
+
 mod residents {
     //! Residents with their places: a row names its grid, compound (registered already),
     //! building, entrance and room; buildings and households not registered yet are created
@@ -157,7 +199,6 @@ mod residents {
     use gongzhi_core::people::id_number::IdNumber;
     use gongzhi_core::people::registry::{NewResidentRecord, ResidentInput};
     use gongzhi_core::territory::places::{NewBuilding, NewHousehold};
-    use gongzhi_core::territory::{GridCode, TerritoryCode};
     use gongzhi_store::people::registry::insert_resident_records_tx;
     use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx};
 
@@ -213,19 +254,8 @@ mod residents {
         let rows = read_all(job, bytes, move |r: Record| {
             let mut errors = Vec::new();
             let grid = r.text("grid_code").to_string();
-            match TerritoryCode::parse(&grid) {
-                Ok(code @ TerritoryCode::Grid(_)) if index_.by_code.contains_key(&grid) => {
-                    if !reach_.reaches(&code) {
-                        errors.push(r.error(
-                            "grid_code",
-                            Problem::other(
-                                format!("网格 {grid} 不在您的辖区内"),
-                                format!("grid {grid} is outside your area"),
-                            ),
-                        ));
-                    }
-                }
-                _ => errors.push(r.error("grid_code", Problem::unknown(grid.clone(), "网格", "grid"))),
+            if let Err(e) = grid_in(&index_, &reach_, &r) {
+                errors.push(e);
             }
             let entrance = match r.get("entrance") {
                 None => None,
@@ -562,7 +592,7 @@ mod orgs {
     use gongzhi_core::orgs::credit_code::CreditCode;
     use gongzhi_core::orgs::registry::{NewMemberOrganization, NewOwnersCommittee, NewPropertyCompany, OrgKind};
     use gongzhi_core::territory::places::{NewCompound, street_of};
-    use gongzhi_core::territory::{DivisionCode, Level, TerritoryCode};
+    use gongzhi_core::territory::{DivisionCode, Level};
     use gongzhi_store::orgs::{
         insert_member_organizations_tx, insert_owners_committees_tx, insert_property_companies_tx,
     };
@@ -629,18 +659,6 @@ mod orgs {
         Ok(code)
     }
 
-    fn registered(row: usize, column: &str, value: &str) -> RowError {
-        RowError::cell(
-            row,
-            column,
-            Problem::other(format!("“{value}”已登记"), format!("{value:?} is registered already")),
-        )
-    }
-
-    fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
-        errors.into_result(&job.file).map_err(Outcome::Refused)
-    }
-
     pub async fn member_orgs(
         state: &AppState,
         job: &Job,
@@ -648,9 +666,7 @@ mod orgs {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let (index, reach) = (state.index(), reach.clone());
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
@@ -717,9 +733,7 @@ mod orgs {
         bytes: Bytes,
         actor: &Actor,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
             let code = credit_code(&r, &mut seen)?;
@@ -770,9 +784,7 @@ mod orgs {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let (index, reach) = (state.index(), reach.clone());
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         struct Row {
@@ -905,47 +917,13 @@ mod places {
     use std::collections::{BTreeSet, HashMap, HashSet};
 
     use gongzhi_core::territory::places::{NewBuilding, NewHousehold};
-    use gongzhi_core::territory::{GridCode, TerritoryCode};
     use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx};
 
     use super::residents::entrance_number;
     use super::*;
-    use crate::territory::index::TerritoryIndex;
-
-    /// The row's grid, known and inside `reach`, or the row's problem.
-    fn grid_in(index: &TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
-        let text = r.text("grid_code");
-        match TerritoryCode::parse(text) {
-            Ok(code @ TerritoryCode::Grid(_)) if index.by_code.contains_key(text) => {
-                if !reach.reaches(&code) {
-                    return Err(r.error(
-                        "grid_code",
-                        Problem::other(
-                            format!("网格 {text} 不在您的辖区内"),
-                            format!("grid {text} is outside your area"),
-                        ),
-                    ));
-                }
-                GridCode::parse(text).map_err(|_| r.error("grid_code", Problem::unknown(text, "网格", "grid")))
-            }
-            _ => Err(r.error("grid_code", Problem::unknown(text, "网格", "grid"))),
-        }
-    }
 
     fn number(r: &Record, key: &str, default: u16) -> u16 {
         r.get(key).and_then(|t| t.trim().parse().ok()).unwrap_or(default)
-    }
-
-    fn registered(row: usize, column: &str, value: &str) -> RowError {
-        RowError::cell(
-            row,
-            column,
-            Problem::other(format!("“{value}”已登记"), format!("{value:?} is registered already")),
-        )
-    }
-
-    fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
-        errors.into_result(&job.file).map_err(Outcome::Refused)
     }
 
     pub async fn buildings(
@@ -955,9 +933,7 @@ mod places {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let (index, reach) = (state.index(), reach.clone());
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         struct Row {
@@ -1253,7 +1229,6 @@ mod party {
     use gongzhi_core::orgs::registry::{NewPartyOrganization, PartyOrgKind};
     use gongzhi_core::people::id_number::IdNumber;
     use gongzhi_core::people::registry::{NewPartyMember, PartyMemberKind, PersonName, Phone};
-    use gongzhi_core::territory::TerritoryCode;
     use gongzhi_store::orgs::insert_party_organizations_tx;
     use gongzhi_store::people::registry::insert_party_members_tx;
 
@@ -1297,14 +1272,6 @@ mod party {
         r.error(key, Problem::other(e.message(Lang::Zh), e.message(Lang::En)))
     }
 
-    fn registered(row: usize, column: &str, value: &str) -> RowError {
-        RowError::cell(
-            row,
-            column,
-            Problem::other(format!("“{value}”已登记"), format!("{value:?} is registered already")),
-        )
-    }
-
     pub async fn organizations(
         state: &AppState,
         job: &Job,
@@ -1312,9 +1279,7 @@ mod party {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let (index, reach) = (state.index(), reach.clone());
         // Codes of the file so far, with their kinds: a parent must come before its children.
         let mut earlier: HashMap<String, (usize, PartyOrgKind)> = HashMap::new();
@@ -1411,7 +1376,7 @@ mod party {
                 }
             }
         }
-        errors.into_result(&job.file).map_err(Outcome::Refused)?;
+        refuse(errors, job)?;
 
         job.progress.set_phase(Phase::Writing);
         let orgs: Vec<NewPartyOrganization> = rows.into_iter().map(|(_, _, o)| o).collect();
@@ -1609,7 +1574,7 @@ mod party {
             }
             members.push(row.member);
         }
-        errors.into_result(&job.file).map_err(Outcome::Refused)?;
+        refuse(errors, job)?;
 
         job.progress.set_phase(Phase::Writing);
         let mut tx = state.db.begin().await.map_err(failed)?;
