@@ -162,6 +162,20 @@ fn registered(row: usize, column: &str, value: &str) -> RowError {
     )
 }
 
+/// A row naming something not registered that an earlier import must bring: `what` in Chinese,
+/// in English and the English plural of the import to run first.
+fn import_first(row: usize, column: &str, value: impl Into<String>, zh: &str, en: &str, en_plural: &str) -> RowError {
+    RowError::cell(
+        row,
+        column,
+        Problem::unknown(
+            value,
+            format!("{zh}（请先导入{zh}）"),
+            format!("{en} (import {en_plural} first)"),
+        ),
+    )
+}
+
 /// The refusal of a file with problems, or nothing.
 fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
     errors.into_result(&job.file).map_err(Outcome::Refused)
@@ -367,14 +381,13 @@ mod residents {
                     .flatten()
                     .is_none()
             {
-                errors.push(RowError::cell(
+                errors.push(import_first(
                     row.row,
                     "小区",
-                    Problem::unknown(
-                        name.clone(),
-                        "小区（请先导入小区）",
-                        "compound (import compounds first)",
-                    ),
+                    name.clone(),
+                    "小区",
+                    "compound",
+                    "compounds",
                 ));
             }
             if registered.contains_key(row.record.id_number.as_str()) {
@@ -844,14 +857,13 @@ mod orgs {
             if let Some(c) = &row.company
                 && !companies.contains_key(c)
             {
-                errors.push(RowError::cell(
+                errors.push(import_first(
                     row.row,
                     "物业企业信用代码",
-                    Problem::unknown(
-                        c.clone(),
-                        "物业企业（请先导入物业企业）",
-                        "property company (import property companies first)",
-                    ),
+                    c.clone(),
+                    "物业企业",
+                    "property company",
+                    "property companies",
                 ));
             }
         }
@@ -1003,10 +1015,13 @@ mod places {
             if let Some(c) = &row.compound
                 && !compounds[community.as_str()].contains_key(c)
             {
-                errors.push(RowError::cell(
+                errors.push(import_first(
                     row.row,
                     "小区",
-                    Problem::unknown(c.clone(), "小区（请先导入小区）", "compound (import compounds first)"),
+                    c.clone(),
+                    "小区",
+                    "compound",
+                    "compounds",
                 ));
             }
         }
@@ -1156,14 +1171,13 @@ mod places {
         }
         for row in &rows {
             match &buildings[&(row.grid.clone(), row.building.clone())] {
-                None => errors.push(RowError::cell(
+                None => errors.push(import_first(
                     row.row,
                     "楼栋",
-                    Problem::unknown(
-                        row.building.clone(),
-                        "楼栋（请先导入楼栋）",
-                        "building (import buildings first)",
-                    ),
+                    row.building.clone(),
+                    "楼栋",
+                    "building",
+                    "buildings",
                 )),
                 Some(b) => {
                     if let Some(e) = row.entrance
@@ -1509,14 +1523,13 @@ mod party {
         for mut row in rows {
             let org = orgs[&row.org].as_ref();
             match org {
-                None => errors.push(RowError::cell(
+                None => errors.push(import_first(
                     row.row,
                     "所在党组织编号",
-                    Problem::unknown(
-                        row.org.clone(),
-                        "党组织（请先导入党组织）",
-                        "party organization (import party organizations first)",
-                    ),
+                    row.org.clone(),
+                    "党组织",
+                    "party organization",
+                    "party organizations",
                 )),
                 Some(o) => {
                     let inside = TerritoryCode::parse(&o.territory_code).is_ok_and(|c| reach.reaches(&c));
@@ -1551,14 +1564,13 @@ mod party {
             if let Some(e) = &row.employer {
                 match employers.get(e) {
                     Some(id) => row.member.employer_id = Some(*id),
-                    None => errors.push(RowError::cell(
+                    None => errors.push(import_first(
                         row.row,
                         "工作单位",
-                        Problem::unknown(
-                            e.clone(),
-                            "辖区单位（请先导入辖区单位）",
-                            "member organization (import member organizations first)",
-                        ),
+                        e.clone(),
+                        "辖区单位",
+                        "member organization",
+                        "member organizations",
                     )),
                 }
             }
