@@ -127,6 +127,19 @@ pub async fn audit_import(
     Ok(())
 }
 
+/// Ends an import: its audit entry, then the commit of everything.
+pub async fn commit(
+    mut tx: gongzhi_store::Tx,
+    key: &AuditKey,
+    actor: &Actor,
+    job: &Job,
+    done: Imported,
+) -> Result<Imported, Outcome> {
+    audit_import(&mut tx, key, actor, job, &done).await?;
+    tx.commit().await.map_err(failed)?;
+    Ok(done)
+}
+
 /// The keys every write needs, or the refusal saying which is missing.
 pub fn keys(state: &AppState, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn CipherProvider>), Outcome> {
     let refuse =
@@ -589,9 +602,7 @@ mod residents {
             .created("residents", records.len() as u64)
             .created("households", households_created)
             .created("buildings", new_buildings.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 }
 
@@ -735,9 +746,7 @@ mod orgs {
             .map_err(failed)?;
         job.progress.rows_written(orgs.len() as u64);
         let done = Imported::new(job.template.key, orgs.len() as u64).created("member_orgs", orgs.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 
     pub async fn property_companies(
@@ -785,9 +794,7 @@ mod orgs {
         job.progress.rows_written(companies.len() as u64);
         let done = Imported::new(job.template.key, companies.len() as u64)
             .created("property_companies", companies.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 
     pub async fn compounds(
@@ -915,9 +922,7 @@ mod orgs {
         let done = Imported::new(job.template.key, new.len() as u64)
             .created("compounds", new.len() as u64)
             .created("owners_committees", committees.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 }
 
@@ -1067,9 +1072,7 @@ mod places {
         let done = Imported::new(job.template.key, new.len() as u64)
             .created("buildings", new.len() as u64)
             .created("entrances", entrances);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 
     pub async fn households(
@@ -1228,9 +1231,7 @@ mod places {
             .map_err(failed)?;
         job.progress.rows_written(new.len() as u64);
         let done = Imported::new(job.template.key, new.len() as u64).created("households", new.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 }
 
@@ -1400,9 +1401,7 @@ mod party {
             .map_err(failed)?;
         job.progress.rows_written(orgs.len() as u64);
         let done = Imported::new(job.template.key, orgs.len() as u64).created("party_orgs", orgs.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 
     pub async fn members(
@@ -1595,8 +1594,6 @@ mod party {
             .map_err(failed)?;
         job.progress.rows_written(members.len() as u64);
         let done = Imported::new(job.template.key, members.len() as u64).created("party_members", members.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 }
