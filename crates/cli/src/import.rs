@@ -146,12 +146,9 @@ pub async fn export_residents(
             lang.pick("文件名须以 .xlsx 或 .csv 结尾", "the name must end in .xlsx or .csv")
         )]));
     };
-    let prefix = match within {
-        Some(w) => match gongzhi_core::territory::TerritoryCode::parse(w) {
-            Ok(c) => c.subtree_prefix().to_string(),
-            Err(e) => return Ok(Err(vec![format!("--within {w}: {e}")])),
-        },
-        None => String::new(),
+    let prefix = match within_prefix(within) {
+        Ok(p) => p,
+        Err(lines) => return Ok(Err(lines)),
     };
     let reason = match unmasked_reason.map(gongzhi_core::people::registry::reveal_reason) {
         Some(Err(_)) => {
@@ -207,12 +204,9 @@ pub async fn export_places(
     audit_key: &AuditKey,
 ) -> Result<Lines> {
     let name = path.display().to_string();
-    let prefix = match within {
-        Some(w) => match gongzhi_core::territory::TerritoryCode::parse(w) {
-            Ok(c) => c.subtree_prefix().to_string(),
-            Err(e) => return Ok(Err(vec![format!("--within {w}: {e}")])),
-        },
-        None => String::new(),
+    let prefix = match within_prefix(within) {
+        Ok(p) => p,
+        Err(lines) => return Ok(Err(lines)),
     };
     let state = gongzhi_web::AppState::new(db.clone())
         .await
@@ -238,4 +232,14 @@ pub async fn export_places(
         ),
         Lang::En => format!("exported {count} {kind} to {name}"),
     }]))
+}
+
+/// The subtree prefix `--within CODE` names (the whole city without it), or the line refusing it.
+fn within_prefix(within: Option<&str>) -> std::result::Result<String, Vec<String>> {
+    match within {
+        Some(w) => gongzhi_core::territory::TerritoryCode::parse(w)
+            .map(|c| c.subtree_prefix().to_string())
+            .map_err(|e| vec![format!("--within {w}: {e}")]),
+        None => Ok(String::new()),
+    }
 }
