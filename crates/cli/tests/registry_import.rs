@@ -333,6 +333,32 @@ async fn the_import_page_offers_templates_and_shows_a_job_to_its_end() {
         assert!(done.body.contains("已导入 5 行"), "{}", done.body);
         assert_eq!(residents(&db.db).await, 5, "{name}");
 
+        // Buildings from a GeoJSON file through the same page; the page links the GeoJSON export.
+        assert!(p.body.contains("accept=\".xlsx,.csv,.geojson,.json\""), "{}", p.body);
+        assert!(p.body.contains("/registry/export/buildings.geojson"), "{}", p.body);
+        let features = serde_json::json!({"type": "FeatureCollection", "features": [{
+            "type": "Feature",
+            "properties": {"网格编码": GRIDS[1], "楼栋": "页面楼", "门牌地址": "学府街1号"},
+            "geometry": {"type": "Point", "coordinates": [131.02, 45.78]}
+        }]});
+        let r = upload(
+            &app,
+            &staff,
+            "buildings",
+            "楼栋.geojson",
+            features.to_string().as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let at = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let done = finished_job(&app, &staff, &at).await;
+        assert!(done.body.contains("id=\"done\""), "{name}: {}", done.body);
+        let b = db.db.building_places_within(GRIDS[1]).await.unwrap();
+        assert!(
+            b.iter().any(|b| b.name == "页面楼" && b.lon == Some(131.02)),
+            "{name}: {b:?}"
+        );
+
         // Someone else's job is not found.
         let admin = sign_in(&app, &db.db, "admin").await;
         assert_eq!(page(&app, &admin, &location).await.status, StatusCode::NOT_FOUND);
