@@ -146,12 +146,9 @@ pub async fn export_residents(
             lang.pick("文件名须以 .xlsx 或 .csv 结尾", "the name must end in .xlsx or .csv")
         )]));
     };
-    let prefix = match within {
-        Some(w) => match gongzhi_core::territory::TerritoryCode::parse(w) {
-            Ok(c) => c.subtree_prefix().to_string(),
-            Err(e) => return Ok(Err(vec![format!("--within {w}: {e}")])),
-        },
-        None => String::new(),
+    let prefix = match within_prefix(within) {
+        Ok(p) => p,
+        Err(lines) => return Ok(Err(lines)),
     };
     let reason = match unmasked_reason.map(gongzhi_core::people::registry::reveal_reason) {
         Some(Err(_)) => {
@@ -194,4 +191,55 @@ pub async fn export_residents(
         (Lang::En, false) => format!("exported {} residents (masked) to {name}", rows.len() - 1),
         (Lang::En, true) => format!("exported {} residents (unmasked, audited) to {name}", rows.len() - 1),
     }]))
+}
+
+/// `gongzhi export buildings|compounds FILE.geojson [--within CODE]`: the places as GeoJSON
+/// (properties as the import template's columns); audited with the count.
+pub async fn export_places(
+    db: &Db,
+    kind: &str,
+    path: &Path,
+    within: Option<&str>,
+    lang: Lang,
+    audit_key: &AuditKey,
+) -> Result<Lines> {
+    let name = path.display().to_string();
+    let prefix = match within_prefix(within) {
+        Ok(p) => p,
+        Err(lines) => return Ok(Err(lines)),
+    };
+    let state = gongzhi_web::AppState::new(db.clone())
+        .await
+        .context("loading the territory")?
+        .with_audit_key(audit_key.clone());
+    let (text, count) = gongzhi_web::import::places_geojson(&state, kind, std::slice::from_ref(&prefix))
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
+    let entry = gongzhi_core::audit::NewAuditEntry::new(
+        chrono::Utc::now(),
+        SYSTEM_ACTOR,
+        "registry.export",
+        "export",
+        kind,
+        serde_json::json!({"kind": kind, "within": prefix, "rows": count, "format": "geojson", "file": name}),
+    )?;
+    gongzhi_store::audit::record(db, audit_key, entry).await?;
+    std::fs::write(path, text).with_context(|| format!("writing {name}"))?;
+    Ok(Ok(vec![match lang {
+        Lang::Zh => format!(
+            "已导出 {count} 个{}到 {name}",
+            if kind == "buildings" { "楼栋" } else { "小区" }
+        ),
+        Lang::En => format!("exported {count} {kind} to {name}"),
+    }]))
+}
+
+/// The subtree prefix `--within CODE` names (the whole city without it), or the line refusing it.
+fn within_prefix(within: Option<&str>) -> std::result::Result<String, Vec<String>> {
+    match within {
+        Some(w) => gongzhi_core::territory::TerritoryCode::parse(w)
+            .map(|c| c.subtree_prefix().to_string())
+            .map_err(|e| vec![format!("--within {w}: {e}")]),
+        None => Ok(String::new()),
+    }
 }

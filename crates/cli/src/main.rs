@@ -170,6 +170,25 @@ enum ExportWhat {
         #[command(flatten)]
         storage: Storage,
     },
+    /// The buildings of the city (or of --within CODE) as GeoJSON: a Point feature each (no
+    /// geometry when the position is unknown), properties named as the buildings template's
+    /// columns, so the file imports again with `gongzhi import buildings FILE.geojson`.
+    Buildings(PlacesExport),
+    /// The compounds of the city (or of --within CODE) as GeoJSON, like buildings.
+    Compounds(PlacesExport),
+}
+
+/// A GeoJSON export of buildings or compounds.
+#[derive(Args, Clone)]
+struct PlacesExport {
+    file: PathBuf,
+    /// The file's format; only geojson.
+    #[arg(long, default_value = "geojson", value_parser = ["geojson"])]
+    format: String,
+    #[arg(long, value_name = "CODE")]
+    within: Option<String>,
+    #[command(flatten)]
+    storage: Storage,
 }
 
 #[derive(Subcommand)]
@@ -747,6 +766,28 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             let db = open(&settings).await?;
             let reason = if unmasked { reason.as_deref() } else { None };
             match gongzhi::import::export_residents(&db, &path, within.as_deref(), reason, lang, &key, cipher).await? {
+                Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
+                Err(lines) => {
+                    lines.iter().for_each(|l| eprintln!("{l}"));
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::Export {
+            what: what @ (ExportWhat::Buildings(_) | ExportWhat::Compounds(_)),
+        } => {
+            let (kind, args) = match what {
+                ExportWhat::Buildings(a) => ("buildings", a),
+                ExportWhat::Compounds(a) => ("compounds", a),
+                ExportWhat::Residents { .. } => unreachable!("matched above"),
+            };
+            let settings = settings(&file, None, &args.storage);
+            let key = match required_audit_key(&args.storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let db = open(&settings).await?;
+            match gongzhi::import::export_places(&db, kind, &args.file, args.within.as_deref(), lang, &key).await? {
                 Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
                 Err(lines) => {
                     lines.iter().for_each(|l| eprintln!("{l}"));

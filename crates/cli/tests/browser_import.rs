@@ -1,7 +1,8 @@
 //! A community worker imports residents in headless Chromium against `gongzhi demo`: downloads
 //! nothing (the template links are there), uploads a resident workbook with one bad row, sees that
 //! row listed with its reason and nothing imported, uploads the corrected file, watches the job
-//! page to its end and sees the rows imported. Screenshots go to target/screenshots.
+//! page to its end, sees the rows imported and finds an imported person on the registry page
+//! with ID number and phone masked. Screenshots go to target/screenshots.
 
 mod common;
 
@@ -62,5 +63,23 @@ async fn staff_fix_a_bad_row_and_import_a_resident_file() {
     let done = b.text("#done").await;
     assert!(done.contains("已导入 40 行") && done.contains("居民 40"), "{done}");
     b.screenshot("import-04-done").await;
+
+    // The staff member looks an imported person up by name: found, ID number and phone masked.
+    let (person, id_number, phone) = (rows[1][5].clone(), rows[1][6].clone(), rows[1][7].clone());
+    b.goto("/registry").await;
+    b.wait("#search").await;
+    b.fill("#q", &person).await;
+    b.click("#search-go").await;
+    b.wait("#people").await;
+    let found = b.text("#people").await;
+    assert!(found.contains(&person), "{person} not found: {found}");
+    assert!(
+        !found.contains(&id_number) && !found.contains(&phone),
+        "unmasked: {found}"
+    );
+    let masked_id = format!("{}{}{}", &id_number[..1], "*".repeat(16), &id_number[17..]);
+    let masked_phone = format!("{}****{}", &phone[..3], &phone[7..]);
+    assert!(found.contains(&masked_id) && found.contains(&masked_phone), "{found}");
+    b.screenshot("import-05-person-found").await;
     b.close().await;
 }

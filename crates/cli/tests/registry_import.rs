@@ -333,6 +333,32 @@ async fn the_import_page_offers_templates_and_shows_a_job_to_its_end() {
         assert!(done.body.contains("已导入 5 行"), "{}", done.body);
         assert_eq!(residents(&db.db).await, 5, "{name}");
 
+        // Buildings from a GeoJSON file through the same page; the page links the GeoJSON export.
+        assert!(p.body.contains("accept=\".xlsx,.csv,.geojson,.json\""), "{}", p.body);
+        assert!(p.body.contains("/registry/export/buildings.geojson"), "{}", p.body);
+        let features = serde_json::json!({"type": "FeatureCollection", "features": [{
+            "type": "Feature",
+            "properties": {"网格编码": GRIDS[1], "楼栋": "页面楼", "门牌地址": "学府街1号"},
+            "geometry": {"type": "Point", "coordinates": [131.02, 45.78]}
+        }]});
+        let r = upload(
+            &app,
+            &staff,
+            "buildings",
+            "楼栋.geojson",
+            features.to_string().as_bytes(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let at = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let done = finished_job(&app, &staff, &at).await;
+        assert!(done.body.contains("id=\"done\""), "{name}: {}", done.body);
+        let b = db.db.building_places_within(GRIDS[1]).await.unwrap();
+        assert!(
+            b.iter().any(|b| b.name == "页面楼" && b.lon == Some(131.02)),
+            "{name}: {b:?}"
+        );
+
         // Someone else's job is not found.
         let admin = sign_in(&app, &db.db, "admin").await;
         assert_eq!(page(&app, &admin, &location).await.status, StatusCode::NOT_FOUND);
@@ -438,6 +464,16 @@ async fn an_administrator_imports_residents_from_the_command_line() {
     }
 }
 
+/// The row numbers a refusal lists.
+fn bad_rows(reply: &Reply) -> Vec<i64> {
+    reply.json()["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_i64().unwrap())
+        .collect()
+}
+
 fn csv(rows: &[&[&str]]) -> Vec<u8> {
     let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
     write_rows(Format::Csv, "", &rows).unwrap()
@@ -522,12 +558,7 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
         )
         .await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
-        let rows: Vec<i64> = reply.json()["error"]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["row"].as_i64().unwrap())
-            .collect();
+        let rows = bad_rows(&reply);
         assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
         let orgs = csv(&[
             &["credit_code", "name", "kind", "territory_code"],
@@ -548,5 +579,441 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
         .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
         assert_eq!(db.db.member_organizations_within("").await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let community = token(&app, &db.db, "community").await;
+        let grid = GRIDS[0];
+        let before = db.db.buildings_within(grid, 1_000_000).await.unwrap().len();
+
+        // Another area's grid, a repeated building and a compound not registered: nothing written.
+        let other = other_grid();
+        let bad = csv(&[
+            &["网格编码", "小区", "楼栋", "门牌地址", "层数", "单元数"],
+            &[grid, "", "导入甲栋", "学府街18号甲栋", "6", "2"],
+            &[&other, "", "导入乙栋", "别处1号", "5", "1"],
+            &[grid, "", "导入甲栋", "学府街18号甲栋", "6", "2"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let rows = bad_rows(&reply);
+        assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
+        // Rows good in themselves are then checked against the registry.
+        let unknown = csv(&[
+            &["网格编码", "小区", "楼栋", "门牌地址"],
+            &[grid, "", "导入甲栋", "学府街18号甲栋"],
+            &[grid, "无此小区", "导入丙栋", "学府街20号"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            unknown,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("第3行“小区”列"), "{name}: {}", reply.body);
+        assert!(reply.body.contains("请先导入小区"), "{name}: {}", reply.body);
+        assert_eq!(
+            db.db.buildings_within(grid, 1_000_000).await.unwrap().len(),
+            before,
+            "{name}"
+        );
+
+        let good = csv(&[
+            &["网格编码", "楼栋", "门牌地址", "层数", "单元数"],
+            &[grid, "导入甲栋", "学府街18号甲栋", "6", "2"],
+            &[grid, "导入乙栋", "学府街18号乙栋", "5", "1"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            good.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["buildings"], 2, "{name}");
+        assert_eq!(reply.json()["created"]["entrances"], 3, "{name}");
+        let stored = db.db.buildings_within(grid, 1_000_000).await.unwrap();
+        assert_eq!(stored.len(), before + 2, "{name}");
+        let jia = stored.iter().find(|b| b.name == "导入甲栋").unwrap();
+        assert_eq!(db.db.entrances_of(jia.id).await.unwrap().len(), 2, "{name}");
+        // The same file again: every row registered already.
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=buildings.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("已登记"), "{name}: {}", reply.body);
+
+        // Households: a building not imported, an entrance it lacks, a repeated room.
+        let bad = csv(&[
+            &["网格编码", "楼栋", "单元", "户号", "面积"],
+            &[grid, "导入甲栋", "1单元", "101", "86"],
+            &[grid, "无此楼", "1", "101", ""],
+            &[grid, "导入甲栋", "5", "501", ""],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/households?file=households.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("请先导入楼栋"), "{name}: {}", reply.body);
+        let rows = bad_rows(&reply);
+        assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
+        assert!(db.db.households_of(cipher().as_ref(), jia.id).await.unwrap().is_empty());
+
+        let good = csv(&[
+            &["网格编码", "楼栋", "单元", "户号"],
+            &[grid, "导入甲栋", "1单元", "101"],
+            &[grid, "导入甲栋", "2", "201"],
+            &[grid, "导入乙栋", "", "102"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/households?file=households.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["households"], 3, "{name}");
+        let households = db.db.households_of(cipher().as_ref(), jia.id).await.unwrap();
+        let rooms: Vec<&str> = households.iter().map(|h| h.room.as_str()).collect();
+        assert_eq!(rooms, vec!["101", "201"], "{name}");
+        // The audit entry counts, never a room.
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let import = audit
+            .iter()
+            .find(|e| e.action == "registry.import" && e.detail["template"] == "households")
+            .expect("the import is audited");
+        assert_eq!(import.detail["created"]["households"], 3, "{name}");
+        assert!(!import.detail.to_string().contains("201"), "{name}: {}", import.detail);
+    }
+}
+
+#[tokio::test]
+async fn party_organizations_then_party_members_import_with_their_references_checked() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let community = token(&app, &db.db, "community").await;
+        let other = other_grid();
+
+        // Another area's grid and a repeated code: refused before anything is looked up.
+        let bad = csv(&[
+            &["组织编号", "组织名称", "组织类型", "所在区划或网格", "上级组织编号"],
+            &["T-XF-P", "学府社区党委（导入）", "社区党委", "230903011001", ""],
+            &["T-XF-G9", "别处网格党支部", "网格党组织", &other, "T-XF-P"],
+            &["T-XF-P", "重复", "社区党委", "230903011001", ""],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-orgs?file=orgs.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let rows = bad_rows(&reply);
+        assert_eq!(rows, vec![3, 4], "{name}: {}", reply.body);
+        // A parent neither registered nor earlier in the file.
+        let unknown = csv(&[
+            &["组织编号", "组织名称", "组织类型", "所在区划或网格", "上级组织编号"],
+            &["T-XF-G1", "学府社区第1网格党支部", "网格党组织", GRIDS[0], "T-XF-P"],
+            &["T-XF-P", "学府社区党委（导入）", "社区党委", "230903011001", ""],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-orgs?file=orgs.csv",
+            "text/csv",
+            unknown,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("第2行“上级组织编号”列"), "{name}: {}", reply.body);
+        assert!(
+            db.db.party_organization_by_code("T-XF-P").await.unwrap().is_none(),
+            "{name}"
+        );
+
+        let good = csv(&[
+            &["组织编号", "组织名称", "组织类型", "所在区划或网格", "上级组织编号"],
+            &["T-XF-P", "学府社区党委（导入）", "社区党委", "230903011001", ""],
+            &["T-XF-G1", "学府社区第1网格党支部", "网格党组织", GRIDS[0], "T-XF-P"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-orgs?file=orgs.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["party_orgs"], 2, "{name}");
+        let g1 = db.db.party_organization_by_code("T-XF-G1").await.unwrap().unwrap();
+        let p = db.db.party_organization_by_code("T-XF-P").await.unwrap().unwrap();
+        assert_eq!(g1.parent_id, Some(p.id), "{name}");
+
+        // Members: a repeated ID number, then an organization not registered.
+        let before = db.db.party_member_counts("230903011001").await.unwrap();
+        let bad = csv(&[
+            &["姓名", "身份证号", "手机号", "所在党组织编号"],
+            &["李建国", "230903197803120034", "13904670001", "T-XF-G1"],
+            &["李建国", "230903197803120034", "", "T-XF-G1"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            bad,
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("第3行“身份证号”列"), "{name}: {}", reply.body);
+        assert!(
+            !reply.body.contains("230903197803120034"),
+            "{name}: an ID number in the reply"
+        );
+        let unknown = csv(&[
+            &["姓名", "身份证号", "所在党组织编号"],
+            &["李建国", "230903197803120034", "T-NOPE"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            unknown,
+        )
+        .await;
+        assert!(reply.body.contains("请先导入党组织"), "{name}: {}", reply.body);
+
+        let good = csv(&[
+            &["姓名", "身份证号", "手机号", "所在党组织编号"],
+            &["李建国", "230903197803120034", "13904670001", "T-XF-G1"],
+            &["张秀英", "230903198506150020", "", "T-XF-P"],
+        ]);
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            good.clone(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        assert_eq!(reply.json()["created"]["party_members"], 2, "{name}");
+        let after = db.db.party_member_counts("230903011001").await.unwrap();
+        assert_eq!(after.community, before.community + 2, "{name}");
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/party-members?file=m.csv",
+            "text/csv",
+            good,
+        )
+        .await;
+        assert!(reply.body.contains("已在党员登记中"), "{name}: {}", reply.body);
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        let all = serde_json::to_string(&audit.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
+        assert!(
+            !all.contains("230903197803120034") && !all.contains("李建国"),
+            "{name}: personal data audited"
+        );
+    }
+}
+
+/// Compounds and buildings as compared after a round trip (positions included).
+async fn places(db: &gongzhi_store::Db) -> (Vec<String>, Vec<String>) {
+    let compounds = db
+        .compounds_within("230903011001")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| format!("{}|{}|{}|{:?}|{:?}", c.community_code, c.name, c.address, c.lon, c.lat))
+        .collect();
+    let buildings = db
+        .building_places_within("230903011001")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| {
+            format!(
+                "{}|{:?}|{}|{}|{}|{}|{:?}|{:?}",
+                b.grid_code, b.compound, b.name, b.address, b.floors, b.entrances, b.lon, b.lat
+            )
+        })
+        .collect();
+    (compounds, buildings)
+}
+
+#[tokio::test]
+async fn compounds_and_buildings_import_from_geojson_and_export_to_it_again() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let community = token(&app, &db.db, "community").await;
+        let grid = GRIDS[0];
+        let compounds = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [{
+                "type": "Feature",
+                "properties": {"community_code": "230903011001", "name": "学府花园", "address": "学府街18号"},
+                "geometry": {"type": "Polygon", "coordinates": [[[131.01, 45.77], [131.02, 45.77], [131.02, 45.78], [131.01, 45.78], [131.01, 45.77]]]}
+            }]
+        });
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/compounds?file=compounds.geojson",
+            "application/geo+json",
+            compounds.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+
+        // A line is not a place and another area's grid is refused: feature numbers as rows.
+        let point = |g: &str, b: &str, lon: f64, lat: f64| {
+            serde_json::json!({
+                "type": "Feature",
+                "properties": {"grid_code": g, "compound": "学府花园", "building": b, "address": format!("学府街18号{b}"), "floors": 6, "entrances": 2},
+                "geometry": {"type": "Point", "coordinates": [lon, lat]}
+            })
+        };
+        let mut line = point(grid, "线楼", 131.0, 45.0);
+        line["geometry"] = serde_json::json!({"type": "LineString", "coordinates": [[131.0, 45.0], [131.1, 45.1]]});
+        let bad = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [point(grid, "1号楼", 131.0151, 45.7712), line, point(&other_grid(), "2号楼", 131.0, 45.7)]
+        });
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=b.geojson",
+            "application/geo+json",
+            bad.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        let rows = bad_rows(&reply);
+        assert_eq!(rows, vec![2, 3], "{name}: {}", reply.body);
+        let good = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [point(grid, "1号楼", 131.0151, 45.7712), point(GRIDS[1], "9号楼", 131.0163, 45.7721)]
+        });
+        let reply = post_file(
+            &app,
+            &community,
+            "/api/v1/registry/import/buildings?file=b.geojson",
+            "application/geo+json",
+            good.to_string().into_bytes(),
+        )
+        .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        let before = places(&db.db).await;
+        assert!(
+            before.1.iter().any(|b| b.contains("Some(131.0151)")),
+            "{name}: {:?}",
+            before.1
+        );
+
+        // Export both, import them into a fresh database: the same records.
+        let c = common::get_as(&app, "/registry/export/compounds.geojson", &community).await;
+        assert_eq!(c.status, StatusCode::OK, "{name}: {}", c.body);
+        let b = common::get_as(&app, "/registry/export/buildings.geojson", &community).await;
+        assert_eq!(b.status, StatusCode::OK, "{name}: {}", b.body);
+        let (fresh, fresh_state) = demo_apps()
+            .await
+            .into_iter()
+            .find(|(d, _)| d.backend_name() == name)
+            .unwrap();
+        let fresh_app = gongzhi_web::router(fresh_state.with_cipher(cipher()));
+        let fresh_token = token(&fresh_app, &fresh.db, "community").await;
+        for (kind, body) in [("compounds", c.body), ("buildings", b.body)] {
+            let reply = post_file(
+                &fresh_app,
+                &fresh_token,
+                &format!("/api/v1/registry/import/{kind}?file={kind}.geojson"),
+                "application/geo+json",
+                body.into_bytes(),
+            )
+            .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{name} {kind}: {}", reply.body);
+        }
+        assert_eq!(places(&fresh.db).await, before, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_imports_buildings_from_geojson_and_exports_them_on_the_command_line() {
+    for db in TestDb::all().await {
+        let name = db.backend_name();
+        db.insert_nodes(common::demo_nodes(), chrono::Utc::now(), &audit_key(), SYSTEM_ACTOR)
+            .await
+            .unwrap();
+        let dir = TestDb::temp_dir();
+        let file = dir.join("楼栋.geojson");
+        let features = serde_json::json!({
+            "type": "FeatureCollection",
+            "features": [{
+                "type": "Feature",
+                "properties": {"grid_code": GRIDS[0], "building": "3号楼", "address": "学府街18号3号楼", "floors": 6, "entrances": 3},
+                "geometry": {"type": "Polygon", "coordinates": [[[131.01, 45.77], [131.0102, 45.77], [131.0102, 45.7702], [131.01, 45.7702], [131.01, 45.77]]]}
+            }]
+        });
+        std::fs::write(&file, features.to_string()).unwrap();
+        let out = gongzhi(&db.url)
+            .args(["import", "buildings"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {err}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("楼栋 1"), "{name}");
+
+        let exported = dir.join("导出.geojson");
+        let out = gongzhi(&db.url)
+            .args(["export", "buildings", "--format", "geojson"])
+            .arg(&exported)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&exported).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let f = &json["features"][0];
+        assert_eq!(f["properties"]["building"], "3号楼", "{name}: {text}");
+        assert_eq!(f["properties"]["entrances"], 3, "{name}: {text}");
+        assert_eq!(f["geometry"]["type"], "Point", "{name}: {text}");
+        let lon = f["geometry"]["coordinates"][0].as_f64().unwrap();
+        assert!((lon - 131.0101).abs() < 1e-6, "{name}: the polygon's centroid, {text}");
     }
 }

@@ -96,6 +96,9 @@ pub fn stream_rows(
     each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
 ) -> Result<(), DataError> {
     let zip = bytes.starts_with(b"PK\x03\x04");
+    if is_geojson(file) {
+        return stream_geojson(file, bytes, progress, each);
+    }
     match Format::from_file_name(file) {
         Some(Format::Csv) if zip => Err(file_error(
             file,
@@ -115,6 +118,38 @@ pub fn stream_rows(
             "only .csv and .xlsx files are supported".into(),
         )),
     }
+}
+
+/// Whether a file name says GeoJSON (`.geojson`, `.json`).
+pub fn is_geojson(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower.ends_with(".geojson") || lower.ends_with(".json")
+}
+
+/// A FeatureCollection read as a sheet: the header (the properties' names, `lon`, `lat`) is row
+/// 0 and feature *i* (counted from 0) is row *i* + 1.
+fn stream_geojson(
+    file: &str,
+    bytes: &[u8],
+    progress: &Progress,
+    mut each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
+) -> Result<(), DataError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| {
+        file_error(
+            file,
+            "GeoJSON 文件须为 UTF-8 编码".into(),
+            "a GeoJSON file must be UTF-8".into(),
+        )
+    })?;
+    let rows =
+        gongzhi_core::territory::geojson::sheet_of_features(text).map_err(|(zh, en)| file_error(file, zh, en))?;
+    progress.set_rows_total(rows.len().saturating_sub(1) as u64);
+    for (n, row) in rows.iter().enumerate() {
+        if each(n, row).is_break() {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Reads a file against an import template, row by row: the first non-empty row must be a header

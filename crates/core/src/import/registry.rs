@@ -73,8 +73,7 @@ pub const PARTY_ORG_KINDS: &[Choice] = &[
     choice("street_working_committee", "街道党工委"),
     choice("community_committee", "社区党委"),
     choice("grid_organization", "网格党组织"),
-    choice("enterprise_branch", "企业党支部"),
-    choice("branch", "党支部"),
+    choice("company_branch", "企业党支部"),
 ];
 
 pub const BUILDING_USES: &[Choice] = &[
@@ -84,6 +83,53 @@ pub const BUILDING_USES: &[Choice] = &[
     choice("office", "办公"),
     choice("other", "其他"),
 ];
+
+const LON: Column = col(
+    "lon",
+    "经度",
+    false,
+    CellKind::Text { max_chars: 20 },
+    "131.0157",
+    "WGS-84 经度（GeoJSON 导入时取自几何图形）",
+    "WGS-84 longitude (taken from the geometry in a GeoJSON import)",
+);
+const LAT: Column = col(
+    "lat",
+    "纬度",
+    false,
+    CellKind::Text { max_chars: 20 },
+    "45.7710",
+    "WGS-84 纬度（GeoJSON 导入时取自几何图形）",
+    "WGS-84 latitude (taken from the geometry in a GeoJSON import)",
+);
+
+/// A longitude and latitude read from the `lon` and `lat` cells: both or neither, in range.
+pub fn position_of(r: &super::Record) -> Result<Option<(f64, f64)>, crate::cases::data::RowError> {
+    use crate::cases::data::Problem;
+    let read = |key: &str, max: f64| -> Result<Option<f64>, crate::cases::data::RowError> {
+        match r.get(key) {
+            None => Ok(None),
+            Some(t) => t
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && v.abs() <= max)
+                .map(Some)
+                .ok_or_else(|| {
+                    r.error(
+                        key,
+                        Problem::invalid(t, "WGS-84 经纬度（点或多边形）", "a WGS-84 position (Point or Polygon)"),
+                    )
+                }),
+        }
+    };
+    match (read("lon", 180.0)?, read("lat", 90.0)?) {
+        (Some(lon), Some(lat)) => Ok(Some((lon, lat))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(r.error("lat", Problem::invalid("", "纬度", "a latitude"))),
+        (None, Some(_)) => Err(r.error("lon", Problem::invalid("", "经度", "a longitude"))),
+    }
+}
 
 const GRID: Column = col(
     "grid_code",
@@ -268,6 +314,8 @@ const BUILDING_COLUMNS: &[Column] = &[
         "默认住宅",
         "default residential",
     ),
+    LON,
+    LAT,
 ];
 
 const COMPOUND_COLUMNS: &[Column] = &[
@@ -316,6 +364,8 @@ const COMPOUND_COLUMNS: &[Column] = &[
         "业主委员会名称，每个小区一个",
         "the owners' committee, one per compound",
     ),
+    LON,
+    LAT,
 ];
 
 const MEMBER_ORG_COLUMNS: &[Column] = &[

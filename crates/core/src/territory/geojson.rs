@@ -339,3 +339,106 @@ mod tests {
         assert_eq!(back, g.boundary);
     }
 }
+
+/// The features of a FeatureCollection as the rows of an import sheet: first a header of the
+/// property names (in order of first use) with `lon` and `lat`, then one row per feature, in
+/// order, with its properties and the position of its geometry (a Point's own, a Polygon's or
+/// MultiPolygon's centroid). A geometry of another kind, or none, leaves its type name (or an
+/// empty cell) for the sheet's checks to refuse with the row. `Err` when the text is not a
+/// FeatureCollection: (zh, en).
+pub fn sheet_of_features(text: &str) -> Result<Vec<Vec<String>>, (String, String)> {
+    use geo::Centroid;
+    let collection = match text.parse::<GeoJson>() {
+        Ok(GeoJson::FeatureCollection(c)) => c,
+        Ok(_) => {
+            return Err((
+                "GeoJSON 须为 FeatureCollection".into(),
+                "the GeoJSON must be a FeatureCollection".into(),
+            ));
+        }
+        Err(e) => return Err((format!("不是有效的 GeoJSON：{e}"), format!("not valid GeoJSON: {e}"))),
+    };
+    let mut header: Vec<String> = Vec::new();
+    for f in &collection.features {
+        for k in f.properties.iter().flat_map(|p| p.keys()) {
+            if !header.contains(k) && k != "lon" && k != "lat" {
+                header.push(k.clone());
+            }
+        }
+    }
+    let mut rows = Vec::with_capacity(collection.features.len() + 1);
+    let mut first = header.clone();
+    first.extend(["lon".to_string(), "lat".to_string()]);
+    rows.push(first);
+    for f in &collection.features {
+        let mut row: Vec<String> = header
+            .iter()
+            .map(|k| match f.properties.as_ref().and_then(|p| p.get(k)) {
+                None | Some(Json::Null) => String::new(),
+                Some(Json::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+            })
+            .collect();
+        let position = match f.geometry.as_ref().map(|g| &g.value) {
+            None => None,
+            Some(Value::Point { coordinates }) if coordinates.as_slice().len() >= 2 => {
+                Some((coordinates.as_slice()[0], coordinates.as_slice()[1]))
+            }
+            Some(Value::Polygon { .. } | Value::MultiPolygon { .. }) => {
+                match multipolygon_from(f.geometry.as_ref()).ok().and_then(|m| m.centroid()) {
+                    Some(c) => Some((c.x(), c.y())),
+                    None => {
+                        row.extend(["Polygon".to_string(), String::new()]);
+                        rows.push(row);
+                        continue;
+                    }
+                }
+            }
+            Some(other) => {
+                row.extend([other.type_name().to_string(), String::new()]);
+                rows.push(row);
+                continue;
+            }
+        };
+        match position {
+            Some((lon, lat)) => row.extend([format!("{lon:.7}"), format!("{lat:.7}")]),
+            None => row.extend([String::new(), String::new()]),
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// A Point feature for an export: the position and the properties.
+pub fn point_feature(lon: f64, lat: f64, properties: Map<String, Json>) -> Feature {
+    Feature {
+        bbox: None,
+        geometry: Some(Geometry::new(Value::Point {
+            coordinates: (lon, lat).into(),
+        })),
+        id: None,
+        properties: Some(properties),
+        foreign_members: None,
+    }
+}
+
+#[cfg(test)]
+mod sheet_tests {
+    use super::*;
+
+    #[test]
+    fn features_read_as_a_sheet_with_their_positions() {
+        let text = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"building":"1号楼","floors":6},"geometry":{"type":"Point","coordinates":[131.5,45.25]}},
+            {"type":"Feature","properties":{"building":"2号楼","grid_code":"230903011001001"},"geometry":{"type":"Polygon","coordinates":[[[131,45],[131.2,45],[131.2,45.2],[131,45.2],[131,45]]]}},
+            {"type":"Feature","properties":{"building":"线"},"geometry":{"type":"LineString","coordinates":[[131,45],[132,46]]}},
+            {"type":"Feature","properties":{"building":"无"},"geometry":null}]}"#;
+        let rows = sheet_of_features(text).unwrap();
+        assert_eq!(rows[0], ["building", "floors", "grid_code", "lon", "lat"]);
+        assert_eq!(rows[1], ["1号楼", "6", "", "131.5000000", "45.2500000"]);
+        assert_eq!(rows[2], ["2号楼", "", "230903011001001", "131.1000000", "45.1000000"]);
+        assert_eq!(rows[3][3], "LineString");
+        assert_eq!(rows[4][3..], ["", ""]);
+        assert!(sheet_of_features(r#"{"type":"Point","coordinates":[1,2]}"#).is_err());
+    }
+}

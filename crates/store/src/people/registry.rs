@@ -474,15 +474,43 @@ impl Db {
         cipher: &dyn CipherProvider,
         ids: &[IdNumber],
     ) -> Result<HashMap<String, i64>, StoreError> {
-        let mut by_index: HashMap<String, String> = ids
+        let by_index: HashMap<String, String> = ids
             .iter()
             .map(|i| (id_number_index(cipher, i), i.as_str().to_string()))
             .collect();
+        self.ids_by_index("resident_records", by_index).await
+    }
+
+    /// Which of these ID numbers are registered party members already, with the member's id.
+    pub async fn party_member_ids_by_id_numbers(
+        &self,
+        cipher: &dyn CipherProvider,
+        ids: &[IdNumber],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let by_index: HashMap<String, String> = ids
+            .iter()
+            .map(|i| {
+                (
+                    cipher.index(sealed::PARTY_MEMBER_ID_NUMBER, i.as_str()),
+                    i.as_str().to_string(),
+                )
+            })
+            .collect();
+        self.ids_by_index("party_members", by_index).await
+    }
+
+    /// The rows of `table` whose `id_number_index` is a key of `by_index`: the ID number (the
+    /// value) with the row's id.
+    async fn ids_by_index(
+        &self,
+        table: &'static str,
+        mut by_index: HashMap<String, String>,
+    ) -> Result<HashMap<String, i64>, StoreError> {
         let indexes: Vec<String> = by_index.keys().cloned().collect();
         let mut found = HashMap::new();
         for chunk in indexes.chunks(500) {
             let sql = format!(
-                "SELECT id_number_index, id FROM resident_records WHERE id_number_index IN ({})",
+                "SELECT id_number_index, id FROM {table} WHERE id_number_index IN ({})",
                 (1..=chunk.len())
                     .map(|i| format!("${i}"))
                     .collect::<Vec<_>>()

@@ -105,6 +105,20 @@ pub struct BuildingSummary {
     pub households: i64,
 }
 
+/// A building as an export writes it: the columns of the buildings template and its position.
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+pub struct BuildingPlace {
+    pub code: String,
+    pub grid_code: String,
+    pub compound: Option<String>,
+    pub name: String,
+    pub address: String,
+    pub floors: i64,
+    pub entrances: i64,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+}
+
 /// A case near a building (by its point or its address), for the building and household pages.
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct NearbyCase {
@@ -446,6 +460,17 @@ impl Db {
              (SELECT COUNT(*) FROM households h WHERE h.building_id = b.id) AS households \
              FROM buildings b WHERE b.grid_code LIKE $1 ORDER BY b.code LIMIT $2")
             .bind(like_prefix(within)).bind(limit).fetch_all(p).await)?)
+    }
+
+    /// The buildings of a subtree as an export writes them (compound by name, entrances
+    /// counted), by code.
+    pub async fn building_places_within(&self, within: &str) -> Result<Vec<BuildingPlace>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT b.code, b.grid_code, c.name AS compound, b.name, b.address, b.floors, \
+             (SELECT COUNT(*) FROM entrances e WHERE e.building_id = b.id) AS entrances, b.lon, b.lat \
+             FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id \
+             WHERE b.grid_code LIKE $1 ORDER BY b.code")
+            .bind(like_prefix(within)).fetch_all(p).await)?)
     }
 
     /// Buildings of a subtree whose address or name contains `text`.

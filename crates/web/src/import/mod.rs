@@ -516,9 +516,13 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let reach = importer_reach(&actor)?;
     let (kind, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
+    let geo = ext == "geojson" && matches!(kind, "buildings" | "compounds");
     let format = Format::from_file_name(&file)
         .filter(|_| kind == "residents")
-        .ok_or_else(|| unknown_template(&file))?;
+        .ok_or_else(|| unknown_template(&file));
+    if format.is_err() && !geo {
+        return Err(unknown_template(&file));
+    }
     let prefixes: Vec<String> = match q.within.as_deref().filter(|w| !w.is_empty()) {
         Some(w) => {
             let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
@@ -532,8 +536,33 @@ async fn export(
         }
         None => reach.prefixes().to_vec(),
     };
-    let rows = resident_export(&state, &prefixes, false).await?;
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    if geo {
+        let (text, count) = places_geojson(&state, kind, &prefixes).await?;
+        let entry = gongzhi_core::audit::NewAuditEntry::new(
+            chrono::Utc::now(),
+            actor.account.clone(),
+            "registry.export",
+            "export",
+            kind,
+            json!({"kind": kind, "within": prefixes, "rows": count, "format": "geojson"}),
+        )
+        .map_err(|e| ApiError::internal(&e))?;
+        gongzhi_store::audit::record(&state.db, &key, entry).await?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json")),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment(&format!("{kind}.geojson"), &format!("{kind}.geojson")),
+                ),
+            ],
+            text,
+        )
+            .into_response());
+    }
+    let format = format?;
+    let rows = resident_export(&state, &prefixes, false).await?;
     let entry = gongzhi_core::audit::NewAuditEntry::new(
         chrono::Utc::now(),
         actor.account.clone(),
@@ -556,4 +585,57 @@ async fn export(
         bytes,
     )
         .into_response())
+}
+
+/// Buildings or compounds of the subtrees `prefixes` as a GeoJSON FeatureCollection whose
+/// properties are the import template's columns (so the file imports again as it is) and whose
+/// geometry is the stored point (none when there is no position); with the number of features.
+pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -> Result<(String, usize), ApiError> {
+    use gongzhi_core::territory::geojson::{collection, point_feature};
+    let mut features = Vec::new();
+    let feature = |lon: Option<f64>, lat: Option<f64>, props: serde_json::Map<String, Value>| match (lon, lat) {
+        (Some(lon), Some(lat)) => point_feature(lon, lat, props),
+        _ => geojson::Feature {
+            properties: Some(props),
+            ..Default::default()
+        },
+    };
+    let text_or_null = |t: Option<String>| t.map(Value::String).unwrap_or(Value::Null);
+    if kind == "buildings" {
+        for prefix in prefixes {
+            for b in state.db.building_places_within(prefix).await? {
+                let mut p = serde_json::Map::new();
+                p.insert("grid_code".into(), json!(b.grid_code));
+                p.insert("compound".into(), text_or_null(b.compound));
+                p.insert("building".into(), json!(b.name));
+                p.insert("address".into(), json!(b.address));
+                p.insert("floors".into(), json!(b.floors));
+                p.insert("entrances".into(), json!(b.entrances));
+                features.push(feature(b.lon, b.lat, p));
+            }
+        }
+    } else {
+        let companies: std::collections::HashMap<i64, String> = state
+            .db
+            .property_companies()
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.credit_code))
+            .collect();
+        for prefix in prefixes {
+            for c in state.db.compounds_within(prefix).await? {
+                let mut p = serde_json::Map::new();
+                p.insert("community_code".into(), json!(c.community_code));
+                p.insert("name".into(), json!(c.name));
+                p.insert("address".into(), json!(c.address));
+                p.insert(
+                    "property_company".into(),
+                    text_or_null(c.property_company_id.and_then(|id| companies.get(&id).cloned())),
+                );
+                features.push(feature(c.lon, c.lat, p));
+            }
+        }
+    }
+    let count = features.len();
+    Ok((geojson::GeoJson::from(collection(features)).to_string(), count))
 }

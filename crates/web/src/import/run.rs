@@ -10,9 +10,11 @@ use axum::body::Bytes;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::data::{DataError, Problem, RowError};
+use gongzhi_core::import::registry::position_of;
 use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
+use gongzhi_core::territory::{GridCode, TerritoryCode};
 
 use super::jobs::{Job, Outcome};
 use crate::AppState;
@@ -61,6 +63,10 @@ pub async fn execute(state: &AppState, job: &Job, bytes: Bytes, actor: &Actor, r
         "member-orgs" => orgs::member_orgs(state, job, bytes, actor, reach).await,
         "property-companies" => orgs::property_companies(state, job, bytes, actor).await,
         "compounds" => orgs::compounds(state, job, bytes, actor, reach).await,
+        "buildings" => places::buildings(state, job, bytes, actor, reach).await,
+        "households" => places::households(state, job, bytes, actor, reach).await,
+        "party-orgs" => party::organizations(state, job, bytes, actor, reach).await,
+        "party-members" => party::members(state, job, bytes, actor, reach).await,
         _ => Err(Outcome::Refused(DataError::one(
             job.file.clone(),
             RowError::file(Problem::other(
@@ -121,6 +127,19 @@ pub async fn audit_import(
     Ok(())
 }
 
+/// Ends an import: its audit entry, then the commit of everything.
+pub async fn commit(
+    mut tx: gongzhi_store::Tx,
+    key: &AuditKey,
+    actor: &Actor,
+    job: &Job,
+    done: Imported,
+) -> Result<Imported, Outcome> {
+    audit_import(&mut tx, key, actor, job, &done).await?;
+    tx.commit().await.map_err(failed)?;
+    Ok(done)
+}
+
 /// The keys every write needs, or the refusal saying which is missing.
 pub fn keys(state: &AppState, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn CipherProvider>), Outcome> {
     let refuse =
@@ -140,6 +159,61 @@ pub fn keys(state: &AppState, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn Ciphe
     Ok((key, cipher))
 }
 
+/// The audit key (for imports that seal nothing), or the refusal saying it is missing.
+pub fn audit_key(state: &AppState, job: &Job) -> Result<Arc<AuditKey>, Outcome> {
+    state
+        .audit_key()
+        .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))
+}
+
+/// A row naming something the registry holds already.
+fn registered(row: usize, column: &str, value: &str) -> RowError {
+    RowError::cell(
+        row,
+        column,
+        Problem::other(format!("“{value}”已登记"), format!("{value:?} is registered already")),
+    )
+}
+
+/// A row naming something not registered that an earlier import must bring: `what` in Chinese,
+/// in English and the English plural of the import to run first.
+fn import_first(row: usize, column: &str, value: impl Into<String>, zh: &str, en: &str, en_plural: &str) -> RowError {
+    RowError::cell(
+        row,
+        column,
+        Problem::unknown(
+            value,
+            format!("{zh}（请先导入{zh}）"),
+            format!("{en} (import {en_plural} first)"),
+        ),
+    )
+}
+
+/// The refusal of a file with problems, or nothing.
+fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
+    errors.into_result(&job.file).map_err(Outcome::Refused)
+}
+
+/// The row's grid, known and inside `reach`, or the row's problem.
+fn grid_in(index: &crate::territory::index::TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
+    let text = r.text("grid_code");
+    match TerritoryCode::parse(text) {
+        Ok(code @ TerritoryCode::Grid(_)) if index.by_code.contains_key(text) => {
+            if !reach.reaches(&code) {
+                return Err(r.error(
+                    "grid_code",
+                    Problem::other(
+                        format!("网格 {text} 不在您的辖区内"),
+                        format!("grid {text} is outside your area"),
+                    ),
+                ));
+            }
+            GridCode::parse(text).map_err(|_| r.error("grid_code", Problem::unknown(text, "网格", "grid")))
+        }
+        _ => Err(r.error("grid_code", Problem::unknown(text, "网格", "grid"))),
+    }
+}
+
 mod residents {
     //! Residents with their places: a row names its grid, compound (registered already),
     //! building, entrance and room; buildings and households not registered yet are created
@@ -152,7 +226,6 @@ mod residents {
     use gongzhi_core::people::id_number::IdNumber;
     use gongzhi_core::people::registry::{NewResidentRecord, ResidentInput};
     use gongzhi_core::territory::places::{NewBuilding, NewHousehold};
-    use gongzhi_core::territory::{GridCode, TerritoryCode};
     use gongzhi_store::people::registry::insert_resident_records_tx;
     use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx};
 
@@ -169,7 +242,7 @@ mod residents {
     }
 
     /// `2单元`, `2`, `二单元` is not read: digits first.
-    fn entrance_number(text: &str) -> Option<u16> {
+    pub(super) fn entrance_number(text: &str) -> Option<u16> {
         let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
         digits.parse().ok().filter(|n| *n >= 1)
     }
@@ -208,19 +281,8 @@ mod residents {
         let rows = read_all(job, bytes, move |r: Record| {
             let mut errors = Vec::new();
             let grid = r.text("grid_code").to_string();
-            match TerritoryCode::parse(&grid) {
-                Ok(code @ TerritoryCode::Grid(_)) if index_.by_code.contains_key(&grid) => {
-                    if !reach_.reaches(&code) {
-                        errors.push(r.error(
-                            "grid_code",
-                            Problem::other(
-                                format!("网格 {grid} 不在您的辖区内"),
-                                format!("grid {grid} is outside your area"),
-                            ),
-                        ));
-                    }
-                }
-                _ => errors.push(r.error("grid_code", Problem::unknown(grid.clone(), "网格", "grid"))),
+            if let Err(e) = grid_in(&index_, &reach_, &r) {
+                errors.push(e);
             }
             let entrance = match r.get("entrance") {
                 None => None,
@@ -332,14 +394,13 @@ mod residents {
                     .flatten()
                     .is_none()
             {
-                errors.push(RowError::cell(
+                errors.push(import_first(
                     row.row,
                     "小区",
-                    Problem::unknown(
-                        name.clone(),
-                        "小区（请先导入小区）",
-                        "compound (import compounds first)",
-                    ),
+                    name.clone(),
+                    "小区",
+                    "compound",
+                    "compounds",
                 ));
             }
             if registered.contains_key(row.record.id_number.as_str()) {
@@ -541,9 +602,7 @@ mod residents {
             .created("residents", records.len() as u64)
             .created("households", households_created)
             .created("buildings", new_buildings.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 }
 
@@ -557,7 +616,7 @@ mod orgs {
     use gongzhi_core::orgs::credit_code::CreditCode;
     use gongzhi_core::orgs::registry::{NewMemberOrganization, NewOwnersCommittee, NewPropertyCompany, OrgKind};
     use gongzhi_core::territory::places::{NewCompound, street_of};
-    use gongzhi_core::territory::{DivisionCode, Level, TerritoryCode};
+    use gongzhi_core::territory::{DivisionCode, Level};
     use gongzhi_store::orgs::{
         insert_member_organizations_tx, insert_owners_committees_tx, insert_property_companies_tx,
     };
@@ -624,18 +683,6 @@ mod orgs {
         Ok(code)
     }
 
-    fn registered(row: usize, column: &str, value: &str) -> RowError {
-        RowError::cell(
-            row,
-            column,
-            Problem::other(format!("“{value}”已登记"), format!("{value:?} is registered already")),
-        )
-    }
-
-    fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
-        errors.into_result(&job.file).map_err(Outcome::Refused)
-    }
-
     pub async fn member_orgs(
         state: &AppState,
         job: &Job,
@@ -643,9 +690,7 @@ mod orgs {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let (index, reach) = (state.index(), reach.clone());
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
@@ -701,9 +746,7 @@ mod orgs {
             .map_err(failed)?;
         job.progress.rows_written(orgs.len() as u64);
         let done = Imported::new(job.template.key, orgs.len() as u64).created("member_orgs", orgs.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 
     pub async fn property_companies(
@@ -712,9 +755,7 @@ mod orgs {
         bytes: Bytes,
         actor: &Actor,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
             let code = credit_code(&r, &mut seen)?;
@@ -753,9 +794,7 @@ mod orgs {
         job.progress.rows_written(companies.len() as u64);
         let done = Imported::new(job.template.key, companies.len() as u64)
             .created("property_companies", companies.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
     }
 
     pub async fn compounds(
@@ -765,9 +804,7 @@ mod orgs {
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = state
-            .audit_key()
-            .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))?;
+        let key = audit_key(state, job)?;
         let (index, reach) = (state.index(), reach.clone());
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         struct Row {
@@ -777,10 +814,12 @@ mod orgs {
             address: String,
             company: Option<String>,
             committee: Option<String>,
+            position: Option<(f64, f64)>,
         }
         let rows = read_all(job, bytes, move |r: Record| {
             let community =
                 division_in(&index, &reach, &r, "community_code", &[Level::Community]).map_err(|e| vec![e])?;
+            let position = position_of(&r).map_err(|e| vec![e])?;
             let name = r.text("name").to_string();
             if let Some(first) = seen.insert((community.as_str().to_string(), name.clone()), r.row) {
                 return Err(vec![r.error(
@@ -798,6 +837,7 @@ mod orgs {
                 address: r.get("address").unwrap_or("").to_string(),
                 company: r.get("property_company").map(str::to_string),
                 committee: r.get("owners_committee").map(str::to_string),
+                position,
             })
         })
         .await?;
@@ -824,14 +864,13 @@ mod orgs {
             if let Some(c) = &row.company
                 && !companies.contains_key(c)
             {
-                errors.push(RowError::cell(
+                errors.push(import_first(
                     row.row,
                     "物业企业信用代码",
-                    Problem::unknown(
-                        c.clone(),
-                        "物业企业（请先导入物业企业）",
-                        "property company (import property companies first)",
-                    ),
+                    c.clone(),
+                    "物业企业",
+                    "property company",
+                    "property companies",
                 ));
             }
         }
@@ -855,8 +894,8 @@ mod orgs {
                 name: row.name.clone(),
                 community: row.community.clone(),
                 address: row.address.clone(),
-                lon: None,
-                lat: None,
+                lon: row.position.map(|p| p.0),
+                lat: row.position.map(|p| p.1),
                 property_company_id: row.company.as_ref().and_then(|c| companies.get(c).copied()),
             });
         }
@@ -883,8 +922,678 @@ mod orgs {
         let done = Imported::new(job.template.key, new.len() as u64)
             .created("compounds", new.len() as u64)
             .created("owners_committees", committees.len() as u64);
-        audit_import(&mut tx, &key, actor, job, &done).await?;
-        tx.commit().await.map_err(failed)?;
-        Ok(done)
+        commit(tx, &key, actor, job, done).await
+    }
+}
+
+mod places {
+    //! Buildings (with their entrances) and households on their own: one row each, in a grid
+    //! inside the importer's area; a building's compound and a household's building are
+    //! registered already.
+
+    use std::collections::{BTreeSet, HashMap, HashSet};
+
+    use gongzhi_core::territory::places::{NewBuilding, NewHousehold};
+    use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx};
+
+    use super::residents::entrance_number;
+    use super::*;
+
+    fn number(r: &Record, key: &str, default: u16) -> u16 {
+        r.get(key).and_then(|t| t.trim().parse().ok()).unwrap_or(default)
+    }
+
+    pub async fn buildings(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+        reach: &Reach,
+    ) -> Result<Imported, Outcome> {
+        let key = audit_key(state, job)?;
+        let (index, reach) = (state.index(), reach.clone());
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        struct Row {
+            row: usize,
+            grid: GridCode,
+            compound: Option<String>,
+            name: String,
+            address: String,
+            floors: u16,
+            entrances: u16,
+            position: Option<(f64, f64)>,
+        }
+        let rows = read_all(job, bytes, move |r: Record| {
+            let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
+            let position = position_of(&r).map_err(|e| vec![e])?;
+            let name = r.text("building").to_string();
+            if let Some(first) = seen.insert((grid.as_str().to_string(), name.clone()), r.row) {
+                return Err(vec![r.error(
+                    "building",
+                    Problem::Duplicate {
+                        value: name,
+                        first_row: first,
+                    },
+                )]);
+            }
+            Ok(Row {
+                row: r.row,
+                grid,
+                compound: r.get("compound").map(str::to_string),
+                name,
+                address: r.text("address").to_string(),
+                floors: number(&r, "floors", 1),
+                entrances: number(&r, "entrances", 0),
+                position,
+            })
+        })
+        .await?;
+
+        // Against what is stored: the grid's buildings, the community's compounds.
+        let mut errors = ErrorList::default();
+        let mut existing: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut compounds: HashMap<String, HashMap<String, i64>> = HashMap::new();
+        for row in &rows {
+            let grid = row.grid.as_str().to_string();
+            if !existing.contains_key(&grid) {
+                let list = state.db.buildings_within(&grid, 1_000_000).await.map_err(failed)?;
+                existing.insert(grid.clone(), list.into_iter().map(|b| (b.name, b.code)).collect());
+            }
+            if existing[&grid].iter().any(|(n, _)| *n == row.name) {
+                errors.push(registered(row.row, "楼栋", &row.name));
+            }
+            let community = row.grid.community();
+            if !compounds.contains_key(community.as_str()) {
+                let list = state
+                    .db
+                    .compounds_within(community.significant_prefix())
+                    .await
+                    .map_err(failed)?;
+                compounds.insert(
+                    community.as_str().to_string(),
+                    list.into_iter()
+                        .filter(|c| c.community_code == community.as_str())
+                        .map(|c| (c.name, c.id))
+                        .collect(),
+                );
+            }
+            if let Some(c) = &row.compound
+                && !compounds[community.as_str()].contains_key(c)
+            {
+                errors.push(import_first(
+                    row.row,
+                    "小区",
+                    c.clone(),
+                    "小区",
+                    "compound",
+                    "compounds",
+                ));
+            }
+        }
+        refuse(errors, job)?;
+
+        job.progress.set_phase(Phase::Writing);
+        let mut taken: HashSet<String> = existing.values().flatten().map(|(_, c)| c.clone()).collect();
+        let mut serials: HashMap<String, usize> = existing.iter().map(|(g, l)| (g.clone(), l.len())).collect();
+        let new: Vec<NewBuilding> = rows
+            .iter()
+            .map(|row| {
+                let grid = row.grid.as_str();
+                let serial = serials.entry(grid.to_string()).or_insert(0);
+                let code = loop {
+                    *serial += 1;
+                    let c = format!("{grid}-B{serial:03}");
+                    if taken.insert(c.clone()) {
+                        break c;
+                    }
+                };
+                NewBuilding {
+                    code,
+                    compound_id: row
+                        .compound
+                        .as_ref()
+                        .and_then(|c| compounds[row.grid.community().as_str()].get(c).copied()),
+                    grid: row.grid.clone(),
+                    name: row.name.clone(),
+                    address: row.address.clone(),
+                    floors: row.floors,
+                    entrances: row.entrances,
+                    lon: row.position.map(|p| p.0),
+                    lat: row.position.map(|p| p.1),
+                }
+            })
+            .collect();
+        let mut tx = state.db.begin().await.map_err(failed)?;
+        insert_buildings_tx(&mut tx, &key, &actor.account, &new)
+            .await
+            .map_err(failed)?;
+        job.progress.rows_written(new.len() as u64);
+        let entrances: u64 = new.iter().map(|b| u64::from(b.entrances)).sum();
+        let done = Imported::new(job.template.key, new.len() as u64)
+            .created("buildings", new.len() as u64)
+            .created("entrances", entrances);
+        commit(tx, &key, actor, job, done).await
+    }
+
+    pub async fn households(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+        reach: &Reach,
+    ) -> Result<Imported, Outcome> {
+        let (key, cipher) = keys(state, job)?;
+        let (index, reach) = (state.index(), reach.clone());
+        let mut seen: HashMap<(String, String, Option<u16>, String), usize> = HashMap::new();
+        struct Row {
+            row: usize,
+            grid: String,
+            building: String,
+            entrance: Option<u16>,
+            room: String,
+        }
+        let rows = read_all(job, bytes, move |r: Record| {
+            let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
+            let entrance = match r.get("entrance") {
+                None => None,
+                Some(t) => Some(entrance_number(t).ok_or_else(|| {
+                    vec![r.error(
+                        "entrance",
+                        Problem::invalid(t, "单元号，如“2单元”或“2”", "an entrance number such as 2单元 or 2"),
+                    )]
+                })?),
+            };
+            let building = r.text("building").to_string();
+            let room = r.text("room").to_string();
+            let k = (grid.as_str().to_string(), building.clone(), entrance, room.clone());
+            if let Some(first) = seen.insert(k, r.row) {
+                return Err(vec![r.error(
+                    "room",
+                    Problem::Duplicate {
+                        value: room,
+                        first_row: first,
+                    },
+                )]);
+            }
+            Ok(Row {
+                row: r.row,
+                grid: grid.as_str().to_string(),
+                building,
+                entrance,
+                room,
+            })
+        })
+        .await?;
+
+        // Against what is stored: each named building with its entrances and households.
+        struct Known {
+            id: i64,
+            code: String,
+            entrances: HashMap<i64, u16>,
+            rooms: HashSet<(Option<u16>, String)>,
+            codes: HashSet<String>,
+            serial: usize,
+        }
+        let mut errors = ErrorList::default();
+        let mut buildings: HashMap<(String, String), Option<Known>> = HashMap::new();
+        let grids: BTreeSet<&str> = rows.iter().map(|r| r.grid.as_str()).collect();
+        for grid in grids {
+            let existing = state.db.buildings_within(grid, 1_000_000).await.map_err(failed)?;
+            for row in rows.iter().filter(|r| r.grid == grid) {
+                let k = (row.grid.clone(), row.building.clone());
+                if buildings.contains_key(&k) {
+                    continue;
+                }
+                let known = match existing.iter().find(|b| b.name == row.building && b.grid_code == grid) {
+                    None => None,
+                    Some(b) => {
+                        let entrances: HashMap<i64, u16> = state
+                            .db
+                            .entrances_of(b.id)
+                            .await
+                            .map_err(failed)?
+                            .into_iter()
+                            .map(|e| (e.id, e.number as u16))
+                            .collect();
+                        let households = state.db.households_of(cipher.as_ref(), b.id).await.map_err(failed)?;
+                        Some(Known {
+                            id: b.id,
+                            code: b.code.clone(),
+                            serial: households.len(),
+                            codes: households.iter().map(|h| h.code.clone()).collect(),
+                            rooms: households
+                                .into_iter()
+                                .map(|h| (h.entrance_id.and_then(|e| entrances.get(&e).copied()), h.room))
+                                .collect(),
+                            entrances,
+                        })
+                    }
+                };
+                buildings.insert(k, known);
+            }
+        }
+        for row in &rows {
+            match &buildings[&(row.grid.clone(), row.building.clone())] {
+                None => errors.push(import_first(
+                    row.row,
+                    "楼栋",
+                    row.building.clone(),
+                    "楼栋",
+                    "building",
+                    "buildings",
+                )),
+                Some(b) => {
+                    if let Some(e) = row.entrance
+                        && !b.entrances.values().any(|n| *n == e)
+                    {
+                        errors.push(RowError::cell(
+                            row.row,
+                            "单元",
+                            Problem::unknown(
+                                format!("{e}"),
+                                "单元（楼栋没有此单元）",
+                                "entrance (the building has none of this number)",
+                            ),
+                        ));
+                    }
+                    if b.rooms.contains(&(row.entrance, row.room.clone())) {
+                        errors.push(registered(row.row, "户号", &row.room));
+                    }
+                }
+            }
+        }
+        refuse(errors, job)?;
+
+        job.progress.set_phase(Phase::Writing);
+        let mut new = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let b = buildings
+                .get_mut(&(row.grid.clone(), row.building.clone()))
+                .and_then(Option::as_mut)
+                .expect("checked above");
+            let code = loop {
+                b.serial += 1;
+                let c = format!("{}-{:04}", b.code, b.serial);
+                if b.codes.insert(c.clone()) {
+                    break c;
+                }
+            };
+            new.push(NewHousehold {
+                code,
+                building_id: b.id,
+                entrance: row.entrance,
+                room: row.room.clone(),
+            });
+        }
+        let mut tx = state.db.begin().await.map_err(failed)?;
+        insert_households_tx(&mut tx, cipher.as_ref(), &key, &actor.account, &new)
+            .await
+            .map_err(failed)?;
+        job.progress.rows_written(new.len() as u64);
+        let done = Imported::new(job.template.key, new.len() as u64).created("households", new.len() as u64);
+        commit(tx, &key, actor, job, done).await
+    }
+}
+
+mod party {
+    //! Party organizations (a parent registered already or earlier in the same file) and party
+    //! members (in a registered organization inside the importer's area; sealed by the store).
+
+    use std::collections::HashMap;
+
+    use gongzhi_core::orgs::registry::{NewPartyOrganization, PartyOrgKind};
+    use gongzhi_core::people::id_number::IdNumber;
+    use gongzhi_core::people::registry::{NewPartyMember, PartyMemberKind, PersonName, Phone};
+    use gongzhi_store::orgs::insert_party_organizations_tx;
+    use gongzhi_store::people::registry::insert_party_members_tx;
+
+    use super::*;
+    use crate::territory::index::TerritoryIndex;
+
+    /// A grid, community or street of the grid system inside `reach`, or the row's problem.
+    fn territory_in(index: &TerritoryIndex, reach: &Reach, r: &Record, key: &str) -> Result<String, RowError> {
+        let text = r.text(key);
+        let known = match TerritoryCode::parse(text) {
+            Ok(TerritoryCode::Grid(_)) => index.by_code.contains_key(text),
+            Ok(TerritoryCode::Division(_)) => index
+                .by_code
+                .values()
+                .any(|l| l.community.code == text || l.street.code == text),
+            _ => false,
+        };
+        let code = match TerritoryCode::parse(text) {
+            Ok(code) if known => code,
+            _ => {
+                return Err(r.error(
+                    key,
+                    Problem::unknown(
+                        text,
+                        "网格化管理的街道、社区或网格",
+                        "street, community or grid of the grid system",
+                    ),
+                ));
+            }
+        };
+        if !reach.reaches(&code) {
+            return Err(r.error(
+                key,
+                Problem::other(format!("{text} 不在您的辖区内"), format!("{text} is outside your area")),
+            ));
+        }
+        Ok(text.to_string())
+    }
+
+    fn field_problem(r: &Record, key: &str, e: &impl gongzhi_core::Localized) -> RowError {
+        r.error(key, Problem::other(e.message(Lang::Zh), e.message(Lang::En)))
+    }
+
+    pub async fn organizations(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+        reach: &Reach,
+    ) -> Result<Imported, Outcome> {
+        let key = audit_key(state, job)?;
+        let (index, reach) = (state.index(), reach.clone());
+        // Codes of the file so far, with their kinds: a parent must come before its children.
+        let mut earlier: HashMap<String, (usize, PartyOrgKind)> = HashMap::new();
+        let rows = read_all(job, bytes, move |r: Record| {
+            let code = r.text("code").to_string();
+            let kind =
+                PartyOrgKind::parse_field("kind", r.text("kind")).map_err(|e| vec![field_problem(&r, "kind", &e)])?;
+            let territory = territory_in(&index, &reach, &r, "territory_code").map_err(|e| vec![e])?;
+            let parent = r.get("parent").map(str::to_string);
+            // A parent in this file: its kind is checked here; a stored one after reading.
+            if let Some(p) = &parent
+                && let Some((_, parent_kind)) = earlier.get(p)
+                && !kind.parent_kind().is_some_and(|k| k.contains(parent_kind))
+            {
+                return Err(vec![r.error(
+                    "parent",
+                    Problem::other(
+                        format!("{}不能隶属于{}", kind.label(Lang::Zh), parent_kind.label(Lang::Zh)),
+                        format!(
+                            "a {} cannot belong to a {}",
+                            kind.label(Lang::En),
+                            parent_kind.label(Lang::En)
+                        ),
+                    ),
+                )]);
+            }
+            if let Some((first, _)) = earlier.get(&code) {
+                return Err(vec![r.error(
+                    "code",
+                    Problem::Duplicate {
+                        value: code,
+                        first_row: *first,
+                    },
+                )]);
+            }
+            earlier.insert(code.clone(), (r.row, kind));
+            let in_file = parent.as_ref().is_some_and(|p| earlier.contains_key(p));
+            Ok((
+                r.row,
+                in_file,
+                NewPartyOrganization {
+                    code,
+                    name: r.text("name").to_string(),
+                    kind,
+                    parent_code: parent,
+                    territory_code: territory,
+                    organization_id: None,
+                },
+            ))
+        })
+        .await?;
+
+        let mut errors = ErrorList::default();
+        for (row, in_file, o) in &rows {
+            if state
+                .db
+                .party_organization_by_code(&o.code)
+                .await
+                .map_err(failed)?
+                .is_some()
+            {
+                errors.push(registered(*row, "组织编号", &o.code));
+            }
+            let Some(parent) = &o.parent_code else { continue };
+            if *in_file {
+                continue;
+            }
+            match state.db.party_organization_by_code(parent).await.map_err(failed)? {
+                None => errors.push(RowError::cell(
+                    *row,
+                    "上级组织编号",
+                    Problem::unknown(
+                        parent.clone(),
+                        "上级党组织（须已登记或在本文件前面的行中）",
+                        "parent organization (registered, or in an earlier row of this file)",
+                    ),
+                )),
+                Some(p) => {
+                    let fits = p
+                        .kind
+                        .parse::<PartyOrgKind>()
+                        .ok()
+                        .is_some_and(|pk| o.kind.parent_kind().is_some_and(|k| k.contains(&pk)));
+                    if !fits {
+                        errors.push(RowError::cell(
+                            *row,
+                            "上级组织编号",
+                            Problem::other(
+                                format!("{}不能隶属于{}", o.kind.label(Lang::Zh), parent),
+                                format!("a {} cannot belong to {parent}", o.kind.label(Lang::En)),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        refuse(errors, job)?;
+
+        job.progress.set_phase(Phase::Writing);
+        let orgs: Vec<NewPartyOrganization> = rows.into_iter().map(|(_, _, o)| o).collect();
+        let mut tx = state.db.begin().await.map_err(failed)?;
+        insert_party_organizations_tx(&mut tx, &key, &actor.account, &orgs)
+            .await
+            .map_err(failed)?;
+        job.progress.rows_written(orgs.len() as u64);
+        let done = Imported::new(job.template.key, orgs.len() as u64).created("party_orgs", orgs.len() as u64);
+        commit(tx, &key, actor, job, done).await
+    }
+
+    pub async fn members(
+        state: &AppState,
+        job: &Job,
+        bytes: Bytes,
+        actor: &Actor,
+        reach: &Reach,
+    ) -> Result<Imported, Outcome> {
+        let (key, cipher) = keys(state, job)?;
+        let (index, reach_) = (state.index(), reach.clone());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        struct Row {
+            row: usize,
+            org: String,
+            employer: Option<String>,
+            community: Option<String>,
+            member: NewPartyMember,
+        }
+        let rows = read_all(job, bytes, move |r: Record| {
+            let mut errors = Vec::new();
+            let name = PersonName::parse(r.text("name")).map_err(|e| errors.push(field_problem(&r, "name", &e)));
+            let id = IdNumber::parse(r.text("id_number")).map_err(|_| {
+                errors.push(r.error(
+                    "id_number",
+                    Problem::invalid(
+                        r.text("id_number"),
+                        "18位公民身份号码",
+                        "an 18-character citizen ID number",
+                    ),
+                ))
+            });
+            let phone = match r.get("phone") {
+                None => Ok(None),
+                Some(t) => Phone::parse(t)
+                    .map(Some)
+                    .map_err(|e| errors.push(field_problem(&r, "phone", &e))),
+            };
+            let community = match r.get("residence_community") {
+                None => None,
+                Some(_) => match territory_in(&index, &reach_, &r, "residence_community") {
+                    Ok(c) if c.len() == 12 => Some(c),
+                    Ok(c) => {
+                        errors.push(r.error("residence_community", Problem::unknown(c, "社区代码", "community code")));
+                        None
+                    }
+                    Err(e) => {
+                        errors.push(e);
+                        None
+                    }
+                },
+            };
+            if let Ok(id) = &id
+                && let Some(first) = seen.insert(id.as_str().to_string(), r.row)
+            {
+                errors.push(r.error(
+                    "id_number",
+                    Problem::Duplicate {
+                        value: id.masked(),
+                        first_row: first,
+                    },
+                ));
+            }
+            match (name, id, phone) {
+                (Ok(name), Ok(id_number), Ok(phone)) if errors.is_empty() => {
+                    let employer = r.get("employer").map(str::to_string);
+                    Ok(Row {
+                        row: r.row,
+                        org: r.text("party_org").to_string(),
+                        community,
+                        member: NewPartyMember {
+                            party_organization_id: 0,
+                            residence_community_code: String::new(),
+                            kind: if employer.is_some() {
+                                PartyMemberKind::Employed
+                            } else {
+                                PartyMemberKind::Community
+                            },
+                            employer_id: None,
+                            name,
+                            id_number,
+                            phone,
+                            checked_in_on: None,
+                        },
+                        employer,
+                    })
+                }
+                _ => Err(errors),
+            }
+        })
+        .await?;
+
+        // Against what is stored: the organizations, employers and ID numbers.
+        let mut errors = ErrorList::default();
+        let mut orgs: HashMap<String, Option<gongzhi_store::orgs::PartyOrganization>> = HashMap::new();
+        for row in &rows {
+            if !orgs.contains_key(&row.org) {
+                let o = state.db.party_organization_by_code(&row.org).await.map_err(failed)?;
+                orgs.insert(row.org.clone(), o);
+            }
+        }
+        let employers: HashMap<String, i64> = state
+            .db
+            .member_organizations_within("")
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .map(|o| (o.name, o.id))
+            .collect();
+        let ids: Vec<IdNumber> = rows.iter().map(|r| r.member.id_number.clone()).collect();
+        let known = state
+            .db
+            .party_member_ids_by_id_numbers(cipher.as_ref(), &ids)
+            .await
+            .map_err(failed)?;
+        drop(ids);
+        let mut members = Vec::with_capacity(rows.len());
+        for mut row in rows {
+            let org = orgs[&row.org].as_ref();
+            match org {
+                None => errors.push(import_first(
+                    row.row,
+                    "所在党组织编号",
+                    row.org.clone(),
+                    "党组织",
+                    "party organization",
+                    "party organizations",
+                )),
+                Some(o) => {
+                    let inside = TerritoryCode::parse(&o.territory_code).is_ok_and(|c| reach.reaches(&c));
+                    if !inside {
+                        errors.push(RowError::cell(
+                            row.row,
+                            "所在党组织编号",
+                            Problem::other(
+                                format!("{} 不在您的辖区内", row.org),
+                                format!("{} is outside your area", row.org),
+                            ),
+                        ));
+                    }
+                    row.member.party_organization_id = o.id;
+                    let community = row
+                        .community
+                        .clone()
+                        .or_else(|| (o.territory_code.len() >= 12).then(|| o.territory_code[..12].to_string()));
+                    match community {
+                        Some(c) => row.member.residence_community_code = c,
+                        None => errors.push(RowError::cell(
+                            row.row,
+                            "居住社区代码",
+                            Problem::other(
+                                "党组织在街道一级，须填写居住社区代码",
+                                "the organization is a street's, so the residence community is needed",
+                            ),
+                        )),
+                    }
+                }
+            }
+            if let Some(e) = &row.employer {
+                match employers.get(e) {
+                    Some(id) => row.member.employer_id = Some(*id),
+                    None => errors.push(import_first(
+                        row.row,
+                        "工作单位",
+                        e.clone(),
+                        "辖区单位",
+                        "member organization",
+                        "member organizations",
+                    )),
+                }
+            }
+            if known.contains_key(row.member.id_number.as_str()) {
+                errors.push(RowError::cell(
+                    row.row,
+                    "身份证号",
+                    Problem::other(
+                        format!("{} 已在党员登记中", row.member.id_number.masked()),
+                        format!("{} is a registered party member already", row.member.id_number.masked()),
+                    ),
+                ));
+            }
+            members.push(row.member);
+        }
+        refuse(errors, job)?;
+
+        job.progress.set_phase(Phase::Writing);
+        let mut tx = state.db.begin().await.map_err(failed)?;
+        insert_party_members_tx(&mut tx, cipher.as_ref(), &key, &actor.account, &members)
+            .await
+            .map_err(failed)?;
+        job.progress.rows_written(members.len() as u64);
+        let done = Imported::new(job.template.key, members.len() as u64).created("party_members", members.len() as u64);
+        commit(tx, &key, actor, job, done).await
     }
 }
