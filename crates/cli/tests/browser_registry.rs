@@ -1,8 +1,8 @@
 //! The registry in a desktop browser against `gongzhi demo` with the demo registry of one grid
 //! (学府社区第1网格, a twentieth of its households): the community worker browses to a building,
 //! opens a household (ID numbers and phones masked), asks for the full view without a reason
-//! (refused, the field named), then with one (shown, and recorded). Screenshots go to
-//! target/screenshots.
+//! (refused, the field named), then with one (shown, and recorded), and opens the organizations
+//! page. Screenshots go to target/screenshots.
 
 mod common;
 
@@ -69,5 +69,12 @@ async fn a_community_worker_opens_a_household_and_sees_a_person_in_full_with_a_r
     assert!(full.starts_with("2309"), "{full}");
     assert!(b.text("#revealed-detail").await.contains("审计"));
     b.screenshot("registry-04-full-view").await;
+
+    // The organizations page of the grid opens from the registry (this demo loads only people;
+    // the listing itself is checked in registry_pages.rs).
+    b.goto(&format!("/registry?within={GRID}")).await;
+    b.click("#organizations").await;
+    assert!(b.text("#org-counts").await.contains("辖区单位"));
+    b.screenshot("registry-05-organizations").await;
     b.close().await;
 }

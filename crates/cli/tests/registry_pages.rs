@@ -340,3 +340,49 @@ async fn an_edit_with_a_bad_id_number_names_the_field_and_changes_nothing() {
         let _ = household;
     }
 }
+
+#[tokio::test]
+async fn staff_read_the_organizations_and_party_organizations_of_their_area() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let community = sign_in(&app, &db, "community").await;
+        let r = page(&app, &community, &format!("/registry/organizations?within={COMMUNITY}")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        let party = db.party_organizations_within(COMMUNITY).await.unwrap();
+        assert!(
+            !party.is_empty(),
+            "{name}: the demo registry has the community's party organizations"
+        );
+        for p in &party {
+            assert!(r.body.contains(&p.name), "{name}: {} listed", p.name);
+        }
+        assert!(r.body.contains("网格党组织"), "{name}: kinds in Chinese");
+        let compounds = db.compounds_within(COMMUNITY).await.unwrap();
+        assert!(!compounds.is_empty(), "{name}: the community has compounds");
+        for c in compounds {
+            assert!(r.body.contains(&c.name), "{name}: compound {} listed", c.name);
+        }
+        // Another community of the same street is out of the community worker's reach.
+        let r = page(&app, &community, &format!("/registry/organizations?within={STREET}002")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+        // The street's staff read the whole street, in English when they ask.
+        let street = sign_in(&app, &db, "street").await;
+        let r = page(
+            &app,
+            &street,
+            &format!("/registry/organizations?within={STREET}000&lang=en"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(r.body.contains("street party working committee"), "{name}: {}", r.body);
+        let members = db.member_organizations_within(STREET).await.unwrap();
+        assert!(!members.is_empty(), "{name}: the street has member organizations");
+        for m in members {
+            assert!(
+                r.body.contains(&m.credit_code),
+                "{name}: member organization {} listed",
+                m.name
+            );
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! The registry's pages and API (issue 7): browse by territory (street → community → grid →
 //! buildings), search (by name, by exact ID number or phone through the keyed index, by
 //! address), the building page (households, chiefs, cases), the household page (people masked,
-//! care tags, cases at its building), edits, and the full view (查看完整信息).
+//! care tags, cases at its building), edits, the full view (查看完整信息), and the organizations
+//! and party organizations of an area (`organizations`).
 //!
 //! Who may do what (docs/REGISTRY.md):
 //! - read, masked: grid workers, community workers, street staff and leaders, within their scope;
@@ -38,6 +39,8 @@ use crate::people::Authenticated;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
 
+mod organizations;
+
 pub const READERS: [Role; 4] = [Role::GridWorker, Role::CommunityWorker, Role::StreetStaff, Role::Leader];
 pub const EDITORS: [Role; 3] = [Role::GridWorker, Role::CommunityWorker, Role::StreetStaff];
 pub const REVEALERS: [Role; 2] = [Role::CommunityWorker, Role::StreetStaff];
@@ -49,6 +52,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/registry", get(browse))
         .route("/registry/search", get(search_page))
+        .route("/registry/organizations", get(organizations::organizations_page))
         .route("/registry/buildings/{id}", get(building_page))
         .route("/registry/households/{id}", get(household_page))
         .route("/registry/households/{id}/residents", post(add_resident))

@@ -1,0 +1,155 @@
+//! The organizations of an area, read-only (`/registry/organizations`): member organizations
+//! (辖区单位), compounds with their property company and owners' committee (小区与物业), and the
+//! party organizations from the street working committee down (党组织). Organizations hold no
+//! personal data, so nothing here is masked; party members are counted, never listed, because
+//! membership is personal data (docs/REGISTRY.md).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use gongzhi_core::orgs::registry::PartyOrgKind;
+use gongzhi_store::orgs::OrgCounts;
+
+use super::{BrowseQuery, Link, code_of, page, trail, within_of};
+use crate::pages::Chrome;
+use crate::people::session::Staff;
+use crate::{ApiError, AppState};
+
+#[derive(Template)]
+#[template(path = "registry/organizations.html")]
+struct OrganizationsPage {
+    c: Chrome,
+    within: String,
+    trail: Vec<Link>,
+    counts: OrgCounts,
+    party_kinds: Vec<(String, i64)>,
+    members: Vec<MemberRow>,
+    compounds: Vec<CompoundRow>,
+    party: Vec<PartyRow>,
+}
+
+struct MemberRow {
+    name: String,
+    kind: String,
+    credit_code: String,
+    place: String,
+    address: String,
+}
+
+struct CompoundRow {
+    name: String,
+    place: String,
+    property_company: String,
+    owners_committee: String,
+}
+
+struct PartyRow {
+    code: String,
+    name: String,
+    kind: String,
+    place: String,
+    parent: String,
+}
+
+pub(super) async fn organizations_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<BrowseQuery>,
+) -> Result<Response, ApiError> {
+    let prefix = within_of(&staff.actor, q.within.as_deref())?;
+    let lang = staff.lang;
+    let db = &state.db;
+    let names = node_names(&state);
+    let place = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
+
+    let members = db
+        .member_organizations_within(&prefix)
+        .await?
+        .into_iter()
+        .map(|m| MemberRow {
+            place: place(m.community_code.as_deref().unwrap_or(&m.street_code)),
+            kind: m.kind.label(lang).to_string(),
+            name: m.name,
+            credit_code: m.credit_code,
+            address: m.address,
+        })
+        .collect();
+
+    let companies: HashMap<i64, String> = db
+        .property_companies()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut compounds = Vec::new();
+    for c in db.compounds_within(&prefix).await? {
+        let committee = db.owners_committee_of(c.id).await?;
+        compounds.push(CompoundRow {
+            place: place(&c.community_code),
+            property_company: c
+                .property_company_id
+                .and_then(|id| companies.get(&id).cloned())
+                .unwrap_or_default(),
+            owners_committee: committee.map(|o| o.name).unwrap_or_default(),
+            name: c.name,
+        });
+    }
+
+    let party_orgs = db.party_organizations_within(&prefix).await?;
+    let party_names: HashMap<i64, String> = party_orgs.iter().map(|p| (p.id, p.name.clone())).collect();
+    let party = party_orgs
+        .into_iter()
+        .map(|p| PartyRow {
+            kind: party_kind(&p.kind, lang),
+            place: place(&p.territory_code),
+            parent: p
+                .parent_id
+                .and_then(|id| party_names.get(&id).cloned())
+                .unwrap_or_default(),
+            code: p.code,
+            name: p.name,
+        })
+        .collect();
+
+    let counts = db.org_counts(&prefix).await?;
+    let party_kinds = counts
+        .party_organizations
+        .iter()
+        .map(|(k, n)| (party_kind(k, lang), *n))
+        .collect();
+    page(
+        OrganizationsPage {
+            c: Chrome::for_staff(&staff, "/registry"),
+            within: code_of(&prefix),
+            trail: trail(&state, &prefix),
+            counts,
+            party_kinds,
+            members,
+            compounds,
+            party,
+        },
+        StatusCode::OK,
+    )
+}
+
+/// A stored party-organization kind in the reader's language (the stored text if unknown).
+fn party_kind(stored: &str, lang: gongzhi_core::Lang) -> String {
+    stored
+        .parse::<PartyOrgKind>()
+        .map_or_else(|_| stored.to_string(), |k| k.label(lang).to_string())
+}
+
+/// Every node's name by its code (district, street, community, grid), from the grid index.
+fn node_names(state: &AppState) -> HashMap<String, String> {
+    let index = state.index();
+    let mut out = HashMap::new();
+    for l in index.by_code.values() {
+        for n in [&l.district, &l.street, &l.community, &l.grid] {
+            out.entry(n.code.clone()).or_insert_with(|| n.name.clone());
+        }
+    }
+    out
+}
