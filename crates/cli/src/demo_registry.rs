@@ -15,7 +15,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use geo::{BoundingRect, Contains, Point};
 use gongzhi_core::orgs::CreditCode;
 use gongzhi_core::orgs::registry::{
@@ -556,6 +556,7 @@ impl DemoRegistry {
                 address,
                 floors,
                 entrances,
+                use_kind: "residential".into(),
                 lon,
                 lat,
             });
@@ -577,6 +578,9 @@ impl DemoRegistry {
                         building_id: 0,
                         entrance: Some(entrance),
                         room: format!("{entrance}-{floor}{door:02}"),
+                        // 50 to 129 m², spread without drawing from the generator (which would
+                        // change every person drawn after it).
+                        area_m2: Some(50 + i64::from((k * 37 + door * 11) % 80)),
                     },
                 ));
                 self.people(hi, &grid, &mut rng, &mut residents);
@@ -723,6 +727,7 @@ impl DemoRegistry {
                     id_number: self.ids.issue(area, birth, male),
                     phone: Some(Self::phone(&mut rng)),
                     checked_in_on: NaiveDate::from_ymd_opt(2025, rng.random_range(1..=12), rng.random_range(1..=28)),
+                    joined_on: NaiveDate::from_ymd_opt(birth.year() + 25, 7, 1),
                 };
                 (rng.random_range(0..employers), community.clone(), member)
             })

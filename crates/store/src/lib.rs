@@ -14,6 +14,7 @@ mod error;
 pub mod orgs;
 pub mod patrols;
 pub mod people;
+pub mod registry_edit;
 mod registry_rows;
 pub mod rules;
 pub mod territory;

@@ -69,6 +69,7 @@ async fn places(db: &TestDb) -> (i64, Vec<i64>) {
                 address: "七台河市桃山区学府街3号3号楼".into(),
                 floors: 6,
                 entrances: 2,
+                use_kind: "residential".into(),
                 lon: Some(131.0),
                 lat: Some(45.77),
             }],
@@ -86,12 +87,14 @@ async fn places(db: &TestDb) -> (i64, Vec<i64>) {
                     building_id: building,
                     entrance: Some(2),
                     room: "2-502".into(),
+                    area_m2: Some(86),
                 },
                 NewHousehold {
                     code: format!("{GRID}-B01-0002"),
                     building_id: building,
                     entrance: Some(1),
                     room: "1-101".into(),
+                    area_m2: None,
                 },
             ],
         )

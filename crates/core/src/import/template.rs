@@ -431,6 +431,37 @@ impl Template {
         }
     }
 
+    /// Checks the fields of a form or an API call (by column key) the way a row of a file is
+    /// checked, so that a value is accepted or refused alike wherever it is typed: every field
+    /// named in `keys` (each a column of this template; empty is allowed unless the column is
+    /// required), normalised. All problems are returned, each with its column.
+    pub fn check_fields<'a>(
+        &self,
+        keys: &[&'static str],
+        value_of: impl Fn(&str) -> Option<&'a str>,
+    ) -> Result<Vec<(&'static str, String)>, Vec<(&'static Column, Problem)>> {
+        let mut values = Vec::with_capacity(keys.len());
+        let mut problems = Vec::new();
+        for key in keys {
+            let Some(col) = self.columns.iter().find(|c| c.key == *key) else {
+                panic!("template {} has no column {key}", self.key);
+            };
+            let raw = value_of(key).map(str::trim).unwrap_or("");
+            if raw.is_empty() {
+                if col.required {
+                    problems.push((col, Problem::Empty));
+                }
+                values.push((col.key, String::new()));
+                continue;
+            }
+            match col.kind.normalize(raw) {
+                Ok(v) => values.push((col.key, v)),
+                Err(p) => problems.push((col, p)),
+            }
+        }
+        if problems.is_empty() { Ok(values) } else { Err(problems) }
+    }
+
     /// The header row of a template file: each column as `中文(key)`, required ones marked `*`.
     pub fn header_row(&self) -> Vec<String> {
         self.columns

@@ -109,6 +109,7 @@ pub struct MemberOrganization {
     pub community_code: Option<String>,
     pub street_code: String,
     pub address: String,
+    pub revision: i64,
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod sealed {
     pub const PARTY_MEMBER_NAME: &str = "party_members.name";
     pub const PARTY_MEMBER_ID_NUMBER: &str = "party_members.id_number";
     pub const PARTY_MEMBER_PHONE: &str = "party_members.phone";
+    pub const PARTY_MEMBER_JOINED_ON: &str = "party_members.joined_on";
     pub const ASSIGNMENT_PHONE: &str = "staff_assignments.phone";
 }
 
@@ -649,6 +650,8 @@ pub struct NewPartyMember {
     pub id_number: IdNumber,
     pub phone: Option<Phone>,
     pub checked_in_on: Option<chrono::NaiveDate>,
+    /// 入党日期: party data, sealed by the store.
+    pub joined_on: Option<chrono::NaiveDate>,
 }
 
 /// A staff assignment to be written: a grid worker to a grid, a chief to a building or entrance.

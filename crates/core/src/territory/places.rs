@@ -35,6 +35,8 @@ pub struct NewBuilding {
     pub floors: u16,
     /// Entrances numbered 1..=entrances are created with the building.
     pub entrances: u16,
+    /// 用途: a key of [`crate::import::registry::BUILDING_USES`] (`residential` by default).
+    pub use_kind: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
 }
@@ -49,6 +51,8 @@ pub struct NewHousehold {
     pub entrance: Option<u16>,
     /// The room as written on the door (`502`, `2-502`): sealed by the store.
     pub room: String,
+    /// Floor area in square metres (建筑面积), when known.
+    pub area_m2: Option<i64>,
 }
 
 /// The street of a community or grid: the community code with its last three digits zeroed.

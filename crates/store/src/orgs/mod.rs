@@ -311,7 +311,30 @@ struct OrgRow {
     community_code: Option<String>,
     street_code: String,
     address: String,
+    revision: i64,
 }
+
+impl OrgRow {
+    fn into_org(self) -> Result<MemberOrganization, StoreError> {
+        Ok(MemberOrganization {
+            kind: OrgKind::from_str(&self.kind).map_err(|e| StoreError::Corrupt {
+                what: "organization kind",
+                detail: e.to_string(),
+            })?,
+            id: self.id,
+            credit_code: self.credit_code,
+            name: self.name,
+            community_code: self.community_code,
+            street_code: self.street_code,
+            address: self.address,
+            revision: self.revision,
+        })
+    }
+}
+
+const ORG_COLUMNS: &str = "id, credit_code, name, kind, community_code, street_code, address, revision";
+const PROPERTY_COMPANY_COLUMNS: &str = "id, credit_code, name, address, phone, revision";
+const PARTY_ORG_COLUMNS: &str = "id, code, name, kind, parent_id, territory_code, organization_id, revision";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct PropertyCompany {
@@ -320,6 +343,7 @@ pub struct PropertyCompany {
     pub name: String,
     pub address: String,
     pub phone: Option<String>,
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -331,6 +355,7 @@ pub struct PartyOrganization {
     pub parent_id: Option<i64>,
     pub territory_code: String,
     pub organization_id: Option<i64>,
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -379,26 +404,20 @@ impl Db {
 
     /// Member organizations of a subtree (by street), by name.
     pub async fn member_organizations_within(&self, within: &str) -> Result<Vec<MemberOrganization>, StoreError> {
-        let rows: Vec<OrgRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, credit_code, name, kind, community_code, street_code, address FROM member_organizations \
-             WHERE street_code LIKE $1 OR community_code LIKE $1 ORDER BY street_code, name")
-            .bind(like_prefix(within)).fetch_all(p).await)?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(MemberOrganization {
-                    kind: OrgKind::from_str(&r.kind).map_err(|e| StoreError::Corrupt {
-                        what: "organization kind",
-                        detail: e.to_string(),
-                    })?,
-                    id: r.id,
-                    credit_code: r.credit_code,
-                    name: r.name,
-                    community_code: r.community_code,
-                    street_code: r.street_code,
-                    address: r.address,
-                })
-            })
-            .collect()
+        let sql = format!(
+            "SELECT {ORG_COLUMNS} FROM member_organizations \
+             WHERE street_code LIKE $1 OR community_code LIKE $1 ORDER BY street_code, name"
+        );
+        let rows: Vec<OrgRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(like_prefix(within)).fetch_all(p).await)?;
+        rows.into_iter().map(OrgRow::into_org).collect()
+    }
+
+    pub async fn member_organization(&self, id: i64) -> Result<Option<MemberOrganization>, StoreError> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM member_organizations WHERE id = $1");
+        let row: Option<OrgRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
+        row.map(OrgRow::into_org).transpose()
     }
 
     pub async fn member_organization_by_credit_code(&self, code: &str) -> Result<Option<i64>, StoreError> {
@@ -409,9 +428,13 @@ impl Db {
     }
 
     pub async fn property_companies(&self) -> Result<Vec<PropertyCompany>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT id, credit_code, name, address, phone FROM property_companies ORDER BY name")
-            .fetch_all(p).await)?)
+        let sql = format!("SELECT {PROPERTY_COMPANY_COLUMNS} FROM property_companies ORDER BY name");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await)?)
+    }
+
+    pub async fn property_company(&self, id: i64) -> Result<Option<PropertyCompany>, StoreError> {
+        let sql = format!("SELECT {PROPERTY_COMPANY_COLUMNS} FROM property_companies WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?)
     }
 
     pub async fn owners_committee_of(&self, compound_id: i64) -> Result<Option<OwnersCommittee>, StoreError> {
@@ -420,18 +443,29 @@ impl Db {
             .bind(compound_id).fetch_optional(p).await)?)
     }
 
-    /// The party organizations sitting in a subtree, by code.
-    pub async fn party_organizations_within(&self, within: &str) -> Result<Vec<PartyOrganization>, StoreError> {
+    /// The owners' committees of the compounds of a subtree, in one query.
+    pub async fn owners_committees_within(&self, within: &str) -> Result<Vec<OwnersCommittee>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT id, code, name, kind, parent_id, territory_code, organization_id FROM party_organizations \
-             WHERE territory_code LIKE $1 ORDER BY code")
+            "SELECT o.id, o.compound_id, o.name, o.members FROM owners_committees o \
+             JOIN compounds c ON c.id = o.compound_id WHERE c.community_code LIKE $1 ORDER BY o.compound_id")
             .bind(like_prefix(within)).fetch_all(p).await)?)
     }
 
+    /// The party organizations sitting in a subtree, by code.
+    pub async fn party_organizations_within(&self, within: &str) -> Result<Vec<PartyOrganization>, StoreError> {
+        let sql =
+            format!("SELECT {PARTY_ORG_COLUMNS} FROM party_organizations WHERE territory_code LIKE $1 ORDER BY code");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(like_prefix(within)).fetch_all(p).await)?)
+    }
+
     pub async fn party_organization_by_code(&self, code: &str) -> Result<Option<PartyOrganization>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT id, code, name, kind, parent_id, territory_code, organization_id FROM party_organizations WHERE code = $1")
-            .bind(code).fetch_optional(p).await)?)
+        let sql = format!("SELECT {PARTY_ORG_COLUMNS} FROM party_organizations WHERE code = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code).fetch_optional(p).await)?)
+    }
+
+    pub async fn party_organization(&self, id: i64) -> Result<Option<PartyOrganization>, StoreError> {
+        let sql = format!("SELECT {PARTY_ORG_COLUMNS} FROM party_organizations WHERE id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?)
     }
 
     /// Counts for the whole city (`within` = "") or a subtree.

@@ -229,6 +229,35 @@ pub struct Changed {
     pub revision: i64,
 }
 
+/// A party member as read back, sealed fields opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PartyMemberRecord {
+    pub id: i64,
+    pub party_organization_id: i64,
+    pub residence_community_code: String,
+    pub kind: String,
+    pub employer_id: Option<i64>,
+    pub name: String,
+    pub id_number: String,
+    pub phone: Option<String>,
+    pub joined_on: Option<chrono::NaiveDate>,
+    pub revision: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PartyMemberRow {
+    id: i64,
+    party_organization_id: i64,
+    residence_community_code: String,
+    kind: String,
+    employer_id: Option<i64>,
+    name_sealed: String,
+    id_number_sealed: String,
+    phone_sealed: Option<String>,
+    joined_on_sealed: Option<String>,
+    revision: i64,
+}
+
 /// Writes party members inside `tx`, sealing name, ID number and phone; returns their ids.
 pub async fn insert_party_members_tx(
     tx: &mut Tx,
@@ -266,6 +295,10 @@ pub async fn insert_party_members_tx(
                             .map(|p| cipher.index(sealed::PARTY_MEMBER_PHONE, p.as_str())),
                     ),
                     Arg::Date(m.checked_in_on),
+                    Arg::Text(
+                        m.joined_on
+                            .map(|d| cipher.seal_text(sealed::PARTY_MEMBER_JOINED_ON, &d.to_string())),
+                    ),
                     Arg::Time(Some(now)),
                 ],
             )
@@ -285,6 +318,7 @@ pub async fn insert_party_members_tx(
             "phone_sealed",
             "phone_index",
             "checked_in_on",
+            "joined_on_sealed",
             "created_at",
         ],
         "id_number_index",
@@ -497,6 +531,34 @@ impl Db {
             })
             .collect();
         self.ids_by_index("party_members", by_index).await
+    }
+
+    /// A party member with the sealed fields opened (for those who may see party data).
+    pub async fn party_member(
+        &self,
+        cipher: &dyn CipherProvider,
+        id: i64,
+    ) -> Result<Option<PartyMemberRecord>, StoreError> {
+        let row: Option<PartyMemberRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, party_organization_id, residence_community_code, kind, employer_id, name_sealed, \
+             id_number_sealed, phone_sealed, joined_on_sealed, revision FROM party_members WHERE id = $1")
+            .bind(id).fetch_optional(p).await)?;
+        row.map(|r| {
+            Ok(PartyMemberRecord {
+                id: r.id,
+                party_organization_id: r.party_organization_id,
+                residence_community_code: r.residence_community_code,
+                kind: r.kind,
+                employer_id: r.employer_id,
+                name: open(cipher, sealed::PARTY_MEMBER_NAME, &r.name_sealed)?,
+                id_number: open(cipher, sealed::PARTY_MEMBER_ID_NUMBER, &r.id_number_sealed)?,
+                phone: open_opt(cipher, sealed::PARTY_MEMBER_PHONE, &r.phone_sealed)?,
+                joined_on: open_opt(cipher, sealed::PARTY_MEMBER_JOINED_ON, &r.joined_on_sealed)?
+                    .and_then(|d| d.parse().ok()),
+                revision: r.revision,
+            })
+        })
+        .transpose()
     }
 
     /// The rows of `table` whose `id_number_index` is a key of `by_index`: the ID number (the

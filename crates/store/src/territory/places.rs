@@ -29,6 +29,7 @@ pub struct Compound {
     pub lon: Option<f64>,
     pub lat: Option<f64>,
     pub property_company_id: Option<i64>,
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -42,8 +43,11 @@ pub struct Building {
     pub name: String,
     pub address: String,
     pub floors: i64,
+    /// 用途: a key of `gongzhi_core::import::registry::BUILDING_USES`.
+    pub use_kind: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -64,6 +68,8 @@ pub struct Household {
     pub community_code: String,
     pub street_code: String,
     pub room: String,
+    pub area_m2: Option<i64>,
+    pub revision: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -76,6 +82,8 @@ struct HouseholdRow {
     community_code: String,
     street_code: String,
     room_sealed: String,
+    area_m2: Option<i64>,
+    revision: i64,
 }
 
 impl HouseholdRow {
@@ -89,6 +97,8 @@ impl HouseholdRow {
             grid_code: self.grid_code,
             community_code: self.community_code,
             street_code: self.street_code,
+            area_m2: self.area_m2,
+            revision: self.revision,
         })
     }
 }
@@ -115,6 +125,7 @@ pub struct BuildingPlace {
     pub address: String,
     pub floors: i64,
     pub entrances: i64,
+    pub use_kind: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
 }
@@ -129,11 +140,11 @@ pub struct NearbyCase {
     pub reported_at: DateTime<Utc>,
 }
 
-const COMPOUND_COLUMNS: &str = "id, code, name, community_code, street_code, address, lon, lat, property_company_id";
-const BUILDING_COLUMNS: &str =
-    "id, code, compound_id, grid_code, community_code, street_code, name, address, floors, lon, lat";
+const COMPOUND_COLUMNS: &str =
+    "id, code, name, community_code, street_code, address, lon, lat, property_company_id, revision";
+const BUILDING_COLUMNS: &str = "id, code, compound_id, grid_code, community_code, street_code, name, address, floors, use_kind, lon, lat, revision";
 const HOUSEHOLD_COLUMNS: &str =
-    "id, code, building_id, entrance_id, grid_code, community_code, street_code, room_sealed";
+    "id, code, building_id, entrance_id, grid_code, community_code, street_code, room_sealed, area_m2, revision";
 
 /// Writes compounds inside `tx`; returns their ids in order. Audited as one entry.
 pub async fn insert_compounds_tx(
@@ -223,6 +234,7 @@ pub async fn insert_buildings_tx(
                     text(&b.name),
                     text(&b.address),
                     Arg::Int(i64::from(b.floors)),
+                    text(&b.use_kind),
                     Arg::Real(b.lon),
                     Arg::Real(b.lat),
                     Arg::Time(Some(now)),
@@ -242,6 +254,7 @@ pub async fn insert_buildings_tx(
             "name",
             "address",
             "floors",
+            "use_kind",
             "lon",
             "lat",
             "created_at",
@@ -335,6 +348,7 @@ pub async fn insert_households_tx(
                 text(community),
                 text(street),
                 text(&cipher.seal_text(sealed::HOUSEHOLD_ROOM, &h.room)),
+                Arg::MaybeInt(h.area_m2),
                 Arg::Time(Some(now)),
             ],
         ));
@@ -350,6 +364,7 @@ pub async fn insert_households_tx(
             "community_code",
             "street_code",
             "room_sealed",
+            "area_m2",
             "created_at",
         ],
         "code",
@@ -467,7 +482,7 @@ impl Db {
     pub async fn building_places_within(&self, within: &str) -> Result<Vec<BuildingPlace>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as(
             "SELECT b.code, b.grid_code, c.name AS compound, b.name, b.address, b.floors, \
-             (SELECT COUNT(*) FROM entrances e WHERE e.building_id = b.id) AS entrances, b.lon, b.lat \
+             (SELECT COUNT(*) FROM entrances e WHERE e.building_id = b.id) AS entrances, b.use_kind, b.lon, b.lat \
              FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id \
              WHERE b.grid_code LIKE $1 ORDER BY b.code")
             .bind(like_prefix(within)).fetch_all(p).await)?)

@@ -611,6 +611,7 @@ pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -
                 p.insert("address".into(), json!(b.address));
                 p.insert("floors".into(), json!(b.floors));
                 p.insert("entrances".into(), json!(b.entrances));
+                p.insert("use".into(), json!(b.use_kind));
                 features.push(feature(b.lon, b.lat, p));
             }
         }

@@ -533,6 +533,7 @@ mod residents {
                         address: format!("{}{}", first.compound.clone().unwrap_or_default(), name),
                         floors: floors.get(&(grid.clone(), name.clone())).copied().unwrap_or(1),
                         entrances: b.entrances,
+                        use_kind: "residential".into(),
                         lon: None,
                         lat: None,
                     },
@@ -569,6 +570,7 @@ mod residents {
                         building_id: b.id.expect("written"),
                         entrance: row.entrance,
                         room: row.room.clone(),
+                        area_m2: None,
                     });
                     pending.insert(hk, new_households.len() - 1);
                     new_households.len() - 1
@@ -961,6 +963,7 @@ mod places {
             address: String,
             floors: u16,
             entrances: u16,
+            use_kind: String,
             position: Option<(f64, f64)>,
         }
         let rows = read_all(job, bytes, move |r: Record| {
@@ -984,6 +987,7 @@ mod places {
                 address: r.text("address").to_string(),
                 floors: number(&r, "floors", 1),
                 entrances: number(&r, "entrances", 0),
+                use_kind: r.get("use").unwrap_or("residential").to_string(),
                 position,
             })
         })
@@ -1058,6 +1062,7 @@ mod places {
                     address: row.address.clone(),
                     floors: row.floors,
                     entrances: row.entrances,
+                    use_kind: row.use_kind.clone(),
                     lon: row.position.map(|p| p.0),
                     lat: row.position.map(|p| p.1),
                 }
@@ -1091,6 +1096,7 @@ mod places {
             building: String,
             entrance: Option<u16>,
             room: String,
+            area_m2: Option<i64>,
         }
         let rows = read_all(job, bytes, move |r: Record| {
             let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
@@ -1121,6 +1127,7 @@ mod places {
                 building,
                 entrance,
                 room,
+                area_m2: r.get("area_m2").and_then(|a| a.parse().ok()),
             })
         })
         .await?;
@@ -1223,6 +1230,7 @@ mod places {
                 building_id: b.id,
                 entrance: row.entrance,
                 room: row.room.clone(),
+                area_m2: row.area_m2,
             });
         }
         let mut tx = state.db.begin().await.map_err(failed)?;
@@ -1485,6 +1493,9 @@ mod party {
                             id_number,
                             phone,
                             checked_in_on: None,
+                            joined_on: r
+                                .get("joined_on")
+                                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
                         },
                         employer,
                     })

@@ -39,6 +39,7 @@ use crate::people::Authenticated;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
 
+pub mod edit;
 mod organizations;
 
 pub const READERS: [Role; 4] = [Role::GridWorker, Role::CommunityWorker, Role::StreetStaff, Role::Leader];
@@ -60,10 +61,17 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/residents/{id}", post(save_resident))
         .route("/registry/residents/{id}/reveal", post(reveal_page))
         .route("/api/v1/registry/buildings", get(api_buildings))
-        .route("/api/v1/registry/buildings/{id}", get(api_building))
-        .route("/api/v1/registry/households/{id}", get(api_household))
+        .route(
+            "/api/v1/registry/buildings/{id}",
+            get(api_building).merge(edit::api_patch_route(edit::Kind::Building)),
+        )
+        .route(
+            "/api/v1/registry/households/{id}",
+            get(api_household).merge(edit::api_patch_route(edit::Kind::Household)),
+        )
         .route("/api/v1/registry/search", get(api_search))
         .route("/api/v1/registry/residents/{id}/reveal", post(api_reveal))
+        .merge(edit::routes())
 }
 
 /// Whether `actor` holds one of `roles` over the grid (or node) `code`.
@@ -427,9 +435,17 @@ struct BuildingPage {
     b: Building,
     trail: Vec<Link>,
     compound: String,
+    use_label: String,
+    can_correct: bool,
     households: Vec<HouseholdRow>,
     chiefs: Vec<ChiefRow>,
     cases: Vec<CaseRow>,
+}
+
+/// Whether `actor` may correct places at `code` (who may import an area may correct it).
+fn may_correct(actor: &Actor, code: &str) -> bool {
+    let reach = gongzhi_core::import::Reach::of(actor);
+    TerritoryCode::parse(code).is_ok_and(|c| reach.reaches(&c))
 }
 
 /// `GET /registry/buildings/{id}`: households, chiefs and cases of a building.
@@ -491,6 +507,12 @@ async fn building_page(State(state): State<AppState>, staff: Staff, Path(id): Pa
         BuildingPage {
             c: Chrome::for_staff(&staff, "/registry"),
             trail: trail(&state, &b.grid_code),
+            use_label: gongzhi_core::import::registry::BUILDING_USES
+                .iter()
+                .find(|u| u.key == b.use_kind)
+                .map(|u| lang.pick(u.zh, u.key).to_string())
+                .unwrap_or_else(|| b.use_kind.clone()),
+            can_correct: may_correct(&staff.actor, &b.grid_code),
             b,
             compound,
             households,
@@ -524,6 +546,7 @@ struct HouseholdPage {
     people: Vec<PersonView>,
     cases: Vec<CaseRow>,
     can_edit: bool,
+    can_correct: bool,
     can_reveal: bool,
     error: Option<String>,
     error_field: String,
@@ -652,6 +675,7 @@ async fn household_view(
             c: Chrome::for_staff(staff, "/registry"),
             trail: trail(state, &h.grid_code),
             can_edit: may(&staff.actor, &EDITORS, &h.grid_code),
+            can_correct: may_correct(&staff.actor, &h.grid_code),
             can_reveal: may(&staff.actor, &REVEALERS, &h.grid_code),
             h,
             b,

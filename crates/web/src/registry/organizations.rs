@@ -32,6 +32,8 @@ struct OrganizationsPage {
 }
 
 struct MemberRow {
+    id: i64,
+    editable: bool,
     name: String,
     kind: String,
     credit_code: String,
@@ -40,6 +42,9 @@ struct MemberRow {
 }
 
 struct CompoundRow {
+    id: i64,
+    editable: bool,
+    property_company_id: Option<i64>,
     name: String,
     place: String,
     property_company: String,
@@ -47,6 +52,8 @@ struct CompoundRow {
 }
 
 struct PartyRow {
+    id: i64,
+    editable: bool,
     code: String,
     name: String,
     kind: String,
@@ -64,12 +71,17 @@ pub(super) async fn organizations_page(
     let db = &state.db;
     let names = node_names(&state);
     let place = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
+    // Those who may import an area may correct it (edit links only for them).
+    let reach = gongzhi_core::import::Reach::of(&staff.actor);
+    let editable = |code: &str| gongzhi_core::territory::TerritoryCode::parse(code).is_ok_and(|c| reach.reaches(&c));
 
     let members = db
         .member_organizations_within(&prefix)
         .await?
         .into_iter()
         .map(|m| MemberRow {
+            id: m.id,
+            editable: editable(m.community_code.as_deref().unwrap_or(&m.street_code)),
             place: place(m.community_code.as_deref().unwrap_or(&m.street_code)),
             kind: m.kind.label(lang).to_string(),
             name: m.name,
@@ -84,25 +96,37 @@ pub(super) async fn organizations_page(
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
-    let mut compounds = Vec::new();
-    for c in db.compounds_within(&prefix).await? {
-        let committee = db.owners_committee_of(c.id).await?;
-        compounds.push(CompoundRow {
+    let mut committees: HashMap<i64, String> = db
+        .owners_committees_within(&prefix)
+        .await?
+        .into_iter()
+        .map(|o| (o.compound_id, o.name))
+        .collect();
+    let compounds = db
+        .compounds_within(&prefix)
+        .await?
+        .into_iter()
+        .map(|c| CompoundRow {
+            id: c.id,
+            editable: editable(&c.community_code),
+            property_company_id: c.property_company_id,
             place: place(&c.community_code),
             property_company: c
                 .property_company_id
                 .and_then(|id| companies.get(&id).cloned())
                 .unwrap_or_default(),
-            owners_committee: committee.map(|o| o.name).unwrap_or_default(),
+            owners_committee: committees.remove(&c.id).unwrap_or_default(),
             name: c.name,
-        });
-    }
+        })
+        .collect();
 
     let party_orgs = db.party_organizations_within(&prefix).await?;
     let party_names: HashMap<i64, String> = party_orgs.iter().map(|p| (p.id, p.name.clone())).collect();
     let party = party_orgs
         .into_iter()
         .map(|p| PartyRow {
+            id: p.id,
+            editable: editable(&p.territory_code),
             kind: party_kind(&p.kind, lang),
             place: place(&p.territory_code),
             parent: p

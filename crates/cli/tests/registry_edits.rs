@@ -1,0 +1,384 @@
+//! Correcting the registry's places and organizations, as community and street staff do it on
+//! the pages and integrators through the API, on SQLite and PostgreSQL: a bad field is refused
+//! naming it and changes nothing; a good edit is saved with its audit entry (old and new values of
+//! places and organizations, never of personal data); a stale form is refused; another
+//! community's rows are out of reach; those who may not import may not correct.
+
+mod common;
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::{Reply, demo_apps, demo_nodes, get_as, input_value, page, send, sign_in, submit, token};
+use gongzhi::demo_registry::{DemoRegistryOptions, load};
+use gongzhi_core::people::cipher::{CipherProvider, SoftwareCipher};
+use gongzhi_store::testing::{TestDb, audit_key};
+
+const STREET: &str = "230903011";
+const COMMUNITY: &str = "230903011001";
+
+fn cipher() -> Arc<dyn CipherProvider> {
+    Arc::new(SoftwareCipher::new(&[5u8; 32]))
+}
+
+/// The demo apps with a small registry of one street.
+async fn apps() -> Vec<(TestDb, axum::Router)> {
+    let mut out = Vec::new();
+    for (db, state) in demo_apps().await {
+        let c = cipher();
+        let opts = DemoRegistryOptions {
+            seed: 11,
+            scale: 0.01,
+            within: Some(STREET.into()),
+        };
+        load(
+            &db,
+            c.as_ref(),
+            &audit_key(),
+            demo_nodes(),
+            opts,
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap();
+        out.push((db, gongzhi_web::router(state.with_cipher(c))));
+    }
+    out
+}
+
+async fn patch_as(app: &axum::Router, uri: &str, token: &str, json: &serde_json::Value) -> Reply {
+    let request = Request::patch(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(json.to_string()))
+        .unwrap();
+    send(app, request).await
+}
+
+async fn edits_of(db: &TestDb, kind: &str, id: i64) -> Vec<gongzhi_core::audit::AuditEntry> {
+    gongzhi_store::audit::entries_about(db, kind, &id.to_string())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.action.ends_with(".edit"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_community_worker_corrects_a_building_and_a_household_on_their_pages() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let community = sign_in(&app, &db, "community").await;
+        // A building with two households behind one entrance (to try a room that is taken).
+        let c = cipher();
+        let mut found = None;
+        for b in db.buildings_within(COMMUNITY, 100).await.unwrap() {
+            let hs = db.households_of(c.as_ref(), b.id).await.unwrap();
+            if hs
+                .iter()
+                .any(|o| hs.iter().any(|p| p.id != o.id && p.entrance_id == o.entrance_id))
+            {
+                found = Some(b);
+                break;
+            }
+        }
+        let b = found.expect("a building with two households behind one entrance");
+        let building = db.building(b.id).await.unwrap().unwrap();
+
+        // The building page links to its form, which holds the current values.
+        let r = page(&app, &community, &format!("/registry/buildings/{}", b.id)).await;
+        assert!(r.body.contains(&format!("/registry/buildings/{}/edit", b.id)), "{name}");
+        assert!(r.body.contains("住宅"), "{name}: the building's use is shown");
+        let form = page(&app, &community, &format!("/registry/buildings/{}/edit", b.id)).await;
+        assert_eq!(form.status, StatusCode::OK, "{name}: {}", form.body);
+        assert_eq!(
+            input_value(&form.body, "building").as_deref(),
+            Some(building.name.as_str())
+        );
+        assert_eq!(input_value(&form.body, "floors"), Some(building.floors.to_string()));
+        let revision = input_value(&form.body, "revision").unwrap();
+
+        // 0 floors: refused naming the field, the form shows what was typed, nothing changes.
+        let r = submit(
+            &app,
+            &community,
+            &format!("/registry/buildings/{}/edit", b.id),
+            &[
+                ("revision", &revision),
+                ("building", "改名楼"),
+                ("address", &building.address),
+                ("floors", "0"),
+                ("use", "commercial"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(r.body.contains("data-field=\"floors\""), "{name}: {}", r.body);
+        assert!(r.body.contains("层数"), "{name}: the message names the field");
+        assert_eq!(input_value(&r.body, "building").as_deref(), Some("改名楼"));
+        assert_eq!(db.building(b.id).await.unwrap().unwrap(), building, "{name}: changed");
+        assert!(edits_of(&db, "building", b.id).await.is_empty());
+
+        // A good edit is saved and audited with old and new values.
+        let r = submit(
+            &app,
+            &community,
+            &format!("/registry/buildings/{}/edit", b.id),
+            &[
+                ("revision", &revision),
+                ("building", "改名楼"),
+                ("address", &building.address),
+                ("floors", "9"),
+                ("use", "商业"),
+                ("lon", "131.0123"),
+                ("lat", "45.7712"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let after = db.building(b.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.name.as_str(), after.floors, after.use_kind.as_str(), after.lon),
+            ("改名楼", 9, "commercial", Some(131.0123)),
+            "{name}"
+        );
+        assert_eq!(after.revision, building.revision + 1);
+        let edits = edits_of(&db, "building", b.id).await;
+        assert_eq!(edits.len(), 1, "{name}");
+        assert_eq!(edits[0].actor, "community");
+        assert_eq!(edits[0].detail["fields"]["name"]["from"], building.name.as_str());
+        assert_eq!(edits[0].detail["fields"]["name"]["to"], "改名楼");
+        assert_eq!(edits[0].detail["fields"]["floors"]["to"], 9);
+        let r = page(&app, &community, &format!("/registry/buildings/{}", b.id)).await;
+        assert!(r.body.contains("改名楼") && r.body.contains("商业"), "{name}");
+
+        // The same stale form again: 409, nothing changed.
+        let r = submit(
+            &app,
+            &community,
+            &format!("/registry/buildings/{}/edit", b.id),
+            &[
+                ("revision", &revision),
+                ("building", "又改名楼"),
+                ("address", &building.address),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{name}: {}", r.body);
+        assert_eq!(db.building(b.id).await.unwrap().unwrap().name, "改名楼");
+
+        // A household: the room (personal data) is audited by name only, the area with values.
+        let households = db.households_of(c.as_ref(), b.id).await.unwrap();
+        let (h, other) = households
+            .iter()
+            .find_map(|h| {
+                households
+                    .iter()
+                    .find(|o| o.id != h.id && o.entrance_id == h.entrance_id)
+                    .map(|o| (h, o))
+            })
+            .unwrap();
+        let r = page(&app, &community, &format!("/registry/households/{}", h.id)).await;
+        assert!(
+            r.body.contains(&format!("/registry/households/{}/edit", h.id)),
+            "{name}"
+        );
+        {
+            let r = submit(
+                &app,
+                &community,
+                &format!("/registry/households/{}/edit", h.id),
+                &[("revision", &h.revision.to_string()), ("room", &other.room)],
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: a room taken");
+            assert!(r.body.contains("data-field=\"room\""), "{name}: {}", r.body);
+        }
+        let r = submit(
+            &app,
+            &community,
+            &format!("/registry/households/{}/edit", h.id),
+            &[
+                ("revision", &h.revision.to_string()),
+                ("room", "9-909"),
+                ("area_m2", "88"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let after = db.household(c.as_ref(), h.id).await.unwrap().unwrap();
+        assert_eq!((after.room.as_str(), after.area_m2), ("9-909", Some(88)), "{name}");
+        let edits = edits_of(&db, "household", h.id).await;
+        assert_eq!(edits[0].detail["fields"]["room"], "changed", "{name}");
+        assert_eq!(edits[0].detail["fields"]["area_m2"]["to"], 88, "{name}");
+        assert!(!edits[0].detail.to_string().contains("9-909"), "{name}: a room audited");
+        let r = page(&app, &community, &format!("/registry/households/{}", h.id)).await;
+        assert!(r.body.contains("9-909") && r.body.contains("88 m²"), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn compounds_and_organizations_are_corrected_within_scope_through_pages_and_the_api() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let community = sign_in(&app, &db, "community").await;
+        let compound = db
+            .compounds_within(COMMUNITY)
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .expect("a compound in the community");
+
+        // The organizations page links to the compound's form; an unknown property company is
+        // refused naming the field.
+        let r = page(&app, &community, &format!("/registry/organizations?within={COMMUNITY}")).await;
+        assert!(
+            r.body.contains(&format!("/registry/compounds/{}/edit", compound.id)),
+            "{name}"
+        );
+        let form = page(&app, &community, &format!("/registry/compounds/{}/edit", compound.id)).await;
+        assert_eq!(form.status, StatusCode::OK, "{name}: {}", form.body);
+        let revision = input_value(&form.body, "revision").unwrap();
+        let r = submit(
+            &app,
+            &community,
+            &format!("/registry/compounds/{}/edit", compound.id),
+            &[
+                ("revision", &revision),
+                ("name", &compound.name),
+                ("property_company", "91230900MA1B2C3D06"),
+                ("owners_committee", "新业委会"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(r.body.contains("data-field=\"property_company\""), "{name}: {}", r.body);
+        let committee = db.owners_committee_of(compound.id).await.unwrap().map(|o| o.name);
+        assert_ne!(committee.as_deref(), Some("新业委会"), "{name}: changed");
+
+        // A good edit: the owners' committee renamed, the address set, both in one audit entry.
+        let r = submit(
+            &app,
+            &community,
+            &format!("/registry/compounds/{}/edit", compound.id),
+            &[
+                ("revision", &revision),
+                ("name", &compound.name),
+                ("address", "桃山区学府街99号"),
+                ("property_company", ""),
+                ("owners_committee", "新业委会"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        assert_eq!(
+            db.owners_committee_of(compound.id).await.unwrap().unwrap().name,
+            "新业委会",
+            "{name}"
+        );
+        let after = db.compound(compound.id).await.unwrap().unwrap();
+        assert_eq!(after.address, "桃山区学府街99号");
+        assert_eq!(
+            after.property_company_id, None,
+            "{name}: the company left empty is removed"
+        );
+        let edits = edits_of(&db, "compound", compound.id).await;
+        assert_eq!(
+            edits[0].detail["fields"]["owners_committee"]["to"], "新业委会",
+            "{name}"
+        );
+
+        // Member organizations through the API: only the fields given change.
+        let t = token(&app, &db, "community").await;
+        let org = db
+            .member_organizations_within(STREET)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|m| m.community_code.as_deref() == Some(COMMUNITY))
+            .expect("a member organization of the community");
+        let r = get_as(&app, &format!("/api/v1/registry/member-orgs/{}", org.id), &t).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(r.json()["fields"]["name"], org.name.as_str());
+        let revision = r.json()["revision"].as_i64().unwrap();
+        let other_community = format!("{STREET}002");
+        let r = patch_as(
+            &app,
+            &format!("/api/v1/registry/member-orgs/{}", org.id),
+            &t,
+            &serde_json::json!({"revision": revision, "fields": {"territory_code": other_community}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], "territory_code", "{name}: {}", r.body);
+        let r = patch_as(
+            &app,
+            &format!("/api/v1/registry/member-orgs/{}", org.id),
+            &t,
+            &serde_json::json!({"revision": revision, "fields": {"credit_code": "x"}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        let r = patch_as(
+            &app,
+            &format!("/api/v1/registry/member-orgs/{}", org.id),
+            &t,
+            &serde_json::json!({"revision": revision, "fields": {"name": "学府社区新名单位", "kind": "社会组织"}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(r.json()["fields"]["kind"], "social_organization");
+        let after = db.member_organization(org.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.name.as_str(), after.address.as_str()),
+            ("学府社区新名单位", org.address.as_str())
+        );
+        let r = patch_as(
+            &app,
+            &format!("/api/v1/registry/member-orgs/{}", org.id),
+            &t,
+            &serde_json::json!({"revision": revision, "fields": {"name": "过期的修改"}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{name}: {}", r.body);
+
+        // A grid party organization cannot hang under another grid's organization.
+        let party = db.party_organizations_within(COMMUNITY).await.unwrap();
+        let grid_orgs: Vec<_> = party.iter().filter(|p| p.kind == "grid_organization").collect();
+        assert!(grid_orgs.len() >= 2, "{name}: the community's grid party organizations");
+        {
+            let r = patch_as(
+                &app,
+                &format!("/api/v1/registry/party-orgs/{}", grid_orgs[0].id),
+                &t,
+                &serde_json::json!({"fields": {"parent": grid_orgs[1].code}}),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+            assert_eq!(r.json()["error"]["field"], "parent");
+            assert_eq!(
+                db.party_organization(grid_orgs[0].id).await.unwrap().unwrap().parent_id,
+                grid_orgs[0].parent_id
+            );
+        }
+
+        // Out of reach: another community's compound is 404; a grid worker may not correct.
+        let elsewhere = db
+            .compounds_within(STREET)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.community_code != COMMUNITY)
+            .expect("a compound of another community");
+        let r = page(&app, &community, &format!("/registry/compounds/{}/edit", elsewhere.id)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}");
+        let gridworker = sign_in(&app, &db, "gridworker").await;
+        let r = page(&app, &gridworker, &format!("/registry/compounds/{}/edit", compound.id)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+        let street = sign_in(&app, &db, "street").await;
+        let r = page(&app, &street, &format!("/registry/compounds/{}/edit", elsewhere.id)).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: the street reaches it");
+    }
+}
