@@ -634,9 +634,9 @@ async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
         );
 
         let good = csv(&[
-            &["网格编码", "楼栋", "门牌地址", "层数", "单元数"],
-            &[grid, "导入甲栋", "学府街18号甲栋", "6", "2"],
-            &[grid, "导入乙栋", "学府街18号乙栋", "5", "1"],
+            &["网格编码", "楼栋", "门牌地址", "层数", "单元数", "用途"],
+            &[grid, "导入甲栋", "学府街18号甲栋", "6", "2", ""],
+            &[grid, "导入乙栋", "学府街18号乙栋", "5", "1", "商住"],
         ]);
         let reply = post_file(
             &app,
@@ -653,6 +653,12 @@ async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
         assert_eq!(stored.len(), before + 2, "{name}");
         let jia = stored.iter().find(|b| b.name == "导入甲栋").unwrap();
         assert_eq!(db.db.entrances_of(jia.id).await.unwrap().len(), 2, "{name}");
+        // 用途 is kept (residential when left empty).
+        let mut uses = Vec::new();
+        for id in [jia.id, stored.iter().find(|b| b.name == "导入乙栋").unwrap().id] {
+            uses.push(db.db.building(id).await.unwrap().unwrap().use_kind);
+        }
+        assert_eq!(uses, vec!["residential", "mixed"], "{name}");
         // The same file again: every row registered already.
         let reply = post_file(
             &app,
@@ -687,10 +693,10 @@ async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
         assert!(db.db.households_of(cipher().as_ref(), jia.id).await.unwrap().is_empty());
 
         let good = csv(&[
-            &["网格编码", "楼栋", "单元", "户号"],
-            &[grid, "导入甲栋", "1单元", "101"],
-            &[grid, "导入甲栋", "2", "201"],
-            &[grid, "导入乙栋", "", "102"],
+            &["网格编码", "楼栋", "单元", "户号", "面积"],
+            &[grid, "导入甲栋", "1单元", "101", "86"],
+            &[grid, "导入甲栋", "2", "201", ""],
+            &[grid, "导入乙栋", "", "102", "120"],
         ]);
         let reply = post_file(
             &app,
@@ -705,6 +711,8 @@ async fn buildings_then_households_import_all_or_nothing_naming_each_bad_row() {
         let households = db.db.households_of(cipher().as_ref(), jia.id).await.unwrap();
         let rooms: Vec<&str> = households.iter().map(|h| h.room.as_str()).collect();
         assert_eq!(rooms, vec!["101", "201"], "{name}");
+        let areas: Vec<Option<i64>> = households.iter().map(|h| h.area_m2).collect();
+        assert_eq!(areas, vec![Some(86), None], "{name}: 面积 is kept");
         // The audit entry counts, never a room.
         let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
         let import = audit
@@ -818,9 +826,9 @@ async fn party_organizations_then_party_members_import_with_their_references_che
         assert!(reply.body.contains("请先导入党组织"), "{name}: {}", reply.body);
 
         let good = csv(&[
-            &["姓名", "身份证号", "手机号", "所在党组织编号"],
-            &["李建国", "230903197803120034", "13904670001", "T-XF-G1"],
-            &["张秀英", "230903198506150020", "", "T-XF-P"],
+            &["姓名", "身份证号", "手机号", "所在党组织编号", "入党日期"],
+            &["李建国", "230903197803120034", "13904670001", "T-XF-G1", "2005/7/1"],
+            &["张秀英", "230903198506150020", "", "T-XF-P", ""],
         ]);
         let reply = post_file(
             &app,
@@ -843,6 +851,23 @@ async fn party_organizations_then_party_members_import_with_their_references_che
         )
         .await;
         assert!(reply.body.contains("已在党员登记中"), "{name}: {}", reply.body);
+        // 入党日期 is kept, sealed: it opens with the key and is not in the database in clear.
+        let ids = db
+            .db
+            .party_member_ids_by_id_numbers(
+                cipher().as_ref(),
+                &[gongzhi_core::people::id_number::IdNumber::parse("230903197803120034").unwrap()],
+            )
+            .await
+            .unwrap();
+        let member = db
+            .db
+            .party_member(cipher().as_ref(), ids["230903197803120034"])
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(member.joined_on, chrono::NaiveDate::from_ymd_opt(2005, 7, 1), "{name}");
+        assert!(!db.raw_text(&["party_members"]).await.contains("2005-07-01"), "{name}: in clear");
         let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
         let all = serde_json::to_string(&audit.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
         assert!(
