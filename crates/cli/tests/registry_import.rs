@@ -867,7 +867,10 @@ async fn party_organizations_then_party_members_import_with_their_references_che
             .unwrap()
             .unwrap();
         assert_eq!(member.joined_on, chrono::NaiveDate::from_ymd_opt(2005, 7, 1), "{name}");
-        assert!(!db.raw_text(&["party_members"]).await.contains("2005-07-01"), "{name}: in clear");
+        assert!(
+            !db.raw_text(&["party_members"]).await.contains("2005-07-01"),
+            "{name}: in clear"
+        );
         let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
         let all = serde_json::to_string(&audit.iter().map(|e| &e.detail).collect::<Vec<_>>()).unwrap();
         assert!(

@@ -699,21 +699,29 @@ async fn save(
 }
 
 pub fn routes() -> Router<AppState> {
-    let mut router = Router::new();
+    let mut router = Router::new()
+        .route("/api/v1/registry/compounds/{id}", api_routes(Kind::Compound))
+        .route(
+            "/api/v1/registry/member-orgs/{id}",
+            api_routes(Kind::MemberOrganization),
+        )
+        .route(
+            "/api/v1/registry/property-companies/{id}",
+            api_routes(Kind::PropertyCompany),
+        )
+        .route("/api/v1/registry/party-orgs/{id}", api_routes(Kind::PartyOrganization));
     for kind in Kind::ALL {
         router = router.route(&format!("/registry/{}/{{id}}/edit", kind.path()), form_routes(kind));
-        if !matches!(kind, Kind::Building | Kind::Household) {
-            router = router.route(
-                &format!("/api/v1/registry/{}/{{id}}", kind.path()),
-                get(move |s, a, p| api_get(kind, s, a, p)).patch(move |s, a, p, b| api_patch(kind, s, a, p, b)),
-            );
-        }
     }
     router
 }
 
-/// `PATCH /api/v1/registry/buildings/{id}` and `…/households/{id}`, whose GET lives with the
-/// building and household pages.
+fn api_routes(kind: Kind) -> MethodRouter<AppState> {
+    get(move |s, a, p| api_get(kind, s, a, p)).merge(api_patch_route(kind))
+}
+
+/// `PATCH /api/v1/registry/{kind}/{id}`; for buildings and households it joins the GET of the
+/// building and household pages' API.
 pub fn api_patch_route(kind: Kind) -> MethodRouter<AppState> {
     axum::routing::patch(move |s, a, p, b| api_patch(kind, s, a, p, b))
 }
