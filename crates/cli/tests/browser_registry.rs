@@ -1,8 +1,8 @@
 //! The registry in a desktop browser against `gongzhi demo` with the demo registry of one grid
 //! (学府社区第1网格, a twentieth of its households): the community worker browses to a building,
 //! opens a household (ID numbers and phones masked), asks for the full view without a reason
-//! (refused, the field named), then with one (shown, and recorded), and opens the organizations
-//! page. Screenshots go to target/screenshots.
+//! (refused, the field named), then with one (shown, and recorded), opens the organizations
+//! page, and corrects a building (a bad number of floors refused, then saved). Screenshots go to target/screenshots.
 
 mod common;
 
@@ -76,5 +76,23 @@ async fn a_community_worker_opens_a_household_and_sees_a_person_in_full_with_a_r
     b.click("#organizations").await;
     assert!(b.text("#org-counts").await.contains("辖区单位"));
     b.screenshot("registry-05-organizations").await;
+
+    // Correcting a building: 0 floors is refused naming the field; 8 floors and 商业 are saved.
+    b.goto(&format!("/registry?within={GRID}")).await;
+    b.click("#buildings a").await;
+    b.click("#edit-building").await;
+    b.fill("#floors", "0").await;
+    b.click("#save").await;
+    let error = b.wait("#error").await;
+    assert_eq!(error.attr("data-field").await.unwrap().as_deref(), Some("floors"));
+    assert!(b.text("#error").await.contains("层数"));
+    b.screenshot("registry-06-edit-refused").await;
+    b.fill("#floors", "8").await;
+    b.choose("#use", "commercial").await;
+    b.click("#save").await;
+    b.wait("#households").await;
+    let line = b.text("#building-address").await;
+    assert!(line.contains("8 层") && line.contains("商业"), "{line}");
+    b.screenshot("registry-07-building-corrected").await;
     b.close().await;
 }

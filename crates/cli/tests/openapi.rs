@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 45] = [
+const ROUTES: [(&str, &str); 47] = [
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/api-keys"),
@@ -63,6 +63,8 @@ const ROUTES: [(&str, &str); 45] = [
     ("patch", "/api/v1/registry/property-companies/{id}"),
     ("get", "/api/v1/registry/party-orgs/{id}"),
     ("patch", "/api/v1/registry/party-orgs/{id}"),
+    ("get", "/api/v1/registry/party-members/{id}"),
+    ("patch", "/api/v1/registry/party-members/{id}"),
 ];
 
 fn app_of(state: gongzhi_web::AppState) -> axum::Router {
@@ -611,6 +613,32 @@ async fn every_documented_operation_answers_as_documented() {
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{name} {kind}: {}", r.body);
             c!("patch", &path, &r);
         }
+        // Party members: party data, so not for the system administrator; 200 answers are covered
+        // by tests/registry_edits.rs.
+        let path = "/api/v1/registry/party-members/{id}";
+        let community = token(&app, &db, "community").await;
+        let r = call(
+            &app,
+            Method::GET,
+            "/api/v1/registry/party-members/999999",
+            Some(&community),
+            None,
+            vec![],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {}", r.body);
+        c!("get", path, &r);
+        let r = call(
+            &app,
+            Method::PATCH,
+            "/api/v1/registry/party-members/999999",
+            Some(&community),
+            Some("application/json"),
+            json_body(json!({"fields": {"phone": "13900000000"}})),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {}", r.body);
+        c!("patch", path, &r);
 
         // A photo, a case with it, the case's pages of the API.
         let boundary = "openapi-boundary";

@@ -382,3 +382,112 @@ async fn compounds_and_organizations_are_corrected_within_scope_through_pages_an
         assert_eq!(r.status, StatusCode::OK, "{name}: the street reaches it");
     }
 }
+
+#[tokio::test]
+async fn a_party_member_found_by_id_number_is_corrected_and_the_view_is_audited() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let t = token(&app, &db, "community").await;
+        let committee = db
+            .party_organizations_within(COMMUNITY)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.kind == "community_committee")
+            .expect("the community's party committee");
+        let file = format!(
+            "姓名,身份证号,手机号,所在党组织编号,入党日期\n李建国,230903197803120034,13904670001,{},2005-07-01\n",
+            committee.code
+        );
+        let request = Request::post("/api/v1/registry/import/party-members?file=m.csv")
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(file))
+            .unwrap();
+        let r = send(&app, request).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
+
+        // Found only by the exact ID number; a bad number is named, masked.
+        let community = sign_in(&app, &db, "community").await;
+        let r = page(&app, &community, "/registry/party-members?id_number=230903197803120035").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(
+            !r.body.contains("230903197803120035"),
+            "{name}: the typed number shown in full"
+        );
+        let r = page(&app, &community, "/registry/party-members?id_number=230903197803120034").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+        let id: i64 = location.split('/').nth(3).unwrap().parse().unwrap();
+        let gridworker = sign_in(&app, &db, "gridworker").await;
+        let r = page(&app, &gridworker, &location).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+
+        // Opening the form shows party data in full: recorded first.
+        let form = page(&app, &community, &location).await;
+        assert_eq!(form.status, StatusCode::OK, "{name}: {}", form.body);
+        assert_eq!(input_value(&form.body, "phone").as_deref(), Some("13904670001"));
+        assert_eq!(input_value(&form.body, "joined_on").as_deref(), Some("2005-07-01"));
+        let entries = gongzhi_store::audit::entries_about(&db, "party_member", &id.to_string())
+            .await
+            .unwrap();
+        let view = entries
+            .iter()
+            .find(|e| e.action == "registry.party_member.reveal")
+            .expect("the view is audited");
+        assert_eq!(view.actor, "community");
+
+        // An employer not registered is refused, naming it; nothing changes.
+        let revision = input_value(&form.body, "revision").unwrap();
+        let fields = |employer: &str| -> Vec<(&'static str, String)> {
+            vec![
+                ("revision", revision.clone()),
+                ("name", "李建国".into()),
+                ("phone", "13904670002".into()),
+                ("party_org", committee.code.clone()),
+                ("employer", employer.into()),
+                ("residence_community", COMMUNITY.into()),
+                ("joined_on", "2006-07-01".into()),
+            ]
+        };
+        let bad = fields("无此单位");
+        let bad: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = submit(&app, &community, &location, &bad).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(r.body.contains("data-field=\"employer\""), "{name}: {}", r.body);
+        let c = cipher();
+        let before = db.party_member(c.as_ref(), id).await.unwrap().unwrap();
+        assert_eq!(before.phone.as_deref(), Some("13904670001"), "{name}: changed");
+
+        let employer = db.member_organizations_within(STREET).await.unwrap().remove(0).name;
+        let good = fields(&employer);
+        let good: Vec<(&str, &str)> = good.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = submit(&app, &community, &location, &good).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let after = db.party_member(c.as_ref(), id).await.unwrap().unwrap();
+        assert_eq!(after.phone.as_deref(), Some("13904670002"), "{name}");
+        assert_eq!(after.joined_on, chrono::NaiveDate::from_ymd_opt(2006, 7, 1), "{name}");
+        assert_eq!(after.kind, "employed", "{name}: a member with an employer is employed");
+        assert!(after.employer_id.is_some(), "{name}");
+        let edit = gongzhi_store::audit::entries_about(&db, "party_member", &id.to_string())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "registry.party_member.edit")
+            .expect("the edit is audited");
+        let detail = edit.detail.to_string();
+        assert!(
+            detail.contains("phone") && detail.contains("joined_on"),
+            "{name}: {detail}"
+        );
+        assert!(
+            !detail.contains("13904670002") && !detail.contains("2006-07-01"),
+            "{name}: party data in the audit record: {detail}"
+        );
+        let raw = db.raw_text(&["party_members", "audit_entries"]).await;
+        assert!(
+            !raw.contains("13904670002") && !raw.contains("2006-07-01"),
+            "{name}: in clear"
+        );
+    }
+}

@@ -21,7 +21,9 @@ use axum::{Json, Router};
 use gongzhi_core::Lang;
 use gongzhi_core::cases::data::Problem;
 use gongzhi_core::import::Reach;
-use gongzhi_core::import::registry::{BUILDINGS, COMPOUNDS, HOUSEHOLDS, MEMBER_ORGS, PARTY_ORGS, PROPERTY_COMPANIES};
+use gongzhi_core::import::registry::{
+    BUILDINGS, COMPOUNDS, HOUSEHOLDS, MEMBER_ORGS, PARTY_MEMBERS, PARTY_ORGS, PROPERTY_COMPANIES,
+};
 use gongzhi_core::import::template::{CellKind, Column};
 use gongzhi_core::orgs::registry::PartyOrgKind;
 use gongzhi_core::people::Actor;
@@ -47,16 +49,20 @@ pub enum Kind {
     MemberOrganization,
     PropertyCompany,
     PartyOrganization,
+    /// Party data is personal data: opening the form is a full view (audited), for community
+    /// workers and street staff only.
+    PartyMember,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::Compound,
         Kind::Building,
         Kind::Household,
         Kind::MemberOrganization,
         Kind::PropertyCompany,
         Kind::PartyOrganization,
+        Kind::PartyMember,
     ];
 
     pub fn path(self) -> &'static str {
@@ -67,6 +73,7 @@ impl Kind {
             Kind::MemberOrganization => "member-orgs",
             Kind::PropertyCompany => "property-companies",
             Kind::PartyOrganization => "party-orgs",
+            Kind::PartyMember => "party-members",
         }
     }
 
@@ -78,6 +85,7 @@ impl Kind {
             Kind::MemberOrganization => MEMBER_ORGS,
             Kind::PropertyCompany => PROPERTY_COMPANIES,
             Kind::PartyOrganization => PARTY_ORGS,
+            Kind::PartyMember => PARTY_MEMBERS,
         }
     }
 
@@ -92,6 +100,14 @@ impl Kind {
             Kind::MemberOrganization => &["name", "kind", "territory_code", "address"],
             Kind::PropertyCompany => &["name", "address", "phone"],
             Kind::PartyOrganization => &["name", "parent"],
+            Kind::PartyMember => &[
+                "name",
+                "phone",
+                "party_org",
+                "employer",
+                "residence_community",
+                "joined_on",
+            ],
         }
     }
 
@@ -103,6 +119,7 @@ impl Kind {
             Kind::MemberOrganization => RegistryTable::MemberOrganizations,
             Kind::PropertyCompany => RegistryTable::PropertyCompanies,
             Kind::PartyOrganization => RegistryTable::PartyOrganizations,
+            Kind::PartyMember => RegistryTable::PartyMembers,
         }
     }
 
@@ -114,6 +131,7 @@ impl Kind {
             Kind::MemberOrganization => ("修改辖区单位信息", "Edit a member organization"),
             Kind::PropertyCompany => ("修改物业企业信息", "Edit a property company"),
             Kind::PartyOrganization => ("修改党组织信息", "Edit a party organization"),
+            Kind::PartyMember => ("修改党员信息", "Edit a party member"),
         };
         lang.pick(zh, en)
     }
@@ -260,6 +278,35 @@ async fn load(state: &AppState, kind: Kind, id: i64) -> Result<Option<Loaded>, A
                 })
             }
         },
+        Kind::PartyMember => {
+            let cipher = cipher(state)?;
+            match db.party_member(cipher.as_ref(), id).await? {
+                None => None,
+                Some(m) => {
+                    let org = db.party_organization(m.party_organization_id).await?;
+                    let employer = match m.employer_id {
+                        Some(e) => db.member_organization(e).await?.map(|o| o.name),
+                        None => None,
+                    };
+                    Some(Loaded {
+                        name: gongzhi_core::people::registry::mask_name(&m.name),
+                        scope: Some(m.residence_community_code.clone()),
+                        back: format!("/registry/organizations?within={}", m.residence_community_code),
+                        revision: m.revision,
+                        parent: String::new(),
+                        entrance_id: None,
+                        values: values(vec![
+                            ("name", m.name),
+                            ("phone", m.phone.unwrap_or_default()),
+                            ("party_org", org.map(|o| o.code).unwrap_or_default()),
+                            ("employer", employer.unwrap_or_default()),
+                            ("residence_community", m.residence_community_code),
+                            ("joined_on", m.joined_on.map(|d| d.to_string()).unwrap_or_default()),
+                        ]),
+                    })
+                }
+            }
+        }
     })
 }
 
@@ -271,11 +318,38 @@ async fn editable(state: &AppState, actor: &Actor, kind: Kind, id: i64) -> Resul
         Some(code) => TerritoryCode::parse(code).is_ok_and(|c| reach.reaches(&c)),
         None => serves_within(state, id, &reach).await?,
     };
-    if reached {
-        Ok((reach, loaded))
-    } else {
-        Err(ApiError::not_found_path())
+    if !reached {
+        return Err(ApiError::not_found_path());
     }
+    if kind == Kind::PartyMember
+        && !loaded
+            .scope
+            .as_deref()
+            .is_some_and(|c| super::may(actor, &super::REVEALERS, c))
+    {
+        return Err(super::not_a_revealer());
+    }
+    Ok((reach, loaded))
+}
+
+/// Opening a party member's form shows party data in full: recorded like a full view, before
+/// anything is shown.
+async fn record_view(state: &AppState, actor: &Actor, kind: Kind, id: i64) -> Result<(), ApiError> {
+    if kind != Kind::PartyMember {
+        return Ok(());
+    }
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let entry = gongzhi_core::audit::NewAuditEntry::new(
+        chrono::Utc::now(),
+        actor.account.clone(),
+        "registry.party_member.reveal",
+        "party_member",
+        id.to_string(),
+        json!({"reason": "修改党员信息 (edit)", "fields": ["name", "phone", "joined_on"]}),
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    gongzhi_store::audit::record(&state.db, &key, entry).await?;
+    Ok(())
 }
 
 /// Whether property company `id` serves a compound within `reach` (or the reach is the city).
@@ -337,8 +411,10 @@ fn text_or_none(v: &str) -> Option<String> {
 
 /// Checks the fields and turns what differs from `old` into an edit (and, for a compound, a
 /// change of its owners' committee). Nothing is written here.
+#[allow(clippy::too_many_arguments)]
 async fn plan(
     state: &AppState,
+    actor: &Actor,
     kind: Kind,
     id: i64,
     reach: &Reach,
@@ -641,6 +717,110 @@ async fn plan(
                 changes.push(shown("parent_id", &old.values["parent"], FieldValue::Int(parent)));
             }
         }
+        Kind::PartyMember => {
+            let cipher = cipher(state)?;
+            if changed("name") {
+                gongzhi_core::people::registry::PersonName::parse(&new["name"])
+                    .map_err(|_| refusal(kind, "name", Problem::Empty))?;
+                changes.push(ColumnChange {
+                    column: "name_sealed",
+                    value: FieldValue::Text(Some(cipher.seal_text(sealed::PARTY_MEMBER_NAME, &new["name"]))),
+                    shown: None,
+                });
+            }
+            if changed("phone") {
+                let phone = text_or_none(&new["phone"]);
+                changes.push(ColumnChange {
+                    column: "phone_sealed",
+                    value: FieldValue::Text(phone.as_ref().map(|p| cipher.seal_text(sealed::PARTY_MEMBER_PHONE, p))),
+                    shown: None,
+                });
+                changes.push(ColumnChange {
+                    column: "phone_index",
+                    value: FieldValue::Text(phone.as_ref().map(|p| cipher.index(sealed::PARTY_MEMBER_PHONE, p))),
+                    shown: None,
+                });
+            }
+            if changed("joined_on") {
+                changes.push(ColumnChange {
+                    column: "joined_on_sealed",
+                    value: FieldValue::Text(
+                        text_or_none(&new["joined_on"]).map(|d| cipher.seal_text(sealed::PARTY_MEMBER_JOINED_ON, &d)),
+                    ),
+                    shown: None,
+                });
+            }
+            if changed("party_org") {
+                let code = new["party_org"].as_str();
+                let org = db.party_organization_by_code(code).await?.ok_or_else(|| {
+                    refusal(
+                        kind,
+                        "party_org",
+                        Problem::unknown(code, "已登记的党组织编号", "registered party organization code"),
+                    )
+                })?;
+                if !TerritoryCode::parse(&org.territory_code).is_ok_and(|c| reach.reaches(&c)) {
+                    return Err(refusal(
+                        kind,
+                        "party_org",
+                        Problem::other(format!("{code} 不在您的辖区内"), format!("{code} is outside your area")),
+                    ));
+                }
+                changes.push(shown(
+                    "party_organization_id",
+                    &old.values["party_org"],
+                    FieldValue::Int(Some(org.id)),
+                ));
+            }
+            if changed("employer") {
+                let employer = match new["employer"].as_str() {
+                    "" => None,
+                    name => Some(
+                        db.member_organizations_within("")
+                            .await?
+                            .into_iter()
+                            .find(|o| o.name == name)
+                            .ok_or_else(|| {
+                                refusal(
+                                    kind,
+                                    "employer",
+                                    Problem::unknown(name, "已登记的辖区单位", "registered member organization"),
+                                )
+                            })?
+                            .id,
+                    ),
+                };
+                let member_kind = if employer.is_some() { "employed" } else { "community" };
+                changes.push(shown("employer_id", &old.values["employer"], FieldValue::Int(employer)));
+                changes.push(shown("kind", "", FieldValue::Text(Some(member_kind.into()))));
+            }
+            if changed("residence_community") {
+                let text = new["residence_community"].as_str();
+                let known = state.index().by_code.values().any(|l| l.community.code == text);
+                let code = TerritoryCode::parse(text)
+                    .ok()
+                    .filter(|_| known && text.len() == 12)
+                    .ok_or_else(|| {
+                        refusal(
+                            kind,
+                            "residence_community",
+                            Problem::unknown(text, "网格化管理的社区代码", "community code of the grid system"),
+                        )
+                    })?;
+                if !super::may(actor, &super::REVEALERS, code.as_str()) || !reach.reaches(&code) {
+                    return Err(refusal(
+                        kind,
+                        "residence_community",
+                        Problem::other(format!("{text} 不在您的辖区内"), format!("{text} is outside your area")),
+                    ));
+                }
+                changes.push(shown(
+                    "residence_community_code",
+                    &old.values["residence_community"],
+                    FieldValue::Text(Some(text.into())),
+                ));
+            }
+        }
     }
     Ok((
         RegistryEdit {
@@ -682,7 +862,7 @@ async fn save(
             return Err(conflict());
         }
     }
-    let (edit, committee) = plan(state, kind, id, &reach, &old, value_of).await?;
+    let (edit, committee) = plan(state, actor, kind, id, &reach, &old, value_of).await?;
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
     match state
         .db
@@ -709,7 +889,9 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/registry/property-companies/{id}",
             api_routes(Kind::PropertyCompany),
         )
-        .route("/api/v1/registry/party-orgs/{id}", api_routes(Kind::PartyOrganization));
+        .route("/api/v1/registry/party-orgs/{id}", api_routes(Kind::PartyOrganization))
+        .route("/api/v1/registry/party-members/{id}", api_routes(Kind::PartyMember))
+        .route("/registry/party-members", get(find_party_member));
     for kind in Kind::ALL {
         router = router.route(&format!("/registry/{}/{{id}}/edit", kind.path()), form_routes(kind));
     }
@@ -724,6 +906,52 @@ fn api_routes(kind: Kind) -> MethodRouter<AppState> {
 /// building and household pages' API.
 pub fn api_patch_route(kind: Kind) -> MethodRouter<AppState> {
     axum::routing::patch(move |s, a, p, b| api_patch(kind, s, a, p, b))
+}
+
+#[derive(serde::Deserialize)]
+struct FindQuery {
+    #[serde(default)]
+    id_number: String,
+}
+
+/// `GET /registry/party-members?id_number=…`: a party member is found only by the exact ID
+/// number (through the keyed index; members are never listed) and opens in the correction form.
+async fn find_party_member(
+    State(state): State<AppState>,
+    staff: Staff,
+    axum::extract::Query(q): axum::extract::Query<FindQuery>,
+) -> Result<Response, ApiError> {
+    // Checked like the template's column: a bad number is named, masked, in the message.
+    let col = PARTY_MEMBERS.column("id_number").copied().expect("a column");
+    let typed = q.id_number.trim();
+    let normalized = if typed.is_empty() {
+        Err(Problem::Empty)
+    } else {
+        col.kind.normalize(typed)
+    }
+    .map_err(|p| field_refusal(StatusCode::UNPROCESSABLE_ENTITY, &col, &p))?;
+    let id_number =
+        gongzhi_core::people::id_number::IdNumber::parse(&normalized).map_err(|e| ApiError::internal(&e))?;
+    let cipher = cipher(&state)?;
+    let found = state
+        .db
+        .party_member_ids_by_id_numbers(cipher.as_ref(), std::slice::from_ref(&id_number))
+        .await?;
+    let not_found = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            Some("id_number"),
+            format!("您的辖区内没有身份证号为 {} 的党员", id_number.masked()),
+            format!("no party member with ID number {} in your area", id_number.masked()),
+        )
+    };
+    let id = *found.get(id_number.as_str()).ok_or_else(not_found)?;
+    match editable(&state, &staff.actor, Kind::PartyMember, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/registry/party-members/{id}/edit")).into_response()),
+        Err(e) if e.status == StatusCode::NOT_FOUND => Err(not_found()),
+        Err(e) => Err(e),
+    }
 }
 
 fn form_routes(kind: Kind) -> MethodRouter<AppState> {
@@ -811,6 +1039,7 @@ async fn edit_page(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let (_, loaded) = editable(&state, &staff.actor, kind, id).await?;
+    record_view(&state, &staff.actor, kind, id).await?;
     render(
         &staff,
         kind,
@@ -876,6 +1105,7 @@ async fn api_get(
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
     let (_, loaded) = editable(&state, &actor, kind, id).await?;
+    record_view(&state, &actor, kind, id).await?;
     Ok(Json(fields_json(kind, id, &loaded)))
 }
 
