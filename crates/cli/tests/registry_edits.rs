@@ -491,3 +491,93 @@ async fn a_party_member_found_by_id_number_is_corrected_and_the_view_is_audited(
         );
     }
 }
+
+#[tokio::test]
+async fn a_community_worker_sets_and_clears_the_chiefs_of_a_building() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let community = sign_in(&app, &db, "community").await;
+        let b = db.buildings_within(COMMUNITY, 1).await.unwrap().remove(0);
+        let building = db.building(b.id).await.unwrap().unwrap();
+        let c = cipher();
+        let chiefs = |db: &TestDb| {
+            let c = c.clone();
+            let db = db.db.clone();
+            let grid = building.grid_code.clone();
+            async move {
+                db.assignments_at_building(c.as_ref(), b.id, &grid)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|a| a.kind != "grid_worker")
+                    .collect::<Vec<_>>()
+            }
+        };
+        let before = chiefs(&db).await;
+        let uri = format!("/registry/buildings/{}/chiefs", b.id);
+
+        // A bad phone is refused naming it; nothing changes.
+        let r = submit(
+            &app,
+            &community,
+            &uri,
+            &[("entrance", ""), ("name", "郑楼长"), ("phone", "12345")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(r.body.contains("phone"), "{name}: {}", r.body);
+        assert_eq!(chiefs(&db).await, before, "{name}: changed");
+        let r = submit(&app, &community, &uri, &[("entrance", "99"), ("name", "郑楼长")]).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+
+        // The building chief replaced: one building chief, the new one, phone masked on the page.
+        let r = submit(
+            &app,
+            &community,
+            &uri,
+            &[("entrance", ""), ("name", "郑楼长"), ("phone", "13945678901")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let now = chiefs(&db).await;
+        let building_chiefs: Vec<_> = now.iter().filter(|a| a.kind == "building_chief").collect();
+        assert_eq!(building_chiefs.len(), 1, "{name}");
+        assert_eq!(building_chiefs[0].person_name, "郑楼长");
+        let page_now = page(&app, &community, &format!("/registry/buildings/{}", b.id)).await;
+        assert!(
+            page_now.body.contains("郑楼长") && page_now.body.contains("139****8901"),
+            "{name}"
+        );
+        assert!(!page_now.body.contains("13945678901"), "{name}: a phone in full");
+        assert!(
+            !db.raw_text(&["staff_assignments"]).await.contains("13945678901"),
+            "{name}: in clear"
+        );
+        let set = gongzhi_store::audit::entries_about(&db, "building", &b.id.to_string())
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.action == "registry.assignment.set")
+            .expect("audited");
+        assert_eq!(set.actor, "community");
+
+        // Entrance 1's chief cleared with an empty name.
+        let r = submit(&app, &community, &uri, &[("entrance", "1"), ("name", "")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let entrance_one = db
+            .entrances_of(b.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|e| e.number == 1)
+            .unwrap();
+        assert!(
+            !chiefs(&db).await.iter().any(|a| a.entrance_id == Some(entrance_one.id)),
+            "{name}: entrance 1 still has a chief"
+        );
+        // A grid worker may not.
+        let gridworker = sign_in(&app, &db, "gridworker").await;
+        let r = submit(&app, &gridworker, &uri, &[("entrance", ""), ("name", "某人")]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+    }
+}

@@ -16,8 +16,8 @@ use gongzhi_core::audit::AuditKey;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::id_number::IdNumber;
 use gongzhi_core::people::registry::{
-    Gender, NewAssignment, NewPartyMember, NewResidentRecord, Phone, REVEALABLE_FIELDS, ResidentRecord, care_tags_text,
-    parse_care_tags_text, sealed,
+    AssignmentKind, Gender, NewAssignment, NewPartyMember, NewResidentRecord, PersonName, Phone, REVEALABLE_FIELDS,
+    ResidentRecord, care_tags_text, parse_care_tags_text, sealed,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -760,6 +760,64 @@ impl Db {
     }
 
     /// The chiefs of a building and its entrances, and the grid workers of its grid.
+    /// Sets the chief of a building (`entrance_id` none: 楼长) or of one of its entrances (单元长),
+    /// replacing whoever held it, or clears it (`chief` none); the phone sealed. One transaction
+    /// with its audit entry `registry.assignment.set` (the building, the entrance, the kind and the
+    /// names of the fields, never a phone).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn set_chief(
+        &self,
+        cipher: &dyn CipherProvider,
+        key: &AuditKey,
+        actor: &str,
+        building_id: i64,
+        entrance_id: Option<i64>,
+        community_code: &str,
+        grid_code: &str,
+        chief: Option<(&PersonName, Option<&Phone>)>,
+    ) -> Result<(), StoreError> {
+        let kind = match entrance_id {
+            None => AssignmentKind::BuildingChief,
+            Some(_) => AssignmentKind::EntranceChief,
+        };
+        let mut tx = self.begin().await?;
+        let removed = on_tx!(&mut tx, conn => sqlx::query(
+            "DELETE FROM staff_assignments WHERE building_id = $1 AND kind = $2 \
+             AND ((entrance_id IS NULL AND $3 IS NULL) OR entrance_id = $3)")
+            .bind(building_id).bind(kind.as_str()).bind(entrance_id).execute(conn).await.map(|r| r.rows_affected()))?;
+        if let Some((name, phone)) = chief {
+            on_tx!(&mut tx, conn => sqlx::query(
+                "INSERT INTO staff_assignments (kind, person_name, account, phone_sealed, community_code, grid_code, \
+                 building_id, entrance_id, assigned_at) VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8)")
+                .bind(kind.as_str())
+                .bind(name.as_str())
+                .bind(phone.map(|p| cipher.seal_text(sealed::ASSIGNMENT_PHONE, p.as_str())))
+                .bind(community_code)
+                .bind(grid_code)
+                .bind(building_id)
+                .bind(entrance_id)
+                .bind(Utc::now())
+                .execute(conn).await.map(|r| r.rows_affected()))?;
+        }
+        audit(
+            &mut tx,
+            key,
+            actor,
+            "registry.assignment.set",
+            "building",
+            &building_id.to_string(),
+            json!({
+                "kind": kind.as_str(),
+                "entrance_id": entrance_id,
+                "replaced": removed,
+                "fields": if chief.is_some() { json!(["person_name", "phone"]) } else { json!([]) },
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn assignments_at_building(
         &self,
         cipher: &dyn CipherProvider,

@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/organizations", get(organizations::organizations_page))
         .route("/registry/buildings/{id}", get(building_page))
         .route("/registry/households/{id}", get(household_page))
+        .route("/registry/buildings/{id}/chiefs", post(set_chief))
         .route("/registry/households/{id}/residents", post(add_resident))
         .route("/registry/residents/{id}/edit", get(edit_form))
         .route("/registry/residents/{id}", post(save_resident))
@@ -437,6 +438,8 @@ struct BuildingPage {
     compound: String,
     use_label: String,
     can_correct: bool,
+    /// The entrance numbers, for the chief form.
+    entrance_numbers: Vec<i64>,
     households: Vec<HouseholdRow>,
     chiefs: Vec<ChiefRow>,
     cases: Vec<CaseRow>,
@@ -513,6 +516,11 @@ async fn building_page(State(state): State<AppState>, staff: Staff, Path(id): Pa
                 .map(|u| lang.pick(u.zh, u.key).to_string())
                 .unwrap_or_else(|| b.use_kind.clone()),
             can_correct: may_correct(&staff.actor, &b.grid_code),
+            entrance_numbers: {
+                let mut n: Vec<i64> = entrances.values().copied().collect();
+                n.sort_unstable();
+                n
+            },
             b,
             compound,
             households,
@@ -771,6 +779,89 @@ async fn add_resident(
         .insert_resident_records(cipher.as_ref(), &key, &staff.actor.account, "form", &[record])
         .await?;
     Ok(Redirect::to(&format!("/registry/households/{id}?done=added")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct ChiefForm {
+    #[serde(default)]
+    csrf: String,
+    /// Empty for the building chief (楼长), else the entrance's number (单元长).
+    #[serde(default)]
+    entrance: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// `POST /registry/buildings/{id}/chiefs`: sets the building chief or an entrance chief (an empty
+/// name clears it), for those who may correct the building; the phone is sealed.
+async fn set_chief(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i64>,
+    Form(form): Form<ChiefForm>,
+) -> Result<Response, ApiError> {
+    staff.check_csrf(&form.csrf)?;
+    let cipher = cipher(&state)?;
+    let b = readable_building(&state, &staff.actor, id).await?;
+    if !may_correct(&staff.actor, &b.grid_code) {
+        return Err(ApiError::forbidden(
+            "仅本辖区的系统管理员、街道工作人员和社区工作者可以设置楼长、单元长",
+            "only system administrators, street staff and community workers of the area set chiefs",
+        ));
+    }
+    let entrance_id = match form.entrance.trim() {
+        "" => None,
+        n => {
+            let number: i64 = n.parse().unwrap_or(-1);
+            let found = state
+                .db
+                .entrances_of(b.id)
+                .await?
+                .into_iter()
+                .find(|e| e.number == number);
+            Some(
+                found
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "unknown_entrance",
+                            Some("entrance"),
+                            format!("字段 entrance（单元）：楼栋没有{n}单元"),
+                            format!("field entrance: the building has no entrance {n}"),
+                        )
+                    })?
+                    .id,
+            )
+        }
+    };
+    let chief = match form.name.trim() {
+        "" => None,
+        name => {
+            let name = gongzhi_core::people::registry::PersonName::parse(name).map_err(|e| field_error(&e))?;
+            let phone = match form.phone.trim() {
+                "" => None,
+                p => Some(Phone::parse(p).map_err(|e| field_error(&e))?),
+            };
+            Some((name, phone))
+        }
+    };
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    state
+        .db
+        .set_chief(
+            cipher.as_ref(),
+            &key,
+            &staff.actor.account,
+            b.id,
+            entrance_id,
+            &b.community_code,
+            &b.grid_code,
+            chief.as_ref().map(|(n, p)| (n, p.as_ref())),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/registry/buildings/{id}?done=chief")).into_response())
 }
 
 #[derive(Template)]
