@@ -420,6 +420,15 @@ impl Db {
             .bind(compound_id).fetch_optional(p).await)?)
     }
 
+    /// The owners' committees of the compounds of a subtree (`within` a territory code's subtree
+    /// prefix, "" for the city), in one query.
+    pub async fn owners_committees_within(&self, within: &str) -> Result<Vec<OwnersCommittee>, StoreError> {
+        Ok(on_pool!(self, p => sqlx::query_as(
+            "SELECT o.id, o.compound_id, o.name, o.members FROM owners_committees o
+             JOIN compounds c ON c.id = o.compound_id WHERE c.community_code LIKE $1 ORDER BY o.compound_id")
+            .bind(like_prefix(within)).fetch_all(p).await)?)
+    }
+
     /// The party organizations sitting in a subtree, by code.
     pub async fn party_organizations_within(&self, within: &str) -> Result<Vec<PartyOrganization>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as(
