@@ -172,6 +172,11 @@ async fn an_exporter_downloads_the_residents_in_full_with_a_reason_and_it_is_aud
         assert_eq!(e.detail["reason"], "入户走访核对", "{name}");
         assert_eq!(e.detail["rows"], serde_json::json!(people.len()), "{name}");
         assert_eq!(e.detail["within"], serde_json::json!(["230903011001"]), "{name}");
+        assert_eq!(
+            e.detail["fields"],
+            serde_json::json!(["id_number", "phone", "registered_address", "party_member"]),
+            "{name}"
+        );
         // The audit record names the fields' kind, never a value.
         assert!(
             !people.iter().any(|row| e.detail.to_string().contains(&row[6])),

@@ -642,6 +642,9 @@ fn area_prefixes(reach: &Reach, within: Option<&str>) -> Result<Vec<String>, Api
     }
 }
 
+/// The fields an unmasked export gives in full, named in its audit entry (never their values).
+const UNMASKED_FIELDS: [&str; 4] = ["id_number", "phone", "registered_address", "party_member"];
+
 /// An unmasked export asked for: why, where, and as what.
 #[derive(Deserialize, Default)]
 struct UnmaskedRequest {
@@ -714,7 +717,7 @@ async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedRequest)
         "residents",
         json!({
             "kind": "residents", "within": prefixes, "rows": rows.len() - 1, "masked": false,
-            "reason": reason, "format": ext,
+            "reason": reason, "format": ext, "fields": UNMASKED_FIELDS,
         }),
     )
     .map_err(|e| ApiError::internal(&e))?;
