@@ -756,11 +756,11 @@ async fn export_unmasked_page(
                 u.reason = form.reason.clone();
                 u.within = form.within.clone().unwrap_or_default();
                 u.csv = form.format.as_deref() == Some("csv");
-                u.error = Some(format!(
-                    "{}{}",
-                    e.message(staff.lang),
-                    e.field.map(|f| format!(" ({f})")).unwrap_or_default()
-                ));
+                let message = e.message(staff.lang);
+                u.error = Some(match e.field {
+                    Some(f) if !message.contains(f) => format!("{message} ({f})"),
+                    _ => message.to_string(),
+                });
             }
             Ok((e.status, render(&page)?).into_response())
         }
