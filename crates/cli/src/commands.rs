@@ -73,7 +73,7 @@ pub async fn ensure_demo(db: &Db, seed: Option<u64>, key: &AuditKey) -> Result<b
 
 /// The demo city's staff: one account per role, all with `password` (demo only; the README lists
 /// them). Accounts already there are left alone.
-pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 11] = [
+pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 12] = [
     ("admin", "系统管理员", Role::SystemAdmin, "territory:230900000000"),
     ("secadmin", "安全管理员", Role::SecurityAdmin, "territory:230900000000"),
     ("auditor", "审计管理员", Role::AuditAdmin, "territory:230900000000"),
@@ -110,7 +110,18 @@ pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 11] = [
         Role::GridWorker,
         "territory:230903011001001",
     ),
+    (
+        "exporter",
+        "桃东街道个人信息导出员",
+        Role::StreetStaff,
+        "territory:230903011000",
+    ),
 ];
+
+/// Roles some demo accounts hold besides their first: the `exporter` is street staff who may
+/// also export the street's residents unmasked (a security permission, 三员分立).
+pub const DEMO_EXTRA_GRANTS: [(&str, Role, &str); 1] =
+    [("exporter", Role::PersonalDataExporter, "territory:230903011000")];
 
 fn demo_scope(s: &str) -> Result<Scope> {
     Ok(match s.split_once(':') {
@@ -128,21 +139,21 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Re
     let password = password.to_string();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
     for (username, name, role, scope) in DEMO_ACCOUNTS {
-        db.create_account(
-            username,
-            name,
-            Some(&hash),
-            &[Grant {
-                role,
+        let mut grants = vec![Grant {
+            role,
+            scope: demo_scope(scope)?,
+        }];
+        for (_, role, scope) in DEMO_EXTRA_GRANTS.iter().filter(|(u, ..)| *u == username) {
+            grants.push(Grant {
+                role: *role,
                 scope: demo_scope(scope)?,
-            }],
-            SYSTEM_ACTOR,
-            key,
-        )
-        .await?;
+            });
+        }
+        db.create_account(username, name, Some(&hash), &grants, SYSTEM_ACTOR, key)
+            .await?;
     }
     tracing::warn!(
-        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker): for demonstration only"
+        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker, exporter): for demonstration only"
     );
     Ok(true)
 }

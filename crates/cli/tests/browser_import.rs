@@ -83,3 +83,49 @@ async fn staff_fix_a_bad_row_and_import_a_resident_file() {
     b.screenshot("import-05-person-found").await;
     b.close().await;
 }
+
+/// The personal-data exporter finds the unmasked export's form on the import page, a reason
+/// refused by the server is named on the page again (the browser's own checks taken off), and
+/// with a reason the file comes as a download while the page stays.
+#[tokio::test]
+async fn an_exporter_uses_the_unmasked_export_form() {
+    let Some(b) = Browser::start(0, Window::Desktop).await else {
+        return;
+    };
+    b.sign_in("exporter", "demo").await;
+    b.goto("/registry/import").await;
+    b.wait("#export-unmasked").await;
+    let section = b.text("#unmasked-export").await;
+    assert!(
+        section.contains("导出完整信息（不打码）") && section.contains("230903011000"),
+        "{section}"
+    );
+    b.client
+        .execute("document.getElementById('unmasked-export').scrollIntoView();", vec![])
+        .await
+        .unwrap();
+    b.screenshot("import-06-unmasked-form").await;
+
+    // Without the browser's checks, a one-character reason reaches the server: 422, named.
+    b.client
+        .execute(
+            "const r = document.getElementById('reason'); r.removeAttribute('required'); r.removeAttribute('minlength');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.fill("#reason", "查").await;
+    b.click("#export-unmasked-start").await;
+    b.until("#export-error").await;
+    let error = b.text("#export-error").await;
+    assert!(error.contains("reason") && error.contains("导出理由"), "{error}");
+    b.screenshot("import-07-unmasked-no-reason").await;
+
+    // With a reason: the file downloads; the browser stays on the page, with no error.
+    b.fill("#reason", "入户走访核对").await;
+    b.click("#export-unmasked-start").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(b.path().await.starts_with("/registry/"), "{}", b.path().await);
+    assert!(b.server_log().find("panicked").is_none(), "{}", b.server_log());
+    b.close().await;
+}

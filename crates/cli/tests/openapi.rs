@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 47] = [
+const ROUTES: [(&str, &str); 48] = [
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/api-keys"),
@@ -51,6 +51,7 @@ const ROUTES: [(&str, &str); 47] = [
     ("get", "/api/v1/registry/households/{id}"),
     ("get", "/api/v1/registry/search"),
     ("post", "/api/v1/registry/residents/{id}/reveal"),
+    ("post", "/api/v1/registry/export/residents-unmasked"),
     ("post", "/api/v1/registry/import/{key}"),
     ("get", "/api/v1/registry/import/jobs/{id}"),
     ("patch", "/api/v1/registry/buildings/{id}"),
@@ -832,6 +833,36 @@ async fn every_documented_operation_answers_as_documented() {
         )
         .await;
         c!("post", "/api/v1/registry/residents/{id}/reveal", &r);
+
+        // The unmasked export: the exporter with a reason (XLSX, CSV), without one, a clerk.
+        let exporter = token(&app, &db, "exporter").await;
+        let path = "/api/v1/registry/export/residents-unmasked";
+        for (who, body, status) in [
+            (
+                &exporter,
+                json!({"reason": "入户走访核实", "within": GRID}),
+                StatusCode::OK,
+            ),
+            (
+                &exporter,
+                json!({"reason": "入户走访核实", "format": "csv"}),
+                StatusCode::OK,
+            ),
+            (&exporter, json!({"within": GRID}), StatusCode::UNPROCESSABLE_ENTITY),
+            (&clerk, json!({"reason": "入户走访核实"}), StatusCode::FORBIDDEN),
+        ] {
+            let r = call(
+                &app,
+                Method::POST,
+                path,
+                Some(who),
+                Some("application/json"),
+                json_body(body),
+            )
+            .await;
+            assert_eq!(r.status, status, "{}", r.body);
+            c!("post", path, &r);
+        }
 
         // Every documented operation was called and answered.
         for (m, p) in ROUTES {

@@ -100,7 +100,7 @@ impl Chrome {
             link("/cogov/surveys", "问卷", "Surveys");
             link("/cogov/orders", "居民点单", "Needs");
         }
-        if has(&gongzhi_core::import::IMPORTERS) {
+        if has(&gongzhi_core::import::IMPORTERS) || has(&[Role::PersonalDataExporter]) {
             link("/registry/import", "导入", "Import");
         }
         if has(&[Role::SystemAdmin, Role::SecurityAdmin]) {

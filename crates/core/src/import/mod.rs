@@ -103,10 +103,21 @@ impl Reach {
 
     /// The reach of `actor`'s importing roles; empty when it holds none.
     pub fn of(actor: &Actor) -> Reach {
+        Reach::of_roles(actor, &IMPORTERS)
+    }
+
+    /// The reach of `actor`'s personal-data exporter grants (the unmasked export); empty when
+    /// it holds none.
+    pub fn exporting(actor: &Actor) -> Reach {
+        Reach::of_roles(actor, &[Role::PersonalDataExporter])
+    }
+
+    /// The subtrees where `actor` holds one of `roles`.
+    pub fn of_roles(actor: &Actor, roles: &[Role]) -> Reach {
         let mut prefixes: Vec<String> = actor
             .grants
             .iter()
-            .filter(|g| IMPORTERS.contains(&g.role))
+            .filter(|g| roles.contains(&g.role))
             .filter_map(|g| match &g.scope {
                 Scope::Territory(t) => Some(t.subtree_prefix().to_string()),
                 Scope::Department(_) => None,

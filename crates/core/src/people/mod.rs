@@ -28,6 +28,10 @@ pub enum Role {
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
+    /// Personal-data exporter (个人信息导出员): may export the registry's people unmasked, with a
+    /// stated reason, within its scope. A security permission: granted and revoked by the security
+    /// administrator only (三员分立), and not a working role (it works on no case).
+    PersonalDataExporter,
     /// A resident signed in by phone (居民): never granted, held only as the reporter of a case
     /// (it rates its own report); not in [`Role::ALL`], the roles accounts are given.
     Resident,
@@ -47,7 +51,8 @@ impl std::str::FromStr for Role {
 }
 
 impl Role {
-    /// The roles that work on cases (every role but the three administrators).
+    /// The roles that work on cases (every role but the three administrators and the
+    /// personal-data exporter).
     pub const WORKING: [Role; 8] = [
         Role::GridWorker,
         Role::CommunityWorker,
@@ -59,7 +64,7 @@ impl Role {
         Role::Leader,
     ];
 
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 12] = [
         Role::GridWorker,
         Role::CommunityWorker,
         Role::StreetStaff,
@@ -71,6 +76,7 @@ impl Role {
         Role::SystemAdmin,
         Role::SecurityAdmin,
         Role::AuditAdmin,
+        Role::PersonalDataExporter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +92,7 @@ impl Role {
             Role::SystemAdmin => "system_admin",
             Role::SecurityAdmin => "security_admin",
             Role::AuditAdmin => "audit_admin",
+            Role::PersonalDataExporter => "personal_data_exporter",
             Role::Resident => "resident",
         }
     }
@@ -106,6 +113,7 @@ impl Role {
                 Role::SystemAdmin => "system administrator",
                 Role::SecurityAdmin => "security administrator",
                 Role::AuditAdmin => "audit administrator",
+                Role::PersonalDataExporter => "personal-data exporter",
                 Role::Resident => "resident",
             },
         }
@@ -124,6 +132,7 @@ impl Role {
             Role::SystemAdmin => "系统管理员",
             Role::SecurityAdmin => "安全管理员",
             Role::AuditAdmin => "审计管理员",
+            Role::PersonalDataExporter => "个人信息导出员",
             Role::Resident => "居民",
         }
     }

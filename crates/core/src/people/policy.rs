@@ -156,15 +156,42 @@ pub fn check_admin_separation(grants: &[Grant]) -> Result<(), AdminConflict> {
     }
 }
 
+/// Security permissions: roles that are not administrator roles (an account may hold one beside
+/// a working role) but that only the security administrator grants and revokes, because they
+/// open personal data in full (三员分立: whoever hands out working roles does not also hand out
+/// these).
+pub const SECURITY_PERMISSIONS: [Role; 1] = [Role::PersonalDataExporter];
+
 /// Which roles an administrator role may grant or revoke: the system administrator manages the
-/// working roles, the security administrator the administrator roles (and nobody grants their own
-/// kind to themselves, which the caller checks by account).
+/// working roles, the security administrator the administrator roles and the security
+/// permissions (and nobody grants their own kind to themselves, which the caller checks by
+/// account).
 pub fn may_grant(admin: Role, role: Role) -> bool {
+    let security = ADMIN_ROLES.contains(&role) || SECURITY_PERMISSIONS.contains(&role);
     match admin {
-        Role::SystemAdmin => !ADMIN_ROLES.contains(&role),
-        Role::SecurityAdmin => ADMIN_ROLES.contains(&role),
+        Role::SystemAdmin => !security,
+        Role::SecurityAdmin => security,
         _ => false,
     }
+}
+
+/// Whether an administrator role looks after an account holding `grants` (activation, unlocking,
+/// password resets, every role it may grant): the system administrator the accounts without an
+/// administrator role (a security permission beside working roles does not take the account
+/// away from it), the security administrator the accounts holding only roles it grants.
+pub fn looks_after(admin: Role, grants: &[Grant]) -> bool {
+    match admin {
+        Role::SystemAdmin => grants.iter().all(|g| !ADMIN_ROLES.contains(&g.role)),
+        Role::SecurityAdmin => grants.iter().all(|g| may_grant(admin, g.role)),
+        _ => false,
+    }
+}
+
+/// Whether an administrator role may hand out or take back security permissions on an account
+/// it does not look after: the security administrator, on accounts without an administrator role
+/// (a street staff member who is to export personal data).
+pub fn sets_permissions_of(admin: Role, grants: &[Grant]) -> bool {
+    admin == Role::SecurityAdmin && grants.iter().all(|g| !ADMIN_ROLES.contains(&g.role))
 }
 
 /// Whether an administrator holding `admin_role` at `admin_scope` manages an account with
@@ -219,6 +246,28 @@ mod tests {
         assert!(may_grant(Role::SecurityAdmin, Role::AuditAdmin));
         assert!(!may_grant(Role::SecurityAdmin, Role::GridWorker));
         assert!(!may_grant(Role::AuditAdmin, Role::GridWorker));
+    }
+
+    #[test]
+    fn only_the_security_administrator_hands_out_the_personal_data_export() {
+        assert!(may_grant(Role::SecurityAdmin, Role::PersonalDataExporter));
+        assert!(!may_grant(Role::SystemAdmin, Role::PersonalDataExporter));
+        assert!(!may_grant(Role::AuditAdmin, Role::PersonalDataExporter));
+        assert!(!Role::WORKING.contains(&Role::PersonalDataExporter));
+        // It is no administrator role: a street staff member may hold it.
+        let exporter = [grant(Role::StreetStaff), grant(Role::PersonalDataExporter)];
+        assert!(check_admin_separation(&exporter).is_ok());
+        // The system administrator still looks after that account; the security administrator
+        // only sets its permissions.
+        assert!(looks_after(Role::SystemAdmin, &exporter));
+        assert!(!looks_after(Role::SecurityAdmin, &exporter));
+        assert!(sets_permissions_of(Role::SecurityAdmin, &exporter));
+        assert!(!sets_permissions_of(Role::SystemAdmin, &exporter));
+        assert!(!sets_permissions_of(Role::SecurityAdmin, &[grant(Role::AuditAdmin)]));
+        assert!(looks_after(Role::SecurityAdmin, &[grant(Role::AuditAdmin)]));
+        assert!(!looks_after(Role::SystemAdmin, &[grant(Role::AuditAdmin)]));
+        assert_eq!("personal_data_exporter".parse::<Role>(), Ok(Role::PersonalDataExporter));
+        assert_eq!(Role::PersonalDataExporter.label(Lang::Zh), "个人信息导出员");
     }
 
     #[test]

@@ -13,6 +13,11 @@
 //!
 //! Who may import: system administrators, street staff and community workers, each within the
 //! subtree of their role ([`Reach`]); a row placed outside is an error of that row.
+//!
+//! Exports: `GET /registry/export/residents.xlsx|csv` (masked, importers), the buildings and
+//! compounds as GeoJSON, and the unmasked export of residents for personal-data exporters only
+//! (`POST /registry/export/residents-unmasked` from the page's form, `POST
+//! /api/v1/registry/export/residents-unmasked`): a stated reason, audited before the file is sent.
 
 pub mod jobs;
 pub mod run;
@@ -31,6 +36,7 @@ use gongzhi_core::cases::data::RowError;
 use gongzhi_core::import::registry::{ALL, template};
 use gongzhi_core::import::{Reach, Template};
 use gongzhi_core::people::Actor;
+use gongzhi_core::people::registry::reveal_reason;
 use gongzhi_office::{Format, template_file};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -54,6 +60,8 @@ pub fn routes() -> Router<AppState> {
         .route("/registry/import/templates/{file}", get(template_download))
         .route("/registry/import/jobs/{id}", get(job_page))
         .route("/registry/export/{file}", get(export))
+        .route("/registry/export/residents-unmasked", post(export_unmasked_page))
+        .route("/api/v1/registry/export/residents-unmasked", post(api_export_unmasked))
         .route("/api/v1/registry/import/{key}", post(api_import))
         .route("/api/v1/registry/import/jobs/{id}", get(api_job))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024))
@@ -132,6 +140,53 @@ struct ImportPage {
     may_import: bool,
     chosen: String,
     error: Option<String>,
+    /// The unmasked export's form, for personal-data exporters only.
+    unmasked: Option<UnmaskedForm>,
+}
+
+/// The unmasked export's form as shown again: the exporter's areas, the values sent, the error.
+#[derive(Default)]
+struct UnmaskedForm {
+    areas: Vec<String>,
+    first_area: String,
+    reason: String,
+    within: String,
+    csv: bool,
+    error: Option<String>,
+}
+
+impl ImportPage {
+    fn new(staff: &Staff, chosen: String) -> ImportPage {
+        let exporting = Reach::exporting(&staff.actor);
+        ImportPage {
+            c: Chrome::for_staff(staff, "/registry/import"),
+            templates: links(staff.lang),
+            may_import: !Reach::of(&staff.actor).is_empty(),
+            chosen,
+            error: None,
+            unmasked: (!exporting.is_empty()).then(|| {
+                let areas = exporter_areas(&staff.actor);
+                UnmaskedForm {
+                    first_area: areas.first().cloned().unwrap_or_default(),
+                    areas,
+                    ..UnmaskedForm::default()
+                }
+            }),
+        }
+    }
+}
+
+/// The territory codes where `actor` holds the personal-data exporter role.
+fn exporter_areas(actor: &Actor) -> Vec<String> {
+    actor
+        .grants
+        .iter()
+        .filter(|g| g.role == gongzhi_core::people::Role::PersonalDataExporter)
+        .filter_map(|g| match &g.scope {
+            gongzhi_core::people::Scope::Territory(t) => Some(t.to_string()),
+            gongzhi_core::people::Scope::Department(_) => None,
+        })
+        .collect()
 }
 
 fn links(lang: Lang) -> Vec<TemplateLink> {
@@ -162,13 +217,7 @@ struct ImportQuery {
 
 /// `GET /registry/import`.
 async fn import_page(staff: Staff, Query(q): Query<ImportQuery>) -> Result<Response, ApiError> {
-    let page = ImportPage {
-        c: Chrome::for_staff(&staff, "/registry/import"),
-        templates: links(staff.lang),
-        may_import: !Reach::of(&staff.actor).is_empty(),
-        chosen: q.template.unwrap_or_else(|| "residents".into()),
-        error: None,
-    };
+    let page = ImportPage::new(&staff, q.template.unwrap_or_else(|| "residents".into()));
     Ok(render(&page)?.into_response())
 }
 
@@ -242,11 +291,8 @@ async fn upload(State(state): State<AppState>, staff: Staff, request: Request) -
     let t = template(&up.template).ok_or_else(|| unknown_template(&up.template))?;
     if up.bytes.is_empty() {
         let page = ImportPage {
-            c: Chrome::for_staff(&staff, "/registry/import"),
-            templates: links(staff.lang),
-            may_import: true,
-            chosen: t.key.to_string(),
             error: Some(staff.lang.pick("请选择要导入的文件", "choose a file to import").into()),
+            ..ImportPage::new(&staff, t.key.to_string())
         };
         return Ok((StatusCode::BAD_REQUEST, render(&page)?).into_response());
     }
@@ -523,19 +569,7 @@ async fn export(
     if format.is_err() && !geo {
         return Err(unknown_template(&file));
     }
-    let prefixes: Vec<String> = match q.within.as_deref().filter(|w| !w.is_empty()) {
-        Some(w) => {
-            let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
-            if !reach.reaches(&code) {
-                return Err(ApiError::forbidden(
-                    "此区域不在您的辖区内",
-                    "that area is outside yours",
-                ));
-            }
-            vec![code.subtree_prefix().to_string()]
-        }
-        None => reach.prefixes().to_vec(),
-    };
+    let prefixes = area_prefixes(&reach, q.within.as_deref())?;
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
     if geo {
         let (text, count) = places_geojson(&state, kind, &prefixes).await?;
@@ -587,6 +621,186 @@ async fn export(
         .into_response())
 }
 
+/// The subtree prefixes an export covers: the one `within` names (inside `reach`, else 403), or
+/// all of `reach`.
+fn area_prefixes(reach: &Reach, within: Option<&str>) -> Result<Vec<String>, ApiError> {
+    match within.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(w) => {
+            let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
+            if !reach.reaches(&code) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "outside_scope",
+                    Some("within"),
+                    "此区域不在您的辖区内",
+                    "that area is outside yours",
+                ));
+            }
+            Ok(vec![code.subtree_prefix().to_string()])
+        }
+        None => Ok(reach.prefixes().to_vec()),
+    }
+}
+
+/// The fields an unmasked export gives in full, named in its audit entry (never their values).
+const UNMASKED_FIELDS: [&str; 4] = ["id_number", "phone", "registered_address", "party_member"];
+
+/// An unmasked export asked for: why, where, and as what.
+#[derive(Deserialize, Default)]
+struct UnmaskedRequest {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    within: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn not_an_exporter() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+        "导出完整信息（不打码）需要个人信息导出员权限，由安全管理员授予",
+        "an unmasked export needs the personal-data exporter role, granted by the security administrator",
+    )
+}
+
+fn export_reason(text: &str) -> Result<String, ApiError> {
+    reveal_reason(text).map_err(|e| {
+        use gongzhi_core::Localized;
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.code(),
+            Some("reason"),
+            "字段 reason（导出理由）：请说明导出理由（2至200个字符）",
+            "field reason: state why you export (2 to 200 characters)",
+        )
+    })
+}
+
+fn export_format(text: Option<&str>) -> Result<(Format, &'static str), ApiError> {
+    match text.map(str::trim).unwrap_or("") {
+        "" | "xlsx" => Ok((Format::Xlsx, "xlsx")),
+        "csv" => Ok((Format::Csv, "csv")),
+        other => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            Some("format"),
+            format!("字段 format（格式）：“{other}”不是 xlsx 或 csv"),
+            format!("field format: {other:?} is not xlsx or csv"),
+        )),
+    }
+}
+
+/// The unmasked export: the role (403), the reason (422, nothing read or recorded), the format
+/// and the area; then the rows, the audit entry `registry.export` with `"masked": false`, the
+/// reason, the area and the count, committed in its own transaction BEFORE the file is built and
+/// sent.
+async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedRequest) -> Result<Response, ApiError> {
+    let reach = Reach::exporting(actor);
+    if reach.is_empty() {
+        return Err(not_an_exporter());
+    }
+    let reason = export_reason(&req.reason)?;
+    let (format, ext) = export_format(req.format.as_deref())?;
+    let prefixes = area_prefixes(&reach, req.within.as_deref())?;
+    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let rows = resident_export(state, &prefixes, true).await?;
+    let entry = gongzhi_core::audit::NewAuditEntry::new(
+        chrono::Utc::now(),
+        actor.account.clone(),
+        "registry.export",
+        "export",
+        "residents",
+        json!({
+            "kind": "residents", "within": prefixes, "rows": rows.len() - 1, "masked": false,
+            "reason": reason, "format": ext, "fields": UNMASKED_FIELDS,
+        }),
+    )
+    .map_err(|e| ApiError::internal(&e))?;
+    gongzhi_store::audit::record(&state.db, &key, entry).await?;
+    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| ApiError::internal(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (
+                header::CONTENT_DISPOSITION,
+                attachment(
+                    &format!("residents-unmasked.{ext}"),
+                    &format!("实有人口（完整信息）.{ext}"),
+                ),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `POST /registry/export/residents-unmasked` (form: `csrf`, `reason`, `within`, `format`): the
+/// file, or the import page again with the refused field named (422).
+async fn export_unmasked_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    axum::Form(form): axum::Form<UnmaskedRequest>,
+) -> Result<Response, ApiError> {
+    staff.check_csrf(&form.csrf)?;
+    match unmasked_export(&state, &staff.actor, &form).await {
+        Ok(r) => Ok(r),
+        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.field == Some("within") => {
+            let mut page = ImportPage::new(&staff, "residents".into());
+            if let Some(u) = page.unmasked.as_mut() {
+                u.reason = form.reason.clone();
+                u.within = form.within.clone().unwrap_or_default();
+                u.csv = form.format.as_deref() == Some("csv");
+                let message = e.message(staff.lang);
+                u.error = Some(match e.field {
+                    Some(f) if !message.contains(f) => format!("{message} ({f})"),
+                    _ => message.to_string(),
+                });
+            }
+            Ok((e.status, render(&page)?).into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /api/v1/registry/export/residents-unmasked` `{"reason", "within"?, "format"?}`: the
+/// file (XLSX unless `"format": "csv"`).
+async fn api_export_unmasked(
+    State(state): State<AppState>,
+    Authenticated(actor): Authenticated,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    if Reach::exporting(&actor).is_empty() {
+        return Err(not_an_exporter());
+    }
+    let map = crate::people::json_object(&body)?;
+    let text = |field: &str| -> Result<Option<String>, ApiError> {
+        match map.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                None,
+                format!("字段 {field} 须为字符串"),
+                format!("field {field} must be a string"),
+            )),
+        }
+    };
+    let req = UnmaskedRequest {
+        csrf: String::new(),
+        reason: text("reason")?.unwrap_or_default(),
+        within: text("within")?,
+        format: text("format")?,
+    };
+    unmasked_export(&state, &actor, &req).await
+}
+
 /// Buildings or compounds of the subtrees `prefixes` as a GeoJSON FeatureCollection whose
 /// properties are the import template's columns (so the file imports again as it is) and whose
 /// geometry is the stored point (none when there is no position); with the number of features.
@@ -624,6 +838,14 @@ pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -
             .map(|c| (c.id, c.credit_code))
             .collect();
         for prefix in prefixes {
+            // One query for the subtree's owners' committees, not one per compound.
+            let committees: std::collections::HashMap<i64, String> = state
+                .db
+                .owners_committees_within(prefix)
+                .await?
+                .into_iter()
+                .map(|o| (o.compound_id, o.name))
+                .collect();
             for c in state.db.compounds_within(prefix).await? {
                 let mut p = serde_json::Map::new();
                 p.insert("community_code".into(), json!(c.community_code));
@@ -633,6 +855,7 @@ pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -
                     "property_company".into(),
                     text_or_null(c.property_company_id.and_then(|id| companies.get(&id).cloned())),
                 );
+                p.insert("owners_committee".into(), text_or_null(committees.get(&c.id).cloned()));
                 features.push(feature(c.lon, c.lat, p));
             }
         }

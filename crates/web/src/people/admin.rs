@@ -1,6 +1,8 @@
 //! Account administration pages (三员分立): the system administrator manages the working roles,
-//! the security administrator the administrator roles; each only for accounts within their scope,
-//! never their own. Every change is audited by the store.
+//! the security administrator the administrator roles and the security permissions (the
+//! personal-data exporter); each only for accounts within their scope, never their own. The
+//! security administrator sees the working accounts of its scope only to grant or revoke a
+//! security permission. Every change is audited by the store.
 
 use askama::Template;
 use axum::Form;
@@ -10,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use gongzhi_core::cases::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
-use gongzhi_core::people::policy::{check_admin_separation, manages, may_grant};
+use gongzhi_core::people::policy::{check_admin_separation, looks_after, manages, may_grant, sets_permissions_of};
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_core::{Lang, Localized};
@@ -31,6 +33,14 @@ fn admin_grants(staff: &Staff) -> Vec<&Grant> {
         .collect()
 }
 
+/// The security administrator on a working account: only its security permissions.
+fn not_admin_of(username: &str) -> ApiError {
+    ApiError::forbidden(
+        format!("您只能设置账户 {username} 的安全权限（个人信息导出员）"),
+        format!("you may only set the security permissions (personal-data exporter) of {username}"),
+    )
+}
+
 fn not_admin() -> ApiError {
     ApiError::forbidden(
         "只有系统管理员或安全管理员可以管理账户",
@@ -38,13 +48,31 @@ fn not_admin() -> ApiError {
     )
 }
 
-/// Whether `staff` administers `target`: in scope, every role the target holds grantable by
-/// one of the staff's administrator roles, and not their own account.
+/// Whether `staff` administers `target` (activation, unlocking, password, roles): in scope, an
+/// account one of the staff's administrator roles looks after, and not their own account.
 fn administers(staff: &Staff, target: &AccountWithGrants) -> bool {
     target.account.username != staff.account.username
-        && admin_grants(staff).iter().any(|admin| {
-            manages(&admin.scope, &target.grants) && target.grants.iter().all(|g| may_grant(admin.role, g.role))
-        })
+        && admin_grants(staff)
+            .iter()
+            .any(|admin| manages(&admin.scope, &target.grants) && looks_after(admin.role, &target.grants))
+}
+
+/// Whether `staff` may open `target`'s page: it administers it, or (the security administrator)
+/// may set its security permissions.
+fn reaches(staff: &Staff, target: &AccountWithGrants) -> bool {
+    administers(staff, target)
+        || (target.account.username != staff.account.username
+            && admin_grants(staff)
+                .iter()
+                .any(|admin| manages(&admin.scope, &target.grants) && sets_permissions_of(admin.role, &target.grants)))
+}
+
+/// Whether `staff` may revoke `grant`: a role one of its administrator roles grants, at a scope
+/// it reaches.
+fn may_revoke(staff: &Staff, grant: &Grant) -> bool {
+    admin_grants(staff)
+        .iter()
+        .any(|a| may_grant(a.role, grant.role) && manages(&a.scope, std::slice::from_ref(grant)))
 }
 
 struct AccountRow {
@@ -103,7 +131,7 @@ async fn accounts_page(
         .accounts_with_grants()
         .await?
         .into_iter()
-        .filter(|a| administers(staff, a))
+        .filter(|a| reaches(staff, a))
         .map(|a| AccountRow {
             roles: describe(&a.grants, staff.lang),
             username: a.account.username,
@@ -260,8 +288,11 @@ struct AccountPage {
     active: bool,
     locked_until: Option<String>,
     must_change: bool,
-    grants: Vec<(String, String, String)>,
+    /// (role, label, scope, whether the reader may revoke it)
+    grants: Vec<(String, String, String, bool)>,
     roles: Vec<(&'static str, &'static str)>,
+    /// Whether the reader administers the account (otherwise: only its security permissions).
+    administers: bool,
     error: Option<String>,
 }
 
@@ -274,7 +305,7 @@ async fn target(state: &AppState, staff: &Staff, username: &str) -> Result<Accou
         .accounts_with_grants()
         .await?
         .into_iter()
-        .find(|a| a.account.username == username && administers(staff, a))
+        .find(|a| a.account.username == username && reaches(staff, a))
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -311,10 +342,12 @@ async fn account_page(
                     g.role.as_str().to_string(),
                     g.role.label(lang).to_string(),
                     scope_text(&g.scope),
+                    may_revoke(staff, g),
                 )
             })
             .collect(),
         roles: grantable(staff),
+        administers: administers(staff, &a),
         error,
     };
     Ok((status, Html(page.render().map_err(|e| ApiError::internal(&e))?)).into_response())
@@ -378,9 +411,18 @@ pub async fn change(
                 }
                 state.db.grant_role(&a.account, &grant, by, now, &key).await?;
             } else {
+                if !may_revoke(&staff, &grant) {
+                    return refused(format!(
+                        "{}{}",
+                        lang.pick("您不能撤销角色", "you may not revoke the role "),
+                        grant.role.label(lang)
+                    ))
+                    .await;
+                }
                 state.db.revoke_role(&a.account, &grant, by, now, &key).await?;
             }
         }
+        _ if !administers(&staff, &a) => return Err(not_admin_of(&username)),
         "activate" => state.db.set_account_active(&a.account, true, by, now, &key).await?,
         "deactivate" => state.db.set_account_active(&a.account, false, by, now, &key).await?,
         "unlock" => state.db.unlock_account(&a.account, by, now, &key).await?,
