@@ -46,8 +46,8 @@ async fn the_api_reports_an_intact_record_then_the_entry_that_was_changed() {
         assert_eq!(j["intact"], true, "{}: {j}", db.backend_name());
         assert_eq!(
             j["entries"],
-            1 + 11 + 3,
-            "the demo city, 11 demo accounts and 3 sign-ins"
+            1 + 12 + 3,
+            "the demo city, 12 demo accounts and 3 sign-ins"
         );
         assert_eq!(j["head"], head.mac);
 
