@@ -372,6 +372,7 @@ impl DemoRegistry {
                         address: format!("{cname}{name}"),
                         lon: None,
                         lat: None,
+                        outline: None,
                         property_company_id: None,
                     },
                 ));
@@ -559,6 +560,7 @@ impl DemoRegistry {
                 use_kind: "residential".into(),
                 lon,
                 lat,
+                outline: None,
             });
             chiefs.push((bi, 0, self.chief(AssignmentKind::BuildingChief, &community, &mut rng)));
             for e in 1..=entrances {

@@ -887,7 +887,12 @@ async fn places(db: &gongzhi_store::Db) -> (Vec<String>, Vec<String>) {
         .await
         .unwrap()
         .into_iter()
-        .map(|c| format!("{}|{}|{}|{:?}|{:?}", c.community_code, c.name, c.address, c.lon, c.lat))
+        .map(|c| {
+            format!(
+                "{}|{}|{}|{:?}|{:?}|{:?}",
+                c.community_code, c.name, c.address, c.lon, c.lat, c.outline
+            )
+        })
         .collect();
     let buildings = db
         .building_places_within("230903011001")
@@ -896,8 +901,8 @@ async fn places(db: &gongzhi_store::Db) -> (Vec<String>, Vec<String>) {
         .into_iter()
         .map(|b| {
             format!(
-                "{}|{:?}|{}|{}|{}|{}|{:?}|{:?}",
-                b.grid_code, b.compound, b.name, b.address, b.floors, b.entrances, b.lon, b.lat
+                "{}|{:?}|{}|{}|{}|{}|{}|{:?}|{:?}|{:?}",
+                b.grid_code, b.compound, b.name, b.address, b.floors, b.entrances, b.use_kind, b.lon, b.lat, b.outline
             )
         })
         .collect();
@@ -977,6 +982,11 @@ async fn compounds_and_buildings_import_from_geojson_and_export_to_it_again() {
         // Export both, import them into a fresh database: the same records.
         let c = common::get_as(&app, "/registry/export/compounds.geojson", &community).await;
         assert_eq!(c.status, StatusCode::OK, "{name}: {}", c.body);
+        // The compound imported as a polygon keeps its outline (and its centroid as the point).
+        assert!(before.0[0].contains("Polygon"), "{name}: {:?}", before.0);
+        let exported = c.json();
+        let shape = &exported["features"][0]["geometry"];
+        assert!(shape["type"].as_str().unwrap().ends_with("Polygon"), "{name}: {shape}");
         let b = common::get_as(&app, "/registry/export/buildings.geojson", &community).await;
         assert_eq!(b.status, StatusCode::OK, "{name}: {}", b.body);
         let (fresh, fresh_state) = demo_apps()
@@ -1040,8 +1050,18 @@ async fn an_administrator_imports_buildings_from_geojson_and_exports_them_on_the
         let f = &json["features"][0];
         assert_eq!(f["properties"]["building"], "3号楼", "{name}: {text}");
         assert_eq!(f["properties"]["entrances"], 3, "{name}: {text}");
-        assert_eq!(f["geometry"]["type"], "Point", "{name}: {text}");
-        let lon = f["geometry"]["coordinates"][0].as_f64().unwrap();
-        assert!((lon - 131.0101).abs() < 1e-6, "{name}: the polygon's centroid, {text}");
+        // The outline goes out as it came in; the point kept beside it is its centroid.
+        assert_eq!(f["geometry"]["type"], "Polygon", "{name}: {text}");
+        assert_eq!(f["geometry"]["coordinates"][0][1][0], 131.0102, "{name}: {text}");
+        let b = db.buildings_within(GRIDS[0], 10).await.unwrap();
+        let stored = db
+            .building(b.iter().find(|b| b.name == "3号楼").unwrap().id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            (stored.lon.unwrap() - 131.0101).abs() < 1e-6,
+            "{name}: the polygon's centroid"
+        );
     }
 }

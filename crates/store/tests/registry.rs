@@ -52,6 +52,7 @@ async fn places(db: &TestDb) -> (i64, Vec<i64>) {
                 address: "七台河市桃山区学府街3号".into(),
                 lon: Some(131.0),
                 lat: Some(45.77),
+                outline: None,
                 property_company_id: None,
             }],
         )
@@ -72,6 +73,7 @@ async fn places(db: &TestDb) -> (i64, Vec<i64>) {
                 use_kind: "residential".into(),
                 lon: Some(131.0),
                 lat: Some(45.77),
+                outline: None,
             }],
         )
         .await

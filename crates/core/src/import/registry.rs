@@ -103,6 +103,40 @@ const LAT: Column = col(
     "WGS-84 latitude (taken from the geometry in a GeoJSON import)",
 );
 
+const OUTLINE: Column = col(
+    "outline",
+    "轮廓",
+    false,
+    CellKind::Text { max_chars: 1_000_000 },
+    "",
+    "GeoJSON 导入时取自多边形几何图形（Polygon 或 MultiPolygon）；表格导入留空",
+    "taken from a Polygon or MultiPolygon geometry in a GeoJSON import; empty in a spreadsheet",
+);
+
+/// The outline read from the `outline` cell: GeoJSON geometry text of a Polygon or MultiPolygon
+/// with valid rings, normalised; `None` when empty.
+pub fn outline_of(r: &super::Record) -> Result<Option<String>, crate::cases::data::RowError> {
+    use crate::cases::data::Problem;
+    let Some(text) = r.get("outline") else {
+        return Ok(None);
+    };
+    let geometry = text
+        .parse::<geojson::Geometry>()
+        .ok()
+        .and_then(|g| crate::territory::geojson::multipolygon_from(Some(&g)).ok());
+    match geometry {
+        Some(m) => Ok(Some(crate::territory::geojson::geometry_of(&m).to_string())),
+        None => Err(r.error(
+            "outline",
+            Problem::invalid(
+                text.chars().take(40).collect::<String>(),
+                "GeoJSON 多边形（Polygon 或 MultiPolygon）",
+                "a GeoJSON Polygon or MultiPolygon",
+            ),
+        )),
+    }
+}
+
 /// A longitude and latitude read from the `lon` and `lat` cells: both or neither, in range.
 pub fn position_of(r: &super::Record) -> Result<Option<(f64, f64)>, crate::cases::data::RowError> {
     use crate::cases::data::Problem;
@@ -316,6 +350,7 @@ const BUILDING_COLUMNS: &[Column] = &[
     ),
     LON,
     LAT,
+    OUTLINE,
 ];
 
 const COMPOUND_COLUMNS: &[Column] = &[
@@ -366,6 +401,7 @@ const COMPOUND_COLUMNS: &[Column] = &[
     ),
     LON,
     LAT,
+    OUTLINE,
 ];
 
 const MEMBER_ORG_COLUMNS: &[Column] = &[

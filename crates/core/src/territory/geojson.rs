@@ -361,14 +361,14 @@ pub fn sheet_of_features(text: &str) -> Result<Vec<Vec<String>>, (String, String
     let mut header: Vec<String> = Vec::new();
     for f in &collection.features {
         for k in f.properties.iter().flat_map(|p| p.keys()) {
-            if !header.contains(k) && k != "lon" && k != "lat" {
+            if !header.contains(k) && k != "lon" && k != "lat" && k != "outline" {
                 header.push(k.clone());
             }
         }
     }
     let mut rows = Vec::with_capacity(collection.features.len() + 1);
     let mut first = header.clone();
-    first.extend(["lon".to_string(), "lat".to_string()]);
+    first.extend(["lon".to_string(), "lat".to_string(), "outline".to_string()]);
     rows.push(first);
     for f in &collection.features {
         let mut row: Vec<String> = header
@@ -385,28 +385,49 @@ pub fn sheet_of_features(text: &str) -> Result<Vec<Vec<String>>, (String, String
                 Some((coordinates.as_slice()[0], coordinates.as_slice()[1]))
             }
             Some(Value::Polygon { .. } | Value::MultiPolygon { .. }) => {
-                match multipolygon_from(f.geometry.as_ref()).ok().and_then(|m| m.centroid()) {
-                    Some(c) => Some((c.x(), c.y())),
+                let outline = multipolygon_from(f.geometry.as_ref()).ok();
+                match outline.as_ref().and_then(|m| m.centroid()) {
+                    Some(c) => {
+                        // The outline is kept beside its centroid, as checked GeoJSON text.
+                        let text = geometry_of(outline.as_ref().expect("read above")).to_string();
+                        row.extend([format!("{:.7}", c.x()), format!("{:.7}", c.y()), text]);
+                        rows.push(row);
+                        continue;
+                    }
                     None => {
-                        row.extend(["Polygon".to_string(), String::new()]);
+                        row.extend(["Polygon".to_string(), String::new(), String::new()]);
                         rows.push(row);
                         continue;
                     }
                 }
             }
             Some(other) => {
-                row.extend([other.type_name().to_string(), String::new()]);
+                row.extend([other.type_name().to_string(), String::new(), String::new()]);
                 rows.push(row);
                 continue;
             }
         };
         match position {
-            Some((lon, lat)) => row.extend([format!("{lon:.7}"), format!("{lat:.7}")]),
-            None => row.extend([String::new(), String::new()]),
+            Some((lon, lat)) => row.extend([format!("{lon:.7}"), format!("{lat:.7}"), String::new()]),
+            None => row.extend([String::new(), String::new(), String::new()]),
         }
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// A feature for an export with its outline (GeoJSON geometry text as stored), or `None` when
+/// the text does not read as a Polygon or MultiPolygon.
+pub fn outline_feature(outline: &str, properties: Map<String, Json>) -> Option<Feature> {
+    let geometry: Geometry = outline.parse::<Geometry>().ok()?;
+    multipolygon_from(Some(&geometry)).ok()?;
+    Some(Feature {
+        bbox: None,
+        geometry: Some(geometry),
+        id: None,
+        properties: Some(properties),
+        foreign_members: None,
+    })
 }
 
 /// A Point feature for an export: the position and the properties.
@@ -434,11 +455,18 @@ mod sheet_tests {
             {"type":"Feature","properties":{"building":"线"},"geometry":{"type":"LineString","coordinates":[[131,45],[132,46]]}},
             {"type":"Feature","properties":{"building":"无"},"geometry":null}]}"#;
         let rows = sheet_of_features(text).unwrap();
-        assert_eq!(rows[0], ["building", "floors", "grid_code", "lon", "lat"]);
-        assert_eq!(rows[1], ["1号楼", "6", "", "131.5000000", "45.2500000"]);
-        assert_eq!(rows[2], ["2号楼", "", "230903011001001", "131.1000000", "45.1000000"]);
+        assert_eq!(rows[0], ["building", "floors", "grid_code", "lon", "lat", "outline"]);
+        assert_eq!(rows[1], ["1号楼", "6", "", "131.5000000", "45.2500000", ""]);
+        assert_eq!(
+            rows[2][..5],
+            ["2号楼", "", "230903011001001", "131.1000000", "45.1000000"]
+        );
+        // A polygon keeps its outline beside its centroid, and it reads back as the same shape.
+        let outline: Geometry = rows[2][5].parse().unwrap();
+        let square = multipolygon_from(Some(&outline)).unwrap();
+        assert!((square.unsigned_area() - 0.04).abs() < 1e-9, "{}", rows[2][5]);
         assert_eq!(rows[3][3], "LineString");
-        assert_eq!(rows[4][3..], ["", ""]);
+        assert_eq!(rows[4][3..], ["", "", ""]);
         assert!(sheet_of_features(r#"{"type":"Point","coordinates":[1,2]}"#).is_err());
     }
 }

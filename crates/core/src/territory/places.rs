@@ -20,6 +20,8 @@ pub struct NewCompound {
     pub address: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    /// The outline as GeoJSON geometry text (a Polygon or MultiPolygon), when imported with one.
+    pub outline: Option<String>,
     pub property_company_id: Option<i64>,
 }
 
@@ -39,6 +41,8 @@ pub struct NewBuilding {
     pub use_kind: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    /// The outline as GeoJSON geometry text (a Polygon or MultiPolygon), when imported with one.
+    pub outline: Option<String>,
 }
 
 /// A household to be written in a building (and one of its entrances).

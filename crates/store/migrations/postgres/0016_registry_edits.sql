@@ -13,3 +13,7 @@ ALTER TABLE property_companies ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE party_organizations ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE party_members ADD COLUMN joined_on_sealed TEXT;
 ALTER TABLE party_members ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+-- The outline of a compound or building imported from a GeoJSON Polygon or MultiPolygon (the
+-- geometry as GeoJSON text, WGS-84), beside its point; exported again as the outline.
+ALTER TABLE compounds ADD COLUMN outline TEXT;
+ALTER TABLE buildings ADD COLUMN outline TEXT;

@@ -28,6 +28,7 @@ pub struct Compound {
     pub address: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    pub outline: Option<String>,
     pub property_company_id: Option<i64>,
     pub revision: i64,
 }
@@ -47,6 +48,7 @@ pub struct Building {
     pub use_kind: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    pub outline: Option<String>,
     pub revision: i64,
 }
 
@@ -128,6 +130,7 @@ pub struct BuildingPlace {
     pub use_kind: String,
     pub lon: Option<f64>,
     pub lat: Option<f64>,
+    pub outline: Option<String>,
 }
 
 /// A case near a building (by its point or its address), for the building and household pages.
@@ -141,8 +144,8 @@ pub struct NearbyCase {
 }
 
 const COMPOUND_COLUMNS: &str =
-    "id, code, name, community_code, street_code, address, lon, lat, property_company_id, revision";
-const BUILDING_COLUMNS: &str = "id, code, compound_id, grid_code, community_code, street_code, name, address, floors, use_kind, lon, lat, revision";
+    "id, code, name, community_code, street_code, address, lon, lat, outline, property_company_id, revision";
+const BUILDING_COLUMNS: &str = "id, code, compound_id, grid_code, community_code, street_code, name, address, floors, use_kind, lon, lat, outline, revision";
 const HOUSEHOLD_COLUMNS: &str =
     "id, code, building_id, entrance_id, grid_code, community_code, street_code, room_sealed, area_m2, revision";
 
@@ -170,6 +173,7 @@ pub async fn insert_compounds_tx(
                     text(&c.address),
                     Arg::Real(c.lon),
                     Arg::Real(c.lat),
+                    Arg::Text(c.outline.clone()),
                     Arg::MaybeInt(c.property_company_id),
                     Arg::Time(Some(now)),
                 ],
@@ -187,6 +191,7 @@ pub async fn insert_compounds_tx(
             "address",
             "lon",
             "lat",
+            "outline",
             "property_company_id",
             "created_at",
         ],
@@ -237,6 +242,7 @@ pub async fn insert_buildings_tx(
                     text(&b.use_kind),
                     Arg::Real(b.lon),
                     Arg::Real(b.lat),
+                    Arg::Text(b.outline.clone()),
                     Arg::Time(Some(now)),
                 ],
             )
@@ -257,6 +263,7 @@ pub async fn insert_buildings_tx(
             "use_kind",
             "lon",
             "lat",
+            "outline",
             "created_at",
         ],
         "code",
@@ -482,7 +489,7 @@ impl Db {
     pub async fn building_places_within(&self, within: &str) -> Result<Vec<BuildingPlace>, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_as(
             "SELECT b.code, b.grid_code, c.name AS compound, b.name, b.address, b.floors, \
-             (SELECT COUNT(*) FROM entrances e WHERE e.building_id = b.id) AS entrances, b.use_kind, b.lon, b.lat \
+             (SELECT COUNT(*) FROM entrances e WHERE e.building_id = b.id) AS entrances, b.use_kind, b.lon, b.lat, b.outline \
              FROM buildings b LEFT JOIN compounds c ON c.id = b.compound_id \
              WHERE b.grid_code LIKE $1 ORDER BY b.code")
             .bind(like_prefix(within)).fetch_all(p).await)?)

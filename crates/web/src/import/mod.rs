@@ -805,15 +805,22 @@ async fn api_export_unmasked(
 /// properties are the import template's columns (so the file imports again as it is) and whose
 /// geometry is the stored point (none when there is no position); with the number of features.
 pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -> Result<(String, usize), ApiError> {
-    use gongzhi_core::territory::geojson::{collection, point_feature};
+    use gongzhi_core::territory::geojson::{collection, outline_feature, point_feature};
     let mut features = Vec::new();
-    let feature = |lon: Option<f64>, lat: Option<f64>, props: serde_json::Map<String, Value>| match (lon, lat) {
-        (Some(lon), Some(lat)) => point_feature(lon, lat, props),
-        _ => geojson::Feature {
-            properties: Some(props),
-            ..Default::default()
-        },
-    };
+    // The outline when there is one (it imports again with its centroid as the point), else the point.
+    let feature =
+        |lon: Option<f64>, lat: Option<f64>, outline: Option<String>, props: serde_json::Map<String, Value>| {
+            if let Some(f) = outline.and_then(|o| outline_feature(&o, props.clone())) {
+                return f;
+            }
+            match (lon, lat) {
+                (Some(lon), Some(lat)) => point_feature(lon, lat, props),
+                _ => geojson::Feature {
+                    properties: Some(props),
+                    ..Default::default()
+                },
+            }
+        };
     let text_or_null = |t: Option<String>| t.map(Value::String).unwrap_or(Value::Null);
     if kind == "buildings" {
         for prefix in prefixes {
@@ -826,7 +833,7 @@ pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -
                 p.insert("floors".into(), json!(b.floors));
                 p.insert("entrances".into(), json!(b.entrances));
                 p.insert("use".into(), json!(b.use_kind));
-                features.push(feature(b.lon, b.lat, p));
+                features.push(feature(b.lon, b.lat, b.outline, p));
             }
         }
     } else {
@@ -856,7 +863,7 @@ pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -
                     text_or_null(c.property_company_id.and_then(|id| companies.get(&id).cloned())),
                 );
                 p.insert("owners_committee".into(), text_or_null(committees.get(&c.id).cloned()));
-                features.push(feature(c.lon, c.lat, p));
+                features.push(feature(c.lon, c.lat, c.outline, p));
             }
         }
     }

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::data::{DataError, Problem, RowError};
-use gongzhi_core::import::registry::position_of;
+use gongzhi_core::import::registry::{outline_of, position_of};
 use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
@@ -536,6 +536,7 @@ mod residents {
                         use_kind: "residential".into(),
                         lon: None,
                         lat: None,
+                        outline: None,
                     },
                 )
             })
@@ -817,11 +818,13 @@ mod orgs {
             company: Option<String>,
             committee: Option<String>,
             position: Option<(f64, f64)>,
+            outline: Option<String>,
         }
         let rows = read_all(job, bytes, move |r: Record| {
             let community =
                 division_in(&index, &reach, &r, "community_code", &[Level::Community]).map_err(|e| vec![e])?;
             let position = position_of(&r).map_err(|e| vec![e])?;
+            let outline = outline_of(&r).map_err(|e| vec![e])?;
             let name = r.text("name").to_string();
             if let Some(first) = seen.insert((community.as_str().to_string(), name.clone()), r.row) {
                 return Err(vec![r.error(
@@ -840,6 +843,7 @@ mod orgs {
                 company: r.get("property_company").map(str::to_string),
                 committee: r.get("owners_committee").map(str::to_string),
                 position,
+                outline,
             })
         })
         .await?;
@@ -898,6 +902,7 @@ mod orgs {
                 address: row.address.clone(),
                 lon: row.position.map(|p| p.0),
                 lat: row.position.map(|p| p.1),
+                outline: row.outline.clone(),
                 property_company_id: row.company.as_ref().and_then(|c| companies.get(c).copied()),
             });
         }
@@ -965,10 +970,12 @@ mod places {
             entrances: u16,
             use_kind: String,
             position: Option<(f64, f64)>,
+            outline: Option<String>,
         }
         let rows = read_all(job, bytes, move |r: Record| {
             let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
             let position = position_of(&r).map_err(|e| vec![e])?;
+            let outline = outline_of(&r).map_err(|e| vec![e])?;
             let name = r.text("building").to_string();
             if let Some(first) = seen.insert((grid.as_str().to_string(), name.clone()), r.row) {
                 return Err(vec![r.error(
@@ -989,6 +996,7 @@ mod places {
                 entrances: number(&r, "entrances", 0),
                 use_kind: r.get("use").unwrap_or("residential").to_string(),
                 position,
+                outline,
             })
         })
         .await?;
@@ -1065,6 +1073,7 @@ mod places {
                     use_kind: row.use_kind.clone(),
                     lon: row.position.map(|p| p.0),
                     lat: row.position.map(|p| p.1),
+                    outline: row.outline.clone(),
                 }
             })
             .collect();
