@@ -351,13 +351,22 @@ impl DemoRegistry {
         let mut committees = Vec::new();
         for (community, n, _) in &shares {
             let (_, cname, _) = &communities[community];
+            // A compound's name is unique in its community (imports and corrections rely on it).
+            let mut taken = std::collections::HashSet::new();
             for k in 0..*n {
                 let i = compounds.len();
-                let name = format!(
-                    "{}{}",
-                    COMPOUND_WORDS[(i * 11 + k) % COMPOUND_WORDS.len()],
-                    COMPOUND_SUFFIX[i % COMPOUND_SUFFIX.len()]
-                );
+                let combinations = COMPOUND_WORDS.len() * COMPOUND_SUFFIX.len();
+                let name = (0..combinations)
+                    .map(|j| {
+                        format!(
+                            "{}{}",
+                            COMPOUND_WORDS[(i * 11 + k + j) % COMPOUND_WORDS.len()],
+                            COMPOUND_SUFFIX[(i + j / COMPOUND_WORDS.len()) % COMPOUND_SUFFIX.len()]
+                        )
+                    })
+                    .find(|name| !taken.contains(name))
+                    .unwrap_or_else(|| format!("{}{}期", COMPOUND_WORDS[0], k + 1));
+                taken.insert(name.clone());
                 let code = format!("{community}-C{:02}", k + 1);
                 self.compounds
                     .entry(community.clone())

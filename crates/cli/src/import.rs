@@ -193,17 +193,31 @@ pub async fn export_residents(
     }]))
 }
 
-/// `gongzhi export buildings|compounds FILE.geojson [--within CODE]`: the places as GeoJSON
-/// (properties as the import template's columns); audited with the count.
+/// `gongzhi export buildings|compounds|member-orgs|property-companies|party-orgs FILE [--format
+/// geojson|xlsx|csv] [--within CODE]`: the records as GeoJSON (buildings and compounds) or as the
+/// import template's table, so the file imports again; audited with the count.
 pub async fn export_places(
     db: &Db,
     kind: &str,
     path: &Path,
+    format: Option<&str>,
     within: Option<&str>,
     lang: Lang,
     audit_key: &AuditKey,
 ) -> Result<Lines> {
     let name = path.display().to_string();
+    let format = format
+        .map(str::to_string)
+        .or_else(|| path.extension().map(|e| e.to_string_lossy().to_lowercase()))
+        .unwrap_or_default();
+    let geo = format == "geojson" && matches!(kind, "buildings" | "compounds");
+    let table = Format::from_file_name(&format!("x.{format}"));
+    if !geo && table.is_none() {
+        return Ok(Err(vec![match lang {
+            Lang::Zh => format!("{name}：导出{kind}须为 .xlsx 或 .csv（楼栋、小区也可为 .geojson）"),
+            Lang::En => format!("{name}: {kind} export as .xlsx or .csv (buildings and compounds also .geojson)"),
+        }]));
+    }
     let prefix = match within_prefix(within) {
         Ok(p) => p,
         Err(lines) => return Ok(Err(lines)),
@@ -212,25 +226,36 @@ pub async fn export_places(
         .await
         .context("loading the territory")?
         .with_audit_key(audit_key.clone());
-    let (text, count) = gongzhi_web::import::places_geojson(&state, kind, std::slice::from_ref(&prefix))
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
+    let prefixes = std::slice::from_ref(&prefix);
+    let (bytes, count) = match table.filter(|_| !geo) {
+        None => {
+            let (text, count) = gongzhi_web::import::places_geojson(&state, kind, prefixes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
+            (text.into_bytes(), count)
+        }
+        Some(f) => {
+            let (rows, count) = gongzhi_web::import::table_rows(&state, kind, prefixes)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
+            let sheet = template(kind).map(|t| t.name_zh).unwrap_or("registry");
+            (gongzhi_office::write_rows(f, sheet, &rows)?, count)
+        }
+    };
     let entry = gongzhi_core::audit::NewAuditEntry::new(
         chrono::Utc::now(),
         SYSTEM_ACTOR,
         "registry.export",
         "export",
         kind,
-        serde_json::json!({"kind": kind, "within": prefix, "rows": count, "format": "geojson", "file": name}),
+        serde_json::json!({"kind": kind, "within": prefix, "rows": count, "format": format, "file": name}),
     )?;
     gongzhi_store::audit::record(db, audit_key, entry).await?;
-    std::fs::write(path, text).with_context(|| format!("writing {name}"))?;
+    std::fs::write(path, bytes).with_context(|| format!("writing {name}"))?;
+    let what = template(kind).map(|t| (t.name_zh, t.name_en)).unwrap_or((kind, kind));
     Ok(Ok(vec![match lang {
-        Lang::Zh => format!(
-            "已导出 {count} 个{}到 {name}",
-            if kind == "buildings" { "楼栋" } else { "小区" }
-        ),
-        Lang::En => format!("exported {count} {kind} to {name}"),
+        Lang::Zh => format!("已导出{} {count} 条到 {name}", what.0),
+        Lang::En => format!("exported {count} {} to {name}", what.1),
     }]))
 }
 

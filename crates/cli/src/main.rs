@@ -170,21 +170,31 @@ enum ExportWhat {
         #[command(flatten)]
         storage: Storage,
     },
-    /// The buildings of the city (or of --within CODE) as GeoJSON: a Point feature each (no
-    /// geometry when the position is unknown), properties named as the buildings template's
-    /// columns, so the file imports again with `gongzhi import buildings FILE.geojson`.
+    /// The buildings of the city (or of --within CODE) to FILE.geojson (a feature each: its
+    /// outline, else its point; properties named as the buildings template's columns) or to
+    /// FILE.xlsx / FILE.csv (the template's columns), so the file imports again.
     Buildings(PlacesExport),
-    /// The compounds of the city (or of --within CODE) as GeoJSON, like buildings.
+    /// The compounds of the city (or of --within CODE), like buildings.
     Compounds(PlacesExport),
+    /// The member organizations of the city (or of --within CODE) to FILE.xlsx or FILE.csv.
+    #[command(name = "member-orgs")]
+    MemberOrgs(PlacesExport),
+    /// The property companies (of the city, or serving the compounds of --within CODE).
+    #[command(name = "property-companies")]
+    PropertyCompanies(PlacesExport),
+    /// The party organizations of the city (or of --within CODE), parents first.
+    #[command(name = "party-orgs")]
+    PartyOrgs(PlacesExport),
 }
 
 /// A GeoJSON export of buildings or compounds.
 #[derive(Args, Clone)]
 struct PlacesExport {
     file: PathBuf,
-    /// The file's format; only geojson.
-    #[arg(long, default_value = "geojson", value_parser = ["geojson"])]
-    format: String,
+    /// The file's format (by default from the file's name): geojson (buildings and compounds),
+    /// xlsx or csv.
+    #[arg(long, value_parser = ["geojson", "xlsx", "csv"])]
+    format: Option<String>,
     #[arg(long, value_name = "CODE")]
     within: Option<String>,
     #[command(flatten)]
@@ -774,11 +784,19 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             }
         }
         Cmd::Export {
-            what: what @ (ExportWhat::Buildings(_) | ExportWhat::Compounds(_)),
+            what:
+                what @ (ExportWhat::Buildings(_)
+                | ExportWhat::Compounds(_)
+                | ExportWhat::MemberOrgs(_)
+                | ExportWhat::PropertyCompanies(_)
+                | ExportWhat::PartyOrgs(_)),
         } => {
             let (kind, args) = match what {
                 ExportWhat::Buildings(a) => ("buildings", a),
                 ExportWhat::Compounds(a) => ("compounds", a),
+                ExportWhat::MemberOrgs(a) => ("member-orgs", a),
+                ExportWhat::PropertyCompanies(a) => ("property-companies", a),
+                ExportWhat::PartyOrgs(a) => ("party-orgs", a),
                 ExportWhat::Residents { .. } => unreachable!("matched above"),
             };
             let settings = settings(&file, None, &args.storage);
@@ -787,7 +805,17 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             let db = open(&settings).await?;
-            match gongzhi::import::export_places(&db, kind, &args.file, args.within.as_deref(), lang, &key).await? {
+            match gongzhi::import::export_places(
+                &db,
+                kind,
+                &args.file,
+                args.format.as_deref(),
+                args.within.as_deref(),
+                lang,
+                &key,
+            )
+            .await?
+            {
                 Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
                 Err(lines) => {
                     lines.iter().for_each(|l| eprintln!("{l}"));

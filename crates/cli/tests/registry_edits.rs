@@ -581,3 +581,75 @@ async fn a_community_worker_sets_and_clears_the_chiefs_of_a_building() {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_streets_tables_export_as_their_templates_and_import_into_a_fresh_database() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let t = token(&app, &db, "admin").await;
+        let (fresh, fresh_state) = demo_apps()
+            .await
+            .into_iter()
+            .find(|(d, _)| d.backend_name() == name)
+            .unwrap();
+        let fresh_app = gongzhi_web::router(fresh_state.with_cipher(cipher()));
+        let fresh_token = token(&fresh_app, &fresh, "admin").await;
+        let street = format!("{STREET}000");
+        // In the order imports need: companies, compounds, organizations, party organizations.
+        for (kind, ext) in [
+            ("property-companies", "csv"),
+            ("compounds", "xlsx"),
+            ("member-orgs", "xlsx"),
+            ("party-orgs", "csv"),
+        ] {
+            let r = get_as(&app, &format!("/registry/export/{kind}.{ext}?within={street}"), &t).await;
+            assert_eq!(r.status, StatusCode::OK, "{name} {kind}: {}", r.body);
+            if ext == "csv" {
+                let header = r.body.lines().next().unwrap_or("");
+                assert!(header.contains("名称(name)"), "{name} {kind}: {header}");
+            }
+            let request = Request::post(format!("/api/v1/registry/import/{kind}?file={kind}.{ext}"))
+                .header(header::AUTHORIZATION, format!("Bearer {fresh_token}"))
+                .header(header::CONTENT_TYPE, "application/octet-stream")
+                .body(Body::from(r.bytes.clone()))
+                .unwrap();
+            let back = send(&fresh_app, request).await;
+            assert_eq!(back.status, StatusCode::CREATED, "{name} {kind}: {}", back.body);
+        }
+        let names = |orgs: Vec<gongzhi_core::orgs::registry::MemberOrganization>| {
+            orgs.into_iter()
+                .map(|o| (o.credit_code, o.name, o.kind, o.address))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(fresh.member_organizations_within(STREET).await.unwrap()),
+            names(db.member_organizations_within(STREET).await.unwrap()),
+            "{name}"
+        );
+        let party = |orgs: Vec<gongzhi_store::orgs::PartyOrganization>| {
+            orgs.into_iter()
+                .map(|o| (o.code, o.name, o.kind, o.territory_code))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            party(fresh.party_organizations_within(STREET).await.unwrap()),
+            party(db.party_organizations_within(STREET).await.unwrap()),
+            "{name}"
+        );
+        let compounds = |c: Vec<gongzhi_store::territory::places::Compound>| {
+            c.into_iter()
+                .map(|c| (c.community_code, c.name, c.address))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            compounds(fresh.compounds_within(STREET).await.unwrap()),
+            compounds(db.compounds_within(STREET).await.unwrap()),
+            "{name}"
+        );
+        assert_eq!(
+            fresh.owners_committees_within(STREET).await.unwrap().len(),
+            db.owners_committees_within(STREET).await.unwrap().len(),
+            "{name}"
+        );
+    }
+}

@@ -1063,5 +1063,30 @@ async fn an_administrator_imports_buildings_from_geojson_and_exports_them_on_the
             (stored.lon.unwrap() - 131.0101).abs() < 1e-6,
             "{name}: the polygon's centroid"
         );
+
+        // The same buildings as the template's table, and a format a kind has not: a clear line.
+        let table = dir.join("楼栋.csv");
+        let out = gongzhi(&db.url)
+            .args(["export", "buildings"])
+            .arg(&table)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("已导出楼栋 1 条"),
+            "{name}"
+        );
+        let text = std::fs::read_to_string(&table).unwrap();
+        assert!(
+            text.contains("楼栋(building)*") && text.contains("3号楼,学府街18号3号楼,6,3,住宅"),
+            "{name}: {text}"
+        );
+        let out = gongzhi(&db.url)
+            .args(["export", "member-orgs"])
+            .arg(dir.join("单位.geojson"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains(".xlsx 或 .csv"), "{name}");
     }
 }

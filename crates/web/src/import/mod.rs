@@ -563,8 +563,9 @@ async fn export(
     let reach = importer_reach(&actor)?;
     let (kind, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
     let geo = ext == "geojson" && matches!(kind, "buildings" | "compounds");
+    let table = TABLE_EXPORTS.contains(&kind) && Format::from_file_name(&file).is_some();
     let format = Format::from_file_name(&file)
-        .filter(|_| kind == "residents")
+        .filter(|_| kind == "residents" || table)
         .ok_or_else(|| unknown_template(&file));
     if format.is_err() && !geo {
         return Err(unknown_template(&file));
@@ -596,6 +597,32 @@ async fn export(
             .into_response());
     }
     let format = format?;
+    if table {
+        let (rows, count) = table_rows(&state, kind, &prefixes).await?;
+        let entry = gongzhi_core::audit::NewAuditEntry::new(
+            chrono::Utc::now(),
+            actor.account.clone(),
+            "registry.export",
+            "export",
+            kind,
+            json!({"kind": kind, "within": prefixes, "rows": count, "format": ext}),
+        )
+        .map_err(|e| ApiError::internal(&e))?;
+        gongzhi_store::audit::record(&state.db, &key, entry).await?;
+        let t = template(kind).ok_or_else(|| unknown_template(kind))?;
+        let bytes = gongzhi_office::write_rows(format, t.name_zh, &rows).map_err(|e| ApiError::internal(&e))?;
+        return Ok((
+            [
+                (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+                (
+                    header::CONTENT_DISPOSITION,
+                    attachment(&format!("{kind}.{ext}"), &format!("{}.{ext}", t.name_zh)),
+                ),
+            ],
+            bytes,
+        )
+            .into_response());
+    }
     let rows = resident_export(&state, &prefixes, false).await?;
     let entry = gongzhi_core::audit::NewAuditEntry::new(
         chrono::Utc::now(),
@@ -801,72 +828,235 @@ async fn api_export_unmasked(
     unmasked_export(&state, &actor, &req).await
 }
 
+/// One registry record as an export writes it: the import template's columns by key (so the
+/// file imports again), and, for places, where it is.
+pub struct ExportRecord {
+    pub props: serde_json::Map<String, Value>,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    pub outline: Option<String>,
+}
+
+/// The kinds that export as a spreadsheet besides residents (none of them holds personal data).
+pub const TABLE_EXPORTS: [&str; 5] = [
+    "buildings",
+    "compounds",
+    "member-orgs",
+    "property-companies",
+    "party-orgs",
+];
+
+/// The records of `kind` (one of [`TABLE_EXPORTS`]) in the subtrees `prefixes`.
+pub async fn export_records(state: &AppState, kind: &str, prefixes: &[String]) -> Result<Vec<ExportRecord>, ApiError> {
+    let mut out = Vec::new();
+    let text_or_null = |t: Option<String>| t.map(Value::String).unwrap_or(Value::Null);
+    let record = |props: serde_json::Map<String, Value>| ExportRecord {
+        props,
+        lon: None,
+        lat: None,
+        outline: None,
+    };
+    let db = &state.db;
+    match kind {
+        "buildings" => {
+            for prefix in prefixes {
+                for b in db.building_places_within(prefix).await? {
+                    let mut p = serde_json::Map::new();
+                    p.insert("grid_code".into(), json!(b.grid_code));
+                    p.insert("compound".into(), text_or_null(b.compound));
+                    p.insert("building".into(), json!(b.name));
+                    p.insert("address".into(), json!(b.address));
+                    p.insert("floors".into(), json!(b.floors));
+                    p.insert("entrances".into(), json!(b.entrances));
+                    p.insert("use".into(), json!(b.use_kind));
+                    out.push(ExportRecord {
+                        props: p,
+                        lon: b.lon,
+                        lat: b.lat,
+                        outline: b.outline,
+                    });
+                }
+            }
+        }
+        "compounds" => {
+            let companies: std::collections::HashMap<i64, String> = db
+                .property_companies()
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.credit_code))
+                .collect();
+            for prefix in prefixes {
+                // One query for the subtree's owners' committees, not one per compound.
+                let committees: std::collections::HashMap<i64, String> = db
+                    .owners_committees_within(prefix)
+                    .await?
+                    .into_iter()
+                    .map(|o| (o.compound_id, o.name))
+                    .collect();
+                for c in db.compounds_within(prefix).await? {
+                    let mut p = serde_json::Map::new();
+                    p.insert("community_code".into(), json!(c.community_code));
+                    p.insert("name".into(), json!(c.name));
+                    p.insert("address".into(), json!(c.address));
+                    p.insert(
+                        "property_company".into(),
+                        text_or_null(c.property_company_id.and_then(|id| companies.get(&id).cloned())),
+                    );
+                    p.insert("owners_committee".into(), text_or_null(committees.get(&c.id).cloned()));
+                    out.push(ExportRecord {
+                        props: p,
+                        lon: c.lon,
+                        lat: c.lat,
+                        outline: c.outline,
+                    });
+                }
+            }
+        }
+        "member-orgs" => {
+            for prefix in prefixes {
+                for m in db.member_organizations_within(prefix).await? {
+                    let mut p = serde_json::Map::new();
+                    p.insert("credit_code".into(), json!(m.credit_code));
+                    p.insert("name".into(), json!(m.name));
+                    p.insert("kind".into(), json!(m.kind.as_str()));
+                    p.insert(
+                        "territory_code".into(),
+                        json!(m.community_code.clone().unwrap_or(m.street_code.clone())),
+                    );
+                    p.insert("address".into(), json!(m.address));
+                    out.push(record(p));
+                }
+            }
+        }
+        "property-companies" => {
+            // A company belongs to no area: the city's all, or those serving the area's compounds.
+            let mut serving = std::collections::HashSet::new();
+            let city = prefixes.iter().any(|p| p.len() <= 4);
+            if !city {
+                for prefix in prefixes {
+                    serving.extend(
+                        db.compounds_within(prefix)
+                            .await?
+                            .into_iter()
+                            .filter_map(|c| c.property_company_id),
+                    );
+                }
+            }
+            for c in db.property_companies().await? {
+                if city || serving.contains(&c.id) {
+                    let mut p = serde_json::Map::new();
+                    p.insert("credit_code".into(), json!(c.credit_code));
+                    p.insert("name".into(), json!(c.name));
+                    p.insert("address".into(), json!(c.address));
+                    p.insert("phone".into(), text_or_null(c.phone));
+                    out.push(record(p));
+                }
+            }
+        }
+        "party-orgs" => {
+            for prefix in prefixes {
+                let mut orgs = db.party_organizations_within(prefix).await?;
+                // Parents before children, so that the file imports again in one go.
+                let depth = |kind: &str| match kind {
+                    "street_working_committee" => 0,
+                    "community_committee" => 1,
+                    _ => 2,
+                };
+                orgs.sort_by(|a, b| depth(&a.kind).cmp(&depth(&b.kind)).then_with(|| a.code.cmp(&b.code)));
+                let mut codes: std::collections::HashMap<i64, String> =
+                    orgs.iter().map(|o| (o.id, o.code.clone())).collect();
+                for o in &orgs {
+                    if let Some(pid) = o.parent_id
+                        && !codes.contains_key(&pid)
+                        && let Some(parent) = db.party_organization(pid).await?
+                    {
+                        codes.insert(pid, parent.code);
+                    }
+                }
+                for o in orgs {
+                    let mut p = serde_json::Map::new();
+                    p.insert("code".into(), json!(o.code));
+                    p.insert("name".into(), json!(o.name));
+                    p.insert("kind".into(), json!(o.kind));
+                    p.insert("territory_code".into(), json!(o.territory_code));
+                    p.insert(
+                        "parent".into(),
+                        text_or_null(o.parent_id.and_then(|id| codes.get(&id).cloned())),
+                    );
+                    out.push(record(p));
+                }
+            }
+        }
+        _ => return Err(unknown_template(kind)),
+    }
+    Ok(out)
+}
+
 /// Buildings or compounds of the subtrees `prefixes` as a GeoJSON FeatureCollection whose
 /// properties are the import template's columns (so the file imports again as it is) and whose
-/// geometry is the stored point (none when there is no position); with the number of features.
+/// geometry is the stored outline, or else the point (none when there is no position); with the
+/// number of features.
 pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -> Result<(String, usize), ApiError> {
     use gongzhi_core::territory::geojson::{collection, outline_feature, point_feature};
-    let mut features = Vec::new();
-    // The outline when there is one (it imports again with its centroid as the point), else the point.
-    let feature =
-        |lon: Option<f64>, lat: Option<f64>, outline: Option<String>, props: serde_json::Map<String, Value>| {
-            if let Some(f) = outline.and_then(|o| outline_feature(&o, props.clone())) {
+    let features: Vec<geojson::Feature> = export_records(state, kind, prefixes)
+        .await?
+        .into_iter()
+        .map(|r| {
+            if let Some(f) = r.outline.and_then(|o| outline_feature(&o, r.props.clone())) {
                 return f;
             }
-            match (lon, lat) {
-                (Some(lon), Some(lat)) => point_feature(lon, lat, props),
+            match (r.lon, r.lat) {
+                (Some(lon), Some(lat)) => point_feature(lon, lat, r.props),
                 _ => geojson::Feature {
-                    properties: Some(props),
+                    properties: Some(r.props),
                     ..Default::default()
                 },
             }
-        };
-    let text_or_null = |t: Option<String>| t.map(Value::String).unwrap_or(Value::Null);
-    if kind == "buildings" {
-        for prefix in prefixes {
-            for b in state.db.building_places_within(prefix).await? {
-                let mut p = serde_json::Map::new();
-                p.insert("grid_code".into(), json!(b.grid_code));
-                p.insert("compound".into(), text_or_null(b.compound));
-                p.insert("building".into(), json!(b.name));
-                p.insert("address".into(), json!(b.address));
-                p.insert("floors".into(), json!(b.floors));
-                p.insert("entrances".into(), json!(b.entrances));
-                p.insert("use".into(), json!(b.use_kind));
-                features.push(feature(b.lon, b.lat, b.outline, p));
-            }
-        }
-    } else {
-        let companies: std::collections::HashMap<i64, String> = state
-            .db
-            .property_companies()
-            .await?
-            .into_iter()
-            .map(|c| (c.id, c.credit_code))
-            .collect();
-        for prefix in prefixes {
-            // One query for the subtree's owners' committees, not one per compound.
-            let committees: std::collections::HashMap<i64, String> = state
-                .db
-                .owners_committees_within(prefix)
-                .await?
-                .into_iter()
-                .map(|o| (o.compound_id, o.name))
-                .collect();
-            for c in state.db.compounds_within(prefix).await? {
-                let mut p = serde_json::Map::new();
-                p.insert("community_code".into(), json!(c.community_code));
-                p.insert("name".into(), json!(c.name));
-                p.insert("address".into(), json!(c.address));
-                p.insert(
-                    "property_company".into(),
-                    text_or_null(c.property_company_id.and_then(|id| companies.get(&id).cloned())),
-                );
-                p.insert("owners_committee".into(), text_or_null(committees.get(&c.id).cloned()));
-                features.push(feature(c.lon, c.lat, c.outline, p));
-            }
-        }
-    }
+        })
+        .collect();
     let count = features.len();
     Ok((geojson::GeoJson::from(collection(features)).to_string(), count))
+}
+
+/// The records of `kind` as the rows of its import template: the template's header, then one row
+/// per record, choices written in Chinese as staff fill them in; with the number of records.
+pub async fn table_rows(
+    state: &AppState,
+    kind: &str,
+    prefixes: &[String],
+) -> Result<(Vec<Vec<String>>, usize), ApiError> {
+    use gongzhi_core::import::template::CellKind;
+    let t = template(kind).ok_or_else(|| unknown_template(kind))?;
+    let records = export_records(state, kind, prefixes).await?;
+    let mut rows = Vec::with_capacity(records.len() + 1);
+    rows.push(t.header_row());
+    for r in &records {
+        let row = t
+            .columns
+            .iter()
+            .map(|col| {
+                let value = match col.key {
+                    "lon" => r.lon.map(|v| v.to_string()).unwrap_or_default(),
+                    "lat" => r.lat.map(|v| v.to_string()).unwrap_or_default(),
+                    // Outlines travel in GeoJSON: a spreadsheet cell holds at most 32,767 characters.
+                    "outline" => String::new(),
+                    key => match r.props.get(key) {
+                        None | Some(Value::Null) => String::new(),
+                        Some(Value::String(s)) => s.clone(),
+                        Some(v) => v.to_string(),
+                    },
+                };
+                match col.kind {
+                    CellKind::Choice(choices) => choices
+                        .iter()
+                        .find(|c| c.key == value)
+                        .map(|c| c.zh.to_string())
+                        .unwrap_or(value),
+                    _ => value,
+                }
+            })
+            .collect();
+        rows.push(row);
+    }
+    Ok((rows, records.len()))
 }
