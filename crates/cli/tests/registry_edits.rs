@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::{Reply, demo_apps, demo_nodes, get_as, input_value, page, send, sign_in, submit, token};
-use gongzhi::demo_registry::{DemoRegistryOptions, load};
+use common::{Reply, demo_apps, get_as, input_value, page, send, sign_in, submit, token};
+use gongzhi::demo_registry::DemoRegistryOptions;
 use gongzhi_core::people::cipher::{CipherProvider, SoftwareCipher};
-use gongzhi_store::testing::{TestDb, audit_key};
+use gongzhi_store::testing::TestDb;
 
 const STREET: &str = "230903011";
 const COMMUNITY: &str = "230903011001";
@@ -24,27 +24,12 @@ fn cipher() -> Arc<dyn CipherProvider> {
 
 /// The demo apps with a small registry of one street.
 async fn apps() -> Vec<(TestDb, axum::Router)> {
-    let mut out = Vec::new();
-    for (db, state) in demo_apps().await {
-        let c = cipher();
-        let opts = DemoRegistryOptions {
-            seed: 11,
-            scale: 0.01,
-            within: Some(STREET.into()),
-        };
-        load(
-            &db,
-            c.as_ref(),
-            &audit_key(),
-            demo_nodes(),
-            opts,
-            std::time::Duration::ZERO,
-        )
-        .await
-        .unwrap();
-        out.push((db, gongzhi_web::router(state.with_cipher(c))));
-    }
-    out
+    let opts = DemoRegistryOptions {
+        seed: 11,
+        scale: 0.01,
+        within: Some(STREET.into()),
+    };
+    common::registry_apps(cipher(), opts).await
 }
 
 async fn patch_as(app: &axum::Router, uri: &str, token: &str, json: &serde_json::Value) -> Reply {

@@ -10,10 +10,10 @@ mod common;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use common::{demo_apps, demo_nodes, get_as, page, post_as, sign_in, submit, token};
-use gongzhi::demo_registry::{DemoRegistryOptions, load};
+use common::{get_as, page, post_as, sign_in, submit, token};
+use gongzhi::demo_registry::DemoRegistryOptions;
 use gongzhi_core::people::cipher::{CipherProvider, SoftwareCipher};
-use gongzhi_store::testing::{TestDb, audit_key};
+use gongzhi_store::testing::TestDb;
 
 const STREET: &str = "230903011";
 const COMMUNITY: &str = "230903011001";
@@ -24,29 +24,12 @@ fn cipher() -> Arc<dyn CipherProvider> {
 
 /// The demo apps with the registry of one street loaded (2% of the households).
 async fn apps() -> Vec<(TestDb, axum::Router)> {
-    let mut out = Vec::new();
-    for (db, state) in demo_apps().await {
-        let c = cipher();
-        let opts = DemoRegistryOptions {
-            seed: 7,
-            scale: 0.02,
-            within: Some(STREET.into()),
-        };
-        let loaded = load(
-            &db,
-            c.as_ref(),
-            &audit_key(),
-            demo_nodes(),
-            opts,
-            std::time::Duration::ZERO,
-        )
-        .await
-        .unwrap();
-        assert!(loaded.residents > 50, "{loaded:?}");
-        let app = gongzhi_web::router(state.with_cipher(c));
-        out.push((db, app));
-    }
-    out
+    let opts = DemoRegistryOptions {
+        seed: 7,
+        scale: 0.02,
+        within: Some(STREET.into()),
+    };
+    common::registry_apps(cipher(), opts).await
 }
 
 /// A household of `community` and one of its people (opened, to know the truth).

@@ -62,6 +62,30 @@ impl Reply {
     }
 }
 
+/// The demo apps with a share of the demo registry of one subtree loaded and sealed with
+/// `cipher` (as `gongzhi demo --demo-registry-scale … --demo-registry-within …` would load it).
+pub async fn registry_apps(
+    cipher: std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider>,
+    opts: gongzhi::demo_registry::DemoRegistryOptions,
+) -> Vec<(TestDb, Router)> {
+    let mut out = Vec::new();
+    for (db, state) in demo_apps().await {
+        let loaded = gongzhi::demo_registry::load(
+            &db,
+            cipher.as_ref(),
+            &audit_key(),
+            demo_nodes(),
+            opts.clone(),
+            std::time::Duration::ZERO,
+        )
+        .await
+        .unwrap();
+        assert!(loaded.residents > 50, "{loaded:?}");
+        out.push((db, gongzhi_web::router(state.with_cipher(cipher.clone()))));
+    }
+    out
+}
+
 pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     let response = app.clone().oneshot(request).await.unwrap();
     let status = response.status();

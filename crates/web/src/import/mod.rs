@@ -572,76 +572,44 @@ async fn export(
     }
     let prefixes = area_prefixes(&reach, q.within.as_deref())?;
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    if geo {
+    let (bytes, content_type, name, count) = if geo {
         let (text, count) = places_geojson(&state, kind, &prefixes).await?;
-        let entry = gongzhi_core::audit::NewAuditEntry::new(
-            chrono::Utc::now(),
-            actor.account.clone(),
-            "registry.export",
-            "export",
-            kind,
-            json!({"kind": kind, "within": prefixes, "rows": count, "format": "geojson"}),
+        (
+            text.into_bytes(),
+            "application/geo+json",
+            format!("{kind}.geojson"),
+            count,
         )
-        .map_err(|e| ApiError::internal(&e))?;
-        gongzhi_store::audit::record(&state.db, &key, entry).await?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static("application/geo+json")),
-                (
-                    header::CONTENT_DISPOSITION,
-                    attachment(&format!("{kind}.geojson"), &format!("{kind}.geojson")),
-                ),
-            ],
-            text,
-        )
-            .into_response());
-    }
-    let format = format?;
-    if table {
+    } else if table {
+        let format = format?;
         let (rows, count) = table_rows(&state, kind, &prefixes).await?;
-        let entry = gongzhi_core::audit::NewAuditEntry::new(
-            chrono::Utc::now(),
-            actor.account.clone(),
-            "registry.export",
-            "export",
-            kind,
-            json!({"kind": kind, "within": prefixes, "rows": count, "format": ext}),
-        )
-        .map_err(|e| ApiError::internal(&e))?;
-        gongzhi_store::audit::record(&state.db, &key, entry).await?;
         let t = template(kind).ok_or_else(|| unknown_template(kind))?;
         let bytes = gongzhi_office::write_rows(format, t.name_zh, &rows).map_err(|e| ApiError::internal(&e))?;
-        return Ok((
-            [
-                (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
-                (
-                    header::CONTENT_DISPOSITION,
-                    attachment(&format!("{kind}.{ext}"), &format!("{}.{ext}", t.name_zh)),
-                ),
-            ],
-            bytes,
-        )
-            .into_response());
+        (bytes, format.content_type(), format!("{}.{ext}", t.name_zh), count)
+    } else {
+        let format = format?;
+        let rows = resident_export(&state, &prefixes, false).await?;
+        let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| ApiError::internal(&e))?;
+        (bytes, format.content_type(), format!("实有人口.{ext}"), rows.len() - 1)
+    };
+    let mut detail = json!({"kind": kind, "within": prefixes, "rows": count, "format": ext});
+    if kind == "residents" {
+        detail["masked"] = json!(true);
     }
-    let rows = resident_export(&state, &prefixes, false).await?;
     let entry = gongzhi_core::audit::NewAuditEntry::new(
         chrono::Utc::now(),
         actor.account.clone(),
         "registry.export",
         "export",
-        "residents",
-        json!({"kind": "residents", "within": prefixes, "rows": rows.len() - 1, "masked": true, "format": ext}),
+        kind,
+        detail,
     )
     .map_err(|e| ApiError::internal(&e))?;
     gongzhi_store::audit::record(&state.db, &key, entry).await?;
-    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| ApiError::internal(&e))?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
-            (
-                header::CONTENT_DISPOSITION,
-                attachment(&format!("residents.{ext}"), &format!("实有人口.{ext}")),
-            ),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, attachment(&file, &name)),
         ],
         bytes,
     )
