@@ -325,6 +325,22 @@ pub fn demo_personal_data_key(data_dir: &Path, lang: Lang) -> Result<(SoftwareCi
         return Ok((read_personal_data_key_file(&path, lang)?, path.display().to_string()));
     }
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let cipher = generate_personal_data_key_file(&path)?;
+    Ok((cipher, format!("{} (generated)", path.display())))
+}
+
+/// The personal-data key in `path`, or, when there is no such file, a new one generated there
+/// (32 random bytes as hex, mode 0600); whether it was generated.
+pub fn personal_data_key_file_or_new(path: &Path, lang: Lang) -> Result<(SoftwareCipher, bool), String> {
+    if path.exists() {
+        Ok((read_personal_data_key_file(path, lang)?, false))
+    } else {
+        Ok((generate_personal_data_key_file(path)?, true))
+    }
+}
+
+/// Writes a new random personal-data key to `path` (never over an existing file) and returns it.
+fn generate_personal_data_key_file(path: &Path) -> Result<SoftwareCipher, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for the personal-data key: {e}"))?;
     let cipher = SoftwareCipher::new(&bytes);
@@ -344,7 +360,7 @@ pub fn demo_personal_data_key(data_dir: &Path, lang: Lang) -> Result<(SoftwareCi
     });
     hex_key.clear();
     written.map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok((cipher, format!("{} (generated)", path.display())))
+    Ok(cipher)
 }
 
 /// The ID-number masking policy in force (`id_number_mask`, default `1+1`).

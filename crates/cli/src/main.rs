@@ -113,6 +113,17 @@ enum Cmd {
         #[command(subcommand)]
         what: ExportWhat,
     },
+    /// Seal the registry's personal data again under a new key (密钥更新): every sealed value is
+    /// opened with the configured key and sealed with the key in FILE (generated there, 64 hex
+    /// digits, mode 0600, when FILE does not exist), and every keyed index computed again, in one
+    /// transaction, audited. Afterwards configure FILE as the personal-data key.
+    RotatePersonalDataKey {
+        /// The new key's file.
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
+        #[command(flatten)]
+        storage: Storage,
+    },
     /// Rules as data: the responsibility list (versions, CSV/XLSX) and the calendar's years.
     Rules {
         #[command(subcommand)]
@@ -750,6 +761,62 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 ),
                 Err(e) => {
                     eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+        Cmd::RotatePersonalDataKey { new_key_file, storage } => {
+            let settings = settings(&file, None, &storage);
+            let key = match required_audit_key(&storage, &file, &settings, lang) {
+                Ok(k) => k,
+                Err(code) => return Ok(code),
+            };
+            let old = match required_cipher(&storage, &file, &settings, lang) {
+                Ok(c) => c,
+                Err(code) => return Ok(code),
+            };
+            let (new, generated) = match gongzhi::config::personal_data_key_file_or_new(&new_key_file, lang) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("gongzhi: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let db = open(&settings).await?;
+            let progress = |table: &str, rows: u64| eprint!("\r{table}: {rows}   ");
+            match db
+                .rotate_personal_data_key(old.as_ref(), &new, &key, gongzhi_core::audit::SYSTEM_ACTOR, &progress)
+                .await
+            {
+                Ok(r) => {
+                    eprintln!();
+                    let path = new_key_file.display();
+                    let made = if generated {
+                        lang.pick("（新生成）", " (generated)")
+                    } else {
+                        ""
+                    };
+                    println!(
+                        "{}",
+                        match lang {
+                            Lang::Zh => format!(
+                                "已用新密钥 {path}{made} 重新加密 {} 项个人信息；请改用该密钥文件（--personal-data-key-file 或配置文件 personal_data_key_file），旧密钥已不能解密",
+                                r.values
+                            ),
+                            Lang::En => format!(
+                                "sealed {} personal values again under the new key {path}{made}; configure that file as the personal-data key from now on (the old key no longer opens them)",
+                                r.values
+                            ),
+                        }
+                    );
+                }
+                Err(e) => {
+                    eprintln!();
+                    let prefix = lang.pick(
+                        "密钥更新未完成，个人信息仍由原密钥加密，未做任何更改：",
+                        "the key was not rotated; the personal data stays sealed under the old key: ",
+                    );
+                    eprintln!("gongzhi: {prefix}{e}");
                     return Ok(ExitCode::from(2));
                 }
             }

@@ -1090,3 +1090,78 @@ async fn an_administrator_imports_buildings_from_geojson_and_exports_them_on_the
         assert!(String::from_utf8_lossy(&out.stderr).contains(".xlsx 或 .csv"), "{name}");
     }
 }
+
+#[tokio::test]
+async fn an_administrator_rotates_the_personal_data_key_on_the_command_line() {
+    for db in TestDb::all().await {
+        let name = db.backend_name();
+        db.insert_nodes(common::demo_nodes(), chrono::Utc::now(), &audit_key(), SYSTEM_ACTOR)
+            .await
+            .unwrap();
+        let dir = TestDb::temp_dir();
+        let rows = good_rows(6, 9);
+        let file = dir.join("居民.xlsx");
+        std::fs::write(&file, xlsx(&rows)).unwrap();
+        let out = gongzhi(&db.url)
+            .args(["import", "residents"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+
+        // A new key generated into the file named, everything sealed again, audited.
+        let new_key = dir.join("new-personal-data.key");
+        let out = gongzhi(&db.url)
+            .args(["rotate-personal-data-key", "--new-key-file"])
+            .arg(&new_key)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            stdout.contains("重新加密") && stdout.contains("新生成"),
+            "{name}: {stdout}"
+        );
+        let hex_key = std::fs::read_to_string(&new_key).unwrap().trim().to_string();
+        assert_eq!(hex_key.len(), 64, "{name}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&new_key).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let audit = gongzhi_store::audit::entries(&db.db, 0, 10_000).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "registry.key.rotate"), "{name}");
+
+        // The old key no longer opens the registry; the new one does, in full.
+        let export = dir.join("导出.csv");
+        let out = gongzhi(&db.url)
+            .args(["export", "residents", "--unmasked", "--reason", "核对密钥更新"])
+            .arg(&export)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{name}: the old key still opens the data");
+        let out = gongzhi(&db.url)
+            .env("GONGZHI_PERSONAL_DATA_KEY", &hex_key)
+            .args(["export", "residents", "--unmasked", "--reason", "核对密钥更新"])
+            .arg(&export)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&export).unwrap();
+        for row in &rows[1..] {
+            assert!(text.contains(&row[6]), "{name}: {} not in the export", &row[6][..4]);
+        }
+        // Rotating again from a key that does not open the data changes nothing.
+        let out = gongzhi(&db.url)
+            .args(["rotate-personal-data-key", "--new-key-file"])
+            .arg(dir.join("third.key"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("未做任何更改") && err.contains("does not open"),
+            "{name}: {err}"
+        );
+    }
+}

@@ -334,3 +334,85 @@ async fn organizations_and_party_structure_hang_together() {
         assert_eq!(counts.party_organizations.values().sum::<i64>(), 3);
     }
 }
+
+#[tokio::test]
+async fn the_personal_data_key_is_rotated_in_one_transaction_and_audited() {
+    for db in TestDb::all().await {
+        let name = db.backend_name();
+        let (_, households) = places(&db).await;
+        let (old, new) = (cipher(), SoftwareCipher::new(&[43u8; 32]));
+        let people = vec![
+            person(households[0], "王秀英", 1, "户主"),
+            person(households[1], "张伟", 3, "户主"),
+        ];
+        db.insert_resident_records(&old, &audit_key(), "admin", "test", &people)
+            .await
+            .unwrap();
+        let wrong = SoftwareCipher::new(&[44u8; 32]);
+        // A key that does not open the data: refused, naming the column, nothing changed.
+        let e = db
+            .rotate_personal_data_key(&wrong, &new, &audit_key(), "admin", &|_, _| {})
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("does not open"), "{name}: {e}");
+        let someone = IdNumber::parse(&id_number(3)).unwrap();
+        assert!(
+            db.find_resident_by_id_number(&old, &someone).await.unwrap().is_some(),
+            "{name}"
+        );
+
+        let seen = std::sync::Mutex::new(Vec::new());
+        let rotated = db
+            .rotate_personal_data_key(&old, &new, &audit_key(), "admin", &|table, n| {
+                seen.lock().unwrap().push((table.to_string(), n))
+            })
+            .await
+            .unwrap();
+        assert!(rotated.values >= 2 * 5 + 2, "{name}: {rotated:?}");
+        assert!(
+            seen.lock()
+                .unwrap()
+                .iter()
+                .any(|(t, n)| t == "resident_records" && *n == 2)
+        );
+        // The new key finds and opens everyone; the old one no longer does.
+        let found = db.find_resident_by_id_number(&new, &someone).await.unwrap().unwrap();
+        assert_eq!(
+            (found.name.as_str(), found.id_number.as_str()),
+            ("张伟", someone.as_str())
+        );
+        assert_eq!(found.care_tags, people[1].care_tags, "{name}");
+        assert!(
+            db.find_resident_by_id_number(&old, &someone).await.unwrap().is_none(),
+            "{name}"
+        );
+        let rooms: Vec<String> = db
+            .households_of(
+                &new,
+                db.household(&new, households[0]).await.unwrap().unwrap().building_id,
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|h| h.room)
+            .collect();
+        assert!(rooms.contains(&"2-502".to_string()), "{name}: {rooms:?}");
+        assert!(
+            db.household(&old, households[0]).await.is_err(),
+            "{name}: the old key opens a room"
+        );
+        let audit = gongzhi_store::audit::entries(&db, 0, 1_000).await.unwrap();
+        let entry = audit
+            .iter()
+            .find(|e| e.action == "registry.key.rotate")
+            .expect("audited");
+        assert_eq!(entry.detail["values"], rotated.values, "{name}");
+        assert!(
+            gongzhi_store::audit::verify(&db, &audit_key())
+                .await
+                .unwrap()
+                .is_intact(),
+            "{name}"
+        );
+    }
+}

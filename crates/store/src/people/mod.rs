@@ -5,6 +5,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod registry;
 pub mod residents;
+pub mod rotation;
 pub mod sessions;
 
 use chrono::{DateTime, Utc};
