@@ -1145,6 +1145,8 @@ async fn api_patch(
     let revision = body.get("revision").and_then(Value::as_i64);
     save(&state, &actor, kind, id, revision, &value_of).await?;
     let (_, loaded) = editable(&state, &actor, kind, id).await?;
+    // The answer shows a party member's data in full: recorded like the GET.
+    record_view(&state, &actor, kind, id).await?;
     Ok(Json(fields_json(kind, id, &loaded)))
 }
 
