@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 48] = [
+const ROUTES: [(&str, &str); 49] = [
     ("post", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/api-keys"),
@@ -27,6 +27,7 @@ const ROUTES: [(&str, &str); 48] = [
     ("get", "/api/v1/territory/locate"),
     ("get", "/api/v1/territory/nodes/{code}"),
     ("get", "/api/v1/territory/grids.geojson"),
+    ("post", "/api/v1/territory/grids"),
     ("get", "/api/v1/taxonomy/matters"),
     ("get", "/api/v1/taxonomy/matters/{code}"),
     ("get", "/api/v1/departments"),
@@ -613,6 +614,26 @@ async fn every_documented_operation_answers_as_documented() {
             .await;
             assert_eq!(r.status, StatusCode::FORBIDDEN, "{name} {kind}: {}", r.body);
             c!("patch", &path, &r);
+        }
+        // Grids: a clerk refused, a bad file refused (imports that succeed: tests/territory_api.rs).
+        for (who, body) in [
+            (&clerk, "{}"),
+            (
+                &admin,
+                r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":null}]}"#,
+            ),
+        ] {
+            let r = call(
+                &app,
+                Method::POST,
+                "/api/v1/territory/grids",
+                Some(who),
+                Some("application/geo+json"),
+                body.as_bytes().to_vec(),
+            )
+            .await;
+            assert!(r.status.is_client_error(), "{name}: {}", r.body);
+            c!("post", "/api/v1/territory/grids", &r);
         }
         // Party members: party data, so not for the system administrator; 200 answers are covered
         // by tests/registry_edits.rs.

@@ -240,3 +240,71 @@ async fn the_index_follows_grid_changes_made_by_an_import() {
         assert!(!state.refresh_index().await.unwrap(), "nothing changed since");
     }
 }
+
+#[tokio::test]
+async fn an_administrator_imports_grids_through_the_api_and_locating_follows_at_once() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.clone());
+        let grid = a_grid();
+        let mut moved = gongzhi_core::territory::geojson::parse_grids(
+            &get(&app, &format!("/api/v1/territory/grids.geojson?within={}", grid.code))
+                .await
+                .body,
+        )
+        .unwrap();
+        moved[0].boundary = geo::MultiPolygon(vec![
+            geo::Rect::new(geo::coord! {x: 131.5, y: 46.1}, geo::coord! {x: 131.51, y: 46.11}).to_polygon(),
+        ]);
+        let features: Vec<geojson::Feature> = moved
+            .iter()
+            .map(|g| {
+                let mut props = serde_json::Map::new();
+                props.insert("code".into(), serde_json::json!(g.code.as_str()));
+                props.insert("name".into(), serde_json::json!(g.name));
+                props.insert("households".into(), serde_json::json!(g.households));
+                geojson::Feature {
+                    geometry: Some(gongzhi_core::territory::geojson::geometry_of(&g.boundary)),
+                    properties: Some(props),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        let file = geojson::GeoJson::from(gongzhi_core::territory::geojson::collection(features)).to_string();
+        let post = |token: String, body: String, query: &'static str| {
+            let app = app.clone();
+            async move {
+                let request = axum::http::Request::post(format!("/api/v1/territory/grids{query}"))
+                    .header(axum::http::header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(axum::http::header::CONTENT_TYPE, "application/geo+json")
+                    .body(axum::body::Body::from(body))
+                    .unwrap();
+                common::send(&app, request).await
+            }
+        };
+        let clerk = common::token(&app, &db, "clerk").await;
+        let admin = common::token(&app, &db, "admin").await;
+        let r = post(clerk, file.clone(), "").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
+        let r = post(
+            admin.clone(),
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"x"},"geometry":null}]}"#
+                .into(),
+            "",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        let r = post(admin.clone(), file.clone(), "?valid_from=someday").await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], "valid_from");
+        let before = get(&app, "/api/v1/territory/locate?lon=131.505&lat=46.105").await;
+        assert_eq!(before.status, StatusCode::NOT_FOUND, "{name}");
+
+        let r = post(admin, file, "?valid_from=2026-11-27").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
+        assert_eq!(r.json()["changed"], 1, "{name}: {}", r.body);
+        // No restart, no wait: the index was rebuilt by the import.
+        let after = get(&app, "/api/v1/territory/locate?lon=131.505&lat=46.105").await;
+        assert_eq!(after.json()["grid"]["code"], grid.code.as_str(), "{name}");
+    }
+}

@@ -16,6 +16,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/territory/locate", get(api::locate))
         .route("/api/v1/territory/nodes/{code}", get(api::node))
         .route("/api/v1/territory/grids.geojson", get(api::grids_geojson))
+        .route("/api/v1/territory/grids", axum::routing::post(api::import_grids))
         .route("/territory", get(pages::city))
         .route("/territory/{code}", get(pages::node))
 }
