@@ -256,22 +256,7 @@ async fn staff_import_residents_through_the_api_all_or_nothing_within_their_area
 
 /// A multipart upload from the import page.
 async fn upload(app: &axum::Router, session: &PageSession, template: &str, file: &str, bytes: &[u8]) -> Reply {
-    let mut body = Vec::new();
-    for (k, v) in [("csrf", session.csrf.as_str()), ("template", template)] {
-        body.extend(format!("--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
-    }
-    body.extend(
-        format!("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
-    );
-    body.extend(bytes);
-    body.extend(b"\r\n--XyZ--\r\n");
-    let request = Request::post("/registry/import")
-        .header(header::ACCEPT, "text/html")
-        .header(header::COOKIE, &session.cookie)
-        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
-        .body(Body::from(body))
-        .unwrap();
-    send(app, request).await
+    common::upload_form(app, session, "/registry/import", &[("template", template)], file, bytes).await
 }
 
 /// Follows a job page until the job ends; the last page.

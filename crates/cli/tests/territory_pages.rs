@@ -163,3 +163,76 @@ async fn maps_show_open_cases_in_scope_as_dots_and_grids_by_density() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_system_administrator_uploads_grids_on_a_page() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state);
+        let admin = sign_in(&app, &db, "admin").await;
+        let city = page(&app, &admin, "/territory").await;
+        assert!(
+            city.body.contains("/territory/import"),
+            "{name}: no link for the administrator"
+        );
+        let form = page(&app, &admin, "/territory/import").await;
+        assert_eq!(form.status, StatusCode::OK, "{name}: {}", form.body);
+        let clerk = sign_in(&app, &db, "clerk").await;
+        assert_eq!(
+            page(&app, &clerk, "/territory/import").await.status,
+            StatusCode::FORBIDDEN
+        );
+        assert!(
+            !page(&app, &clerk, "/territory")
+                .await
+                .body
+                .contains("/territory/import")
+        );
+
+        // The current grids of one community, downloaded and uploaded again: nothing changes.
+        let grid = demo_nodes().iter().find(|n| n.level() == Level::Grid).unwrap();
+        let community = &grid.code.as_str()[..12];
+        let file = common::get(&app, &format!("/api/v1/territory/grids.geojson?within={community}")).await;
+        let r = common::upload_form(
+            &app,
+            &admin,
+            "/territory/import",
+            &[("valid_from", "")],
+            "grids.geojson",
+            &file.bytes,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let done = page(&app, &admin, r.headers["location"].to_str().unwrap()).await;
+        assert!(
+            done.body.contains("已导入") && done.body.contains("未变"),
+            "{name}: {}",
+            done.body
+        );
+
+        // A bad feature: the page says which, and nothing is imported.
+        let bad = br#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"code":"230903011001001","name":"x","households":1},"geometry":{"type":"Point","coordinates":[131,45]}}]}"#;
+        let r = common::upload_form(
+            &app,
+            &admin,
+            "/territory/import",
+            &[("valid_from", "2026-11-27")],
+            "bad.geojson",
+            bad,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(r.body.contains("id=\"error\""), "{name}: {}", r.body);
+        let r = common::upload_form(
+            &app,
+            &admin,
+            "/territory/import",
+            &[("valid_from", "昨天")],
+            "grids.geojson",
+            &file.bytes,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(r.body.contains("data-field=\"valid_from\""), "{name}: {}", r.body);
+    }
+}

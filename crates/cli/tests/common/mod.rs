@@ -239,6 +239,36 @@ pub async fn page(app: &Router, session: &PageSession, uri: &str) -> Reply {
     send(app, request).await
 }
 
+/// Submits a multipart form of a page (the session's CSRF token added) with `fields` and one
+/// file in the field `file`.
+pub async fn upload_form(
+    app: &Router,
+    session: &PageSession,
+    uri: &str,
+    fields: &[(&str, &str)],
+    file_name: &str,
+    bytes: &[u8],
+) -> Reply {
+    let mut body = Vec::new();
+    let mut all = vec![("csrf", session.csrf.as_str())];
+    all.extend_from_slice(fields);
+    for (k, v) in all {
+        body.extend(format!("--XyZ\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend(
+        format!("--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend(bytes);
+    body.extend(b"\r\n--XyZ--\r\n");
+    let request = Request::post(uri)
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, &session.cookie)
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+        .body(Body::from(body))
+        .unwrap();
+    send(app, request).await
+}
+
 /// Submits a form of a page, with the session's CSRF token added.
 pub async fn submit(app: &Router, session: &PageSession, uri: &str, fields: &[(&str, &str)]) -> Reply {
     let mut all: Vec<(&str, &str)> = vec![("csrf", &session.csrf)];

@@ -222,14 +222,16 @@ async fn import_page(staff: Staff, Query(q): Query<ImportQuery>) -> Result<Respo
 }
 
 /// The file of an upload: name, bytes, and the form's other fields.
-struct Upload {
-    name: String,
-    bytes: Bytes,
-    csrf: String,
-    template: String,
+pub(crate) struct Upload {
+    pub name: String,
+    pub bytes: Bytes,
+    pub csrf: String,
+    pub template: String,
+    /// The grids' upload (`/territory/import`): from which day changed grids count.
+    pub valid_from: String,
 }
 
-async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, ApiError> {
+pub(crate) async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, ApiError> {
     let mut form = Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?;
@@ -238,6 +240,7 @@ async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, Ap
         bytes: Bytes::new(),
         csrf: String::new(),
         template: String::new(),
+        valid_from: String::new(),
     };
     while let Some(field) = form
         .next_field()
@@ -254,6 +257,7 @@ async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, Ap
             }
             Some("csrf") => up.csrf = field.text().await.unwrap_or_default(),
             Some("template") => up.template = field.text().await.unwrap_or_default(),
+            Some("valid_from") => up.valid_from = field.text().await.unwrap_or_default(),
             _ => {}
         }
     }

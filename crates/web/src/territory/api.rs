@@ -160,77 +160,13 @@ pub struct GridImportParams {
 }
 
 /// `POST /api/v1/territory/grids[?valid_from=YYYY-MM-DD]` with a GeoJSON FeatureCollection of grids
-/// (properties `code`, `name`, `households`; Polygon or MultiPolygon), as `gongzhi import grids`
-/// takes it: all grids or none; a changed grid gets a new version valid from `valid_from` (today
-/// by default), the old one kept. For system administrators whose scope holds every grid of the
-/// file. The grid index is rebuilt at once, so locating follows the new boundaries.
+/// (see [`super::import::import_grid_file`]).
 pub async fn import_grids(
     State(state): State<AppState>,
     crate::people::Authenticated(actor): crate::people::Authenticated,
     Query(p): Query<GridImportParams>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    use gongzhi_core::people::{Role, Scope};
-    use gongzhi_core::territory::TerritoryCode;
-    let scopes: Vec<&TerritoryCode> = actor
-        .grants
-        .iter()
-        .filter(|g| g.role == Role::SystemAdmin)
-        .filter_map(|g| match &g.scope {
-            Scope::Territory(t) => Some(t),
-            Scope::Department(_) => None,
-        })
-        .collect();
-    if scopes.is_empty() {
-        return Err(ApiError::forbidden_role("系统管理员", "system administrator"));
-    }
-    let valid_from = match p.valid_from.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => state.today(),
-        Some(v) => v.parse().map_err(|_| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_date",
-                Some("valid_from"),
-                format!("字段 valid_from（生效日期）：“{v}”不是日期，应如 2026-01-05"),
-                format!("field valid_from: {v:?} is not a date such as 2026-01-05"),
-            )
-        })?,
-    };
-    let text = std::str::from_utf8(&body).map_err(|_| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_file",
-            Some("file"),
-            "文件不是 UTF-8 编码的 GeoJSON",
-            "the file is not GeoJSON in UTF-8",
-        )
-    })?;
-    let grids = gongzhi_core::territory::geojson::parse_grids(text).map_err(|e| ApiError::import(&e))?;
-    if let Some(outside) = grids.iter().find(|g| {
-        let code = TerritoryCode::Grid(g.code.clone());
-        !scopes
-            .iter()
-            .any(|s| s.subtree_prefix().is_empty() || code.as_str().starts_with(s.subtree_prefix()))
-    }) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_scope",
-            Some("code"),
-            format!("网格 {} 不在您的管理范围内，未导入任何网格", outside.code),
-            format!("grid {} is outside your scope; no grid was imported", outside.code),
-        ));
-    }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    let report = state.db.import_grids(&grids, valid_from, &key, &actor.account).await?;
-    state.refresh_index().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "grids": grids.len(),
-            "created": report.created,
-            "changed": report.changed,
-            "unchanged": report.unchanged,
-            "valid_from": valid_from.to_string(),
-        })),
-    ))
+    let done = super::import::import_grid_file(&state, &actor, &body, p.valid_from.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(json!(done))))
 }

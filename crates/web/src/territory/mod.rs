@@ -1,6 +1,7 @@
 //! The territory tree over HTTP: summary, point → grid, nodes, grid GeoJSON, and pages.
 
 mod api;
+mod import;
 pub mod index;
 mod pages;
 
@@ -17,6 +18,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/territory/nodes/{code}", get(api::node))
         .route("/api/v1/territory/grids.geojson", get(api::grids_geojson))
         .route("/api/v1/territory/grids", axum::routing::post(api::import_grids))
+        .route(
+            "/territory/import",
+            get(import::import_page).post(import::import_upload),
+        )
         .route("/territory", get(pages::city))
         .route("/territory/{code}", get(pages::node))
 }

@@ -56,6 +56,8 @@ struct TerritoryPage {
     cases: Vec<CaseRow>,
     tree: Vec<TreeItem>,
     zoom_script: &'static str,
+    /// A system administrator: the link to import grids.
+    can_import: bool,
 }
 
 /// The most case dots one map draws (the newest).
@@ -346,6 +348,11 @@ pub async fn node(
     };
 
     let page = TerritoryPage {
+        can_import: staff
+            .actor
+            .grants
+            .iter()
+            .any(|g| g.role == gongzhi_core::people::Role::SystemAdmin),
         c: Chrome::for_staff(&staff, "/territory"),
         t,
         crumbs,
