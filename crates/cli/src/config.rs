@@ -354,7 +354,7 @@ fn generate_personal_data_key_file(path: &Path) -> Result<SoftwareCipher, String
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let written = options.open(&path).and_then(|mut f| {
+    let written = options.open(path).and_then(|mut f| {
         std::io::Write::write_all(&mut f, format!("{hex_key}\n").as_bytes())?;
         f.sync_all()
     });

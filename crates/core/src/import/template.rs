@@ -222,6 +222,9 @@ fn parse_date(value: &str) -> Option<NaiveDate> {
         .find_map(|f| NaiveDate::parse_from_str(v, f).ok())
 }
 
+/// A field refused by [`Template::check_fields`]: its column and why.
+pub type FieldProblem = (&'static Column, Problem);
+
 /// One column of a template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column {
@@ -439,7 +442,7 @@ impl Template {
         &self,
         keys: &[&'static str],
         value_of: impl Fn(&str) -> Option<&'a str>,
-    ) -> Result<Vec<(&'static str, String)>, Vec<(&'static Column, Problem)>> {
+    ) -> Result<Vec<(&'static str, String)>, Vec<FieldProblem>> {
         let mut values = Vec::with_capacity(keys.len());
         let mut problems = Vec::new();
         for key in keys {

@@ -411,7 +411,6 @@ fn text_or_none(v: &str) -> Option<String> {
 
 /// Checks the fields and turns what differs from `old` into an edit (and, for a compound, a
 /// change of its owners' committee). Nothing is written here.
-#[allow(clippy::too_many_arguments)]
 async fn plan(
     state: &AppState,
     actor: &Actor,
@@ -857,10 +856,8 @@ async fn save(
     value_of: &(dyn Fn(&str) -> Option<String> + Sync),
 ) -> Result<(Loaded, i64), ApiError> {
     let (reach, mut old) = editable(state, actor, kind, id).await?;
-    if let Some(r) = revision {
-        if r != old.revision {
-            return Err(conflict());
-        }
+    if revision.is_some_and(|r| r != old.revision) {
+        return Err(conflict());
     }
     let (edit, committee) = plan(state, actor, kind, id, &reach, &old, value_of).await?;
     let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
