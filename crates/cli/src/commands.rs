@@ -370,8 +370,9 @@ pub async fn serve(
     // On first start the shipped rule files become the first version kept in the database.
     db.ensure_rules_seeded(&gongzhi_core::cases::rules::RuleFiles::qitaihe(), &key)
         .await?;
-    let mut state = AppState::new(db.clone()).await?;
-    state.security = settings.security.clone();
+    let state = AppState::new(db.clone())
+        .await?
+        .with_security(settings.security.clone());
     let state = match settings.sms_gateway.as_deref() {
         Some("log") => {
             tracing::warn!(

@@ -378,8 +378,9 @@ async fn upload(app: &axum::Router, token: &str) -> String {
 async fn an_expired_code_is_refused_naming_the_field() {
     for (db, state) in demo_apps().await {
         let sms = Arc::new(MemoryGateway::default());
-        let mut state = state;
-        state.security.resident_code_minutes = 0;
+        let mut security = state.security.clone();
+        security.resident_code_minutes = 0;
+        let state = state.with_security(security);
         let app = app_of(state, sms.clone());
         let (cookie, sent) = ask_code(&app, PHONE, "/m/reports").await;
         assert_eq!(sent.status, StatusCode::OK, "{}: {}", db.backend_name(), sent.body);

@@ -102,8 +102,10 @@ async fn five_wrong_passwords_lock_the_account_for_thirty_minutes() {
 
 #[tokio::test]
 async fn an_idle_session_expires() {
-    for (db, mut state) in demo_apps().await {
-        state.security.session_idle_minutes = 0;
+    for (db, state) in demo_apps().await {
+        let mut security = state.security.clone();
+        security.session_idle_minutes = 0;
+        let state = state.with_security(security);
         let app = gongzhi_web::router(state);
         gongzhi::commands::ensure_demo_accounts(&db.db, "demo", &gongzhi_store::testing::audit_key())
             .await

@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use crate::ErrorCode;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Lang {
     #[default]
@@ -39,7 +41,7 @@ impl Lang {
 
 /// An error or label that can speak both languages of the product.
 pub trait Localized {
-    /// A stable machine-readable code, e.g. `invalid_code`.
-    fn code(&self) -> &'static str;
+    /// The catalogue's code of this error, e.g. [`ErrorCode::InvalidCode`].
+    fn code(&self) -> ErrorCode;
     fn message(&self, lang: Lang) -> String;
 }

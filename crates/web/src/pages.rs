@@ -4,6 +4,7 @@
 //! `{{ c.tr("中文", "English") }}`.
 
 use chrono::{DateTime, FixedOffset, Utc};
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::people::{Role, Scope};
 
@@ -38,13 +39,7 @@ pub struct Chrome {
 pub fn render(page: &impl askama::Template) -> Result<axum::response::Html<String>, crate::ApiError> {
     page.render().map(axum::response::Html).map_err(|e| {
         tracing::error!(error = %e, "template");
-        crate::ApiError::new(
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            None,
-            "页面渲染失败",
-            "page rendering failed",
-        )
+        crate::AppError::new(ErrorCode::Internal, None, "页面渲染失败", "page rendering failed")
     })
 }
 

@@ -20,6 +20,7 @@
 //! bytes of the previous entry's MAC ([`GENESIS_MAC`], all zeros, before the first entry).
 //! MACs are written as 64 lowercase hex digits.
 
+use crate::ErrorCode;
 use std::fmt;
 
 use base64::Engine;
@@ -56,10 +57,10 @@ pub enum AuditError {
 }
 
 impl Localized for AuditError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            AuditError::KeyTooShort { .. } | AuditError::KeyNotEncoded => "invalid_audit_key",
-            AuditError::BadAction(_) | AuditError::NoActor => "invalid_audit_entry",
+            AuditError::KeyTooShort { .. } | AuditError::KeyNotEncoded => ErrorCode::InvalidAuditKey,
+            AuditError::BadAction(_) | AuditError::NoActor => ErrorCode::InvalidAuditEntry,
         }
     }
 
@@ -400,14 +401,14 @@ pub enum BrokenReason {
 }
 
 impl Localized for BrokenReason {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            BrokenReason::SeqGap { .. } => "seq_gap",
-            BrokenReason::PrevMacMismatch => "prev_mac_mismatch",
-            BrokenReason::MacMismatch => "mac_mismatch",
-            BrokenReason::Malformed { .. } => "malformed",
-            BrokenReason::Truncated { .. } => "truncated",
-            BrokenReason::HeadMismatch => "head_mismatch",
+            BrokenReason::SeqGap { .. } => ErrorCode::SeqGap,
+            BrokenReason::PrevMacMismatch => ErrorCode::PrevMacMismatch,
+            BrokenReason::MacMismatch => ErrorCode::MacMismatch,
+            BrokenReason::Malformed { .. } => ErrorCode::Malformed,
+            BrokenReason::Truncated { .. } => ErrorCode::Truncated,
+            BrokenReason::HeadMismatch => ErrorCode::HeadMismatch,
         }
     }
 

@@ -6,6 +6,7 @@
 //! Public copies (shown to residents) leave out the metadata a phone writes into a photo, which
 //! can hold the exact place and time it was taken and the device: [`public_copy`].
 
+use crate::ErrorCode;
 use std::fmt;
 use std::str::FromStr;
 
@@ -168,8 +169,8 @@ impl fmt::Display for AttachmentId {
 pub struct BadAttachmentId(pub String);
 
 impl Localized for BadAttachmentId {
-    fn code(&self) -> &'static str {
-        "invalid_attachment_id"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidAttachmentId
     }
     fn message(&self, lang: Lang) -> String {
         match lang {
@@ -268,12 +269,12 @@ impl AttachmentError {
 }
 
 impl Localized for AttachmentError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            AttachmentError::Empty { .. } => "empty_file",
-            AttachmentError::TooLarge { .. } => "file_too_large",
-            AttachmentError::Unsupported { .. } => "unsupported_media_type",
-            AttachmentError::Damaged { .. } => "damaged_image",
+            AttachmentError::Empty { .. } => ErrorCode::EmptyFile,
+            AttachmentError::TooLarge { .. } => ErrorCode::FileTooLarge,
+            AttachmentError::Unsupported { .. } => ErrorCode::UnsupportedMediaType,
+            AttachmentError::Damaged { .. } => ErrorCode::DamagedImage,
         }
     }
 

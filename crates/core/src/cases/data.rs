@@ -6,6 +6,7 @@
 //! reason, in Chinese and English; a [`DataError`] names the file and carries every bad row found, not
 //! just the first.
 
+use crate::ErrorCode;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -155,8 +156,8 @@ impl fmt::Display for RowError {
 }
 
 impl Localized for RowError {
-    fn code(&self) -> &'static str {
-        "invalid_data"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidData
     }
     fn message(&self, lang: Lang) -> String {
         RowError::message(self, lang)
@@ -215,8 +216,8 @@ impl fmt::Display for DataError {
 }
 
 impl Localized for DataError {
-    fn code(&self) -> &'static str {
-        "invalid_data_file"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidDataFile
     }
 
     fn message(&self, lang: Lang) -> String {

@@ -16,6 +16,7 @@
 //! assert_eq!(t.search("bl", 10)[0].name, "暴露垃圾"); // pinyin initials
 //! ```
 
+use crate::ErrorCode;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::ops::RangeInclusive;
@@ -48,8 +49,8 @@ pub enum TaxonomyCodeError {
 }
 
 impl Localized for TaxonomyCodeError {
-    fn code(&self) -> &'static str {
-        "invalid_code"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidCode
     }
 
     fn message(&self, lang: Lang) -> String {

@@ -3,6 +3,7 @@
 //! 6-digit division code, the 9-character organization code (GB 11714, with its own check
 //! character) and a check character over the first 17 (MOD 31).
 
+use crate::ErrorCode;
 use std::fmt;
 
 use thiserror::Error;
@@ -112,11 +113,11 @@ impl fmt::Display for CreditCode {
 }
 
 impl Localized for CreditCodeError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            CreditCodeError::Form(_) => "invalid_credit_code",
-            CreditCodeError::OrganizationCheck(..) => "bad_organization_check",
-            CreditCodeError::Check(..) => "bad_check_character",
+            CreditCodeError::Form(_) => ErrorCode::InvalidCreditCode,
+            CreditCodeError::OrganizationCheck(..) => ErrorCode::BadOrganizationCheck,
+            CreditCodeError::Check(..) => ErrorCode::BadCheckCharacter,
         }
     }
 

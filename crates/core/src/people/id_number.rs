@@ -2,6 +2,7 @@
 //! birth date as `YYYYMMDD`, a 3-digit sequence (odd for men, even for women) and a check
 //! character over the first 17 (ISO 7064 MOD 11-2, `X` standing for 10).
 
+use crate::ErrorCode;
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -86,11 +87,11 @@ impl fmt::Debug for IdNumber {
 }
 
 impl Localized for IdNumberError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            IdNumberError::Form(_) => "invalid_id_number",
-            IdNumberError::BirthDate(..) => "invalid_birth_date",
-            IdNumberError::Check(..) => "bad_check_character",
+            IdNumberError::Form(_) => ErrorCode::InvalidIdNumber,
+            IdNumberError::BirthDate(..) => ErrorCode::InvalidBirthDate,
+            IdNumberError::Check(..) => ErrorCode::BadCheckCharacter,
         }
     }
 

@@ -3,6 +3,7 @@
 //! and the separation of the three administrators (三员分立). The numbers are settings: an
 //! assessor checks that they are configured and enabled, not that they equal given values.
 
+use crate::ErrorCode;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -66,12 +67,12 @@ pub enum PasswordProblem {
 }
 
 impl Localized for PasswordProblem {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            PasswordProblem::TooShort(_) => "password_too_short",
-            PasswordProblem::TooSimple(_) => "password_too_simple",
-            PasswordProblem::ContainsUsername => "password_contains_username",
-            PasswordProblem::Unchanged => "password_unchanged",
+            PasswordProblem::TooShort(_) => ErrorCode::PasswordTooShort,
+            PasswordProblem::TooSimple(_) => ErrorCode::PasswordTooSimple,
+            PasswordProblem::ContainsUsername => ErrorCode::PasswordContainsUsername,
+            PasswordProblem::Unchanged => ErrorCode::PasswordUnchanged,
         }
     }
 
@@ -124,8 +125,8 @@ pub const ADMIN_ROLES: [Role; 3] = [Role::SystemAdmin, Role::SecurityAdmin, Role
 pub struct AdminConflict(pub Role, pub Role);
 
 impl Localized for AdminConflict {
-    fn code(&self) -> &'static str {
-        "admin_roles_conflict"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::AdminRolesConflict
     }
 
     fn message(&self, lang: Lang) -> String {

@@ -8,6 +8,7 @@
 //! enums of relations, residence and care tags, the masking policy of ID numbers, and the contexts
 //! under which each personal value is sealed (see [`super::cipher`]).
 
+use crate::ErrorCode;
 use std::fmt;
 use std::str::FromStr;
 
@@ -94,15 +95,15 @@ pub fn field_label_zh(field: &str) -> &'static str {
 }
 
 impl Localized for FieldError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match &self.reason {
-            FieldProblem::Missing => "missing_field",
-            FieldProblem::TooLong(_) => "too_long",
-            FieldProblem::Unknown(_) => "unknown_value",
-            FieldProblem::Phone(_) => "invalid_phone",
+            FieldProblem::Missing => ErrorCode::MissingField,
+            FieldProblem::TooLong(_) => ErrorCode::TooLong,
+            FieldProblem::Unknown(_) => ErrorCode::UnknownValue,
+            FieldProblem::Phone(_) => ErrorCode::InvalidPhone,
             FieldProblem::IdNumber(e) => e.code(),
             FieldProblem::CreditCode(e) => e.code(),
-            FieldProblem::Number(_) => "invalid_number",
+            FieldProblem::Number(_) => ErrorCode::InvalidNumber,
         }
     }
 

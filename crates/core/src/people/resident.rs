@@ -3,6 +3,7 @@
 //! (前3后4, the only form shown); the codes and the rules of checking one. A resident acts in the
 //! case loop as `resident:ID`, never under the phone number.
 
+use crate::ErrorCode;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{AuditKey, hmac_sm3_hex};
@@ -36,8 +37,8 @@ impl std::fmt::Debug for Phone {
 pub struct BadPhone;
 
 impl Localized for BadPhone {
-    fn code(&self) -> &'static str {
-        "invalid_phone"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidPhone
     }
     fn message(&self, lang: Lang) -> String {
         lang.pick(
@@ -134,14 +135,14 @@ impl CodeProblem {
 }
 
 impl Localized for CodeProblem {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            CodeProblem::TooSoon(_) => "code_too_soon",
-            CodeProblem::NoCode => "code_not_sent",
-            CodeProblem::Expired => "code_expired",
-            CodeProblem::TooManyAttempts => "code_attempts_exceeded",
-            CodeProblem::Wrong(_) => "code_wrong",
-            CodeProblem::Malformed => "code_malformed",
+            CodeProblem::TooSoon(_) => ErrorCode::CodeTooSoon,
+            CodeProblem::NoCode => ErrorCode::CodeNotSent,
+            CodeProblem::Expired => ErrorCode::CodeExpired,
+            CodeProblem::TooManyAttempts => ErrorCode::CodeAttemptsExceeded,
+            CodeProblem::Wrong(_) => ErrorCode::CodeWrong,
+            CodeProblem::Malformed => ErrorCode::CodeMalformed,
         }
     }
     fn message(&self, lang: Lang) -> String {

@@ -1,6 +1,7 @@
 //! Territorial identifiers: 12-digit statistical division codes (统计用区划代码) and
 //! 15-digit grid codes (6 district + 3 street + 3 community + 3 serial).
 
+use crate::ErrorCode;
 use std::fmt;
 use std::str::FromStr;
 
@@ -27,8 +28,8 @@ pub enum CodeError {
 }
 
 impl Localized for CodeError {
-    fn code(&self) -> &'static str {
-        "invalid_code"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidCode
     }
 
     fn message(&self, lang: Lang) -> String {

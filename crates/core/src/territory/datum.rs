@@ -2,6 +2,7 @@
 //! latitude (the two differ by well under a metre). Chinese phone maps hand out GCJ-02 (Amap,
 //! Tencent) or BD-09 (Baidu) coordinates; callers say which, and we convert on the way in.
 
+use crate::ErrorCode;
 use std::f64::consts::PI;
 use std::str::FromStr;
 
@@ -44,10 +45,10 @@ impl DatumError {
 }
 
 impl Localized for DatumError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            DatumError::UnknownDatum(_) => "invalid_datum",
-            DatumError::OutOfRange { .. } => "coordinate_out_of_range",
+            DatumError::UnknownDatum(_) => ErrorCode::InvalidDatum,
+            DatumError::OutOfRange { .. } => ErrorCode::CoordinateOutOfRange,
         }
     }
 

@@ -1,6 +1,7 @@
 //! GeoJSON in and out (RFC 7946: WGS-84 longitude/latitude). Grids are imported from
 //! FeatureCollections; every problem is reported with the index of the feature it is in.
 
+use crate::ErrorCode;
 use std::collections::HashSet;
 
 use geo::{Area, MultiPolygon, Polygon};
@@ -136,8 +137,8 @@ pub struct ImportError {
 }
 
 impl Localized for ImportError {
-    fn code(&self) -> &'static str {
-        "invalid_geojson"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidGeojson
     }
 
     fn message(&self, lang: Lang) -> String {

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use gongzhi_app::AppError;
 use gongzhi_core::Localized;
 use gongzhi_core::audit::Verdict;
 use gongzhi_core::people::Role;
@@ -28,10 +29,10 @@ pub async fn verify(
     ReqLang(lang): ReqLang,
 ) -> Result<Json<Value>, ApiError> {
     if !actor.has_role(Role::AuditAdmin) {
-        return Err(ApiError::forbidden_role("审计管理员", "audit administrator"));
+        return Err(AppError::forbidden_role("审计管理员", "audit administrator").into());
     }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    Ok(Json(match gongzhi_store::audit::verify(&state.db, &key).await? {
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    Ok(Json(match gongzhi_store::audit::verify(&state.db(), &key).await? {
         Verdict::Intact { entries, head } => json!({ "intact": true, "entries": entries, "head": head }),
         Verdict::Broken { broken_at, reason } => json!({
             "intact": false,

@@ -6,6 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::attachment::AttachmentId;
 use gongzhi_core::cases::flow::{
     Action, ActionKind, Case, CaseLimits, CaseNumber, Event, FlowContext, FlowError, State as CaseState, apply,
@@ -25,8 +27,8 @@ use serde_json::{Map, Value, json};
 
 use crate::events::CaseEvent;
 use crate::people::{Authenticated, json_object};
-use crate::territory::index::Located;
 use crate::{ApiError, AppState, ReqLang};
+use gongzhi_app::territory::Located;
 
 /// Asia/Shanghai: UTC+8 all year since 1991.
 fn china() -> FixedOffset {
@@ -45,9 +47,8 @@ fn local_opt(t: Option<DateTime<Utc>>) -> Value {
 /// A matter's type code from the field `matter`, or a 400 naming it.
 pub fn matter_code(text: &str) -> Result<TypeCode, ApiError> {
     TypeCode::parse(text).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_matter",
+        AppError::new(
+            ErrorCode::InvalidMatter,
             Some("matter"),
             e.message(Lang::Zh),
             e.message(Lang::En),
@@ -55,8 +56,8 @@ pub fn matter_code(text: &str) -> Result<TypeCode, ApiError> {
     })
 }
 
-fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, Some(field), zh, en)
+fn bad(field: &'static str, code: ErrorCode, zh: String, en: String) -> ApiError {
+    AppError::new(code, Some(field), zh, en)
 }
 
 fn optional_str<'a>(body: &'a Map<String, Value>, field: &'static str) -> Result<Option<&'a str>, ApiError> {
@@ -66,7 +67,7 @@ fn optional_str<'a>(body: &'a Map<String, Value>, field: &'static str) -> Result
         Some(Value::String(s)) => Ok(Some(s.trim())),
         Some(_) => Err(bad(
             field,
-            "not_a_string",
+            ErrorCode::NotAString,
             format!("字段 {field} 应为字符串"),
             format!("field {field} must be a string"),
         )),
@@ -77,8 +78,8 @@ fn optional_number(body: &Map<String, Value>, field: &'static str) -> Result<Opt
     match body.get(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| ApiError::not_a_number(field, s)),
-        Some(other) => Err(ApiError::not_a_number(field, &other.to_string())),
+        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| AppError::not_a_number(field, s)),
+        Some(other) => Err(AppError::not_a_number(field, &other.to_string()).into()),
     }
 }
 
@@ -99,19 +100,18 @@ pub(crate) fn place(state: &AppState, body: &Map<String, Value>) -> Result<(Terr
     let grid_of = |code: &str| -> Result<TerritoryCode, ApiError> {
         GridCode::parse(code)
             .map(TerritoryCode::Grid)
-            .map_err(|e| ApiError::bad_code("grid_code", e))
+            .map_err(|e| AppError::bad_code("grid_code", e))
     };
     match (optional_number(body, "lon")?, optional_number(body, "lat")?) {
         (Some(lon), Some(lat)) => {
             let datum: Datum = match optional_str(body, "datum")? {
                 None => Datum::Wgs84,
-                Some(d) => d.parse().map_err(ApiError::bad_coordinate)?,
+                Some(d) => d.parse().map_err(AppError::bad_coordinate)?,
             };
-            let point = LonLat::from_datum(lon, lat, datum).map_err(ApiError::bad_coordinate)?;
+            let point = LonLat::from_datum(lon, lat, datum).map_err(AppError::bad_coordinate)?;
             let found = index.grids.locate(point).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "outside_grids",
+                AppError::new(
+                    ErrorCode::PlaceOutsideGrids,
                     Some("lon"),
                     format!("坐标 ({lon}, {lat}) 不在本市任何网格内"),
                     format!("the point ({lon}, {lat}) is in no grid of this city"),
@@ -122,21 +122,21 @@ pub(crate) fn place(state: &AppState, body: &Map<String, Value>) -> Result<(Terr
                 location_of(found, Some(point.lon), Some(point.lat)),
             ))
         }
-        (Some(_), None) => Err(ApiError::missing("lat")),
-        (None, Some(_)) => Err(ApiError::missing("lon")),
+        (Some(_), None) => Err(AppError::missing("lat").into()),
+        (None, Some(_)) => Err(AppError::missing("lon").into()),
         (None, None) => {
             if let Some(code) = optional_str(body, "grid_code")? {
                 let node = grid_of(code)?;
                 let found = index
                     .by_code
                     .get(code)
-                    .ok_or_else(|| ApiError::unknown_node("grid_code", code))?;
+                    .ok_or_else(|| AppError::unknown_node("grid_code", code))?;
                 return Ok((node, location_of(found, None, None)));
             }
             let Some(text) = address.as_deref() else {
                 return Err(bad(
                     "location",
-                    "missing_location",
+                    ErrorCode::MissingLocation,
                     "请提供位置：经纬度（lon、lat 和 datum）、网格代码（grid_code）或地址（address）".into(),
                     "give a location: lon and lat (with datum), a grid_code, or an address".into(),
                 ));
@@ -154,26 +154,26 @@ pub(crate) fn place(state: &AppState, body: &Map<String, Value>) -> Result<(Terr
             candidates.sort_by_key(|l| std::cmp::Reverse(score(l)));
             let community = match candidates.as_slice() {
                 [] => {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "address_not_placed",
+                    return Err(AppError::new(
+                        ErrorCode::AddressNotPlaced,
                         Some("address"),
                         format!("无法根据地址“{text}”确定所属社区，请提供经纬度或网格代码"),
                         format!("cannot place the address {text:?}: give lon/lat or a grid_code"),
-                    ));
+                    )
+                    .into());
                 }
                 [first, second, ..] if score(first) == score(second) => {
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "address_ambiguous",
+                    return Err(AppError::new(
+                        ErrorCode::AddressAmbiguous,
                         Some("address"),
                         format!("地址“{text}”中的社区有重名，请写明区县或街道"),
                         format!("the community in {text:?} has namesakes: name its district or street"),
-                    ));
+                    )
+                    .into());
                 }
                 [first, ..] => *first,
             };
-            let node = TerritoryCode::parse(&community.community.code).map_err(|e| ApiError::bad_code("address", e))?;
+            let node = TerritoryCode::parse(&community.community.code).map_err(|e| AppError::bad_code("address", e))?;
             let mut loc = location_of(community, None, None);
             loc.grid = None;
             Ok((node, loc))
@@ -193,7 +193,7 @@ pub(crate) async fn duplicates_near(
     let dlat = radius / 111_320.0;
     let dlon = radius / (111_320.0 * point.1.to_radians().cos().max(0.01));
     let candidates = state
-        .db
+        .db()
         .open_cases_in_box(
             matter,
             (point.0 - dlon, point.1 - dlat, point.0 + dlon, point.1 + dlat),
@@ -240,7 +240,7 @@ pub fn idempotency_key(field: &'static str, raw: Option<&str>) -> Result<Option<
         Some(k) if !k.is_empty() && k.len() <= 200 && k.chars().all(|c| !c.is_control()) => Ok(Some(k.to_string())),
         Some(_) => Err(bad(
             field,
-            "invalid_idempotency_key",
+            ErrorCode::InvalidIdempotencyKey,
             format!("{field} 应为1至200个可见字符"),
             format!("{field} must be 1 to 200 visible characters"),
         )),
@@ -264,7 +264,7 @@ fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, A
         let all = Channel::ALL.map(|c| c.as_str()).join(", ");
         bad(
             "channel",
-            "invalid_channel",
+            ErrorCode::InvalidChannel,
             format!("渠道 channel 无效：{channel_text}；应为 {all} 之一"),
             format!("channel {channel_text:?} is not one of {all}"),
         )
@@ -274,7 +274,7 @@ fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, A
     let entry = rules.taxonomy.matter(&matter).ok_or_else(|| {
         bad(
             "matter",
-            "unknown_matter",
+            ErrorCode::InvalidMatter,
             format!("事项代码 {matter_text} 不在事项目录中"),
             format!("matter {matter_text} is not in the taxonomy"),
         )
@@ -283,7 +283,7 @@ fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, A
     if description.chars().count() > 2000 {
         return Err(bad(
             "description",
-            "too_long",
+            ErrorCode::DescriptionTooLong,
             "描述不能超过2000字".into(),
             "the description has more than 2000 characters".into(),
         ));
@@ -314,7 +314,7 @@ pub async fn report_case(
     body: &Map<String, Value>,
     key: Option<String>,
 ) -> Result<Reported, ApiError> {
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let rules = state.rules();
     let Parsed {
         channel,
@@ -596,24 +596,16 @@ fn timeline(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -> Vec<Va
 /// A case by id or by its 13-digit number, if the actor may see it (otherwise 404 as if absent).
 pub(crate) async fn visible_case(state: &AppState, actor: &Actor, id: &str) -> Result<CaseRecord, ApiError> {
     let found = if id.len() == 13 {
-        let number = CaseNumber::parse(id).map_err(|e| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                e.code(),
-                Some("id"),
-                e.message(Lang::Zh),
-                e.message(Lang::En),
-            )
-        })?;
-        state.db.case_by_number(&number).await?
+        let number = CaseNumber::parse(id)
+            .map_err(|e| AppError::new(e.code(), Some("id"), e.message(Lang::Zh), e.message(Lang::En)))?;
+        state.db().case_by_number(&number).await?
     } else {
-        let n: i64 = id.parse().map_err(|_| ApiError::not_a_number("id", id))?;
-        state.db.case_by_id(n).await?
+        let n: i64 = id.parse().map_err(|_| AppError::not_a_number("id", id))?;
+        state.db().case_by_id(n).await?
     };
     found.filter(|r| can_see(actor, &r.flow)).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_case",
+        AppError::new(
+            ErrorCode::UnknownCase,
             Some("id"),
             format!("案件 {id} 不存在或不在您的权限范围内"),
             format!("no case {id} in your scope"),
@@ -630,13 +622,13 @@ pub async fn get_case(
 ) -> Result<Json<Value>, ApiError> {
     let record = visible_case(&state, &actor, &id).await?;
     let rules = state.rules();
-    let events = state.db.case_events(record.id).await?;
+    let events = state.db().case_events(record.id).await?;
     let mut body = case_json(&record, &rules, &actor, lang, Utc::now());
     body["timeline"] = json!(timeline(&events, &rules.calendar, lang));
     // Residents who follow it ("me too"): how many, never who.
-    body["followers"] = json!(state.db.follower_count(record.id).await?);
+    body["followers"] = json!(state.db().follower_count(record.id).await?);
     // Duplicates merged into this case: their reporters follow this one now.
-    let merged = state.db.merged_into(&record.flow.number).await?;
+    let merged = state.db().merged_into(&record.flow.number).await?;
     body["merged_cases"] = merged
         .iter()
         .map(|m| json!({"id": m.id, "number": m.flow.number, "reporter": m.reporter, "channel": m.channel, "reported_at": local(m.reported_at)}))
@@ -645,11 +637,6 @@ pub async fn get_case(
 }
 
 fn flow_error(e: FlowError) -> ApiError {
-    let status = match &e {
-        FlowError::WrongState { .. } => StatusCode::CONFLICT,
-        FlowError::NotPermitted { .. } | FlowError::OwnWork { .. } => StatusCode::FORBIDDEN,
-        _ => StatusCode::UNPROCESSABLE_ENTITY,
-    };
     // The form field a payload error is about, so a page can point at it.
     let field = match &e {
         FlowError::MissingReason { .. } => Some("reason"),
@@ -664,7 +651,7 @@ fn flow_error(e: FlowError) -> ApiError {
         FlowError::BadFollowUp => Some("satisfaction"),
         _ => None,
     };
-    ApiError::new(status, e.code(), field, e.message(Lang::Zh), e.message(Lang::En))
+    AppError::new(e.code(), field, e.message(Lang::Zh), e.message(Lang::En))
 }
 
 /// Photo ids named anywhere in an action must be stored attachments.
@@ -675,13 +662,13 @@ async fn check_photos(state: &AppState, action: &Value) -> Result<(), ApiError> 
     for p in photos {
         let text = p.as_str().map(str::to_string).unwrap_or_else(|| p.to_string());
         let known = match text.parse::<i64>() {
-            Ok(n) => state.db.attachment(AttachmentId(n)).await?.is_some(),
+            Ok(n) => state.db().attachment(AttachmentId(n)).await?.is_some(),
             Err(_) => false,
         };
         if !known {
             return Err(bad(
                 "photos",
-                "unknown_attachment",
+                ErrorCode::UnknownPhoto,
                 format!("照片 {text} 不存在：请先上传到 /api/v1/attachments"),
                 format!("photo {text} does not exist: upload it to /api/v1/attachments first"),
             ));
@@ -693,9 +680,8 @@ async fn check_photos(state: &AppState, action: &Value) -> Result<(), ApiError> 
 fn parse_action(raw: Value) -> Result<Action, ApiError> {
     serde_json::from_value(raw).map_err(|e| {
         let kinds = ActionKind::ALL.map(|k| k.as_str()).join(", ");
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_action",
+        AppError::new(
+            ErrorCode::InvalidAction,
             Some("action"),
             format!("动作无效：{e}（动作为 {kinds} 之一，附所需字段）"),
             format!("invalid action: {e} (actions: {kinds}, with their fields)"),
@@ -725,21 +711,21 @@ pub async fn perform(
     record: CaseRecord,
     raw: Value,
 ) -> Result<(CaseRecord, Event), ApiError> {
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let action = parse_action(raw.clone())?;
     check_photos(state, &raw).await?;
     if let Action::MergeInto { parent, .. } = &action {
-        let target = state.db.case_by_number(parent).await?;
+        let target = state.db().case_by_number(parent).await?;
         match target {
             Some(t) if t.flow.state.is_open() && t.flow.matter == record.flow.matter => {}
             _ => {
-                return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "bad_merge_target",
+                return Err(AppError::new(
+                    ErrorCode::BadMergeTarget,
                     Some("parent"),
                     format!("只能合并到同一事项的未办结案件，{parent} 不符合"),
                     format!("a case merges only into an open case of the same matter; {parent} is not one"),
-                ));
+                )
+                .into());
             }
         }
     }
@@ -754,20 +740,19 @@ pub async fn perform(
         apply(&record.flow, action, actor, now, &ctx).map_err(flow_error)?
     };
     state
-        .db
+        .db()
         .record_action(record.id, &applied, now, &audit_key)
         .await
         .map_err(|e| match e {
-            StoreError::Conflict { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "case_changed",
+            StoreError::Conflict { .. } => AppError::new(
+                ErrorCode::CaseChanged,
                 None,
                 "案件刚被他人处理，请刷新后重试",
                 "the case was just changed by someone else; reload and try again",
             ),
             other => other.into(),
         })?;
-    let updated = state.db.case_by_id(record.id).await?.unwrap_or(record);
+    let updated = state.db().case_by_id(record.id).await?.unwrap_or(record);
     publish(state, &updated, applied.event.kind.as_str());
     Ok((updated, applied.event))
 }
@@ -780,7 +765,7 @@ pub async fn act(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let record = visible_case(&state, &actor, &id).await?;
     let raw = Value::Object(json_object(&body)?);
     let (updated, event) = perform(&state, &actor, record, raw).await?;
@@ -813,7 +798,7 @@ fn flag(field: &'static str, v: &Option<String>) -> Result<Option<bool>, ApiErro
         Some("false" | "0" | "no") => Ok(Some(false)),
         Some(other) => Err(bad(
             field,
-            "not_a_boolean",
+            ErrorCode::NotABoolean,
             format!("参数 {field} 应为 true 或 false，实际为 {other:?}"),
             format!("parameter {field} must be true or false; got {other:?}"),
         )),
@@ -831,7 +816,7 @@ fn instant(field: &'static str, v: &Option<String>, end_of_day: bool) -> Result<
     let day = NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
         bad(
             field,
-            "invalid_date",
+            ErrorCode::InvalidDate,
             format!("参数 {field} 应为日期 YYYY-MM-DD 或 RFC 3339 时间，实际为 {v:?}"),
             format!("parameter {field} must be a date YYYY-MM-DD or an RFC 3339 time; got {v:?}"),
         )
@@ -852,7 +837,7 @@ pub fn narrow(filter: &mut CaseFilter, p: &ListParams) -> Result<(), ApiError> {
             let st = CaseState::parse(s.trim()).ok_or_else(|| {
                 bad(
                     "state",
-                    "invalid_state",
+                    ErrorCode::InvalidState,
                     format!("状态 {s} 无效"),
                     format!("state {s:?} is unknown"),
                 )
@@ -868,7 +853,7 @@ pub fn narrow(filter: &mut CaseFilter, p: &ListParams) -> Result<(), ApiError> {
         let ch: Channel = c.parse().map_err(|_| {
             bad(
                 "channel",
-                "invalid_channel",
+                ErrorCode::InvalidChannel,
                 format!("渠道 {c} 无效"),
                 format!("channel {c:?} is unknown"),
             )
@@ -893,14 +878,14 @@ pub async fn list(
         return Ok(Json(json!({"total": 0, "cases": [], "next_cursor": null})));
     };
     filter.before_id = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(c.parse().map_err(|_| ApiError::not_a_number("cursor", c))?),
+        Some(c) => Some(c.parse().map_err(|_| AppError::not_a_number("cursor", c))?),
         None => None,
     };
     let limit = match p.limit.as_deref().filter(|l| !l.is_empty()) {
         Some(l) => l.parse::<i64>().ok().filter(|l| (1..=200).contains(l)).ok_or_else(|| {
             bad(
                 "limit",
-                "invalid_limit",
+                ErrorCode::InvalidLimit,
                 "参数 limit 应为1至200的整数".into(),
                 "parameter limit must be a whole number from 1 to 200".into(),
             )
@@ -908,7 +893,7 @@ pub async fn list(
         None => 50,
     };
     let now = Utc::now();
-    let page = state.db.list_cases(&filter, limit, now).await?;
+    let page = state.db().list_cases(&filter, limit, now).await?;
     let rules = state.rules();
     let cases: Vec<Value> = page
         .cases

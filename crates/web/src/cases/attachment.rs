@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use gongzhi_app::AppError;
 use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, check_upload, public_copy};
 use gongzhi_store::{Attachment, Blobs, Saved};
 use serde_json::json;
@@ -49,12 +50,12 @@ impl FromRequestParts<AppState> for Uploader {
 
 fn multipart_failed(e: MultipartError, max_bytes: u64) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::attachment(&AttachmentError::TooLarge {
+        AppError::attachment(&AttachmentError::TooLarge {
             field: FIELD,
             max: max_bytes,
         })
     } else {
-        ApiError::bad_multipart(FIELD, &e.body_text())
+        AppError::bad_multipart(FIELD, &e.body_text())
     }
 }
 
@@ -72,16 +73,17 @@ async fn read_file_field(multipart: &mut Multipart, max_bytes: u64) -> Result<Ve
         let mut bytes = Vec::new();
         while let Some(chunk) = field.chunk().await.map_err(|e| multipart_failed(e, max_bytes))? {
             if (bytes.len() + chunk.len()) as u64 > max_bytes {
-                return Err(ApiError::attachment(&AttachmentError::TooLarge {
+                return Err(AppError::attachment(&AttachmentError::TooLarge {
                     field: FIELD,
                     max: max_bytes,
-                }));
+                })
+                .into());
             }
             bytes.extend_from_slice(&chunk);
         }
         return Ok(bytes);
     }
-    Err(ApiError::missing(FIELD))
+    Err(AppError::missing(FIELD).into())
 }
 
 fn described(a: &Attachment) -> serde_json::Value {
@@ -99,8 +101,8 @@ fn described(a: &Attachment) -> serde_json::Value {
 /// same content stored before: the one path of every upload, the API's and the case pages'.
 pub async fn save_upload(state: &AppState, field: &'static str, bytes: Vec<u8>, who: &str) -> Result<Saved, ApiError> {
     let store = state.attachments()?;
-    let checked = check_upload(field, bytes, &store.limits).map_err(|e| ApiError::attachment(&e))?;
-    Ok(state.db.save_attachment(&store.blobs, &checked, who).await?)
+    let checked = check_upload(field, bytes, &store.limits).map_err(|e| AppError::attachment(&e))?;
+    Ok(state.db().save_attachment(&store.blobs, &checked, who).await?)
 }
 
 /// `POST /api/v1/attachments`: 201 with `{"id", "sha256", "media_type", "size", "width",
@@ -112,7 +114,7 @@ pub async fn upload(
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let store = state.attachments()?;
-    let mut multipart = multipart.map_err(|e| ApiError::bad_multipart(FIELD, &e.body_text()))?;
+    let mut multipart = multipart.map_err(|e| AppError::bad_multipart(FIELD, &e.body_text()))?;
     let bytes = read_file_field(&mut multipart, store.limits.max_bytes).await?;
     let saved = save_upload(&state, FIELD, bytes, &who).await?;
     let status = if saved.created {
@@ -130,17 +132,17 @@ pub async fn upload(
 }
 
 fn parse_id(value: &str) -> Result<AttachmentId, ApiError> {
-    value.parse().map_err(|e| ApiError::bad_attachment_id("id", &e))
+    value.parse().map_err(|e| AppError::bad_attachment_id("id", &e))
 }
 
 async fn existing(state: &AppState, id: &str) -> Result<(Attachment, Blobs), ApiError> {
     let store = state.attachments()?;
     let id = parse_id(id)?;
     let attachment = state
-        .db
+        .db()
         .attachment(id)
         .await?
-        .ok_or_else(|| ApiError::unknown_attachment("id", id))?;
+        .ok_or_else(|| AppError::unknown_attachment("id", id))?;
     Ok((attachment, store.blobs.clone()))
 }
 
@@ -234,6 +236,6 @@ pub(crate) async fn public_response(state: &AppState, id: &str, headers: &Header
     let bytes = blobs.get(&attachment.sha256).await?;
     // Every stored photo was walked through the same copy at upload, so this cannot fail
     // unless the file changed, which `get` has already ruled out.
-    let copy = public_copy(attachment.media_type, &bytes).map_err(|e| ApiError::internal(&e))?;
+    let copy = public_copy(attachment.media_type, &bytes).map_err(|e| AppError::internal(&e))?;
     Ok(image_response(&attachment, &etag, copy))
 }

@@ -2,6 +2,8 @@
 //! the inbox overview and one page per inbox. Which cases fill an inbox is decided in the core
 //! (`gongzhi_core::cases::inbox`) from the permission table of the loop.
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,7 +11,6 @@ use std::time::{Duration, Instant};
 use askama::Template;
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Html;
 use chrono::Utc;
 use gongzhi_core::cases::inbox::{Inbox, InboxQuery};
@@ -52,7 +53,7 @@ pub async fn counts(state: &AppState, actor: &Actor) -> Result<Vec<(Inbox, i64)>
     let now = Utc::now();
     let mut counts = Vec::new();
     for (inbox, query) in Inbox::all_for(actor) {
-        let n = state.db.count_cases(&filter_of(query), now).await?;
+        let n = state.db().count_cases(&filter_of(query), now).await?;
         counts.push((inbox, n));
     }
     let mut cache = state.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
@@ -155,7 +156,7 @@ async fn inbox_page(
     let listed = match query {
         Some(q) => {
             state
-                .db
+                .db()
                 .list_cases_sorted(
                     &filter_of(q),
                     CaseSort::Deadline,
@@ -206,9 +207,8 @@ pub async fn one(
     let inbox = Inbox::parse(&name)
         .filter(|i| i.query(&staff.actor).is_some())
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_inbox",
+            AppError::new(
+                ErrorCode::UnknownInbox,
                 Some("name"),
                 format!("没有名为 {name} 的待办箱，或它不属于您的角色"),
                 format!("there is no inbox {name:?} for your roles"),

@@ -3,9 +3,11 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::NewAuditEntry;
 use gongzhi_core::cases::UnitRef;
@@ -182,9 +184,8 @@ pub fn page_number(page: Option<&str>) -> Result<i64, ApiError> {
     match page.filter(|s| !s.is_empty()) {
         None => Ok(1),
         Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_page",
+            AppError::new(
+                ErrorCode::InvalidPage,
                 Some("page"),
                 format!("页码 page 应为正整数，实际为 {s:?}"),
                 format!("page must be a positive whole number; got {s:?}"),
@@ -205,13 +206,13 @@ fn sort_of(v: &ListView) -> Result<CaseSort, ApiError> {
         None | Some("" | "newest") => Ok(CaseSort::Newest),
         Some("oldest") => Ok(CaseSort::Oldest),
         Some("deadline") => Ok(CaseSort::Deadline),
-        Some(other) => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_sort",
+        Some(other) => Err(AppError::new(
+            ErrorCode::InvalidSort,
             Some("sort"),
             format!("排序 sort 应为 newest、oldest 或 deadline，实际为 {other:?}"),
             format!("sort must be newest, oldest or deadline; got {other:?}"),
-        )),
+        )
+        .into()),
     }
 }
 
@@ -284,7 +285,7 @@ pub async fn list_page(
     let listed = match list_filter(&staff.actor, &p)? {
         Some(filter) => {
             state
-                .db
+                .db()
                 .list_cases_sorted(&filter, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE, now)
                 .await?
         }
@@ -334,18 +335,17 @@ pub async fn export(
     Query(v): Query<ListView>,
 ) -> Result<Response, ApiError> {
     let lang = staff.lang;
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let sort = sort_of(&v)?;
     let now = Utc::now();
     let filter = list_filter(&staff.actor, &p)?.unwrap_or(CaseFilter {
         inbox: Some(Default::default()),
         ..CaseFilter::default()
     });
-    let total = state.db.count_cases(&filter, now).await?;
+    let total = state.db().count_cases(&filter, now).await?;
     if total > EXPORT_CAP {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "export_too_large",
+        return Err(AppError::new(
+            ErrorCode::ExportTooLarge,
             Some("from"),
             format!(
                 "符合条件的案件有 {total} 件，超过一次导出上限 {EXPORT_CAP} 件：请缩小日期范围（from/to）或增加筛选条件"
@@ -353,9 +353,9 @@ pub async fn export(
             format!(
                 "{total} cases match, more than the {EXPORT_CAP} one export may hold: narrow the dates (from/to) or add filters"
             ),
-        ));
+        ).into());
     }
-    let listed = state.db.list_cases_sorted(&filter, sort, 0, EXPORT_CAP, now).await?;
+    let listed = state.db().list_cases_sorted(&filter, sort, 0, EXPORT_CAP, now).await?;
     let table = case_table(&state, &listed.cases, lang, now);
     let header = [
         ("案件编号", "Case number"),
@@ -384,15 +384,8 @@ pub async fn export(
             if row.supervised { lang.pick("是", "yes") } else { "" }.to_string(),
         ]);
     }
-    let bytes = gongzhi_office::write_xlsx(lang.pick("案件", "Cases"), &rows).map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "export_failed",
-            None,
-            e.to_string(),
-            e.to_string(),
-        )
-    })?;
+    let bytes = gongzhi_office::write_xlsx(lang.pick("案件", "Cases"), &rows)
+        .map_err(|e| AppError::new(ErrorCode::ExportFailed, None, e.to_string(), e.to_string()))?;
     let entry = NewAuditEntry::new(
         now,
         staff.account.username.as_str(),
@@ -401,16 +394,8 @@ pub async fn export(
         "list",
         serde_json::json!({"filters": query_of(&p, &v), "rows": listed.cases.len()}),
     )
-    .map_err(|e| {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "audit_failed",
-            None,
-            e.to_string(),
-            e.to_string(),
-        )
-    })?;
-    gongzhi_store::audit::record(&state.db, &audit_key, entry).await?;
+    .map_err(|e| AppError::new(ErrorCode::AuditFailed, None, e.to_string(), e.to_string()))?;
+    gongzhi_store::audit::record(&state.db(), &audit_key, entry).await?;
     let name = format!("cases-{}.xlsx", local_time(now).replace([' ', ':'], "-"));
     let mut response = bytes.into_response();
     let headers = response.headers_mut();

@@ -3,6 +3,8 @@
 //! calls ([`api::report_case`], [`api::perform`]): a form only turns its fields into the JSON an
 //! API client would send, so the rules live in one place.
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -56,7 +58,7 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
 }
 
 fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
-    let html = page.render().map_err(|e| ApiError::internal(&e))?;
+    let html = page.render().map_err(|e| AppError::internal(&e))?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -103,24 +105,24 @@ pub(crate) async fn read_form(state: &AppState, request: Request) -> Result<Post
     if !multipart {
         let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, state)
             .await
-            .map_err(|e| ApiError::bad_multipart("form", &e.body_text()))?;
+            .map_err(|e| AppError::bad_multipart("form", &e.body_text()))?;
         posted.fields = fields;
         return Ok(posted);
     }
     let mut form = Multipart::from_request(request, state)
         .await
-        .map_err(|e| ApiError::bad_multipart("photos", &e.body_text()))?;
+        .map_err(|e| AppError::bad_multipart("photos", &e.body_text()))?;
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| ApiError::bad_multipart("photos", &e.body_text()))?
+        .map_err(|e| AppError::bad_multipart("photos", &e.body_text()))?
     {
         let name = field.name().unwrap_or("").to_string();
         if field.file_name().is_some() {
             let bytes = field
                 .bytes()
                 .await
-                .map_err(|e| ApiError::bad_multipart("photos", &e.body_text()))?;
+                .map_err(|e| AppError::bad_multipart("photos", &e.body_text()))?;
             // A file input left empty still sends a part, without a name or bytes.
             if !bytes.is_empty() {
                 posted.files.push((name, bytes.to_vec()));
@@ -129,7 +131,7 @@ pub(crate) async fn read_form(state: &AppState, request: Request) -> Result<Post
             let text = field
                 .text()
                 .await
-                .map_err(|e| ApiError::bad_multipart("form", &e.body_text()))?;
+                .map_err(|e| AppError::bad_multipart("form", &e.body_text()))?;
             posted.fields.push((name, text));
         }
     }
@@ -155,13 +157,13 @@ pub(crate) async fn save_photos_of(
         .map(|(_, b)| b)
         .collect();
     if photos.len() > MAX_PHOTOS {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "too_many_photos",
+        return Err(AppError::new(
+            ErrorCode::TooManyPhotos,
             Some("photos"),
             format!("一次最多上传{MAX_PHOTOS}张照片"),
             format!("at most {MAX_PHOTOS} photos at a time"),
-        ));
+        )
+        .into());
     }
     let mut ids = Vec::new();
     for bytes in photos {
@@ -324,7 +326,7 @@ async fn unit_name(state: &AppState, unit: &UnitRef, lang: Lang) -> String {
             .departments
             .get(d)
             .map_or_else(|| d.to_string(), |d| d.name.clone()),
-        UnitRef::Territory(t) => match state.db.node(t).await {
+        UnitRef::Territory(t) => match state.db().node(t).await {
             Ok(Some(n)) => n.name,
             _ => t.to_string(),
         },
@@ -345,7 +347,7 @@ async fn names(state: &AppState, accounts: impl Iterator<Item = &str>) -> Result
     for a in accounts {
         if !out.contains_key(a) {
             let name = state
-                .db
+                .db()
                 .account_by_username(a)
                 .await?
                 .map_or_else(|| a.to_string(), |acc| acc.display_name);
@@ -557,9 +559,8 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
     let text = |name: &str| json!(posted.get(name).unwrap_or(""));
     let unit = |value: &str| -> Result<Value, ApiError> {
         let (kind, code) = value.split_once(':').ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_unit",
+            AppError::new(
+                ErrorCode::InvalidUnit,
                 Some("lead"),
                 format!("单位 {value} 无效"),
                 format!("unit {value:?} is invalid"),
@@ -576,7 +577,7 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
     };
     match kind {
         K::Dispatch => {
-            let lead = posted.get("lead").ok_or_else(|| ApiError::missing("lead"))?;
+            let lead = posted.get("lead").ok_or_else(|| AppError::missing("lead"))?;
             body.insert("lead".into(), unit(lead)?);
             let co: Result<Vec<Value>, ApiError> = posted.all("co_handlers").into_iter().map(unit).collect();
             body.insert("co_handlers".into(), Value::Array(co?));
@@ -584,11 +585,10 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
         K::RequestExtension => {
             let days = posted
                 .get("extend_days")
-                .ok_or_else(|| ApiError::missing("extend_days"))?;
+                .ok_or_else(|| AppError::missing("extend_days"))?;
             let days: u32 = days.parse().ok().filter(|d| (1..=365).contains(d)).ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_extension",
+                AppError::new(
+                    ErrorCode::InvalidExtension,
                     Some("extend_days"),
                     "延期工作日数应为1至365的整数",
                     "the extension must be a whole number of working days from 1 to 365",
@@ -603,7 +603,7 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
         K::FollowUp => {
             let contacted = choice("contacted");
             if !contacted.is_boolean() {
-                return Err(ApiError::missing("contacted"));
+                return Err(AppError::missing("contacted").into());
             }
             body.insert("contacted".into(), contacted);
             body.insert("solved".into(), choice("solved"));
@@ -692,7 +692,7 @@ async fn case_view(
     let rules = state.rules();
     let now = Utc::now();
     let flow = &record.flow;
-    let events = state.db.case_events(record.id).await?;
+    let events = state.db().case_events(record.id).await?;
     let steps: Vec<Step> = api::steps(&events, &rules.calendar, lang);
     let who = names(
         state,
@@ -763,7 +763,7 @@ async fn case_view(
             let name = match index.by_code.get(code.as_str()) {
                 Some(g) => g.grid.name.clone(),
                 None => match TerritoryCode::parse(code) {
-                    Ok(t) => state.db.node(&t).await?.map_or_else(|| code.clone(), |n| n.name),
+                    Ok(t) => state.db().node(&t).await?.map_or_else(|| code.clone(), |n| n.name),
                     Err(_) => code.clone(),
                 },
             };
@@ -780,7 +780,7 @@ async fn case_view(
         co.push(unit_name(state, u, lang).await);
     }
     let merged = state
-        .db
+        .db()
         .merged_into(&flow.number)
         .await?
         .into_iter()
@@ -821,7 +821,7 @@ async fn case_view(
         Some(f) => (Some(f.message), f.field, f.action),
         None => (None, "", String::new()),
     };
-    let followers = state.db.follower_count(record.id).await?;
+    let followers = state.db().follower_count(record.id).await?;
     Ok(CasePage {
         followers,
         c: Chrome::for_staff(staff, "/cases"),
@@ -866,7 +866,7 @@ async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiEr
     let Some(community) = l.community.as_deref().and_then(|c| TerritoryCode::parse(c).ok()) else {
         return Ok(String::new());
     };
-    let grids: Vec<Node> = state.db.grids_within(&community).await?;
+    let grids: Vec<Node> = state.db().grids_within(&community).await?;
     let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
     let shapes = grid_shapes(drawn.iter().copied(), |g| format!("/territory/{}", g.code));
     let own = |g: &Node| l.grid.as_deref() == Some(g.code.as_str());
@@ -930,7 +930,7 @@ pub async fn act_form(
     let record = api::visible_case(&state, &staff.actor, &id).await?;
     let action = posted.get("action").unwrap_or("").to_string();
     let outcome = async {
-        let kind: ActionKind = serde_json::from_value(json!(action)).map_err(|_| ApiError::missing("action"))?;
+        let kind: ActionKind = serde_json::from_value(json!(action)).map_err(|_| AppError::missing("action"))?;
         // Try the action without its photos first, so a refused form stores nothing; the
         // photos are then stored and the action performed for real.
         let placeholder: Vec<String> = posted
@@ -958,13 +958,13 @@ pub async fn act_form(
             lang_suffix(staff.lang)
         ))
         .into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e) if e.http_status().is_client_error() && e.http_status() != StatusCode::NOT_FOUND => {
             let failure = Failure {
                 message: error_text(&e, staff.lang),
                 field: e.field.unwrap_or(""),
                 action,
             };
-            let status = e.status;
+            let status = e.http_status();
             render(case_view(&state, &staff, &record, None, Some(failure)).await?, status)
         }
         Err(e) => Err(e),
@@ -1032,12 +1032,12 @@ async fn reporting_map(state: &AppState, actor: &Actor) -> Result<String, ApiErr
     };
     let node = match node {
         Some(n) => n,
-        None => match state.db.nodes_at_level(Level::City).await?.into_iter().next() {
+        None => match state.db().nodes_at_level(Level::City).await?.into_iter().next() {
             Some(city) => city.code,
             None => return Ok(String::new()),
         },
     };
-    let grids = state.db.grids_within(&node).await?;
+    let grids = state.db().grids_within(&node).await?;
     let shapes = grid_shapes(&grids, |g| format!("#{}", g.code));
     let fills: Vec<&str> = shapes.iter().map(|_| "#9fb8d6").collect();
     Ok(render_map(&MapSpec {
@@ -1133,8 +1133,8 @@ pub async fn new_case(State(state): State<AppState>, staff: Staff, request: Requ
             lang_suffix(staff.lang)
         ))
         .into_response()),
-        Err(e) if e.status.is_client_error() => {
-            let status = e.status;
+        Err(e) if e.http_status().is_client_error() => {
+            let status = e.http_status();
             render(new_page(&state, &staff, Some(&posted), Some(&e)).await?, status)
         }
         Err(e) => Err(e),
@@ -1160,7 +1160,7 @@ pub async fn duplicates(
         .matter
         .as_deref()
         .filter(|m| !m.is_empty())
-        .ok_or_else(|| ApiError::missing("matter"))?;
+        .ok_or_else(|| AppError::missing("matter"))?;
     let matter = super::api::matter_code(matter)?;
     let mut body = Map::new();
     for (k, v) in [("lon", &q.lon), ("lat", &q.lat), ("datum", &q.datum)] {
@@ -1169,7 +1169,7 @@ pub async fn duplicates(
         }
     }
     if !body.contains_key("lon") || !body.contains_key("lat") {
-        return Err(ApiError::missing(if body.contains_key("lon") { "lat" } else { "lon" }));
+        return Err(AppError::missing(if body.contains_key("lon") { "lat" } else { "lon" }).into());
     }
     let (_, location) = api::place(&state, &body)?;
     let rules = state.rules();

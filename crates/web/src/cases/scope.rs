@@ -1,7 +1,8 @@
 //! Which cases a person may see, as a store filter: the one place pages and lists narrow a
 //! query to the reader's scope (the JSON case view checks single cases with `api::can_see`).
 
-use axum::http::StatusCode;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::inbox::reach;
 use gongzhi_core::people::{Actor, Scope};
 use gongzhi_core::territory::TerritoryCode;
@@ -39,18 +40,18 @@ pub fn visible_within(actor: &Actor, node: Option<&TerritoryCode>) -> Option<Cas
 /// may see none, 403 when `within` names a node outside their scope.
 pub fn list_filter(actor: &Actor, p: &ListParams) -> Result<Option<CaseFilter>, ApiError> {
     let within = match p.within.as_deref().filter(|w| !w.is_empty()) {
-        Some(w) => Some(TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?),
+        Some(w) => Some(TerritoryCode::parse(w).map_err(|e| AppError::bad_code("within", e))?),
         None => None,
     };
     let Some(mut filter) = visible_within(actor, within.as_ref()) else {
         return match within {
-            Some(w) => Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "outside_scope",
+            Some(w) => Err(AppError::new(
+                ErrorCode::OutsideScope,
                 Some("within"),
                 format!("{w} 不在您的权限范围内"),
                 format!("{w} is outside your scope"),
-            )),
+            )
+            .into()),
             None => Ok(None),
         };
     };

@@ -18,7 +18,7 @@ use crate::AppState;
 pub const SUPERVISION_ACCOUNT: &str = "system:supervision";
 
 async fn job_actor(state: &AppState) -> Result<Option<Actor>, StoreError> {
-    let city = state.db.nodes_at_level(Level::City).await?.into_iter().next();
+    let city = state.db().nodes_at_level(Level::City).await?.into_iter().next();
     Ok(city.map(|c| Actor {
         account: SUPERVISION_ACCOUNT.into(),
         grants: vec![Grant {
@@ -44,7 +44,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<usize, Sto
         ..Default::default()
     };
     loop {
-        let page = state.db.list_cases(&filter, 500, now).await?;
+        let page = state.db().list_cases(&filter, 500, now).await?;
         for record in &page.cases {
             let due = {
                 let ctx = FlowContext {
@@ -60,7 +60,7 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<usize, Sto
                 })
             };
             let Some(applied) = due else { continue };
-            match state.db.record_action(record.id, &applied, now, &audit_key).await {
+            match state.db().record_action(record.id, &applied, now, &audit_key).await {
                 Ok(()) => {
                     raised += 1;
                     state.events.publish(crate::events::CaseEvent {

@@ -2,6 +2,8 @@
 //! `/cogov/groups` and moderate its posts; residents of the community join, post and reply at
 //! `/m/groups/{id}`. Residents show under the display name they chose or 居民 and a short id.
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -89,7 +91,7 @@ fn staff_only(staff: &Staff) -> Result<(), ApiError> {
 }
 
 fn invalid(field: &'static str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some(field), zh, en)
+    AppError::new(ErrorCode::InvalidField, Some(field), zh, en)
 }
 
 #[derive(Template)]
@@ -125,7 +127,7 @@ async fn staff_page(
         .filter(|p| may_publish(staff, &p.community))
         .collect();
     let rows = state
-        .db
+        .db()
         .groups(None)
         .await?
         .iter()
@@ -174,9 +176,9 @@ pub async fn create(
         Ok(ok) => ok,
         Err(e) => return staff_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(e), form).await,
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     match state
-        .db
+        .db()
         .create_group(
             &place.community,
             &place.code,
@@ -215,11 +217,11 @@ pub async fn staff_group(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     staff_only(&staff)?;
-    let group = state.db.group(id).await?.ok_or_else(ApiError::not_found_path)?;
+    let group = state.db().group(id).await?.ok_or_else(AppError::not_found_path)?;
     if !may_publish(&staff, &group.community_code) {
         return Err(not_a_publisher());
     }
-    let posts = state.db.posts(id).await?;
+    let posts = state.db().posts(id).await?;
     page(
         StaffGroup {
             c: Chrome::for_staff(&staff, "/cogov/groups"),
@@ -247,19 +249,19 @@ pub async fn hide(
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
     staff_only(&staff)?;
-    let post = state.db.post(id).await?.ok_or_else(ApiError::not_found_path)?;
+    let post = state.db().post(id).await?.ok_or_else(AppError::not_found_path)?;
     let group = state
-        .db
+        .db()
         .group(post.group_id)
         .await?
-        .ok_or_else(ApiError::not_found_path)?;
+        .ok_or_else(AppError::not_found_path)?;
     if !may_publish(&staff, &group.community_code) {
         return Err(not_a_publisher());
     }
     let reason = hide_reason(&form.reason).map_err(|e| invalid(e.field, e.zh, e.en))?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .hide_post(id, &reason, &staff.actor.account, Utc::now(), &key)
         .await?;
     Ok(Redirect::to(&format!("/cogov/groups/{}", group.id)).into_response())
@@ -274,12 +276,12 @@ struct ResidentGroups {
 
 /// `GET /m/groups`: the groups of my community, joined ones marked.
 pub async fn resident_list(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let Some(community) = state.db.resident_community(r.resident.id).await? else {
+    let Some(community) = state.db().resident_community(r.resident.id).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
-    let joined = state.db.joined_groups(r.resident.id).await?;
+    let joined = state.db().joined_groups(r.resident.id).await?;
     let rows = state
-        .db
+        .db()
         .groups(Some(&community))
         .await?
         .iter()
@@ -295,13 +297,13 @@ pub async fn resident_list(State(state): State<AppState>, r: ResidentUser) -> Re
 }
 
 async fn group_of_resident(state: &AppState, r: &ResidentUser, id: i64) -> Result<Group, ApiError> {
-    let community = state.db.resident_community(r.resident.id).await?;
+    let community = state.db().resident_community(r.resident.id).await?;
     state
-        .db
+        .db()
         .group(id)
         .await?
         .filter(|g| Some(&g.community_code) == community.as_ref())
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", None, "群不存在", "no such group"))
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, None, "群不存在", "no such group"))
 }
 
 #[derive(Template)]
@@ -324,11 +326,11 @@ async fn resident_group_page(
     error: Option<ApiError>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let joined = state.db.joined_groups(r.resident.id).await?.contains(&group.id);
-    let posts = state.db.posts(group.id).await?;
+    let joined = state.db().joined_groups(r.resident.id).await?.contains(&group.id);
+    let posts = state.db().posts(group.id).await?;
     let me = shown_name(
         r.resident.id,
-        state.db.resident_display_name(r.resident.id).await?.as_deref(),
+        state.db().resident_display_name(r.resident.id).await?.as_deref(),
     );
     page(
         ResidentGroup {
@@ -369,8 +371,8 @@ pub async fn join(
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
     let group = group_of_resident(&state, &r, id).await?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    state.db.join_group(group.id, r.resident.id, Utc::now(), &key).await?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    state.db().join_group(group.id, r.resident.id, Utc::now(), &key).await?;
     Ok(Redirect::to(&format!("/m/groups/{id}")).into_response())
 }
 
@@ -384,15 +386,15 @@ pub async fn add_post(
     r.check_csrf(form.get("csrf").map_or("", String::as_str))?;
     let group = group_of_resident(&state, &r, id).await?;
     let typed = form.get("body").cloned().unwrap_or_default();
-    if !state.db.joined_groups(r.resident.id).await?.contains(&group.id) {
-        let e = ApiError::forbidden("请先加入本群再发言", "join the group before posting");
+    if !state.db().joined_groups(r.resident.id).await?.contains(&group.id) {
+        let e = AppError::forbidden("请先加入本群再发言", "join the group before posting");
         return resident_group_page(&state, &r, &group, typed, Some(e), StatusCode::FORBIDDEN).await;
     }
     let parent = match form.get("parent").map(|p| p.trim()).filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => {
             let top = match p.parse::<i64>() {
-                Ok(pid) => state.db.post(pid).await?,
+                Ok(pid) => state.db().post(pid).await?,
                 Err(_) => None,
             };
             match top.filter(|t| t.group_id == group.id && t.parent_id.is_none() && t.hidden_at.is_none()) {
@@ -416,9 +418,9 @@ pub async fn add_post(
             return resident_group_page(&state, &r, &group, typed, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let post = state
-        .db
+        .db()
         .add_post(group.id, parent, r.resident.id, &body, Utc::now(), &key)
         .await?;
     Ok(Redirect::to(&format!("/m/groups/{id}#post-{}", parent.unwrap_or(post))).into_response())

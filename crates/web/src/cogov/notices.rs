@@ -6,6 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::cogov::{BODY_MAX, NoticeDraft, TITLE_MAX};
 use gongzhi_core::people::Role;
@@ -17,8 +19,8 @@ use crate::pages::{Chrome, china, local_time};
 use crate::people::session::Staff;
 use crate::resident::ResidentUser;
 use crate::resident::pages::MChrome;
-use crate::territory::index::TerritoryIndex;
 use crate::{ApiError, AppState};
+use gongzhi_app::territory::TerritoryIndex;
 
 /// The roles that publish notices, over the community.
 pub(super) const PUBLISHERS: [Role; 2] = [Role::CommunityWorker, Role::StreetStaff];
@@ -28,7 +30,7 @@ pub(super) fn may_publish(staff: &Staff, community: &str) -> bool {
 }
 
 pub(super) fn page(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
-    let html = page.render().map_err(|e| ApiError::internal(&e))?;
+    let html = page.render().map_err(|e| AppError::internal(&e))?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -159,7 +161,7 @@ async fn staff_page(
         .filter(|p| may_publish(staff, &p.community))
         .collect();
     let rows = state
-        .db
+        .db()
         .latest_notices(500)
         .await?
         .iter()
@@ -183,7 +185,7 @@ async fn staff_page(
 }
 
 pub(super) fn not_a_publisher() -> ApiError {
-    ApiError::forbidden(
+    AppError::forbidden(
         "仅社区工作者、街道工作人员可以发布和管理通知公告",
         "only community workers and street staff publish and manage notices",
     )
@@ -217,9 +219,7 @@ pub async fn publish(
     }
     let index = state.index();
     let place = places(&index).into_iter().find(|p| p.code == form.place.trim());
-    let bad = |field: &'static str, zh: String, en: String| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some(field), zh, en)
-    };
+    let bad = |field: &'static str, zh: String, en: String| AppError::new(ErrorCode::InvalidField, Some(field), zh, en);
     let checked = match place {
         None => Err(bad(
             "place",
@@ -252,9 +252,9 @@ pub async fn publish(
             .await;
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let id = state
-        .db
+        .db()
         .publish_notice(
             &place.community,
             place.grid.as_deref(),
@@ -281,15 +281,15 @@ pub async fn withdraw(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    let Some(notice) = state.db.notice(id).await? else {
-        return Err(ApiError::not_found_path());
+    let Some(notice) = state.db().notice(id).await? else {
+        return Err(AppError::not_found_path().into());
     };
     if !may_publish(&staff, &notice.community_code) {
         return Err(not_a_publisher());
     }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .withdraw_notice(id, &staff.actor.account, Utc::now(), &key)
         .await?;
     Ok(Redirect::to(&format!("/cogov/notices?done=withdrawn-{id}")).into_response())
@@ -333,8 +333,12 @@ fn community_page(
 
 /// `GET /m/community`: the resident picks their community.
 pub async fn community_form(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let current = state.db.resident_community(r.resident.id).await?.unwrap_or_default();
-    let name = state.db.resident_display_name(r.resident.id).await?.unwrap_or_default();
+    let current = state.db().resident_community(r.resident.id).await?.unwrap_or_default();
+    let name = state
+        .db()
+        .resident_display_name(r.resident.id)
+        .await?
+        .unwrap_or_default();
     community_page(&state, &r, current, name, None, StatusCode::OK)
 }
 
@@ -357,9 +361,8 @@ pub async fn pick_community(
     r.check_csrf(&form.csrf)?;
     let code = form.community.trim();
     if !state.index().communities().any(|l| l.community.code == code) {
-        let e = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
+        let e = AppError::new(
+            ErrorCode::InvalidField,
             Some("community"),
             "请选择所在社区（community）",
             "choose your community (community)",
@@ -380,13 +383,7 @@ pub async fn pick_community(
         match gongzhi_core::cogov::groups::display_name(name) {
             Ok(n) => Some(n),
             Err(p) => {
-                let e = ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_field",
-                    Some(p.field),
-                    p.zh,
-                    p.en,
-                );
+                let e = AppError::new(ErrorCode::InvalidField, Some(p.field), p.zh, p.en);
                 return community_page(
                     &state,
                     &r,
@@ -398,15 +395,18 @@ pub async fn pick_community(
             }
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let now = Utc::now();
-    if state.db.resident_community(r.resident.id).await?.as_deref() != Some(code) {
-        state.db.set_resident_community(r.resident.id, code, now, &key).await?;
+    if state.db().resident_community(r.resident.id).await?.as_deref() != Some(code) {
+        state
+            .db()
+            .set_resident_community(r.resident.id, code, now, &key)
+            .await?;
     }
     if let Some(n) = name
-        && state.db.resident_display_name(r.resident.id).await?.as_deref() != Some(n.as_str())
+        && state.db().resident_display_name(r.resident.id).await?.as_deref() != Some(n.as_str())
     {
-        state.db.set_display_name(r.resident.id, &n, now, &key).await?;
+        state.db().set_display_name(r.resident.id, &n, now, &key).await?;
     }
     Ok(Redirect::to("/m/notices").into_response())
 }
@@ -428,13 +428,13 @@ struct ResidentNotice {
 
 /// `GET /m/notices`: the live notices of my community, newest first.
 pub async fn resident_list(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let Some(community) = state.db.resident_community(r.resident.id).await? else {
+    let Some(community) = state.db().resident_community(r.resident.id).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
     let index = state.index();
     let now = Utc::now();
     let rows = state
-        .db
+        .db()
         .notices_of_community(&community)
         .await?
         .iter()
@@ -461,16 +461,16 @@ pub async fn resident_notice(
     r: ResidentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let community = state.db.resident_community(r.resident.id).await?;
-    let notice = state.db.notice(id).await?;
+    let community = state.db().resident_community(r.resident.id).await?;
+    let notice = state.db().notice(id).await?;
     let Some(n) = notice.filter(|n| Some(&n.community_code) == community.as_ref() && n.is_live(Utc::now())) else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+        return Err(AppError::new(
+            ErrorCode::NotFound,
             None,
             "通知不存在或已撤回",
             "no such notice, or it was withdrawn",
-        ));
+        )
+        .into());
     };
     let index = state.index();
     page(

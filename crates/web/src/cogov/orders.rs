@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
+use gongzhi_app::AppError;
 use gongzhi_core::Lang;
 use gongzhi_core::cogov::orders::{DESCRIPTION_MAX, NOTE_MAX, OrderDraft, OrderStep, PREFERRED_TIME_MAX};
 use gongzhi_store::cogov::orders::Order;
@@ -22,8 +23,8 @@ use crate::people::session::{Staff, random_token};
 use crate::resident::ResidentUser;
 use crate::resident::nearby::PALM;
 use crate::resident::pages::MChrome;
-use crate::territory::index::TerritoryIndex;
 use crate::{ApiError, AppState};
+use gongzhi_app::territory::TerritoryIndex;
 
 /// A need as a list shows it.
 pub struct OrderRow {
@@ -90,12 +91,12 @@ pub async fn resident_list(
     r: ResidentUser,
     Query(q): Query<Done>,
 ) -> Result<Response, ApiError> {
-    let Some(community) = state.db.resident_community(r.resident.id).await? else {
+    let Some(community) = state.db().resident_community(r.resident.id).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
     let index = state.index();
     let rows = state
-        .db
+        .db()
         .orders_of_resident(r.resident.id)
         .await?
         .iter()
@@ -169,7 +170,7 @@ fn new_order_page(
 
 /// `GET /m/orders/new`: the form of a need (a fresh key: one form, one need).
 pub async fn new_form(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let Some(community) = state.db.resident_community(r.resident.id).await? else {
+    let Some(community) = state.db().resident_community(r.resident.id).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
     let form = OrderForm {
@@ -186,11 +187,11 @@ pub async fn post(
     Form(form): Form<OrderForm>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let Some(community) = state.db.resident_community(r.resident.id).await? else {
+    let Some(community) = state.db().resident_community(r.resident.id).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
     let checked = OrderDraft::check(&PALM, &form.kind, &form.description, &form.preferred_time)
-        .map_err(ApiError::draft)
+        .map_err(AppError::draft)
         .and_then(|d| {
             Ok((
                 d,
@@ -200,17 +201,17 @@ pub async fn post(
     let (draft, key) = match checked {
         Ok((d, Some(k))) => (d, k),
         Ok((_, None)) => {
-            let e = ApiError::missing("idempotency_key");
+            let e = AppError::missing("idempotency_key");
             return new_order_page(&state, &r, &community, form, Some(e), StatusCode::UNPROCESSABLE_ENTITY);
         }
         Err(e) => {
-            let status = e.status;
+            let status = e.http_status();
             return new_order_page(&state, &r, &community, form, Some(e), status);
         }
     };
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .post_order(r.resident.id, &community, &draft, &key, Utc::now(), &audit_key)
         .await?;
     let lang = if r.lang == Lang::En { "&lang=en" } else { "" };
@@ -241,7 +242,7 @@ async fn staff_page(
 ) -> Result<Response, ApiError> {
     let index = state.index();
     let rows = state
-        .db
+        .db()
         .latest_orders(500)
         .await?
         .iter()
@@ -267,7 +268,7 @@ async fn staff_page(
 }
 
 fn not_community_staff() -> ApiError {
-    ApiError::forbidden(
+    AppError::forbidden(
         "仅本社区的社区工作者、街道工作人员可以处理居民点单",
         "only community workers and street staff of the community handle residents' needs",
     )
@@ -304,8 +305,8 @@ pub async fn step(
     Form(form): Form<StepForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    let Some(order) = state.db.order(id).await? else {
-        return Err(ApiError::not_found_path());
+    let Some(order) = state.db().order(id).await? else {
+        return Err(AppError::not_found_path().into());
     };
     if !may_publish(&staff, &order.community_code) {
         return Err(not_community_staff());
@@ -314,25 +315,25 @@ pub async fn step(
     let (to, step) = match checked {
         Ok(ok) => ok,
         Err(e) => {
-            let e = ApiError::order(&e);
-            return staff_page(&state, &staff, e.status, String::new(), Some((id, e))).await;
+            let e = AppError::order(&e);
+            return staff_page(&state, &staff, e.http_status(), String::new(), Some((id, e))).await;
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let now = Utc::now();
     match state
-        .db
+        .db()
         .transition_order(&order, &step, to, &staff.actor.account, now, &key)
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!("/cogov/orders?done={}-{id}", to.as_str())).into_response()),
         Err(gongzhi_store::StoreError::Conflict { .. }) => {
             // Someone took it a step meanwhile: the page shows where it stands now.
-            let e = ApiError::order(&gongzhi_core::cogov::orders::OrderProblem::WrongState {
-                from: state.db.order(id).await?.map_or(order.state, |o| o.state),
+            let e = AppError::order(&gongzhi_core::cogov::orders::OrderProblem::WrongState {
+                from: state.db().order(id).await?.map_or(order.state, |o| o.state),
                 step: step.name(),
             });
-            staff_page(&state, &staff, e.status, String::new(), Some((id, e))).await
+            staff_page(&state, &staff, e.http_status(), String::new(), Some((id, e))).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,6 +1,8 @@
 //! Surveys (问卷): staff create one for a community, open and close it, and read the results;
 //! residents of the community answer an open survey once.
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -88,7 +90,7 @@ async fn staff_page(
         .filter(|p| p.grid.is_none() && may_publish(staff, &p.community))
         .collect();
     let rows = state
-        .db
+        .db()
         .surveys(None)
         .await?
         .iter()
@@ -115,7 +117,7 @@ pub async fn staff_list(State(state): State<AppState>, staff: Staff) -> Result<R
 }
 
 fn invalid(field: &'static str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", Some(field), zh, en)
+    AppError::new(ErrorCode::InvalidField, Some(field), zh, en)
 }
 
 /// `POST /cogov/surveys`: a new survey, as a draft.
@@ -141,9 +143,9 @@ pub async fn create(
         Ok(ok) => ok,
         Err(e) => return staff_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(e), form).await,
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let id = state
-        .db
+        .db()
         .create_survey(community, &title, &questions, &staff.actor.account, Utc::now(), &key)
         .await?;
     Ok(Redirect::to(&format!("/cogov/surveys/{id}")).into_response())
@@ -202,7 +204,7 @@ struct StaffSurvey {
 
 async fn survey_of_staff(state: &AppState, staff: &Staff, id: i64) -> Result<Survey, ApiError> {
     staff_only(staff)?;
-    let survey = state.db.survey(id).await?.ok_or_else(ApiError::not_found_path)?;
+    let survey = state.db().survey(id).await?.ok_or_else(AppError::not_found_path)?;
     if !may_publish(staff, &survey.community_code) {
         return Err(not_a_publisher());
     }
@@ -212,7 +214,7 @@ async fn survey_of_staff(state: &AppState, staff: &Staff, id: i64) -> Result<Sur
 /// `GET /cogov/surveys/{id}`: the results — counts per choice, the free-text answers.
 pub async fn results(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, ApiError> {
     let survey = survey_of_staff(&state, &staff, id).await?;
-    let sheets = state.db.survey_answers(id).await?;
+    let sheets = state.db().survey_answers(id).await?;
     page(
         StaffSurvey {
             c: Chrome::for_staff(&staff, "/cogov/surveys"),
@@ -252,9 +254,9 @@ pub async fn set_state(
             ));
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .set_survey_state(id, to, &staff.actor.account, Utc::now(), &key)
         .await?;
     Ok(Redirect::to(&format!("/cogov/surveys/{id}")).into_response())
@@ -269,11 +271,11 @@ struct ResidentSurveys {
 
 /// `GET /m/surveys`: the open and closed surveys of my community.
 pub async fn resident_list(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let Some(community) = state.db.resident_community(r.resident.id).await? else {
+    let Some(community) = state.db().resident_community(r.resident.id).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
     let rows = state
-        .db
+        .db()
         .surveys(Some(&community))
         .await?
         .iter()
@@ -311,13 +313,13 @@ impl ResidentSurvey {
 }
 
 async fn survey_of_resident(state: &AppState, r: &ResidentUser, id: i64) -> Result<Survey, ApiError> {
-    let community = state.db.resident_community(r.resident.id).await?;
+    let community = state.db().resident_community(r.resident.id).await?;
     state
-        .db
+        .db()
         .survey(id)
         .await?
         .filter(|s| Some(&s.community_code) == community.as_ref() && s.state != SurveyState::Draft)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", None, "问卷不存在", "no such survey"))
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, None, "问卷不存在", "no such survey"))
 }
 
 fn resident_page(
@@ -354,7 +356,7 @@ pub async fn resident_survey(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let survey = survey_of_resident(&state, &r, id).await?;
-    let answered = state.db.has_answered(id, r.resident.id).await?;
+    let answered = state.db().has_answered(id, r.resident.id).await?;
     resident_page(&state, &r, &survey, answered, HashMap::new(), None, StatusCode::OK)
 }
 
@@ -368,7 +370,7 @@ pub async fn answer(
     r.check_csrf(form.get("csrf").map_or("", String::as_str))?;
     let survey = survey_of_resident(&state, &r, id).await?;
     let lang = r.lang;
-    if state.db.has_answered(id, r.resident.id).await? {
+    if state.db().has_answered(id, r.resident.id).await? {
         let e = lang.pick(
             "您已提交过本问卷，每人只能提交一次",
             "you have answered this survey already; each resident answers once",
@@ -410,9 +412,9 @@ pub async fn answer(
             );
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     if !state
-        .db
+        .db()
         .answer_survey(id, r.resident.id, &answers, Utc::now(), &key)
         .await?
     {

@@ -6,6 +6,8 @@ use askama::Template;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_store::cases::CaseRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -65,13 +67,13 @@ async fn my_case(state: &AppState, staff: &Staff, id: &str) -> Result<CaseRecord
     {
         Ok(record)
     } else {
-        Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_case",
+        Err(AppError::new(
+            ErrorCode::UnknownCase,
             Some("id"),
             format!("案件 {id} 不在您的网格"),
             format!("case {id} is not in your grids"),
-        ))
+        )
+        .into())
     }
 }
 
@@ -152,13 +154,13 @@ pub async fn act(
     let action = posted.get("action").unwrap_or("");
     let outcome = async {
         let Some(&(name, _, _, reason, _)) = ACTIONS.iter().find(|a| a.0 == action) else {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_action",
+            return Err(AppError::new(
+                ErrorCode::InvalidAction,
                 Some("action"),
                 format!("网格员不能做 {action}"),
                 format!("{action:?} is not a grid worker's action here"),
-            ));
+            )
+            .into());
         };
         let mut raw = json!({"action": name});
         if reason {
@@ -180,8 +182,8 @@ pub async fn act(
     .await;
     match outcome {
         Ok((updated, _)) => Ok(Redirect::to(&format!("/g/cases/{}?done={action}", updated.id)).into_response()),
-        Err(e) if e.status.is_client_error() => {
-            let status = e.status;
+        Err(e) if e.http_status().is_client_error() => {
+            let status = e.http_status();
             render(
                 page(
                     &state,

@@ -12,6 +12,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::people::{Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
@@ -74,7 +76,7 @@ impl GChrome {
 }
 
 fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
-    let html = page.render().map_err(|e| ApiError::internal(&e))?;
+    let html = page.render().map_err(|e| AppError::internal(&e))?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -92,7 +94,7 @@ fn my_grids(staff: &Staff) -> Result<Vec<TerritoryCode>, ApiError> {
         })
         .collect();
     if grids.is_empty() {
-        return Err(ApiError::forbidden_role("网格员", "grid worker"));
+        return Err(AppError::forbidden_role("网格员", "grid worker").into());
     }
     Ok(grids)
 }
@@ -154,7 +156,7 @@ async fn cases_in(
             within_prefix: Some(grid.subtree_prefix().to_string()),
             ..CaseFilter::default()
         };
-        let page = state.db.list_cases(&filter, 50, now).await?;
+        let page = state.db().list_cases(&filter, 50, now).await?;
         total += page.total;
         rows.extend(page.cases.iter().map(|rec| TaskRow {
             id: rec.id,
@@ -177,7 +179,7 @@ pub async fn home(
     let grids = my_grids(&staff)?;
     let mut views = vec![];
     for code in &grids {
-        let node = state.db.node(code).await?;
+        let node = state.db().node(code).await?;
         let (name, households, map) = match &node {
             Some(n) => {
                 let map = n
@@ -246,7 +248,7 @@ struct ReportPage {
 
 /// The worker's recent matters first, then the common ones.
 async fn matters_for(state: &AppState, staff: &Staff) -> Result<Vec<(String, String)>, ApiError> {
-    let mine = state.db.cases_reported_by(&staff.actor.account, 50).await?;
+    let mine = state.db().cases_reported_by(&staff.actor.account, 50).await?;
     let mut codes: Vec<String> = vec![];
     for rec in &mine {
         if !codes.contains(&rec.flow.matter) && codes.len() < 5 {
@@ -322,13 +324,13 @@ pub async fn report(
         api::check_report(&state, &body)?;
         let self_handle = posted.get("self_handle").is_some();
         if self_handle && posted.files_named("after_photos") == 0 {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "missing_photos",
+            return Err(AppError::new(
+                ErrorCode::MissingPhotos,
                 Some("after_photos"),
                 "自行处置须附处置后照片",
                 "fixing it yourself needs a photo after",
-            ));
+            )
+            .into());
         }
         let photos = save_photos(&state, &actor, &posted).await?;
         body.insert("photos".into(), json!(photos));
@@ -345,7 +347,9 @@ pub async fn report(
             }
             match api::perform(&state, &actor, record.clone(), action).await {
                 Ok((updated, _)) => record = updated,
-                Err(e) if e.status.is_client_error() => self_handle_error = Some(e.message(staff.lang).to_string()),
+                Err(e) if e.http_status().is_client_error() => {
+                    self_handle_error = Some(e.message(staff.lang).to_string())
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -368,9 +372,9 @@ pub async fn report(
         Ok((_, record, None)) => Ok(Redirect::to(&format!("/g/?done={}", record.flow.number)).into_response()),
         // Reported, but the loop refused the self-handling: the case page says why and offers it again.
         Ok((_, record, Some(_))) => Ok(Redirect::to(&format!("/g/cases/{}?done=report", record.id)).into_response()),
-        Err(e) if !wants_json && e.status.is_client_error() => {
+        Err(e) if !wants_json && e.http_status().is_client_error() => {
             let matters = matters_for(&state, &staff).await?;
-            let status = e.status;
+            let status = e.http_status();
             render(
                 ReportPage {
                     c: GChrome::of(&staff, "/g/report"),

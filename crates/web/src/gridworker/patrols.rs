@@ -9,6 +9,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_store::patrols::{Patrol, PatrolPoint};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,9 +26,8 @@ pub const INTERVAL_SECONDS: u32 = 30;
 const MAX_POINTS: usize = 500;
 
 fn unknown(id: i64) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_patrol",
+    AppError::new(
+        ErrorCode::UnknownPatrol,
         Some("id"),
         format!("没有编号为 {id} 的本人巡查"),
         format!("you have no patrol {id}"),
@@ -35,7 +36,7 @@ fn unknown(id: i64) -> ApiError {
 
 /// My own patrol, or 404 (another's is no more visible than a missing one).
 async fn mine(state: &AppState, staff: &Staff, id: i64) -> Result<Patrol, ApiError> {
-    match state.db.patrol(id).await? {
+    match state.db().patrol(id).await? {
         Some(p) if p.account == staff.actor.account => Ok(p),
         _ => Err(unknown(id)),
     }
@@ -78,7 +79,7 @@ struct PatrolsPage {
 pub async fn list(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
     my_grids(&staff)?;
     let now = Utc::now();
-    let patrols = state.db.patrols_of(&staff.actor.account, 100).await?;
+    let patrols = state.db().patrols_of(&staff.actor.account, 100).await?;
     let open = patrols.iter().find(|p| p.ended_at.is_none()).map(|p| p.id);
     render(
         PatrolsPage {
@@ -100,7 +101,7 @@ pub struct CsrfForm {
 pub async fn start(State(state): State<AppState>, staff: Staff, Form(f): Form<CsrfForm>) -> Result<Response, ApiError> {
     my_grids(&staff)?;
     staff.check_csrf(&f.csrf)?;
-    let p = state.db.start_patrol(&staff.actor.account, Utc::now()).await?;
+    let p = state.db().start_patrol(&staff.actor.account, Utc::now()).await?;
     Ok(Redirect::to(&format!("/g/patrols/{}", p.id)).into_response())
 }
 
@@ -136,18 +137,12 @@ pub async fn stop(
     my_grids(&staff)?;
     staff.check_csrf(&f.csrf)?;
     mine(&state, &staff, id).await?;
-    state.db.stop_patrol(id, Utc::now()).await?;
+    state.db().stop_patrol(id, Utc::now()).await?;
     Ok(Redirect::to("/g/patrols").into_response())
 }
 
 fn bad_point(zh: String, en: String) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_point",
-        Some("points"),
-        zh,
-        en,
-    )
+    AppError::new(ErrorCode::InvalidPoint, Some("points"), zh, en)
 }
 
 /// One point as sent: `{"lon", "lat", "accuracy"?, "at"?}`, WGS-84 degrees.
@@ -196,13 +191,7 @@ pub async fn points(
     }
     let p = mine(&state, &staff, id).await?;
     if p.ended_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "patrol_ended",
-            Some("id"),
-            "巡查已结束",
-            "the patrol has ended",
-        ));
+        return Err(AppError::new(ErrorCode::PatrolEnded, Some("id"), "巡查已结束", "the patrol has ended").into());
     }
     let now = Utc::now();
     let raw: Vec<&Value> = match body.get("points").and_then(Value::as_array) {
@@ -219,6 +208,6 @@ pub async fn points(
         .into_iter()
         .map(|v| point_of(v, now))
         .collect::<Result<Vec<_>, _>>()?;
-    let p = state.db.add_patrol_points(id, &pts).await?;
+    let p = state.db().add_patrol_points(id, &pts).await?;
     Ok(Json(json!({"id": p.id, "length_m": p.length_m, "points": p.point_count})).into_response())
 }

@@ -22,6 +22,8 @@
 pub mod jobs;
 pub mod run;
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::sync::Arc;
 
 use axum::Json;
@@ -68,9 +70,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn unknown_template(key: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_template",
+    AppError::new(
+        ErrorCode::UnknownTemplate,
         Some("template"),
         format!("没有名为“{key}”的导入模板"),
         format!("no import template is called {key:?}"),
@@ -81,10 +82,11 @@ fn unknown_template(key: &str) -> ApiError {
 pub fn importer_reach(actor: &Actor) -> Result<Reach, ApiError> {
     let reach = Reach::of(actor);
     if reach.is_empty() {
-        Err(ApiError::forbidden(
+        Err(AppError::forbidden(
             "只有系统管理员、街道工作人员和社区工作者可以导入",
             "only system administrators, street staff and community workers may import",
-        ))
+        )
+        .into())
     } else {
         Ok(reach)
     }
@@ -109,7 +111,7 @@ async fn template_download(_: Authenticated, Path(file): Path<String>) -> Result
     let (key, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
     let t = template(key).ok_or_else(|| unknown_template(key))?;
     let format = Format::from_file_name(&file).ok_or_else(|| unknown_template(&file))?;
-    let bytes = template_file(&t, format).map_err(|e| ApiError::internal(&e))?;
+    let bytes = template_file(&t, format).map_err(|e| AppError::internal(&e))?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
@@ -234,7 +236,7 @@ pub(crate) struct Upload {
 pub(crate) async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, ApiError> {
     let mut form = Multipart::from_request(request, state)
         .await
-        .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?;
+        .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
     let mut up = Upload {
         name: String::new(),
         bytes: Bytes::new(),
@@ -245,7 +247,7 @@ pub(crate) async fn read_multipart(state: &AppState, request: Request) -> Result
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?
+        .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?
     {
         match field.name() {
             Some("file") => {
@@ -253,7 +255,7 @@ pub(crate) async fn read_multipart(state: &AppState, request: Request) -> Result
                 up.bytes = field
                     .bytes()
                     .await
-                    .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?;
+                    .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
             }
             Some("csrf") => up.csrf = field.text().await.unwrap_or_default(),
             Some("template") => up.template = field.text().await.unwrap_or_default(),
@@ -340,9 +342,8 @@ fn bad_row(e: &RowError, lang: Lang) -> BadRow {
 }
 
 fn job_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_job",
+    AppError::new(
+        ErrorCode::UnknownJob,
         Some("id"),
         "导入任务不存在或已过期",
         "no such import job (or it expired)",
@@ -485,9 +486,8 @@ async fn api_import(
         let bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD)
             .await
             .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
+                AppError::new(
+                    ErrorCode::TooLarge,
                     Some("file"),
                     format!("文件不能超过 {} MB", MAX_UPLOAD / 1024 / 1024),
                     format!("the file must not exceed {} MB", MAX_UPLOAD / 1024 / 1024),
@@ -501,7 +501,7 @@ async fn api_import(
         (q.file.clone().unwrap_or_else(|| format!("{key}{ext}")), bytes)
     };
     if bytes.is_empty() {
-        return Err(ApiError::missing("file"));
+        return Err(AppError::missing("file").into());
     }
     let name = file_name(&name, &t, &bytes);
     let job = state.import_jobs().start(&actor, t, &name, &bytes);
@@ -517,8 +517,8 @@ async fn api_import(
                 "created": i.created.iter().map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
             })),
         )),
-        Outcome::Refused(e) => Err(ApiError::invalid_data(&e)),
-        Outcome::Failed => Err(ApiError::internal(&"import failed")),
+        Outcome::Refused(e) => Err(AppError::invalid_data(&e).into()),
+        Outcome::Failed => Err(AppError::internal(&"import failed").into()),
     }
 }
 
@@ -535,9 +535,8 @@ pub async fn resident_export(
 ) -> Result<Vec<Vec<String>>, ApiError> {
     use gongzhi_core::import::export::{resident_header, resident_row};
     let cipher = state.cipher().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "personal_data_key_missing",
+        AppError::new(
+            ErrorCode::PersonalDataKeyMissing,
             None,
             "服务器未配置个人信息密钥",
             "the server has no personal-data key",
@@ -546,7 +545,7 @@ pub async fn resident_export(
     let mut rows = vec![resident_header(unmasked)];
     for prefix in prefixes {
         for r in state
-            .db
+            .db()
             .search_residents_by_name(cipher.as_ref(), prefix, "", 1_000_000)
             .await?
         {
@@ -575,7 +574,7 @@ async fn export(
         return Err(unknown_template(&file));
     }
     let prefixes = area_prefixes(&reach, q.within.as_deref())?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let (bytes, content_type, name, count) = if geo {
         let (text, count) = places_geojson(&state, kind, &prefixes).await?;
         (
@@ -588,12 +587,12 @@ async fn export(
         let format = format?;
         let (rows, count) = table_rows(&state, kind, &prefixes).await?;
         let t = template(kind).ok_or_else(|| unknown_template(kind))?;
-        let bytes = gongzhi_office::write_rows(format, t.name_zh, &rows).map_err(|e| ApiError::internal(&e))?;
+        let bytes = gongzhi_office::write_rows(format, t.name_zh, &rows).map_err(|e| AppError::internal(&e))?;
         (bytes, format.content_type(), format!("{}.{ext}", t.name_zh), count)
     } else {
         let format = format?;
         let rows = resident_export(&state, &prefixes, false).await?;
-        let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| ApiError::internal(&e))?;
+        let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| AppError::internal(&e))?;
         (bytes, format.content_type(), format!("实有人口.{ext}"), rows.len() - 1)
     };
     let mut detail = json!({"kind": kind, "within": prefixes, "rows": count, "format": ext});
@@ -608,8 +607,8 @@ async fn export(
         kind,
         detail,
     )
-    .map_err(|e| ApiError::internal(&e))?;
-    gongzhi_store::audit::record(&state.db, &key, entry).await?;
+    .map_err(|e| AppError::internal(&e))?;
+    gongzhi_store::audit::record(&state.db(), &key, entry).await?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -625,15 +624,15 @@ async fn export(
 fn area_prefixes(reach: &Reach, within: Option<&str>) -> Result<Vec<String>, ApiError> {
     match within.map(str::trim).filter(|w| !w.is_empty()) {
         Some(w) => {
-            let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
+            let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| AppError::bad_code("within", e))?;
             if !reach.reaches(&code) {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "outside_scope",
+                return Err(AppError::new(
+                    ErrorCode::OutsideScope,
                     Some("within"),
                     "此区域不在您的辖区内",
                     "that area is outside yours",
-                ));
+                )
+                .into());
             }
             Ok(vec![code.subtree_prefix().to_string()])
         }
@@ -658,9 +657,8 @@ struct UnmaskedRequest {
 }
 
 fn not_an_exporter() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
+    AppError::new(
+        ErrorCode::Forbidden,
         None,
         "导出完整信息（不打码）需要个人信息导出员权限，由安全管理员授予",
         "an unmasked export needs the personal-data exporter role, granted by the security administrator",
@@ -670,8 +668,7 @@ fn not_an_exporter() -> ApiError {
 fn export_reason(text: &str) -> Result<String, ApiError> {
     reveal_reason(text).map_err(|e| {
         use gongzhi_core::Localized;
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::new(
             e.code(),
             Some("reason"),
             "字段 reason（导出理由）：请说明导出理由（2至200个字符）",
@@ -684,13 +681,13 @@ fn export_format(text: Option<&str>) -> Result<(Format, &'static str), ApiError>
     match text.map(str::trim).unwrap_or("") {
         "" | "xlsx" => Ok((Format::Xlsx, "xlsx")),
         "csv" => Ok((Format::Csv, "csv")),
-        other => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
+        other => Err(AppError::new(
+            ErrorCode::InvalidField,
             Some("format"),
             format!("字段 format（格式）：“{other}”不是 xlsx 或 csv"),
             format!("field format: {other:?} is not xlsx or csv"),
-        )),
+        )
+        .into()),
     }
 }
 
@@ -706,7 +703,7 @@ async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedRequest)
     let reason = export_reason(&req.reason)?;
     let (format, ext) = export_format(req.format.as_deref())?;
     let prefixes = area_prefixes(&reach, req.within.as_deref())?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let rows = resident_export(state, &prefixes, true).await?;
     let entry = gongzhi_core::audit::NewAuditEntry::new(
         chrono::Utc::now(),
@@ -719,9 +716,9 @@ async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedRequest)
             "reason": reason, "format": ext, "fields": UNMASKED_FIELDS,
         }),
     )
-    .map_err(|e| ApiError::internal(&e))?;
-    gongzhi_store::audit::record(&state.db, &key, entry).await?;
-    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| ApiError::internal(&e))?;
+    .map_err(|e| AppError::internal(&e))?;
+    gongzhi_store::audit::record(&state.db(), &key, entry).await?;
+    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| AppError::internal(&e))?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
@@ -749,7 +746,7 @@ async fn export_unmasked_page(
     staff.check_csrf(&form.csrf)?;
     match unmasked_export(&state, &staff.actor, &form).await {
         Ok(r) => Ok(r),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY || e.field == Some("within") => {
+        Err(e) if e.http_status() == StatusCode::UNPROCESSABLE_ENTITY || e.field == Some("within") => {
             let mut page = ImportPage::new(&staff, "residents".into());
             if let Some(u) = page.unmasked.as_mut() {
                 u.reason = form.reason.clone();
@@ -761,7 +758,7 @@ async fn export_unmasked_page(
                     _ => message.to_string(),
                 });
             }
-            Ok((e.status, render(&page)?).into_response())
+            Ok((e.http_status(), render(&page)?).into_response())
         }
         Err(e) => Err(e),
     }
@@ -782,13 +779,13 @@ async fn api_export_unmasked(
         match map.get(field) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
+            Some(_) => Err(AppError::new(
+                ErrorCode::InvalidField,
                 None,
                 format!("字段 {field} 须为字符串"),
                 format!("field {field} must be a string"),
-            )),
+            )
+            .into()),
         }
     };
     let req = UnmaskedRequest {
@@ -828,7 +825,7 @@ pub async fn export_records(state: &AppState, kind: &str, prefixes: &[String]) -
         lat: None,
         outline: None,
     };
-    let db = &state.db;
+    let db = &state.db();
     match kind {
         "buildings" => {
             for prefix in prefixes {

@@ -195,7 +195,7 @@ fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
 }
 
 /// The row's grid, known and inside `reach`, or the row's problem.
-fn grid_in(index: &crate::territory::index::TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
+fn grid_in(index: &gongzhi_app::territory::TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
     let text = r.text("grid_code");
     match TerritoryCode::parse(text) {
         Ok(code @ TerritoryCode::Grid(_)) if index.by_code.contains_key(text) => {
@@ -350,7 +350,7 @@ mod residents {
 
         // Checks against what is stored (read only): compounds named, ID numbers registered.
         let mut errors = ErrorList::default();
-        let db = &state.db;
+        let db = &state.db();
         let mut compounds: HashMap<(String, String), Option<i64>> = HashMap::new();
         for row in &rows {
             if let Some(name) = &row.compound {
@@ -626,7 +626,7 @@ mod orgs {
     use gongzhi_store::territory::places::insert_compounds_tx;
 
     use super::*;
-    use crate::territory::index::TerritoryIndex;
+    use gongzhi_app::territory::TerritoryIndex;
 
     /// A street or community code of the grid system inside `reach`, or the row's problem.
     fn division_in(
@@ -731,7 +731,7 @@ mod orgs {
         let mut errors = ErrorList::default();
         for (row, o) in &rows {
             if state
-                .db
+                .db()
                 .member_organization_by_credit_code(o.credit_code.as_str())
                 .await
                 .map_err(failed)?
@@ -743,7 +743,7 @@ mod orgs {
         refuse(errors, job)?;
         job.progress.set_phase(Phase::Writing);
         let orgs: Vec<NewMemberOrganization> = rows.into_iter().map(|(_, o)| o).collect();
-        let mut tx = state.db.begin().await.map_err(failed)?;
+        let mut tx = state.db().begin().await.map_err(failed)?;
         insert_member_organizations_tx(&mut tx, &key, &actor.account, &orgs)
             .await
             .map_err(failed)?;
@@ -774,7 +774,7 @@ mod orgs {
         })
         .await?;
         let known: std::collections::HashSet<String> = state
-            .db
+            .db()
             .property_companies()
             .await
             .map_err(failed)?
@@ -790,7 +790,7 @@ mod orgs {
         refuse(errors, job)?;
         job.progress.set_phase(Phase::Writing);
         let companies: Vec<NewPropertyCompany> = rows.into_iter().map(|(_, c)| c).collect();
-        let mut tx = state.db.begin().await.map_err(failed)?;
+        let mut tx = state.db().begin().await.map_err(failed)?;
         insert_property_companies_tx(&mut tx, &key, &actor.account, &companies)
             .await
             .map_err(failed)?;
@@ -848,7 +848,7 @@ mod orgs {
         })
         .await?;
         let companies: HashMap<String, i64> = state
-            .db
+            .db()
             .property_companies()
             .await
             .map_err(failed)?
@@ -861,7 +861,7 @@ mod orgs {
             let community = row.community.as_str().to_string();
             if !existing.contains_key(&community) {
                 let prefix = row.community.significant_prefix().to_string();
-                let list = state.db.compounds_within(&prefix).await.map_err(failed)?;
+                let list = state.db().compounds_within(&prefix).await.map_err(failed)?;
                 existing.insert(community.clone(), list.into_iter().map(|c| (c.name, c.code)).collect());
             }
             if existing[&community].iter().any(|(n, _)| *n == row.name) {
@@ -906,7 +906,7 @@ mod orgs {
                 property_company_id: row.company.as_ref().and_then(|c| companies.get(c).copied()),
             });
         }
-        let mut tx = state.db.begin().await.map_err(failed)?;
+        let mut tx = state.db().begin().await.map_err(failed)?;
         let ids = insert_compounds_tx(&mut tx, &key, &actor.account, &new)
             .await
             .map_err(failed)?;
@@ -1008,7 +1008,7 @@ mod places {
         for row in &rows {
             let grid = row.grid.as_str().to_string();
             if !existing.contains_key(&grid) {
-                let list = state.db.buildings_within(&grid, 1_000_000).await.map_err(failed)?;
+                let list = state.db().buildings_within(&grid, 1_000_000).await.map_err(failed)?;
                 existing.insert(grid.clone(), list.into_iter().map(|b| (b.name, b.code)).collect());
             }
             if existing[&grid].iter().any(|(n, _)| *n == row.name) {
@@ -1017,7 +1017,7 @@ mod places {
             let community = row.grid.community();
             if !compounds.contains_key(community.as_str()) {
                 let list = state
-                    .db
+                    .db()
                     .compounds_within(community.significant_prefix())
                     .await
                     .map_err(failed)?;
@@ -1077,7 +1077,7 @@ mod places {
                 }
             })
             .collect();
-        let mut tx = state.db.begin().await.map_err(failed)?;
+        let mut tx = state.db().begin().await.map_err(failed)?;
         insert_buildings_tx(&mut tx, &key, &actor.account, &new)
             .await
             .map_err(failed)?;
@@ -1154,7 +1154,7 @@ mod places {
         let mut buildings: HashMap<(String, String), Option<Known>> = HashMap::new();
         let grids: BTreeSet<&str> = rows.iter().map(|r| r.grid.as_str()).collect();
         for grid in grids {
-            let existing = state.db.buildings_within(grid, 1_000_000).await.map_err(failed)?;
+            let existing = state.db().buildings_within(grid, 1_000_000).await.map_err(failed)?;
             for row in rows.iter().filter(|r| r.grid == grid) {
                 let k = (row.grid.clone(), row.building.clone());
                 if buildings.contains_key(&k) {
@@ -1164,14 +1164,14 @@ mod places {
                     None => None,
                     Some(b) => {
                         let entrances: HashMap<i64, u16> = state
-                            .db
+                            .db()
                             .entrances_of(b.id)
                             .await
                             .map_err(failed)?
                             .into_iter()
                             .map(|e| (e.id, e.number as u16))
                             .collect();
-                        let households = state.db.households_of(cipher.as_ref(), b.id).await.map_err(failed)?;
+                        let households = state.db().households_of(cipher.as_ref(), b.id).await.map_err(failed)?;
                         Some(Known {
                             id: b.id,
                             code: b.code.clone(),
@@ -1242,7 +1242,7 @@ mod places {
                 area_m2: row.area_m2,
             });
         }
-        let mut tx = state.db.begin().await.map_err(failed)?;
+        let mut tx = state.db().begin().await.map_err(failed)?;
         insert_households_tx(&mut tx, cipher.as_ref(), &key, &actor.account, &new)
             .await
             .map_err(failed)?;
@@ -1265,7 +1265,7 @@ mod party {
     use gongzhi_store::people::registry::insert_party_members_tx;
 
     use super::*;
-    use crate::territory::index::TerritoryIndex;
+    use gongzhi_app::territory::TerritoryIndex;
 
     /// A grid, community or street of the grid system inside `reach`, or the row's problem.
     fn territory_in(index: &TerritoryIndex, reach: &Reach, r: &Record, key: &str) -> Result<String, RowError> {
@@ -1367,7 +1367,7 @@ mod party {
         let mut errors = ErrorList::default();
         for (row, in_file, o) in &rows {
             if state
-                .db
+                .db()
                 .party_organization_by_code(&o.code)
                 .await
                 .map_err(failed)?
@@ -1379,7 +1379,7 @@ mod party {
             if *in_file {
                 continue;
             }
-            match state.db.party_organization_by_code(parent).await.map_err(failed)? {
+            match state.db().party_organization_by_code(parent).await.map_err(failed)? {
                 None => errors.push(RowError::cell(
                     *row,
                     "上级组织编号",
@@ -1412,7 +1412,7 @@ mod party {
 
         job.progress.set_phase(Phase::Writing);
         let orgs: Vec<NewPartyOrganization> = rows.into_iter().map(|(_, _, o)| o).collect();
-        let mut tx = state.db.begin().await.map_err(failed)?;
+        let mut tx = state.db().begin().await.map_err(failed)?;
         insert_party_organizations_tx(&mut tx, &key, &actor.account, &orgs)
             .await
             .map_err(failed)?;
@@ -1519,12 +1519,12 @@ mod party {
         let mut orgs: HashMap<String, Option<gongzhi_store::orgs::PartyOrganization>> = HashMap::new();
         for row in &rows {
             if !orgs.contains_key(&row.org) {
-                let o = state.db.party_organization_by_code(&row.org).await.map_err(failed)?;
+                let o = state.db().party_organization_by_code(&row.org).await.map_err(failed)?;
                 orgs.insert(row.org.clone(), o);
             }
         }
         let employers: HashMap<String, i64> = state
-            .db
+            .db()
             .member_organizations_within("")
             .await
             .map_err(failed)?
@@ -1533,7 +1533,7 @@ mod party {
             .collect();
         let ids: Vec<IdNumber> = rows.iter().map(|r| r.member.id_number.clone()).collect();
         let known = state
-            .db
+            .db()
             .party_member_ids_by_id_numbers(cipher.as_ref(), &ids)
             .await
             .map_err(failed)?;
@@ -1608,7 +1608,7 @@ mod party {
         refuse(errors, job)?;
 
         job.progress.set_phase(Phase::Writing);
-        let mut tx = state.db.begin().await.map_err(failed)?;
+        let mut tx = state.db().begin().await.map_err(failed)?;
         insert_party_members_tx(&mut tx, cipher.as_ref(), &key, &actor.account, &members)
             .await
             .map_err(failed)?;

@@ -10,6 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::policy::{check_admin_separation, looks_after, manages, may_grant, sets_permissions_of};
@@ -35,14 +37,14 @@ fn admin_grants(staff: &Staff) -> Vec<&Grant> {
 
 /// The security administrator on a working account: only its security permissions.
 fn not_admin_of(username: &str) -> ApiError {
-    ApiError::forbidden(
+    AppError::forbidden(
         format!("您只能设置账户 {username} 的安全权限（个人信息导出员）"),
         format!("you may only set the security permissions (personal-data exporter) of {username}"),
     )
 }
 
 fn not_admin() -> ApiError {
-    ApiError::forbidden(
+    AppError::forbidden(
         "只有系统管理员或安全管理员可以管理账户",
         "only a system or security administrator manages accounts",
     )
@@ -127,7 +129,7 @@ async fn accounts_page(
     }
     let now = Utc::now();
     let rows = state
-        .db
+        .db()
         .accounts_with_grants()
         .await?
         .into_iter()
@@ -146,7 +148,7 @@ async fn accounts_page(
         roles: grantable(staff),
         error,
     };
-    Ok((status, Html(page.render().map_err(|e| ApiError::internal(&e))?)).into_response())
+    Ok((status, Html(page.render().map_err(|e| AppError::internal(&e))?)).into_response())
 }
 
 /// `GET /admin/accounts`: the accounts this administrator manages, and a form for a new one.
@@ -248,18 +250,18 @@ pub async fn create(
         Ok(g) => g,
         Err(message) => return accounts_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await,
     };
-    if state.db.account_by_username(username).await?.is_some() {
+    if state.db().account_by_username(username).await?.is_some() {
         let message = format!("{}{username}", lang.pick("用户名已存在：", "the user name is taken: "));
         return accounts_page(&state, &staff, StatusCode::CONFLICT, Some(message)).await;
     }
     let password = f.password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&e))?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+        .map_err(|e| AppError::internal(&e))?
+        .map_err(|e| AppError::internal(&e))?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .create_account(
             username,
             f.display_name.trim(),
@@ -270,9 +272,9 @@ pub async fn create(
         )
         .await?;
     // The administrator chose this password: the person changes it at first sign-in.
-    if let Some(account) = state.db.account_by_username(username).await? {
+    if let Some(account) = state.db().account_by_username(username).await? {
         state
-            .db
+            .db()
             .set_password(&account, &hash, &staff.account.username, None, Utc::now(), &key)
             .await?;
     }
@@ -301,15 +303,14 @@ async fn target(state: &AppState, staff: &Staff, username: &str) -> Result<Accou
         return Err(not_admin());
     }
     state
-        .db
+        .db()
         .accounts_with_grants()
         .await?
         .into_iter()
         .find(|a| a.account.username == username && reaches(staff, a))
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_account",
+            AppError::new(
+                ErrorCode::UnknownAccount,
                 Some("username"),
                 format!("账户 {username} 不存在或不在您的管理范围内"),
                 format!("no account {username} that you manage"),
@@ -350,7 +351,7 @@ async fn account_page(
         administers: administers(staff, &a),
         error,
     };
-    Ok((status, Html(page.render().map_err(|e| ApiError::internal(&e))?)).into_response())
+    Ok((status, Html(page.render().map_err(|e| AppError::internal(&e))?)).into_response())
 }
 
 /// `GET /admin/accounts/{username}`
@@ -386,7 +387,7 @@ pub async fn change(
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&f.csrf)?;
     let a = target(&state, &staff, &username).await?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let lang = staff.lang;
     let by = staff.account.username.as_str();
     let now = Utc::now();
@@ -409,7 +410,7 @@ pub async fn change(
                 if let Err(m) = check_grant(&staff, &grant, &a.grants) {
                     return refused(m).await;
                 }
-                state.db.grant_role(&a.account, &grant, by, now, &key).await?;
+                state.db().grant_role(&a.account, &grant, by, now, &key).await?;
             } else {
                 if !may_revoke(&staff, &grant) {
                     return refused(format!(
@@ -419,13 +420,13 @@ pub async fn change(
                     ))
                     .await;
                 }
-                state.db.revoke_role(&a.account, &grant, by, now, &key).await?;
+                state.db().revoke_role(&a.account, &grant, by, now, &key).await?;
             }
         }
         _ if !administers(&staff, &a) => return Err(not_admin_of(&username)),
-        "activate" => state.db.set_account_active(&a.account, true, by, now, &key).await?,
-        "deactivate" => state.db.set_account_active(&a.account, false, by, now, &key).await?,
-        "unlock" => state.db.unlock_account(&a.account, by, now, &key).await?,
+        "activate" => state.db().set_account_active(&a.account, true, by, now, &key).await?,
+        "deactivate" => state.db().set_account_active(&a.account, false, by, now, &key).await?,
+        "unlock" => state.db().unlock_account(&a.account, by, now, &key).await?,
         "reset_password" => {
             if let Err(p) = state.security.check_password(&a.account.username, &f.password) {
                 return refused(p.message(lang)).await;
@@ -433,18 +434,18 @@ pub async fn change(
             let password = f.password.clone();
             let hash = tokio::task::spawn_blocking(move || hash_password(&password))
                 .await
-                .map_err(|e| ApiError::internal(&e))?
-                .map_err(|e| ApiError::internal(&e))?;
-            state.db.set_password(&a.account, &hash, by, None, now, &key).await?;
+                .map_err(|e| AppError::internal(&e))?
+                .map_err(|e| AppError::internal(&e))?;
+            state.db().set_password(&a.account, &hash, by, None, now, &key).await?;
         }
         other => {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "unknown_change",
+            return Err(AppError::new(
+                ErrorCode::UnknownChange,
                 Some("change"),
                 format!("未知的操作：{other}"),
                 format!("unknown change: {other}"),
-            ));
+            )
+            .into());
         }
     }
     Ok(Redirect::to(&format!("/admin/accounts/{username}")).into_response())

@@ -2,6 +2,8 @@
 //! scoped to a territory subtree and to the calls they may make, rate-limited in memory per key,
 //! revocable. A request made with a key acts as `api-key:NAME`, so its use is attributable.
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -61,9 +63,8 @@ impl RateLimits {
 }
 
 fn invalid_key() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "invalid_api_key",
+    AppError::new(
+        ErrorCode::InvalidApiKey,
         Some("api_key"),
         "api_key 无效或已吊销，无法创建请求",
         "Invalid api_key received -- can't proceed with create_request.",
@@ -74,32 +75,30 @@ fn invalid_key() -> ApiError {
 /// not-allowed key, 429 when its bucket is empty.
 pub async fn authorize(state: &AppState, secret: Option<&str>, call: &str) -> Result<ApiKey, ApiError> {
     let secret = secret.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "missing_api_key",
+        AppError::new(
+            ErrorCode::MissingApiKey,
             Some("api_key"),
             "缺少 api_key，无法创建请求",
             "No api_key received -- can't proceed with create_request.",
         )
     })?;
     let key = state
-        .db
+        .db()
         .api_key_for_hash(&token_hash(secret), Utc::now())
         .await?
         .ok_or_else(invalid_key)?;
     if !key.calls.iter().any(|c| c == call) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "call_not_allowed",
+        return Err(AppError::new(
+            ErrorCode::CallNotAllowed,
             Some("api_key"),
             format!("此 api_key 不允许调用 {call}"),
             format!("this api_key may not make the call {call}"),
-        ));
+        )
+        .into());
     }
     state.api_key_limits.take(&key, Instant::now()).map_err(|wait| {
-        ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+        AppError::new(
+            ErrorCode::RateLimited,
             Some("api_key"),
             format!(
                 "此 api_key 每分钟最多 {} 次请求，请 {wait} 秒后重试",
@@ -136,7 +135,7 @@ fn system_admin(actor: &Actor) -> Result<Vec<&Scope>, ApiError> {
         .map(|g| &g.scope)
         .collect();
     if scopes.is_empty() {
-        return Err(ApiError::forbidden_role("系统管理员", "system administrator"));
+        return Err(AppError::forbidden_role("系统管理员", "system administrator").into());
     }
     Ok(scopes)
 }
@@ -165,8 +164,8 @@ pub struct KeyRequest {
     pub rate_per_minute: i64,
 }
 
-fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, Some(field), zh, en)
+fn bad(field: &'static str, code: ErrorCode, zh: String, en: String) -> ApiError {
+    AppError::new(code, Some(field), zh, en)
 }
 
 pub async fn check_key_request(
@@ -185,20 +184,20 @@ pub async fn check_key_request(
     {
         return Err(bad(
             "name",
-            "invalid_name",
+            ErrorCode::InvalidName,
             "密钥名称应为1至64个字母、数字或 - _ .".into(),
             "a key name is 1 to 64 letters, digits, '-', '_' or '.'".into(),
         ));
     }
-    let scope_code = TerritoryCode::parse(scope).map_err(|e| ApiError::bad_code("scope", e))?;
-    if state.db.node(&scope_code).await?.is_none() {
-        return Err(ApiError::unknown_node("scope", scope));
+    let scope_code = TerritoryCode::parse(scope).map_err(|e| AppError::bad_code("scope", e))?;
+    if state.db().node(&scope_code).await?.is_none() {
+        return Err(AppError::unknown_node("scope", scope).into());
     }
     let calls = calls.unwrap_or_else(|| vec![POST_REQUEST.to_string()]);
     if calls.is_empty() || calls.iter().any(|c| !CALLS.contains(&c.as_str())) {
         return Err(bad(
             "calls",
-            "invalid_calls",
+            ErrorCode::InvalidCalls,
             format!("calls 应为以下之一或多个：{}", CALLS.join(", ")),
             format!("calls must be one or more of {}", CALLS.join(", ")),
         ));
@@ -207,7 +206,7 @@ pub async fn check_key_request(
     if !(1..=6000).contains(&rate_per_minute) {
         return Err(bad(
             "rate_per_minute",
-            "invalid_rate",
+            ErrorCode::InvalidRate,
             "rate_per_minute 应为1至6000".into(),
             "rate_per_minute must be 1 to 6000".into(),
         ));
@@ -227,7 +226,7 @@ pub async fn create_key(
     request: &KeyRequest,
     created_by: &str,
 ) -> Result<Option<(ApiKey, String)>, ApiError> {
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes);
     let token = IssuedToken::from_random(bytes);
@@ -241,7 +240,7 @@ pub async fn create_key(
         rate_per_minute: request.rate_per_minute,
     };
     Ok(state
-        .db
+        .db()
         .create_api_key(&new, created_by, &audit_key)
         .await?
         .map(|k| (k, secret)))
@@ -267,27 +266,27 @@ pub async fn create(
         None | Some(Value::Null) => None,
         Some(v) => Some(
             v.as_i64()
-                .ok_or_else(|| ApiError::not_a_number("rate_per_minute", &v.to_string()))?,
+                .ok_or_else(|| AppError::not_a_number("rate_per_minute", &v.to_string()))?,
         ),
     };
     let request = check_key_request(&state, name, scope, calls, rate).await?;
     if !scopes.iter().any(|s| s.reaches(&request.scope)) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_scope",
+        return Err(AppError::new(
+            ErrorCode::OutsideScope,
             Some("scope"),
             format!("{scope} 不在您的管理范围内"),
             format!("{scope} is outside your scope"),
-        ));
+        )
+        .into());
     }
     let Some((key, secret)) = create_key(&state, &request, &actor.account).await? else {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "name_taken",
+        return Err(AppError::new(
+            ErrorCode::NameTaken,
             Some("name"),
             format!("已有名为 {} 的密钥", request.name),
             format!("a key named {} exists", request.name),
-        ));
+        )
+        .into());
     };
     let mut body = key_json(&key);
     body["key"] = json!(secret);
@@ -297,7 +296,7 @@ pub async fn create(
 /// `GET /api/v1/api-keys`: every key (never a secret), revoked ones too.
 pub async fn list(State(state): State<AppState>, Authenticated(actor): Authenticated) -> Result<Json<Value>, ApiError> {
     system_admin(&actor)?;
-    let keys = state.db.api_keys().await?;
+    let keys = state.db().api_keys().await?;
     Ok(Json(json!({"api_keys": keys.iter().map(key_json).collect::<Vec<_>>()})))
 }
 
@@ -308,16 +307,15 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     system_admin(&actor)?;
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    let n: i64 = id.parse().map_err(|_| ApiError::not_a_number("id", &id))?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    let n: i64 = id.parse().map_err(|_| AppError::not_a_number("id", &id))?;
     let key = state
-        .db
+        .db()
         .revoke_api_key(n, &actor.account, &audit_key)
         .await?
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_api_key",
+            AppError::new(
+                ErrorCode::UnknownApiKey,
                 Some("id"),
                 format!("密钥 {id} 不存在"),
                 format!("no api key {id}"),

@@ -15,6 +15,8 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::post;
 use chrono::{Duration, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::credentials::{IssuedToken, token_hash, verify_password};
 use rand::Rng;
@@ -48,13 +50,13 @@ pub fn routes() -> Router<AppState> {
 pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        _ => Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
+        _ => Err(AppError::new(
+            ErrorCode::InvalidJson,
             None,
             "请求体必须是 JSON 对象",
             "the request body must be a JSON object",
-        )),
+        )
+        .into()),
     }
 }
 
@@ -63,13 +65,12 @@ pub fn string_field<'a>(map: &'a serde_json::Map<String, Value>, field: &'static
     map.get(field)
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| ApiError::missing(field))
+        .ok_or_else(|| AppError::missing(field))
 }
 
 fn bad_credentials() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_credentials",
+    AppError::new(
+        ErrorCode::InvalidCredentials,
         None,
         "用户名或密码错误",
         "wrong username or password",
@@ -81,7 +82,7 @@ async fn issue_token(State(state): State<AppState>, body: Bytes) -> Result<(Stat
     let body = json_object(&body)?;
     let username = string_field(&body, "username")?;
     let password = string_field(&body, "password")?.to_string();
-    let account = state.db.account_by_username(username).await?.filter(|a| a.active);
+    let account = state.db().account_by_username(username).await?.filter(|a| a.active);
     let Some((account, hash)) = account.and_then(|a| a.password_hash.clone().map(|h| (a, h))) else {
         return Err(bad_credentials());
     };
@@ -96,9 +97,9 @@ async fn issue_token(State(state): State<AppState>, body: Bytes) -> Result<(Stat
     rand::rng().fill(&mut bytes);
     let token = IssuedToken::from_random(bytes);
     let expires_at = Utc::now() + Duration::hours(state.token_ttl_hours);
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .insert_token(&token.hash, &account, expires_at, &audit_key)
         .await?;
     Ok((
@@ -123,9 +124,8 @@ async fn me(Authenticated(actor): Authenticated) -> Json<Value> {
 pub struct Authenticated(pub Actor);
 
 fn sign_in_required() -> ApiError {
-    ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
+    AppError::new(
+        ErrorCode::Unauthenticated,
         Some("Authorization"),
         "需要登录：请在 Authorization 头中提供 Bearer 令牌",
         "sign-in required: send a Bearer token in the Authorization header",
@@ -155,13 +155,12 @@ impl FromRequestParts<AppState> for Authenticated {
             return Ok(Authenticated(staff.actor));
         };
         let actor = state
-            .db
+            .db()
             .actor_for_token(&token_hash(secret), Utc::now())
             .await?
             .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_token",
+                AppError::new(
+                    ErrorCode::InvalidToken,
                     Some("Authorization"),
                     "令牌无效或已过期，请重新登录",
                     "the token is invalid or has expired; sign in again",

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
+use gongzhi_app::AppError;
 use gongzhi_core::Localized;
 use gongzhi_core::people::credentials::{hash_password, token_hash, verify_password};
 use gongzhi_store::people::sessions::Failure;
@@ -43,7 +44,7 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 fn render(page: impl Template) -> Result<Html<String>, ApiError> {
-    page.render().map(Html).map_err(|e| ApiError::internal(&e))
+    page.render().map(Html).map_err(|e| AppError::internal(&e))
 }
 
 fn login_page(
@@ -124,12 +125,12 @@ pub async fn login(
             format!("{}{field}", lang.pick("请填写", "please enter your ")),
         );
     }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let now = Utc::now();
     let source = source_of(&headers);
     let wrong = lang.pick("用户名或密码错误", "wrong user name or password").to_string();
-    let Some(account) = state.db.account_by_username(username).await? else {
-        state.db.record_unknown_sign_in(username, now, &source, &key).await?;
+    let Some(account) = state.db().account_by_username(username).await? else {
+        state.db().record_unknown_sign_in(username, now, &source, &key).await?;
         return again(StatusCode::UNAUTHORIZED, wrong);
     };
     if let Some(until) = account.locked_until.filter(|u| *u > now) {
@@ -154,7 +155,7 @@ pub async fn login(
     if !ok || !account.active {
         let policy = &state.security;
         let failure = state
-            .db
+            .db()
             .record_failed_sign_in(
                 &account,
                 now,
@@ -187,7 +188,7 @@ pub async fn login(
     let csrf = random_token();
     let expires = now + Duration::hours(state.security.session_max_hours);
     state
-        .db
+        .db()
         .start_session(&account, &token_hash(&secret), &csrf, now, expires, &source, &key)
         .await?;
     let mut response = Redirect::to(&next).into_response();
@@ -214,9 +215,9 @@ pub async fn logout(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .end_session(&staff.session_hash, &staff.account.username, Utc::now(), &key)
         .await?;
     let mut response = Redirect::to("/login").into_response();
@@ -305,11 +306,11 @@ pub async fn change_password(
     let new = form.new.clone();
     let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
         .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| ApiError::internal(&e))?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+        .map_err(|e| AppError::internal(&e))?
+        .map_err(|e| AppError::internal(&e))?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .set_password(
             &staff.account,
             &new_hash,

@@ -8,6 +8,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::credentials::token_hash;
@@ -86,13 +88,13 @@ pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<
     let hash = token_hash(secret);
     let now = Utc::now();
     let idle = Duration::minutes(state.security.session_idle_minutes);
-    let Some(session) = state.db.live_session(&hash, now, idle).await? else {
+    let Some(session) = state.db().live_session(&hash, now, idle).await? else {
         return Ok(None);
     };
     // Only the idle timeout depends on the touch: a busy database (a bulk import holding the
     // write lock) must not turn a page view into an error.
     if now - session.last_seen_at > Duration::minutes(1)
-        && let Err(e) = state.db.touch_session(&hash, now).await
+        && let Err(e) = state.db().touch_session(&hash, now).await
     {
         tracing::warn!(error = %e, "session not touched");
     }
@@ -112,13 +114,13 @@ impl Staff {
         if same_secret(token, &self.csrf) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "csrf_mismatch",
+            Err(AppError::new(
+                ErrorCode::CsrfMismatch,
                 Some("csrf"),
                 "表单已失效（CSRF 校验失败），请刷新页面后重试",
                 "the form has expired (CSRF check failed); reload the page and try again",
-            ))
+            )
+            .into())
         }
     }
 

@@ -10,6 +10,8 @@
 //! its compounds. An edit is written only if nobody changed the row since the form was opened
 //! (409 otherwise), with its audit entry in the same transaction (docs/REGISTRY.md).
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -157,7 +159,7 @@ fn num(v: Option<f64>) -> String {
 }
 
 async fn load(state: &AppState, kind: Kind, id: i64) -> Result<Option<Loaded>, ApiError> {
-    let db = &state.db;
+    let db = &state.db();
     let values = |pairs: Vec<(&'static str, String)>| pairs.into_iter().collect::<HashMap<_, _>>();
     Ok(match kind {
         Kind::Compound => match db.compound(id).await? {
@@ -313,13 +315,13 @@ async fn load(state: &AppState, kind: Kind, id: i64) -> Result<Option<Loaded>, A
 /// The row, if the editor may correct it: outside their reach it is 404, as if it did not exist.
 async fn editable(state: &AppState, actor: &Actor, kind: Kind, id: i64) -> Result<(Reach, Loaded), ApiError> {
     let reach = importer_reach(actor)?;
-    let loaded = load(state, kind, id).await?.ok_or_else(ApiError::not_found_path)?;
+    let loaded = load(state, kind, id).await?.ok_or_else(AppError::not_found_path)?;
     let reached = match &loaded.scope {
         Some(code) => TerritoryCode::parse(code).is_ok_and(|c| reach.reaches(&c)),
         None => serves_within(state, id, &reach).await?,
     };
     if !reached {
-        return Err(ApiError::not_found_path());
+        return Err(AppError::not_found_path().into());
     }
     if kind == Kind::PartyMember
         && !loaded
@@ -338,7 +340,7 @@ async fn record_view(state: &AppState, actor: &Actor, kind: Kind, id: i64) -> Re
     if kind != Kind::PartyMember {
         return Ok(());
     }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let entry = gongzhi_core::audit::NewAuditEntry::new(
         chrono::Utc::now(),
         actor.account.clone(),
@@ -347,8 +349,8 @@ async fn record_view(state: &AppState, actor: &Actor, kind: Kind, id: i64) -> Re
         id.to_string(),
         json!({"reason": "修改党员信息 (edit)", "fields": ["name", "phone", "joined_on"]}),
     )
-    .map_err(|e| ApiError::internal(&e))?;
-    gongzhi_store::audit::record(&state.db, &key, entry).await?;
+    .map_err(|e| AppError::internal(&e))?;
+    gongzhi_store::audit::record(&state.db(), &key, entry).await?;
     Ok(())
 }
 
@@ -359,7 +361,7 @@ async fn serves_within(state: &AppState, id: i64, reach: &Reach) -> Result<bool,
             return Ok(true);
         }
         if state
-            .db
+            .db()
             .compounds_within(prefix)
             .await?
             .iter()
@@ -372,10 +374,9 @@ async fn serves_within(state: &AppState, id: i64, reach: &Reach) -> Result<bool,
 }
 
 /// A refusal naming the field: `字段 floors（层数）：…`.
-fn field_refusal(status: StatusCode, col: &Column, problem: &Problem) -> ApiError {
-    ApiError::new(
-        status,
-        "invalid_field",
+fn field_refusal(col: &Column, problem: &Problem) -> ApiError {
+    AppError::new(
+        ErrorCode::InvalidField,
         Some(col.key),
         format!("字段 {}（{}）：{}", col.key, col.header, problem.message(Lang::Zh)),
         format!("field {}: {}", col.key, problem.message(Lang::En)),
@@ -388,7 +389,7 @@ fn refusal(kind: Kind, key: &'static str, problem: Problem) -> ApiError {
         .column(key)
         .copied()
         .expect("a field of the kind's template");
-    field_refusal(StatusCode::UNPROCESSABLE_ENTITY, &col, &problem)
+    field_refusal(&col, &problem)
 }
 
 /// A change of a place's or an organization's column, shown in the audit entry.
@@ -436,7 +437,7 @@ async fn plan(
         .check_fields(kind.fields(), |k| given.get(k).map(String::as_str))
         .map_err(|problems| {
             let (col, p) = &problems[0];
-            field_refusal(StatusCode::UNPROCESSABLE_ENTITY, col, p)
+            field_refusal(col, p)
         })?;
     let new: HashMap<&'static str, String> = checked.into_iter().collect();
     let changed = |k: &str| old.values.get(k).map(String::as_str).unwrap_or("") != new[k].as_str();
@@ -474,7 +475,7 @@ async fn plan(
         changes.push(shown("lat", &old.values["lat"], FieldValue::Real(lat)));
         Ok(())
     };
-    let db = &state.db;
+    let db = &state.db();
     let mut committee = None;
     match kind {
         Kind::Compound => {
@@ -557,7 +558,7 @@ async fn plan(
                 let compound = match new["compound"].as_str() {
                     "" => None,
                     name => {
-                        let grid = TerritoryCode::parse(&old.parent).map_err(|e| ApiError::internal(&e))?;
+                        let grid = TerritoryCode::parse(&old.parent).map_err(|e| AppError::internal(&e))?;
                         let community = match &grid {
                             TerritoryCode::Grid(g) => g.community(),
                             TerritoryCode::Division(d) => d.clone(),
@@ -680,7 +681,7 @@ async fn plan(
         Kind::PartyOrganization => {
             text_change("name", "name", &mut changes);
             if changed("parent") {
-                let own_kind = old.parent.parse::<PartyOrgKind>().map_err(|e| ApiError::internal(&e))?;
+                let own_kind = old.parent.parse::<PartyOrgKind>().map_err(|e| AppError::internal(&e))?;
                 let parent = match new["parent"].as_str() {
                     "" if own_kind.parent_kind().is_none() => None,
                     "" => return Err(refusal(kind, "parent", Problem::Empty)),
@@ -837,9 +838,8 @@ fn taken(value: &str) -> Problem {
 }
 
 fn conflict() -> ApiError {
-    ApiError::new(
-        StatusCode::CONFLICT,
-        "conflict",
+    AppError::new(
+        ErrorCode::Conflict,
         Some("revision"),
         "该信息已被他人修改，请重新打开后再改",
         "someone else changed this meanwhile; open it again",
@@ -860,9 +860,9 @@ async fn save(
         return Err(conflict());
     }
     let (edit, committee) = plan(state, actor, kind, id, &reach, &old, value_of).await?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     match state
-        .db
+        .db()
         .edit_registry(&key, &actor.account, &edit, committee.as_ref())
         .await
     {
@@ -926,18 +926,17 @@ async fn find_party_member(
     } else {
         col.kind.normalize(typed)
     }
-    .map_err(|p| field_refusal(StatusCode::UNPROCESSABLE_ENTITY, &col, &p))?;
+    .map_err(|p| field_refusal(&col, &p))?;
     let id_number =
-        gongzhi_core::people::id_number::IdNumber::parse(&normalized).map_err(|e| ApiError::internal(&e))?;
+        gongzhi_core::people::id_number::IdNumber::parse(&normalized).map_err(|e| AppError::internal(&e))?;
     let cipher = cipher(&state)?;
     let found = state
-        .db
+        .db()
         .party_member_ids_by_id_numbers(cipher.as_ref(), std::slice::from_ref(&id_number))
         .await?;
     let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+        AppError::new(
+            ErrorCode::NotFound,
             Some("id_number"),
             format!("您的辖区内没有身份证号为 {} 的党员", id_number.masked()),
             format!("no party member with ID number {} in your area", id_number.masked()),
@@ -946,7 +945,7 @@ async fn find_party_member(
     let id = *found.get(id_number.as_str()).ok_or_else(not_found)?;
     match editable(&state, &staff.actor, Kind::PartyMember, id).await {
         Ok(_) => Ok(Redirect::to(&format!("/registry/party-members/{id}/edit")).into_response()),
-        Err(e) if e.status == StatusCode::NOT_FOUND => Err(not_found()),
+        Err(e) if e.http_status() == StatusCode::NOT_FOUND => Err(not_found()),
         Err(e) => Err(e),
     }
 }
@@ -1071,7 +1070,7 @@ async fn save_page(
         }
         Err(e) if e.field.is_some() => {
             let (_, loaded) = editable(&state, &staff.actor, kind, id).await?;
-            let status = e.status;
+            let status = e.http_status();
             render(
                 &staff,
                 kind,
@@ -1123,13 +1122,13 @@ async fn api_patch(
         .unwrap_or_default();
     for k in fields.keys() {
         if !kind.fields().contains(&k.as_str()) {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unknown_field",
+            return Err(AppError::new(
+                ErrorCode::UnknownField,
                 Some("fields"),
                 format!("字段 {k} 不能修改；可改：{}", kind.fields().join("、")),
                 format!("field {k} cannot be edited; editable: {}", kind.fields().join(", ")),
-            ));
+            )
+            .into());
         }
     }
     let value_of = |k: &str| {

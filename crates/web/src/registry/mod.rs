@@ -14,6 +14,8 @@
 //! Outside the reader's scope a building, household or person is 404, as if it did not exist;
 //! a `within` outside it is 403. Without a personal-data key the registry answers 503.
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::sync::Arc;
 
 use askama::Template;
@@ -97,7 +99,7 @@ fn reach(actor: &Actor) -> Vec<String> {
 }
 
 fn no_role() -> ApiError {
-    ApiError::forbidden(
+    AppError::forbidden(
         "仅网格员、社区工作者、街道工作人员和领导可以查看实有人口登记",
         "only grid workers, community workers, street staff and leaders read the registry",
     )
@@ -105,9 +107,8 @@ fn no_role() -> ApiError {
 
 fn cipher(state: &AppState) -> Result<Arc<dyn CipherProvider>, ApiError> {
     state.cipher().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "personal_data_key_missing",
+        AppError::new(
+            ErrorCode::PersonalDataKeyMissing,
             None,
             "未配置个人信息密钥，登记库暂不可用",
             "no personal-data key is configured: the registry is unavailable",
@@ -116,13 +117,7 @@ fn cipher(state: &AppState) -> Result<Arc<dyn CipherProvider>, ApiError> {
 }
 
 fn field_error(e: &FieldError) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        e.code(),
-        Some(e.field),
-        e.message(Lang::Zh),
-        e.message(Lang::En),
-    )
+    AppError::new(e.code(), Some(e.field), e.message(Lang::Zh), e.message(Lang::En))
 }
 
 /// The node `within` names (or the reader's widest), checked against their reach.
@@ -134,18 +129,18 @@ fn within_of(actor: &Actor, within: Option<&str>) -> Result<String, ApiError> {
     let Some(w) = within.map(str::trim).filter(|w| !w.is_empty()) else {
         return Ok(widest.clone());
     };
-    let code = TerritoryCode::parse(w).map_err(|e| ApiError::bad_code("within", e))?;
+    let code = TerritoryCode::parse(w).map_err(|e| AppError::bad_code("within", e))?;
     let prefix = code.subtree_prefix().to_string();
     if reach.iter().any(|r| prefix.starts_with(r.as_str())) {
         Ok(prefix)
     } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_scope",
+        Err(AppError::new(
+            ErrorCode::OutsideScope,
             Some("within"),
             format!("{w} 不在您的权限范围内"),
             format!("{w} is outside your scope"),
-        ))
+        )
+        .into())
     }
 }
 
@@ -159,7 +154,7 @@ fn code_of(prefix: &str) -> String {
 }
 
 fn page(t: impl Template, status: StatusCode) -> Result<Response, ApiError> {
-    let html = t.render().map_err(|e| ApiError::internal(&e))?;
+    let html = t.render().map_err(|e| AppError::internal(&e))?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -277,7 +272,7 @@ async fn browse(
     Query(q): Query<BrowseQuery>,
 ) -> Result<Response, ApiError> {
     let prefix = within_of(&staff.actor, q.within.as_deref())?;
-    let db = &state.db;
+    let db = &state.db();
     let counts = db.registry_counts(&prefix).await?;
     let is_grid = prefix.len() == 15;
     let buildings = if is_grid {
@@ -316,7 +311,7 @@ async fn find(
     q: &str,
 ) -> Result<Found, ApiError> {
     let q = q.trim();
-    let db = &state.db;
+    let db = &state.db();
     let mut found = Found {
         people: vec![],
         buildings: vec![],
@@ -363,7 +358,7 @@ async fn search_page(
             trail: trail(&state, &prefix),
             children: vec![],
             buildings: found.buildings,
-            counts: state.db.registry_counts(&prefix).await?,
+            counts: state.db().registry_counts(&prefix).await?,
             q: text,
             searched: true,
             people,
@@ -374,10 +369,10 @@ async fn search_page(
 
 /// The building if the reader may read it; 404 otherwise.
 async fn readable_building(state: &AppState, actor: &Actor, id: i64) -> Result<Building, ApiError> {
-    match state.db.building(id).await? {
+    match state.db().building(id).await? {
         Some(b) if may(actor, &READERS, &b.grid_code) => Ok(b),
         Some(_) if reach(actor).is_empty() => Err(no_role()),
-        _ => Err(ApiError::not_found_path()),
+        _ => Err(AppError::not_found_path().into()),
     }
 }
 
@@ -387,10 +382,10 @@ async fn readable_household(
     actor: &Actor,
     id: i64,
 ) -> Result<Household, ApiError> {
-    match state.db.household(cipher, id).await? {
+    match state.db().household(cipher, id).await? {
         Some(h) if may(actor, &READERS, &h.grid_code) => Ok(h),
         Some(_) if reach(actor).is_empty() => Err(no_role()),
-        _ => Err(ApiError::not_found_path()),
+        _ => Err(AppError::not_found_path().into()),
     }
 }
 
@@ -456,7 +451,7 @@ async fn building_page(State(state): State<AppState>, staff: Staff, Path(id): Pa
     let cipher = cipher(&state)?;
     let b = readable_building(&state, &staff.actor, id).await?;
     let lang = staff.lang;
-    let db = &state.db;
+    let db = &state.db();
     let entrances: std::collections::HashMap<i64, i64> = db
         .entrances_of(b.id)
         .await?
@@ -648,13 +643,13 @@ async fn household_view(
     let cipher = cipher(state)?;
     let h = readable_household(state, cipher.as_ref(), &staff.actor, id).await?;
     let b = state
-        .db
+        .db()
         .building(h.building_id)
         .await?
-        .ok_or_else(ApiError::not_found_path)?;
+        .ok_or_else(AppError::not_found_path)?;
     let lang = staff.lang;
     let people = state
-        .db
+        .db()
         .residents_of_household(cipher.as_ref(), h.id)
         .await?
         .iter()
@@ -668,7 +663,7 @@ async fn household_view(
             }),
         })
         .collect();
-    let cases = case_rows(&state.db.cases_at_building(&b, 20).await?);
+    let cases = case_rows(&state.db().cases_at_building(&b, 20).await?);
     let form = if form.relation.is_empty() {
         ResidentForm {
             relation: "other".into(),
@@ -721,7 +716,7 @@ async fn household_page(
 }
 
 fn not_an_editor() -> ApiError {
-    ApiError::forbidden(
+    AppError::forbidden(
         "仅网格员、社区工作者、街道工作人员可以登记和修改本辖区的实有人口",
         "only grid workers, community workers and street staff add and edit people in their scope",
     )
@@ -759,23 +754,22 @@ async fn add_resident(
         }
     };
     if !state
-        .db
+        .db()
         .resident_ids_by_id_numbers(cipher.as_ref(), std::slice::from_ref(&record.id_number))
         .await?
         .is_empty()
     {
-        let err = ApiError::new(
-            StatusCode::CONFLICT,
-            "duplicate_id_number",
+        let err = AppError::new(
+            ErrorCode::DuplicateIdNumber,
             Some("id_number"),
             "字段 id_number（身份证号码）：该身份证号码已登记",
             "field id_number: this ID number is already registered",
         );
         return household_view(&state, &staff, id, None, Some(err), form, 0, StatusCode::CONFLICT).await;
     }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .insert_resident_records(cipher.as_ref(), &key, &staff.actor.account, "form", &[record])
         .await?;
     Ok(Redirect::to(&format!("/registry/households/{id}?done=added")).into_response())
@@ -806,17 +800,18 @@ async fn set_chief(
     let cipher = cipher(&state)?;
     let b = readable_building(&state, &staff.actor, id).await?;
     if !may_correct(&staff.actor, &b.grid_code) {
-        return Err(ApiError::forbidden(
+        return Err(AppError::forbidden(
             "仅本辖区的系统管理员、街道工作人员和社区工作者可以设置楼长、单元长",
             "only system administrators, street staff and community workers of the area set chiefs",
-        ));
+        )
+        .into());
     }
     let entrance_id = match form.entrance.trim() {
         "" => None,
         n => {
             let number: i64 = n.parse().unwrap_or(-1);
             let found = state
-                .db
+                .db()
                 .entrances_of(b.id)
                 .await?
                 .into_iter()
@@ -824,9 +819,8 @@ async fn set_chief(
             Some(
                 found
                     .ok_or_else(|| {
-                        ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "unknown_entrance",
+                        AppError::new(
+                            ErrorCode::UnknownEntrance,
                             Some("entrance"),
                             format!("字段 entrance（单元）：楼栋没有{n}单元"),
                             format!("field entrance: the building has no entrance {n}"),
@@ -847,9 +841,9 @@ async fn set_chief(
             Some((name, phone))
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .set_chief(
             cipher.as_ref(),
             &key,
@@ -884,9 +878,9 @@ async fn editable(
     id: i64,
 ) -> Result<(Arc<dyn CipherProvider>, ResidentRecord), ApiError> {
     let cipher = cipher(state)?;
-    let r = match state.db.resident_record(cipher.as_ref(), id).await? {
+    let r = match state.db().resident_record(cipher.as_ref(), id).await? {
         Some(r) if may(&staff.actor, &READERS, &r.grid_code) => r,
-        _ => return Err(ApiError::not_found_path()),
+        _ => return Err(AppError::not_found_path().into()),
     };
     // The form shows the values in full: editing a person is for those who may see them.
     if !may(&staff.actor, &REVEALERS, &r.grid_code) {
@@ -924,12 +918,12 @@ fn edit_page(
 /// full view: it is audited like one (reason: editing).
 async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, ApiError> {
     let (cipher, _) = editable(&state, &staff, id).await?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let r = state
-        .db
+        .db()
         .reveal_resident(cipher.as_ref(), &key, &staff.actor.account, id, "修改登记信息 (edit)")
         .await?
-        .ok_or_else(ApiError::not_found_path)?;
+        .ok_or_else(AppError::not_found_path)?;
     let form = ResidentForm {
         csrf: String::new(),
         revision: r.revision,
@@ -968,17 +962,16 @@ async fn save_resident(
             );
         }
     };
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     match state
-        .db
+        .db()
         .update_resident_record(cipher.as_ref(), &key, &staff.actor.account, id, form.revision, &new)
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/registry/households/{}?done=saved", r.household_id)).into_response()),
         Err(gongzhi_store::StoreError::Conflict { .. }) => {
-            let e = ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
+            let e = AppError::new(
+                ErrorCode::Conflict,
                 Some("revision"),
                 "该人员信息已被他人修改，请重新打开后再改",
                 "someone else changed this person meanwhile; open it again",
@@ -998,7 +991,7 @@ pub struct RevealForm {
 }
 
 fn not_a_revealer() -> ApiError {
-    ApiError::forbidden(
+    AppError::forbidden(
         "仅本辖区的社区工作者、街道工作人员可以查看完整信息",
         "only community workers and street staff of the area see full personal data",
     )
@@ -1007,20 +1000,20 @@ fn not_a_revealer() -> ApiError {
 /// Checks role, scope and reason, then records and opens the person.
 async fn reveal(state: &AppState, actor: &Actor, id: i64, reason: &str) -> Result<ResidentRecord, ApiError> {
     let cipher = cipher(state)?;
-    let grid = match state.db.resident_record(cipher.as_ref(), id).await? {
+    let grid = match state.db().resident_record(cipher.as_ref(), id).await? {
         Some(r) if may(actor, &READERS, &r.grid_code) => r.grid_code,
-        _ => return Err(ApiError::not_found_path()),
+        _ => return Err(AppError::not_found_path().into()),
     };
     if !may(actor, &REVEALERS, &grid) {
         return Err(not_a_revealer());
     }
     let reason = reveal_reason(reason).map_err(|e| field_error(&e))?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .reveal_resident(cipher.as_ref(), &key, &actor.account, id, &reason)
         .await?
-        .ok_or_else(ApiError::not_found_path)
+        .ok_or_else(AppError::not_found_path)
 }
 
 /// `POST /registry/residents/{id}/reveal`: the household page with this person in full.
@@ -1032,9 +1025,9 @@ async fn reveal_page(
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
     let cipher = cipher(&state)?;
-    let household = match state.db.resident_record(cipher.as_ref(), id).await? {
+    let household = match state.db().resident_record(cipher.as_ref(), id).await? {
         Some(r) if may(&staff.actor, &READERS, &r.grid_code) => r.household_id,
-        _ => return Err(ApiError::not_found_path()),
+        _ => return Err(AppError::not_found_path().into()),
     };
     match reveal(&state, &staff.actor, id, &form.reason).await {
         Ok(r) => {
@@ -1050,7 +1043,7 @@ async fn reveal_page(
             )
             .await
         }
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
+        Err(e) if e.http_status() == StatusCode::UNPROCESSABLE_ENTITY => {
             household_view(
                 &state,
                 &staff,
@@ -1083,10 +1076,10 @@ async fn api_buildings(
 ) -> Result<Json<Value>, ApiError> {
     let prefix = within_of(&actor, q.within.as_deref())?;
     let buildings = match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
-        Some(text) => state.db.search_buildings(&prefix, text, LIMIT).await?,
-        None => state.db.buildings_within(&prefix, LIMIT).await?,
+        Some(text) => state.db().search_buildings(&prefix, text, LIMIT).await?,
+        None => state.db().buildings_within(&prefix, LIMIT).await?,
     };
-    let counts = state.db.registry_counts(&prefix).await?;
+    let counts = state.db().registry_counts(&prefix).await?;
     Ok(Json(
         json!({"within": code_of(&prefix), "counts": counts, "buildings": buildings}),
     ))
@@ -1101,17 +1094,17 @@ async fn api_building(
     let cipher = cipher(&state)?;
     let b = readable_building(&state, &actor, id).await?;
     let households: Vec<Value> = state
-        .db
+        .db()
         .households_of(cipher.as_ref(), b.id)
         .await?
         .into_iter()
         .map(|h| json!({"id": h.id, "code": h.code, "room": h.room, "entrance_id": h.entrance_id}))
         .collect();
     let chiefs = state
-        .db
+        .db()
         .assignments_at_building(cipher.as_ref(), b.id, &b.grid_code)
         .await?;
-    let cases = state.db.cases_at_building(&b, 20).await?;
+    let cases = state.db().cases_at_building(&b, 20).await?;
     Ok(Json(
         json!({"building": b, "households": households, "chiefs": chiefs, "cases": cases}),
     ))
@@ -1126,7 +1119,7 @@ async fn api_household(
     let cipher = cipher(&state)?;
     let h = readable_household(&state, cipher.as_ref(), &actor, id).await?;
     let people: Vec<ApiPerson> = state
-        .db
+        .db()
         .residents_of_household(cipher.as_ref(), h.id)
         .await?
         .iter()
@@ -1147,7 +1140,7 @@ async fn api_search(
     let cipher = cipher(&state)?;
     let text = q.q.unwrap_or_default();
     if text.trim().is_empty() {
-        return Err(ApiError::missing("q"));
+        return Err(AppError::missing("q").into());
     }
     let found = find(&state, cipher.as_ref(), &actor, &prefix, &text).await?;
     let people: Vec<MaskedResident> = found.people.iter().map(|p| p.masked(state.id_mask)).collect();

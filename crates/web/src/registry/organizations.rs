@@ -68,7 +68,7 @@ pub(super) async fn organizations_page(
 ) -> Result<Response, ApiError> {
     let prefix = within_of(&staff.actor, q.within.as_deref())?;
     let lang = staff.lang;
-    let db = &state.db;
+    let db = &state.db();
     let names = node_names(&state);
     let place = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
     // Those who may import an area may correct it (edit links only for them).

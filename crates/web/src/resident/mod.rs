@@ -15,6 +15,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{Duration, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::credentials::token_hash;
@@ -47,13 +49,13 @@ impl ResidentUser {
         if same_secret(token, &self.csrf) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "csrf_mismatch",
+            Err(AppError::new(
+                ErrorCode::CsrfMismatch,
                 Some("csrf"),
                 "表单已失效（CSRF 校验失败），请刷新页面后重试",
                 "the form has expired (CSRF check failed); reload the page and try again",
-            ))
+            )
+            .into())
         }
     }
 }
@@ -66,11 +68,11 @@ pub async fn resident_of(state: &AppState, parts: &Parts) -> Result<Option<Resid
     let hash = token_hash(secret);
     let now = Utc::now();
     let idle = Duration::minutes(state.security.resident_session_idle_minutes);
-    let Some(session) = state.db.live_resident_session(&hash, now, idle).await? else {
+    let Some(session) = state.db().live_resident_session(&hash, now, idle).await? else {
         return Ok(None);
     };
     if now - session.last_seen_at > Duration::minutes(1)
-        && let Err(e) = state.db.touch_resident_session(&hash, now).await
+        && let Err(e) = state.db().touch_resident_session(&hash, now).await
     {
         tracing::warn!(error = %e, "resident session not touched");
     }

@@ -7,6 +7,8 @@
 //! public `GET requests` lists: their matter, a short description, the state, the time and the
 //! number of followers, never the reporter, their contact, photos or anonymity.
 
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use std::sync::LazyLock;
 
 use askama::Template;
@@ -101,9 +103,8 @@ fn coordinate(text: &str, field: &'static str, max: f64) -> Result<f64, ApiError
         .ok()
         .filter(|v| v.is_finite() && v.abs() <= max)
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
+            AppError::new(
+                ErrorCode::InvalidField,
                 Some(field),
                 format!("位置 {field} 须为 WGS-84 经纬度（度）"),
                 format!("{field} must be a WGS-84 coordinate in degrees"),
@@ -120,7 +121,7 @@ pub async fn nearby(
 ) -> Result<Response, ApiError> {
     let radius = PALM.nearby_radius_m;
     let followed: Vec<i64> = state
-        .db
+        .db()
         .cases_followed_by(r.resident.id, 500)
         .await?
         .iter()
@@ -144,13 +145,13 @@ pub async fn nearby(
             Err(e) => {
                 page.error = Some(e.message(r.lang).to_string());
                 page.error_field = e.field.unwrap_or("").to_string();
-                return render(page, e.status);
+                return render(page, e.http_status());
             }
         };
         let dlat = radius / 111_320.0;
         let dlon = radius / (111_320.0 * lat.to_radians().cos().max(0.01));
         let found = state
-            .db
+            .db()
             .public_cases_in_box((lon - dlon, lat - dlat, lon + dlon, lat + dlat), 500)
             .await?;
         let mut near: Vec<(f64, &FollowedCase)> = found
@@ -169,14 +170,14 @@ pub async fn nearby(
         page.lon = format!("{lon:.6}");
         page.lat = format!("{lat:.6}");
         page.back = format!("/m/nearby?lon={}&lat={}", page.lon, page.lat);
-    } else if let Some(code) = state.db.resident_community(r.resident.id).await? {
+    } else if let Some(code) = state.db().resident_community(r.resident.id).await? {
         let index = state.index();
         page.community = index
             .communities()
             .find(|l| l.community.code == code)
             .map_or_else(|| code.clone(), |l| l.community.name.clone());
         page.rows = state
-            .db
+            .db()
             .public_cases_of_community(&code, LIMIT)
             .await?
             .iter()
@@ -207,9 +208,8 @@ fn safe_back(back: &str, number: &str) -> String {
 }
 
 fn no_public_case(number: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_case",
+    AppError::new(
+        ErrorCode::UnknownCase,
         Some("number"),
         format!("没有编号为 {number} 的公开案件"),
         format!("no public case {number}"),
@@ -218,7 +218,11 @@ fn no_public_case(number: &str) -> ApiError {
 
 async fn case_of(state: &AppState, number: &str) -> Result<CaseRecord, ApiError> {
     let n = CaseNumber::parse(number).map_err(|_| no_public_case(number))?;
-    state.db.case_by_number(&n).await?.ok_or_else(|| no_public_case(number))
+    state
+        .db()
+        .case_by_number(&n)
+        .await?
+        .ok_or_else(|| no_public_case(number))
 }
 
 /// `POST /m/nearby/{number}/follow`: I meet it too. Only a public (open) case may be followed;
@@ -234,8 +238,8 @@ pub async fn follow(
     if !case.flow.state.is_open() {
         return Err(no_public_case(&number));
     }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    state.db.follow_case(&case, r.resident.id, Utc::now(), &key).await?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    state.db().follow_case(&case, r.resident.id, Utc::now(), &key).await?;
     Ok(Redirect::to(&safe_back(&form.back, &number)).into_response())
 }
 
@@ -248,8 +252,8 @@ pub async fn unfollow(
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
     let case = case_of(&state, &number).await?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    state.db.unfollow_case(&case, r.resident.id, Utc::now(), &key).await?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    state.db().unfollow_case(&case, r.resident.id, Utc::now(), &key).await?;
     let back = safe_back(&form.back, &number);
     // My page of a case I no longer follow is gone: back to my reports.
     let back = if back.starts_with(&format!("/m/reports/{number}")) && case.reporter != r.resident.actor() {

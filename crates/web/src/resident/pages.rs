@@ -8,6 +8,8 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Duration, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::Localized;
 use gongzhi_core::cases::flow::{CaseNumber, Satisfaction, State as CaseState};
@@ -65,7 +67,7 @@ impl MChrome {
 }
 
 pub(crate) fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
-    let html = page.render().map_err(|e| ApiError::internal(&e))?;
+    let html = page.render().map_err(|e| AppError::internal(&e))?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -88,7 +90,7 @@ fn safe_next(next: Option<&str>) -> String {
 /// `GET /m`: the resident picks their community once, then sees my reports; the sign-in page when
 /// not signed in.
 pub async fn start(State(state): State<AppState>, r: ResidentUser) -> Result<Redirect, ApiError> {
-    if state.db.resident_community(r.resident.id).await?.is_none() {
+    if state.db().resident_community(r.resident.id).await?.is_none() {
         return Ok(Redirect::to("/m/community"));
     }
     Ok(Redirect::to("/m/reports"))
@@ -204,17 +206,17 @@ pub async fn send_code(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, false, ("phone", e.message(lang))),
     };
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let key = resident_key(&audit_key);
     let phone_hash = phone.lookup_hash(&key);
     let now = Utc::now();
     let policy = &state.security;
-    if let Err(e) = may_send(state.db.resident_code(&phone_hash).await?.as_ref(), now, policy) {
+    if let Err(e) = may_send(state.db().resident_code(&phone_hash).await?.as_ref(), now, policy) {
         return again(StatusCode::TOO_MANY_REQUESTS, true, (e.field(), e.message(lang)));
     }
     let code = code_from(rand::rng().random_range(0..1_000_000));
     state
-        .db
+        .db()
         .put_resident_code(
             &phone_hash,
             &code_hash(&key, &phone_hash, &code),
@@ -268,11 +270,11 @@ pub async fn login(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, ("phone", e.message(lang))),
     };
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let key = resident_key(&audit_key);
     let phone_hash = phone.lookup_hash(&key);
     let now = Utc::now();
-    let stored = state.db.resident_code(&phone_hash).await?;
+    let stored = state.db().resident_code(&phone_hash).await?;
     let typed_hash = code_hash(&key, &phone_hash, &form.code);
     if let Err(e) = check_code(stored.as_ref(), &typed_hash, &form.code, now, &state.security) {
         if matches!(
@@ -281,7 +283,7 @@ pub async fn login(
                 | gongzhi_core::people::resident::CodeProblem::TooManyAttempts
         ) && stored.is_some()
         {
-            state.db.count_resident_code_failure(&phone_hash).await?;
+            state.db().count_resident_code_failure(&phone_hash).await?;
         }
         return again(StatusCode::UNPROCESSABLE_ENTITY, (e.field(), e.message(lang)));
     }
@@ -289,7 +291,7 @@ pub async fn login(
     let csrf = random_token();
     let max = Duration::hours(state.security.resident_session_max_hours);
     let started = state
-        .db
+        .db()
         .start_resident_session(
             &phone_hash,
             &phone.masked(),
@@ -328,9 +330,9 @@ pub async fn logout(
     Form(form): Form<crate::people::pages::CsrfOnly>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     state
-        .db
+        .db()
         .end_resident_session(&r.session_hash, &r.resident, Utc::now(), &key)
         .await?;
     let mut response = Redirect::to("/m/login").into_response();
@@ -443,8 +445,8 @@ pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Req
             lang_suffix(r.lang, false)
         ))
         .into_response()),
-        Err(e) if e.status.is_client_error() => {
-            let status = e.status;
+        Err(e) if e.http_status().is_client_error() => {
+            let status = e.http_status();
             render(report_page(&state, &r, Some(&posted), Some(&e)), status)
         }
         Err(e) => Err(e),
@@ -484,10 +486,10 @@ struct ReportsPage {
 
 /// `GET /m/reports`: my reports, newest first, then the cases I follow.
 pub async fn my_reports(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let records = state.db.cases_reported_by(&r.resident.actor(), 200).await?;
+    let records = state.db().cases_reported_by(&r.resident.actor(), 200).await?;
     let rows = records.iter().map(|rec| row(rec, &state, r.lang)).collect();
     let followed = state
-        .db
+        .db()
         .cases_followed_by(r.resident.id, 200)
         .await?
         .iter()
@@ -541,9 +543,8 @@ async fn own_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<Ca
 }
 
 fn unknown_case(number: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_case",
+    AppError::new(
+        ErrorCode::UnknownCase,
         Some("number"),
         format!("没有编号为 {number} 的本人上报"),
         format!("you reported no case {number}"),
@@ -553,9 +554,9 @@ fn unknown_case(number: &str) -> ApiError {
 /// A case the resident reported (`true`) or follows (`false`), or 404.
 async fn my_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<(CaseRecord, bool), ApiError> {
     let n = CaseNumber::parse(number).map_err(|_| unknown_case(number))?;
-    match state.db.case_by_number(&n).await? {
+    match state.db().case_by_number(&n).await? {
         Some(rec) if rec.reporter == r.resident.actor() => Ok((rec, true)),
-        Some(rec) if state.db.follows(rec.id, r.resident.id).await? => Ok((rec, false)),
+        Some(rec) if state.db().follows(rec.id, r.resident.id).await? => Ok((rec, false)),
         _ => Err(unknown_case(number)),
     }
 }
@@ -577,7 +578,7 @@ async fn case_page(
     error: Option<&ApiError>,
 ) -> Result<CasePage, ApiError> {
     let rules = state.rules();
-    let events = state.db.case_events(rec.id).await?;
+    let events = state.db().case_events(rec.id).await?;
     let lang = r.lang;
     let steps = api::steps(&events, &rules.calendar, lang)
         .into_iter()
@@ -623,8 +624,8 @@ async fn case_page(
     });
     let rating = rating.filter(|_| own);
     let may_rate = own && rec.flow.state == CaseState::Closed && rating.is_none();
-    let followers = state.db.follower_count(rec.id).await?;
-    let following = !own || state.db.follows(rec.id, r.resident.id).await?;
+    let followers = state.db().follower_count(rec.id).await?;
+    let following = !own || state.db().follows(rec.id, r.resident.id).await?;
     Ok(CasePage {
         c: MChrome::of(r, "/m/reports"),
         row: row(&rec, state, lang),
@@ -658,7 +659,7 @@ pub async fn photo(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let rec = own_case(&state, &r, &number).await?;
-    let events = state.db.case_events(rec.id).await?;
+    let events = state.db().case_events(rec.id).await?;
     let detail = report_detail(&events);
     let listed = detail.get("photos").and_then(|p| p.as_array()).is_some_and(|a| {
         a.iter().any(|v| match v.as_str() {
@@ -667,13 +668,13 @@ pub async fn photo(
         })
     });
     if !listed {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_attachment",
+        return Err(AppError::new(
+            ErrorCode::UnknownAttachment,
             Some("id"),
             format!("上报 {number} 没有照片 {id}"),
             format!("report {number} has no photo {id}"),
-        ));
+        )
+        .into());
     }
     crate::cases::attachment::public_response(&state, &id, &headers).await
 }
@@ -728,8 +729,8 @@ pub async fn rate(
         Ok(_) => {
             Ok(Redirect::to(&format!("/m/reports/{number}?done=rate{}", lang_suffix(r.lang, false))).into_response())
         }
-        Err(e) if e.status.is_client_error() => {
-            let status = e.status;
+        Err(e) if e.http_status().is_client_error() => {
+            let status = e.http_status();
             let page = case_page(&state, &r, rec, true, String::new(), Some(&e)).await?;
             render(page, status)
         }

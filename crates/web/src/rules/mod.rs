@@ -12,6 +12,8 @@ use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::responsibility::ResponsibilityList;
 use gongzhi_core::cases::rules::RuleFiles;
 use gongzhi_core::people::{Actor, Role};
@@ -48,17 +50,17 @@ fn require_admin(actor: &Actor) -> Result<(), ApiError> {
     if actor.has_role(Role::SystemAdmin) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
+        Err(AppError::forbidden(
             "只有系统管理员可以导入规则",
             "only a system administrator may import rules",
-        ))
+        )
+        .into())
     }
 }
 
 fn unknown_version(v: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_version",
+    AppError::new(
+        ErrorCode::UnknownVersion,
         Some("version"),
         format!("职责清单没有版本“{v}”"),
         format!("the responsibility list has no version {v:?}"),
@@ -70,10 +72,10 @@ async fn version_of(state: &AppState, q: &VersionQuery) -> Result<(ListVersion, 
     let key = state.audit_key();
     if let Some(key) = key {
         // A database that never served before has no versions yet: the shipped list is the first.
-        state.db.ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
+        state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
     }
     state
-        .db
+        .db()
         .responsibility_version(q.version.as_deref(), state.today())
         .await?
         .ok_or_else(|| unknown_version(q.version.as_deref().unwrap_or("")))
@@ -99,7 +101,7 @@ async fn list_json(
     let (v, csv) = version_of(&state, &q).await?;
     let rules = state.rules();
     let list = ResponsibilityList::from_csv(&v.version, &csv, &rules.taxonomy, &rules.departments)
-        .map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| AppError::internal(&e))?;
     let mut body = described(&v, rules.responsibility.version == v.version);
     body["rules"] = json!(list.rules());
     Ok(Json(body))
@@ -125,8 +127,8 @@ async fn download(state: AppState, q: VersionQuery, format: Format) -> Result<Re
     let (v, csv) = version_of(&state, &q).await?;
     let rules = state.rules();
     let list = ResponsibilityList::from_csv(&v.version, &csv, &rules.taxonomy, &rules.departments)
-        .map_err(|e| ApiError::internal(&e))?;
-    let bytes = write_rows(format, "职责清单", &list.to_rows()).map_err(|e| ApiError::internal(&e))?;
+        .map_err(|e| AppError::internal(&e))?;
+    let bytes = write_rows(format, "职责清单", &list.to_rows()).map_err(|e| AppError::internal(&e))?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
@@ -192,12 +194,12 @@ async fn uploaded_rows(
     let (name, declared, bytes): (Option<String>, String, Bytes) = if ctype.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(request, state)
             .await
-            .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?;
+            .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
         let mut found = None;
         while let Some(field) = form
             .next_field()
             .await
-            .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?
+            .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?
         {
             if field.name() != Some("file") {
                 continue;
@@ -207,18 +209,17 @@ async fn uploaded_rows(
             let bytes = field
                 .bytes()
                 .await
-                .map_err(|e| ApiError::bad_multipart("file", &e.body_text()))?;
+                .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
             found = Some((name, declared, bytes));
             break;
         }
-        found.ok_or_else(|| ApiError::missing("file"))?
+        found.ok_or_else(|| AppError::missing("file"))?
     } else {
         let bytes = axum::body::to_bytes(request.into_body(), MAX_UPLOAD)
             .await
             .map_err(|_| {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
+                AppError::new(
+                    ErrorCode::TooLarge,
                     None,
                     format!("文件不能超过 {} MB", MAX_UPLOAD / 1024 / 1024),
                     format!("the file must not exceed {} MB", MAX_UPLOAD / 1024 / 1024),
@@ -227,7 +228,7 @@ async fn uploaded_rows(
         (None, ctype, bytes)
     };
     if bytes.is_empty() {
-        return Err(ApiError::missing("file"));
+        return Err(AppError::missing("file").into());
     }
     let format = format_of(name.as_deref(), &declared, &bytes);
     // Errors name the file as the user knows it; read_rows picks the reader by the extension.
@@ -235,22 +236,21 @@ async fn uploaded_rows(
         Some(n) => n,
         None => format!("{default_name}.{}", format.extension()),
     };
-    let rows = read_rows(&name, &bytes).map_err(|e| ApiError::invalid_data(&e))?;
+    let rows = read_rows(&name, &bytes).map_err(|e| AppError::invalid_data(&e))?;
     Ok((name, rows))
 }
 
 fn import_failed(e: RulesImportError) -> ApiError {
     match e {
-        RulesImportError::Invalid(e) => ApiError::invalid_data(&e),
+        RulesImportError::Invalid(e) => AppError::invalid_data(&e),
         RulesImportError::Store(e) => e.into(),
     }
 }
 
 fn key_of(state: &AppState) -> Result<std::sync::Arc<gongzhi_core::audit::AuditKey>, ApiError> {
     state.audit_key().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "audit_key_missing",
+        AppError::new(
+            ErrorCode::AuditKeyMissing,
             None,
             "服务器未配置审计密钥，无法记录导入",
             "the server has no audit key configured, so it cannot record an import",
@@ -267,11 +267,11 @@ async fn import_responsibility(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_admin(&actor)?;
     let key = key_of(&state)?;
-    state.db.ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
+    state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
     let (name, rows) = uploaded_rows(&state, request, "responsibility-list").await?;
     let current = state.rules();
     let v = state
-        .db
+        .db()
         .import_responsibility(&name, &rows, &current, &actor.account, &key)
         .await
         .map_err(import_failed)?;
@@ -290,10 +290,10 @@ async fn import_calendar(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     require_admin(&actor)?;
     let key = key_of(&state)?;
-    state.db.ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
+    state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
     let (name, rows) = uploaded_rows(&state, request, "official-days").await?;
     let years = state
-        .db
+        .db()
         .import_calendar(&name, &rows, &actor.account, &key)
         .await
         .map_err(import_failed)?;
@@ -304,7 +304,7 @@ async fn import_calendar(
 }
 
 async fn status_json(state: &AppState, lang: gongzhi_core::Lang) -> Result<Value, ApiError> {
-    let s = state.db.rules_status(state.today()).await?;
+    let s = state.db().rules_status(state.today()).await?;
     let warnings: Vec<String> = s
         .missing_years
         .iter()
@@ -330,7 +330,7 @@ async fn status(
     ReqLang(lang): ReqLang,
 ) -> Result<Json<Value>, ApiError> {
     if let Some(key) = state.audit_key() {
-        state.db.ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
+        state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
         state.refresh_rules().await?;
     }
     Ok(Json(status_json(&state, lang).await?))

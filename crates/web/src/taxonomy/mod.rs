@@ -7,8 +7,9 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::routing::get;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Localized;
 use gongzhi_core::cases::taxonomy::{EntryKind, TypeCode};
 use serde::Deserialize;
@@ -41,7 +42,7 @@ async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> 
         None | Some("") => DEFAULT_LIMIT,
         Some(s) => s
             .parse::<usize>()
-            .map_err(|_| ApiError::not_a_number("limit", s))?
+            .map_err(|_| AppError::not_a_number("limit", s))?
             .clamp(1, MAX_LIMIT),
     };
     let rules = state.rules();
@@ -65,8 +66,7 @@ async fn search(State(state): State<AppState>, Query(q): Query<SearchQuery>) -> 
 /// cover it (who handles it, within which limits).
 async fn matter(State(state): State<AppState>, Path(code): Path<String>) -> Result<Json<Value>, ApiError> {
     let code = TypeCode::parse(&code).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
+        AppError::new(
             e.code(),
             Some("code"),
             e.message(gongzhi_core::Lang::Zh),
@@ -75,9 +75,8 @@ async fn matter(State(state): State<AppState>, Path(code): Path<String>) -> Resu
     })?;
     let rules = state.rules();
     let entry = rules.taxonomy.matter(&code).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_matter",
+        AppError::new(
+            ErrorCode::UnknownMatter,
             Some("code"),
             format!("事项分类代码 {code} 不存在"),
             format!("no matter has code {code}"),

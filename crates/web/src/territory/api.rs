@@ -4,6 +4,8 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::territory::geojson::{collection, feature};
 use gongzhi_core::territory::{Datum, Level, LonLat, Node};
 use serde::Deserialize;
@@ -14,7 +16,7 @@ use crate::{ApiError, AppState, ReqLang};
 
 /// `GET /api/v1/territory/summary`: counts of the tree, by level and by kind.
 pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let s = state.db.summary().await?;
+    let s = state.db().summary().await?;
     let communities_total = s.count_level(Level::Community);
     Ok(Json(json!({
         "districts": s.count_level(Level::District),
@@ -35,11 +37,11 @@ pub struct LocateParams {
 }
 
 fn number(field: &'static str, value: Option<&String>) -> Result<f64, ApiError> {
-    let value = value.ok_or_else(|| ApiError::missing(field))?;
+    let value = value.ok_or_else(|| AppError::missing(field))?;
     value
         .trim()
         .parse::<f64>()
-        .map_err(|_| ApiError::not_a_number(field, value))
+        .map_err(|_| AppError::not_a_number(field, value))
 }
 
 /// `GET /api/v1/territory/locate?lon=&lat=&datum=`: the grid, community, street and district
@@ -49,14 +51,13 @@ pub async fn locate(State(state): State<AppState>, Query(p): Query<LocateParams>
     let lat = number("lat", p.lat.as_ref())?;
     let datum: Datum = match p.datum.as_deref() {
         None | Some("") => Datum::Wgs84,
-        Some(d) => d.parse().map_err(ApiError::bad_coordinate)?,
+        Some(d) => d.parse().map_err(AppError::bad_coordinate)?,
     };
-    let point = LonLat::from_datum(lon, lat, datum).map_err(ApiError::bad_coordinate)?;
+    let point = LonLat::from_datum(lon, lat, datum).map_err(AppError::bad_coordinate)?;
     let index = state.index();
     let found = index.grids.locate(point).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "outside_grids",
+        AppError::new(
+            ErrorCode::OutsideGrids,
             Some("lon"),
             format!("坐标 ({lon}, {lat}) 不在任何网格内"),
             format!("the point ({lon}, {lat}) is in no grid"),
@@ -92,8 +93,8 @@ pub async fn node(
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let node = existing_node(&state, "code", &code).await?;
-    let children = state.db.children(&node.code).await?;
-    let totals = state.db.subtree_totals(&node.code).await?;
+    let children = state.db().children(&node.code).await?;
+    let totals = state.db().subtree_totals(&node.code).await?;
     let mut body = node_json(&node, lang);
     body["grids"] = json!(totals.grids);
     body["households"] = json!(totals.households);
@@ -127,14 +128,14 @@ pub async fn grids_geojson(
     let root = match p.within.as_deref().filter(|w| !w.is_empty()) {
         Some(w) => existing_node(&state, "within", w).await?.code,
         None => {
-            let city = state.db.nodes_at_level(Level::City).await?.into_iter().next();
+            let city = state.db().nodes_at_level(Level::City).await?.into_iter().next();
             match city {
                 Some(c) => c.code,
                 None => return Ok(geojson_response(collection(vec![]).to_string())),
             }
         }
     };
-    let grids = state.db.grids_within(&root).await?;
+    let grids = state.db().grids_within(&root).await?;
     let features = grids
         .iter()
         .filter_map(|g| {

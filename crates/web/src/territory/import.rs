@@ -9,6 +9,8 @@ use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::people::{Actor, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use serde::{Deserialize, Serialize};
@@ -39,7 +41,7 @@ fn admin_scopes(actor: &Actor) -> Result<Vec<&TerritoryCode>, ApiError> {
         })
         .collect();
     if scopes.is_empty() {
-        Err(ApiError::forbidden_role("系统管理员", "system administrator"))
+        Err(AppError::forbidden_role("系统管理员", "system administrator").into())
     } else {
         Ok(scopes)
     }
@@ -49,9 +51,8 @@ fn valid_from_of(state: &AppState, text: Option<&str>) -> Result<NaiveDate, ApiE
     match text.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(state.today()),
         Some(v) => v.parse().map_err(|_| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_date",
+            AppError::new(
+                ErrorCode::InvalidField,
                 Some("valid_from"),
                 format!("字段 valid_from（生效日期）：“{v}”不是日期，应如 2026-01-05"),
                 format!("field valid_from: {v:?} is not a date such as 2026-01-05"),
@@ -71,29 +72,31 @@ pub async fn import_grid_file(
     let scopes = admin_scopes(actor)?;
     let valid_from = valid_from_of(state, valid_from)?;
     let text = std::str::from_utf8(bytes).map_err(|_| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_file",
+        AppError::new(
+            ErrorCode::InvalidFile,
             Some("file"),
             "文件不是 UTF-8 编码的 GeoJSON",
             "the file is not GeoJSON in UTF-8",
         )
     })?;
-    let grids = gongzhi_core::territory::geojson::parse_grids(text).map_err(|e| ApiError::import(&e))?;
+    let grids = gongzhi_core::territory::geojson::parse_grids(text).map_err(|e| AppError::import(&e))?;
     if let Some(outside) = grids.iter().find(|g| {
         let code = TerritoryCode::Grid(g.code.clone());
         !scopes.iter().any(|s| code.as_str().starts_with(s.subtree_prefix()))
     }) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_scope",
+        return Err(AppError::new(
+            ErrorCode::OutsideScope,
             Some("code"),
             format!("网格 {} 不在您的管理范围内，未导入任何网格", outside.code),
             format!("grid {} is outside your scope; no grid was imported", outside.code),
-        ));
+        )
+        .into());
     }
-    let key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
-    let report = state.db.import_grids(&grids, valid_from, &key, &actor.account).await?;
+    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    let report = state
+        .db()
+        .import_grids(&grids, valid_from, &key, &actor.account)
+        .await?;
     state.refresh_index().await?;
     Ok(GridsImported {
         grids: grids.len(),
@@ -137,7 +140,7 @@ fn page(
         done,
     }
     .render()
-    .map_err(|e| ApiError::internal(&e))?;
+    .map_err(|e| AppError::internal(&e))?;
     Ok(Html(html))
 }
 
@@ -176,9 +179,8 @@ pub async fn import_upload(
     staff.check_csrf(&up.csrf)?;
     admin_scopes(&staff.actor)?;
     if up.bytes.is_empty() {
-        let e = ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "missing_file",
+        let e = AppError::new(
+            ErrorCode::MissingFile,
             Some("file"),
             "请选择要导入的 GeoJSON 文件",
             "choose a GeoJSON file to import",
@@ -191,8 +193,11 @@ pub async fn import_upload(
             d.grids, d.created, d.changed, d.unchanged
         ))
         .into_response()),
-        Err(e) if (e.status.is_client_error() && e.status != StatusCode::FORBIDDEN) || e.code == "outside_scope" => {
-            let status = e.status;
+        Err(e)
+            if (e.http_status().is_client_error() && e.http_status() != StatusCode::FORBIDDEN)
+                || e.code == "outside_scope" =>
+        {
+            let status = e.http_status();
             Ok((status, page(&staff, &state, Some(e), None)?).into_response())
         }
         Err(e) => Err(e),

@@ -2,11 +2,11 @@
 
 mod api;
 mod import;
-pub mod index;
 mod pages;
 
 use axum::Router;
 use axum::routing::get;
+use gongzhi_app::AppError;
 use gongzhi_core::territory::TerritoryCode;
 
 use crate::{ApiError, AppState};
@@ -27,7 +27,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn parse_code(field: &'static str, value: &str) -> Result<TerritoryCode, ApiError> {
-    TerritoryCode::parse(value).map_err(|e| ApiError::bad_code(field, e))
+    TerritoryCode::parse(value).map_err(|e| AppError::bad_code(field, e))
 }
 
 /// The current node with this code, or 404 naming the field.
@@ -38,8 +38,8 @@ async fn existing_node(
 ) -> Result<gongzhi_core::territory::Node, ApiError> {
     let code = parse_code(field, value)?;
     state
-        .db
+        .db()
         .node(&code)
         .await?
-        .ok_or_else(|| ApiError::unknown_node(field, value))
+        .ok_or_else(|| AppError::unknown_node(field, value))
 }

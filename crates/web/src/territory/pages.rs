@@ -1,5 +1,6 @@
 //! The territory pages: the city tree with a map of its grids, and a page per node.
 
+use gongzhi_app::AppError;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -99,12 +100,12 @@ pub struct MapQuery {
 
 pub async fn city(state: State<AppState>, staff: Staff, query: Query<MapQuery>) -> Result<Html<String>, ApiError> {
     let city = state
-        .db
+        .db()
         .nodes_at_level(Level::City)
         .await?
         .into_iter()
         .next()
-        .ok_or_else(ApiError::not_found_path)?;
+        .ok_or_else(AppError::not_found_path)?;
     node(state, staff, Path(city.code.to_string()), query).await
 }
 
@@ -112,7 +113,7 @@ pub async fn city(state: State<AppState>, staff: Staff, query: Query<MapQuery>) 
 async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
     let mut levels = Vec::new();
     for level in [Level::District, Level::Street, Level::Community] {
-        levels.push(state.db.nodes_at_level(level).await?);
+        levels.push(state.db().nodes_at_level(level).await?);
     }
     let item = |n: &Node| TreeItem {
         code: n.code.to_string(),
@@ -164,23 +165,23 @@ pub async fn node(
     let mut crumbs = Vec::new();
     let mut up = node.parent_code();
     while let Some(parent) = up {
-        if let Some(p) = state.db.node(&parent).await? {
+        if let Some(p) = state.db().node(&parent).await? {
             crumbs.push((p.code.to_string(), p.name.clone()));
         }
         up = parent.parent();
     }
     crumbs.reverse();
 
-    let children = state.db.children(&node.code).await?;
-    let totals = state.db.subtree_totals(&node.code).await?;
+    let children = state.db().children(&node.code).await?;
+    let totals = state.db().subtree_totals(&node.code).await?;
     // A grid is drawn among the other grids of its community, which it stands out from.
     let is_grid = node.level() == Level::Grid;
     let grids = match node.parent_code().filter(|_| is_grid) {
-        Some(community) => state.db.grids_within(&community).await?,
-        None => state.db.grids_within(&node.code).await?,
+        Some(community) => state.db().grids_within(&community).await?,
+        None => state.db().grids_within(&node.code).await?,
     };
     let cards = if node.level() == Level::City {
-        let s = state.db.summary().await?;
+        let s = state.db().summary().await?;
         let t = texts(lang);
         vec![
             (t.districts, s.count_level(Level::District).to_string()),
@@ -200,8 +201,8 @@ pub async fn node(
     });
     let (dots, counts) = match &visible {
         Some(filter) => (
-            state.db.case_dots(filter, MAX_DOTS).await?,
-            state.db.case_counts_by_grid(filter).await?,
+            state.db().case_dots(filter, MAX_DOTS).await?,
+            state.db().case_counts_by_grid(filter).await?,
         ),
         None => (vec![], vec![]),
     };
@@ -306,7 +307,7 @@ pub async fn node(
     // A grid's page also names its staff and lists its open cases.
     let (staff_rows, case_rows) = if is_grid {
         let people = state
-            .db
+            .db()
             .accounts_with_grants()
             .await?
             .into_iter()
@@ -324,7 +325,7 @@ pub async fn node(
             })
             .collect();
         let cases = match &visible {
-            Some(filter) => state.db.list_cases(filter, 20, chrono::Utc::now()).await?.cases,
+            Some(filter) => state.db().list_cases(filter, 20, chrono::Utc::now()).await?.cases,
             None => vec![],
         };
         let rows = cases

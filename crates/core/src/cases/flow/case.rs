@@ -1,6 +1,7 @@
 //! The machine's view of a case: everything the rules read or write, and nothing else (the
 //! description, the reporter and the attachments live beside it in the store).
 
+use crate::ErrorCode;
 use std::fmt;
 use std::str::FromStr;
 
@@ -18,8 +19,8 @@ use crate::territory::TerritoryCode;
 pub struct BadCaseNumber(pub String);
 
 impl Localized for BadCaseNumber {
-    fn code(&self) -> &'static str {
-        "invalid_case_number"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidCaseNumber
     }
     fn message(&self, lang: Lang) -> String {
         match lang {

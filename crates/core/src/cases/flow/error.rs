@@ -1,5 +1,6 @@
 //! Why an action was refused. Nothing changes when one is returned.
 
+use crate::ErrorCode;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -57,27 +58,27 @@ pub enum FlowError {
 }
 
 impl Localized for FlowError {
-    fn code(&self) -> &'static str {
+    fn code(&self) -> ErrorCode {
         match self {
-            FlowError::WrongState { .. } => "case_wrong_state",
-            FlowError::NotPermitted { .. } => "case_not_permitted",
-            FlowError::OwnWork { .. } => "case_own_work",
-            FlowError::MissingReason { .. } => "case_missing_reason",
-            FlowError::MissingPhotos { .. } => "case_missing_photos",
-            FlowError::MissingResult => "case_missing_result",
-            FlowError::NoPendingRequest { .. } => "case_no_pending_request",
-            FlowError::AlreadyPending { .. } => "case_request_pending",
-            FlowError::BadExtension => "case_bad_extension",
-            FlowError::BadHandlers => "case_bad_handlers",
-            FlowError::MergeIntoSelf => "case_merge_into_self",
-            FlowError::BadSummons => "case_bad_summons",
-            FlowError::ReportInInPast => "case_report_in_in_past",
-            FlowError::NotSummoned { .. } => "case_not_summoned",
-            FlowError::SupervisionLowered { .. } => "case_supervision_lowered",
-            FlowError::BadFollowUp => "case_bad_follow_up",
-            FlowError::FollowUpDone => "case_follow_up_done",
-            FlowError::OutsideReopenWindow { .. } => "case_outside_reopen_window",
-            FlowError::NotUnsettled => "case_not_unsettled",
+            FlowError::WrongState { .. } => ErrorCode::CaseWrongState,
+            FlowError::NotPermitted { .. } => ErrorCode::CaseNotPermitted,
+            FlowError::OwnWork { .. } => ErrorCode::CaseOwnWork,
+            FlowError::MissingReason { .. } => ErrorCode::CaseMissingReason,
+            FlowError::MissingPhotos { .. } => ErrorCode::CaseMissingPhotos,
+            FlowError::MissingResult => ErrorCode::CaseMissingResult,
+            FlowError::NoPendingRequest { .. } => ErrorCode::CaseNoPendingRequest,
+            FlowError::AlreadyPending { .. } => ErrorCode::CaseRequestPending,
+            FlowError::BadExtension => ErrorCode::CaseBadExtension,
+            FlowError::BadHandlers => ErrorCode::CaseBadHandlers,
+            FlowError::MergeIntoSelf => ErrorCode::CaseMergeIntoSelf,
+            FlowError::BadSummons => ErrorCode::CaseBadSummons,
+            FlowError::ReportInInPast => ErrorCode::CaseReportInInPast,
+            FlowError::NotSummoned { .. } => ErrorCode::CaseNotSummoned,
+            FlowError::SupervisionLowered { .. } => ErrorCode::CaseSupervisionLowered,
+            FlowError::BadFollowUp => ErrorCode::CaseBadFollowUp,
+            FlowError::FollowUpDone => ErrorCode::CaseFollowUpDone,
+            FlowError::OutsideReopenWindow { .. } => ErrorCode::CaseOutsideReopenWindow,
+            FlowError::NotUnsettled => ErrorCode::CaseNotUnsettled,
         }
     }
 

@@ -1,6 +1,7 @@
 //! The case loop's policy as data (data/<city>/case-policy.toml): reopen window, whistle report-in
 //! limit, default step limits, automatic supervision thresholds.
 
+use crate::ErrorCode;
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -181,8 +182,8 @@ impl PolicyError {
 }
 
 impl Localized for PolicyError {
-    fn code(&self) -> &'static str {
-        "invalid_case_policy"
+    fn code(&self) -> ErrorCode {
+        ErrorCode::InvalidCasePolicy
     }
 
     fn message(&self, lang: Lang) -> String {

@@ -1377,7 +1377,7 @@ fn errors_speak_chinese_and_english() {
         },
     ];
     for e in errors {
-        assert!(e.code().starts_with("case_"));
+        assert!(e.code().as_str().starts_with("case_"));
         assert!(
             e.message(Lang::Zh)
                 .chars()

@@ -14,6 +14,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use serde_json::Value;
 
@@ -85,9 +87,8 @@ impl Format {
 /// `services.json` → (`services`, JSON); a missing or other suffix is a 400 naming the formats.
 pub(crate) fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
     let unsupported = || {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_format",
+        AppError::new(
+            ErrorCode::UnsupportedFormat,
             Some("format"),
             format!("不支持的格式：{file}；请以 .xml 或 .json 结尾"),
             format!("unsupported format in {file:?}: end the path in .xml or .json"),
@@ -106,9 +107,8 @@ pub(crate) fn split_file(file: &str) -> Result<(&str, Format), ApiError> {
 }
 
 fn unknown_resource(file: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "not_found",
+    AppError::new(
+        ErrorCode::NotFound,
         None,
         format!("没有资源 {file}"),
         format!("no resource {file}"),
@@ -291,11 +291,11 @@ pub fn error_response(path: &str, error: &ApiError, lang: Lang) -> Response {
     let doc = Doc::List(
         "error",
         vec![Doc::Obj(vec![
-            ("code", Doc::Int(i64::from(error.status.as_u16()))),
+            ("code", Doc::Int(i64::from(error.http_status().as_u16()))),
             ("description", Doc::Text(description)),
         ])],
     );
-    respond(format, open311_status(error.status), "errors", &doc)
+    respond(format, open311_status(error.http_status()), "errors", &doc)
 }
 
 /// Query or form parameters as sent: repeated names kept in order; an empty value is absent

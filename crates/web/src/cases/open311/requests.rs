@@ -5,6 +5,8 @@ use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::flow::{CaseNumber, State as CaseState, next_deadline};
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
@@ -23,8 +25,8 @@ const MAX_PAGE_SIZE: i64 = 1000;
 /// The longest `start_date`–`end_date` span, and the default window (the spec's 90 days).
 const MAX_SPAN_DAYS: i64 = 90;
 
-pub(super) fn bad(field: &'static str, code: &'static str, zh: String, en: String) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, Some(field), zh, en)
+pub(super) fn bad(field: &'static str, code: ErrorCode, zh: String, en: String) -> ApiError {
+    AppError::new(code, Some(field), zh, en)
 }
 
 /// The fields of a POST, from a urlencoded or multipart body, then the query string (open311
@@ -45,18 +47,18 @@ pub(super) async fn read_form(
     if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(request, state)
             .await
-            .map_err(|e| ApiError::bad_multipart("media", &e.body_text()))?;
+            .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?;
         while let Some(field) = form
             .next_field()
             .await
-            .map_err(|e| ApiError::bad_multipart("media", &e.body_text()))?
+            .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?
         {
             let name = field.name().unwrap_or("").to_string();
             if name == "media" || name == "media[]" {
                 let bytes = field
                     .bytes()
                     .await
-                    .map_err(|e| ApiError::bad_multipart("media", &e.body_text()))?;
+                    .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?;
                 if !bytes.is_empty() {
                     media.push(bytes.to_vec());
                 }
@@ -64,7 +66,7 @@ pub(super) async fn read_form(
                 let text = field
                     .text()
                     .await
-                    .map_err(|e| ApiError::bad_multipart("media", &e.body_text()))?;
+                    .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?;
                 params.push(name, text);
             }
         }
@@ -74,7 +76,7 @@ pub(super) async fn read_form(
             .map_err(|e| {
                 bad(
                     "body",
-                    "unreadable_body",
+                    ErrorCode::UnreadableBody,
                     format!("请求体无法读取：{e}"),
                     format!("unreadable body: {e}"),
                 )
@@ -100,7 +102,7 @@ fn attributes(params: &Params) -> Result<Map<String, Value>, ApiError> {
         if code.is_empty() || code.len() > 100 || code.contains(['[', ']']) {
             return Err(bad(
                 "attribute",
-                "invalid_attribute",
+                ErrorCode::InvalidAttribute,
                 format!("属性参数名无效：{k}"),
                 format!("invalid attribute parameter {k:?}"),
             ));
@@ -131,20 +133,20 @@ pub(super) async fn post_request(
         return super::updates::post(&state, lang, format, query.as_deref(), request).await;
     }
     if stem != "requests" {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
+        return Err(AppError::new(
+            ErrorCode::NotFound,
             None,
             format!("不能向 {file} 提交"),
             format!("nothing to POST to at {file}"),
-        ));
+        )
+        .into());
     }
     let (params, media) = read_form(&state, query.as_deref(), request).await?;
     let key = authorize(&state, params.get("api_key"), POST_REQUEST).await?;
     let actor = key_actor(&key);
     let code = params
         .get("service_code")
-        .ok_or_else(|| ApiError::missing("service_code"))?;
+        .ok_or_else(|| AppError::missing("service_code"))?;
     let entry = services::matter(&state, code)?;
 
     let mut body = Map::new();
@@ -168,20 +170,20 @@ pub(super) async fn post_request(
     if lat.is_none() && long.is_none() && params.get("address_string").is_none() {
         return Err(bad(
             "lat",
-            "missing_location",
+            ErrorCode::MissingLocation,
             "缺少位置：请提供 lat 和 long（WGS-84）或 address_string（address_id 不受支持）".into(),
             "a location is required: lat and long (WGS-84) or address_string (address_id is not supported)".into(),
         ));
     }
     let (node, _) = place(&state, &body)?;
     if !key_reaches(&key, &node) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_key_scope",
+        return Err(AppError::new(
+            ErrorCode::OutsideKeyScope,
             Some("api_key"),
             format!("此 api_key 只能上报 {} 范围内的请求", key.scope_code),
             format!("this api_key reports only within {}", key.scope_code),
-        ));
+        )
+        .into());
     }
     let attributes = attributes(&params)?;
 
@@ -256,7 +258,7 @@ pub(super) fn w3c(params: &Params, field: &'static str) -> Result<Option<DateTim
         .map_err(|_| {
             bad(
                 field,
-                "invalid_date",
+                ErrorCode::InvalidDate,
                 format!("{field} 应为带时区的 W3C 时间，如 2026-11-27T08:00:00+08:00，实际为 {v:?}"),
                 format!("{field} must be a W3C datetime with a timezone, e.g. 2026-11-27T08:00:00+08:00; got {v:?}"),
             )
@@ -272,7 +274,7 @@ fn positive(params: &Params, field: &'static str, max: i64) -> Result<Option<i64
         .ok_or_else(|| {
             bad(
                 field,
-                "invalid_number",
+                ErrorCode::NotANumber,
                 format!("{field} 应为1至{max}的整数，实际为 {v:?}"),
                 format!("{field} must be a whole number from 1 to {max}; got {v:?}"),
             )
@@ -304,12 +306,12 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
             let number = parse_number(id).ok_or_else(|| {
                 bad(
                     "service_request_id",
-                    "invalid_service_request_id",
+                    ErrorCode::InvalidServiceRequestId,
                     format!("service_request_id {id} 不是13位案件编号"),
                     format!("service_request_id {id} is not a 13-digit case number"),
                 )
             })?;
-            if let Some(r) = state.db.case_by_number(&number).await? {
+            if let Some(r) = state.db().case_by_number(&number).await? {
                 found.push(r);
             }
         }
@@ -318,9 +320,8 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
         let mut filter = CaseFilter::default();
         for code in comma_list(params, "service_code") {
             let t = TypeCode::parse(code).map_err(|e| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_service_code",
+                AppError::new(
+                    ErrorCode::InvalidServiceCode,
                     Some("service_code"),
                     e.message(Lang::Zh),
                     e.message(Lang::En),
@@ -335,7 +336,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
                 other => {
                     return Err(bad(
                         "status",
-                        "invalid_status",
+                        ErrorCode::InvalidStatus,
                         format!("status 应为 open 或 closed，实际为 {other:?}"),
                         format!("status must be open or closed; got {other:?}"),
                     ));
@@ -353,7 +354,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
         if start > end {
             return Err(bad(
                 "start_date",
-                "invalid_date_range",
+                ErrorCode::InvalidDateRange,
                 "start_date 晚于 end_date".into(),
                 "start_date is after end_date".into(),
             ));
@@ -361,7 +362,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
         if end - start > span {
             return Err(bad(
                 "end_date",
-                "date_range_too_long",
+                ErrorCode::DateRangeTooLong,
                 format!("start_date 至 end_date 不能超过{MAX_SPAN_DAYS}天"),
                 format!("start_date to end_date may span at most {MAX_SPAN_DAYS} days"),
             ));
@@ -377,13 +378,13 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
         let offset = (page - 1) * page_size;
         if extensions {
             state
-                .db
+                .db()
                 .case_page(&filter, CaseSort::Newest, offset, page_size, now)
                 .await?
         } else {
             briefs = Some(
                 state
-                    .db
+                    .db()
                     .case_briefs(&filter, CaseSort::Newest, offset, page_size, now)
                     .await?,
             );
@@ -405,7 +406,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
     let mut items = Vec::with_capacity(records.len());
     for r in &records {
         let events = if extensions {
-            Some(state.db.case_events(r.id).await?)
+            Some(state.db().case_events(r.id).await?)
         } else {
             None
         };
@@ -420,9 +421,8 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
 }
 
 pub(super) fn unknown_request(id: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_service_request",
+    AppError::new(
+        ErrorCode::UnknownServiceRequest,
         Some("service_request_id"),
         format!("请求 {id} 不存在"),
         format!("service request {id} not found"),
@@ -441,12 +441,12 @@ pub(super) async fn one(
     let extensions = matches!(params.get("extensions"), Some("true" | "1"));
     let number = parse_number(id).ok_or_else(|| unknown_request(id))?;
     let record = state
-        .db
+        .db()
         .case_by_number(&number)
         .await?
         .ok_or_else(|| unknown_request(id))?;
     let events = if extensions {
-        Some(state.db.case_events(record.id).await?)
+        Some(state.db().case_events(record.id).await?)
     } else {
         None
     };
@@ -462,16 +462,15 @@ pub(super) async fn one(
 pub(super) async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
     let (token, format) = split_file(&file)?;
     let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_token",
+        AppError::new(
+            ErrorCode::UnknownToken,
             Some("token"),
             format!("令牌 {token} 不存在（所有服务均为实时，不发放令牌）"),
             format!("token {token} not found (every service is realtime: no tokens are issued)"),
         )
     };
     let number = parse_number(token).ok_or_else(not_found)?;
-    let record = state.db.case_by_number(&number).await?.ok_or_else(not_found)?;
+    let record = state.db().case_by_number(&number).await?.ok_or_else(not_found)?;
     let doc = Doc::List(
         "request",
         vec![Doc::Obj(vec![
@@ -549,9 +548,8 @@ impl Brief {
     /// change; `lead_unit` as `UnitRef::key`).
     fn of_row(b: &CaseBrief, rules: &CaseRules) -> Result<Brief, ApiError> {
         let state = CaseState::parse(&b.state).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "corrupt_case",
+            AppError::new(
+                ErrorCode::CorruptCase,
                 None,
                 format!("案件 {} 的状态无法识别", b.case_no),
                 format!("case {} has an unknown state", b.case_no),

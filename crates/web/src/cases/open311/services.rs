@@ -3,6 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::taxonomy::{Entry, TypeCode};
 
@@ -95,9 +97,8 @@ pub(super) fn matter(state: &AppState, code: &str) -> Result<Entry, ApiError> {
         .ok()
         .and_then(|t| rules.taxonomy.matter(&t).cloned())
         .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_service",
+            AppError::new(
+                ErrorCode::UnknownService,
                 Some("service_code"),
                 format!("服务代码 {code} 不存在（服务代码即事项代码，见 services.xml）"),
                 format!("service_code {code} not found (service codes are matter codes: see services.xml)"),

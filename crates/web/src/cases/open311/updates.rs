@@ -9,6 +9,8 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{Duration, Utc};
+use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::flow::{ActionKind, State as CaseState};
 use gongzhi_store::cases::updates::{FeedEvent, NOTE_KIND, NoteRef};
@@ -101,7 +103,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
     if start > end {
         return Err(bad(
             "start_date",
-            "invalid_date_range",
+            ErrorCode::InvalidDateRange,
             "start_date 晚于 end_date".into(),
             "start_date is after end_date".into(),
         ));
@@ -109,12 +111,12 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
     if end - start > Duration::days(MAX_SPAN_DAYS) {
         return Err(bad(
             "end_date",
-            "date_range_too_long",
+            ErrorCode::DateRangeTooLong,
             format!("start_date 至 end_date 不能超过{MAX_SPAN_DAYS}天"),
             format!("start_date to end_date may span at most {MAX_SPAN_DAYS} days"),
         ));
     }
-    let events = state.db.feed_events(start, end, MAX_UPDATES).await?;
+    let events = state.db().feed_events(start, end, MAX_UPDATES).await?;
     let items = events.iter().map(|e| update_doc(e, lang)).collect();
     Ok(respond(
         format,
@@ -154,14 +156,14 @@ pub(super) async fn post(
         "updated_datetime",
         "description",
     ] {
-        required.push(params.get(f).ok_or_else(|| ApiError::missing(f))?);
+        required.push(params.get(f).ok_or_else(|| AppError::missing(f))?);
     }
     let (id, their_update_id, status, description) = (required[0], required[1], required[2], required[4]);
     let their_update_id = crate::cases::api::idempotency_key("update_id", Some(their_update_id))?.unwrap_or_default();
     // A repeated update_id answers with the first note, whatever else the post says.
-    if let Some(found) = state.db.note_by_update_id(key.id, &their_update_id).await? {
+    if let Some(found) = state.db().note_by_update_id(key.id, &their_update_id).await? {
         let record = state
-            .db
+            .db()
             .case_by_id(found.case_id)
             .await?
             .ok_or_else(|| unknown_request(id))?;
@@ -169,24 +171,24 @@ pub(super) async fn post(
     }
     let number = parse_number(id).ok_or_else(|| unknown_request(id))?;
     let record = state
-        .db
+        .db()
         .case_by_number(&number)
         .await?
         .ok_or_else(|| unknown_request(id))?;
     if !key_reaches(&key, &record.flow.node) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "outside_key_scope",
+        return Err(AppError::new(
+            ErrorCode::OutsideKeyScope,
             Some("api_key"),
             format!("此 api_key 只能更新 {} 范围内的请求", key.scope_code),
             format!("this api_key updates only requests within {}", key.scope_code),
-        ));
+        )
+        .into());
     }
     let status = status.to_ascii_uppercase();
     if !POST_STATUSES.contains(&status.as_str()) {
         return Err(bad(
             "status",
-            "invalid_status",
+            ErrorCode::InvalidStatus,
             format!("status 应为 {} 之一，实际为 {status:?}", POST_STATUSES.join(", ")),
             format!("status must be one of {}; got {status:?}", POST_STATUSES.join(", ")),
         ));
@@ -195,7 +197,7 @@ pub(super) async fn post(
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(bad(
             "description",
-            "too_long",
+            ErrorCode::TooLong,
             format!("描述不能超过{MAX_DESCRIPTION}字"),
             format!("the description has more than {MAX_DESCRIPTION} characters"),
         ));
@@ -220,9 +222,9 @@ pub(super) async fn post(
         open311.insert("media_url".into(), json!(media_urls));
     }
     let body = json!({"note": description, "open311": open311});
-    let audit_key = state.audit_key().ok_or_else(ApiError::audit_key_missing)?;
+    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let note = state
-        .db
+        .db()
         .add_note(
             &record,
             key.id,
@@ -234,9 +236,8 @@ pub(super) async fn post(
         )
         .await
         .map_err(|e| match e {
-            gongzhi_store::StoreError::Conflict { .. } => ApiError::new(
-                StatusCode::CONFLICT,
-                "case_changed",
+            gongzhi_store::StoreError::Conflict { .. } => AppError::new(
+                ErrorCode::CaseChanged,
                 None,
                 "案件刚被他人处理，请重试",
                 "the case was just changed by someone else; try again",
@@ -244,7 +245,7 @@ pub(super) async fn post(
             other => other.into(),
         })?;
     if !note.replayed
-        && let Some(updated) = state.db.case_by_id(record.id).await?
+        && let Some(updated) = state.db().case_by_id(record.id).await?
     {
         publish(state, &updated, NOTE_KIND);
     }

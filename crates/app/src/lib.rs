@@ -1,0 +1,238 @@
+//! The application layer of Gongzhi: what the product is, minus HTTP. It owns the shared state
+//! (the database, the audit key and personal-data cipher, the case rules and their reload, the
+//! grid index and its refresh, the event hub, the intake writer) and offers the use cases as
+//! typed functions that the doors (web pages, the JSON API, the command line, scheduled jobs)
+//! call. Errors are [`AppError`]s with a code of the one catalogue ([`gongzhi_core::ErrorCode`]).
+
+pub mod error;
+pub mod events;
+pub mod territory;
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use gongzhi_core::audit::AuditKey;
+use gongzhi_core::cases::attachment::AttachmentLimits;
+use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
+use gongzhi_core::people::cipher::CipherProvider;
+use gongzhi_core::people::policy::SecurityPolicy;
+use gongzhi_core::people::registry::IdMaskPolicy;
+use gongzhi_store::{Blobs, Db, StoreError};
+
+pub use error::AppError;
+pub use events::{CaseEvent, Hub};
+pub use territory::TerritoryIndex;
+
+/// Where uploaded photos go and how large they may be.
+#[derive(Clone, Debug)]
+pub struct Attachments {
+    pub blobs: Blobs,
+    pub limits: AttachmentLimits,
+}
+
+/// The application: cheap to clone (every part is shared).
+#[derive(Clone)]
+pub struct App {
+    db: Db,
+    index: Arc<RwLock<Arc<TerritoryIndex>>>,
+    /// Password, lockout and session rules of the sign-in (GB/T 22239 level 3).
+    pub security: SecurityPolicy,
+    attachments: Option<Attachments>,
+    /// Live case events: publish after each committed change.
+    pub events: Hub,
+    audit_key: Option<Arc<AuditKey>>,
+    rules: Arc<RwLock<Arc<CaseRules>>>,
+    /// The rules revision and the day the rules in force were built for; `None` while they are the
+    /// shipped files (a database whose rules were not seeded yet).
+    rules_mark: Arc<Mutex<Option<(i64, NaiveDate)>>>,
+    /// The group-commit writer of case reports, started on first use (it needs a runtime).
+    intake: Arc<std::sync::OnceLock<gongzhi_store::cases::intake::Intake>>,
+    /// Seals and opens the registry's personal data; `None` until a key is configured, and then
+    /// the registry's use cases answer 503.
+    cipher: Option<Arc<dyn CipherProvider>>,
+    /// How lists mask ID numbers (setting `id_number_mask`).
+    pub id_mask: IdMaskPolicy,
+}
+
+impl App {
+    /// Opens the application on `db`: loads the point-in-grid index and the rules in force.
+    pub async fn new(db: Db) -> Result<App, StoreError> {
+        let index = TerritoryIndex::load(&db).await?;
+        let app = App {
+            db,
+            index: Arc::new(RwLock::new(Arc::new(index))),
+            security: SecurityPolicy::default(),
+            attachments: None,
+            events: Hub::default(),
+            audit_key: None,
+            rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
+            intake: Arc::default(),
+            rules_mark: Arc::new(Mutex::new(None)),
+            cipher: None,
+            id_mask: IdMaskPolicy::default(),
+        };
+        app.refresh_rules().await?;
+        Ok(app)
+    }
+
+    /// The database. (Transitional: the doors reach the store through the use cases; those not
+    /// moved yet still read it here.)
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Today where the city is (its calendar's UTC offset): the day that picks the list version
+    /// in force.
+    pub fn today(&self) -> NaiveDate {
+        self.rules().calendar.local_date(chrono::Utc::now())
+    }
+
+    /// Reloads the rules in force from the database if they changed since they were built (an
+    /// import by this server or another process sharing the database) or the day turned (a
+    /// version may start today). Returns whether it reloaded. Before the rules are seeded the
+    /// shipped files stay in force.
+    pub async fn refresh_rules(&self) -> Result<bool, StoreError> {
+        let mark = (self.db.rules_revision().await?, self.today());
+        let seen = *self.rules_mark.lock().unwrap_or_else(|p| p.into_inner());
+        if seen == Some(mark) {
+            return Ok(false);
+        }
+        let Some(rules) = self.db.rules_in_force(&RuleFiles::qitaihe(), mark.1).await? else {
+            return Ok(false);
+        };
+        tracing::info!(revision = mark.0, version = %rules.responsibility.version, "case rules reloaded");
+        self.set_rules(Arc::new(rules));
+        *self.rules_mark.lock().unwrap_or_else(|p| p.into_inner()) = Some(mark);
+        Ok(true)
+    }
+
+    /// The case loop's rules in force (taxonomy, calendar, responsibility list, policy); cheap.
+    pub fn rules(&self) -> Arc<CaseRules> {
+        self.rules
+            .read()
+            .map(|r| r.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Puts new rules in force, e.g. after a new version of the responsibility list is imported.
+    pub fn set_rules(&self, rules: Arc<CaseRules>) {
+        match self.rules.write() {
+            Ok(mut guard) => *guard = rules,
+            Err(poisoned) => *poisoned.into_inner() = rules,
+        }
+    }
+
+    /// Accepts uploads into `blobs` (the data folder's `attachments/`) within `limits`.
+    /// Without this the attachment use cases answer 503.
+    pub fn with_attachments(mut self, blobs: Blobs, limits: AttachmentLimits) -> App {
+        self.attachments = Some(Attachments { blobs, limits });
+        self
+    }
+
+    /// Where photos are stored, or 503 when this server has no storage for them.
+    pub fn attachments(&self) -> Result<&Attachments, AppError> {
+        self.attachments.as_ref().ok_or_else(AppError::attachments_unavailable)
+    }
+
+    /// The largest upload this server takes.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.attachments
+            .as_ref()
+            .map_or(AttachmentLimits::default().max_bytes, |a| a.limits.max_bytes)
+    }
+
+    /// Gives the application the key of the audit chain, which it needs to record changes and
+    /// verify the record. (`gongzhi serve` refuses to start without one.)
+    pub fn with_audit_key(mut self, key: AuditKey) -> App {
+        self.audit_key = Some(Arc::new(key));
+        self
+    }
+
+    /// Gives the application the cipher provider of personal data (the software provider with
+    /// the configured key, or a certified module's). Without it the registry answers 503.
+    pub fn with_cipher(mut self, cipher: Arc<dyn CipherProvider>) -> App {
+        self.cipher = Some(cipher);
+        self
+    }
+
+    /// How lists mask ID numbers.
+    pub fn with_id_mask(mut self, policy: IdMaskPolicy) -> App {
+        self.id_mask = policy;
+        self
+    }
+
+    /// The cipher provider of personal data, when one was given.
+    pub fn cipher(&self) -> Option<Arc<dyn CipherProvider>> {
+        self.cipher.clone()
+    }
+
+    /// The audit key, when one was given.
+    pub fn audit_key(&self) -> Option<Arc<AuditKey>> {
+        self.audit_key.clone()
+    }
+
+    /// The writer that reports cases through group commit, sealing audit entries with `key`.
+    pub fn intake(&self, key: Arc<AuditKey>) -> gongzhi_store::cases::intake::Intake {
+        self.intake
+            .get_or_init(|| gongzhi_store::cases::intake::Intake::spawn(self.db.clone(), key))
+            .clone()
+    }
+
+    /// The current index; cheap (an `Arc` clone), never blocks on a rebuild.
+    pub fn index(&self) -> Arc<TerritoryIndex> {
+        self.index
+            .read()
+            .map(|i| i.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Rebuilds the index if grids changed since it was built (by this server or another
+    /// process sharing the database). Returns whether it rebuilt.
+    pub async fn refresh_index(&self) -> Result<bool, StoreError> {
+        let revision = self.db.territory_revision().await?;
+        if revision == self.index().revision {
+            return Ok(false);
+        }
+        let fresh = Arc::new(TerritoryIndex::load(&self.db).await?);
+        tracing::info!(
+            revision = fresh.revision,
+            grids = fresh.grids.len(),
+            "grid index rebuilt"
+        );
+        match self.index.write() {
+            Ok(mut guard) => *guard = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(true)
+    }
+
+    /// Checks the territory and rules revisions every `period` and rebuilds the index, or reloads
+    /// the rules, when they moved.
+    pub fn spawn_index_refresh(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if let Err(e) = app.refresh_index().await {
+                    tracing::warn!(error = %e, "grid index refresh failed");
+                }
+                if let Err(e) = app.refresh_rules().await {
+                    tracing::warn!(error = %e, "case rules refresh failed");
+                }
+            }
+        })
+    }
+
+    /// Answers whether the database answers (the readiness check).
+    pub async fn ping(&self) -> Result<(), AppError> {
+        Ok(self.db.ping().await?)
+    }
+}
+
+/// The shipped rules of the demo city; they are tested to load, so failing here is a build bug.
+fn default_rules() -> CaseRules {
+    CaseRules::qitaihe().expect("the shipped case rules load (tested in gongzhi-core)")
+}
