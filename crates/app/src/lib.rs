@@ -6,6 +6,8 @@
 
 pub mod error;
 pub mod events;
+pub mod people;
+pub mod registry;
 pub mod territory;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -53,6 +55,8 @@ pub struct App {
     cipher: Option<Arc<dyn CipherProvider>>,
     /// How lists mask ID numbers (setting `id_number_mask`).
     pub id_mask: IdMaskPolicy,
+    /// The registry imports started in this process, with their progress.
+    import_jobs: registry::import::Jobs,
 }
 
 impl App {
@@ -71,6 +75,7 @@ impl App {
             rules_mark: Arc::new(Mutex::new(None)),
             cipher: None,
             id_mask: IdMaskPolicy::default(),
+            import_jobs: registry::import::Jobs::default(),
         };
         app.refresh_rules().await?;
         Ok(app)
@@ -224,6 +229,11 @@ impl App {
                 }
             }
         })
+    }
+
+    /// The registry imports of this process.
+    pub fn import_jobs(&self) -> &registry::import::Jobs {
+        &self.import_jobs
     }
 
     /// Answers whether the database answers (the readiness check).

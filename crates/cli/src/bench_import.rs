@@ -1,11 +1,12 @@
 //! `gongzhi bench import`: a deterministic resident workbook of N rows (valid fake people: names
 //! from common surnames and given names, ID numbers with Qitaihe division codes and right check
 //! characters, mobile numbers) imported into a fresh database through the server's own import
-//! ([`gongzhi_web::import::run::execute`]), timed, with the process's peak resident memory growth.
+//! ([`gongzhi_app::registry::import::execute`]), timed, with the process's peak resident memory growth.
 
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
+use gongzhi_app::registry::import::Outcome;
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::import::Reach;
 use gongzhi_core::import::registry::RESIDENTS;
@@ -13,7 +14,6 @@ use gongzhi_core::people::Actor;
 use gongzhi_core::people::id_number::check_character;
 use gongzhi_core::territory::Level;
 use gongzhi_store::Db;
-use gongzhi_web::import::Outcome;
 use rand::{Rng, SeedableRng};
 
 use crate::demo::{GridSystem, build};
@@ -136,7 +136,7 @@ impl ImportRun {
 
 /// One measured import of `file` (its bytes) into `db`, which has the demo city's territory.
 pub async fn measure(db: &Db, key: &AuditKey, name: &str, bytes: Vec<u8>) -> Result<ImportRun> {
-    let state = gongzhi_web::AppState::new(db.clone())
+    let state = gongzhi_app::App::new(db.clone())
         .await?
         .with_audit_key(key.clone())
         .with_cipher(std::sync::Arc::new(gongzhi_core::people::cipher::SoftwareCipher::new(
@@ -153,7 +153,7 @@ pub async fn measure(db: &Db, key: &AuditKey, name: &str, bytes: Vec<u8>) -> Res
     let before = status_kb("VmRSS:").unwrap_or(0);
     let started = Instant::now();
     let job = state.import_jobs().start(&actor, RESIDENTS, name, &bytes);
-    let outcome = gongzhi_web::import::run::execute(&state, &job, bytes, &actor, &Reach::everywhere()).await;
+    let outcome = gongzhi_app::registry::import::execute(&state, &job, bytes, &actor, &Reach::everywhere()).await;
     let wall = started.elapsed();
     let peak = status_kb("VmHWM:").unwrap_or(0);
     match outcome {

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use gongzhi_app::registry::import::Outcome;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR};
 use gongzhi_core::import::Reach;
@@ -18,7 +19,6 @@ use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_office::{Format, template_file};
 use gongzhi_store::Db;
-use gongzhi_web::import::Outcome;
 
 use crate::rules::{Outcome as Lines, error_lines};
 
@@ -72,7 +72,7 @@ pub async fn import_file(
             )]));
         }
     };
-    let state = gongzhi_web::AppState::new(db.clone())
+    let state = gongzhi_app::App::new(db.clone())
         .await
         .context("loading the territory")?
         .with_audit_key(audit_key.clone())
@@ -98,7 +98,7 @@ pub async fn import_file(
             }
         }
     });
-    let outcome = gongzhi_web::import::run::execute(&state, &job, bytes, &actor, &Reach::everywhere()).await;
+    let outcome = gongzhi_app::registry::import::execute(&state, &job, bytes, &actor, &Reach::everywhere()).await;
     ticker.abort();
     job.finish(outcome.clone());
     let last = job.progress.snapshot().line(lang);
@@ -163,12 +163,12 @@ pub async fn export_residents(
         Some(Ok(r)) => Some(r),
         None => None,
     };
-    let state = gongzhi_web::AppState::new(db.clone())
+    let state = gongzhi_app::App::new(db.clone())
         .await
         .context("loading the territory")?
         .with_audit_key(audit_key.clone())
         .with_cipher(cipher);
-    let rows = gongzhi_web::import::resident_export(&state, std::slice::from_ref(&prefix), reason.is_some())
+    let rows = gongzhi_app::registry::export::resident_export(&state, std::slice::from_ref(&prefix), reason.is_some())
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
     let entry = gongzhi_core::audit::NewAuditEntry::new(
@@ -222,20 +222,20 @@ pub async fn export_places(
         Ok(p) => p,
         Err(lines) => return Ok(Err(lines)),
     };
-    let state = gongzhi_web::AppState::new(db.clone())
+    let state = gongzhi_app::App::new(db.clone())
         .await
         .context("loading the territory")?
         .with_audit_key(audit_key.clone());
     let prefixes = std::slice::from_ref(&prefix);
     let (bytes, count) = match table.filter(|_| !geo) {
         None => {
-            let (text, count) = gongzhi_web::import::places_geojson(&state, kind, prefixes)
+            let (text, count) = gongzhi_app::registry::export::places_geojson(&state, kind, prefixes)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
             (text.into_bytes(), count)
         }
         Some(f) => {
-            let (rows, count) = gongzhi_web::import::table_rows(&state, kind, prefixes)
+            let (rows, count) = gongzhi_app::registry::export::table_rows(&state, kind, prefixes)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
             let sheet = template(kind).map(|t| t.name_zh).unwrap_or("registry");

@@ -48,8 +48,6 @@ pub struct AppState {
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
     /// given.
     sms: Arc<dyn resident::sms::SmsGateway>,
-    /// The registry imports started on this server, with their progress.
-    import_jobs: import::Jobs,
 }
 
 impl std::ops::Deref for AppState {
@@ -73,7 +71,6 @@ impl AppState {
             api_key_limits: Default::default(),
             inbox_counts: Default::default(),
             sms: Arc::new(resident::sms::NoGateway),
-            import_jobs: import::Jobs::default(),
         }
     }
 
@@ -119,11 +116,6 @@ impl AppState {
     pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
         self.sms = gateway;
         self
-    }
-
-    /// The registry imports of this server.
-    pub fn import_jobs(&self) -> &import::Jobs {
-        &self.import_jobs
     }
 
     /// The SMS gateway of residents' sign-in codes.

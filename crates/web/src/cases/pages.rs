@@ -1076,7 +1076,7 @@ async fn new_page(
         // of one form makes one case.
         key: posted
             .and_then(|p| p.get("idempotency_key"))
-            .map_or_else(crate::people::session::random_token, str::to_string),
+            .map_or_else(gongzhi_app::people::random_token, str::to_string),
         map_svg: reporting_map(state, &staff.actor).await?,
         zoom_script: crate::map::ZOOM_SCRIPT,
         error: error.map(|e| error_text(e, lang)),

@@ -19,11 +19,12 @@ use serde::Deserialize;
 
 use super::notices::{PUBLISHERS, may_publish, page};
 use crate::pages::{Chrome, local_time};
-use crate::people::session::{Staff, random_token};
+use crate::people::session::Staff;
 use crate::resident::ResidentUser;
 use crate::resident::nearby::PALM;
 use crate::resident::pages::MChrome;
 use crate::{ApiError, AppState};
+use gongzhi_app::people::random_token;
 use gongzhi_app::territory::TerritoryIndex;
 
 /// A need as a list shows it.

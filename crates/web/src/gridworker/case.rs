@@ -155,7 +155,7 @@ pub async fn act(
     let outcome = async {
         let Some(&(name, _, _, reason, _)) = ACTIONS.iter().find(|a| a.0 == action) else {
             return Err(AppError::new(
-                ErrorCode::InvalidAction,
+                ErrorCode::InvalidField,
                 Some("action"),
                 format!("网格员不能做 {action}"),
                 format!("{action:?} is not a grid worker's action here"),

@@ -24,8 +24,9 @@ use serde_json::{Map, json};
 use crate::cases::api;
 use crate::cases::pages::{matter_code, read_form, save_photos, save_photos_of};
 use crate::pages::local_time;
-use crate::people::session::{Staff, random_token};
+use crate::people::session::Staff;
 use crate::{ApiError, AppState};
+use gongzhi_app::people::random_token;
 
 pub mod case;
 pub mod patrols;

@@ -19,9 +19,6 @@
 //! (`POST /registry/export/residents-unmasked` from the page's form, `POST
 //! /api/v1/registry/export/residents-unmasked`): a stated reason, audited before the file is sent.
 
-pub mod jobs;
-pub mod run;
-
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
 use std::sync::Arc;
@@ -48,7 +45,9 @@ use crate::people::Authenticated;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
 
-pub use jobs::{Job, Jobs, Outcome};
+use gongzhi_app::registry::export::{TABLE_EXPORTS, places_geojson, resident_export, table_rows};
+use gongzhi_app::registry::import::{Job, Outcome};
+use gongzhi_app::registry::{importer_reach, unknown_template};
 
 /// The largest file accepted (a 100,000-row resident workbook is about 6 MB).
 pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
@@ -67,29 +66,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/registry/import/{key}", post(api_import))
         .route("/api/v1/registry/import/jobs/{id}", get(api_job))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD + 64 * 1024))
-}
-
-fn unknown_template(key: &str) -> ApiError {
-    AppError::new(
-        ErrorCode::UnknownTemplate,
-        Some("template"),
-        format!("没有名为“{key}”的导入模板"),
-        format!("no import template is called {key:?}"),
-    )
-}
-
-/// The reach of an importer, or 403 for someone who may not import.
-pub fn importer_reach(actor: &Actor) -> Result<Reach, ApiError> {
-    let reach = Reach::of(actor);
-    if reach.is_empty() {
-        Err(AppError::forbidden(
-            "只有系统管理员、街道工作人员和社区工作者可以导入",
-            "only system administrators, street staff and community workers may import",
-        )
-        .into())
-    } else {
-        Ok(reach)
-    }
 }
 
 /// `attachment; filename=…` with the Chinese name percent-encoded (RFC 6266 / 5987).
@@ -284,7 +260,7 @@ fn file_name(uploaded: &str, t: &Template, bytes: &[u8]) -> String {
 pub fn spawn(state: &AppState, job: Arc<Job>, bytes: Bytes, actor: Actor, reach: Reach) {
     let state = state.clone();
     tokio::spawn(async move {
-        let outcome = run::execute(&state, &job, bytes, &actor, &reach).await;
+        let outcome = gongzhi_app::registry::import::execute(&state, &job, bytes, &actor, &reach).await;
         job.finish(outcome);
     });
 }
@@ -505,7 +481,7 @@ async fn api_import(
     }
     let name = file_name(&name, &t, &bytes);
     let job = state.import_jobs().start(&actor, t, &name, &bytes);
-    let outcome = run::execute(&state, &job, bytes, &actor, &reach).await;
+    let outcome = gongzhi_app::registry::import::execute(&state, &job, bytes, &actor, &reach).await;
     job.finish(outcome.clone());
     match outcome {
         Outcome::Imported(i) => Ok((
@@ -525,34 +501,6 @@ async fn api_import(
 #[derive(Deserialize)]
 struct ExportQuery {
     within: Option<String>,
-}
-
-/// The residents of `prefixes` as export rows (masked unless `unmasked`), header first.
-pub async fn resident_export(
-    state: &AppState,
-    prefixes: &[String],
-    unmasked: bool,
-) -> Result<Vec<Vec<String>>, ApiError> {
-    use gongzhi_core::import::export::{resident_header, resident_row};
-    let cipher = state.cipher().ok_or_else(|| {
-        AppError::new(
-            ErrorCode::PersonalDataKeyMissing,
-            None,
-            "服务器未配置个人信息密钥",
-            "the server has no personal-data key",
-        )
-    })?;
-    let mut rows = vec![resident_header(unmasked)];
-    for prefix in prefixes {
-        for r in state
-            .db()
-            .search_residents_by_name(cipher.as_ref(), prefix, "", 1_000_000)
-            .await?
-        {
-            rows.push(resident_row(&r, unmasked, state.id_mask));
-        }
-    }
-    Ok(rows)
 }
 
 /// `GET /registry/export/residents.xlsx|csv[?within=CODE]`: the residents of the reader's area
@@ -795,237 +743,4 @@ async fn api_export_unmasked(
         format: text("format")?,
     };
     unmasked_export(&state, &actor, &req).await
-}
-
-/// One registry record as an export writes it: the import template's columns by key (so the
-/// file imports again), and, for places, where it is.
-pub struct ExportRecord {
-    pub props: serde_json::Map<String, Value>,
-    pub lon: Option<f64>,
-    pub lat: Option<f64>,
-    pub outline: Option<String>,
-}
-
-/// The kinds that export as a spreadsheet besides residents (none of them holds personal data).
-pub const TABLE_EXPORTS: [&str; 5] = [
-    "buildings",
-    "compounds",
-    "member-orgs",
-    "property-companies",
-    "party-orgs",
-];
-
-/// The records of `kind` (one of [`TABLE_EXPORTS`]) in the subtrees `prefixes`.
-pub async fn export_records(state: &AppState, kind: &str, prefixes: &[String]) -> Result<Vec<ExportRecord>, ApiError> {
-    let mut out = Vec::new();
-    let text_or_null = |t: Option<String>| t.map(Value::String).unwrap_or(Value::Null);
-    let record = |props: serde_json::Map<String, Value>| ExportRecord {
-        props,
-        lon: None,
-        lat: None,
-        outline: None,
-    };
-    let db = &state.db();
-    match kind {
-        "buildings" => {
-            for prefix in prefixes {
-                for b in db.building_places_within(prefix).await? {
-                    let mut p = serde_json::Map::new();
-                    p.insert("grid_code".into(), json!(b.grid_code));
-                    p.insert("compound".into(), text_or_null(b.compound));
-                    p.insert("building".into(), json!(b.name));
-                    p.insert("address".into(), json!(b.address));
-                    p.insert("floors".into(), json!(b.floors));
-                    p.insert("entrances".into(), json!(b.entrances));
-                    p.insert("use".into(), json!(b.use_kind));
-                    out.push(ExportRecord {
-                        props: p,
-                        lon: b.lon,
-                        lat: b.lat,
-                        outline: b.outline,
-                    });
-                }
-            }
-        }
-        "compounds" => {
-            let companies: std::collections::HashMap<i64, String> = db
-                .property_companies()
-                .await?
-                .into_iter()
-                .map(|c| (c.id, c.credit_code))
-                .collect();
-            for prefix in prefixes {
-                // One query for the subtree's owners' committees, not one per compound.
-                let committees: std::collections::HashMap<i64, String> = db
-                    .owners_committees_within(prefix)
-                    .await?
-                    .into_iter()
-                    .map(|o| (o.compound_id, o.name))
-                    .collect();
-                for c in db.compounds_within(prefix).await? {
-                    let mut p = serde_json::Map::new();
-                    p.insert("community_code".into(), json!(c.community_code));
-                    p.insert("name".into(), json!(c.name));
-                    p.insert("address".into(), json!(c.address));
-                    p.insert(
-                        "property_company".into(),
-                        text_or_null(c.property_company_id.and_then(|id| companies.get(&id).cloned())),
-                    );
-                    p.insert("owners_committee".into(), text_or_null(committees.get(&c.id).cloned()));
-                    out.push(ExportRecord {
-                        props: p,
-                        lon: c.lon,
-                        lat: c.lat,
-                        outline: c.outline,
-                    });
-                }
-            }
-        }
-        "member-orgs" => {
-            for prefix in prefixes {
-                for m in db.member_organizations_within(prefix).await? {
-                    let mut p = serde_json::Map::new();
-                    p.insert("credit_code".into(), json!(m.credit_code));
-                    p.insert("name".into(), json!(m.name));
-                    p.insert("kind".into(), json!(m.kind.as_str()));
-                    p.insert(
-                        "territory_code".into(),
-                        json!(m.community_code.clone().unwrap_or(m.street_code.clone())),
-                    );
-                    p.insert("address".into(), json!(m.address));
-                    out.push(record(p));
-                }
-            }
-        }
-        "property-companies" => {
-            // A company belongs to no area: the city's all, or those serving the area's compounds.
-            let mut serving = std::collections::HashSet::new();
-            let city = prefixes.iter().any(|p| p.len() <= 4);
-            if !city {
-                for prefix in prefixes {
-                    serving.extend(
-                        db.compounds_within(prefix)
-                            .await?
-                            .into_iter()
-                            .filter_map(|c| c.property_company_id),
-                    );
-                }
-            }
-            for c in db.property_companies().await? {
-                if city || serving.contains(&c.id) {
-                    let mut p = serde_json::Map::new();
-                    p.insert("credit_code".into(), json!(c.credit_code));
-                    p.insert("name".into(), json!(c.name));
-                    p.insert("address".into(), json!(c.address));
-                    p.insert("phone".into(), text_or_null(c.phone));
-                    out.push(record(p));
-                }
-            }
-        }
-        "party-orgs" => {
-            for prefix in prefixes {
-                let mut orgs = db.party_organizations_within(prefix).await?;
-                // Parents before children, so that the file imports again in one go.
-                let depth = |kind: &str| match kind {
-                    "street_working_committee" => 0,
-                    "community_committee" => 1,
-                    _ => 2,
-                };
-                orgs.sort_by(|a, b| depth(&a.kind).cmp(&depth(&b.kind)).then_with(|| a.code.cmp(&b.code)));
-                let mut codes: std::collections::HashMap<i64, String> =
-                    orgs.iter().map(|o| (o.id, o.code.clone())).collect();
-                for o in &orgs {
-                    if let Some(pid) = o.parent_id
-                        && !codes.contains_key(&pid)
-                        && let Some(parent) = db.party_organization(pid).await?
-                    {
-                        codes.insert(pid, parent.code);
-                    }
-                }
-                for o in orgs {
-                    let mut p = serde_json::Map::new();
-                    p.insert("code".into(), json!(o.code));
-                    p.insert("name".into(), json!(o.name));
-                    p.insert("kind".into(), json!(o.kind));
-                    p.insert("territory_code".into(), json!(o.territory_code));
-                    p.insert(
-                        "parent".into(),
-                        text_or_null(o.parent_id.and_then(|id| codes.get(&id).cloned())),
-                    );
-                    out.push(record(p));
-                }
-            }
-        }
-        _ => return Err(unknown_template(kind)),
-    }
-    Ok(out)
-}
-
-/// Buildings or compounds of the subtrees `prefixes` as a GeoJSON FeatureCollection whose
-/// properties are the import template's columns (so the file imports again as it is) and whose
-/// geometry is the stored outline, or else the point (none when there is no position); with the
-/// number of features.
-pub async fn places_geojson(state: &AppState, kind: &str, prefixes: &[String]) -> Result<(String, usize), ApiError> {
-    use gongzhi_core::territory::geojson::{collection, outline_feature, point_feature};
-    let features: Vec<geojson::Feature> = export_records(state, kind, prefixes)
-        .await?
-        .into_iter()
-        .map(|r| {
-            if let Some(f) = r.outline.and_then(|o| outline_feature(&o, r.props.clone())) {
-                return f;
-            }
-            match (r.lon, r.lat) {
-                (Some(lon), Some(lat)) => point_feature(lon, lat, r.props),
-                _ => geojson::Feature {
-                    properties: Some(r.props),
-                    ..Default::default()
-                },
-            }
-        })
-        .collect();
-    let count = features.len();
-    Ok((geojson::GeoJson::from(collection(features)).to_string(), count))
-}
-
-/// The records of `kind` as the rows of its import template: the template's header, then one row
-/// per record, choices written in Chinese as staff fill them in; with the number of records.
-pub async fn table_rows(
-    state: &AppState,
-    kind: &str,
-    prefixes: &[String],
-) -> Result<(Vec<Vec<String>>, usize), ApiError> {
-    use gongzhi_core::import::template::CellKind;
-    let t = template(kind).ok_or_else(|| unknown_template(kind))?;
-    let records = export_records(state, kind, prefixes).await?;
-    let mut rows = Vec::with_capacity(records.len() + 1);
-    rows.push(t.header_row());
-    for r in &records {
-        let row = t
-            .columns
-            .iter()
-            .map(|col| {
-                let value = match col.key {
-                    "lon" => r.lon.map(|v| v.to_string()).unwrap_or_default(),
-                    "lat" => r.lat.map(|v| v.to_string()).unwrap_or_default(),
-                    // Outlines travel in GeoJSON: a spreadsheet cell holds at most 32,767 characters.
-                    "outline" => String::new(),
-                    key => match r.props.get(key) {
-                        None | Some(Value::Null) => String::new(),
-                        Some(Value::String(s)) => s.clone(),
-                        Some(v) => v.to_string(),
-                    },
-                };
-                match col.kind {
-                    CellKind::Choice(choices) => choices
-                        .iter()
-                        .find(|c| c.key == value)
-                        .map(|c| c.zh.to_string())
-                        .unwrap_or(value),
-                    _ => value,
-                }
-            })
-            .collect();
-        rows.push(row);
-    }
-    Ok((rows, records.len()))
 }

@@ -14,9 +14,10 @@ use gongzhi_core::people::credentials::{hash_password, token_hash, verify_passwo
 use gongzhi_store::people::sessions::Failure;
 use serde::Deserialize;
 
-use super::session::{SESSION_COOKIE, Staff, cookie, random_token, same_secret, session_cookie};
+use super::session::{SESSION_COOKIE, Staff, cookie, same_secret, session_cookie};
 use crate::pages::{Chrome, local_time};
 use crate::{ApiError, AppState, ReqLang};
+use gongzhi_app::people::random_token;
 
 const SIGN_IN_COOKIE: &str = "gz_signin";
 

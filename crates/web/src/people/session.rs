@@ -14,7 +14,6 @@ use gongzhi_core::Lang;
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::credentials::token_hash;
 use gongzhi_store::people::Account;
-use rand::Rng;
 
 use crate::{ApiError, AppState};
 
@@ -34,11 +33,6 @@ pub struct Staff {
 }
 
 /// 32 random bytes as hex: session secrets and CSRF tokens.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 /// A cookie's value, if the request carries it.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -36,11 +36,11 @@ use gongzhi_store::registry_edit::{ColumnChange, CommitteeChange, FieldValue, Re
 use serde_json::{Map, Value, json};
 
 use super::{cipher, page};
-use crate::import::importer_reach;
 use crate::pages::Chrome;
 use crate::people::Authenticated;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
+use gongzhi_app::registry::importer_reach;
 
 /// What may be corrected, by the path segment that names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -24,8 +24,9 @@ use super::{RESIDENT_COOKIE, ResidentUser};
 use crate::cases::api;
 use crate::cases::pages::{matter_code, read_form, save_photos};
 use crate::pages::local_time;
-use crate::people::session::{cookie, random_token, same_secret, session_cookie};
+use crate::people::session::{cookie, same_secret, session_cookie};
 use crate::{ApiError, AppState, ReqLang};
+use gongzhi_app::people::random_token;
 
 const FORM_COOKIE: &str = "gz_resident_form";
 

@@ -1,4 +1,5 @@
-//! One import, the same for a page upload, the API and the command line: read and check the
+//! The registry's import (`registry::import`), the same for a page upload, the API and the command
+//! line: read and check the
 //! whole file on a blocking thread (rows streamed from the file, each good row converted to its
 //! typed form, every bad row collected), then — only if no row was bad — write everything in one
 //! transaction with its audit entry. A refused file writes nothing.
@@ -6,7 +7,7 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::data::{DataError, Problem, RowError};
@@ -16,8 +17,11 @@ use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::territory::{GridCode, TerritoryCode};
 
-use super::jobs::{Job, Outcome};
-use crate::AppState;
+mod jobs;
+
+pub use jobs::{Job, Jobs, Outcome};
+
+use crate::App;
 
 /// Reads and checks the file of `job`, giving every good row to `convert` (which may refuse it
 /// with its own problems: a repeat, a place outside the importer's reach …). All good rows, in
@@ -57,16 +61,16 @@ pub async fn read_all<T: Send + 'static>(
 }
 
 /// Runs `job` to its outcome.
-pub async fn execute(state: &AppState, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Outcome {
+pub async fn execute(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Outcome {
     let result = match job.template.key {
-        "residents" => residents::import(state, job, bytes, actor, reach).await,
-        "member-orgs" => orgs::member_orgs(state, job, bytes, actor, reach).await,
-        "property-companies" => orgs::property_companies(state, job, bytes, actor).await,
-        "compounds" => orgs::compounds(state, job, bytes, actor, reach).await,
-        "buildings" => places::buildings(state, job, bytes, actor, reach).await,
-        "households" => places::households(state, job, bytes, actor, reach).await,
-        "party-orgs" => party::organizations(state, job, bytes, actor, reach).await,
-        "party-members" => party::members(state, job, bytes, actor, reach).await,
+        "residents" => residents::import(app, job, bytes, actor, reach).await,
+        "member-orgs" => orgs::member_orgs(app, job, bytes, actor, reach).await,
+        "property-companies" => orgs::property_companies(app, job, bytes, actor).await,
+        "compounds" => orgs::compounds(app, job, bytes, actor, reach).await,
+        "buildings" => places::buildings(app, job, bytes, actor, reach).await,
+        "households" => places::households(app, job, bytes, actor, reach).await,
+        "party-orgs" => party::organizations(app, job, bytes, actor, reach).await,
+        "party-members" => party::members(app, job, bytes, actor, reach).await,
         _ => Err(Outcome::Refused(DataError::one(
             job.file.clone(),
             RowError::file(Problem::other(
@@ -141,16 +145,16 @@ pub async fn commit(
 }
 
 /// The keys every write needs, or the refusal saying which is missing.
-pub fn keys(state: &AppState, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn CipherProvider>), Outcome> {
+pub fn keys(app: &App, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn CipherProvider>), Outcome> {
     let refuse =
         |zh: &str, en: &str| Outcome::Refused(DataError::one(job.file.clone(), RowError::file(Problem::other(zh, en))));
-    let key = state.audit_key().ok_or_else(|| {
+    let key = app.audit_key().ok_or_else(|| {
         refuse(
             "服务器未配置审计密钥，无法记录导入",
             "the server has no audit key, so it cannot record an import",
         )
     })?;
-    let cipher = state.cipher().ok_or_else(|| {
+    let cipher = app.cipher().ok_or_else(|| {
         refuse(
             "服务器未配置个人信息密钥，无法加密保存",
             "the server has no personal-data key, so it cannot store personal data",
@@ -160,10 +164,9 @@ pub fn keys(state: &AppState, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn Ciphe
 }
 
 /// The audit key (for imports that seal nothing), or the refusal saying it is missing.
-pub fn audit_key(state: &AppState, job: &Job) -> Result<Arc<AuditKey>, Outcome> {
-    state
-        .audit_key()
-        .ok_or_else(|| keys(state, job).err().unwrap_or(Outcome::Failed))
+pub fn audit_key(app: &App, job: &Job) -> Result<Arc<AuditKey>, Outcome> {
+    app.audit_key()
+        .ok_or_else(|| keys(app, job).err().unwrap_or(Outcome::Failed))
 }
 
 /// A row naming something the registry holds already.
@@ -195,7 +198,7 @@ fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
 }
 
 /// The row's grid, known and inside `reach`, or the row's problem.
-fn grid_in(index: &gongzhi_app::territory::TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
+fn grid_in(index: &crate::territory::TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
     let text = r.text("grid_code");
     match TerritoryCode::parse(text) {
         Ok(code @ TerritoryCode::Grid(_)) if index.by_code.contains_key(text) => {
@@ -266,15 +269,9 @@ mod residents {
     }
 
     /// A resident import as one transaction; the counts made.
-    pub async fn import(
-        state: &AppState,
-        job: &Job,
-        bytes: Bytes,
-        actor: &Actor,
-        reach: &Reach,
-    ) -> Result<Imported, Outcome> {
-        let (key, cipher) = keys(state, job)?;
-        let index = state.index();
+    pub async fn import(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Result<Imported, Outcome> {
+        let (key, cipher) = keys(app, job)?;
+        let index = app.index();
         let reach_ = reach.clone();
         let index_ = index.clone();
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -350,7 +347,7 @@ mod residents {
 
         // Checks against what is stored (read only): compounds named, ID numbers registered.
         let mut errors = ErrorList::default();
-        let db = &state.db();
+        let db = &app.db();
         let mut compounds: HashMap<(String, String), Option<i64>> = HashMap::new();
         for row in &rows {
             if let Some(name) = &row.compound {
@@ -626,7 +623,7 @@ mod orgs {
     use gongzhi_store::territory::places::insert_compounds_tx;
 
     use super::*;
-    use gongzhi_app::territory::TerritoryIndex;
+    use crate::territory::TerritoryIndex;
 
     /// A street or community code of the grid system inside `reach`, or the row's problem.
     fn division_in(
@@ -687,14 +684,14 @@ mod orgs {
     }
 
     pub async fn member_orgs(
-        state: &AppState,
+        app: &App,
         job: &Job,
         bytes: Bytes,
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = audit_key(state, job)?;
-        let (index, reach) = (state.index(), reach.clone());
+        let key = audit_key(app, job)?;
+        let (index, reach) = (app.index(), reach.clone());
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
             let code = credit_code(&r, &mut seen)?;
@@ -730,7 +727,7 @@ mod orgs {
         .await?;
         let mut errors = ErrorList::default();
         for (row, o) in &rows {
-            if state
+            if app
                 .db()
                 .member_organization_by_credit_code(o.credit_code.as_str())
                 .await
@@ -743,7 +740,7 @@ mod orgs {
         refuse(errors, job)?;
         job.progress.set_phase(Phase::Writing);
         let orgs: Vec<NewMemberOrganization> = rows.into_iter().map(|(_, o)| o).collect();
-        let mut tx = state.db().begin().await.map_err(failed)?;
+        let mut tx = app.db().begin().await.map_err(failed)?;
         insert_member_organizations_tx(&mut tx, &key, &actor.account, &orgs)
             .await
             .map_err(failed)?;
@@ -752,13 +749,8 @@ mod orgs {
         commit(tx, &key, actor, job, done).await
     }
 
-    pub async fn property_companies(
-        state: &AppState,
-        job: &Job,
-        bytes: Bytes,
-        actor: &Actor,
-    ) -> Result<Imported, Outcome> {
-        let key = audit_key(state, job)?;
+    pub async fn property_companies(app: &App, job: &Job, bytes: Bytes, actor: &Actor) -> Result<Imported, Outcome> {
+        let key = audit_key(app, job)?;
         let mut seen = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
             let code = credit_code(&r, &mut seen)?;
@@ -773,7 +765,7 @@ mod orgs {
             ))
         })
         .await?;
-        let known: std::collections::HashSet<String> = state
+        let known: std::collections::HashSet<String> = app
             .db()
             .property_companies()
             .await
@@ -790,7 +782,7 @@ mod orgs {
         refuse(errors, job)?;
         job.progress.set_phase(Phase::Writing);
         let companies: Vec<NewPropertyCompany> = rows.into_iter().map(|(_, c)| c).collect();
-        let mut tx = state.db().begin().await.map_err(failed)?;
+        let mut tx = app.db().begin().await.map_err(failed)?;
         insert_property_companies_tx(&mut tx, &key, &actor.account, &companies)
             .await
             .map_err(failed)?;
@@ -801,14 +793,14 @@ mod orgs {
     }
 
     pub async fn compounds(
-        state: &AppState,
+        app: &App,
         job: &Job,
         bytes: Bytes,
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = audit_key(state, job)?;
-        let (index, reach) = (state.index(), reach.clone());
+        let key = audit_key(app, job)?;
+        let (index, reach) = (app.index(), reach.clone());
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         struct Row {
             row: usize,
@@ -847,7 +839,7 @@ mod orgs {
             })
         })
         .await?;
-        let companies: HashMap<String, i64> = state
+        let companies: HashMap<String, i64> = app
             .db()
             .property_companies()
             .await
@@ -861,7 +853,7 @@ mod orgs {
             let community = row.community.as_str().to_string();
             if !existing.contains_key(&community) {
                 let prefix = row.community.significant_prefix().to_string();
-                let list = state.db().compounds_within(&prefix).await.map_err(failed)?;
+                let list = app.db().compounds_within(&prefix).await.map_err(failed)?;
                 existing.insert(community.clone(), list.into_iter().map(|c| (c.name, c.code)).collect());
             }
             if existing[&community].iter().any(|(n, _)| *n == row.name) {
@@ -906,7 +898,7 @@ mod orgs {
                 property_company_id: row.company.as_ref().and_then(|c| companies.get(c).copied()),
             });
         }
-        let mut tx = state.db().begin().await.map_err(failed)?;
+        let mut tx = app.db().begin().await.map_err(failed)?;
         let ids = insert_compounds_tx(&mut tx, &key, &actor.account, &new)
             .await
             .map_err(failed)?;
@@ -951,14 +943,14 @@ mod places {
     }
 
     pub async fn buildings(
-        state: &AppState,
+        app: &App,
         job: &Job,
         bytes: Bytes,
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = audit_key(state, job)?;
-        let (index, reach) = (state.index(), reach.clone());
+        let key = audit_key(app, job)?;
+        let (index, reach) = (app.index(), reach.clone());
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         struct Row {
             row: usize,
@@ -1008,7 +1000,7 @@ mod places {
         for row in &rows {
             let grid = row.grid.as_str().to_string();
             if !existing.contains_key(&grid) {
-                let list = state.db().buildings_within(&grid, 1_000_000).await.map_err(failed)?;
+                let list = app.db().buildings_within(&grid, 1_000_000).await.map_err(failed)?;
                 existing.insert(grid.clone(), list.into_iter().map(|b| (b.name, b.code)).collect());
             }
             if existing[&grid].iter().any(|(n, _)| *n == row.name) {
@@ -1016,7 +1008,7 @@ mod places {
             }
             let community = row.grid.community();
             if !compounds.contains_key(community.as_str()) {
-                let list = state
+                let list = app
                     .db()
                     .compounds_within(community.significant_prefix())
                     .await
@@ -1077,7 +1069,7 @@ mod places {
                 }
             })
             .collect();
-        let mut tx = state.db().begin().await.map_err(failed)?;
+        let mut tx = app.db().begin().await.map_err(failed)?;
         insert_buildings_tx(&mut tx, &key, &actor.account, &new)
             .await
             .map_err(failed)?;
@@ -1090,14 +1082,14 @@ mod places {
     }
 
     pub async fn households(
-        state: &AppState,
+        app: &App,
         job: &Job,
         bytes: Bytes,
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let (key, cipher) = keys(state, job)?;
-        let (index, reach) = (state.index(), reach.clone());
+        let (key, cipher) = keys(app, job)?;
+        let (index, reach) = (app.index(), reach.clone());
         let mut seen: HashMap<(String, String, Option<u16>, String), usize> = HashMap::new();
         struct Row {
             row: usize,
@@ -1154,7 +1146,7 @@ mod places {
         let mut buildings: HashMap<(String, String), Option<Known>> = HashMap::new();
         let grids: BTreeSet<&str> = rows.iter().map(|r| r.grid.as_str()).collect();
         for grid in grids {
-            let existing = state.db().buildings_within(grid, 1_000_000).await.map_err(failed)?;
+            let existing = app.db().buildings_within(grid, 1_000_000).await.map_err(failed)?;
             for row in rows.iter().filter(|r| r.grid == grid) {
                 let k = (row.grid.clone(), row.building.clone());
                 if buildings.contains_key(&k) {
@@ -1163,7 +1155,7 @@ mod places {
                 let known = match existing.iter().find(|b| b.name == row.building && b.grid_code == grid) {
                     None => None,
                     Some(b) => {
-                        let entrances: HashMap<i64, u16> = state
+                        let entrances: HashMap<i64, u16> = app
                             .db()
                             .entrances_of(b.id)
                             .await
@@ -1171,7 +1163,7 @@ mod places {
                             .into_iter()
                             .map(|e| (e.id, e.number as u16))
                             .collect();
-                        let households = state.db().households_of(cipher.as_ref(), b.id).await.map_err(failed)?;
+                        let households = app.db().households_of(cipher.as_ref(), b.id).await.map_err(failed)?;
                         Some(Known {
                             id: b.id,
                             code: b.code.clone(),
@@ -1242,7 +1234,7 @@ mod places {
                 area_m2: row.area_m2,
             });
         }
-        let mut tx = state.db().begin().await.map_err(failed)?;
+        let mut tx = app.db().begin().await.map_err(failed)?;
         insert_households_tx(&mut tx, cipher.as_ref(), &key, &actor.account, &new)
             .await
             .map_err(failed)?;
@@ -1265,7 +1257,7 @@ mod party {
     use gongzhi_store::people::registry::insert_party_members_tx;
 
     use super::*;
-    use gongzhi_app::territory::TerritoryIndex;
+    use crate::territory::TerritoryIndex;
 
     /// A grid, community or street of the grid system inside `reach`, or the row's problem.
     fn territory_in(index: &TerritoryIndex, reach: &Reach, r: &Record, key: &str) -> Result<String, RowError> {
@@ -1305,14 +1297,14 @@ mod party {
     }
 
     pub async fn organizations(
-        state: &AppState,
+        app: &App,
         job: &Job,
         bytes: Bytes,
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let key = audit_key(state, job)?;
-        let (index, reach) = (state.index(), reach.clone());
+        let key = audit_key(app, job)?;
+        let (index, reach) = (app.index(), reach.clone());
         // Codes of the file so far, with their kinds: a parent must come before its children.
         let mut earlier: HashMap<String, (usize, PartyOrgKind)> = HashMap::new();
         let rows = read_all(job, bytes, move |r: Record| {
@@ -1366,7 +1358,7 @@ mod party {
 
         let mut errors = ErrorList::default();
         for (row, in_file, o) in &rows {
-            if state
+            if app
                 .db()
                 .party_organization_by_code(&o.code)
                 .await
@@ -1379,7 +1371,7 @@ mod party {
             if *in_file {
                 continue;
             }
-            match state.db().party_organization_by_code(parent).await.map_err(failed)? {
+            match app.db().party_organization_by_code(parent).await.map_err(failed)? {
                 None => errors.push(RowError::cell(
                     *row,
                     "上级组织编号",
@@ -1412,7 +1404,7 @@ mod party {
 
         job.progress.set_phase(Phase::Writing);
         let orgs: Vec<NewPartyOrganization> = rows.into_iter().map(|(_, _, o)| o).collect();
-        let mut tx = state.db().begin().await.map_err(failed)?;
+        let mut tx = app.db().begin().await.map_err(failed)?;
         insert_party_organizations_tx(&mut tx, &key, &actor.account, &orgs)
             .await
             .map_err(failed)?;
@@ -1422,14 +1414,14 @@ mod party {
     }
 
     pub async fn members(
-        state: &AppState,
+        app: &App,
         job: &Job,
         bytes: Bytes,
         actor: &Actor,
         reach: &Reach,
     ) -> Result<Imported, Outcome> {
-        let (key, cipher) = keys(state, job)?;
-        let (index, reach_) = (state.index(), reach.clone());
+        let (key, cipher) = keys(app, job)?;
+        let (index, reach_) = (app.index(), reach.clone());
         let mut seen: HashMap<String, usize> = HashMap::new();
         struct Row {
             row: usize,
@@ -1519,11 +1511,11 @@ mod party {
         let mut orgs: HashMap<String, Option<gongzhi_store::orgs::PartyOrganization>> = HashMap::new();
         for row in &rows {
             if !orgs.contains_key(&row.org) {
-                let o = state.db().party_organization_by_code(&row.org).await.map_err(failed)?;
+                let o = app.db().party_organization_by_code(&row.org).await.map_err(failed)?;
                 orgs.insert(row.org.clone(), o);
             }
         }
-        let employers: HashMap<String, i64> = state
+        let employers: HashMap<String, i64> = app
             .db()
             .member_organizations_within("")
             .await
@@ -1532,7 +1524,7 @@ mod party {
             .map(|o| (o.name, o.id))
             .collect();
         let ids: Vec<IdNumber> = rows.iter().map(|r| r.member.id_number.clone()).collect();
-        let known = state
+        let known = app
             .db()
             .party_member_ids_by_id_numbers(cipher.as_ref(), &ids)
             .await
@@ -1608,7 +1600,7 @@ mod party {
         refuse(errors, job)?;
 
         job.progress.set_phase(Phase::Writing);
-        let mut tx = state.db().begin().await.map_err(failed)?;
+        let mut tx = app.db().begin().await.map_err(failed)?;
         insert_party_members_tx(&mut tx, cipher.as_ref(), &key, &actor.account, &members)
             .await
             .map_err(failed)?;

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use gongzhi_core::cases::data::DataError;
 use gongzhi_core::import::{Imported, Phase, Progress, Template};
 use gongzhi_core::people::Actor;
 
-use crate::people::session::random_token;
+use crate::people::random_token;
 
 /// How an import ended.
 #[derive(Debug, Clone)]
