@@ -16,7 +16,7 @@ use gongzhi_store::Db;
 use gongzhi_web::import::Outcome;
 use rand::{Rng, SeedableRng};
 
-use crate::demo::{GridSystem, build};
+use gongzhi_demo::{GridSystem, build};
 
 const SURNAMES: &[&str] = &[
     "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
@@ -173,6 +173,6 @@ pub async fn fresh_db(database_url: &str, key: &AuditKey) -> Result<Db> {
         .await
         .context("opening the benchmark database")?;
     db.migrate().await?;
-    crate::commands::ensure_demo(&db, None, key).await?;
+    gongzhi_demo::ensure_demo(&db, None, key).await?;
     Ok(db)
 }

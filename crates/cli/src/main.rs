@@ -6,9 +6,7 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use gongzhi::commands::{
-    ensure_demo, ensure_demo_accounts, ensure_demo_cases, ensure_demo_registry, import_grids, open, serve, verify_audit,
-};
+use gongzhi::commands::{import_grids, open, serve, verify_audit};
 use gongzhi::config::{
     AUDIT_KEY_ENV, FileConfig, KeySource, PERSONAL_DATA_KEY_ENV, Settings, configured_audit_key,
     configured_personal_data_key, demo_audit_key, demo_personal_data_key, id_mask_policy, no_key_message,
@@ -18,6 +16,7 @@ use gongzhi::rules;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::people::cipher::CipherProvider;
+use gongzhi_demo::{ensure_demo, ensure_demo_accounts, ensure_demo_cases, ensure_demo_registry};
 use std::sync::Arc;
 
 /// Gongzhi (共治): grid-based grassroots governance for a city, in one binary.
@@ -605,7 +604,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             ensure_demo_accounts(&db, &demo_password, &key).await?;
             let case_seed = match seed {
                 Some(s) => s,
-                None => gongzhi::demo::GridSystem::builtin()?.seed,
+                None => gongzhi_demo::GridSystem::builtin()?.seed,
             };
             // Loads in the background while the server answers; finished or not when it stops.
             let _loading = ensure_demo_cases(&db, demo_cases, case_seed, key.clone()).await?;
