@@ -16,31 +16,7 @@ use gongzhi_store::{Db, ImportReport, StoreError};
 use gongzhi_web::AppState;
 
 use crate::config::Settings;
-
-/// Opens the database (creating the SQLite data folder if needed) and applies migrations.
-pub async fn open(settings: &Settings) -> Result<Db> {
-    if settings.uses_sqlite() {
-        std::fs::create_dir_all(&settings.data_dir)
-            .with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
-    }
-    let db = Db::connect(&settings.database_url)
-        .await
-        .with_context(|| format!("opening {}", redact(&settings.database_url)))?;
-    db.migrate().await.context("applying migrations")?;
-    Ok(db)
-}
-
-/// A database URL without its password, for messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let creds = &url[s + 3..at];
-            let user = creds.split(':').next().unwrap_or("");
-            format!("{}{user}:***{}", &url[..s + 3], &url[at..])
-        }
-        _ => url.to_string(),
-    }
-}
+use crate::context;
 
 /// Creates an account with one role and a random password that must be changed at first sign-in;
 /// returns the password. A refused value is an error line naming it.
@@ -217,23 +193,19 @@ pub async fn verify_audit(db: &Db, key: &AuditKey, lang: Lang) -> Result<(Verdic
 /// made by the system; returns the key (printed once: only its hash is stored). A refused value
 /// is an error line naming it.
 pub async fn create_api_key(
-    db: Db,
+    ctx: context::Context,
     name: &str,
     scope: &str,
     calls: Option<Vec<String>>,
     rate_per_minute: Option<i64>,
-    key: AuditKey,
     lang: gongzhi_core::Lang,
 ) -> std::result::Result<String, String> {
     use gongzhi_web::people::api_keys::{check_key_request, create_key};
-    let state = gongzhi_web::AppState::new(db)
-        .await
-        .map_err(|e| e.to_string())?
-        .with_audit_key(key);
-    let request = check_key_request(&state, name, scope, calls, rate_per_minute)
+    let app = ctx.app().await.map_err(|e| e.to_string())?;
+    let request = check_key_request(&app, name, scope, calls, rate_per_minute)
         .await
         .map_err(|e| e.message(lang).to_string())?;
-    match create_key(&state, &request, SYSTEM_ACTOR)
+    match create_key(&app, &request, SYSTEM_ACTOR)
         .await
         .map_err(|e| e.message(lang).to_string())?
     {

@@ -6,5 +6,6 @@ pub mod bench_import;
 pub mod client;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod import;
 pub mod rules;
