@@ -748,9 +748,9 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
         } => {
             use gongzhi::bench_import as bi;
             let key = AuditKey::from_bytes(&[9u8; 32])?;
-            let grids = bi::demo_grids()?;
+            let grids = gongzhi_demo::import_rows::demo_grids()?;
             let generated = std::time::Instant::now();
-            let sheet = bi::resident_rows(rows, &grids, 7);
+            let sheet = gongzhi_demo::import_rows::resident_rows(rows, &grids, 7);
             let bytes = gongzhi_office::write_rows(gongzhi_office::Format::Xlsx, "实有人口", &sheet)?;
             drop(sheet);
             println!(
