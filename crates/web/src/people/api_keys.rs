@@ -2,7 +2,7 @@
 //! scoped to a territory subtree and to the calls they may make, rate-limited in memory per key,
 //! revocable. A request made with a key acts as `api-key:NAME`, so its use is attributable.
 
-use gongzhi_app::AppError;
+use gongzhi_app::{App, AppError};
 use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -169,7 +169,7 @@ fn bad(field: &'static str, code: ErrorCode, zh: String, en: String) -> ApiError
 }
 
 pub async fn check_key_request(
-    state: &AppState,
+    app: &App,
     name: &str,
     scope: &str,
     calls: Option<Vec<String>>,
@@ -190,7 +190,7 @@ pub async fn check_key_request(
         ));
     }
     let scope_code = TerritoryCode::parse(scope).map_err(|e| AppError::bad_code("scope", e))?;
-    if state.db().node(&scope_code).await?.is_none() {
+    if app.db().node(&scope_code).await?.is_none() {
         return Err(AppError::unknown_node("scope", scope).into());
     }
     let calls = calls.unwrap_or_else(|| vec![POST_REQUEST.to_string()]);
@@ -222,11 +222,11 @@ pub async fn check_key_request(
 /// Stores a checked key and returns it with its secret (the only time the secret exists outside
 /// the caller's hands); `None` when the name is taken.
 pub async fn create_key(
-    state: &AppState,
+    app: &App,
     request: &KeyRequest,
     created_by: &str,
 ) -> Result<Option<(ApiKey, String)>, ApiError> {
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    let audit_key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes);
     let token = IssuedToken::from_random(bytes);
@@ -239,7 +239,7 @@ pub async fn create_key(
         calls: &request.calls,
         rate_per_minute: request.rate_per_minute,
     };
-    Ok(state
+    Ok(app
         .db()
         .create_api_key(&new, created_by, &audit_key)
         .await?
