@@ -8,27 +8,26 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
+use gongzhi_core::cases::WorkClock;
 use gongzhi_core::cases::attachment::AttachmentId;
 use gongzhi_core::cases::flow::{
-    Action, ActionKind, Case, CaseLimits, CaseNumber, Event, FlowContext, FlowError, State as CaseState, apply,
-    available_actions, next_deadline, overdue, remaining_minutes,
+    Action, ActionKind, Event, FlowContext, FlowError, State as CaseState, apply, available_actions, next_deadline,
+    overdue, remaining_minutes,
 };
 use gongzhi_core::cases::intake::Channel;
-use gongzhi_core::cases::rules::{CaseRules, distance_m};
+use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::cases::{UnitRef, WorkClock};
-use gongzhi_core::people::{Actor, Scope};
-use gongzhi_core::territory::{Datum, GridCode, LonLat, TerritoryCode};
+use gongzhi_core::people::Actor;
 use gongzhi_core::{Lang, Localized};
 use gongzhi_store::StoreError;
-use gongzhi_store::cases::{CaseFilter, CaseLocation, CaseRecord, Created, NewCase, StoredEvent};
+use gongzhi_store::cases::{CaseFilter, CaseRecord, StoredEvent};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::events::CaseEvent;
 use crate::people::{Authenticated, json_object};
 use crate::{ApiError, AppState, ReqLang};
-use gongzhi_app::territory::Located;
+use gongzhi_app::cases::{self, Duplicate, RawReport, Reported};
+pub use gongzhi_app::cases::{can_see, idempotency_key, matter_code, publish, unit_json, visible_case};
 
 /// Asia/Shanghai: UTC+8 all year since 1991.
 fn china() -> FixedOffset {
@@ -44,361 +43,12 @@ fn local_opt(t: Option<DateTime<Utc>>) -> Value {
     t.map(|t| json!(local(t))).unwrap_or(Value::Null)
 }
 
-/// A matter's type code from the field `matter`, or a 400 naming it.
-pub fn matter_code(text: &str) -> Result<TypeCode, ApiError> {
-    TypeCode::parse(text).map_err(|e| {
-        AppError::new(
-            ErrorCode::InvalidMatter,
-            Some("matter"),
-            e.message(Lang::Zh),
-            e.message(Lang::En),
-        )
-    })
-}
-
 fn bad(field: &'static str, code: ErrorCode, zh: String, en: String) -> ApiError {
     AppError::new(code, Some(field), zh, en)
 }
 
-fn optional_str<'a>(body: &'a Map<String, Value>, field: &'static str) -> Result<Option<&'a str>, ApiError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.trim())),
-        Some(_) => Err(bad(
-            field,
-            ErrorCode::NotAString,
-            format!("字段 {field} 应为字符串"),
-            format!("field {field} must be a string"),
-        )),
-    }
-}
-
-fn optional_number(body: &Map<String, Value>, field: &'static str) -> Result<Option<f64>, ApiError> {
-    match body.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => Ok(n.as_f64()),
-        Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| AppError::not_a_number(field, s)),
-        Some(other) => Err(AppError::not_a_number(field, &other.to_string()).into()),
-    }
-}
-
-/// Where a report is: a point (in a declared datum), a grid code, or an address naming a
-/// community.
-pub(crate) fn place(state: &AppState, body: &Map<String, Value>) -> Result<(TerritoryCode, CaseLocation), ApiError> {
-    let index = state.index();
-    let address = optional_str(body, "address")?.map(str::to_string);
-    let location_of = |l: &Located, lon: Option<f64>, lat: Option<f64>| CaseLocation {
-        grid: Some(l.grid.code.clone()),
-        community: Some(l.community.code.clone()),
-        street: Some(l.street.code.clone()),
-        district: Some(l.district.code.clone()),
-        lon,
-        lat,
-        address: address.clone(),
-    };
-    let grid_of = |code: &str| -> Result<TerritoryCode, ApiError> {
-        GridCode::parse(code)
-            .map(TerritoryCode::Grid)
-            .map_err(|e| AppError::bad_code("grid_code", e))
-    };
-    match (optional_number(body, "lon")?, optional_number(body, "lat")?) {
-        (Some(lon), Some(lat)) => {
-            let datum: Datum = match optional_str(body, "datum")? {
-                None => Datum::Wgs84,
-                Some(d) => d.parse().map_err(AppError::bad_coordinate)?,
-            };
-            let point = LonLat::from_datum(lon, lat, datum).map_err(AppError::bad_coordinate)?;
-            let found = index.grids.locate(point).ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::PlaceOutsideGrids,
-                    Some("lon"),
-                    format!("坐标 ({lon}, {lat}) 不在本市任何网格内"),
-                    format!("the point ({lon}, {lat}) is in no grid of this city"),
-                )
-            })?;
-            Ok((
-                grid_of(&found.grid.code)?,
-                location_of(found, Some(point.lon), Some(point.lat)),
-            ))
-        }
-        (Some(_), None) => Err(AppError::missing("lat").into()),
-        (None, Some(_)) => Err(AppError::missing("lon").into()),
-        (None, None) => {
-            if let Some(code) = optional_str(body, "grid_code")? {
-                let node = grid_of(code)?;
-                let found = index
-                    .by_code
-                    .get(code)
-                    .ok_or_else(|| AppError::unknown_node("grid_code", code))?;
-                return Ok((node, location_of(found, None, None)));
-            }
-            let Some(text) = address.as_deref() else {
-                return Err(bad(
-                    "location",
-                    ErrorCode::MissingLocation,
-                    "请提供位置：经纬度（lon、lat 和 datum）、网格代码（grid_code）或地址（address）".into(),
-                    "give a location: lon and lat (with datum), a grid_code, or an address".into(),
-                ));
-            };
-            // Without an address register yet, an address is placed by the community it names;
-            // the district and street it names tell namesakes apart (there are two 学府社区).
-            let score = |l: &Located| {
-                let named = |n: &str| text.contains(n) as usize;
-                (named(&l.district.name) * 2 + named(&l.street.name) * 2) * 100 + l.community.name.chars().count()
-            };
-            let mut candidates: Vec<&Located> = index
-                .communities()
-                .filter(|l| text.contains(l.community.name.as_str()))
-                .collect();
-            candidates.sort_by_key(|l| std::cmp::Reverse(score(l)));
-            let community = match candidates.as_slice() {
-                [] => {
-                    return Err(AppError::new(
-                        ErrorCode::AddressNotPlaced,
-                        Some("address"),
-                        format!("无法根据地址“{text}”确定所属社区，请提供经纬度或网格代码"),
-                        format!("cannot place the address {text:?}: give lon/lat or a grid_code"),
-                    )
-                    .into());
-                }
-                [first, second, ..] if score(first) == score(second) => {
-                    return Err(AppError::new(
-                        ErrorCode::AddressAmbiguous,
-                        Some("address"),
-                        format!("地址“{text}”中的社区有重名，请写明区县或街道"),
-                        format!("the community in {text:?} has namesakes: name its district or street"),
-                    )
-                    .into());
-                }
-                [first, ..] => *first,
-            };
-            let node = TerritoryCode::parse(&community.community.code).map_err(|e| AppError::bad_code("address", e))?;
-            let mut loc = location_of(community, None, None);
-            loc.grid = None;
-            Ok((node, loc))
-        }
-    }
-}
-
-/// Open cases of the same matter near a point, reported within the matter's window.
-pub(crate) async fn duplicates_near(
-    state: &AppState,
-    rules: &CaseRules,
-    matter: &str,
-    point: (f64, f64),
-    now: DateTime<Utc>,
-) -> Result<Vec<Value>, ApiError> {
-    let (radius, days) = rules.duplicates.for_matter(matter);
-    let dlat = radius / 111_320.0;
-    let dlon = radius / (111_320.0 * point.1.to_radians().cos().max(0.01));
-    let candidates = state
-        .db()
-        .open_cases_in_box(
-            matter,
-            (point.0 - dlon, point.1 - dlat, point.0 + dlon, point.1 + dlat),
-            now - chrono::Duration::days(days),
-        )
-        .await?;
-    Ok(candidates
-        .iter()
-        .filter_map(|c| {
-            let d = distance_m(point, (c.location.lon?, c.location.lat?));
-            (d <= radius).then(|| {
-                json!({"id": c.id, "number": c.flow.number, "state": c.flow.state.as_str(), "distance_m": d.round(),
-                       "description": c.description, "reported_at": local(c.reported_at)})
-            })
-        })
-        .collect())
-}
-
-pub(crate) fn unit_json(unit: &UnitRef, rules: &CaseRules) -> Value {
-    let name = match unit {
-        UnitRef::Department(d) => rules.departments.get(d).map(|d| d.name.clone()),
-        _ => None,
-    };
-    let mut j = serde_json::to_value(unit).unwrap_or(Value::Null);
-    if let Some(n) = name {
-        j["name"] = json!(n);
-    }
-    j
-}
-
-/// What reporting a case gave: the case, the routing proposal of the responsibility list, the
-/// open duplicates nearby, and whether it replays an earlier report with the same key.
-pub struct Reported {
-    pub record: CaseRecord,
-    pub routing: Value,
-    pub duplicates: Vec<Value>,
-    pub replayed: bool,
-}
-
-/// An idempotency key as sent (header or form field): 1 to 200 visible characters.
-pub fn idempotency_key(field: &'static str, raw: Option<&str>) -> Result<Option<String>, ApiError> {
-    match raw.map(str::trim) {
-        None => Ok(None),
-        Some(k) if !k.is_empty() && k.len() <= 200 && k.chars().all(|c| !c.is_control()) => Ok(Some(k.to_string())),
-        Some(_) => Err(bad(
-            field,
-            ErrorCode::InvalidIdempotencyKey,
-            format!("{field} 应为1至200个可见字符"),
-            format!("{field} must be 1 to 200 visible characters"),
-        )),
-    }
-}
-
-/// A report's facts, checked.
-struct Parsed {
-    channel: Channel,
-    matter: TypeCode,
-    matter_name: String,
-    description: String,
-    node: TerritoryCode,
-    location: CaseLocation,
-}
-
-fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, ApiError> {
-    let rules = state.rules();
-    let channel_text = crate::people::string_field(body, "channel")?;
-    let channel: Channel = channel_text.parse().map_err(|_| {
-        let all = Channel::ALL.map(|c| c.as_str()).join(", ");
-        bad(
-            "channel",
-            ErrorCode::InvalidChannel,
-            format!("渠道 channel 无效：{channel_text}；应为 {all} 之一"),
-            format!("channel {channel_text:?} is not one of {all}"),
-        )
-    })?;
-    let matter_text = crate::people::string_field(body, "matter")?;
-    let matter = matter_code(matter_text)?;
-    let entry = rules.taxonomy.matter(&matter).ok_or_else(|| {
-        bad(
-            "matter",
-            ErrorCode::InvalidMatter,
-            format!("事项代码 {matter_text} 不在事项目录中"),
-            format!("matter {matter_text} is not in the taxonomy"),
-        )
-    })?;
-    let description = crate::people::string_field(body, "description")?;
-    if description.chars().count() > 2000 {
-        return Err(bad(
-            "description",
-            ErrorCode::DescriptionTooLong,
-            "描述不能超过2000字".into(),
-            "the description has more than 2000 characters".into(),
-        ));
-    }
-    let (node, location) = place(state, body)?;
-    Ok(Parsed {
-        channel,
-        matter,
-        matter_name: entry.name.clone(),
-        description: description.to_string(),
-        node,
-        location,
-    })
-}
-
-/// Checks a report without storing anything (the pages do before storing its photos).
-pub fn check_report(state: &AppState, body: &Map<String, Value>) -> Result<(), ApiError> {
-    parse_report(state, body).map(|_| ())
-}
-
-/// Reports a case from any channel: the one intake path of the JSON API and the new-case page.
-/// `body` holds `channel`, `matter`, `description`, a place (see [`place`]), optional `photos`
-/// (stored attachment ids) and optional `report_detail` (an object of the channel's own facts,
-/// kept on the report's timeline entry).
-pub async fn report_case(
-    state: &AppState,
-    actor: &Actor,
-    body: &Map<String, Value>,
-    key: Option<String>,
-) -> Result<Reported, ApiError> {
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let rules = state.rules();
-    let Parsed {
-        channel,
-        matter,
-        matter_name,
-        description,
-        node,
-        location,
-    } = parse_report(state, body)?;
-    // Photos taken when reporting (before the work): kept on the report's timeline entry.
-    let photos = body.get("photos").cloned().unwrap_or(json!([]));
-    check_photos(state, &json!({ "photos": photos })).await?;
-    let now = Utc::now();
-
-    let rule = rules.responsibility.route(&matter, &node, None, None);
-    let limits = rule
-        .map(|r| CaseLimits {
-            response: Some(r.response_limit),
-            handling: Some(r.handling_limit),
-            verification: Some(r.verification_limit),
-        })
-        .unwrap_or_default();
-    let proposed = rule.and_then(|r| r.unit_for(&node));
-    let duplicates = match (location.lon, location.lat) {
-        (Some(lon), Some(lat)) => duplicates_near(state, &rules, matter.as_str(), (lon, lat), now).await?,
-        _ => vec![],
-    };
-    let routing = json!({
-        "rule": rule.map(|r| r.item),
-        "proposed_lead": proposed.as_ref().map(|u| unit_json(u, &rules)),
-        "limits": limits,
-        "delegated": rule.map(|r| r.delegated),
-    });
-    let mut detail = json!({"routing": routing, "duplicates_offered": duplicates.len(), "matter_name": matter_name});
-    if photos.as_array().is_some_and(|p| !p.is_empty()) {
-        detail["photos"] = photos;
-    }
-    // Facts a channel adds to the report (Open311: the reporter's contact, the attributes), kept
-    // on the report's timeline entry beside the routing; they never override it.
-    if let (Some(extra), Some(d)) = (
-        body.get("report_detail").and_then(Value::as_object),
-        detail.as_object_mut(),
-    ) {
-        for (k, v) in extra {
-            d.entry(k.clone()).or_insert_with(|| v.clone());
-        }
-    }
-    let new = NewCase {
-        channel: channel.as_str().to_string(),
-        description,
-        location,
-        reporter: actor.account.clone(),
-        report_detail: detail,
-    };
-    let matter_code = matter.as_str().to_string();
-    // A resident's own report: the case remembers them, so they may rate it (the loop's rule).
-    let resident = (channel == Channel::Resident
-        && gongzhi_core::people::resident::resident_id(&actor.account).is_some())
-    .then(|| actor.account.clone());
-    let make = Box::new(move |number: CaseNumber| {
-        let mut case = Case::new(number, node.clone(), matter_code.clone(), now, limits);
-        case.resident = resident.clone();
-        case
-    });
-    let (record, replayed) = match state
-        .intake(audit_key)
-        .create_case(new, key.as_deref(), make, now)
-        .await?
-    {
-        Created::New(r) => (r, false),
-        Created::Replayed(r) => (r, true),
-    };
-    if !replayed {
-        publish(state, &record, "report");
-    }
-    Ok(Reported {
-        record,
-        routing,
-        duplicates,
-        replayed,
-    })
-}
-
-/// `POST /api/v1/cases`: report a case from any channel.
+/// `POST /api/v1/cases`: report a case from any channel. The body is a [`RawReport`] (checked
+/// into a [`cases::Report`]); the `Idempotency-Key` header makes a retry safe.
 pub async fn report(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -406,22 +56,27 @@ pub async fn report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let body = json_object(&body)?;
+    let raw: RawReport =
+        serde_json::from_value(Value::Object(json_object(&body)?)).map_err(|e| AppError::internal(&e))?;
     let raw_key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => Some(v.to_str().unwrap_or("\u{7f}")),
     };
     let key = idempotency_key("Idempotency-Key", raw_key)?;
+    let report = cases::Report {
+        idempotency_key: key,
+        ..cases::Report::try_from(raw)?
+    };
     let Reported {
         record,
         routing,
         duplicates,
         replayed,
-    } = report_case(&state, &actor, &body, key).await?;
+    } = cases::report(&state, &actor, report).await?;
     let rules = state.rules();
     let mut body = case_json(&record, &rules, &actor, lang, Utc::now());
     body["routing"] = routing;
-    body["duplicates"] = json!(duplicates);
+    body["duplicates"] = duplicates.iter().map(duplicate_json).collect();
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if replayed {
         response
@@ -436,27 +91,10 @@ pub async fn report(
     Ok(response)
 }
 
-pub(crate) fn publish(state: &AppState, record: &CaseRecord, kind: &str) {
-    state.events.publish(CaseEvent {
-        case_id: record.id,
-        case_no: record.flow.number.to_string(),
-        state: record.flow.state.as_str().to_string(),
-        territory_code: record.flow.node.clone(),
-        at: record.updated_at,
-        kind: kind.to_string(),
-        lead_unit: record.flow.lead.as_ref().map(UnitRef::key),
-    });
-}
-
-/// Whether the actor may see a case: a role reaching its place, or its department handles it.
-pub fn can_see(actor: &Actor, case: &Case) -> bool {
-    actor.grants.iter().any(|g| match &g.scope {
-        Scope::Territory(_) => g.scope.reaches(&case.node),
-        Scope::Department(d) => {
-            let unit = UnitRef::Department(d.clone());
-            case.lead.as_ref() == Some(&unit) || case.co_handlers.contains(&unit)
-        }
-    })
+/// An open duplicate nearby as the API shows it.
+pub(crate) fn duplicate_json(d: &Duplicate) -> Value {
+    json!({"id": d.id, "number": d.number, "state": d.state, "distance_m": d.distance_m,
+           "description": d.description, "reported_at": local(d.reported_at)})
 }
 
 pub(crate) fn case_json(r: &CaseRecord, rules: &CaseRules, actor: &Actor, lang: Lang, now: DateTime<Utc>) -> Value {
@@ -591,26 +229,6 @@ pub(crate) fn steps(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -
 /// The timeline as JSON.
 fn timeline(events: &[StoredEvent], clock: &dyn WorkClock, lang: Lang) -> Vec<Value> {
     steps(events, clock, lang).iter().map(Step::json).collect()
-}
-
-/// A case by id or by its 13-digit number, if the actor may see it (otherwise 404 as if absent).
-pub(crate) async fn visible_case(state: &AppState, actor: &Actor, id: &str) -> Result<CaseRecord, ApiError> {
-    let found = if id.len() == 13 {
-        let number = CaseNumber::parse(id)
-            .map_err(|e| AppError::new(e.code(), Some("id"), e.message(Lang::Zh), e.message(Lang::En)))?;
-        state.db().case_by_number(&number).await?
-    } else {
-        let n: i64 = id.parse().map_err(|_| AppError::not_a_number("id", id))?;
-        state.db().case_by_id(n).await?
-    };
-    found.filter(|r| can_see(actor, &r.flow)).ok_or_else(|| {
-        AppError::new(
-            ErrorCode::UnknownCase,
-            Some("id"),
-            format!("案件 {id} 不存在或不在您的权限范围内"),
-            format!("no case {id} in your scope"),
-        )
-    })
 }
 
 /// `GET /api/v1/cases/{id}`: the case with its full timeline and the actions the caller may take.

@@ -1,10 +1,12 @@
 //! The case pages: a case with its timeline and one form per action the reader may take, and the
 //! new-case form. The forms work without JavaScript and call the very functions the JSON API
-//! calls ([`api::report_case`], [`api::perform`]): a form only turns its fields into the JSON an
-//! API client would send, so the rules live in one place.
+//! calls ([`gongzhi_app::cases::report`], [`api::perform`]): a form only turns its fields into the
+//! command an API client would send, so the rules live in one place.
 
 use gongzhi_app::AppError;
+use gongzhi_app::cases::{self, RawReport, Report};
 use gongzhi_core::ErrorCode;
+use gongzhi_core::cases::attachment::AttachmentId;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -150,6 +152,17 @@ pub(crate) async fn save_photos_of(
     posted: &Posted,
     field: &str,
 ) -> Result<Vec<String>, ApiError> {
+    let ids = save_photo_ids(state, actor, posted, field).await?;
+    Ok(ids.iter().map(ToString::to_string).collect())
+}
+
+/// Stores the photos of one file field of a form, giving their attachment ids.
+pub(crate) async fn save_photo_ids(
+    state: &AppState,
+    actor: &Actor,
+    posted: &Posted,
+    field: &str,
+) -> Result<Vec<AttachmentId>, ApiError> {
     let photos: Vec<&Vec<u8>> = posted
         .files
         .iter()
@@ -168,7 +181,7 @@ pub(crate) async fn save_photos_of(
     let mut ids = Vec::new();
     for bytes in photos {
         let saved = save_upload(state, "photos", bytes.clone(), &actor.account).await?;
-        ids.push(saved.attachment.id.to_string());
+        ids.push(saved.attachment.id);
     }
     Ok(ids)
 }
@@ -796,16 +809,16 @@ async fn case_view(
     let can_merge = available.contains(&ActionKind::MergeInto);
     let suggestions = match (l.lon, l.lat) {
         (Some(lon), Some(lat)) if flow.state.is_open() => {
-            api::duplicates_near(state, &rules, &flow.matter, (lon, lat), now)
+            cases::duplicates_near(state, &rules, &flow.matter, (lon, lat), now)
                 .await?
                 .into_iter()
-                .filter(|d| d["id"].as_i64() != Some(record.id))
+                .filter(|d| d.id != record.id)
                 .map(|d| Suggestion {
-                    id: d["id"].as_i64().unwrap_or(0),
-                    number: d["number"].as_str().unwrap_or("").to_string(),
-                    distance: format!("{} m", d["distance_m"].as_f64().unwrap_or(0.0)),
-                    description: d["description"].as_str().unwrap_or("").to_string(),
-                    reported: d["reported_at"].as_str().unwrap_or("").replace('T', " "),
+                    id: d.id,
+                    number: d.number.to_string(),
+                    distance: format!("{} m", d.distance_m),
+                    description: d.description,
+                    reported: api::local(d.reported_at).replace('T', " "),
                 })
                 .collect()
         }
@@ -1109,21 +1122,25 @@ pub async fn new_case(State(state): State<AppState>, staff: Staff, request: Requ
     let posted = read_form(&state, request).await?;
     staff.check_csrf(posted.get("csrf").unwrap_or(""))?;
     let outcome = async {
-        let mut body = Map::new();
-        for name in ["channel", "description", "lon", "lat", "grid_code", "address"] {
-            if let Some(v) = posted.get(name) {
-                body.insert(name.into(), json!(v));
-            }
-        }
-        if let Some(m) = posted.get("matter") {
-            body.insert("matter".into(), json!(matter_code(&state, m)));
-        }
         let key = api::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
+        let raw = RawReport {
+            channel: RawReport::text(posted.get("channel")),
+            matter: RawReport::text(posted.get("matter").map(|m| matter_code(&state, m)).as_deref()),
+            description: RawReport::text(posted.get("description")),
+            lon: RawReport::text(posted.get("lon")),
+            lat: RawReport::text(posted.get("lat")),
+            grid_code: RawReport::text(posted.get("grid_code")),
+            address: RawReport::text(posted.get("address")),
+            ..RawReport::default()
+        };
+        let mut report = Report {
+            idempotency_key: key,
+            ..Report::try_from(raw)?
+        };
         // Check the report before storing its photos, so a refused form stores nothing.
-        api::check_report(&state, &body)?;
-        let photos = save_photos(&state, &staff.actor, &posted).await?;
-        body.insert("photos".into(), json!(photos));
-        api::report_case(&state, &staff.actor, &body, key).await
+        cases::check(&state, &report)?;
+        report.photos = save_photo_ids(&state, &staff.actor, &posted, "photos").await?;
+        cases::report(&state, &staff.actor, report).await
     }
     .await;
     match outcome {
@@ -1162,19 +1179,25 @@ pub async fn duplicates(
         .filter(|m| !m.is_empty())
         .ok_or_else(|| AppError::missing("matter"))?;
     let matter = super::api::matter_code(matter)?;
-    let mut body = Map::new();
-    for (k, v) in [("lon", &q.lon), ("lat", &q.lat), ("datum", &q.datum)] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            body.insert(k.into(), json!(v));
-        }
+    let text = |v: &Option<String>| RawReport::text(v.as_deref().filter(|v| !v.is_empty()));
+    let raw = RawReport {
+        lon: text(&q.lon),
+        lat: text(&q.lat),
+        datum: text(&q.datum),
+        ..RawReport::default()
+    };
+    if raw.lon.is_none() || raw.lat.is_none() {
+        return Err(AppError::missing(if raw.lon.is_some() { "lat" } else { "lon" }));
     }
-    if !body.contains_key("lon") || !body.contains_key("lat") {
-        return Err(AppError::missing(if body.contains_key("lon") { "lat" } else { "lon" }).into());
-    }
-    let (_, location) = api::place(&state, &body)?;
+    let (place, _) = raw.place()?;
+    let location = cases::place(&state, &place, None)?.location;
     let rules = state.rules();
     let point = (location.lon.unwrap_or_default(), location.lat.unwrap_or_default());
-    let found = api::duplicates_near(&state, &rules, matter.as_str(), point, Utc::now()).await?;
+    let found: Vec<Value> = cases::duplicates_near(&state, &rules, matter.as_str(), point, Utc::now())
+        .await?
+        .iter()
+        .map(api::duplicate_json)
+        .collect();
     Ok(Json(
         json!({ "matter": matter.as_str(), "grid": location.grid, "duplicates": found }),
     ))

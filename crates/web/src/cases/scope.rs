@@ -1,5 +1,5 @@
 //! Which cases a person may see, as a store filter: the one place pages and lists narrow a
-//! query to the reader's scope (the JSON case view checks single cases with `api::can_see`).
+//! query to the reader's scope (the JSON case view checks single cases with `gongzhi_app::cases::can_see`).
 
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;

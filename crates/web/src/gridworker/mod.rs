@@ -19,13 +19,14 @@ use gongzhi_core::people::{Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::cases::CaseFilter;
 use serde::Deserialize;
-use serde_json::{Map, json};
+use serde_json::json;
 
 use crate::cases::api;
-use crate::cases::pages::{matter_code, read_form, save_photos, save_photos_of};
+use crate::cases::pages::{matter_code, read_form, save_photo_ids, save_photos_of};
 use crate::pages::local_time;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
+use gongzhi_app::cases::{self, RawReport, Report};
 use gongzhi_app::people::random_token;
 
 pub mod case;
@@ -303,26 +304,33 @@ pub async fn report(
     staff.check_csrf(posted.get("csrf").unwrap_or(""))?;
     let actor = staff.actor.clone();
     let outcome = async {
-        let mut body = Map::new();
-        body.insert("channel".into(), json!("patrol"));
-        for name in ["description", "lon", "lat"] {
-            if let Some(v) = posted.get(name) {
-                body.insert(name.into(), json!(v));
-            }
-        }
-        if body.contains_key("lon") {
-            // The browser's geolocation gives WGS-84.
-            body.insert("datum".into(), json!("wgs84"));
-        }
-        if let Some(m) = posted.get("matter_other").or_else(|| posted.get("matter")) {
-            body.insert("matter".into(), json!(matter_code(&state, m)));
-        }
         let raw_key = match headers.get("idempotency-key") {
             Some(v) => Some(v.to_str().unwrap_or("\u{7f}")),
             None => posted.get("idempotency_key"),
         };
         let key = api::idempotency_key("idempotency_key", raw_key)?;
-        api::check_report(&state, &body)?;
+        let lon = posted.get("lon");
+        let raw = RawReport {
+            channel: RawReport::text(Some("patrol")),
+            matter: RawReport::text(
+                posted
+                    .get("matter_other")
+                    .or_else(|| posted.get("matter"))
+                    .map(|m| matter_code(&state, m))
+                    .as_deref(),
+            ),
+            description: RawReport::text(posted.get("description")),
+            lon: RawReport::text(lon),
+            lat: RawReport::text(posted.get("lat")),
+            // The browser's geolocation gives WGS-84.
+            datum: RawReport::text(lon.map(|_| "wgs84")),
+            ..RawReport::default()
+        };
+        let mut report = Report {
+            idempotency_key: key,
+            ..Report::try_from(raw)?
+        };
+        cases::check(&state, &report)?;
         let self_handle = posted.get("self_handle").is_some();
         if self_handle && posted.files_named("after_photos") == 0 {
             return Err(AppError::new(
@@ -333,9 +341,8 @@ pub async fn report(
             )
             .into());
         }
-        let photos = save_photos(&state, &actor, &posted).await?;
-        body.insert("photos".into(), json!(photos));
-        let reported = api::report_case(&state, &actor, &body, key).await?;
+        report.photos = save_photo_ids(&state, &actor, &posted, "photos").await?;
+        let reported = cases::report(&state, &actor, report).await?;
         // Fixed on the spot: the loop's self_handle on the new case, with the photos after (a
         // replayed report did this the first time).
         let mut self_handle_error = None;

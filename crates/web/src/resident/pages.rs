@@ -1,6 +1,6 @@
 //! The phone pages of residents. Forms work without JavaScript (the place falls back to choosing
 //! the community); a few lines of script fill in the location from the browser. Reports enter the
-//! loop through [`api::report_case`] with channel `resident`, ratings through [`api::perform`].
+//! loop through [`gongzhi_app::cases::report`] with channel `resident`, ratings through [`api::perform`].
 
 use askama::Template;
 use axum::Form;
@@ -18,14 +18,15 @@ use gongzhi_core::people::resident::{Phone, check_code, code_from, code_hash, ma
 use gongzhi_store::cases::CaseRecord;
 use rand::Rng;
 use serde::Deserialize;
-use serde_json::{Map, json};
+use serde_json::json;
 
 use super::{RESIDENT_COOKIE, ResidentUser};
 use crate::cases::api;
-use crate::cases::pages::{matter_code, read_form, save_photos};
+use crate::cases::pages::{matter_code, read_form, save_photo_ids};
 use crate::pages::local_time;
 use crate::people::session::{cookie, same_secret, session_cookie};
 use crate::{ApiError, AppState, ReqLang};
+use gongzhi_app::cases::{self, RawReport, Report};
 use gongzhi_app::people::random_token;
 
 const FORM_COOKIE: &str = "gz_resident_form";
@@ -410,33 +411,35 @@ pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Req
     r.check_csrf(posted.get("csrf").unwrap_or(""))?;
     let actor = r.actor();
     let outcome = async {
-        let mut body = Map::new();
-        body.insert("channel".into(), json!("resident"));
-        for name in ["description", "lon", "lat"] {
-            if let Some(v) = posted.get(name) {
-                body.insert(name.into(), json!(v));
-            }
-        }
-        if body.contains_key("lon") {
-            // The browser's geolocation gives WGS-84.
-            body.insert("datum".into(), json!("wgs84"));
-        } else if let Some(c) = posted.get("community") {
-            body.insert("address".into(), json!(c));
-        }
-        let matter = posted
-            .get("matter_other")
-            .or_else(|| posted.get("matter"))
-            .map(|m| matter_code(&state, m));
-        if let Some(m) = matter {
-            body.insert("matter".into(), json!(m));
-        }
-        let anonymous = posted.get("anonymous").is_some();
-        body.insert("report_detail".into(), json!({"anonymous": anonymous}));
         let key = api::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
-        api::check_report(&state, &body)?;
-        let photos = save_photos(&state, &actor, &posted).await?;
-        body.insert("photos".into(), json!(photos));
-        api::report_case(&state, &actor, &body, key).await
+        let lon = posted.get("lon");
+        let raw = RawReport {
+            channel: RawReport::text(Some("resident")),
+            matter: RawReport::text(
+                posted
+                    .get("matter_other")
+                    .or_else(|| posted.get("matter"))
+                    .map(|m| matter_code(&state, m))
+                    .as_deref(),
+            ),
+            description: RawReport::text(posted.get("description")),
+            lon: RawReport::text(lon),
+            lat: RawReport::text(posted.get("lat")),
+            // The browser's geolocation gives WGS-84; without it the community chosen places it.
+            datum: RawReport::text(lon.map(|_| "wgs84")),
+            address: RawReport::text(if lon.is_none() { posted.get("community") } else { None }),
+            ..RawReport::default()
+        };
+        let mut report = Report {
+            idempotency_key: key,
+            ..Report::try_from(raw)?
+        };
+        report
+            .detail
+            .insert("anonymous".into(), json!(posted.get("anonymous").is_some()));
+        cases::check(&state, &report)?;
+        report.photos = save_photo_ids(&state, &actor, &posted, "photos").await?;
+        cases::report(&state, &actor, report).await
     }
     .await;
     match outcome {

@@ -1,5 +1,5 @@
 //! Open311 GeoReport v2 at `/open311/v2`: a channel into the case loop. Services are the matters
-//! of the taxonomy, a posted request is reported through [`crate::cases::api::report_case`] with
+//! of the taxonomy, a posted request is reported through [`gongzhi_app::cases::report`] with
 //! channel `open311`, and requests are cases projected onto the spec's fields (docs/OPEN311.md).
 //!
 //! Every answer is built once as a [`Doc`] and written as XML (the required format) or JSON (the

@@ -16,9 +16,10 @@ use gongzhi_store::cases::{CaseBrief, CaseFilter, CaseRecord, CaseSort, StoredEv
 use serde_json::{Map, Value, json};
 
 use super::{Doc, Format, Params, respond, services, split_file};
-use crate::cases::api::{Reported, local, place, report_case, steps, unit_json};
+use crate::cases::api::{local, steps, unit_json};
 use crate::people::api_keys::{POST_REQUEST, authorize, key_actor, key_reaches};
 use crate::{ApiError, AppState, ReqLang};
+use gongzhi_app::cases::{self, RawReport, Report, Reported};
 
 /// The most requests one page may hold, and the default (the spec's "first 1000").
 const MAX_PAGE_SIZE: i64 = 1000;
@@ -149,25 +150,8 @@ pub(super) async fn post_request(
         .ok_or_else(|| AppError::missing("service_code"))?;
     let entry = services::matter(&state, code)?;
 
-    let mut body = Map::new();
-    body.insert("channel".into(), json!("open311"));
-    body.insert("matter".into(), json!(entry.code.as_str()));
-    // The spec makes the description optional; a case always has one.
-    body.insert(
-        "description".into(),
-        json!(params.get("description").unwrap_or(&entry.name)),
-    );
-    let (lat, long) = (params.get("lat"), params.get("long"));
-    if let Some(lat) = lat {
-        body.insert("lat".into(), json!(lat));
-    }
-    if let Some(long) = long {
-        body.insert("lon".into(), json!(long));
-    }
-    if let Some(a) = params.get("address_string") {
-        body.insert("address".into(), json!(a));
-    }
-    if lat.is_none() && long.is_none() && params.get("address_string").is_none() {
+    let (lat, long, address) = (params.get("lat"), params.get("long"), params.get("address_string"));
+    if lat.is_none() && long.is_none() && address.is_none() {
         return Err(bad(
             "lat",
             ErrorCode::MissingLocation,
@@ -175,7 +159,17 @@ pub(super) async fn post_request(
             "a location is required: lat and long (WGS-84) or address_string (address_id is not supported)".into(),
         ));
     }
-    let (node, _) = place(&state, &body)?;
+    let mut report = Report::try_from(RawReport {
+        channel: RawReport::text(Some("open311")),
+        matter: RawReport::text(Some(entry.code.as_str())),
+        // The spec makes the description optional; a case always has one.
+        description: RawReport::text(Some(params.get("description").unwrap_or(&entry.name))),
+        lat: RawReport::text(lat),
+        lon: RawReport::text(long),
+        address: RawReport::text(address),
+        ..RawReport::default()
+    })?;
+    let node = cases::place(&state, &report.place, report.address.as_deref())?.node;
     if !key_reaches(&key, &node) {
         return Err(AppError::new(
             ErrorCode::OutsideKeyScope,
@@ -217,24 +211,18 @@ pub(super) async fn post_request(
     if !media_urls.is_empty() {
         open311.insert("media_url".into(), json!(media_urls));
     }
-    let mut detail = Map::new();
     if !contact.is_empty() {
-        detail.insert("reporter_contact".into(), Value::Object(contact));
+        report.detail.insert("reporter_contact".into(), Value::Object(contact));
     }
-    detail.insert("open311".into(), Value::Object(open311));
-    body.insert("report_detail".into(), Value::Object(detail));
+    report.detail.insert("open311".into(), Value::Object(open311));
 
     // Everything is checked but the photos: store them, then report.
-    crate::cases::api::check_report(&state, &body)?;
-    let mut photos = Vec::new();
+    cases::check(&state, &report)?;
     for bytes in media {
         let saved = crate::cases::attachment::save_upload(&state, "media", bytes, &actor.account).await?;
-        photos.push(json!(saved.attachment.id.to_string()));
+        report.photos.push(saved.attachment.id);
     }
-    if !photos.is_empty() {
-        body.insert("photos".into(), json!(photos));
-    }
-    let Reported { record, .. } = report_case(&state, &actor, &body, None).await?;
+    let Reported { record, .. } = cases::report(&state, &actor, report).await?;
     let number = record.flow.number.to_string();
     let notice = match lang {
         Lang::Zh => format!("已收到，案件编号 {number}，将按职责清单派遣办理"),

@@ -1,0 +1,151 @@
+//! The case loop's use cases: reporting ([`report`]), and the rules every door of the loop
+//! shares: where a report is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who
+//! may see a case ([`can_see`], [`visible_case`]) and telling the live views ([`publish`]).
+
+mod place;
+mod report;
+
+use chrono::{DateTime, Utc};
+use gongzhi_core::cases::UnitRef;
+use gongzhi_core::cases::flow::{Case, CaseNumber};
+use gongzhi_core::cases::rules::{CaseRules, distance_m};
+use gongzhi_core::cases::taxonomy::TypeCode;
+use gongzhi_core::people::{Actor, Scope};
+use gongzhi_core::{ErrorCode, Lang, Localized};
+use gongzhi_store::cases::CaseRecord;
+use serde_json::{Value, json};
+
+use crate::{App, AppError, CaseEvent};
+
+pub use place::{Place, Placed, place};
+pub use report::{Checked, RawReport, Report, Reported, check, report};
+
+/// A matter's type code from the field `matter`, or a 400 naming it.
+pub fn matter_code(text: &str) -> Result<TypeCode, AppError> {
+    TypeCode::parse(text).map_err(|e| {
+        AppError::new(
+            ErrorCode::InvalidMatter,
+            Some("matter"),
+            e.message(Lang::Zh),
+            e.message(Lang::En),
+        )
+    })
+}
+
+/// An idempotency key as sent (header or form field): 1 to 200 visible characters.
+pub fn idempotency_key(field: &'static str, raw: Option<&str>) -> Result<Option<String>, AppError> {
+    match raw.map(str::trim) {
+        None => Ok(None),
+        Some(k) if !k.is_empty() && k.len() <= 200 && k.chars().all(|c| !c.is_control()) => Ok(Some(k.to_string())),
+        Some(_) => Err(AppError::new(
+            ErrorCode::InvalidIdempotencyKey,
+            Some(field),
+            format!("{field} 应为1至200个可见字符"),
+            format!("{field} must be 1 to 200 visible characters"),
+        )),
+    }
+}
+
+/// An open case of the same matter near a report's point.
+#[derive(Debug, Clone)]
+pub struct Duplicate {
+    pub id: i64,
+    pub number: CaseNumber,
+    pub state: &'static str,
+    /// Metres from the point, rounded.
+    pub distance_m: f64,
+    pub description: String,
+    pub reported_at: DateTime<Utc>,
+}
+
+/// Open cases of the same matter near a point, reported within the matter's window.
+pub async fn duplicates_near(
+    app: &App,
+    rules: &CaseRules,
+    matter: &str,
+    point: (f64, f64),
+    now: DateTime<Utc>,
+) -> Result<Vec<Duplicate>, AppError> {
+    let (radius, days) = rules.duplicates.for_matter(matter);
+    let dlat = radius / 111_320.0;
+    let dlon = radius / (111_320.0 * point.1.to_radians().cos().max(0.01));
+    let candidates = app
+        .db()
+        .open_cases_in_box(
+            matter,
+            (point.0 - dlon, point.1 - dlat, point.0 + dlon, point.1 + dlat),
+            now - chrono::Duration::days(days),
+        )
+        .await?;
+    Ok(candidates
+        .iter()
+        .filter_map(|c| {
+            let d = distance_m(point, (c.location.lon?, c.location.lat?));
+            (d <= radius).then(|| Duplicate {
+                id: c.id,
+                number: c.flow.number.clone(),
+                state: c.flow.state.as_str(),
+                distance_m: d.round(),
+                description: c.description.clone(),
+                reported_at: c.reported_at,
+            })
+        })
+        .collect())
+}
+
+/// A unit as JSON, with the department's name from the rules when it is a department.
+pub fn unit_json(unit: &UnitRef, rules: &CaseRules) -> Value {
+    let name = match unit {
+        UnitRef::Department(d) => rules.departments.get(d).map(|d| d.name.clone()),
+        _ => None,
+    };
+    let mut j = serde_json::to_value(unit).unwrap_or(Value::Null);
+    if let Some(n) = name {
+        j["name"] = json!(n);
+    }
+    j
+}
+
+/// Tells the live views (event streams, inbox counts) that a case changed; call after commit.
+pub fn publish(app: &App, record: &CaseRecord, kind: &str) {
+    app.events.publish(CaseEvent {
+        case_id: record.id,
+        case_no: record.flow.number.to_string(),
+        state: record.flow.state.as_str().to_string(),
+        territory_code: record.flow.node.clone(),
+        at: record.updated_at,
+        kind: kind.to_string(),
+        lead_unit: record.flow.lead.as_ref().map(UnitRef::key),
+    });
+}
+
+/// Whether the actor may see a case: a role reaching its place, or its department handles it.
+pub fn can_see(actor: &Actor, case: &Case) -> bool {
+    actor.grants.iter().any(|g| match &g.scope {
+        Scope::Territory(_) => g.scope.reaches(&case.node),
+        Scope::Department(d) => {
+            let unit = UnitRef::Department(d.clone());
+            case.lead.as_ref() == Some(&unit) || case.co_handlers.contains(&unit)
+        }
+    })
+}
+
+/// A case by id or by its 13-digit number, if the actor may see it (otherwise 404 as if absent).
+pub async fn visible_case(app: &App, actor: &Actor, id: &str) -> Result<CaseRecord, AppError> {
+    let found = if id.len() == 13 {
+        let number = CaseNumber::parse(id)
+            .map_err(|e| AppError::new(e.code(), Some("id"), e.message(Lang::Zh), e.message(Lang::En)))?;
+        app.db().case_by_number(&number).await?
+    } else {
+        let n: i64 = id.parse().map_err(|_| AppError::not_a_number("id", id))?;
+        app.db().case_by_id(n).await?
+    };
+    found.filter(|r| can_see(actor, &r.flow)).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::UnknownCase,
+            Some("id"),
+            format!("案件 {id} 不存在或不在您的权限范围内"),
+            format!("no case {id} in your scope"),
+        )
+    })
+}
