@@ -40,6 +40,10 @@ pub struct App {
     index: Arc<RwLock<Arc<TerritoryIndex>>>,
     /// Password, lockout and session rules of the sign-in (GB/T 22239 level 3).
     pub security: SecurityPolicy,
+    /// How long an API token issued at sign-in stays valid.
+    pub token_ttl_hours: i64,
+    /// The token buckets of the API keys (this process's share of their rate limits).
+    api_key_limits: people::api_keys::RateLimits,
     attachments: Option<Attachments>,
     /// Live case events: publish after each committed change.
     pub events: Hub,
@@ -67,6 +71,8 @@ impl App {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
             security: SecurityPolicy::default(),
+            token_ttl_hours: 12,
+            api_key_limits: Default::default(),
             attachments: None,
             events: Hub::default(),
             audit_key: None,

@@ -485,15 +485,15 @@ pub async fn create_api_key(
     key: AuditKey,
     lang: gongzhi_core::Lang,
 ) -> std::result::Result<String, String> {
-    use gongzhi_web::people::api_keys::{check_key_request, create_key};
-    let state = gongzhi_web::AppState::new(db)
+    use gongzhi_app::people::api_keys::{check_key_request, create_key};
+    let app = gongzhi_app::App::new(db)
         .await
         .map_err(|e| e.to_string())?
         .with_audit_key(key);
-    let request = check_key_request(&state, name, scope, calls, rate_per_minute)
+    let request = check_key_request(&app, name, scope, calls, rate_per_minute)
         .await
         .map_err(|e| e.message(lang).to_string())?;
-    match create_key(&state, &request, SYSTEM_ACTOR)
+    match create_key(&app, &request, SYSTEM_ACTOR)
         .await
         .map_err(|e| e.message(lang).to_string())?
     {
