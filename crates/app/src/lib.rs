@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod people;
 pub mod registry;
+pub mod rules;
 pub mod territory;
 
 use std::sync::{Arc, Mutex, RwLock};
