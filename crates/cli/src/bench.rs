@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use gongzhi_core::territory::{GridIndex, Level, LonLat};
 use rand::{Rng, SeedableRng};
 
-use crate::demo::{GridSystem, build};
+use gongzhi_demo::{GridSystem, build};
 
 pub struct LocateReport {
     pub grids: usize,

@@ -1,25 +1,23 @@
 //! `gongzhi import residents|households|buildings|compounds|member-orgs|property-companies|
 //! party-orgs|party-members FILE` and `… --template FILE`: the registry's spreadsheets from the
-//! command line, through the same import as the server's upload page ([`gongzhi_web::import`]),
+//! command line, through the same import as the server's upload page ([`gongzhi_app::registry::import`]),
 //! with a progress line on standard error. The command line imports everywhere (it is run by
 //! whoever runs the server) and is recorded as `system`.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{Context as _, Result};
 use gongzhi_app::registry::import::Outcome;
 use gongzhi_core::Lang;
-use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR};
+use gongzhi_core::audit::SYSTEM_ACTOR;
 use gongzhi_core::import::Reach;
 use gongzhi_core::import::registry::template;
 use gongzhi_core::people::Actor;
-use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_office::{Format, template_file};
-use gongzhi_store::Db;
 
+use crate::context::Context;
 use crate::rules::{Outcome as Lines, error_lines};
 
 fn unknown(key: &str, lang: Lang) -> String {
@@ -51,14 +49,7 @@ pub fn write_template(key: &str, path: &Path, lang: Lang) -> Lines {
 }
 
 /// `gongzhi import KIND FILE`: all rows, or none (every bad row is listed, exit code 2).
-pub async fn import_file(
-    db: &Db,
-    key: &str,
-    path: &Path,
-    lang: Lang,
-    audit_key: &AuditKey,
-    cipher: Arc<dyn CipherProvider>,
-) -> Result<Lines> {
+pub async fn import_file(ctx: &Context, key: &str, path: &Path, lang: Lang) -> Result<Lines> {
     let Some(t) = template(key) else {
         return Ok(Err(vec![unknown(key, lang)]));
     };
@@ -72,11 +63,7 @@ pub async fn import_file(
             )]));
         }
     };
-    let state = gongzhi_app::App::new(db.clone())
-        .await
-        .context("loading the territory")?
-        .with_audit_key(audit_key.clone())
-        .with_cipher(cipher);
+    let state = ctx.app().await.context("loading the territory")?;
     let actor = Actor {
         account: SYSTEM_ACTOR.to_string(),
         grants: vec![],
@@ -131,13 +118,11 @@ pub async fn import_file(
 /// residents of the city (or of `within`), masked unless `--unmasked` with a stated reason; each
 /// export audited as `registry.export` (count, area, masked or not, the reason; no values).
 pub async fn export_residents(
-    db: &Db,
+    ctx: &Context,
     path: &Path,
     within: Option<&str>,
     unmasked_reason: Option<&str>,
     lang: Lang,
-    audit_key: &AuditKey,
-    cipher: Arc<dyn CipherProvider>,
 ) -> Result<Lines> {
     let name = path.display().to_string();
     let Some(format) = Format::from_file_name(&name) else {
@@ -163,11 +148,7 @@ pub async fn export_residents(
         Some(Ok(r)) => Some(r),
         None => None,
     };
-    let state = gongzhi_app::App::new(db.clone())
-        .await
-        .context("loading the territory")?
-        .with_audit_key(audit_key.clone())
-        .with_cipher(cipher);
+    let state = ctx.app().await.context("loading the territory")?;
     let rows = gongzhi_app::registry::export::resident_export(&state, std::slice::from_ref(&prefix), reason.is_some())
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
@@ -182,7 +163,7 @@ pub async fn export_residents(
             "masked": reason.is_none(), "reason": reason, "file": name,
         }),
     )?;
-    gongzhi_store::audit::record(db, audit_key, entry).await?;
+    gongzhi_store::audit::record(&ctx.db, ctx.audit_key(), entry).await?;
     let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| anyhow::anyhow!("{e}"))?;
     std::fs::write(path, bytes).with_context(|| format!("writing {name}"))?;
     Ok(Ok(vec![match (lang, reason.is_some()) {
@@ -197,13 +178,12 @@ pub async fn export_residents(
 /// geojson|xlsx|csv] [--within CODE]`: the records as GeoJSON (buildings and compounds) or as the
 /// import template's table, so the file imports again; audited with the count.
 pub async fn export_places(
-    db: &Db,
+    ctx: &Context,
     kind: &str,
     path: &Path,
     format: Option<&str>,
     within: Option<&str>,
     lang: Lang,
-    audit_key: &AuditKey,
 ) -> Result<Lines> {
     let name = path.display().to_string();
     let format = format
@@ -222,10 +202,7 @@ pub async fn export_places(
         Ok(p) => p,
         Err(lines) => return Ok(Err(lines)),
     };
-    let state = gongzhi_app::App::new(db.clone())
-        .await
-        .context("loading the territory")?
-        .with_audit_key(audit_key.clone());
+    let state = ctx.app().await.context("loading the territory")?;
     let prefixes = std::slice::from_ref(&prefix);
     let (bytes, count) = match table.filter(|_| !geo) {
         None => {
@@ -250,7 +227,7 @@ pub async fn export_places(
         kind,
         serde_json::json!({"kind": kind, "within": prefix, "rows": count, "format": format, "file": name}),
     )?;
-    gongzhi_store::audit::record(db, audit_key, entry).await?;
+    gongzhi_store::audit::record(&ctx.db, ctx.audit_key(), entry).await?;
     std::fs::write(path, bytes).with_context(|| format!("writing {name}"))?;
     let what = template(kind).map(|t| (t.name_zh, t.name_en)).unwrap_or((kind, kind));
     Ok(Ok(vec![match lang {

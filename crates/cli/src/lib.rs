@@ -1,12 +1,11 @@
-//! The `gongzhi` binary's library: configuration, the demo city, commands and benchmarks.
+//! The `gongzhi` binary's library: configuration, commands and benchmarks (the demo city is the
+//! `gongzhi-demo` crate).
 
 pub mod bench;
 pub mod bench_import;
 pub mod client;
 pub mod commands;
 pub mod config;
-pub mod demo;
-pub mod demo_cases;
-pub mod demo_registry;
+pub mod context;
 pub mod import;
 pub mod rules;

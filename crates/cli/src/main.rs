@@ -6,19 +6,13 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
-use gongzhi::commands::{
-    ensure_demo, ensure_demo_accounts, ensure_demo_cases, ensure_demo_registry, import_grids, open, serve, verify_audit,
-};
-use gongzhi::config::{
-    AUDIT_KEY_ENV, FileConfig, KeySource, PERSONAL_DATA_KEY_ENV, Settings, configured_audit_key,
-    configured_personal_data_key, demo_audit_key, demo_personal_data_key, id_mask_policy, no_key_message,
-    no_personal_data_key_message,
-};
+use gongzhi::commands::{import_grids, serve, verify_audit};
+use gongzhi::config::{FileConfig, no_personal_data_key_message};
+use gongzhi::context::{Context, Needs, Refused, Storage};
 use gongzhi::rules;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::AuditKey;
-use gongzhi_core::people::cipher::CipherProvider;
-use std::sync::Arc;
+use gongzhi_demo::{ensure_demo, ensure_demo_accounts, ensure_demo_cases, ensure_demo_registry};
 
 /// Gongzhi (共治): grid-based grassroots governance for a city, in one binary.
 ///
@@ -40,24 +34,6 @@ struct Cli {
     lang: String,
     #[command(subcommand)]
     command: Cmd,
-}
-
-#[derive(Args, Clone)]
-struct Storage {
-    /// Folder for the embedded SQLite database and files. [default: ./gongzhi-data]
-    #[arg(long, env = "GONGZHI_DATA_DIR", value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Database URL: sqlite:PATH or postgres://USER@HOST/DB. [default: SQLite in --data-dir]
-    #[arg(long, env = "GONGZHI_DATABASE_URL", value_name = "URL")]
-    database_url: Option<String>,
-    /// File holding the key of the audit chain (hex or base64, at least 16 bytes; mode 0600).
-    /// Or set GONGZHI_AUDIT_KEY to the key itself. `demo` generates DIR/audit.key if none.
-    #[arg(long, env = "GONGZHI_AUDIT_KEY_FILE", value_name = "FILE")]
-    audit_key_file: Option<PathBuf>,
-    /// File holding the personal-data key of the registry (64 hex digits; mode 0600). Or set
-    /// GONGZHI_PERSONAL_DATA_KEY to the key itself. `demo` generates DIR/personal-data.key if none.
-    #[arg(long, env = "GONGZHI_PERSONAL_DATA_KEY_FILE", value_name = "FILE")]
-    personal_data_key_file: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -451,100 +427,19 @@ fn with_bench_server<T>(
     result
 }
 
-fn settings(file: &FileConfig, listen: Option<SocketAddr>, storage: &Storage) -> Settings {
-    Settings::resolve(listen, storage.data_dir.clone(), storage.database_url.clone(), file)
-}
-
-/// The configured personal-data key (flag, environment, file) as the software cipher provider.
-fn personal_data_cipher(
-    storage: &Storage,
-    file: &FileConfig,
-    lang: Lang,
-) -> Result<Option<Arc<dyn CipherProvider>>, String> {
-    let env = std::env::var(PERSONAL_DATA_KEY_ENV).ok();
-    id_mask_policy(file)?;
-    Ok(
-        configured_personal_data_key(storage.personal_data_key_file.as_deref(), env.as_deref(), file, lang)?.map(
-            |(cipher, source)| {
-                tracing::info!(%source, "personal-data key loaded");
-                Arc::new(cipher) as Arc<dyn CipherProvider>
-            },
-        ),
-    )
-}
-
-/// The configured personal-data cipher, or a message saying how to configure one (exit code 2).
-fn required_cipher(
-    storage: &Storage,
-    file: &FileConfig,
-    settings: &Settings,
-    lang: Lang,
-) -> Result<Arc<dyn CipherProvider>, ExitCode> {
-    match personal_data_cipher(storage, file, lang) {
-        Ok(Some(c)) => Ok(c),
-        Ok(None) => {
-            eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
-            Err(ExitCode::from(2))
-        }
-        Err(e) => {
-            eprintln!("gongzhi: {e}");
-            Err(ExitCode::from(2))
-        }
-    }
-}
-
-/// The configured audit key (flag, environment, file), if any.
-fn audit_key(storage: &Storage, file: &FileConfig, lang: Lang) -> Result<Option<(AuditKey, KeySource)>, String> {
-    let env = std::env::var(AUDIT_KEY_ENV).ok();
-    configured_audit_key(storage.audit_key_file.as_deref(), env.as_deref(), file, lang)
-}
-
-/// The configured audit key, or a message saying how to configure one (exit code 2).
-fn required_audit_key(
-    storage: &Storage,
-    file: &FileConfig,
-    settings: &Settings,
-    lang: Lang,
-) -> Result<AuditKey, ExitCode> {
-    match audit_key(storage, file, lang) {
-        Ok(Some((key, source))) => {
-            tracing::info!(%source, "audit key loaded");
-            Ok(key)
-        }
-        Ok(None) => {
-            eprintln!("gongzhi: {}", no_key_message(&settings.data_dir, lang));
-            Err(ExitCode::from(2))
-        }
-        Err(e) => {
-            eprintln!("gongzhi: {e}");
-            Err(ExitCode::from(2))
-        }
-    }
-}
-
 async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
     let lang = Lang::from_tag(&cli.lang);
     match cli.command {
         Cmd::Serve(s) => {
-            let settings = settings(&file, s.listen, &s.storage);
             // Refuse before touching the database: a server without its key cannot record.
-            let key = match required_audit_key(&s.storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let cipher = match personal_data_cipher(&s.storage, &file, lang) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("gongzhi: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let db = open(&settings).await?;
+            let ctx = Context::prepare(&file, s.listen, &s.storage, Needs::SERVE, lang)?
+                .open()
+                .await?;
             // Without a key the registry answers 503; once it holds personal data, refuse to start.
-            if cipher.is_none() && db.registry_counts("").await?.residents > 0 {
-                eprintln!("gongzhi: {}", no_personal_data_key_message(&settings.data_dir, lang));
-                return Ok(ExitCode::from(2));
+            if ctx.cipher_if_any().is_none() && ctx.db.registry_counts("").await?.residents > 0 {
+                return Err(Refused(no_personal_data_key_message(&ctx.settings.data_dir, lang)).into());
             }
+            let (settings, db, key, cipher) = ctx.into_parts();
             serve(db, &settings, key, cipher).await?;
         }
         Cmd::Demo {
@@ -555,57 +450,19 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             demo_registry_scale,
             demo_registry_within,
         } => {
-            let mut settings = settings(&file, server.listen, &server.storage);
+            let ctx = Context::prepare(&file, server.listen, &server.storage, Needs::DEMO, lang)?
+                .open()
+                .await?;
+            let cipher = ctx.cipher();
+            let (mut settings, db, key, _) = ctx.into_parts();
             // The demo signs residents in with codes written to its log (development only).
             settings.sms_gateway.get_or_insert_with(|| "log".to_string());
-            let configured = match audit_key(&server.storage, &file, lang) {
-                Ok(k) => k,
-                Err(e) => {
-                    eprintln!("gongzhi: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let (key, source) = match configured {
-                Some(k) => k,
-                None => match demo_audit_key(&settings.data_dir, lang) {
-                    Ok(k) => k,
-                    Err(e) => {
-                        eprintln!("gongzhi: {e}");
-                        return Ok(ExitCode::from(2));
-                    }
-                },
-            };
-            match &source {
-                KeySource::DemoGenerated(path) => tracing::warn!(
-                    file = %path.display(),
-                    "no audit key configured: generated a demo key beside the database; keep it, the audit record cannot be verified without it"
-                ),
-                other => tracing::info!(source = %other, "audit key loaded"),
-            }
-            let cipher = match personal_data_cipher(&server.storage, &file, lang) {
-                Ok(Some(c)) => c,
-                Ok(None) => match demo_personal_data_key(&settings.data_dir, lang) {
-                    Ok((c, source)) => {
-                        tracing::info!(%source, "personal-data key of the demo");
-                        Arc::new(c) as Arc<dyn CipherProvider>
-                    }
-                    Err(e) => {
-                        eprintln!("gongzhi: {e}");
-                        return Ok(ExitCode::from(2));
-                    }
-                },
-                Err(e) => {
-                    eprintln!("gongzhi: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let db = open(&settings).await?;
             let seed = seed.or(file.demo_seed);
             ensure_demo(&db, seed, &key).await?;
             ensure_demo_accounts(&db, &demo_password, &key).await?;
             let case_seed = match seed {
                 Some(s) => s,
-                None => gongzhi::demo::GridSystem::builtin()?.seed,
+                None => gongzhi_demo::GridSystem::builtin()?.seed,
             };
             // Loads in the background while the server answers; finished or not when it stops.
             let _loading = ensure_demo_cases(&db, demo_cases, case_seed, key.clone()).await?;
@@ -630,13 +487,8 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     storage,
                 },
         } => {
-            let settings = settings(&file, None, &storage);
-            let key = match required_audit_key(&storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let db = open(&settings).await?;
-            match gongzhi::commands::create_account(&db, &username, &name, &role, &scope, &key).await {
+            let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
+            match gongzhi::commands::create_account(&ctx.db, &username, &name, &role, &scope, ctx.audit_key()).await {
                 Ok(password) => println!(
                     "{}",
                     lang.pick(
@@ -660,14 +512,9 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     storage,
                 },
         } => {
-            let settings = settings(&file, None, &storage);
-            let key = match required_audit_key(&storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let db = open(&settings).await?;
+            let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
             let calls = calls.map(|c| c.split(',').map(|s| s.trim().to_string()).collect());
-            match gongzhi::commands::create_api_key(db, &name, &scope, calls, rate_per_minute, key, lang).await {
+            match gongzhi::commands::create_api_key(ctx, &name, &scope, calls, rate_per_minute, lang).await {
                 Ok(secret) => println!("{secret}"),
                 Err(message) => {
                     eprintln!("{message}");
@@ -678,13 +525,8 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
         Cmd::Audit {
             what: AuditWhat::Verify(storage),
         } => {
-            let settings = settings(&file, None, &storage);
-            let key = match required_audit_key(&storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let db = open(&settings).await?;
-            let (verdict, line) = verify_audit(&db, &key, lang).await?;
+            let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
+            let (verdict, line) = verify_audit(&ctx.db, ctx.audit_key(), lang).await?;
             println!("{line}");
             if !verdict.is_intact() {
                 return Ok(ExitCode::from(1));
@@ -700,26 +542,22 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 }
                 | RulesWhat::Status(storage) => storage.clone(),
             };
-            let settings = settings(&file, None, &storage);
-            let key = match required_audit_key(&storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let db = open(&settings).await?;
+            let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
+            let (db, key) = (&ctx.db, ctx.audit_key());
             let outcome = match what {
                 RulesWhat::Import {
                     what: RulesImport::Responsibility { file: path, .. },
-                } => rules::import_responsibility(&db, &path, lang, &key).await?,
+                } => rules::import_responsibility(db, &path, lang, key).await?,
                 RulesWhat::Import {
                     what: RulesImport::Calendar { file: path, .. },
-                } => rules::import_calendar(&db, &path, lang, &key).await?,
+                } => rules::import_calendar(db, &path, lang, key).await?,
                 RulesWhat::Export {
                     what:
                         RulesExport::Responsibility {
                             file: path, version, ..
                         },
-                } => rules::export_responsibility(&db, &path, version.as_deref(), lang, &key).await?,
-                RulesWhat::Status(_) => Ok(rules::status(&db, lang, &key).await?),
+                } => rules::export_responsibility(db, &path, version.as_deref(), lang, key).await?,
+                RulesWhat::Status(_) => Ok(rules::status(db, lang, key).await?),
             };
             match outcome {
                 Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
@@ -730,8 +568,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             }
         }
         Cmd::Migrate(storage) => {
-            let settings = settings(&file, None, &storage);
-            open(&settings).await?;
+            Context::open(&file, &storage, Needs::DATABASE, lang).await?;
             println!("{}", lang.pick("数据库已是最新结构", "database schema is up to date"));
         }
         Cmd::Import {
@@ -742,13 +579,16 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     storage,
                 },
         } => {
-            let settings = settings(&file, None, &storage);
-            let key = match required_audit_key(&storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let db = open(&settings).await?;
-            match import_grids(&db, &path, valid_from.unwrap_or_else(today_in_china), lang, &key).await {
+            let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
+            match import_grids(
+                &ctx.db,
+                &path,
+                valid_from.unwrap_or_else(today_in_china),
+                lang,
+                ctx.audit_key(),
+            )
+            .await
+            {
                 Ok(r) => println!(
                     "{}: {} {}, {} {}, {} {}",
                     path.display(),
@@ -766,26 +606,20 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             }
         }
         Cmd::RotatePersonalDataKey { new_key_file, storage } => {
-            let settings = settings(&file, None, &storage);
-            let key = match required_audit_key(&storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let old = match required_cipher(&storage, &file, &settings, lang) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            let (new, generated) = match gongzhi::config::personal_data_key_file_or_new(&new_key_file, lang) {
-                Ok(k) => k,
-                Err(e) => {
-                    eprintln!("gongzhi: {e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let db = open(&settings).await?;
+            let prepared = Context::prepare(&file, None, &storage, Needs::REGISTRY, lang)?;
+            let (new, generated) =
+                gongzhi::config::personal_data_key_file_or_new(&new_key_file, lang).map_err(Refused)?;
+            let ctx = prepared.open().await?;
             let progress = |table: &str, rows: u64| eprint!("\r{table}: {rows}   ");
-            match db
-                .rotate_personal_data_key(old.as_ref(), &new, &key, gongzhi_core::audit::SYSTEM_ACTOR, &progress)
+            match ctx
+                .db
+                .rotate_personal_data_key(
+                    ctx.cipher().as_ref(),
+                    &new,
+                    ctx.audit_key(),
+                    gongzhi_core::audit::SYSTEM_ACTOR,
+                    &progress,
+                )
                 .await
             {
                 Ok(r) => {
@@ -831,18 +665,9 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     storage,
                 },
         } => {
-            let settings = settings(&file, None, &storage);
-            let key = match required_audit_key(&storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let cipher = match required_cipher(&storage, &file, &settings, lang) {
-                Ok(c) => c,
-                Err(code) => return Ok(code),
-            };
-            let db = open(&settings).await?;
+            let ctx = Context::open(&file, &storage, Needs::REGISTRY, lang).await?;
             let reason = if unmasked { reason.as_deref() } else { None };
-            match gongzhi::import::export_residents(&db, &path, within.as_deref(), reason, lang, &key, cipher).await? {
+            match gongzhi::import::export_residents(&ctx, &path, within.as_deref(), reason, lang).await? {
                 Ok(lines) => lines.iter().for_each(|l| println!("{l}")),
                 Err(lines) => {
                     lines.iter().for_each(|l| eprintln!("{l}"));
@@ -866,20 +691,14 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 ExportWhat::PartyOrgs(a) => ("party-orgs", a),
                 ExportWhat::Residents { .. } => unreachable!("matched above"),
             };
-            let settings = settings(&file, None, &args.storage);
-            let key = match required_audit_key(&args.storage, &file, &settings, lang) {
-                Ok(k) => k,
-                Err(code) => return Ok(code),
-            };
-            let db = open(&settings).await?;
+            let ctx = Context::open(&file, &args.storage, Needs::AUDIT, lang).await?;
             match gongzhi::import::export_places(
-                &db,
+                &ctx,
                 kind,
                 &args.file,
                 args.format.as_deref(),
                 args.within.as_deref(),
                 lang,
-                &key,
             )
             .await?
             {
@@ -905,17 +724,8 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             let outcome = match (&args.template, &args.file) {
                 (Some(out), _) => gongzhi::import::write_template(kind, out, lang),
                 (None, Some(path)) => {
-                    let settings = settings(&file, None, &args.storage);
-                    let key = match required_audit_key(&args.storage, &file, &settings, lang) {
-                        Ok(k) => k,
-                        Err(code) => return Ok(code),
-                    };
-                    let cipher = match required_cipher(&args.storage, &file, &settings, lang) {
-                        Ok(c) => c,
-                        Err(code) => return Ok(code),
-                    };
-                    let db = open(&settings).await?;
-                    gongzhi::import::import_file(&db, kind, path, lang, &key, cipher).await?
+                    let ctx = Context::open(&file, &args.storage, Needs::REGISTRY, lang).await?;
+                    gongzhi::import::import_file(&ctx, kind, path, lang).await?
                 }
                 (None, None) => unreachable!("clap requires FILE or --template"),
             };
@@ -938,9 +748,9 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
         } => {
             use gongzhi::bench_import as bi;
             let key = AuditKey::from_bytes(&[9u8; 32])?;
-            let grids = bi::demo_grids()?;
+            let grids = gongzhi_demo::import_rows::demo_grids()?;
             let generated = std::time::Instant::now();
-            let sheet = bi::resident_rows(rows, &grids, 7);
+            let sheet = gongzhi_demo::import_rows::resident_rows(rows, &grids, 7);
             let bytes = gongzhi_office::write_rows(gongzhi_office::Format::Xlsx, "实有人口", &sheet)?;
             drop(sheet);
             println!(
@@ -1176,9 +986,15 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli, file)) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("gongzhi: {e:#}");
-            ExitCode::FAILURE
-        }
+        Err(e) => match e.downcast_ref::<Refused>() {
+            Some(refused) => {
+                eprintln!("gongzhi: {refused}");
+                ExitCode::from(2)
+            }
+            None => {
+                eprintln!("gongzhi: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -28,11 +28,11 @@ async fn get_with_token(app: &axum::Router, uri: &str, token: &str) -> common::R
 #[tokio::test]
 async fn a_demo_account_signs_in_and_its_token_says_who_it_is() {
     for (db, state) in demo_apps().await {
-        gongzhi::commands::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
+        gongzhi_demo::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
             .await
             .unwrap();
         assert!(
-            !gongzhi::commands::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
+            !gongzhi_demo::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
                 .await
                 .unwrap(),
             "created only once"
@@ -73,7 +73,7 @@ async fn a_demo_account_signs_in_and_its_token_says_who_it_is() {
 #[tokio::test]
 async fn wrong_or_missing_credentials_are_refused() {
     for (db, state) in demo_apps().await {
-        gongzhi::commands::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
+        gongzhi_demo::ensure_demo_accounts(&db, "demo", &gongzhi_store::testing::audit_key())
             .await
             .unwrap();
         let app = gongzhi_web::router(state);
@@ -121,7 +121,7 @@ async fn wrong_or_missing_credentials_are_refused() {
 #[tokio::test]
 async fn a_chosen_demo_password_replaces_demo() {
     for (db, state) in demo_apps().await {
-        gongzhi::commands::ensure_demo_accounts(&db, "s3cret-长", &gongzhi_store::testing::audit_key())
+        gongzhi_demo::ensure_demo_accounts(&db, "s3cret-长", &gongzhi_store::testing::audit_key())
             .await
             .unwrap();
         let app = gongzhi_web::router(state);

@@ -7,7 +7,7 @@
 mod common;
 
 use common::browser::{Browser, Window};
-use gongzhi::bench_import::resident_rows;
+use gongzhi_demo::import_rows::resident_rows;
 use gongzhi_office::{Format, write_rows};
 
 #[tokio::test]

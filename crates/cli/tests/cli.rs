@@ -90,7 +90,7 @@ async fn urls() -> Vec<(String, TestDb)> {
 async fn importing_grids_is_all_or_nothing_and_names_the_bad_feature() {
     for (url, db) in urls().await {
         db.insert_nodes(
-            &gongzhi::demo::build(&gongzhi::demo::GridSystem::builtin().unwrap()).unwrap(),
+            &gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap(),
             chrono::Utc::now(),
             &audit_key(),
             SYSTEM_ACTOR,
@@ -196,7 +196,7 @@ async fn audit_verify_says_intact_or_names_the_first_broken_entry() {
         let dir = TestDb::temp_dir();
         let key_file = write_key_file(&dir);
         db.insert_nodes(
-            &gongzhi::demo::build(&gongzhi::demo::GridSystem::builtin().unwrap()).unwrap(),
+            &gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap(),
             chrono::Utc::now(),
             &audit_key(),
             SYSTEM_ACTOR,
@@ -307,7 +307,7 @@ async fn the_first_administrator_is_created_with_a_password_shown_once_and_chang
 async fn an_api_key_is_created_on_the_command_line_printed_once_and_stored_hashed() {
     for (url, db) in urls().await {
         db.insert_nodes(
-            &gongzhi::demo::build(&gongzhi::demo::GridSystem::builtin().unwrap()).unwrap(),
+            &gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap(),
             chrono::Utc::now(),
             &audit_key(),
             SYSTEM_ACTOR,

@@ -65,7 +65,7 @@ fn start(data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Child
 
 /// Report bodies placed by grid code, spread over the demo city's grids.
 fn bodies() -> Vec<String> {
-    let nodes = gongzhi::demo::build(&gongzhi::demo::GridSystem::builtin().unwrap()).unwrap();
+    let nodes = gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap();
     let grids: Vec<String> = nodes
         .iter()
         .filter(|n| n.level() == Level::Grid)

@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeZone, Utc};
-use gongzhi::demo::{GridSystem, build};
-use gongzhi::demo_cases::{DemoCases, DemoCasesOptions, DemoTerritory, local_hour};
 use gongzhi_core::audit::Verdict;
 use gongzhi_core::cases::flow::{ActionKind, FlowContext, SupervisionLevel, apply};
 use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::people::{Actor, Grant};
+use gongzhi_demo::cases::{DemoCases, DemoCasesOptions, DemoTerritory, local_hour};
+use gongzhi_demo::grids::{GridSystem, build};
 use gongzhi_store::cases::bulk::CaseHistory;
 use gongzhi_store::testing::{TestDb, audit_key};
 

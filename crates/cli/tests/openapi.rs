@@ -327,12 +327,12 @@ async fn every_documented_operation_answers_as_documented() {
         // A little of the demo registry (one grid), sealed with a test key.
         let cipher: std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider> =
             std::sync::Arc::new(gongzhi_core::people::cipher::SoftwareCipher::new(&[3u8; 32]));
-        let opts = gongzhi::demo_registry::DemoRegistryOptions {
+        let opts = gongzhi_demo::registry::DemoRegistryOptions {
             seed: 1,
             scale: 0.05,
             within: Some(GRID.into()),
         };
-        gongzhi::demo_registry::load(
+        gongzhi_demo::registry::load(
             &db,
             cipher.as_ref(),
             &gongzhi_store::testing::audit_key(),

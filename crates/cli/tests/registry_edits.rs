@@ -11,8 +11,8 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{Reply, demo_apps, get_as, input_value, page, send, sign_in, submit, token};
-use gongzhi::demo_registry::DemoRegistryOptions;
 use gongzhi_core::people::cipher::{CipherProvider, SoftwareCipher};
+use gongzhi_demo::registry::DemoRegistryOptions;
 use gongzhi_store::testing::TestDb;
 
 const STREET: &str = "230903011";

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{Reply, demo_apps, page, post_as, send, sign_in, submit, token};
-use gongzhi::bench_import::resident_rows;
 use gongzhi_core::people::cipher::SoftwareCipher;
 use gongzhi_core::people::{Role, Scope};
+use gongzhi_demo::import_rows::resident_rows;
 use gongzhi_office::{Format, read_rows, write_rows};
 
 const CIPHER_HEX: &str = "0505050505050505050505050505050505050505050505050505050505050505";

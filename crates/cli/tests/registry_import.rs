@@ -10,9 +10,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::{PageSession, Reply, demo_apps, page, send, sign_in, token};
-use gongzhi::bench_import::resident_rows;
 use gongzhi_core::audit::SYSTEM_ACTOR;
 use gongzhi_core::people::cipher::SoftwareCipher;
+use gongzhi_demo::import_rows::resident_rows;
 use gongzhi_office::{Format, write_rows};
 use gongzhi_store::testing::{TestDb, audit_key};
 

@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use common::{get_as, page, post_as, sign_in, submit, token};
-use gongzhi::demo_registry::DemoRegistryOptions;
 use gongzhi_core::people::cipher::{CipherProvider, SoftwareCipher};
+use gongzhi_demo::registry::DemoRegistryOptions;
 use gongzhi_store::testing::TestDb;
 
 const STREET: &str = "230903011";

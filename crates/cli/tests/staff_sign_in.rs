@@ -107,7 +107,7 @@ async fn an_idle_session_expires() {
         security.session_idle_minutes = 0;
         let state = state.with_security(security);
         let app = gongzhi_web::router(state);
-        gongzhi::commands::ensure_demo_accounts(&db.db, "demo", &gongzhi_store::testing::audit_key())
+        gongzhi_demo::ensure_demo_accounts(&db.db, "demo", &gongzhi_store::testing::audit_key())
             .await
             .unwrap();
         // Signing in works, but with no idle time allowed the very next page asks again.

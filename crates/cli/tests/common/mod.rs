@@ -10,9 +10,9 @@ use std::sync::OnceLock;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use gongzhi::demo::{GridSystem, build};
 use gongzhi_core::audit::SYSTEM_ACTOR;
 use gongzhi_core::territory::Node;
+use gongzhi_demo::grids::{GridSystem, build};
 use gongzhi_store::testing::{TestDb, audit_key};
 use gongzhi_web::AppState;
 use http_body_util::BodyExt;
@@ -66,11 +66,11 @@ impl Reply {
 /// `cipher` (as `gongzhi demo --demo-registry-scale … --demo-registry-within …` would load it).
 pub async fn registry_apps(
     cipher: std::sync::Arc<dyn gongzhi_core::people::cipher::CipherProvider>,
-    opts: gongzhi::demo_registry::DemoRegistryOptions,
+    opts: gongzhi_demo::registry::DemoRegistryOptions,
 ) -> Vec<(TestDb, Router)> {
     let mut out = Vec::new();
     for (db, state) in demo_apps().await {
-        let loaded = gongzhi::demo_registry::load(
+        let loaded = gongzhi_demo::registry::load(
             &db,
             cipher.as_ref(),
             &audit_key(),
@@ -117,7 +117,7 @@ pub async fn browse(app: &Router, uri: &str) -> Reply {
 /// Signs `username` in (creating the demo accounts, password `demo`, if needed) and returns a
 /// bearer token.
 pub async fn token(app: &Router, db: &gongzhi_store::Db, username: &str) -> String {
-    gongzhi::commands::ensure_demo_accounts(db, "demo", &gongzhi_store::testing::audit_key())
+    gongzhi_demo::ensure_demo_accounts(db, "demo", &gongzhi_store::testing::audit_key())
         .await
         .unwrap();
     let body = format!(r#"{{"username":"{username}","password":"demo"}}"#);
@@ -220,7 +220,7 @@ pub async fn sign_in_with(app: &Router, username: &str, password: &str) -> Resul
 
 /// Signs a demo account in to the pages (creating the demo accounts, password `demo`, if needed).
 pub async fn sign_in(app: &Router, db: &gongzhi_store::Db, username: &str) -> PageSession {
-    gongzhi::commands::ensure_demo_accounts(db, "demo", &gongzhi_store::testing::audit_key())
+    gongzhi_demo::ensure_demo_accounts(db, "demo", &gongzhi_store::testing::audit_key())
         .await
         .unwrap();
     match sign_in_with(app, username, "demo").await {

@@ -197,7 +197,7 @@ pub(super) async fn post(
     if description.chars().count() > MAX_DESCRIPTION {
         return Err(bad(
             "description",
-            ErrorCode::TooLong,
+            ErrorCode::DescriptionTooLong,
             format!("描述不能超过{MAX_DESCRIPTION}字"),
             format!("the description has more than {MAX_DESCRIPTION} characters"),
         ));

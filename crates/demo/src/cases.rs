@@ -648,7 +648,7 @@ impl Staff {
     /// The staff member holding `role` at `node`: the demo account where there is one (so a
     /// person signed in as `street` finds their own cases), else a plausible name.
     fn local(role: Role, node: TerritoryCode, prefix: &str) -> Actor {
-        let demo = crate::commands::DEMO_ACCOUNTS
+        let demo = crate::accounts::DEMO_ACCOUNTS
             .iter()
             .find(|(_, _, r, scope)| *r == role && scope.strip_prefix("territory:") == Some(node.as_str()));
         Actor {

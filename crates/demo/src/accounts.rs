@@ -1,0 +1,96 @@
+//! The demo city's staff accounts, one per role (demo only; the README lists them).
+
+use anyhow::Result;
+use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR};
+use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::people::credentials::hash_password;
+use gongzhi_core::people::{Grant, Role, Scope};
+use gongzhi_core::territory::TerritoryCode;
+use gongzhi_store::Db;
+
+/// The demo city's staff: one account per role, all with `password` (demo only; the README lists
+/// them). Accounts already there are left alone.
+pub const DEMO_ACCOUNTS: [(&str, &str, Role, &str); 12] = [
+    ("admin", "系统管理员", Role::SystemAdmin, "territory:230900000000"),
+    ("secadmin", "安全管理员", Role::SecurityAdmin, "territory:230900000000"),
+    ("auditor", "审计管理员", Role::AuditAdmin, "territory:230900000000"),
+    ("leader", "市领导", Role::Leader, "territory:230900000000"),
+    ("clerk", "指挥中心受理员", Role::IntakeClerk, "territory:230900000000"),
+    ("shiftlead", "指挥中心值班长", Role::ShiftLead, "territory:230900000000"),
+    (
+        "dispatcher",
+        "指挥中心派遣员",
+        Role::Dispatcher,
+        "territory:230900000000",
+    ),
+    (
+        "handler",
+        "城管局经办人",
+        Role::DepartmentHandler,
+        "department:urban-management",
+    ),
+    (
+        "street",
+        "桃东街道工作人员",
+        Role::StreetStaff,
+        "territory:230903011000",
+    ),
+    (
+        "community",
+        "学府社区工作者",
+        Role::CommunityWorker,
+        "territory:230903011001",
+    ),
+    (
+        "gridworker",
+        "学府社区第1网格网格员",
+        Role::GridWorker,
+        "territory:230903011001001",
+    ),
+    (
+        "exporter",
+        "桃东街道个人信息导出员",
+        Role::StreetStaff,
+        "territory:230903011000",
+    ),
+];
+
+/// Roles some demo accounts hold besides their first: the `exporter` is street staff who may
+/// also export the street's residents unmasked (a security permission, 三员分立).
+pub const DEMO_EXTRA_GRANTS: [(&str, Role, &str); 1] =
+    [("exporter", Role::PersonalDataExporter, "territory:230903011000")];
+
+fn demo_scope(s: &str) -> Result<Scope> {
+    Ok(match s.split_once(':') {
+        Some(("territory", code)) => Scope::Territory(TerritoryCode::parse(code)?),
+        Some(("department", code)) => Scope::Department(DepartmentCode::parse(code)?),
+        _ => anyhow::bail!("bad demo scope {s}"),
+    })
+}
+
+/// Creates the demo accounts if the database has no accounts yet.
+pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Result<bool> {
+    if db.account_count().await? > 0 {
+        return Ok(false);
+    }
+    let password = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    for (username, name, role, scope) in DEMO_ACCOUNTS {
+        let mut grants = vec![Grant {
+            role,
+            scope: demo_scope(scope)?,
+        }];
+        for (_, role, scope) in DEMO_EXTRA_GRANTS.iter().filter(|(u, ..)| *u == username) {
+            grants.push(Grant {
+                role: *role,
+                scope: demo_scope(scope)?,
+            });
+        }
+        db.create_account(username, name, Some(&hash), &grants, SYSTEM_ACTOR, key)
+            .await?;
+    }
+    tracing::warn!(
+        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker, exporter): for demonstration only"
+    );
+    Ok(true)
+}
