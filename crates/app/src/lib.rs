@@ -4,11 +4,13 @@
 //! typed functions that the doors (web pages, the JSON API, the command line, scheduled jobs)
 //! call. Errors are [`AppError`]s with a code of the one catalogue ([`gongzhi_core::ErrorCode`]).
 
+pub mod audit;
 pub mod cases;
 pub mod error;
 pub mod events;
 pub mod people;
 pub mod registry;
+pub mod rules;
 pub mod territory;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -41,6 +43,10 @@ pub struct App {
     index: Arc<RwLock<Arc<TerritoryIndex>>>,
     /// Password, lockout and session rules of the sign-in (GB/T 22239 level 3).
     pub security: SecurityPolicy,
+    /// How long an API token issued at sign-in stays valid.
+    pub token_ttl_hours: i64,
+    /// The token buckets of the API keys (this process's share of their rate limits).
+    api_key_limits: people::api_keys::RateLimits,
     attachments: Option<Attachments>,
     /// Live case events: publish after each committed change.
     pub events: Hub,
@@ -68,6 +74,8 @@ impl App {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
             security: SecurityPolicy::default(),
+            token_ttl_hours: 12,
+            api_key_limits: Default::default(),
             attachments: None,
             events: Hub::default(),
             audit_key: None,

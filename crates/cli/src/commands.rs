@@ -200,7 +200,7 @@ pub async fn create_api_key(
     rate_per_minute: Option<i64>,
     lang: gongzhi_core::Lang,
 ) -> std::result::Result<String, String> {
-    use gongzhi_web::people::api_keys::{check_key_request, create_key};
+    use gongzhi_app::people::api_keys::{check_key_request, create_key};
     let app = ctx.app().await.map_err(|e| e.to_string())?;
     let request = check_key_request(&app, name, scope, calls, rate_per_minute)
         .await

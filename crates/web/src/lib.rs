@@ -39,12 +39,8 @@ pub use lang::ReqLang;
 #[derive(Clone)]
 pub struct AppState {
     app: App,
-    /// How long an API token issued at sign-in stays valid.
-    pub token_ttl_hours: i64,
     /// Each person's inbox counts until a case changes.
     inbox_counts: cases::inbox::InboxCounts,
-    /// The token buckets of the API keys.
-    pub(crate) api_key_limits: people::api_keys::RateLimits,
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
     /// given.
     sms: Arc<dyn resident::sms::SmsGateway>,
@@ -67,8 +63,6 @@ impl AppState {
     pub fn of(app: App) -> AppState {
         AppState {
             app,
-            token_ttl_hours: 12,
-            api_key_limits: Default::default(),
             inbox_counts: Default::default(),
             sms: Arc::new(resident::sms::NoGateway),
         }
