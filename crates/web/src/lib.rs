@@ -45,9 +45,6 @@ pub struct AppState {
     inbox_counts: cases::inbox::InboxCounts,
     /// The token buckets of the API keys.
     pub(crate) api_key_limits: people::api_keys::RateLimits,
-    /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
-    /// given.
-    sms: Arc<dyn resident::sms::SmsGateway>,
 }
 
 impl std::ops::Deref for AppState {
@@ -70,7 +67,6 @@ impl AppState {
             token_ttl_hours: 12,
             api_key_limits: Default::default(),
             inbox_counts: Default::default(),
-            sms: Arc::new(resident::sms::NoGateway),
         }
     }
 
@@ -112,15 +108,9 @@ impl AppState {
         })
     }
 
-    /// Sends residents' sign-in codes through `gateway` instead of the log.
-    pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
-        self.sms = gateway;
-        self
-    }
-
-    /// The SMS gateway of residents' sign-in codes.
-    pub fn sms(&self) -> Arc<dyn resident::sms::SmsGateway> {
-        self.sms.clone()
+    /// See [`App::with_sms`].
+    pub fn with_sms(self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
+        self.map(|a| a.with_sms(gateway))
     }
 }
 

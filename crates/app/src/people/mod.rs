@@ -1,5 +1,7 @@
 //! People: accounts, sessions and the secrets they carry.
 
+pub mod sms;
+
 use rand::Rng;
 
 /// 256 random bits as 64 hex digits: session ids, CSRF tokens, import job ids.
