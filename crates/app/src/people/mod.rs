@@ -1,5 +1,6 @@
 //! People: accounts, sessions and the secrets they carry.
 
+pub mod residents;
 pub mod sms;
 
 use rand::Rng;

@@ -7,16 +7,14 @@ use axum::Form;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{Duration, Utc};
 use gongzhi_app::AppError;
+use gongzhi_app::people::residents::{self, SignIn};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::Localized;
 use gongzhi_core::cases::flow::{CaseNumber, Satisfaction, State as CaseState};
-use gongzhi_core::people::credentials::token_hash;
-use gongzhi_core::people::resident::{Phone, check_code, code_from, code_hash, may_send, resident_key};
+use gongzhi_core::people::resident::Phone;
 use gongzhi_store::cases::CaseRecord;
-use rand::Rng;
 use serde::Deserialize;
 use serde_json::{Map, json};
 
@@ -207,39 +205,13 @@ pub async fn send_code(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, false, ("phone", e.message(lang))),
     };
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let key = resident_key(&audit_key);
-    let phone_hash = phone.lookup_hash(&key);
-    let now = Utc::now();
+    if let Err(e) = residents::send_code(&state, &phone).await {
+        // Sent too recently (that code stands: the page asks for it), or the gateway failed.
+        let Some(field) = e.field else { return Err(e) };
+        let sent = e.code == ErrorCode::CodeTooSoon;
+        return again(e.http_status(), sent, (field, e.message(lang).to_string()));
+    }
     let policy = &state.security;
-    if let Err(e) = may_send(state.db().resident_code(&phone_hash).await?.as_ref(), now, policy) {
-        return again(StatusCode::TOO_MANY_REQUESTS, true, (e.field(), e.message(lang)));
-    }
-    let code = code_from(rand::rng().random_range(0..1_000_000));
-    state
-        .db()
-        .put_resident_code(
-            &phone_hash,
-            &code_hash(&key, &phone_hash, &code),
-            now,
-            Duration::minutes(policy.resident_code_minutes),
-        )
-        .await?;
-    if let Err(reason) = state.sms().send_code(&phone, &code).await {
-        tracing::error!(phone = %phone.masked(), %reason, "SMS gateway failed");
-        return again(
-            StatusCode::BAD_GATEWAY,
-            false,
-            (
-                "phone",
-                lang.pick(
-                    "短信发送失败，请稍后再试",
-                    "the text message could not be sent; try again later",
-                )
-                .into(),
-            ),
-        );
-    }
     let notice = match lang {
         Lang::Zh => format!(
             "验证码已发送至 {}，{}分钟内有效",
@@ -271,55 +243,26 @@ pub async fn login(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, ("phone", e.message(lang))),
     };
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let key = resident_key(&audit_key);
-    let phone_hash = phone.lookup_hash(&key);
-    let now = Utc::now();
-    let stored = state.db().resident_code(&phone_hash).await?;
-    let typed_hash = code_hash(&key, &phone_hash, &form.code);
-    if let Err(e) = check_code(stored.as_ref(), &typed_hash, &form.code, now, &state.security) {
-        if matches!(
-            e,
-            gongzhi_core::people::resident::CodeProblem::Wrong(_)
-                | gongzhi_core::people::resident::CodeProblem::TooManyAttempts
-        ) && stored.is_some()
-        {
-            state.db().count_resident_code_failure(&phone_hash).await?;
-        }
-        return again(StatusCode::UNPROCESSABLE_ENTITY, (e.field(), e.message(lang)));
-    }
-    let secret = random_token();
-    let csrf = random_token();
-    let max = Duration::hours(state.security.resident_session_max_hours);
-    let started = state
-        .db()
-        .start_resident_session(
-            &phone_hash,
-            &phone.masked(),
-            &token_hash(&secret),
-            &csrf,
-            now,
-            now + max,
-            &audit_key,
-        )
-        .await;
-    match started {
-        Ok(_) => {}
-        Err(gongzhi_store::StoreError::Conflict { .. }) => {
-            return again(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                (
-                    "code",
-                    gongzhi_core::people::resident::CodeProblem::NoCode.message(lang),
-                ),
-            );
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let session = match residents::sign_in(
+        &state,
+        SignIn {
+            phone,
+            code: form.code.clone(),
+        },
+    )
+    .await
+    {
+        Ok(session) => session,
+        // A refused code: every such page answers 422, whatever the code's own status.
+        Err(e) => match e.field {
+            Some(field) => return again(StatusCode::UNPROCESSABLE_ENTITY, (field, e.message(lang).to_string())),
+            None => return Err(e),
+        },
+    };
     let mut response = Redirect::to(&next).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        session_cookie(RESIDENT_COOKIE, &secret, max.num_seconds()),
+        session_cookie(RESIDENT_COOKIE, &session.secret, session.max_age.num_seconds()),
     );
     Ok(response)
 }
@@ -331,11 +274,7 @@ pub async fn logout(
     Form(form): Form<crate::people::pages::CsrfOnly>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .end_resident_session(&r.session_hash, &r.resident, Utc::now(), &key)
-        .await?;
+    residents::sign_out(&state, &r.resident, &r.session_hash).await?;
     let mut response = Redirect::to("/m/login").into_response();
     response
         .headers_mut()
