@@ -4,6 +4,7 @@
 //! typed functions that the doors (web pages, the JSON API, the command line, scheduled jobs)
 //! call. Errors are [`AppError`]s with a code of the one catalogue ([`gongzhi_core::ErrorCode`]).
 
+pub mod cogov;
 pub mod error;
 pub mod events;
 pub mod people;

@@ -8,13 +8,14 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gongzhi_app::AppError;
+use gongzhi_app::cogov::nearby::CaseRecord;
+use gongzhi_app::cogov::reports::{self, MyCase};
 use gongzhi_app::people::residents::{self, SignIn};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::Localized;
 use gongzhi_core::cases::flow::{CaseNumber, Satisfaction, State as CaseState};
 use gongzhi_core::people::resident::Phone;
-use gongzhi_store::cases::CaseRecord;
 use serde::Deserialize;
 use serde_json::{Map, json};
 
@@ -89,7 +90,7 @@ fn safe_next(next: Option<&str>) -> String {
 /// `GET /m`: the resident picks their community once, then sees my reports; the sign-in page when
 /// not signed in.
 pub async fn start(State(state): State<AppState>, r: ResidentUser) -> Result<Redirect, ApiError> {
-    if state.db().resident_community(r.resident.id).await?.is_none() {
+    if gongzhi_app::cogov::community_of(&state, &r.resident).await?.is_none() {
         return Ok(Redirect::to("/m/community"));
     }
     Ok(Redirect::to("/m/reports"))
@@ -426,12 +427,10 @@ struct ReportsPage {
 
 /// `GET /m/reports`: my reports, newest first, then the cases I follow.
 pub async fn my_reports(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let records = state.db().cases_reported_by(&r.resident.actor(), 200).await?;
-    let rows = records.iter().map(|rec| row(rec, &state, r.lang)).collect();
-    let followed = state
-        .db()
-        .cases_followed_by(r.resident.id, 200)
-        .await?
+    let mine = reports::my_reports(&state, &r.resident).await?;
+    let rows = mine.reported.iter().map(|rec| row(rec, &state, r.lang)).collect();
+    let followed = mine
+        .followed
         .iter()
         .map(|c| (row(&c.record, &state, r.lang), c.followers))
         .collect();
@@ -474,31 +473,9 @@ struct CasePage {
     error_field: String,
 }
 
-/// The resident's own case, or 404 (another's case is no more visible than a missing one).
-async fn own_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<CaseRecord, ApiError> {
-    match my_case(state, r, number).await? {
-        (rec, true) => Ok(rec),
-        _ => Err(unknown_case(number)),
-    }
-}
-
-fn unknown_case(number: &str) -> ApiError {
-    AppError::new(
-        ErrorCode::UnknownCase,
-        Some("number"),
-        format!("没有编号为 {number} 的本人上报"),
-        format!("you reported no case {number}"),
-    )
-}
-
-/// A case the resident reported (`true`) or follows (`false`), or 404.
-async fn my_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<(CaseRecord, bool), ApiError> {
-    let n = CaseNumber::parse(number).map_err(|_| unknown_case(number))?;
-    match state.db().case_by_number(&n).await? {
-        Some(rec) if rec.reporter == r.resident.actor() => Ok((rec, true)),
-        Some(rec) if state.db().follows(rec.id, r.resident.id).await? => Ok((rec, false)),
-        _ => Err(unknown_case(number)),
-    }
+/// The case number of the path, or the 404 of a case I did not report.
+fn case_number(number: &str) -> Result<CaseNumber, ApiError> {
+    CaseNumber::parse(number).map_err(|_| reports::unknown_case(number))
 }
 
 fn satisfaction_label(s: Satisfaction, lang: Lang) -> &'static str {
@@ -509,18 +486,10 @@ fn satisfaction_label(s: Satisfaction, lang: Lang) -> &'static str {
     }
 }
 
-async fn case_page(
-    state: &AppState,
-    r: &ResidentUser,
-    rec: CaseRecord,
-    own: bool,
-    done: String,
-    error: Option<&ApiError>,
-) -> Result<CasePage, ApiError> {
+fn case_page(state: &AppState, r: &ResidentUser, case: MyCase, done: String, error: Option<&ApiError>) -> CasePage {
     let rules = state.rules();
-    let events = state.db().case_events(rec.id).await?;
     let lang = r.lang;
-    let steps = api::steps(&events, &rules.calendar, lang)
+    let steps = api::steps(&case.events, &rules.calendar, lang)
         .into_iter()
         .map(|s| PublicStep {
             at: local_time(s.at),
@@ -528,21 +497,7 @@ async fn case_page(
             state: s.to_label.unwrap_or("").to_string(),
         })
         .collect();
-    let detail = if own {
-        report_detail(&events)
-    } else {
-        serde_json::Value::Null
-    };
-    let photos = detail
-        .get("photos")
-        .and_then(|p| p.as_array())
-        .map(|a| {
-            a.iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let anonymous = detail.get("anonymous").and_then(|v| v.as_bool()).unwrap_or(false);
+    let (rec, own) = (&case.record, case.own);
     let index = state.index();
     let place = rec
         .location
@@ -564,31 +519,23 @@ async fn case_page(
     });
     let rating = rating.filter(|_| own);
     let may_rate = own && rec.flow.state == CaseState::Closed && rating.is_none();
-    let followers = state.db().follower_count(rec.id).await?;
-    let following = !own || state.db().follows(rec.id, r.resident.id).await?;
-    Ok(CasePage {
+    CasePage {
         c: MChrome::of(r, "/m/reports"),
-        row: row(&rec, state, lang),
+        row: row(rec, state, lang),
         description: rec.description.clone(),
         place,
-        anonymous,
-        photos,
+        anonymous: case.anonymous,
+        photos: case.photos,
         steps,
         rating,
         may_rate,
         own,
-        following,
-        followers,
+        following: case.following,
+        followers: case.followers,
         done,
         error: error.map(|e| e.message(lang).to_string()),
         error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
-    })
-}
-
-/// The facts kept on the report's timeline entry (photos, anonymity …).
-fn report_detail(events: &[gongzhi_store::cases::StoredEvent]) -> serde_json::Value {
-    let first = events.first().map(|e| e.body()).unwrap_or_default();
-    first.get("detail").cloned().unwrap_or(first)
+    }
 }
 
 /// `GET /m/reports/{number}/photos/{id}`: a photo of my report, without its metadata.
@@ -598,24 +545,7 @@ pub async fn photo(
     Path((number, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let rec = own_case(&state, &r, &number).await?;
-    let events = state.db().case_events(rec.id).await?;
-    let detail = report_detail(&events);
-    let listed = detail.get("photos").and_then(|p| p.as_array()).is_some_and(|a| {
-        a.iter().any(|v| match v.as_str() {
-            Some(s) => s == id,
-            None => v.as_i64().is_some_and(|n| n.to_string() == id),
-        })
-    });
-    if !listed {
-        return Err(AppError::new(
-            ErrorCode::UnknownAttachment,
-            Some("id"),
-            format!("上报 {number} 没有照片 {id}"),
-            format!("report {number} has no photo {id}"),
-        )
-        .into());
-    }
+    reports::own_photo(&state, &r.resident, &case_number(&number)?, &id).await?;
     crate::cases::attachment::public_response(&state, &id, &headers).await
 }
 
@@ -631,9 +561,11 @@ pub async fn my_report(
     Path(number): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, ApiError> {
-    let (rec, own) = my_case(&state, &r, &number).await?;
-    let page = case_page(&state, &r, rec, own, q.done.unwrap_or_default(), None).await?;
-    render(page, StatusCode::OK)
+    let case = reports::my_case(&state, &r.resident, &case_number(&number)?).await?;
+    render(
+        case_page(&state, &r, case, q.done.unwrap_or_default(), None),
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -654,7 +586,8 @@ pub async fn rate(
     Form(form): Form<RateForm>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let rec = own_case(&state, &r, &number).await?;
+    let n = case_number(&number)?;
+    let rec = reports::own_case(&state, &r.resident, &n).await?;
     let solved = match form.solved.as_str() {
         "yes" => Some(true),
         "no" => Some(false),
@@ -665,14 +598,14 @@ pub async fn rate(
         s => Some(s),
     };
     let action = json!({"action": "follow_up", "contacted": true, "solved": solved, "satisfaction": satisfaction});
-    match api::perform(&state, &r.actor(), rec.clone(), action).await {
+    match api::perform(&state, &r.actor(), rec, action).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/m/reports/{number}?done=rate{}", lang_suffix(r.lang, false))).into_response())
         }
         Err(e) if e.http_status().is_client_error() => {
             let status = e.http_status();
-            let page = case_page(&state, &r, rec, true, String::new(), Some(&e)).await?;
-            render(page, status)
+            let case = reports::my_case(&state, &r.resident, &n).await?;
+            render(case_page(&state, &r, case, String::new(), Some(&e)), status)
         }
         Err(e) => Err(e),
     }
