@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod cases;
+pub mod cogov;
 pub mod error;
 pub mod events;
 pub mod people;
@@ -64,6 +65,9 @@ pub struct App {
     pub id_mask: IdMaskPolicy,
     /// The registry imports started in this process, with their progress.
     import_jobs: registry::import::Jobs,
+    /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
+    /// given.
+    sms: Arc<dyn people::sms::SmsGateway>,
 }
 
 impl App {
@@ -85,6 +89,7 @@ impl App {
             cipher: None,
             id_mask: IdMaskPolicy::default(),
             import_jobs: registry::import::Jobs::default(),
+            sms: Arc::new(people::sms::NoGateway),
         };
         app.refresh_rules().await?;
         Ok(app)
@@ -174,6 +179,17 @@ impl App {
     pub fn with_id_mask(mut self, policy: IdMaskPolicy) -> App {
         self.id_mask = policy;
         self
+    }
+
+    /// Sends residents' sign-in codes through `gateway`.
+    pub fn with_sms(mut self, gateway: Arc<dyn people::sms::SmsGateway>) -> App {
+        self.sms = gateway;
+        self
+    }
+
+    /// The SMS gateway of residents' sign-in codes.
+    pub fn sms(&self) -> Arc<dyn people::sms::SmsGateway> {
+        self.sms.clone()
     }
 
     /// The cipher provider of personal data, when one was given.

@@ -41,9 +41,6 @@ pub struct AppState {
     app: App,
     /// Each person's inbox counts until a case changes.
     inbox_counts: cases::inbox::InboxCounts,
-    /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
-    /// given.
-    sms: Arc<dyn resident::sms::SmsGateway>,
 }
 
 impl std::ops::Deref for AppState {
@@ -64,7 +61,6 @@ impl AppState {
         AppState {
             app,
             inbox_counts: Default::default(),
-            sms: Arc::new(resident::sms::NoGateway),
         }
     }
 
@@ -106,15 +102,9 @@ impl AppState {
         })
     }
 
-    /// Sends residents' sign-in codes through `gateway` instead of the log.
-    pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
-        self.sms = gateway;
-        self
-    }
-
-    /// The SMS gateway of residents' sign-in codes.
-    pub fn sms(&self) -> Arc<dyn resident::sms::SmsGateway> {
-        self.sms.clone()
+    /// See [`App::with_sms`].
+    pub fn with_sms(self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
+        self.map(|a| a.with_sms(gateway))
     }
 }
 

@@ -7,6 +7,9 @@ pub mod api_keys;
 pub mod sessions;
 pub mod tokens;
 
+pub mod residents;
+pub mod sms;
+
 use rand::Rng;
 
 pub use gongzhi_store::people::Account;
