@@ -17,6 +17,7 @@ pub mod people;
 pub mod registry_edit;
 mod registry_rows;
 pub mod rules;
+mod sql;
 pub mod territory;
 pub mod testing;
 

@@ -11,11 +11,12 @@ use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_core::cases::flow::{Case, Event};
 
 use super::{
-    Arg, CASE_INSERT_COLUMNS, CASE_INSERT_WIDTH, EVENT_INSERT_COLUMNS, EVENT_INSERT_WIDTH, NewCase, bind_args,
-    case_row_args, china_day, event_audit, event_body, event_row_args, report_audit, report_body, values_sql,
+    CASE_INSERT_COLUMNS, CASE_INSERT_WIDTH, EVENT_INSERT_COLUMNS, EVENT_INSERT_WIDTH, NewCase, case_row_args,
+    china_day, event_audit, event_body, event_row_args, report_audit, report_body,
 };
 use crate::db::{Backend, Db, Tx};
 use crate::error::StoreError;
+use crate::sql::{Arg, bind_args, values_sql};
 
 /// A case from its report to where it stands: the report, the case as reported (revision 0),
 /// the events the machine gave for each applied action in order, and the case after the last.

@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::sql::{Arg, bind_args, values_sql};
 
 /// Where a case is, resolved at intake.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -433,53 +434,6 @@ pub struct CasePage {
     pub total: i64,
     /// Pass as `before_id` for the next page; `None` on the last page.
     pub next_cursor: Option<i64>,
-}
-
-/// A value bound to a `$n` placeholder: single-row and multi-row inserts build the same lists.
-pub(crate) enum Arg {
-    Text(Option<String>),
-    Real(Option<f64>),
-    Int(i64),
-    Time(Option<DateTime<Utc>>),
-    Date(Option<chrono::NaiveDate>),
-    MaybeInt(Option<i64>),
-}
-
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut q = $query;
-        for a in $args {
-            q = match a {
-                Arg::Text(v) => q.bind(v.clone()),
-                Arg::Real(v) => q.bind(*v),
-                Arg::Int(v) => q.bind(*v),
-                Arg::Time(v) => q.bind(*v),
-                Arg::Date(v) => q.bind(*v),
-                Arg::MaybeInt(v) => q.bind(*v),
-            };
-        }
-        q
-    }};
-}
-pub(crate) use bind_args;
-
-/// `($1, $2, …), (…)` for `rows` rows of `columns` values.
-pub(crate) fn values_sql(rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("${}", r * columns + c + 1));
-        }
-        out.push(')');
-    }
-    out
 }
 
 pub(crate) const CASE_INSERT_COLUMNS: &str = "case_no, channel, matter, description, address, lon, lat, node_code, \
