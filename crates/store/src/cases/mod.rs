@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod followers;
 pub mod intake;
 pub mod map;
+pub mod patrols;
 pub mod updates;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};

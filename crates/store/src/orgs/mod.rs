@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::registry_rows::{audit, insert_keyed, insert_plain, like_prefix};
+use crate::registry::rows::{audit, insert_keyed, insert_plain, like_prefix};
 use crate::sql::Arg;
 
 fn text(s: &str) -> Arg {

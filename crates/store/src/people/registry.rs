@@ -24,7 +24,7 @@ use serde_json::json;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::registry_rows::{audit, insert_keyed, insert_plain, like_prefix, open, open_opt};
+use crate::registry::rows::{audit, insert_keyed, insert_plain, like_prefix, open, open_opt};
 use crate::sql::Arg;
 
 fn text(s: &str) -> Arg {
@@ -607,7 +607,7 @@ impl Db {
             "SELECT {RESIDENT_COLUMNS} FROM resident_records WHERE grid_code LIKE $1 AND name LIKE $2 ORDER BY name, id LIMIT $3"
         );
         let rows: Vec<ResidentRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(like_prefix(within)).bind(crate::registry_rows::like_contains(name)).bind(limit).fetch_all(p).await)?;
+            .bind(like_prefix(within)).bind(crate::registry::rows::like_contains(name)).bind(limit).fetch_all(p).await)?;
         rows.into_iter().map(|r| r.open(cipher)).collect()
     }
 

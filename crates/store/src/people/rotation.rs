@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::db::Db;
 use crate::error::StoreError;
-use crate::registry_rows::audit;
+use crate::registry::rows::audit;
 use crate::sql::{Arg, bind_args};
 
 /// A sealed column, and the keyed index column computed from the same value (if any).

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::registry_rows::{audit, insert_keyed, insert_plain, like_contains, like_prefix, open};
+use crate::registry::rows::{audit, insert_keyed, insert_plain, like_contains, like_prefix, open};
 use crate::sql::Arg;
 
 fn text(s: &str) -> Arg {

@@ -32,7 +32,7 @@ use gongzhi_core::people::Actor;
 use gongzhi_core::people::registry::sealed;
 use gongzhi_core::territory::places::street_of;
 use gongzhi_core::territory::{DivisionCode, Level, TerritoryCode};
-use gongzhi_store::registry_edit::{ColumnChange, CommitteeChange, FieldValue, RegistryEdit, RegistryTable};
+use gongzhi_store::registry::edit::{ColumnChange, CommitteeChange, FieldValue, RegistryEdit, RegistryTable};
 use serde_json::{Map, Value, json};
 
 use super::{cipher, page};

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::db::Db;
 use crate::error::StoreError;
-use crate::registry_rows::audit;
+use crate::registry::rows::audit;
 use crate::sql::{Arg, bind_args};
 
 /// The tables an edit may write. The names come from here, never from input.
