@@ -5,7 +5,8 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
 use gongzhi_core::cases::calendar::WorkCalendar;
 use gongzhi_core::cases::responsibility::{CaseLevel, Departments, Handler, RegionClass, ResponsibilityList};
 use gongzhi_core::cases::taxonomy::{EntryKind, Taxonomy, TypeCode};
-use gongzhi_core::cases::{DepartmentCode, Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::cases::{Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::territory::TerritoryCode;
 
 fn read(path: &str) -> String {

@@ -39,7 +39,8 @@ use serde::{Deserialize, Serialize};
 
 use super::data::{DataError, Problem, RowError, Table, csv_rows, csv_text};
 use super::taxonomy::{MajorCode, MatterCode, Taxonomy, TypeCode};
-use super::{DepartmentCode, Limit, LimitUnit, UnitRef};
+use super::{Limit, LimitUnit, UnitRef};
+use crate::orgs::DepartmentCode;
 use crate::territory::{DivisionCode, Level, TerritoryCode};
 
 pub const DEPARTMENTS_FILE: &str = "departments.csv";

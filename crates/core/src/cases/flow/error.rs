@@ -7,8 +7,8 @@ use thiserror::Error;
 use super::action::ActionKind;
 use super::case::{RequestKind, SupervisionLevel};
 use super::state::State;
-use crate::cases::DepartmentCode;
 use crate::i18n::{Lang, Localized};
+use crate::orgs::DepartmentCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FlowError {
