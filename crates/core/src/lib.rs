@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod cases;
 pub mod cogov;
+pub mod data;
 pub mod error;
 pub mod i18n;
 pub mod import;

@@ -205,7 +205,7 @@ const MADE_UP_2027: &str = "date,kind,name
 ";
 
 fn rows_of(csv: &str) -> Vec<Vec<String>> {
-    gongzhi_core::cases::data::csv_rows("t.csv", csv).unwrap()
+    gongzhi_core::data::csv_rows("t.csv", csv).unwrap()
 }
 
 fn china(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {

@@ -6,7 +6,6 @@
 
 pub mod attachment;
 pub mod calendar;
-pub mod data;
 pub mod responsibility;
 pub mod taxonomy;
 

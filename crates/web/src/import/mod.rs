@@ -34,7 +34,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gongzhi_core::Lang;
-use gongzhi_core::cases::data::RowError;
+use gongzhi_core::data::RowError;
 use gongzhi_core::import::registry::{ALL, template};
 use gongzhi_core::import::{Reach, Template};
 use gongzhi_core::people::Actor;

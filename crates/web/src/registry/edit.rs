@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use gongzhi_core::Lang;
-use gongzhi_core::cases::data::Problem;
+use gongzhi_core::data::Problem;
 use gongzhi_core::import::Reach;
 use gongzhi_core::import::registry::{
     BUILDINGS, COMPOUNDS, HOUSEHOLDS, MEMBER_ORGS, PARTY_MEMBERS, PARTY_ORGS, PROPERTY_COMPANIES,
