@@ -431,12 +431,6 @@ enum BenchWhat {
     },
 }
 
-/// Today in Asia/Shanghai (UTC+8, no daylight saving since 1991).
-fn today_in_china() -> NaiveDate {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    chrono::Utc::now().with_timezone(&offset).date_naive()
-}
-
 /// Runs a benchmark that starts this binary as a server on 127.0.0.1:`port` with a fresh data
 /// folder, and removes the folder afterwards whatever the outcome.
 fn with_bench_server<T>(
@@ -748,7 +742,15 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             let db = open(&settings).await?;
-            match import_grids(&db, &path, valid_from.unwrap_or_else(today_in_china), lang, &key).await {
+            match import_grids(
+                &db,
+                &path,
+                valid_from.unwrap_or_else(gongzhi_core::time::city_today),
+                lang,
+                &key,
+            )
+            .await
+            {
                 Ok(r) => println!(
                     "{}: {} {}, {} {}, {} {}",
                     path.display(),

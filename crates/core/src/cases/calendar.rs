@@ -561,12 +561,7 @@ mod tests {
 
     /// A Beijing-time instant.
     fn bj(s: &str) -> DateTime<Utc> {
-        let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        FixedOffset::east_opt(8 * 3600)
-            .unwrap()
-            .from_local_datetime(&t)
-            .unwrap()
-            .with_timezone(&Utc)
+        crate::time::city_instant(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
     }
 
     fn lim(amount: u32, unit: LimitUnit) -> Limit {

@@ -9,11 +9,12 @@ pub mod map;
 pub mod patrols;
 pub mod updates;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, Event, State, next_deadline};
 use gongzhi_core::cases::inbox::{InboxQuery, UnitMatch};
+use gongzhi_core::time::city_day;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -156,12 +157,6 @@ fn text_of<T: Serialize>(v: &T) -> String {
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
     }
-}
-
-/// The day a case is reported on, in Asia/Shanghai (UTC+8, no daylight saving since 1991).
-pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .date_naive()
 }
 
 /// The outcome of a submission: a new case, or the case a retried key already created.
@@ -628,7 +623,7 @@ async fn insert_case_in(
     now: DateTime<Utc>,
     audit_key: &AuditKey,
 ) -> Result<(i64, Case), StoreError> {
-    let day = china_day(now);
+    let day = city_day(now);
     let serial = reserve_serials(tx, day, 1).await?;
     let (id, flow, entry) = write_case(tx, new, idempotency_key, day, serial, make_flow, now).await?;
     // The chain's head is locked last, so that concurrent writers wait on it only briefly.

@@ -12,10 +12,11 @@ use gongzhi_core::Lang;
 use gongzhi_core::cogov::{BODY_MAX, NoticeDraft, TITLE_MAX};
 use gongzhi_core::people::Role;
 use gongzhi_core::territory::TerritoryCode;
+use gongzhi_core::time::{city_time, city_today};
 use gongzhi_store::cogov::Notice;
 use serde::Deserialize;
 
-use crate::pages::{Chrome, china, local_time};
+use crate::pages::{Chrome, local_time};
 use crate::people::session::Staff;
 use crate::resident::ResidentUser;
 use crate::resident::pages::MChrome;
@@ -103,7 +104,7 @@ fn row(index: &TerritoryIndex, n: &Notice, lang: Lang) -> Row {
         published_at: local_time(n.published_at),
         expires: n
             .expires_at
-            .map(|e| e.with_timezone(&china()).format("%Y-%m-%d").to_string())
+            .map(|e| city_time(e).format("%Y-%m-%d").to_string())
             .unwrap_or_default(),
         by: n.published_by.clone(),
         live: n.is_live(now),
@@ -232,7 +233,7 @@ pub async fn publish(
             "you may not publish to that community (place)".into(),
         )),
         Some(p) => {
-            let today = Utc::now().with_timezone(&china()).date_naive();
+            let today = city_today();
             NoticeDraft::check(&form.kind, &form.title, &form.body, &form.expires, today)
                 .map(|d| (p, d))
                 .map_err(|e| bad(e.field, e.zh, e.en))
