@@ -27,7 +27,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::events::CaseEvent;
-use crate::people::{Authenticated, json_object};
+use crate::json::json_object;
+use crate::people::Authenticated;
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::territory::Located;
 
@@ -254,7 +255,7 @@ struct Parsed {
 
 fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, ApiError> {
     let rules = state.rules();
-    let channel_text = crate::people::string_field(body, "channel")?;
+    let channel_text = crate::json::string_field(body, "channel")?;
     let channel: Channel = channel_text.parse().map_err(|_| {
         let all = Channel::ALL.map(|c| c.as_str()).join(", ");
         bad(
@@ -264,7 +265,7 @@ fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, A
             format!("channel {channel_text:?} is not one of {all}"),
         )
     })?;
-    let matter_text = crate::people::string_field(body, "matter")?;
+    let matter_text = crate::json::string_field(body, "matter")?;
     let matter = matter_code(matter_text)?;
     let entry = rules.taxonomy.matter(&matter).ok_or_else(|| {
         bad(
@@ -274,7 +275,7 @@ fn parse_report(state: &AppState, body: &Map<String, Value>) -> Result<Parsed, A
             format!("matter {matter_text} is not in the taxonomy"),
         )
     })?;
-    let description = crate::people::string_field(body, "description")?;
+    let description = crate::json::string_field(body, "description")?;
     if description.chars().count() > 2000 {
         return Err(bad(
             "description",

@@ -774,7 +774,7 @@ async fn api_export_unmasked(
     if Reach::exporting(&actor).is_empty() {
         return Err(not_an_exporter());
     }
-    let map = crate::people::json_object(&body)?;
+    let map = crate::json::json_object(&body)?;
     let text = |field: &str| -> Result<Option<String>, ApiError> {
         match map.get(field) {
             None | Some(Value::Null) => Ok(None),

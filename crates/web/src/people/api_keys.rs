@@ -21,7 +21,8 @@ use gongzhi_store::people::api_keys::{ApiKey, NewApiKey};
 use rand::Rng;
 use serde_json::{Value, json};
 
-use super::{Authenticated, json_object, string_field};
+use super::Authenticated;
+use crate::json::{json_object, string_field};
 use crate::{ApiError, AppState};
 
 /// The calls a key may be allowed; new channels add theirs here.
