@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR, Verdict};
-use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;

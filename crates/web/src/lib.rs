@@ -7,6 +7,7 @@ mod error;
 pub mod events;
 pub mod gridworker;
 pub mod import;
+mod json;
 mod lang;
 mod map;
 pub mod pages;
@@ -16,7 +17,6 @@ pub mod resident;
 pub mod rules;
 pub mod taxonomy;
 pub mod territory;
-mod texts;
 
 use std::sync::Arc;
 

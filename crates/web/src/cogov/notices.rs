@@ -13,12 +13,13 @@ use gongzhi_core::Lang;
 use gongzhi_core::cogov::{BODY_MAX, TITLE_MAX};
 use serde::Deserialize;
 
-use crate::pages::{Chrome, china, local_time};
+use crate::pages::{Chrome, local_time};
 use crate::people::session::Staff;
 use crate::resident::ResidentUser;
 use crate::resident::pages::MChrome;
 use crate::{ApiError, AppState};
 use gongzhi_app::territory::TerritoryIndex;
+use gongzhi_core::time::city_time;
 
 pub(super) fn page(page: impl Template, status: StatusCode) -> Result<Response, ApiError> {
     let html = page.render().map_err(|e| AppError::internal(&e))?;
@@ -58,7 +59,7 @@ fn row(index: &TerritoryIndex, n: &Notice, lang: Lang) -> Row {
         published_at: local_time(n.published_at),
         expires: n
             .expires_at
-            .map(|e| e.with_timezone(&china()).format("%Y-%m-%d").to_string())
+            .map(|e| city_time(e).format("%Y-%m-%d").to_string())
             .unwrap_or_default(),
         by: n.published_by.clone(),
         live: n.is_live(now),

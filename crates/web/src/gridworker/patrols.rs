@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
-use gongzhi_store::patrols::{Patrol, PatrolPoint};
+use gongzhi_store::cases::patrols::{Patrol, PatrolPoint};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -31,7 +31,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gongzhi_core::Lang;
-use gongzhi_core::cases::data::RowError;
+use gongzhi_core::data::RowError;
 use gongzhi_core::import::registry::{ALL, template};
 use gongzhi_core::import::{Reach, Template};
 use gongzhi_core::people::Actor;
@@ -722,7 +722,7 @@ async fn api_export_unmasked(
     if Reach::exporting(&actor).is_empty() {
         return Err(not_an_exporter());
     }
-    let map = crate::people::json_object(&body)?;
+    let map = crate::json::json_object(&body)?;
     let text = |field: &str| -> Result<Option<String>, ApiError> {
         match map.get(field) {
             None | Some(Value::Null) => Ok(None),

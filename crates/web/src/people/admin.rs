@@ -13,7 +13,7 @@ use chrono::Utc;
 use gongzhi_app::AppError;
 use gongzhi_app::people::accounts::{self, AccountChange, NewAccount, may_revoke, scope_text};
 use gongzhi_core::ErrorCode;
-use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_core::{Lang, Localized};

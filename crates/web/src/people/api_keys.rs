@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 pub use gongzhi_app::people::api_keys::{POST_REQUEST, POST_UPDATE, authorize, key_actor, key_reaches};
 
-use super::{Authenticated, json_object, string_field};
+use super::Authenticated;
+use crate::json::{json_object, string_field};
 use crate::{ApiError, AppState};
 
 fn key_json(key: &ApiKey) -> Value {

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod pages;
 pub mod session;
 
+use crate::json::{json_object, string_field};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -42,28 +43,6 @@ pub fn routes() -> Router<AppState> {
             "/admin/accounts/{username}",
             axum::routing::get(admin::account).post(admin::change),
         )
-}
-
-/// Reads a JSON object body; a body that is not one is a 400 naming the problem.
-pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(AppError::new(
-            ErrorCode::InvalidJson,
-            None,
-            "请求体必须是 JSON 对象",
-            "the request body must be a JSON object",
-        )
-        .into()),
-    }
-}
-
-/// A required string field of a JSON object.
-pub fn string_field<'a>(map: &'a serde_json::Map<String, Value>, field: &'static str) -> Result<&'a str, ApiError> {
-    map.get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| AppError::missing(field))
 }
 
 /// `POST /api/v1/auth/token` `{"username", "password"}` → `{"token", "token_type", "expires_at"}`.

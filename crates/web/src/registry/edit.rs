@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get};
 use axum::{Json, Router};
 use gongzhi_core::Lang;
-use gongzhi_core::cases::data::Problem;
+use gongzhi_core::data::Problem;
 use gongzhi_core::import::Reach;
 use gongzhi_core::import::registry::{
     BUILDINGS, COMPOUNDS, HOUSEHOLDS, MEMBER_ORGS, PARTY_MEMBERS, PARTY_ORGS, PROPERTY_COMPANIES,
@@ -32,7 +32,7 @@ use gongzhi_core::people::Actor;
 use gongzhi_core::people::registry::sealed;
 use gongzhi_core::territory::places::street_of;
 use gongzhi_core::territory::{DivisionCode, Level, TerritoryCode};
-use gongzhi_store::registry_edit::{ColumnChange, CommitteeChange, FieldValue, RegistryEdit, RegistryTable};
+use gongzhi_store::registry::edit::{ColumnChange, CommitteeChange, FieldValue, RegistryEdit, RegistryTable};
 use serde_json::{Map, Value, json};
 
 use super::{cipher, page};

@@ -24,10 +24,11 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use gongzhi_core::data::FieldError;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::id_number::IdNumber;
 use gongzhi_core::people::registry::{
-    CareTag, FieldError, MaskedResident, Phone, Relation, Residence, ResidentInput, ResidentRecord, reveal_reason,
+    CareTag, MaskedResident, Phone, Relation, Residence, ResidentInput, ResidentRecord, reveal_reason,
 };
 use gongzhi_core::people::{Actor, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;

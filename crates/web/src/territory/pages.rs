@@ -20,7 +20,6 @@ use crate::map::{DENSITY, Dot, MapSpec, Shape, ZOOM_SCRIPT, colour, density_clas
 use crate::pages::Chrome;
 use crate::pages::local_time;
 use crate::people::session::Staff;
-use crate::texts::{Texts, texts};
 use crate::{ApiError, AppState};
 
 struct ChildRow {
@@ -36,7 +35,6 @@ struct ChildRow {
 #[template(path = "territory.html")]
 struct TerritoryPage {
     c: Chrome,
-    t: &'static Texts,
     crumbs: Vec<(String, String)>,
     name: String,
     code: String,
@@ -182,13 +180,21 @@ pub async fn node(
     };
     let cards = if node.level() == Level::City {
         let s = state.db().summary().await?;
-        let t = texts(lang);
         vec![
-            (t.districts, s.count_level(Level::District).to_string()),
-            (t.streets, s.count_level(Level::Street).to_string()),
-            (t.communities, s.gridded_communities.to_string()),
-            (t.grids, thousands(s.count_level(Level::Grid))),
-            (t.households, thousands(s.households)),
+            (
+                lang.pick("区县", "Districts"),
+                s.count_level(Level::District).to_string(),
+            ),
+            (
+                lang.pick("街道乡镇", "Streets / towns"),
+                s.count_level(Level::Street).to_string(),
+            ),
+            (
+                lang.pick("网格化社区", "Gridded communities"),
+                s.gridded_communities.to_string(),
+            ),
+            (lang.pick("网格数", "Grids"), thousands(s.count_level(Level::Grid))),
+            (lang.pick("户数", "Households"), thousands(s.households)),
         ]
     } else {
         vec![]
@@ -218,7 +224,6 @@ pub async fn node(
             .position(|c| grid.code.as_str().starts_with(c.code.subtree_prefix()))
             .unwrap_or(0)
     };
-    let t = texts(lang);
     let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
     let shapes: Vec<Shape> = drawn
         .iter()
@@ -232,7 +237,7 @@ pub async fn node(
                     "{} {} · {} {} · {}{open}",
                     g.name,
                     g.code,
-                    t.households,
+                    lang.pick("户数", "Households"),
                     g.households.unwrap_or(0),
                     lang.pick("未办结案件 ", "open cases ")
                 ),
@@ -273,7 +278,7 @@ pub async fn node(
             ),
         })
         .collect();
-    let label = format!("{} {}", node.name, t.map);
+    let label = format!("{} {}", node.name, lang.pick("网格地图", "Grid map"));
     let map_svg = render_map(&MapSpec {
         shapes: &shapes,
         fills: Some(fills.as_slice()),
@@ -355,7 +360,6 @@ pub async fn node(
             .iter()
             .any(|g| g.role == gongzhi_core::people::Role::SystemAdmin),
         c: Chrome::for_staff(&staff, "/territory"),
-        t,
         crumbs,
         name: node.name.clone(),
         code: node.code.to_string(),
