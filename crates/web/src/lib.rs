@@ -124,7 +124,7 @@ async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> 
 }
 
 /// The OpenAPI 3.0 document of every endpoint under /api/v1, hand-written and kept true by
-/// `crates/cli/tests/openapi.rs`.
+/// `crates/cli/tests/it/openapi.rs`.
 pub const OPENAPI: &str = include_str!("../openapi/openapi.json");
 
 /// `GET /api/v1/openapi.json`.

@@ -1,0 +1,12 @@
+//! The store's integration tests, one binary for them all: every test runs on SQLite and on
+//! PostgreSQL (`gongzhi_store::testing::TestDb`).
+
+mod attachments;
+mod audit;
+mod bulk;
+mod case_walks;
+mod cases;
+mod intake;
+mod registry;
+mod rules;
+mod territory;
