@@ -9,4 +9,5 @@ mod cases;
 mod intake;
 mod registry;
 mod rules;
+mod schema_parity;
 mod territory;
