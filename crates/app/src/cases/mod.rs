@@ -1,9 +1,11 @@
-//! The case loop's use cases: reporting ([`report`]), and the rules every door of the loop
-//! shares: where a report is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who
-//! may see a case ([`can_see`], [`visible_case`]) and telling the live views ([`publish`]).
+//! The case loop's use cases: reporting ([`report`]), automatic supervision ([`supervision`]),
+//! and the rules every door of the loop shares: where a report is ([`place`]), the open
+//! duplicates nearby ([`duplicates_near`]), who may see a case ([`can_see`], [`visible_case`])
+//! and telling the live views ([`publish`]).
 
 mod place;
 mod report;
+pub mod supervision;
 
 use chrono::{DateTime, Utc};
 use gongzhi_core::cases::UnitRef;

@@ -7,7 +7,6 @@ pub mod lists;
 pub mod open311;
 pub mod pages;
 pub mod scope;
-pub mod supervision;
 
 use axum::Router;
 use axum::routing::{get, post};
