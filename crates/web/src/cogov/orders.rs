@@ -196,7 +196,7 @@ pub async fn post(
         .and_then(|d| {
             Ok((
                 d,
-                crate::cases::api::idempotency_key("idempotency_key", Some(&form.idempotency_key))?,
+                gongzhi_app::cases::idempotency_key("idempotency_key", Some(&form.idempotency_key))?,
             ))
         });
     let (draft, key) = match checked {

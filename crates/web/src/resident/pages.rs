@@ -411,7 +411,7 @@ pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Req
     r.check_csrf(posted.get("csrf").unwrap_or(""))?;
     let actor = r.actor();
     let outcome = async {
-        let key = api::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
+        let key = gongzhi_app::cases::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
         let lon = posted.get("lon");
         let raw = RawReport {
             channel: RawReport::text(Some("resident")),
@@ -584,7 +584,7 @@ async fn case_page(
     let rules = state.rules();
     let events = state.db().case_events(rec.id).await?;
     let lang = r.lang;
-    let steps = api::steps(&events, &rules.calendar, lang)
+    let steps = gongzhi_app::cases::steps(&events, &rules.calendar, lang)
         .into_iter()
         .map(|s| PublicStep {
             at: local_time(s.at),
