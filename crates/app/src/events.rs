@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use gongzhi_core::people::{Actor, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -32,6 +33,35 @@ pub struct CaseEvent {
     /// staff follow the cases it leads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lead_unit: Option<String>,
+}
+
+/// Which events `actor` may see: those in the subtrees their roles reach, narrowed to the
+/// subtree `within` (the whole city when `None`), and for department staff the cases their
+/// department leads.
+pub fn visible_to(
+    actor: &Actor,
+    within: Option<&TerritoryCode>,
+) -> impl Fn(&CaseEvent) -> bool + Send + Sync + 'static {
+    let reach: Vec<Scope> = actor
+        .grants
+        .iter()
+        .map(|g| g.scope.clone())
+        .filter(|s| matches!(s, Scope::Territory(_)))
+        .collect();
+    let departments: Vec<String> = actor
+        .grants
+        .iter()
+        .filter_map(|g| match &g.scope {
+            Scope::Department(d) => Some(format!("department:{d}")),
+            Scope::Territory(_) => None,
+        })
+        .collect();
+    let prefix = within.map(|w| w.subtree_prefix().to_string()).unwrap_or_default();
+    move |event: &CaseEvent| {
+        event.territory_code.as_str().starts_with(&prefix)
+            && (reach.iter().any(|s| s.reaches(&event.territory_code))
+                || event.lead_unit.as_ref().is_some_and(|l| departments.contains(l)))
+    }
 }
 
 /// What a subscription yields.

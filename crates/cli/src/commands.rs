@@ -117,7 +117,7 @@ pub async fn serve(
         }
     };
     state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
-    gongzhi_web::cases::supervision::spawn(state.clone(), Duration::from_secs(60));
+    state.spawn_supervision(Duration::from_secs(60));
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;

@@ -1,9 +1,18 @@
-//! The case loop's use cases: reporting ([`report`]), and the rules every door of the loop
-//! shares: where a report is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who
-//! may see a case ([`can_see`], [`visible_case`]) and telling the live views ([`publish`]).
+//! The case loop's use cases: reporting ([`report`]), acting ([`act`], [`perform`]), reading one
+//! case ([`get`]) and lists ([`list`], [`page`], [`export`], [`inbox`]), photos ([`attachment`]),
+//! automatic supervision ([`supervision`]), and the rules every door of the loop shares: where a
+//! report is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who may see a case
+//! ([`can_see`], [`visible_case`], [`visible_within`]) and telling the live views ([`publish`]).
 
+mod act;
+pub mod attachment;
+mod dossier;
+pub mod inbox;
+mod list;
 mod place;
 mod report;
+pub mod supervision;
+mod view;
 
 use chrono::{DateTime, Utc};
 use gongzhi_core::cases::UnitRef;
@@ -12,13 +21,20 @@ use gongzhi_core::cases::rules::{CaseRules, distance_m};
 use gongzhi_core::cases::taxonomy::TypeCode;
 use gongzhi_core::people::{Actor, Scope};
 use gongzhi_core::{ErrorCode, Lang, Localized};
-use gongzhi_store::cases::CaseRecord;
 use serde_json::{Value, json};
 
 use crate::{App, AppError, CaseEvent};
 
+pub use act::{Acted, act, check_action, flow_error, parse_action, perform};
+pub use dossier::{Dossier, dossier, reporting_grids};
+pub use list::{CaseQuery, EXPORT_CAP, Sort, export, list, page, visible_within};
 pub use place::{Place, Placed, place};
 pub use report::{Checked, RawReport, Report, Reported, check, report};
+pub use view::{CaseView, Step, events, get, steps};
+
+// The records the store keeps, as the doors show them.
+pub use gongzhi_store::cases::{CasePage, CaseRecord, StoredEvent};
+pub use gongzhi_store::{Attachment, Saved};
 
 /// A matter's type code from the field `matter`, or a 400 naming it.
 pub fn matter_code(text: &str) -> Result<TypeCode, AppError> {

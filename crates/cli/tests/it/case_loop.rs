@@ -388,7 +388,7 @@ async fn a_case_left_unacknowledged_is_supervised_yellow_then_red_automatically(
             assert_eq!(act(&app, &t, &id, action).await.status, StatusCode::OK);
         }
         let now = chrono::Utc::now();
-        use gongzhi_web::cases::supervision::run_once;
+        use gongzhi_app::cases::supervision::run_once;
         let state = state.with_audit_key(audit_key());
         assert_eq!(run_once(&state, now).await.unwrap(), 0, "nothing is late yet");
         // Departments: yellow after 1 working day unacknowledged, red after 2 (case-policy.toml).

@@ -1,7 +1,7 @@
 //! `POST /api/v1/attachments` (multipart upload, field `file`) and
 //! `GET /api/v1/attachments/{id}` (the original) and `…/{id}/public` (without metadata).
 //!
-//! Handlers stay thin: the core judges the upload, the store keeps it.
+//! Handlers stay thin: [`gongzhi_app::cases::attachment`] checks, keeps and reads the photos.
 
 use axum::Json;
 use axum::Router;
@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gongzhi_app::AppError;
-use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, check_upload, public_copy};
-use gongzhi_store::{Attachment, Blobs, Saved};
+use gongzhi_app::cases::{self, Attachment, Saved};
+use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId};
 use serde_json::json;
 
 use crate::people::Authenticated;
@@ -97,12 +97,10 @@ fn described(a: &Attachment) -> serde_json::Value {
     })
 }
 
-/// Checks an uploaded photo (`field` names the form field in errors) and stores it, or finds the
-/// same content stored before: the one path of every upload, the API's and the case pages'.
+/// Checks an uploaded photo (`field` names the form field in errors) and stores it: see
+/// [`cases::attachment::upload`], the one path of every upload.
 pub async fn save_upload(state: &AppState, field: &'static str, bytes: Vec<u8>, who: &str) -> Result<Saved, ApiError> {
-    let store = state.attachments()?;
-    let checked = check_upload(field, bytes, &store.limits).map_err(|e| AppError::attachment(&e))?;
-    Ok(state.db().save_attachment(&store.blobs, &checked, who).await?)
+    cases::attachment::upload(state, field, bytes, who).await
 }
 
 /// `POST /api/v1/attachments`: 201 with `{"id", "sha256", "media_type", "size", "width",
@@ -135,15 +133,10 @@ fn parse_id(value: &str) -> Result<AttachmentId, ApiError> {
     value.parse().map_err(|e| AppError::bad_attachment_id("id", &e))
 }
 
-async fn existing(state: &AppState, id: &str) -> Result<(Attachment, Blobs), ApiError> {
-    let store = state.attachments()?;
-    let id = parse_id(id)?;
-    let attachment = state
-        .db()
-        .attachment(id)
-        .await?
-        .ok_or_else(|| AppError::unknown_attachment("id", id))?;
-    Ok((attachment, store.blobs.clone()))
+async fn existing(state: &AppState, id: &str) -> Result<Attachment, ApiError> {
+    // Without storage every photo request is a 503, whatever the id.
+    state.attachments()?;
+    cases::attachment::attachment(state, parse_id(id)?).await
 }
 
 fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
@@ -205,12 +198,12 @@ pub async fn original(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (attachment, blobs) = existing(&state, &id).await?;
+    let attachment = existing(&state, &id).await?;
     let etag = format!("\"{}\"", attachment.sha256);
     if not_modified(&headers, &etag) {
         return Ok(cacheable(StatusCode::NOT_MODIFIED.into_response(), &etag));
     }
-    let bytes = blobs.get(&attachment.sha256).await?;
+    let bytes = cases::attachment::original(&state, &attachment).await?;
     Ok(image_response(&attachment, &etag, bytes))
 }
 
@@ -228,14 +221,11 @@ pub async fn public(
 /// The photo `id` without its metadata, for whoever the caller decided may see it (staff, or a
 /// resident their own report's photos).
 pub(crate) async fn public_response(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
-    let (attachment, blobs) = existing(state, id).await?;
+    let attachment = existing(state, id).await?;
     let etag = format!("\"{}-public\"", attachment.sha256);
     if not_modified(headers, &etag) {
         return Ok(cacheable(StatusCode::NOT_MODIFIED.into_response(), &etag));
     }
-    let bytes = blobs.get(&attachment.sha256).await?;
-    // Every stored photo was walked through the same copy at upload, so this cannot fail
-    // unless the file changed, which `get` has already ruled out.
-    let copy = public_copy(attachment.media_type, &bytes).map_err(|e| AppError::internal(&e))?;
+    let copy = cases::attachment::public(state, &attachment).await?;
     Ok(image_response(&attachment, &etag, copy))
 }

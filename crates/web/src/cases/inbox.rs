@@ -1,6 +1,6 @@
 //! Inboxes by role (待办): the counts in the navigation, kept per person until a case changes,
-//! the inbox overview and one page per inbox. Which cases fill an inbox is decided in the core
-//! (`gongzhi_core::cases::inbox`) from the permission table of the loop.
+//! the inbox overview and one page per inbox ([`gongzhi_app::cases::inbox`] counts and lists
+//! them).
 
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
@@ -13,9 +13,9 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use chrono::Utc;
-use gongzhi_core::cases::inbox::{Inbox, InboxQuery};
+use gongzhi_app::cases;
+use gongzhi_core::cases::inbox::Inbox;
 use gongzhi_core::people::Actor;
-use gongzhi_store::cases::{CaseFilter, CaseSort};
 use serde_json::{Value, json};
 
 use super::lists::{CaseTable, PAGE_SIZE, Pager, case_table, page_number};
@@ -50,12 +50,7 @@ pub async fn counts(state: &AppState, actor: &Actor) -> Result<Vec<(Inbox, i64)>
             return Ok(c.counts.clone());
         }
     }
-    let now = Utc::now();
-    let mut counts = Vec::new();
-    for (inbox, query) in Inbox::all_for(actor) {
-        let n = state.db().count_cases(&filter_of(query), now).await?;
-        counts.push((inbox, n));
-    }
+    let counts = cases::inbox::counts(state, actor, Utc::now()).await?;
     let mut cache = state.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
     // A city's staff is a few thousand accounts; start over rather than grow without bound.
     if cache.len() > 10_000 {
@@ -83,23 +78,6 @@ pub async fn total(state: &AppState, actor: &Actor) -> Option<i64> {
             None
         }
     }
-}
-
-fn filter_of(query: InboxQuery) -> CaseFilter {
-    CaseFilter {
-        inbox: Some(query),
-        ..CaseFilter::default()
-    }
-}
-
-/// All work inboxes of the actor as one query: what is waiting for them, whatever the step.
-fn all_work(actor: &Actor) -> Option<InboxQuery> {
-    let clauses: Vec<_> = Inbox::all_for(actor)
-        .into_iter()
-        .filter(|(i, _)| i.is_work())
-        .flat_map(|(_, q)| q.clauses)
-        .collect();
-    (!clauses.is_empty()).then_some(InboxQuery { clauses })
 }
 
 struct InboxCard {
@@ -144,34 +122,12 @@ async fn inbox_page(
             work: i.is_work(),
         })
         .collect();
-    let query = match inbox {
-        Some(i) => i.query(&staff.actor),
-        None => all_work(&staff.actor),
-    };
     let title = match inbox {
         Some(i) => i.label(lang).to_string(),
         None => lang.pick("我的待办", "My inbox").to_string(),
     };
     let now = Utc::now();
-    let listed = match query {
-        Some(q) => {
-            state
-                .db()
-                .list_cases_sorted(
-                    &filter_of(q),
-                    CaseSort::Deadline,
-                    (page - 1) * PAGE_SIZE,
-                    PAGE_SIZE,
-                    now,
-                )
-                .await?
-        }
-        None => gongzhi_store::cases::CasePage {
-            cases: vec![],
-            total: 0,
-            next_cursor: None,
-        },
-    };
+    let listed = cases::inbox::cases(state, &staff.actor, inbox, (page - 1) * PAGE_SIZE, PAGE_SIZE, now).await?;
     let base = match inbox {
         Some(i) => format!("/inbox/{}?", i.slug()),
         None => "/inbox?".to_string(),

@@ -7,27 +7,22 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use gongzhi_app::AppError;
+use gongzhi_app::cases::{self, CaseRecord, Sort};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
-use gongzhi_core::audit::NewAuditEntry;
 use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{State as CaseState, next_deadline, overdue, remaining_minutes};
 use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_store::cases::{CaseFilter, CaseRecord, CaseSort};
 use serde::Deserialize;
 
 use super::api::ListParams;
-use super::scope::list_filter;
 use crate::pages::{Chrome, local_time, render};
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
 
 /// Rows on a page of a staff list.
 pub const PAGE_SIZE: i64 = 50;
-
-/// The most rows one export writes; a larger list must be narrowed first.
-pub const EXPORT_CAP: i64 = 50_000;
 
 /// One case as a list row.
 pub struct CaseRow {
@@ -201,11 +196,11 @@ pub struct ListView {
     page: Option<String>,
 }
 
-fn sort_of(v: &ListView) -> Result<CaseSort, ApiError> {
+fn sort_of(v: &ListView) -> Result<Sort, ApiError> {
     match v.sort.as_deref() {
-        None | Some("" | "newest") => Ok(CaseSort::Newest),
-        Some("oldest") => Ok(CaseSort::Oldest),
-        Some("deadline") => Ok(CaseSort::Deadline),
+        None | Some("" | "newest") => Ok(Sort::Newest),
+        Some("oldest") => Ok(Sort::Oldest),
+        Some("deadline") => Ok(Sort::Deadline),
         Some(other) => Err(AppError::new(
             ErrorCode::InvalidSort,
             Some("sort"),
@@ -282,19 +277,16 @@ pub async fn list_page(
     let sort = sort_of(&v)?;
     let page = page_number(v.page.as_deref())?;
     let now = Utc::now();
-    let listed = match list_filter(&staff.actor, &p)? {
-        Some(filter) => {
-            state
-                .db()
-                .list_cases_sorted(&filter, sort, (page - 1) * PAGE_SIZE, PAGE_SIZE, now)
-                .await?
-        }
-        None => gongzhi_store::cases::CasePage {
-            cases: vec![],
-            total: 0,
-            next_cursor: None,
-        },
-    };
+    let listed = cases::page(
+        &state,
+        &staff.actor,
+        &p.query()?,
+        sort,
+        (page - 1) * PAGE_SIZE,
+        PAGE_SIZE,
+        now,
+    )
+    .await?;
     let query = query_of(&p, &v);
     let base = if query.is_empty() {
         "/cases?".to_string()
@@ -326,7 +318,7 @@ pub async fn list_page(
     render(&page_view)
 }
 
-/// `GET /cases.xlsx`: the same list (every page, up to [`EXPORT_CAP`] rows) as an Excel file;
+/// `GET /cases.xlsx`: the same list (every page, up to [`cases::EXPORT_CAP`] rows) as an Excel file;
 /// every export is audited with its filters and its row count.
 pub async fn export(
     State(state): State<AppState>,
@@ -335,27 +327,9 @@ pub async fn export(
     Query(v): Query<ListView>,
 ) -> Result<Response, ApiError> {
     let lang = staff.lang;
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let sort = sort_of(&v)?;
     let now = Utc::now();
-    let filter = list_filter(&staff.actor, &p)?.unwrap_or(CaseFilter {
-        inbox: Some(Default::default()),
-        ..CaseFilter::default()
-    });
-    let total = state.db().count_cases(&filter, now).await?;
-    if total > EXPORT_CAP {
-        return Err(AppError::new(
-            ErrorCode::ExportTooLarge,
-            Some("from"),
-            format!(
-                "符合条件的案件有 {total} 件，超过一次导出上限 {EXPORT_CAP} 件：请缩小日期范围（from/to）或增加筛选条件"
-            ),
-            format!(
-                "{total} cases match, more than the {EXPORT_CAP} one export may hold: narrow the dates (from/to) or add filters"
-            ),
-        ).into());
-    }
-    let listed = state.db().list_cases_sorted(&filter, sort, 0, EXPORT_CAP, now).await?;
+    let listed = cases::export(&state, &staff.actor, &p.query()?, sort, &query_of(&p, &v), now).await?;
     let table = case_table(&state, &listed.cases, lang, now);
     let header = [
         ("案件编号", "Case number"),
@@ -386,16 +360,6 @@ pub async fn export(
     }
     let bytes = gongzhi_office::write_xlsx(lang.pick("案件", "Cases"), &rows)
         .map_err(|e| AppError::new(ErrorCode::ExportFailed, None, e.to_string(), e.to_string()))?;
-    let entry = NewAuditEntry::new(
-        now,
-        staff.account.username.as_str(),
-        "cases.export",
-        "cases",
-        "list",
-        serde_json::json!({"filters": query_of(&p, &v), "rows": listed.cases.len()}),
-    )
-    .map_err(|e| AppError::new(ErrorCode::AuditFailed, None, e.to_string(), e.to_string()))?;
-    gongzhi_store::audit::record(&state.db(), &audit_key, entry).await?;
     let name = format!("cases-{}.xlsx", local_time(now).replace([' ', ':'], "-"));
     let mut response = bytes.into_response();
     let headers = response.headers_mut();

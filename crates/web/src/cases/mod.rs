@@ -6,8 +6,6 @@ pub mod inbox;
 pub mod lists;
 pub mod open311;
 pub mod pages;
-pub mod scope;
-pub mod supervision;
 
 use axum::Router;
 use axum::routing::{get, post};

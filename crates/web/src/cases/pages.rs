@@ -1,10 +1,10 @@
 //! The case pages: a case with its timeline and one form per action the reader may take, and the
 //! new-case form. The forms work without JavaScript and call the very functions the JSON API
-//! calls ([`gongzhi_app::cases::report`], [`api::perform`]): a form only turns its fields into the
+//! calls ([`gongzhi_app::cases::report`], [`gongzhi_app::cases::perform`]): a form only turns its fields into the
 //! command an API client would send, so the rules live in one place.
 
 use gongzhi_app::AppError;
-use gongzhi_app::cases::{self, RawReport, Report};
+use gongzhi_app::cases::{self, Acted, CaseRecord, Dossier, RawReport, Report, Step};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::attachment::AttachmentId;
 use std::collections::HashMap;
@@ -21,13 +21,12 @@ use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{ActionKind, available_actions, next_deadline, remaining_minutes};
 use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::taxonomy::{EntryKind, TypeCode};
-use gongzhi_core::people::{Actor, Role, Scope};
-use gongzhi_core::territory::{Level, Node, TerritoryCode};
-use gongzhi_store::cases::CaseRecord;
+use gongzhi_core::people::{Actor, Role};
+use gongzhi_core::territory::{Node, TerritoryCode};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::api::{self, Step};
+use super::api;
 use super::attachment::save_upload;
 use crate::map::{Dot, MapSpec, Shape, render_map};
 use crate::pages::{Chrome, local_time};
@@ -331,18 +330,16 @@ fn duration(minutes: i64, lang: Lang) -> String {
     }
 }
 
-/// The name of a handling unit: a department's, a street's or community's, a grid's worker.
-async fn unit_name(state: &AppState, unit: &UnitRef, lang: Lang) -> String {
+/// The name of a handling unit: a department's, a street's or community's (from the names the
+/// dossier looked up), a grid's worker.
+fn unit_name(state: &AppState, places: &HashMap<String, String>, unit: &UnitRef, lang: Lang) -> String {
     match unit {
         UnitRef::Department(d) => state
             .rules()
             .departments
             .get(d)
             .map_or_else(|| d.to_string(), |d| d.name.clone()),
-        UnitRef::Territory(t) => match state.db().node(t).await {
-            Ok(Some(n)) => n.name,
-            _ => t.to_string(),
-        },
+        UnitRef::Territory(t) => places.get(t.as_str()).cloned().unwrap_or_else(|| t.to_string()),
         UnitRef::GridWorker(g) => {
             let name = state
                 .index()
@@ -352,22 +349,6 @@ async fn unit_name(state: &AppState, unit: &UnitRef, lang: Lang) -> String {
             format!("{name}{}", lang.pick("网格员", " grid worker"))
         }
     }
-}
-
-/// The display names of accounts, for the timeline.
-async fn names(state: &AppState, accounts: impl Iterator<Item = &str>) -> Result<HashMap<String, String>, ApiError> {
-    let mut out = HashMap::new();
-    for a in accounts {
-        if !out.contains_key(a) {
-            let name = state
-                .db()
-                .account_by_username(a)
-                .await?
-                .map_or_else(|| a.to_string(), |acc| acc.display_name);
-            out.insert(a.to_string(), name);
-        }
-    }
-    Ok(out)
 }
 
 fn photo_ids(detail: &Value) -> Vec<String> {
@@ -400,7 +381,12 @@ fn step_text(detail: &Value, lang: Lang) -> String {
 }
 
 /// The options of a unit select: the city's departments, then the case's street and community.
-async fn unit_options(state: &AppState, record: &CaseRecord, lang: Lang) -> Vec<(String, String)> {
+fn unit_options(
+    state: &AppState,
+    places: &HashMap<String, String>,
+    record: &CaseRecord,
+    lang: Lang,
+) -> Vec<(String, String)> {
     let mut options: Vec<(String, String)> = state
         .rules()
         .departments
@@ -410,7 +396,7 @@ async fn unit_options(state: &AppState, record: &CaseRecord, lang: Lang) -> Vec<
     let l = &record.location;
     for code in [&l.street, &l.community].into_iter().flatten() {
         if let Ok(t) = TerritoryCode::parse(code) {
-            let name = unit_name(state, &UnitRef::Territory(t), lang).await;
+            let name = unit_name(state, places, &UnitRef::Territory(t), lang);
             options.push((format!("territory:{code}"), name));
         }
     }
@@ -428,13 +414,10 @@ async fn unit_options(state: &AppState, record: &CaseRecord, lang: Lang) -> Vec<
     options
 }
 
-fn unit_value(u: &UnitRef) -> String {
-    gongzhi_store::cases::unit_key(u)
-}
-
 /// The form of one action: its inputs, from the payload `Action` takes for it.
-async fn action_form(
+fn action_form(
     state: &AppState,
+    places: &HashMap<String, String>,
     record: &CaseRecord,
     kind: ActionKind,
     proposed: &str,
@@ -475,7 +458,7 @@ async fn action_form(
         K::Verified => vec![input("note", "textarea", false), photos(false)],
         K::SelfHandle => vec![input("note", "textarea", false), photos(true)],
         K::Dispatch => {
-            let options = unit_options(state, record, lang).await;
+            let options = unit_options(state, places, record, lang);
             vec![
                 Input {
                     options: options.clone(),
@@ -694,34 +677,34 @@ struct Failure {
     action: String,
 }
 
-async fn case_view(
+fn case_view(
     state: &AppState,
     staff: &Staff,
-    record: &CaseRecord,
+    dossier: &Dossier,
     notice: Option<String>,
     failure: Option<Failure>,
-) -> Result<CasePage, ApiError> {
+) -> CasePage {
     let lang = staff.lang;
     let rules = state.rules();
     let now = Utc::now();
+    let Dossier {
+        view,
+        people,
+        places: node_names,
+        community_grids,
+        duplicates,
+    } = dossier;
+    let record = &view.record;
     let flow = &record.flow;
-    let events = state.db().case_events(record.id).await?;
-    let steps: Vec<Step> = api::steps(&events, &rules.calendar, lang);
-    let who = names(
-        state,
-        steps
-            .iter()
-            .map(|s| s.account.as_str())
-            .chain(std::iter::once(record.reporter.as_str())),
-    )
-    .await?;
+    let steps: Vec<Step> = cases::steps(&view.events, &rules.calendar, lang);
+    let who = |account: &str| people.get(account).cloned().unwrap_or_else(|| account.to_string());
     let mut rows = Vec::new();
     let mut photos_before = Vec::new();
     let mut photos_after = Vec::new();
     let mut proposed = String::new();
     for s in &steps {
         let unit = match serde_json::from_value::<UnitRef>(s.unit.clone()) {
-            Ok(u) => unit_name(state, &u, lang).await,
+            Ok(u) => unit_name(state, node_names, &u, lang),
             Err(_) => String::new(),
         };
         let photos = photo_ids(&s.detail);
@@ -732,7 +715,7 @@ async fn case_view(
                 .pointer("/routing/proposed_lead")
                 .and_then(|u| serde_json::from_value::<UnitRef>(u.clone()).ok())
             {
-                proposed = unit_value(&u);
+                proposed = u.key();
             }
         } else if s.kind == "report_back" {
             // The latest report back shows the work as it was left.
@@ -746,7 +729,7 @@ async fn case_view(
         rows.push(StepRow {
             label: s.label.clone(),
             to_label: s.to_label.unwrap_or(""),
-            who: who.get(&s.account).cloned().unwrap_or_else(|| s.account.clone()),
+            who: who(&s.account),
             role: s
                 .role
                 .as_str()
@@ -775,28 +758,24 @@ async fn case_view(
         if let Some(code) = code {
             let name = match index.by_code.get(code.as_str()) {
                 Some(g) => g.grid.name.clone(),
-                None => match TerritoryCode::parse(code) {
-                    Ok(t) => state.db().node(&t).await?.map_or_else(|| code.clone(), |n| n.name),
-                    Err(_) => code.clone(),
-                },
+                None => node_names.get(code).cloned().unwrap_or_else(|| code.clone()),
             };
             places.push((code.clone(), name, what));
         }
     }
-    let map_svg = case_map(state, record).await?;
+    let map_svg = case_map(record, community_grids);
     let lead = match &flow.lead {
-        Some(u) => unit_name(state, u, lang).await,
+        Some(u) => unit_name(state, node_names, u, lang),
         None => String::new(),
     };
-    let mut co = Vec::new();
-    for u in &flow.co_handlers {
-        co.push(unit_name(state, u, lang).await);
-    }
-    let merged = state
-        .db()
-        .merged_into(&flow.number)
-        .await?
-        .into_iter()
+    let co: Vec<String> = flow
+        .co_handlers
+        .iter()
+        .map(|u| unit_name(state, node_names, u, lang))
+        .collect();
+    let merged = view
+        .merged
+        .iter()
         .map(|m| MergedRow {
             id: m.id,
             number: m.flow.number.to_string(),
@@ -807,36 +786,28 @@ async fn case_view(
         .collect();
     let available = available_actions(flow, &staff.actor);
     let can_merge = available.contains(&ActionKind::MergeInto);
-    let suggestions = match (l.lon, l.lat) {
-        (Some(lon), Some(lat)) if flow.state.is_open() => {
-            cases::duplicates_near(state, &rules, &flow.matter, (lon, lat), now)
-                .await?
-                .into_iter()
-                .filter(|d| d.id != record.id)
-                .map(|d| Suggestion {
-                    id: d.id,
-                    number: d.number.to_string(),
-                    distance: format!("{} m", d.distance_m),
-                    description: d.description,
-                    reported: api::local(d.reported_at).replace('T', " "),
-                })
-                .collect()
-        }
-        _ => vec![],
-    };
-    let mut forms = Vec::new();
-    for kind in available {
-        forms.push(action_form(state, record, kind, &proposed, lang).await);
-    }
+    let suggestions = duplicates
+        .iter()
+        .map(|d| Suggestion {
+            id: d.id,
+            number: d.number.to_string(),
+            distance: format!("{} m", d.distance_m),
+            description: d.description.clone(),
+            reported: api::local(d.reported_at).replace('T', " "),
+        })
+        .collect();
+    let forms = available
+        .into_iter()
+        .map(|kind| action_form(state, node_names, record, kind, &proposed, lang))
+        .collect();
     let deadline = next_deadline(flow).filter(|_| flow.state.is_open());
     let remaining = deadline.and_then(|_| remaining_minutes(flow, now, &rules.calendar));
     let (message, field, action) = match failure {
         Some(f) => (Some(f.message), f.field, f.action),
         None => (None, "", String::new()),
     };
-    let followers = state.db().follower_count(record.id).await?;
-    Ok(CasePage {
-        followers,
+    CasePage {
+        followers: view.followers,
         c: Chrome::for_staff(staff, "/cases"),
         id: record.id,
         number: flow.number.to_string(),
@@ -849,7 +820,7 @@ async fn case_view(
         state_label: flow.state.label(lang),
         lead,
         co_handlers: co.join("、"),
-        reporter: who.get(&record.reporter).cloned().unwrap_or_default(),
+        reporter: who(&record.reporter),
         reported: local_time(record.reported_at),
         supervision: flow.supervision.map(|s| s.label(lang).to_string()).unwrap_or_default(),
         pending: flow.pending.iter().map(|r| r.kind.label(lang)).collect(),
@@ -869,17 +840,20 @@ async fn case_view(
         error: message,
         error_field: field,
         failed_action: action,
-    })
+    }
 }
 
 /// A small map of the case: the grids of its community, its own grid standing out and outlined,
 /// with the point on it.
-async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiError> {
+fn case_map(record: &CaseRecord, grids: &[Node]) -> String {
     let l = &record.location;
-    let Some(community) = l.community.as_deref().and_then(|c| TerritoryCode::parse(c).ok()) else {
-        return Ok(String::new());
-    };
-    let grids: Vec<Node> = state.db().grids_within(&community).await?;
+    if l.community
+        .as_deref()
+        .and_then(|c| TerritoryCode::parse(c).ok())
+        .is_none()
+    {
+        return String::new();
+    }
     let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
     let shapes = grid_shapes(drawn.iter().copied(), |g| format!("/territory/{}", g.code));
     let own = |g: &Node| l.grid.as_deref() == Some(g.code.as_str());
@@ -902,7 +876,7 @@ async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiEr
         _ => vec![],
     };
     let label = record.flow.number.to_string();
-    Ok(render_map(&MapSpec {
+    render_map(&MapSpec {
         shapes: &shapes,
         fills: Some(&fills),
         outlines: &outlines,
@@ -910,7 +884,7 @@ async fn case_map(state: &AppState, record: &CaseRecord) -> Result<String, ApiEr
         width: 480.0,
         label: &label,
         zoom_id: None,
-    }))
+    })
 }
 
 /// `GET /cases/{id}` (id or 13-digit number): 404 outside the reader's scope.
@@ -920,14 +894,14 @@ pub async fn case_page(
     Path(id): Path<String>,
     Query(q): Query<CaseQuery>,
 ) -> Result<Response, ApiError> {
-    let record = api::visible_case(&state, &staff.actor, &id).await?;
+    let dossier = cases::dossier(&state, &staff.actor, &id, Utc::now()).await?;
     let notice = q.done.as_deref().map(|d| {
         let label = serde_json::from_value::<ActionKind>(json!(d))
             .map(|k| k.label(staff.lang))
             .unwrap_or_else(|_| staff.lang.pick("上报", "report"));
         format!("{}{label}", staff.lang.pick("已完成：", "Done: "))
     });
-    render(case_view(&state, &staff, &record, notice, None).await?, StatusCode::OK)
+    render(case_view(&state, &staff, &dossier, notice, None), StatusCode::OK)
 }
 
 /// `POST /cases/{id}/act`: one action from the case page's forms; 303 back to the page when done,
@@ -940,7 +914,7 @@ pub async fn act_form(
 ) -> Result<Response, ApiError> {
     let posted = read_form(&state, request).await?;
     staff.check_csrf(posted.get("csrf").unwrap_or(""))?;
-    let record = api::visible_case(&state, &staff.actor, &id).await?;
+    let record = cases::visible_case(&state, &staff.actor, &id).await?;
     let action = posted.get("action").unwrap_or("").to_string();
     let outcome = async {
         let kind: ActionKind = serde_json::from_value(json!(action)).map_err(|_| AppError::missing("action"))?;
@@ -952,19 +926,15 @@ pub async fn act_form(
             .filter(|(n, _)| n == "photos")
             .map(|_| "0".to_string())
             .collect();
-        api::check_action(&state, &staff.actor, &record, action_json(kind, &posted, placeholder)?)?;
+        let probe = cases::parse_action(action_json(kind, &posted, placeholder)?)?;
+        cases::check_action(&state, &staff.actor, &record, probe)?;
         let photos = save_photos(&state, &staff.actor, &posted).await?;
-        api::perform(
-            &state,
-            &staff.actor,
-            record.clone(),
-            action_json(kind, &posted, photos)?,
-        )
-        .await
+        let action = cases::parse_action(action_json(kind, &posted, photos)?)?;
+        cases::perform(&state, &staff.actor, record, action).await
     }
     .await;
     match outcome {
-        Ok((updated, event)) => Ok(Redirect::to(&format!(
+        Ok(Acted { record: updated, event }) => Ok(Redirect::to(&format!(
             "/cases/{}?done={}{}",
             updated.id,
             event.kind.as_str(),
@@ -978,7 +948,9 @@ pub async fn act_form(
                 action,
             };
             let status = e.http_status();
-            render(case_view(&state, &staff, &record, None, Some(failure)).await?, status)
+            // Nothing changed: the page as it was, with the error.
+            let dossier = cases::dossier(&state, &staff.actor, &id, Utc::now()).await?;
+            render(case_view(&state, &staff, &dossier, None, Some(failure)), status)
         }
         Err(e) => Err(e),
     }
@@ -1030,27 +1002,9 @@ fn default_channel(actor: &Actor) -> Channel {
 /// The grids a person reports in: those of their widest territorial scope (a grid worker sees
 /// the grids of the community), the city otherwise.
 async fn reporting_map(state: &AppState, actor: &Actor) -> Result<String, ApiError> {
-    let scope = actor
-        .grants
-        .iter()
-        .filter_map(|g| match &g.scope {
-            Scope::Territory(t) => Some(t.clone()),
-            Scope::Department(_) => None,
-        })
-        .min_by_key(|t| t.level());
-    let node = match scope {
-        Some(t) if t.level() == Level::Grid => t.parent(),
-        Some(t) => Some(t),
-        None => None,
+    let Some(grids) = cases::reporting_grids(state, actor).await? else {
+        return Ok(String::new());
     };
-    let node = match node {
-        Some(n) => n,
-        None => match state.db().nodes_at_level(Level::City).await?.into_iter().next() {
-            Some(city) => city.code,
-            None => return Ok(String::new()),
-        },
-    };
-    let grids = state.db().grids_within(&node).await?;
     let shapes = grid_shapes(&grids, |g| format!("#{}", g.code));
     let fills: Vec<&str> = shapes.iter().map(|_| "#9fb8d6").collect();
     Ok(render_map(&MapSpec {
@@ -1122,7 +1076,7 @@ pub async fn new_case(State(state): State<AppState>, staff: Staff, request: Requ
     let posted = read_form(&state, request).await?;
     staff.check_csrf(posted.get("csrf").unwrap_or(""))?;
     let outcome = async {
-        let key = api::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
+        let key = cases::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
         let raw = RawReport {
             channel: RawReport::text(posted.get("channel")),
             matter: RawReport::text(posted.get("matter").map(|m| matter_code(&state, m)).as_deref()),
@@ -1178,7 +1132,7 @@ pub async fn duplicates(
         .as_deref()
         .filter(|m| !m.is_empty())
         .ok_or_else(|| AppError::missing("matter"))?;
-    let matter = super::api::matter_code(matter)?;
+    let matter = cases::matter_code(matter)?;
     let text = |v: &Option<String>| RawReport::text(v.as_deref().filter(|v| !v.is_empty()));
     let raw = RawReport {
         lon: text(&q.lon),

@@ -175,7 +175,7 @@ pub async fn post(
     let Some(community) = gongzhi_app::cogov::community_of(&state, &r.resident).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
-    let posted = match crate::cases::api::idempotency_key("idempotency_key", Some(&form.idempotency_key)) {
+    let posted = match gongzhi_app::cases::idempotency_key("idempotency_key", Some(&form.idempotency_key)) {
         Ok(key) => {
             let cmd = PostNeed {
                 kind: form.kind.clone(),

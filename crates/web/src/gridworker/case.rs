@@ -60,7 +60,7 @@ struct CasePage {
 /// A case in my grids, or 404.
 async fn my_case(state: &AppState, staff: &Staff, id: &str) -> Result<CaseRecord, ApiError> {
     let grids = my_grids(staff)?;
-    let record = api::visible_case(state, &staff.actor, id).await?;
+    let record = gongzhi_app::cases::visible_case(state, &staff.actor, id).await?;
     if grids
         .iter()
         .any(|g| record.flow.node.as_str().starts_with(g.subtree_prefix()))

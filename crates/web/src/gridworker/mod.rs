@@ -308,7 +308,7 @@ pub async fn report(
             Some(v) => Some(v.to_str().unwrap_or("\u{7f}")),
             None => posted.get("idempotency_key"),
         };
-        let key = api::idempotency_key("idempotency_key", raw_key)?;
+        let key = gongzhi_app::cases::idempotency_key("idempotency_key", raw_key)?;
         let lon = posted.get("lon");
         let raw = RawReport {
             channel: RawReport::text(Some("patrol")),

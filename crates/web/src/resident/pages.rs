@@ -351,7 +351,7 @@ pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Req
     r.check_csrf(posted.get("csrf").unwrap_or(""))?;
     let actor = r.actor();
     let outcome = async {
-        let key = api::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
+        let key = gongzhi_app::cases::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
         let lon = posted.get("lon");
         let raw = RawReport {
             channel: RawReport::text(Some("resident")),
@@ -492,7 +492,7 @@ fn satisfaction_label(s: Satisfaction, lang: Lang) -> &'static str {
 fn case_page(state: &AppState, r: &ResidentUser, case: MyCase, done: String, error: Option<&ApiError>) -> CasePage {
     let rules = state.rules();
     let lang = r.lang;
-    let steps = api::steps(&case.events, &rules.calendar, lang)
+    let steps = gongzhi_app::cases::steps(&case.events, &rules.calendar, lang)
         .into_iter()
         .map(|s| PublicStep {
             at: local_time(s.at),

@@ -13,12 +13,12 @@ use gongzhi_store::cases::CaseFilter;
 use serde::Deserialize;
 
 use super::parse_code;
-use crate::cases::scope::visible_within;
 use crate::map::{DENSITY, Dot, MapSpec, Shape, ZOOM_SCRIPT, colour, density_classes, density_colour, render_map};
 use crate::pages::Chrome;
 use crate::pages::local_time;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
+use gongzhi_app::cases::visible_within;
 
 struct ChildRow {
     code: String,

@@ -17,10 +17,11 @@ use gongzhi_store::cases::{CaseBrief, CaseFilter, CaseRecord, CaseSort, StoredEv
 use serde_json::{Map, Value, json};
 
 use super::{Doc, Format, Params, respond, services, split_file};
-use crate::cases::api::{local, steps, unit_json};
+use crate::cases::api::local;
 use crate::people::api_keys::{POST_REQUEST, authorize, key_actor, key_reaches};
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases::{self, RawReport, Report, Reported};
+use gongzhi_app::cases::{steps, unit_json};
 
 /// The most requests one page may hold, and the default (the spec's "first 1000").
 const MAX_PAGE_SIZE: i64 = 1000;

@@ -18,9 +18,10 @@ use serde_json::{Map, Value, json};
 
 use super::requests::{bad, fms_status, parse_number, read_form, unknown_request, w3c};
 use super::{Doc, Format, Params, respond};
-use crate::cases::api::{local, publish};
+use crate::cases::api::local;
 use crate::people::api_keys::{POST_UPDATE, authorize, key_actor, key_reaches};
 use crate::{ApiError, AppState};
+use gongzhi_app::cases::publish;
 
 /// The most updates one answer holds (oldest first: a client continues from the last one's time).
 const MAX_UPDATES: i64 = 1000;
@@ -159,7 +160,7 @@ pub(super) async fn post(
         required.push(params.get(f).ok_or_else(|| AppError::missing(f))?);
     }
     let (id, their_update_id, status, description) = (required[0], required[1], required[2], required[4]);
-    let their_update_id = crate::cases::api::idempotency_key("update_id", Some(their_update_id))?.unwrap_or_default();
+    let their_update_id = gongzhi_app::cases::idempotency_key("update_id", Some(their_update_id))?.unwrap_or_default();
     // A repeated update_id answers with the first note, whatever else the post says.
     if let Some(found) = state.db().note_by_update_id(key.id, &their_update_id).await? {
         let record = state

@@ -6,19 +6,20 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use gongzhi_core::Lang;
+use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Action, FlowContext, State, apply, auto_supervision};
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::Level;
 use gongzhi_store::StoreError;
 use gongzhi_store::cases::CaseFilter;
 
-use crate::AppState;
+use crate::{App, AppError, CaseEvent};
 
 /// The account the job acts as: a dispatcher of the whole city, named so in every record.
 pub const SUPERVISION_ACCOUNT: &str = "system:supervision";
 
-async fn job_actor(state: &AppState) -> Result<Option<Actor>, StoreError> {
-    let city = state.db().nodes_at_level(Level::City).await?.into_iter().next();
+async fn job_actor(app: &App) -> Result<Option<Actor>, StoreError> {
+    let city = app.db().nodes_at_level(Level::City).await?.into_iter().next();
     Ok(city.map(|c| Actor {
         account: SUPERVISION_ACCOUNT.into(),
         grants: vec![Grant {
@@ -30,21 +31,21 @@ async fn job_actor(state: &AppState) -> Result<Option<Actor>, StoreError> {
 
 /// One pass over the cases waiting on a handler: raises every order that is due at `now`.
 /// Returns how many orders it raised.
-pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<usize, StoreError> {
-    let Some(audit_key) = state.audit_key() else {
+pub async fn run_once(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let Some(audit_key) = app.audit_key() else {
         return Ok(0);
     };
-    let Some(actor) = job_actor(state).await? else {
+    let Some(actor) = job_actor(app).await? else {
         return Ok(0);
     };
-    let rules = state.rules();
+    let rules = app.rules();
     let mut raised = 0;
     let mut filter = CaseFilter {
         states: vec![State::Dispatched.as_str().into(), State::Handling.as_str().into()],
         ..Default::default()
     };
     loop {
-        let page = state.db().list_cases(&filter, 500, now).await?;
+        let page = app.db().list_cases(&filter, 500, now).await?;
         for record in &page.cases {
             let due = {
                 let ctx = FlowContext {
@@ -60,22 +61,22 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<usize, Sto
                 })
             };
             let Some(applied) = due else { continue };
-            match state.db().record_action(record.id, &applied, now, &audit_key).await {
+            match app.db().record_action(record.id, &applied, now, &audit_key).await {
                 Ok(()) => {
                     raised += 1;
-                    state.events.publish(crate::events::CaseEvent {
+                    app.events.publish(CaseEvent {
                         case_id: record.id,
                         case_no: record.flow.number.to_string(),
                         state: applied.case.state.as_str().to_string(),
                         territory_code: record.flow.node.clone(),
                         at: now,
                         kind: "supervise".into(),
-                        lead_unit: applied.case.lead.as_ref().map(gongzhi_core::cases::UnitRef::key),
+                        lead_unit: applied.case.lead.as_ref().map(UnitRef::key),
                     });
                 }
                 // Someone acted on the case meanwhile; the next pass looks again.
                 Err(StoreError::Conflict { .. }) => {}
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         match page.next_cursor {
@@ -86,18 +87,21 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<usize, Sto
     Ok(raised)
 }
 
-/// Runs [`run_once`] every `period`.
-pub fn spawn(state: AppState, period: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(period);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match run_once(&state, Utc::now()).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(orders = n, "automatic supervision orders raised"),
-                Err(e) => tracing::warn!(error = %e, "automatic supervision pass failed"),
+impl App {
+    /// Runs automatic supervision ([`run_once`]) every `period`.
+    pub fn spawn_supervision(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(period);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match run_once(&app, Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(orders = n, "automatic supervision orders raised"),
+                    Err(e) => tracing::warn!(error = %e, "automatic supervision pass failed"),
+                }
             }
-        }
-    })
+        })
+    }
 }
