@@ -1,7 +1,9 @@
-//! The case loop's use cases: reporting ([`report`]), and the rules every door of the loop
-//! shares: where a report is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who
-//! may see a case ([`can_see`], [`visible_case`]) and telling the live views ([`publish`]).
+//! The case loop's use cases: reporting ([`report`]), the Open311 channel ([`open311`]), and the
+//! rules every door of the loop shares: where a report is ([`place`]), the open duplicates
+//! nearby ([`duplicates_near`]), who may see a case ([`can_see`], [`visible_case`]) and telling
+//! the live views ([`publish`]).
 
+pub mod open311;
 mod place;
 mod report;
 
@@ -12,11 +14,12 @@ use gongzhi_core::cases::rules::{CaseRules, distance_m};
 use gongzhi_core::cases::taxonomy::TypeCode;
 use gongzhi_core::people::{Actor, Scope};
 use gongzhi_core::{ErrorCode, Lang, Localized};
-use gongzhi_store::cases::CaseRecord;
 use serde_json::{Value, json};
 
 use crate::{App, AppError, CaseEvent};
 
+/// A case as stored, with its place and dates: the view of a case the use cases give.
+pub use gongzhi_store::cases::CaseRecord;
 pub use place::{Place, Placed, place};
 pub use report::{Checked, RawReport, Report, Reported, check, report};
 
