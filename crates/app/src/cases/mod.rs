@@ -1,9 +1,11 @@
-//! The case loop's use cases: reporting ([`report`]), the Open311 channel ([`open311`]), and the
-//! rules every door of the loop shares: where a report is ([`place`]), the open duplicates
-//! nearby ([`duplicates_near`]), who may see a case ([`can_see`], [`visible_case`]) and telling
-//! the live views ([`publish`]).
+//! The case loop's use cases: reporting ([`report`]), the grid worker's work ([`gridworker`],
+//! [`patrols`]), the Open311 channel ([`open311`]), and the rules every door of the loop shares:
+//! where a report is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who may see
+//! a case ([`can_see`], [`visible_case`]) and telling the live views ([`publish`]).
 
+pub mod gridworker;
 pub mod open311;
+pub mod patrols;
 mod place;
 mod report;
 
