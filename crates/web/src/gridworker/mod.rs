@@ -13,7 +13,7 @@ use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use gongzhi_app::AppError;
 use gongzhi_app::cases::gridworker::{self, my_grids};
-use gongzhi_app::cases::{self, CaseRecord, RawReport, Report};
+use gongzhi_app::cases::{self, CaseRecord};
 use gongzhi_app::people::random_token;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
@@ -21,7 +21,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::cases::api;
-use crate::cases::pages::{matter_code, read_form, save_photo_ids, save_photos_of};
+use crate::cases::pages::{read_form, save_photo_ids, save_photos_of};
+use crate::cases::phone_form::phone_report;
 use crate::pages::local_time;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
@@ -248,27 +249,7 @@ pub async fn report(
             None => posted.get("idempotency_key"),
         };
         let key = cases::idempotency_key("idempotency_key", raw_key)?;
-        let lon = posted.get("lon");
-        let raw = RawReport {
-            channel: RawReport::text(Some("patrol")),
-            matter: RawReport::text(
-                posted
-                    .get("matter_other")
-                    .or_else(|| posted.get("matter"))
-                    .map(|m| matter_code(&state, m))
-                    .as_deref(),
-            ),
-            description: RawReport::text(posted.get("description")),
-            lon: RawReport::text(lon),
-            lat: RawReport::text(posted.get("lat")),
-            // The browser's geolocation gives WGS-84.
-            datum: RawReport::text(lon.map(|_| "wgs84")),
-            ..RawReport::default()
-        };
-        let mut report = Report {
-            idempotency_key: key,
-            ..Report::try_from(raw)?
-        };
+        let mut report = phone_report(&state, &posted, "patrol", key, None)?;
         cases::check(&state, &report)?;
         let self_handle = posted.get("self_handle").is_some();
         if self_handle && posted.files_named("after_photos") == 0 {
