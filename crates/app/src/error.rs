@@ -3,9 +3,9 @@
 //! in one place; the command line prints the message.
 
 use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId, BadAttachmentId};
-use gongzhi_core::cases::data::{DataError, RowError};
 use gongzhi_core::cogov::DraftProblem;
 use gongzhi_core::cogov::orders::OrderProblem;
+use gongzhi_core::data::{DataError, RowError};
 use gongzhi_core::territory::geojson::ImportError;
 use gongzhi_core::territory::{CodeError, DatumError};
 use gongzhi_core::{ErrorCode, Lang, Localized};

@@ -4,11 +4,14 @@
 //! typed functions that the doors (web pages, the JSON API, the command line, scheduled jobs)
 //! call. Errors are [`AppError`]s with a code of the one catalogue ([`gongzhi_core::ErrorCode`]).
 
+pub mod audit;
 pub mod cases;
+pub mod cogov;
 pub mod error;
 pub mod events;
 pub mod people;
 pub mod registry;
+pub mod rules;
 pub mod territory;
 
 use std::sync::{Arc, Mutex, RwLock};
@@ -41,6 +44,10 @@ pub struct App {
     index: Arc<RwLock<Arc<TerritoryIndex>>>,
     /// Password, lockout and session rules of the sign-in (GB/T 22239 level 3).
     pub security: SecurityPolicy,
+    /// How long an API token issued at sign-in stays valid.
+    pub token_ttl_hours: i64,
+    /// The token buckets of the API keys (this process's share of their rate limits).
+    api_key_limits: people::api_keys::RateLimits,
     attachments: Option<Attachments>,
     /// Live case events: publish after each committed change.
     pub events: Hub,
@@ -58,6 +65,9 @@ pub struct App {
     pub id_mask: IdMaskPolicy,
     /// The registry imports started in this process, with their progress.
     import_jobs: registry::import::Jobs,
+    /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
+    /// given.
+    sms: Arc<dyn people::sms::SmsGateway>,
 }
 
 impl App {
@@ -68,6 +78,8 @@ impl App {
             db,
             index: Arc::new(RwLock::new(Arc::new(index))),
             security: SecurityPolicy::default(),
+            token_ttl_hours: 12,
+            api_key_limits: Default::default(),
             attachments: None,
             events: Hub::default(),
             audit_key: None,
@@ -77,6 +89,7 @@ impl App {
             cipher: None,
             id_mask: IdMaskPolicy::default(),
             import_jobs: registry::import::Jobs::default(),
+            sms: Arc::new(people::sms::NoGateway),
         };
         app.refresh_rules().await?;
         Ok(app)
@@ -166,6 +179,17 @@ impl App {
     pub fn with_id_mask(mut self, policy: IdMaskPolicy) -> App {
         self.id_mask = policy;
         self
+    }
+
+    /// Sends residents' sign-in codes through `gateway`.
+    pub fn with_sms(mut self, gateway: Arc<dyn people::sms::SmsGateway>) -> App {
+        self.sms = gateway;
+        self
+    }
+
+    /// The SMS gateway of residents' sign-in codes.
+    pub fn sms(&self) -> Arc<dyn people::sms::SmsGateway> {
+        self.sms.clone()
     }
 
     /// The cipher provider of personal data, when one was given.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR, Verdict};
-use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
@@ -200,7 +200,7 @@ pub async fn create_api_key(
     rate_per_minute: Option<i64>,
     lang: gongzhi_core::Lang,
 ) -> std::result::Result<String, String> {
-    use gongzhi_web::people::api_keys::{check_key_request, create_key};
+    use gongzhi_app::people::api_keys::{check_key_request, create_key};
     let app = ctx.app().await.map_err(|e| e.to_string())?;
     let request = check_key_request(&app, name, scope, calls, rate_per_minute)
         .await

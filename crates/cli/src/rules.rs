@@ -7,12 +7,12 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use chrono::{FixedOffset, NaiveDate, Utc};
 use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR};
-use gongzhi_core::cases::data::{DataError, RowError};
 use gongzhi_core::cases::responsibility::ResponsibilityList;
 use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
+use gongzhi_core::data::{DataError, RowError};
+use gongzhi_core::time::city_today;
 use gongzhi_office::{Format, read_rows, write_rows};
 use gongzhi_store::Db;
 use gongzhi_store::rules::RulesImportError;
@@ -20,12 +20,6 @@ use gongzhi_store::rules::RulesImportError;
 /// What a rules command prints: lines for standard output on success, or lines for standard
 /// error on a refused file (exit code 2).
 pub type Outcome = std::result::Result<Vec<String>, Vec<String>>;
-
-/// Today in Asia/Shanghai (UTC+8, no daylight saving), the day that picks the list in force.
-pub fn today() -> NaiveDate {
-    let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    Utc::now().with_timezone(&offset).date_naive()
-}
 
 /// One line per bad row, naming the file.
 pub fn error_lines(e: &DataError, lang: Lang) -> Vec<String> {
@@ -56,7 +50,7 @@ fn read_file(path: &Path, lang: Lang) -> std::result::Result<(String, Vec<Vec<St
 /// The rules in force, seeding the shipped files first if this database never had any.
 pub async fn current_rules(db: &Db, key: &AuditKey) -> Result<CaseRules> {
     db.ensure_rules_seeded(&RuleFiles::qitaihe(), key).await?;
-    db.rules_in_force(&RuleFiles::qitaihe(), today())
+    db.rules_in_force(&RuleFiles::qitaihe(), city_today())
         .await?
         .context("the rules were seeded but cannot be read back")
 }
@@ -80,7 +74,7 @@ pub async fn import_responsibility(db: &Db, path: &Path, lang: Lang, key: &Audit
         .await
     {
         Ok(v) => {
-            let in_force = v.valid_from <= today();
+            let in_force = v.valid_from <= city_today();
             Ok(Ok(vec![match lang {
                 Lang::Zh => format!(
                     "{name}: 已导入职责清单“{}”，{} 条规则，{} 起{}",
@@ -137,7 +131,7 @@ pub async fn export_responsibility(
         )]));
     };
     let current = current_rules(db, key).await?;
-    let Some((v, csv)) = db.responsibility_version(version, today()).await? else {
+    let Some((v, csv)) = db.responsibility_version(version, city_today()).await? else {
         let v = version.unwrap_or("");
         return Ok(Err(vec![match lang {
             Lang::Zh => format!("职责清单没有版本“{v}”"),
@@ -160,7 +154,7 @@ pub async fn export_responsibility(
 /// naming the missing years (this year and next).
 pub async fn status(db: &Db, lang: Lang, key: &AuditKey) -> Result<Vec<String>> {
     db.ensure_rules_seeded(&RuleFiles::qitaihe(), key).await?;
-    let s = db.rules_status(today()).await?;
+    let s = db.rules_status(city_today()).await?;
     let mut out = vec![lang.pick("职责清单版本：", "responsibility list versions:").to_string()];
     for v in &s.versions {
         let current = s.in_force.as_deref() == Some(v.version.as_str());

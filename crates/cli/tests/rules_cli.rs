@@ -48,7 +48,12 @@ async fn an_administrator_imports_exports_and_checks_the_rules() {
     for db in TestDb::all().await {
         let (url, name) = (db.url.clone(), db.backend_name());
         let dir = TestDb::temp_dir();
-        let next_year = gongzhi::rules::today().format("%Y").to_string().parse::<i32>().unwrap() + 1;
+        let next_year = gongzhi_core::time::city_today()
+            .format("%Y")
+            .to_string()
+            .parse::<i32>()
+            .unwrap()
+            + 1;
 
         let (code, out, err) = run(gongzhi(&url).args(["rules", "status"]));
         assert_eq!(code, 0, "{name}: {err}");

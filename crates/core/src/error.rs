@@ -106,6 +106,7 @@ catalogue! {
     CodeAttemptsExceeded = "code_attempts_exceeded", 429, "验证码尝试次数过多", "too many attempts";
     CodeWrong = "code_wrong", 422, "验证码错误", "wrong code";
     CodeMalformed = "code_malformed", 422, "验证码格式错误", "the code is malformed";
+    SmsFailed = "sms_failed", 502, "短信发送失败", "the text message could not be sent";
     // Territory
     InvalidCode = "invalid_code", 400, "代码无效", "invalid code";
     UnknownNode = "unknown_node", 404, "区划或网格不存在", "no such division or grid";

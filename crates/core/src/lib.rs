@@ -4,12 +4,14 @@
 pub mod audit;
 pub mod cases;
 pub mod cogov;
+pub mod data;
 pub mod error;
 pub mod i18n;
 pub mod import;
 pub mod orgs;
 pub mod people;
 pub mod territory;
+pub mod time;
 
 pub use error::ErrorCode;
 pub use i18n::{Lang, Localized};

@@ -1,12 +1,14 @@
 //! Every data file the repository ships for the case loop loads, and the demo city's lists say what
 //! the seed report says (84 rules, 125 delegated matters).
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use gongzhi_core::cases::calendar::WorkCalendar;
 use gongzhi_core::cases::responsibility::{CaseLevel, Departments, Handler, RegionClass, ResponsibilityList};
 use gongzhi_core::cases::taxonomy::{EntryKind, Taxonomy, TypeCode};
-use gongzhi_core::cases::{DepartmentCode, Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::cases::{Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::territory::TerritoryCode;
+use gongzhi_core::time::city_instant;
 
 fn read(path: &str) -> String {
     let full = format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"));
@@ -49,12 +51,7 @@ fn code(s: &str) -> TerritoryCode {
 }
 
 fn bj(s: &str) -> DateTime<Utc> {
-    let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-    FixedOffset::east_opt(8 * 3600)
-        .unwrap()
-        .from_local_datetime(&t)
-        .unwrap()
-        .with_timezone(&Utc)
+    city_instant(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR};
-use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use geo::{BoundingRect, Contains, MultiPolygon, Point, Rect};
 use gongzhi_core::Lang;
 use gongzhi_core::cases::flow::{
@@ -25,11 +25,13 @@ use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::responsibility::CaseLevel;
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::cases::{DepartmentCode, Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::cases::{Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::{GridCode, Level, Node, TerritoryCode};
+use gongzhi_core::time::{city_day, city_instant, city_time};
 use gongzhi_store::cases::bulk::CaseHistory;
-use gongzhi_store::cases::{CaseLocation, NewCase, china_day};
+use gongzhi_store::cases::{CaseLocation, NewCase};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
@@ -748,10 +750,6 @@ fn weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, u32)]) -> T {
     items[0].0
 }
 
-fn local(t: DateTime<Utc>) -> DateTime<chrono::FixedOffset> {
-    t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-}
-
 fn in_season(season: Season, day: NaiveDate) -> bool {
     let (m, d) = (day.month(), day.day());
     match season {
@@ -811,10 +809,10 @@ impl<'r> DemoCases<'r> {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
         let start = opts.end - Duration::days(365);
-        let first = china_day(start);
+        let first = city_day(start);
         let days: Vec<(NaiveDate, u32)> = (0..=366)
             .filter_map(|i| first.checked_add_signed(Duration::days(i)))
-            .filter(|d| *d <= china_day(opts.end))
+            .filter(|d| *d <= city_day(opts.end))
             .map(|d| (d, (day_weight(d) * 1000.0) as u32))
             .collect();
         let hours: Vec<(u32, u32)> = HOURS.iter().enumerate().map(|(h, w)| (h as u32, *w)).collect();
@@ -824,12 +822,7 @@ impl<'r> DemoCases<'r> {
             let hour = weighted(&mut rng, &hours);
             let minute = rng.random_range(0..60);
             let second = rng.random_range(0..60);
-            let t = chrono::FixedOffset::east_opt(8 * 3600)
-                .expect("UTC+8")
-                .from_local_datetime(&day.and_hms_opt(hour, minute, second).expect("valid time"))
-                .single()
-                .expect("fixed offset")
-                .with_timezone(&Utc);
+            let t = city_instant(day.and_hms_opt(hour, minute, second).expect("valid time"));
             if t > start && t <= opts.end {
                 times.push(t);
             }
@@ -838,7 +831,7 @@ impl<'r> DemoCases<'r> {
         let mut reports = Vec::with_capacity(times.len());
         let mut serial: (Option<NaiveDate>, u32) = (None, 0);
         for t in times {
-            let day = china_day(t);
+            let day = city_day(t);
             serial = if serial.0 == Some(day) {
                 (Some(day), serial.1 + 1)
             } else {
@@ -870,7 +863,7 @@ impl<'r> DemoCases<'r> {
     pub fn day_serials(&self) -> Vec<(NaiveDate, u32)> {
         let mut out: Vec<(NaiveDate, u32)> = Vec::new();
         for (t, n) in &self.reports {
-            let day = china_day(*t);
+            let day = city_day(*t);
             let serial: u32 = n.as_str()[8..].parse().expect("5 digits");
             match out.last_mut() {
                 Some((d, s)) if *d == day => *s = serial,
@@ -895,7 +888,7 @@ impl<'r> DemoCases<'r> {
         let (at, number) = self.reports[index].clone();
         let mut rng =
             ChaCha8Rng::seed_from_u64(self.opts.seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let day = china_day(at);
+        let day = city_day(at);
         let in_season: Vec<(usize, u32)> = MATTERS
             .iter()
             .enumerate()
@@ -1591,5 +1584,5 @@ fn scaled(rng: &mut ChaCha8Rng, limit: i64, lo: f64, hi: f64, late: f64, late_lo
 
 /// The local hour of an instant, for tests of the report distribution.
 pub fn local_hour(t: DateTime<Utc>) -> u32 {
-    local(t).hour()
+    city_time(t).hour()
 }

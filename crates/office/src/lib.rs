@@ -22,7 +22,7 @@ use std::io::Cursor;
 use std::ops::ControlFlow;
 
 use calamine::{Data, DataRef, Reader, Xlsx, open_workbook_from_rs};
-use gongzhi_core::cases::data::{DataError, Problem, RowError, csv_rows, csv_text};
+use gongzhi_core::data::{DataError, Problem, RowError, csv_rows, csv_text};
 use gongzhi_core::import::{ErrorList, Phase, Progress, Record, Template};
 use rust_xlsxwriter::{Format as CellFormat, Workbook};
 

@@ -14,6 +14,7 @@ use gongzhi_core::audit::{AuditEntry, AuditKey, Head, NewAuditEntry, Verdict, Ve
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::sql::values_sql;
 
 /// Entries read per query when verifying: bounded memory for chains of any length.
 const VERIFY_BATCH: i64 = 2_000;
@@ -92,7 +93,7 @@ pub async fn append_many(
     for chunk in sealed.chunks(INSERT_ROWS) {
         let sql = format!(
             "INSERT INTO audit_entries ({ENTRY_COLUMNS}) VALUES {}",
-            crate::cases::values_sql(chunk.len(), 9)
+            values_sql(chunk.len(), 9)
         );
         let details: Vec<String> = chunk.iter().map(|e| canonical_json(&e.detail)).collect();
         on_tx!(tx, conn => {

@@ -12,11 +12,10 @@ pub mod cases;
 pub mod cogov;
 mod error;
 pub mod orgs;
-pub mod patrols;
 pub mod people;
-pub mod registry_edit;
-mod registry_rows;
+pub mod registry;
 pub mod rules;
+mod sql;
 pub mod territory;
 pub mod testing;
 

@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, NaiveDate, SubsecRound, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::calendar::{DayKind, SpecialDay, days_csv, parse_official_days, parse_overlay_days};
-use gongzhi_core::cases::data::{DataError, Problem, RowError, csv_text};
 use gongzhi_core::cases::responsibility::ResponsibilityList;
 use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
+use gongzhi_core::data::{DataError, Problem, RowError, csv_text};
 use serde::Serialize;
 use serde_json::json;
 

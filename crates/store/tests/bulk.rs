@@ -7,8 +7,9 @@ use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Action, Case, CaseLimits, CaseNumber, FlowContext, FlowPolicy, apply};
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::{GridCode, TerritoryCode};
+use gongzhi_core::time::city_day;
 use gongzhi_store::cases::bulk::CaseHistory;
-use gongzhi_store::cases::{CaseLocation, Created, NewCase, china_day};
+use gongzhi_store::cases::{CaseLocation, Created, NewCase};
 use gongzhi_store::testing::{TestDb, WallClock, audit_key};
 
 const GRID: &str = "230903011001001";
@@ -48,7 +49,7 @@ fn history(at: DateTime<Utc>, serial: u32, steps: usize) -> CaseHistory {
         policy: &policy,
         clock: &WallClock,
     };
-    let number = CaseNumber::new(china_day(at), serial).unwrap();
+    let number = CaseNumber::new(city_day(at), serial).unwrap();
     let reported = Case::new(
         number,
         TerritoryCode::parse(GRID).unwrap(),
@@ -197,8 +198,8 @@ async fn live_reports_continue_after_the_seeded_numbers_of_their_day() {
         assert_eq!(record.flow.number.as_str(), "2026030200013", "{}", db.backend_name());
 
         // Reserving never lowers a day's serial, and a second batch on a reserved day fits after it.
-        db.reserve_case_numbers(&[(china_day(day), 5)]).await.unwrap();
-        db.reserve_case_numbers(&[(china_day(day + Duration::days(1)), 40)])
+        db.reserve_case_numbers(&[(city_day(day), 5)]).await.unwrap();
+        db.reserve_case_numbers(&[(city_day(day + Duration::days(1)), 40)])
             .await
             .unwrap();
         let next = day + Duration::days(1);

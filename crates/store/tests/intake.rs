@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use gongzhi_core::cases::flow::{Case, CaseLimits, CaseNumber};
 use gongzhi_core::territory::TerritoryCode;
+use gongzhi_core::time::city_day;
 use gongzhi_store::cases::intake::{Intake, MakeFlow};
-use gongzhi_store::cases::{CaseFilter, CaseLocation, Created, NewCase, china_day};
+use gongzhi_store::cases::{CaseFilter, CaseLocation, Created, NewCase};
 use gongzhi_store::testing::{TestDb, audit_key};
 
 const GRID: &str = "230903011001001";
@@ -105,7 +106,7 @@ async fn a_burst_of_reports_gets_consecutive_numbers_and_a_retried_key_one_case(
             c.flow
                 .number
                 .as_str()
-                .starts_with(&china_day(now).format("%Y%m%d").to_string())
+                .starts_with(&city_day(now).format("%Y%m%d").to_string())
         }));
         // Every case has its first timeline entry and one audit entry; the chain holds.
         for c in &page.cases {

@@ -6,8 +6,10 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use gongzhi_core::cases::responsibility::ResponsibilityList;
 use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::cases::{DepartmentCode, Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::cases::{Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::territory::TerritoryCode;
+use gongzhi_core::time::CITY_OFFSET;
 use gongzhi_store::Db;
 use gongzhi_store::audit::head;
 use gongzhi_store::rules::RulesImportError;
@@ -204,12 +206,11 @@ const MADE_UP_2027: &str = "date,kind,name
 ";
 
 fn rows_of(csv: &str) -> Vec<Vec<String>> {
-    gongzhi_core::cases::data::csv_rows("t.csv", csv).unwrap()
+    gongzhi_core::data::csv_rows("t.csv", csv).unwrap()
 }
 
 fn china(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    chrono::FixedOffset::east_opt(8 * 3600)
-        .unwrap()
+    CITY_OFFSET
         .with_ymd_and_hms(y, m, d, h, 0, 0)
         .unwrap()
         .with_timezone(&Utc)

@@ -7,6 +7,7 @@ mod error;
 pub mod events;
 pub mod gridworker;
 pub mod import;
+mod json;
 mod lang;
 mod map;
 pub mod pages;
@@ -16,7 +17,6 @@ pub mod resident;
 pub mod rules;
 pub mod taxonomy;
 pub mod territory;
-mod texts;
 
 use std::sync::Arc;
 
@@ -39,15 +39,8 @@ pub use lang::ReqLang;
 #[derive(Clone)]
 pub struct AppState {
     app: App,
-    /// How long an API token issued at sign-in stays valid.
-    pub token_ttl_hours: i64,
     /// Each person's inbox counts until a case changes.
     inbox_counts: cases::inbox::InboxCounts,
-    /// The token buckets of the API keys.
-    pub(crate) api_key_limits: people::api_keys::RateLimits,
-    /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
-    /// given.
-    sms: Arc<dyn resident::sms::SmsGateway>,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,10 +60,7 @@ impl AppState {
     pub fn of(app: App) -> AppState {
         AppState {
             app,
-            token_ttl_hours: 12,
-            api_key_limits: Default::default(),
             inbox_counts: Default::default(),
-            sms: Arc::new(resident::sms::NoGateway),
         }
     }
 
@@ -112,15 +102,9 @@ impl AppState {
         })
     }
 
-    /// Sends residents' sign-in codes through `gateway` instead of the log.
-    pub fn with_sms(mut self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
-        self.sms = gateway;
-        self
-    }
-
-    /// The SMS gateway of residents' sign-in codes.
-    pub fn sms(&self) -> Arc<dyn resident::sms::SmsGateway> {
-        self.sms.clone()
+    /// See [`App::with_sms`].
+    pub fn with_sms(self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
+        self.map(|a| a.with_sms(gateway))
     }
 }
 

@@ -3,10 +3,11 @@
 //! [`Chrome`] named `c`; words are written in both languages where they are used, as
 //! `{{ c.tr("中文", "English") }}`.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::people::{Role, Scope};
+use gongzhi_core::time::city_time;
 
 use crate::people::session::Staff;
 
@@ -43,14 +44,9 @@ pub fn render(page: &impl askama::Template) -> Result<axum::response::Html<Strin
     })
 }
 
-/// Asia/Shanghai (UTC+8, no daylight saving since 1991).
-pub fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8")
-}
-
 /// A time as people in the city read it: `2026-11-27 09:30`.
 pub fn local_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china()).format("%Y-%m-%d %H:%M").to_string()
+    city_time(t).format("%Y-%m-%d %H:%M").to_string()
 }
 
 impl Chrome {

@@ -10,10 +10,12 @@ use gongzhi_core::audit::SYSTEM_ACTOR;
 use gongzhi_core::cases::responsibility::ResponsibilityList;
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::cases::{DepartmentCode, Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::cases::{Limit, LimitUnit, UnitRef, WorkClock};
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::credentials::IssuedToken;
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
+use gongzhi_core::time::CITY_OFFSET;
 use gongzhi_office::{Format, read_rows, write_rows};
 use gongzhi_store::testing::{TestDb, audit_key};
 use gongzhi_web::AppState;
@@ -299,8 +301,7 @@ async fn the_list_downloads_as_xlsx_and_csv_and_reads_back_the_same() {
 }
 
 fn china(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    chrono::FixedOffset::east_opt(8 * 3600)
-        .unwrap()
+    CITY_OFFSET
         .with_ymd_and_hms(y, m, d, h, 0, 0)
         .unwrap()
         .with_timezone(&Utc)

@@ -9,13 +9,15 @@
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use gongzhi_core::ErrorCode;
+use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{CaseNumber, State as CaseState, next_deadline};
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::{Entry, TypeCode};
-use gongzhi_core::cases::{DepartmentCode, UnitRef};
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::masking::{mask_email, mask_phone};
 use gongzhi_core::people::{Actor, Scope};
 use gongzhi_core::territory::TerritoryCode;
+use gongzhi_core::time::city_time;
 use gongzhi_store::StoreError;
 use gongzhi_store::cases::{CaseFilter, CaseSort};
 use gongzhi_store::people::api_keys::ApiKey;
@@ -612,10 +614,8 @@ pub async fn post_update(app: &App, key: &ApiKey, update: NewUpdate) -> Result<P
     open311.insert("api_key".into(), json!(key.name));
     open311.insert("update_id".into(), json!(update_id));
     open311.insert("status".into(), json!(status));
-    let city_time = updated
-        .with_timezone(&app.rules().calendar.offset())
-        .to_rfc3339_opts(SecondsFormat::Secs, false);
-    open311.insert("updated_datetime".into(), json!(city_time));
+    let shown = city_time(updated).to_rfc3339_opts(SecondsFormat::Secs, false);
+    open311.insert("updated_datetime".into(), json!(shown));
     let fields = [
         ("account_id", update.account_id),
         ("service_request_id_ext", update.service_request_id_ext),

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::people::Actor;
 
-pub use gongzhi_store::patrols::{Patrol, PatrolPoint};
+pub use gongzhi_store::cases::patrols::{Patrol, PatrolPoint};
 
 use super::gridworker::my_grids;
 use crate::{App, AppError};

@@ -2,11 +2,192 @@
 //! places and organizations as their import templates' tables or GeoJSON, so they import again.
 
 use gongzhi_core::ErrorCode;
+use gongzhi_core::audit::NewAuditEntry;
+use gongzhi_core::import::Reach;
 use gongzhi_core::import::registry::template;
+use gongzhi_core::people::Actor;
+use gongzhi_core::people::registry::reveal_reason;
+use gongzhi_core::territory::TerritoryCode;
+use gongzhi_office::Format;
 use serde_json::{Value, json};
 
-use super::unknown_template;
+use super::{importer_reach, unknown_template};
 use crate::{App, AppError};
+
+/// A file an export built, ready to send.
+pub struct Exported {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    /// The file's name for people (Chinese).
+    pub name: String,
+}
+
+/// An export of the registry by file name (`residents.xlsx|csv` masked, `buildings.geojson`,
+/// `compounds.csv` …) of the importer's area or the part `within` names; audited as
+/// `registry.export` with the count (and `"masked": true` for residents) before it is returned.
+pub async fn export(app: &App, actor: &Actor, file: &str, within: Option<&str>) -> Result<Exported, AppError> {
+    let reach = importer_reach(actor)?;
+    let (kind, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(file))?;
+    let geo = ext == "geojson" && matches!(kind, "buildings" | "compounds");
+    let table = TABLE_EXPORTS.contains(&kind) && Format::from_file_name(file).is_some();
+    let format = Format::from_file_name(file)
+        .filter(|_| kind == "residents" || table)
+        .ok_or_else(|| unknown_template(file));
+    if format.is_err() && !geo {
+        return Err(unknown_template(file));
+    }
+    let prefixes = area_prefixes(&reach, within)?;
+    let key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    let (exported, count) = if geo {
+        let (text, count) = places_geojson(app, kind, &prefixes).await?;
+        let exported = Exported {
+            bytes: text.into_bytes(),
+            content_type: "application/geo+json",
+            name: format!("{kind}.geojson"),
+        };
+        (exported, count)
+    } else if table {
+        let format = format?;
+        let (rows, count) = table_rows(app, kind, &prefixes).await?;
+        let t = template(kind).ok_or_else(|| unknown_template(kind))?;
+        let bytes = gongzhi_office::write_rows(format, t.name_zh, &rows).map_err(|e| AppError::internal(&e))?;
+        let exported = Exported {
+            bytes,
+            content_type: format.content_type(),
+            name: format!("{}.{ext}", t.name_zh),
+        };
+        (exported, count)
+    } else {
+        let format = format?;
+        let rows = resident_export(app, &prefixes, false).await?;
+        let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| AppError::internal(&e))?;
+        let exported = Exported {
+            bytes,
+            content_type: format.content_type(),
+            name: format!("实有人口.{ext}"),
+        };
+        (exported, rows.len() - 1)
+    };
+    let mut detail = json!({"kind": kind, "within": prefixes, "rows": count, "format": ext});
+    if kind == "residents" {
+        detail["masked"] = json!(true);
+    }
+    let entry = NewAuditEntry::new(
+        chrono::Utc::now(),
+        actor.account.clone(),
+        "registry.export",
+        "export",
+        kind,
+        detail,
+    )
+    .map_err(|e| AppError::internal(&e))?;
+    gongzhi_store::audit::record(app.db(), &key, entry).await?;
+    Ok(exported)
+}
+
+/// The subtree prefixes an export covers: the one `within` names (inside `reach`, else 403), or
+/// all of `reach`.
+fn area_prefixes(reach: &Reach, within: Option<&str>) -> Result<Vec<String>, AppError> {
+    match within.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(w) => {
+            let code = TerritoryCode::parse(w).map_err(|e| AppError::bad_code("within", e))?;
+            if !reach.reaches(&code) {
+                return Err(AppError::new(
+                    ErrorCode::OutsideScope,
+                    Some("within"),
+                    "此区域不在您的辖区内",
+                    "that area is outside yours",
+                ));
+            }
+            Ok(vec![code.subtree_prefix().to_string()])
+        }
+        None => Ok(reach.prefixes().to_vec()),
+    }
+}
+
+/// The fields an unmasked export gives in full, named in its audit entry (never their values).
+const UNMASKED_FIELDS: [&str; 4] = ["id_number", "phone", "registered_address", "party_member"];
+
+/// An unmasked export asked for: why, where, and as what (`xlsx` unless `csv`).
+#[derive(Default)]
+pub struct UnmaskedExport {
+    pub reason: String,
+    pub within: Option<String>,
+    pub format: Option<String>,
+}
+
+/// The reach of a personal-data exporter, or 403.
+pub fn exporter_reach(actor: &Actor) -> Result<Reach, AppError> {
+    let reach = Reach::exporting(actor);
+    if reach.is_empty() {
+        Err(AppError::new(
+            ErrorCode::Forbidden,
+            None,
+            "导出完整信息（不打码）需要个人信息导出员权限，由安全管理员授予",
+            "an unmasked export needs the personal-data exporter role, granted by the security administrator",
+        ))
+    } else {
+        Ok(reach)
+    }
+}
+
+fn export_reason(text: &str) -> Result<String, AppError> {
+    reveal_reason(text).map_err(|e| {
+        use gongzhi_core::Localized;
+        AppError::new(
+            e.code(),
+            Some("reason"),
+            "字段 reason（导出理由）：请说明导出理由（2至200个字符）",
+            "field reason: state why you export (2 to 200 characters)",
+        )
+    })
+}
+
+fn export_format(text: Option<&str>) -> Result<(Format, &'static str), AppError> {
+    match text.map(str::trim).unwrap_or("") {
+        "" | "xlsx" => Ok((Format::Xlsx, "xlsx")),
+        "csv" => Ok((Format::Csv, "csv")),
+        other => Err(AppError::new(
+            ErrorCode::InvalidField,
+            Some("format"),
+            format!("字段 format（格式）：“{other}”不是 xlsx 或 csv"),
+            format!("field format: {other:?} is not xlsx or csv"),
+        )),
+    }
+}
+
+/// The unmasked export of residents: the role (403), the reason (422, nothing read or recorded),
+/// the format and the area; then the rows, and the audit entry `registry.export` with
+/// `"masked": false`, the reason, the area and the count, committed in its own transaction
+/// BEFORE the file is built and returned. The file and its extension.
+pub async fn unmasked(app: &App, actor: &Actor, req: &UnmaskedExport) -> Result<(Exported, &'static str), AppError> {
+    let reach = exporter_reach(actor)?;
+    let reason = export_reason(&req.reason)?;
+    let (format, ext) = export_format(req.format.as_deref())?;
+    let prefixes = area_prefixes(&reach, req.within.as_deref())?;
+    let key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    let rows = resident_export(app, &prefixes, true).await?;
+    let entry = NewAuditEntry::new(
+        chrono::Utc::now(),
+        actor.account.clone(),
+        "registry.export",
+        "export",
+        "residents",
+        json!({
+            "kind": "residents", "within": prefixes, "rows": rows.len() - 1, "masked": false,
+            "reason": reason, "format": ext, "fields": UNMASKED_FIELDS,
+        }),
+    )
+    .map_err(|e| AppError::internal(&e))?;
+    gongzhi_store::audit::record(app.db(), &key, entry).await?;
+    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| AppError::internal(&e))?;
+    let exported = Exported {
+        bytes,
+        content_type: format.content_type(),
+        name: format!("实有人口（完整信息）.{ext}"),
+    };
+    Ok((exported, ext))
+}
 
 /// The residents of `prefixes` as export rows (masked unless `unmasked`), header first.
 pub async fn resident_export(app: &App, prefixes: &[String], unmasked: bool) -> Result<Vec<Vec<String>>, AppError> {

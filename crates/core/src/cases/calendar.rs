@@ -31,8 +31,8 @@ use std::ops::RangeInclusive;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::data::{DataError, Problem, RowError, Table, csv_rows};
 use super::{Limit, LimitUnit, WorkClock};
+use crate::data::{DataError, Problem, RowError, Table, csv_rows};
 
 pub const OFFICIAL_FILE: &str = "data/calendar/cn-official-days.csv";
 pub const OVERLAY_FILE: &str = "calendar-overlay.csv";
@@ -372,7 +372,7 @@ pub fn days_csv<'a>(days: impl IntoIterator<Item = (&'a NaiveDate, &'a SpecialDa
         };
         rows.push(vec![date.to_string(), kind.to_string(), day.name.clone()]);
     }
-    super::data::csv_text(&rows)
+    crate::data::csv_text(&rows)
 }
 
 fn parse_hours(file: &str, text: &str) -> Result<(FixedOffset, Vec<Period>), DataError> {
@@ -561,12 +561,7 @@ mod tests {
 
     /// A Beijing-time instant.
     fn bj(s: &str) -> DateTime<Utc> {
-        let t = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-        FixedOffset::east_opt(8 * 3600)
-            .unwrap()
-            .from_local_datetime(&t)
-            .unwrap()
-            .with_timezone(&Utc)
+        crate::time::city_instant(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap())
     }
 
     fn lim(amount: u32, unit: LimitUnit) -> Limit {

@@ -297,7 +297,7 @@ fn visible(actor: &Actor) -> Vec<Clause> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cases::DepartmentCode;
+    use crate::orgs::DepartmentCode;
     use crate::people::Grant;
     use crate::territory::TerritoryCode;
 

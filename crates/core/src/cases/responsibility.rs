@@ -37,9 +37,10 @@ use std::fmt;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::data::{DataError, Problem, RowError, Table, csv_rows, csv_text};
 use super::taxonomy::{MajorCode, MatterCode, Taxonomy, TypeCode};
-use super::{DepartmentCode, Limit, LimitUnit, UnitRef};
+use super::{Limit, LimitUnit, UnitRef};
+use crate::data::{DataError, Problem, RowError, Table, csv_rows, csv_text};
+use crate::orgs::DepartmentCode;
 use crate::territory::{DivisionCode, Level, TerritoryCode};
 
 pub const DEPARTMENTS_FILE: &str = "departments.csv";

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::calendar::WorkCalendar;
-use super::data::DataError;
 use super::flow::{FlowPolicy, PolicyError};
 use super::responsibility::{Departments, ResponsibilityList};
 use super::taxonomy::Taxonomy;
+use crate::data::DataError;
 
 /// The files of a city, as text (the caller reads them, or embeds them).
 pub struct RuleFiles<'a> {

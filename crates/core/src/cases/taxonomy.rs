@@ -26,7 +26,7 @@ use pinyin::ToPinyin;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
-use super::data::{DataError, Problem, Table, csv_rows};
+use crate::data::{DataError, Problem, Table, csv_rows};
 use crate::i18n::{Lang, Localized};
 
 /// Majors the national standard owns.

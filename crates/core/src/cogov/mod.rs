@@ -125,9 +125,10 @@ impl NoticeDraft {
                     "expires must not be before today",
                 ));
             }
-            // The end of that day in UTC+8.
-            let end = day.and_hms_opt(23, 59, 59).expect("a valid time") - chrono::Duration::hours(8);
-            Some(end.and_utc())
+            // The end of that day in the city.
+            Some(crate::time::city_instant(
+                day.and_hms_opt(23, 59, 59).expect("a valid time"),
+            ))
         };
         Ok(NoticeDraft {
             kind,

@@ -4,8 +4,8 @@
 //! every bad row (listing the first ones, counting all) so that a file is taken whole or not at
 //! all. [`progress`] is the model of a running import that the command line and the pages show.
 //!
-//! Errors are the data files' [`crate::cases::data::RowError`] and
-//! [`crate::cases::data::DataError`]: row (1-based, as the spreadsheet numbers it), column (as the
+//! Errors are the data files' [`crate::data::RowError`] and
+//! [`crate::data::DataError`]: row (1-based, as the spreadsheet numbers it), column (as the
 //! file's header spells it) and reason in both languages.
 
 pub mod export;

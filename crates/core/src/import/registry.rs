@@ -115,8 +115,8 @@ const OUTLINE: Column = col(
 
 /// The outline read from the `outline` cell: GeoJSON geometry text of a Polygon or MultiPolygon
 /// with valid rings, normalised; `None` when empty.
-pub fn outline_of(r: &super::Record) -> Result<Option<String>, crate::cases::data::RowError> {
-    use crate::cases::data::Problem;
+pub fn outline_of(r: &super::Record) -> Result<Option<String>, crate::data::RowError> {
+    use crate::data::Problem;
     let Some(text) = r.get("outline") else {
         return Ok(None);
     };
@@ -138,9 +138,9 @@ pub fn outline_of(r: &super::Record) -> Result<Option<String>, crate::cases::dat
 }
 
 /// A longitude and latitude read from the `lon` and `lat` cells: both or neither, in range.
-pub fn position_of(r: &super::Record) -> Result<Option<(f64, f64)>, crate::cases::data::RowError> {
-    use crate::cases::data::Problem;
-    let read = |key: &str, max: f64| -> Result<Option<f64>, crate::cases::data::RowError> {
+pub fn position_of(r: &super::Record) -> Result<Option<(f64, f64)>, crate::data::RowError> {
+    use crate::data::Problem;
+    let read = |key: &str, max: f64| -> Result<Option<f64>, crate::data::RowError> {
         match r.get(key) {
             None => Ok(None),
             Some(t) => t

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 
 use crate::Lang;
-use crate::cases::data::{DataError, Problem, RowError};
+use crate::data::{DataError, Problem, RowError};
 use crate::orgs::credit_code::CreditCode;
 use crate::people::id_number::{IdNumber, IdNumberError};
 use crate::people::masking::mask_phone;

@@ -2,6 +2,8 @@
 //! organizations, identified by their unified social credit code.
 
 pub mod credit_code;
+pub mod department;
 pub mod registry;
 
 pub use credit_code::{CreditCode, CreditCodeError};
+pub use department::{BadDepartmentCode, DepartmentCode};

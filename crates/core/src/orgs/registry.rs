@@ -4,7 +4,7 @@
 //! working committee down to grid organizations and branches in companies.
 
 use super::CreditCode;
-use crate::people::registry::{FieldError, FieldProblem, labelled_enum};
+use crate::data::{FieldError, FieldProblem, labelled_enum};
 use serde::{Deserialize, Serialize};
 
 labelled_enum!(

@@ -10,7 +10,7 @@ pub mod resident;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cases::DepartmentCode;
+use crate::orgs::DepartmentCode;
 use crate::territory::TerritoryCode;
 
 /// The roles of the glossary. A role is held at a scope and reaches that scope's subtree.

@@ -280,7 +280,7 @@ mod tests {
         };
         let department = Grant {
             role: Role::DepartmentHandler,
-            scope: Scope::Department(crate::cases::DepartmentCode::parse("urban-management").unwrap()),
+            scope: Scope::Department(crate::orgs::DepartmentCode::parse("urban-management").unwrap()),
         };
         assert!(manages(&street, std::slice::from_ref(&inside)));
         assert!(manages(&street, &[]));

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::code::{DivisionCode, GridCode};
-use crate::people::registry::{FieldError, FieldProblem, required_text};
+use crate::data::{FieldError, FieldProblem, required_text};
 
 /// A compound to be written.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,13 +9,15 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_core::cases::flow::{Case, Event};
+use gongzhi_core::time::city_day;
 
 use super::{
-    Arg, CASE_INSERT_COLUMNS, CASE_INSERT_WIDTH, EVENT_INSERT_COLUMNS, EVENT_INSERT_WIDTH, NewCase, bind_args,
-    case_row_args, china_day, event_audit, event_body, event_row_args, report_audit, report_body, values_sql,
+    CASE_INSERT_COLUMNS, CASE_INSERT_WIDTH, EVENT_INSERT_COLUMNS, EVENT_INSERT_WIDTH, NewCase, case_row_args,
+    event_audit, event_body, event_row_args, report_audit, report_body,
 };
 use crate::db::{Backend, Db, Tx};
 use crate::error::StoreError;
+use crate::sql::{Arg, bind_args, values_sql};
 
 /// A case from its report to where it stands: the report, the case as reported (revision 0),
 /// the events the machine gave for each applied action in order, and the case after the last.
@@ -78,7 +80,7 @@ impl Db {
         // Case numbers: the highest serial of each day in the batch.
         let mut days: BTreeMap<NaiveDate, u32> = BTreeMap::new();
         for h in histories {
-            let day = china_day(h.reported.reported_at);
+            let day = city_day(h.reported.reported_at);
             let serial = serial_of(&h.current);
             let e = days.entry(day).or_default();
             *e = (*e).max(serial);

@@ -17,9 +17,10 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_core::audit::AuditKey;
 use gongzhi_core::cases::flow::{Case, CaseNumber};
+use gongzhi_core::time::city_day;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{CaseRecord, Created, NewCase, china_day, reserve_serials, write_case};
+use super::{CaseRecord, Created, NewCase, reserve_serials, write_case};
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
 
@@ -160,7 +161,7 @@ async fn write_together(db: &Db, audit_key: &AuditKey, batch: &[Request]) -> Res
                 }
                 first_of_key.insert(ak, i);
             }
-            *per_day.entry(china_day(r.now)).or_default() += 1;
+            *per_day.entry(city_day(r.now)).or_default() += 1;
             Slot::New
         })
         .collect();
@@ -176,7 +177,7 @@ async fn write_together(db: &Db, audit_key: &AuditKey, batch: &[Request]) -> Res
             records.push(None);
             continue;
         }
-        let day = china_day(r.now);
+        let day = city_day(r.now);
         let serial = next_serial.get_mut(&day).ok_or(Failed::BeforeCommit)?;
         let (id, flow, entry) = write_case(&mut tx, &r.new, r.key.as_deref(), day, *serial, &r.make_flow, r.now)
             .await

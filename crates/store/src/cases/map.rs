@@ -1,9 +1,10 @@
 //! Cases on the map: the open cases of a filter as points, and their counts per grid (for
 //! colouring grids by open-case density).
 
-use super::{Arg, CaseFilter, bind_args};
+use super::CaseFilter;
 use crate::db::Db;
 use crate::error::StoreError;
+use crate::sql::bind_args;
 
 /// An open case with a point, as a dot on a map.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -6,18 +6,21 @@ pub mod bulk;
 pub mod followers;
 pub mod intake;
 pub mod map;
+pub mod patrols;
 pub mod updates;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, Event, State, next_deadline};
 use gongzhi_core::cases::inbox::{InboxQuery, UnitMatch};
+use gongzhi_core::time::city_day;
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
+use crate::sql::{Arg, bind_args, values_sql};
 
 /// Where a case is, resolved at intake.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -154,12 +157,6 @@ fn text_of<T: Serialize>(v: &T) -> String {
         Ok(other) => other.to_string(),
         Err(_) => String::new(),
     }
-}
-
-/// The day a case is reported on, in Asia/Shanghai (UTC+8, no daylight saving since 1991).
-pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .date_naive()
 }
 
 /// The outcome of a submission: a new case, or the case a retried key already created.
@@ -435,53 +432,6 @@ pub struct CasePage {
     pub next_cursor: Option<i64>,
 }
 
-/// A value bound to a `$n` placeholder: single-row and multi-row inserts build the same lists.
-pub(crate) enum Arg {
-    Text(Option<String>),
-    Real(Option<f64>),
-    Int(i64),
-    Time(Option<DateTime<Utc>>),
-    Date(Option<chrono::NaiveDate>),
-    MaybeInt(Option<i64>),
-}
-
-macro_rules! bind_args {
-    ($query:expr, $args:expr) => {{
-        let mut q = $query;
-        for a in $args {
-            q = match a {
-                Arg::Text(v) => q.bind(v.clone()),
-                Arg::Real(v) => q.bind(*v),
-                Arg::Int(v) => q.bind(*v),
-                Arg::Time(v) => q.bind(*v),
-                Arg::Date(v) => q.bind(*v),
-                Arg::MaybeInt(v) => q.bind(*v),
-            };
-        }
-        q
-    }};
-}
-pub(crate) use bind_args;
-
-/// `($1, $2, …), (…)` for `rows` rows of `columns` values.
-pub(crate) fn values_sql(rows: usize, columns: usize) -> String {
-    let mut out = String::with_capacity(rows * columns * 5);
-    for r in 0..rows {
-        if r > 0 {
-            out.push_str(", ");
-        }
-        out.push('(');
-        for c in 0..columns {
-            if c > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(&format!("${}", r * columns + c + 1));
-        }
-        out.push(')');
-    }
-    out
-}
-
 pub(crate) const CASE_INSERT_COLUMNS: &str = "case_no, channel, matter, description, address, lon, lat, node_code, \
      grid_code, community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision, \
      next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at, pending_requests, summoned";
@@ -673,7 +623,7 @@ async fn insert_case_in(
     now: DateTime<Utc>,
     audit_key: &AuditKey,
 ) -> Result<(i64, Case), StoreError> {
-    let day = china_day(now);
+    let day = city_day(now);
     let serial = reserve_serials(tx, day, 1).await?;
     let (id, flow, entry) = write_case(tx, new, idempotency_key, day, serial, make_flow, now).await?;
     // The chain's head is locked last, so that concurrent writers wait on it only briefly.

@@ -13,10 +13,10 @@ use gongzhi_core::orgs::registry::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cases::Arg;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::registry_rows::{audit, insert_keyed, insert_plain, like_prefix};
+use crate::registry::rows::{audit, insert_keyed, insert_plain, like_prefix};
+use crate::sql::Arg;
 
 fn text(s: &str) -> Arg {
     Arg::Text(Some(s.to_string()))

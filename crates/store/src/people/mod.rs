@@ -10,7 +10,7 @@ pub mod sessions;
 
 use chrono::{DateTime, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
-use gongzhi_core::cases::DepartmentCode;
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 

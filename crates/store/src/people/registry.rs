@@ -22,10 +22,10 @@ use gongzhi_core::people::registry::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cases::Arg;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::registry_rows::{audit, insert_keyed, insert_plain, like_prefix, open, open_opt};
+use crate::registry::rows::{audit, insert_keyed, insert_plain, like_prefix, open, open_opt};
+use crate::sql::Arg;
 
 fn text(s: &str) -> Arg {
     Arg::Text(Some(s.to_string()))
@@ -607,7 +607,7 @@ impl Db {
             "SELECT {RESIDENT_COLUMNS} FROM resident_records WHERE grid_code LIKE $1 AND name LIKE $2 ORDER BY name, id LIMIT $3"
         );
         let rows: Vec<ResidentRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(like_prefix(within)).bind(crate::registry_rows::like_contains(name)).bind(limit).fetch_all(p).await)?;
+            .bind(like_prefix(within)).bind(crate::registry::rows::like_contains(name)).bind(limit).fetch_all(p).await)?;
         rows.into_iter().map(|r| r.open(cipher)).collect()
     }
 
@@ -661,7 +661,7 @@ impl Db {
                    id_number_sealed = $5, id_number_index = $6, phone_sealed = $7, phone_index = $8, \
                    registered_address_sealed = $9, care_tags_sealed = $10, party_member_sealed = $11, \
                    updated_at = $12, revision = revision + 1 WHERE id = $13 AND revision = $14";
-        let n = on_tx!(&mut tx, conn => crate::cases::bind_args!(sqlx::query(sql), &args)
+        let n = on_tx!(&mut tx, conn => crate::sql::bind_args!(sqlx::query(sql), &args)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         if n != 1 {
             return Err(StoreError::Conflict {

@@ -9,10 +9,10 @@ use gongzhi_core::people::registry::sealed;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cases::{Arg, bind_args};
 use crate::db::Db;
 use crate::error::StoreError;
-use crate::registry_rows::audit;
+use crate::registry::rows::audit;
+use crate::sql::{Arg, bind_args};
 
 /// A sealed column, and the keyed index column computed from the same value (if any).
 struct SealedColumn {

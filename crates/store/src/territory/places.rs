@@ -9,10 +9,10 @@ use gongzhi_core::territory::places::{NewBuilding, NewCompound, NewHousehold, st
 use serde::Serialize;
 use serde_json::json;
 
-use crate::cases::Arg;
 use crate::db::{Db, Tx};
 use crate::error::StoreError;
-use crate::registry_rows::{audit, insert_keyed, insert_plain, like_contains, like_prefix, open};
+use crate::registry::rows::{audit, insert_keyed, insert_plain, like_contains, like_prefix, open};
+use crate::sql::Arg;
 
 fn text(s: &str) -> Arg {
     Arg::Text(Some(s.to_string()))

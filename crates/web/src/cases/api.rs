@@ -24,7 +24,8 @@ use gongzhi_store::cases::{CaseFilter, CaseRecord, StoredEvent};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::people::{Authenticated, json_object};
+use crate::json::json_object;
+use crate::people::Authenticated;
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases::{self, Duplicate, RawReport, Reported};
 pub use gongzhi_app::cases::{can_see, idempotency_key, matter_code, publish, unit_json, visible_case};

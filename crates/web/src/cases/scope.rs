@@ -61,8 +61,8 @@ pub fn list_filter(actor: &Actor, p: &ListParams) -> Result<Option<CaseFilter>, 
 
 #[cfg(test)]
 mod tests {
-    use gongzhi_core::cases::DepartmentCode;
     use gongzhi_core::cases::inbox::UnitMatch;
+    use gongzhi_core::orgs::DepartmentCode;
     use gongzhi_core::people::{Grant, Role};
 
     use super::*;

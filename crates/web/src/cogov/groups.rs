@@ -2,8 +2,6 @@
 //! `/cogov/groups` and moderate its posts; residents of the community join, post and reply at
 //! `/m/groups/{id}`. Residents show under the display name they chose or 居民 and a short id.
 
-use gongzhi_app::AppError;
-use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -11,13 +9,13 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
-use gongzhi_core::cogov::groups::{group_name, hide_reason, post_body, shown_name};
-use gongzhi_store::StoreError;
-use gongzhi_store::cogov::groups::{Group, Post};
+use gongzhi_app::cogov::groups::{self, AddPost, CreateGroup, Group, HidePost, Post, ResidentGroup};
+use gongzhi_app::cogov::{Place, places};
+use gongzhi_core::ErrorCode;
+use gongzhi_core::cogov::groups::shown_name;
 use serde::Deserialize;
 
-use super::notices::{PUBLISHERS, Place, may_publish, not_a_publisher, page, places};
+use super::notices::page;
 use crate::pages::{Chrome, local_time};
 use crate::people::session::Staff;
 use crate::resident::ResidentUser;
@@ -82,18 +80,6 @@ fn threads(posts: &[Post], with_hidden: bool) -> Vec<PostRow> {
         .collect()
 }
 
-fn staff_only(staff: &Staff) -> Result<(), ApiError> {
-    if PUBLISHERS.iter().any(|r| staff.actor.has_role(*r)) {
-        Ok(())
-    } else {
-        Err(not_a_publisher())
-    }
-}
-
-fn invalid(field: &'static str, zh: String, en: String) -> ApiError {
-    AppError::new(ErrorCode::InvalidField, Some(field), zh, en)
-}
-
 #[derive(Template)]
 #[template(path = "cogov/groups.html")]
 struct StaffGroups {
@@ -122,23 +108,12 @@ async fn staff_page(
     error: Option<ApiError>,
     form: GroupForm,
 ) -> Result<Response, ApiError> {
-    let places: Vec<Place> = places(&state.index())
-        .into_iter()
-        .filter(|p| may_publish(staff, &p.community))
-        .collect();
-    let rows = state
-        .db()
-        .groups(None)
-        .await?
-        .iter()
-        .filter(|g| may_publish(staff, &g.community_code))
-        .map(|g| group_row(state, g, false))
-        .collect();
+    let view = groups::staff_groups(state, &staff.actor).await?;
     page(
         StaffGroups {
             c: Chrome::for_staff(staff, "/cogov/groups"),
-            places,
-            rows,
+            places: view.places,
+            rows: view.groups.iter().map(|g| group_row(state, g, false)).collect(),
             error: error.as_ref().map(|e| e.message(staff.lang).to_string()),
             error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
             form,
@@ -149,7 +124,6 @@ async fn staff_page(
 
 /// `GET /cogov/groups`
 pub async fn staff_list(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
-    staff_only(&staff)?;
     staff_page(&state, &staff, StatusCode::OK, None, GroupForm::default()).await
 }
 
@@ -160,45 +134,15 @@ pub async fn create(
     Form(form): Form<GroupForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    staff_only(&staff)?;
-    let place = places(&state.index()).into_iter().find(|p| p.code == form.place.trim());
-    let checked = match place {
-        Some(p) if may_publish(&staff, &p.community) => group_name(&form.name)
-            .map(|n| (p, n))
-            .map_err(|e| invalid(e.field, e.zh, e.en)),
-        _ => Err(invalid(
-            "place",
-            "范围 place 须为您所服务的社区或网格".into(),
-            "place must be a community or grid you serve".into(),
-        )),
+    let cmd = CreateGroup {
+        place: form.place.clone(),
+        name: form.name.clone(),
     };
-    let (place, name) = match checked {
-        Ok(ok) => ok,
-        Err(e) => return staff_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(e), form).await,
-    };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    match state
-        .db()
-        .create_group(
-            &place.community,
-            &place.code,
-            &name,
-            &staff.actor.account,
-            Utc::now(),
-            &key,
-        )
-        .await
-    {
+    match groups::create(&state, &staff.actor, cmd).await {
         Ok(id) => Ok(Redirect::to(&format!("/cogov/groups/{id}")).into_response()),
-        Err(StoreError::Conflict { .. }) => {
-            let e = invalid(
-                "name",
-                "该范围已有同名的群（群名称 name）".into(),
-                "that place has a group of that name (name)".into(),
-            );
-            staff_page(&state, &staff, StatusCode::CONFLICT, Some(e), form).await
-        }
-        Err(e) => Err(e.into()),
+        // A refused field (or a name taken): the form comes back as typed.
+        Err(e) if e.field.is_some() => staff_page(&state, &staff, e.http_status(), Some(e), form).await,
+        Err(e) => Err(e),
     }
 }
 
@@ -216,12 +160,7 @@ pub async fn staff_group(
     staff: Staff,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    staff_only(&staff)?;
-    let group = state.db().group(id).await?.ok_or_else(AppError::not_found_path)?;
-    if !may_publish(&staff, &group.community_code) {
-        return Err(not_a_publisher());
-    }
-    let posts = state.db().posts(id).await?;
+    let (group, posts) = groups::staff_group(&state, &staff.actor, id).await?;
     page(
         StaffGroup {
             c: Chrome::for_staff(&staff, "/cogov/groups"),
@@ -248,23 +187,12 @@ pub async fn hide(
     Form(form): Form<HideForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    staff_only(&staff)?;
-    let post = state.db().post(id).await?.ok_or_else(AppError::not_found_path)?;
-    let group = state
-        .db()
-        .group(post.group_id)
-        .await?
-        .ok_or_else(AppError::not_found_path)?;
-    if !may_publish(&staff, &group.community_code) {
-        return Err(not_a_publisher());
-    }
-    let reason = hide_reason(&form.reason).map_err(|e| invalid(e.field, e.zh, e.en))?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .hide_post(id, &reason, &staff.actor.account, Utc::now(), &key)
-        .await?;
-    Ok(Redirect::to(&format!("/cogov/groups/{}", group.id)).into_response())
+    let cmd = HidePost {
+        post: id,
+        reason: form.reason,
+    };
+    let group = groups::hide(&state, &staff.actor, cmd).await?;
+    Ok(Redirect::to(&format!("/cogov/groups/{group}")).into_response())
 }
 
 #[derive(Template)]
@@ -276,14 +204,10 @@ struct ResidentGroups {
 
 /// `GET /m/groups`: the groups of my community, joined ones marked.
 pub async fn resident_list(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let Some(community) = state.db().resident_community(r.resident.id).await? else {
+    let Some((all, joined)) = groups::groups_of_my_community(&state, &r.resident).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
-    let joined = state.db().joined_groups(r.resident.id).await?;
-    let rows = state
-        .db()
-        .groups(Some(&community))
-        .await?
+    let rows = all
         .iter()
         .map(|g| group_row(&state, g, joined.contains(&g.id)))
         .collect();
@@ -296,19 +220,9 @@ pub async fn resident_list(State(state): State<AppState>, r: ResidentUser) -> Re
     )
 }
 
-async fn group_of_resident(state: &AppState, r: &ResidentUser, id: i64) -> Result<Group, ApiError> {
-    let community = state.db().resident_community(r.resident.id).await?;
-    state
-        .db()
-        .group(id)
-        .await?
-        .filter(|g| Some(&g.community_code) == community.as_ref())
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, None, "群不存在", "no such group"))
-}
-
 #[derive(Template)]
 #[template(path = "cogov/m_group.html")]
-struct ResidentGroup {
+struct ResidentGroupPage {
     c: MChrome,
     g: GroupRow,
     me: String,
@@ -318,26 +232,20 @@ struct ResidentGroup {
     error_field: String,
 }
 
-async fn resident_group_page(
+fn resident_group_page(
     state: &AppState,
     r: &ResidentUser,
-    group: &Group,
+    view: ResidentGroup,
     body: String,
     error: Option<ApiError>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let joined = state.db().joined_groups(r.resident.id).await?.contains(&group.id);
-    let posts = state.db().posts(group.id).await?;
-    let me = shown_name(
-        r.resident.id,
-        state.db().resident_display_name(r.resident.id).await?.as_deref(),
-    );
     page(
-        ResidentGroup {
+        ResidentGroupPage {
             c: MChrome::of(r, "/m/groups"),
-            g: group_row(state, group, joined),
-            me,
-            posts: threads(&posts, false),
+            g: group_row(state, &view.group, view.joined),
+            me: shown_name(r.resident.id, view.display_name.as_deref()),
+            posts: threads(&view.posts, false),
             body,
             error: error.as_ref().map(|e| e.message(r.lang).to_string()),
             error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
@@ -352,8 +260,8 @@ pub async fn resident_group(
     r: ResidentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let group = group_of_resident(&state, &r, id).await?;
-    resident_group_page(&state, &r, &group, String::new(), None, StatusCode::OK).await
+    let view = groups::resident_group(&state, &r.resident, id).await?;
+    resident_group_page(&state, &r, view, String::new(), None, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -370,9 +278,7 @@ pub async fn join(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let group = group_of_resident(&state, &r, id).await?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state.db().join_group(group.id, r.resident.id, Utc::now(), &key).await?;
+    groups::join(&state, &r.resident, id).await?;
     Ok(Redirect::to(&format!("/m/groups/{id}")).into_response())
 }
 
@@ -384,44 +290,30 @@ pub async fn add_post(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(form.get("csrf").map_or("", String::as_str))?;
-    let group = group_of_resident(&state, &r, id).await?;
     let typed = form.get("body").cloned().unwrap_or_default();
-    if !state.db().joined_groups(r.resident.id).await?.contains(&group.id) {
-        let e = AppError::forbidden("请先加入本群再发言", "join the group before posting");
-        return resident_group_page(&state, &r, &group, typed, Some(e), StatusCode::FORBIDDEN).await;
-    }
     let parent = match form.get("parent").map(|p| p.trim()).filter(|p| !p.is_empty()) {
-        None => None,
-        Some(p) => {
-            let top = match p.parse::<i64>() {
-                Ok(pid) => state.db().post(pid).await?,
-                Err(_) => None,
+        None => Ok(None),
+        Some(p) => p.parse::<i64>().map(Some).map_err(|_| groups::unknown_parent()),
+    };
+    let posted = match parent {
+        Ok(parent) => {
+            let cmd = AddPost {
+                group: id,
+                parent,
+                body: typed.clone(),
             };
-            match top.filter(|t| t.group_id == group.id && t.parent_id.is_none() && t.hidden_at.is_none()) {
-                Some(t) => Some(t.id),
-                None => {
-                    let e = invalid(
-                        "parent",
-                        "回复的帖子 parent 不存在或已被隐藏".into(),
-                        "the post replied to (parent) does not exist or was hidden".into(),
-                    );
-                    return resident_group_page(&state, &r, &group, typed, Some(e), StatusCode::UNPROCESSABLE_ENTITY)
-                        .await;
-                }
-            }
+            groups::add_post(&state, &r.resident, cmd).await
         }
+        Err(e) => Err(e),
     };
-    let body = match post_body(&typed) {
-        Ok(b) => b,
-        Err(e) => {
-            let e = invalid(e.field, e.zh, e.en);
-            return resident_group_page(&state, &r, &group, typed, Some(e), StatusCode::UNPROCESSABLE_ENTITY).await;
+    match posted {
+        Ok(thread) => Ok(Redirect::to(&format!("/m/groups/{id}#post-{thread}")).into_response()),
+        // Refused in a group of mine (not joined, a bad reply or body): the page with what I typed.
+        Err(e) if e.is_client_error() && e.code != ErrorCode::NotFound => {
+            let status = e.http_status();
+            let view = groups::resident_group(&state, &r.resident, id).await?;
+            resident_group_page(&state, &r, view, typed, Some(e), status)
         }
-    };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let post = state
-        .db()
-        .add_post(group.id, parent, r.resident.id, &body, Utc::now(), &key)
-        .await?;
-    Ok(Redirect::to(&format!("/m/groups/{id}#post-{}", parent.unwrap_or(post))).into_response())
+        Err(e) => Err(e),
+    }
 }

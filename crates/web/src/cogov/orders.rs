@@ -10,18 +10,16 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
-use gongzhi_app::AppError;
+use gongzhi_app::cogov::orders::{self, Order, PostNeed, TakeStep};
+use gongzhi_app::cogov::{PALM, community_name};
 use gongzhi_core::Lang;
-use gongzhi_core::cogov::orders::{DESCRIPTION_MAX, NOTE_MAX, OrderDraft, OrderStep, PREFERRED_TIME_MAX};
-use gongzhi_store::cogov::orders::Order;
+use gongzhi_core::cogov::orders::{DESCRIPTION_MAX, NOTE_MAX, PREFERRED_TIME_MAX};
 use serde::Deserialize;
 
-use super::notices::{PUBLISHERS, may_publish, page};
+use super::notices::page;
 use crate::pages::{Chrome, local_time};
 use crate::people::session::Staff;
 use crate::resident::ResidentUser;
-use crate::resident::nearby::PALM;
 use crate::resident::pages::MChrome;
 use crate::{ApiError, AppState};
 use gongzhi_app::people::random_token;
@@ -41,13 +39,6 @@ pub struct OrderRow {
     pub ordered_at: String,
     pub changed: String,
     pub steps: &'static [&'static str],
-}
-
-fn community_name(index: &TerritoryIndex, code: &str) -> String {
-    index
-        .communities()
-        .find(|l| l.community.code == code)
-        .map_or_else(|| code.to_string(), |l| l.community.name.clone())
 }
 
 fn order_row(index: &TerritoryIndex, o: &Order, lang: Lang) -> OrderRow {
@@ -92,22 +83,15 @@ pub async fn resident_list(
     r: ResidentUser,
     Query(q): Query<Done>,
 ) -> Result<Response, ApiError> {
-    let Some(community) = state.db().resident_community(r.resident.id).await? else {
+    let Some((community, mine)) = orders::my_orders(&state, &r.resident).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
     let index = state.index();
-    let rows = state
-        .db()
-        .orders_of_resident(r.resident.id)
-        .await?
-        .iter()
-        .map(|o| order_row(&index, o, r.lang))
-        .collect();
     page(
         ResidentOrders {
             c: MChrome::of(&r, "/m/orders"),
             community: community_name(&index, &community),
-            rows,
+            rows: mine.iter().map(|o| order_row(&index, o, r.lang)).collect(),
             done: q.done,
         },
         StatusCode::OK,
@@ -171,7 +155,7 @@ fn new_order_page(
 
 /// `GET /m/orders/new`: the form of a need (a fresh key: one form, one need).
 pub async fn new_form(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let Some(community) = state.db().resident_community(r.resident.id).await? else {
+    let Some(community) = gongzhi_app::cogov::community_of(&state, &r.resident).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
     let form = OrderForm {
@@ -188,35 +172,33 @@ pub async fn post(
     Form(form): Form<OrderForm>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let Some(community) = state.db().resident_community(r.resident.id).await? else {
+    let Some(community) = gongzhi_app::cogov::community_of(&state, &r.resident).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
-    let checked = OrderDraft::check(&PALM, &form.kind, &form.description, &form.preferred_time)
-        .map_err(AppError::draft)
-        .and_then(|d| {
-            Ok((
-                d,
-                crate::cases::api::idempotency_key("idempotency_key", Some(&form.idempotency_key))?,
-            ))
-        });
-    let (draft, key) = match checked {
-        Ok((d, Some(k))) => (d, k),
-        Ok((_, None)) => {
-            let e = AppError::missing("idempotency_key");
-            return new_order_page(&state, &r, &community, form, Some(e), StatusCode::UNPROCESSABLE_ENTITY);
+    let posted = match crate::cases::api::idempotency_key("idempotency_key", Some(&form.idempotency_key)) {
+        Ok(key) => {
+            let cmd = PostNeed {
+                kind: form.kind.clone(),
+                description: form.description.clone(),
+                preferred_time: form.preferred_time.clone(),
+                idempotency_key: key,
+            };
+            orders::post(&state, &r.resident, cmd).await
         }
-        Err(e) => {
-            let status = e.http_status();
-            return new_order_page(&state, &r, &community, form, Some(e), status);
-        }
+        Err(e) => Err(e),
     };
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .post_order(r.resident.id, &community, &draft, &key, Utc::now(), &audit_key)
-        .await?;
-    let lang = if r.lang == Lang::En { "&lang=en" } else { "" };
-    Ok(Redirect::to(&format!("/m/orders?done=posted{lang}")).into_response())
+    match posted {
+        Ok(_) => {
+            let lang = if r.lang == Lang::En { "&lang=en" } else { "" };
+            Ok(Redirect::to(&format!("/m/orders?done=posted{lang}")).into_response())
+        }
+        // A refused field: the form comes back as typed.
+        Err(e) if e.field.is_some() => {
+            let status = e.http_status();
+            new_order_page(&state, &r, &community, form, Some(e), status)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 // ---- the staff's side ----
@@ -242,12 +224,9 @@ async fn staff_page(
     failure: Option<(i64, ApiError)>,
 ) -> Result<Response, ApiError> {
     let index = state.index();
-    let rows = state
-        .db()
-        .latest_orders(500)
+    let rows = orders::staff_orders(state, &staff.actor)
         .await?
         .iter()
-        .filter(|o| may_publish(staff, &o.community_code))
         .map(|o| order_row(&index, o, staff.lang))
         .collect();
     let (failed, error) = match failure {
@@ -268,22 +247,12 @@ async fn staff_page(
     )
 }
 
-fn not_community_staff() -> ApiError {
-    AppError::forbidden(
-        "仅本社区的社区工作者、街道工作人员可以处理居民点单",
-        "only community workers and street staff of the community handle residents' needs",
-    )
-}
-
 /// `GET /cogov/orders`: the needs of the communities in reach, newest first.
 pub async fn staff_list(
     State(state): State<AppState>,
     staff: Staff,
     Query(q): Query<Done>,
 ) -> Result<Response, ApiError> {
-    if !PUBLISHERS.iter().any(|r| staff.actor.has_role(*r)) {
-        return Err(not_community_staff());
-    }
     staff_page(&state, &staff, StatusCode::OK, q.done, None).await
 }
 
@@ -306,36 +275,18 @@ pub async fn step(
     Form(form): Form<StepForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    let Some(order) = state.db().order(id).await? else {
-        return Err(AppError::not_found_path().into());
+    let cmd = TakeStep {
+        order: id,
+        step: form.step,
+        text: form.text,
     };
-    if !may_publish(&staff, &order.community_code) {
-        return Err(not_community_staff());
-    }
-    let checked = OrderStep::parse(&form.step, &form.text).and_then(|s| Ok((order.state.apply(&s)?, s)));
-    let (to, step) = match checked {
-        Ok(ok) => ok,
-        Err(e) => {
-            let e = AppError::order(&e);
-            return staff_page(&state, &staff, e.http_status(), String::new(), Some((id, e))).await;
+    match orders::step(&state, &staff.actor, cmd).await {
+        Ok(to) => Ok(Redirect::to(&format!("/cogov/orders?done={}-{id}", to.as_str())).into_response()),
+        // A refused step (or one taken meanwhile): the list, with where the need stands now.
+        Err(e) if e.field.is_some() => {
+            let status = e.http_status();
+            staff_page(&state, &staff, status, String::new(), Some((id, e))).await
         }
-    };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let now = Utc::now();
-    match state
-        .db()
-        .transition_order(&order, &step, to, &staff.actor.account, now, &key)
-        .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/cogov/orders?done={}-{id}", to.as_str())).into_response()),
-        Err(gongzhi_store::StoreError::Conflict { .. }) => {
-            // Someone took it a step meanwhile: the page shows where it stands now.
-            let e = AppError::order(&gongzhi_core::cogov::orders::OrderProblem::WrongState {
-                from: state.db().order(id).await?.map_or(order.state, |o| o.state),
-                step: step.name(),
-            });
-            staff_page(&state, &staff, e.http_status(), String::new(), Some((id, e))).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }

@@ -1,8 +1,6 @@
 //! Surveys (问卷): staff create one for a community, open and close it, and read the results;
 //! residents of the community answer an open survey once.
 
-use gongzhi_app::AppError;
-use gongzhi_core::ErrorCode;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -10,12 +8,13 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
-use gongzhi_core::cogov::survey::{Answer, Question, SurveyState, check_answers, parse_survey};
-use gongzhi_store::cogov::surveys::Survey;
+use gongzhi_app::cogov::surveys::{self, CreateSurvey, Survey, Tally};
+use gongzhi_app::cogov::{Place, community_name};
+use gongzhi_core::ErrorCode;
+use gongzhi_core::cogov::survey::{Question, SurveyState};
 use serde::Deserialize;
 
-use super::notices::{Place, may_publish, not_a_publisher, page, places};
+use super::notices::page;
 use crate::pages::{Chrome, local_time};
 use crate::people::session::Staff;
 use crate::resident::ResidentUser;
@@ -32,15 +31,10 @@ pub struct SurveyRow {
 }
 
 fn survey_row(state: &AppState, s: &Survey, lang: gongzhi_core::Lang) -> SurveyRow {
-    let community = state
-        .index()
-        .communities()
-        .find(|l| l.community.code == s.community_code)
-        .map_or_else(|| s.community_code.clone(), |l| l.community.name.clone());
     SurveyRow {
         id: s.id,
         title: s.title.clone(),
-        community,
+        community: community_name(&state.index(), &s.community_code),
         state: s.state.label(lang),
         is_open: s.state == SurveyState::Open,
         created_at: local_time(s.created_at),
@@ -70,14 +64,6 @@ pub struct SurveyForm {
     pub questions: String,
 }
 
-fn staff_only(staff: &Staff) -> Result<(), ApiError> {
-    if super::notices::PUBLISHERS.iter().any(|r| staff.actor.has_role(*r)) {
-        Ok(())
-    } else {
-        Err(not_a_publisher())
-    }
-}
-
 async fn staff_page(
     state: &AppState,
     staff: &Staff,
@@ -85,23 +71,12 @@ async fn staff_page(
     error: Option<ApiError>,
     form: SurveyForm,
 ) -> Result<Response, ApiError> {
-    let communities = places(&state.index())
-        .into_iter()
-        .filter(|p| p.grid.is_none() && may_publish(staff, &p.community))
-        .collect();
-    let rows = state
-        .db()
-        .surveys(None)
-        .await?
-        .iter()
-        .filter(|s| may_publish(staff, &s.community_code))
-        .map(|s| survey_row(state, s, staff.lang))
-        .collect();
+    let view = surveys::staff_surveys(state, &staff.actor).await?;
     page(
         StaffSurveys {
             c: Chrome::for_staff(staff, "/cogov/surveys"),
-            communities,
-            rows,
+            communities: view.communities,
+            rows: view.surveys.iter().map(|s| survey_row(state, s, staff.lang)).collect(),
             error: error.as_ref().map(|e| e.message(staff.lang).to_string()),
             error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
             form,
@@ -112,12 +87,7 @@ async fn staff_page(
 
 /// `GET /cogov/surveys`: the surveys of the communities in reach, and a form for a new one.
 pub async fn staff_list(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
-    staff_only(&staff)?;
     staff_page(&state, &staff, StatusCode::OK, None, SurveyForm::default()).await
-}
-
-fn invalid(field: &'static str, zh: String, en: String) -> ApiError {
-    AppError::new(ErrorCode::InvalidField, Some(field), zh, en)
 }
 
 /// `POST /cogov/surveys`: a new survey, as a draft.
@@ -127,69 +97,17 @@ pub async fn create(
     Form(form): Form<SurveyForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    staff_only(&staff)?;
-    let community = form.community.trim();
-    let known = state.index().communities().any(|l| l.community.code == community);
-    let checked = if !known || !may_publish(&staff, community) {
-        Err(invalid(
-            "community",
-            "社区 community 须为您所服务的社区".into(),
-            "community must be one you serve".into(),
-        ))
-    } else {
-        parse_survey(&form.title, &form.questions).map_err(|e| invalid(e.field, e.zh, e.en))
+    let cmd = CreateSurvey {
+        community: form.community.clone(),
+        title: form.title.clone(),
+        questions: form.questions.clone(),
     };
-    let (title, questions) = match checked {
-        Ok(ok) => ok,
-        Err(e) => return staff_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(e), form).await,
-    };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let id = state
-        .db()
-        .create_survey(community, &title, &questions, &staff.actor.account, Utc::now(), &key)
-        .await?;
-    Ok(Redirect::to(&format!("/cogov/surveys/{id}")).into_response())
-}
-
-/// The tally of one question.
-pub struct Tally {
-    pub number: usize,
-    pub prompt: String,
-    /// Each choice with its count (single-choice questions).
-    pub counts: Vec<(String, usize)>,
-    /// The non-empty answers typed (free-text questions).
-    pub texts: Vec<String>,
-    pub is_choice: bool,
-}
-
-fn tally(questions: &[Question], sheets: &[Vec<Answer>]) -> Vec<Tally> {
-    questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let answers = sheets.iter().filter_map(|s| s.get(i));
-            Tally {
-                number: i + 1,
-                prompt: q.prompt.clone(),
-                counts: q
-                    .choices
-                    .iter()
-                    .enumerate()
-                    .map(|(c, label)| {
-                        let n = sheets.iter().filter(|s| s.get(i) == Some(&Answer::Choice(c))).count();
-                        (label.clone(), n)
-                    })
-                    .collect(),
-                texts: answers
-                    .filter_map(|a| match a {
-                        Answer::Text(t) if !t.is_empty() => Some(t.clone()),
-                        _ => None,
-                    })
-                    .collect(),
-                is_choice: q.is_choice(),
-            }
-        })
-        .collect()
+    match surveys::create(&state, &staff.actor, cmd).await {
+        Ok(id) => Ok(Redirect::to(&format!("/cogov/surveys/{id}")).into_response()),
+        // A refused field: the form comes back as typed.
+        Err(e) if e.field.is_some() => staff_page(&state, &staff, e.http_status(), Some(e), form).await,
+        Err(e) => Err(e),
+    }
 }
 
 #[derive(Template)]
@@ -202,26 +120,16 @@ struct StaffSurvey {
     tallies: Vec<Tally>,
 }
 
-async fn survey_of_staff(state: &AppState, staff: &Staff, id: i64) -> Result<Survey, ApiError> {
-    staff_only(staff)?;
-    let survey = state.db().survey(id).await?.ok_or_else(AppError::not_found_path)?;
-    if !may_publish(staff, &survey.community_code) {
-        return Err(not_a_publisher());
-    }
-    Ok(survey)
-}
-
 /// `GET /cogov/surveys/{id}`: the results — counts per choice, the free-text answers.
 pub async fn results(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let survey = survey_of_staff(&state, &staff, id).await?;
-    let sheets = state.db().survey_answers(id).await?;
+    let results = surveys::results(&state, &staff.actor, id).await?;
     page(
         StaffSurvey {
             c: Chrome::for_staff(&staff, "/cogov/surveys"),
-            s: survey_row(&state, &survey, staff.lang),
-            draft: survey.state == SurveyState::Draft,
-            answered: sheets.len(),
-            tallies: tally(&survey.questions, &sheets),
+            s: survey_row(&state, &results.survey, staff.lang),
+            draft: results.survey.state == SurveyState::Draft,
+            answered: results.answered,
+            tallies: results.tallies,
         },
         StatusCode::OK,
     )
@@ -243,22 +151,7 @@ pub async fn set_state(
     Form(form): Form<StateForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    survey_of_staff(&state, &staff, id).await?;
-    let to = match SurveyState::parse(&form.to) {
-        Some(s @ (SurveyState::Open | SurveyState::Closed)) => s,
-        _ => {
-            return Err(invalid(
-                "to",
-                "状态 to 须为 open 或 closed".into(),
-                "to must be open or closed".into(),
-            ));
-        }
-    };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .set_survey_state(id, to, &staff.actor.account, Utc::now(), &key)
-        .await?;
+    surveys::set_state(&state, &staff.actor, id, &form.to).await?;
     Ok(Redirect::to(&format!("/cogov/surveys/{id}")).into_response())
 }
 
@@ -271,21 +164,13 @@ struct ResidentSurveys {
 
 /// `GET /m/surveys`: the open and closed surveys of my community.
 pub async fn resident_list(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let Some(community) = state.db().resident_community(r.resident.id).await? else {
+    let Some(mine) = surveys::surveys_of_my_community(&state, &r.resident).await? else {
         return Ok(Redirect::to("/m/community").into_response());
     };
-    let rows = state
-        .db()
-        .surveys(Some(&community))
-        .await?
-        .iter()
-        .filter(|s| s.state != SurveyState::Draft)
-        .map(|s| survey_row(&state, s, r.lang))
-        .collect();
     page(
         ResidentSurveys {
             c: MChrome::of(&r, "/m/surveys"),
-            rows,
+            rows: mine.iter().map(|s| survey_row(&state, s, r.lang)).collect(),
         },
         StatusCode::OK,
     )
@@ -312,29 +197,15 @@ impl ResidentSurvey {
     }
 }
 
-async fn survey_of_resident(state: &AppState, r: &ResidentUser, id: i64) -> Result<Survey, ApiError> {
-    let community = state.db().resident_community(r.resident.id).await?;
-    state
-        .db()
-        .survey(id)
-        .await?
-        .filter(|s| Some(&s.community_code) == community.as_ref() && s.state != SurveyState::Draft)
-        .ok_or_else(|| AppError::new(ErrorCode::NotFound, None, "问卷不存在", "no such survey"))
-}
-
 fn resident_page(
     state: &AppState,
     r: &ResidentUser,
     survey: &Survey,
     answered: bool,
     given: HashMap<String, String>,
-    error: Option<(String, String)>,
+    error: Option<ApiError>,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let (error_field, error) = match error {
-        Some((f, m)) => (f, Some(m)),
-        None => (String::new(), None),
-    };
     page(
         ResidentSurvey {
             c: MChrome::of(r, "/m/surveys"),
@@ -342,8 +213,8 @@ fn resident_page(
             questions: survey.questions.clone(),
             answered,
             given,
-            error,
-            error_field,
+            error: error.as_ref().map(|e| e.message(r.lang).to_string()),
+            error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
         },
         status,
     )
@@ -355,8 +226,7 @@ pub async fn resident_survey(
     r: ResidentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let survey = survey_of_resident(&state, &r, id).await?;
-    let answered = state.db().has_answered(id, r.resident.id).await?;
+    let (survey, answered) = surveys::resident_survey(&state, &r.resident, id).await?;
     resident_page(&state, &r, &survey, answered, HashMap::new(), None, StatusCode::OK)
 }
 
@@ -368,69 +238,15 @@ pub async fn answer(
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(form.get("csrf").map_or("", String::as_str))?;
-    let survey = survey_of_resident(&state, &r, id).await?;
-    let lang = r.lang;
-    if state.db().has_answered(id, r.resident.id).await? {
-        let e = lang.pick(
-            "您已提交过本问卷，每人只能提交一次",
-            "you have answered this survey already; each resident answers once",
-        );
-        return resident_page(
-            &state,
-            &r,
-            &survey,
-            true,
-            HashMap::new(),
-            Some(("survey".into(), e.into())),
-            StatusCode::CONFLICT,
-        );
-    }
-    if survey.state != SurveyState::Open {
-        let e = lang.pick("问卷已结束，不再接受提交", "the survey is closed");
-        return resident_page(
-            &state,
-            &r,
-            &survey,
-            false,
-            form,
-            Some(("survey".into(), e.into())),
-            StatusCode::CONFLICT,
-        );
-    }
-    let answers = match check_answers(&survey.questions, |i| form.get(&format!("q{i}")).map(String::as_str)) {
-        Ok(a) => a,
-        Err(p) => {
-            let message = lang.pick(&p.zh, &p.en).to_string();
-            return resident_page(
-                &state,
-                &r,
-                &survey,
-                false,
-                form.clone(),
-                Some((format!("q{}", p.question), message)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
+    match surveys::answer(&state, &r.resident, id, &form).await {
+        Ok(()) => Ok(Redirect::to(&format!("/m/surveys/{id}?done=answered")).into_response()),
+        // Refused on a survey of mine: the page again, with my answers unless I answered already.
+        Err(e) if e.is_client_error() && e.code != ErrorCode::NotFound => {
+            let status = e.http_status();
+            let (survey, answered) = surveys::resident_survey(&state, &r.resident, id).await?;
+            let given = if answered { HashMap::new() } else { form };
+            resident_page(&state, &r, &survey, answered, given, Some(e), status)
         }
-    };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    if !state
-        .db()
-        .answer_survey(id, r.resident.id, &answers, Utc::now(), &key)
-        .await?
-    {
-        let e = lang.pick(
-            "您已提交过本问卷，每人只能提交一次",
-            "you have answered this survey already; each resident answers once",
-        );
-        return resident_page(
-            &state,
-            &r,
-            &survey,
-            true,
-            HashMap::new(),
-            Some(("survey".into(), e.into())),
-            StatusCode::CONFLICT,
-        );
+        Err(e) => Err(e),
     }
-    Ok(Redirect::to(&format!("/m/surveys/{id}?done=answered")).into_response())
 }

@@ -31,11 +31,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use gongzhi_core::Lang;
-use gongzhi_core::cases::data::RowError;
+use gongzhi_core::data::RowError;
 use gongzhi_core::import::registry::{ALL, template};
 use gongzhi_core::import::{Reach, Template};
 use gongzhi_core::people::Actor;
-use gongzhi_core::people::registry::reveal_reason;
 use gongzhi_office::{Format, template_file};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -45,7 +44,7 @@ use crate::people::Authenticated;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
 
-use gongzhi_app::registry::export::{TABLE_EXPORTS, places_geojson, resident_export, table_rows};
+use gongzhi_app::registry::export::{UnmaskedExport, exporter_reach};
 use gongzhi_app::registry::import::{Job, Outcome};
 use gongzhi_app::registry::{importer_reach, unknown_template};
 
@@ -504,96 +503,28 @@ struct ExportQuery {
 }
 
 /// `GET /registry/export/residents.xlsx|csv[?within=CODE]`: the residents of the reader's area
-/// (or the part `within` names), masked; audited as `registry.export` with the count.
+/// (or the part `within` names), masked; audited as `registry.export` with the count. Also the
+/// places and organizations as tables or GeoJSON.
 async fn export(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(file): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let reach = importer_reach(&actor)?;
-    let (kind, ext) = file.rsplit_once('.').ok_or_else(|| unknown_template(&file))?;
-    let geo = ext == "geojson" && matches!(kind, "buildings" | "compounds");
-    let table = TABLE_EXPORTS.contains(&kind) && Format::from_file_name(&file).is_some();
-    let format = Format::from_file_name(&file)
-        .filter(|_| kind == "residents" || table)
-        .ok_or_else(|| unknown_template(&file));
-    if format.is_err() && !geo {
-        return Err(unknown_template(&file));
-    }
-    let prefixes = area_prefixes(&reach, q.within.as_deref())?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let (bytes, content_type, name, count) = if geo {
-        let (text, count) = places_geojson(&state, kind, &prefixes).await?;
-        (
-            text.into_bytes(),
-            "application/geo+json",
-            format!("{kind}.geojson"),
-            count,
-        )
-    } else if table {
-        let format = format?;
-        let (rows, count) = table_rows(&state, kind, &prefixes).await?;
-        let t = template(kind).ok_or_else(|| unknown_template(kind))?;
-        let bytes = gongzhi_office::write_rows(format, t.name_zh, &rows).map_err(|e| AppError::internal(&e))?;
-        (bytes, format.content_type(), format!("{}.{ext}", t.name_zh), count)
-    } else {
-        let format = format?;
-        let rows = resident_export(&state, &prefixes, false).await?;
-        let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| AppError::internal(&e))?;
-        (bytes, format.content_type(), format!("实有人口.{ext}"), rows.len() - 1)
-    };
-    let mut detail = json!({"kind": kind, "within": prefixes, "rows": count, "format": ext});
-    if kind == "residents" {
-        detail["masked"] = json!(true);
-    }
-    let entry = gongzhi_core::audit::NewAuditEntry::new(
-        chrono::Utc::now(),
-        actor.account.clone(),
-        "registry.export",
-        "export",
-        kind,
-        detail,
-    )
-    .map_err(|e| AppError::internal(&e))?;
-    gongzhi_store::audit::record(&state.db(), &key, entry).await?;
+    let done = gongzhi_app::registry::export::export(&state, &actor, &file, q.within.as_deref()).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CONTENT_DISPOSITION, attachment(&file, &name)),
+            (header::CONTENT_TYPE, HeaderValue::from_static(done.content_type)),
+            (header::CONTENT_DISPOSITION, attachment(&file, &done.name)),
         ],
-        bytes,
+        done.bytes,
     )
         .into_response())
 }
 
-/// The subtree prefixes an export covers: the one `within` names (inside `reach`, else 403), or
-/// all of `reach`.
-fn area_prefixes(reach: &Reach, within: Option<&str>) -> Result<Vec<String>, ApiError> {
-    match within.map(str::trim).filter(|w| !w.is_empty()) {
-        Some(w) => {
-            let code = gongzhi_core::territory::TerritoryCode::parse(w).map_err(|e| AppError::bad_code("within", e))?;
-            if !reach.reaches(&code) {
-                return Err(AppError::new(
-                    ErrorCode::OutsideScope,
-                    Some("within"),
-                    "此区域不在您的辖区内",
-                    "that area is outside yours",
-                )
-                .into());
-            }
-            Ok(vec![code.subtree_prefix().to_string()])
-        }
-        None => Ok(reach.prefixes().to_vec()),
-    }
-}
-
-/// The fields an unmasked export gives in full, named in its audit entry (never their values).
-const UNMASKED_FIELDS: [&str; 4] = ["id_number", "phone", "registered_address", "party_member"];
-
-/// An unmasked export asked for: why, where, and as what.
+/// An unmasked export asked for on the page's form.
 #[derive(Deserialize, Default)]
-struct UnmaskedRequest {
+struct UnmaskedPost {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
@@ -604,82 +535,19 @@ struct UnmaskedRequest {
     format: Option<String>,
 }
 
-fn not_an_exporter() -> ApiError {
-    AppError::new(
-        ErrorCode::Forbidden,
-        None,
-        "导出完整信息（不打码）需要个人信息导出员权限，由安全管理员授予",
-        "an unmasked export needs the personal-data exporter role, granted by the security administrator",
-    )
-}
-
-fn export_reason(text: &str) -> Result<String, ApiError> {
-    reveal_reason(text).map_err(|e| {
-        use gongzhi_core::Localized;
-        AppError::new(
-            e.code(),
-            Some("reason"),
-            "字段 reason（导出理由）：请说明导出理由（2至200个字符）",
-            "field reason: state why you export (2 to 200 characters)",
-        )
-    })
-}
-
-fn export_format(text: Option<&str>) -> Result<(Format, &'static str), ApiError> {
-    match text.map(str::trim).unwrap_or("") {
-        "" | "xlsx" => Ok((Format::Xlsx, "xlsx")),
-        "csv" => Ok((Format::Csv, "csv")),
-        other => Err(AppError::new(
-            ErrorCode::InvalidField,
-            Some("format"),
-            format!("字段 format（格式）：“{other}”不是 xlsx 或 csv"),
-            format!("field format: {other:?} is not xlsx or csv"),
-        )
-        .into()),
-    }
-}
-
-/// The unmasked export: the role (403), the reason (422, nothing read or recorded), the format
-/// and the area; then the rows, the audit entry `registry.export` with `"masked": false`, the
-/// reason, the area and the count, committed in its own transaction BEFORE the file is built and
-/// sent.
-async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedRequest) -> Result<Response, ApiError> {
-    let reach = Reach::exporting(actor);
-    if reach.is_empty() {
-        return Err(not_an_exporter());
-    }
-    let reason = export_reason(&req.reason)?;
-    let (format, ext) = export_format(req.format.as_deref())?;
-    let prefixes = area_prefixes(&reach, req.within.as_deref())?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let rows = resident_export(state, &prefixes, true).await?;
-    let entry = gongzhi_core::audit::NewAuditEntry::new(
-        chrono::Utc::now(),
-        actor.account.clone(),
-        "registry.export",
-        "export",
-        "residents",
-        json!({
-            "kind": "residents", "within": prefixes, "rows": rows.len() - 1, "masked": false,
-            "reason": reason, "format": ext, "fields": UNMASKED_FIELDS,
-        }),
-    )
-    .map_err(|e| AppError::internal(&e))?;
-    gongzhi_store::audit::record(&state.db(), &key, entry).await?;
-    let bytes = gongzhi_office::write_rows(format, "实有人口", &rows).map_err(|e| AppError::internal(&e))?;
+/// The unmasked export's file, never cached.
+async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedExport) -> Result<Response, ApiError> {
+    let (done, ext) = gongzhi_app::registry::export::unmasked(state, actor, req).await?;
     Ok((
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
+            (header::CONTENT_TYPE, HeaderValue::from_static(done.content_type)),
             (
                 header::CONTENT_DISPOSITION,
-                attachment(
-                    &format!("residents-unmasked.{ext}"),
-                    &format!("实有人口（完整信息）.{ext}"),
-                ),
+                attachment(&format!("residents-unmasked.{ext}"), &done.name),
             ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
-        bytes,
+        done.bytes,
     )
         .into_response())
 }
@@ -689,10 +557,15 @@ async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedRequest)
 async fn export_unmasked_page(
     State(state): State<AppState>,
     staff: Staff,
-    axum::Form(form): axum::Form<UnmaskedRequest>,
+    axum::Form(form): axum::Form<UnmaskedPost>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    match unmasked_export(&state, &staff.actor, &form).await {
+    let req = UnmaskedExport {
+        reason: form.reason.clone(),
+        within: form.within.clone(),
+        format: form.format.clone(),
+    };
+    match unmasked_export(&state, &staff.actor, &req).await {
         Ok(r) => Ok(r),
         Err(e) if e.http_status() == StatusCode::UNPROCESSABLE_ENTITY || e.field == Some("within") => {
             let mut page = ImportPage::new(&staff, "residents".into());
@@ -719,10 +592,8 @@ async fn api_export_unmasked(
     Authenticated(actor): Authenticated,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    if Reach::exporting(&actor).is_empty() {
-        return Err(not_an_exporter());
-    }
-    let map = crate::people::json_object(&body)?;
+    exporter_reach(&actor)?;
+    let map = crate::json::json_object(&body)?;
     let text = |field: &str| -> Result<Option<String>, ApiError> {
         match map.get(field) {
             None | Some(Value::Null) => Ok(None),
@@ -736,8 +607,7 @@ async fn api_export_unmasked(
             .into()),
         }
     };
-    let req = UnmaskedRequest {
-        csrf: String::new(),
+    let req = UnmaskedExport {
         reason: text("reason")?.unwrap_or_default(),
         within: text("within")?,
         format: text("format")?,

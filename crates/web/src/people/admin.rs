@@ -11,71 +11,17 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use gongzhi_app::AppError;
+use gongzhi_app::people::accounts::{self, AccountChange, NewAccount, may_revoke, scope_text};
 use gongzhi_core::ErrorCode;
-use gongzhi_core::cases::DepartmentCode;
-use gongzhi_core::people::credentials::hash_password;
-use gongzhi_core::people::policy::{check_admin_separation, looks_after, manages, may_grant, sets_permissions_of};
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_core::{Lang, Localized};
-use gongzhi_store::people::admin::AccountWithGrants;
 use serde::Deserialize;
 
 use super::session::Staff;
 use crate::pages::{Chrome, local_time};
 use crate::{ApiError, AppState};
-
-/// The administrator grants the signed-in person holds.
-fn admin_grants(staff: &Staff) -> Vec<&Grant> {
-    staff
-        .actor
-        .grants
-        .iter()
-        .filter(|g| matches!(g.role, Role::SystemAdmin | Role::SecurityAdmin))
-        .collect()
-}
-
-/// The security administrator on a working account: only its security permissions.
-fn not_admin_of(username: &str) -> ApiError {
-    AppError::forbidden(
-        format!("您只能设置账户 {username} 的安全权限（个人信息导出员）"),
-        format!("you may only set the security permissions (personal-data exporter) of {username}"),
-    )
-}
-
-fn not_admin() -> ApiError {
-    AppError::forbidden(
-        "只有系统管理员或安全管理员可以管理账户",
-        "only a system or security administrator manages accounts",
-    )
-}
-
-/// Whether `staff` administers `target` (activation, unlocking, password, roles): in scope, an
-/// account one of the staff's administrator roles looks after, and not their own account.
-fn administers(staff: &Staff, target: &AccountWithGrants) -> bool {
-    target.account.username != staff.account.username
-        && admin_grants(staff)
-            .iter()
-            .any(|admin| manages(&admin.scope, &target.grants) && looks_after(admin.role, &target.grants))
-}
-
-/// Whether `staff` may open `target`'s page: it administers it, or (the security administrator)
-/// may set its security permissions.
-fn reaches(staff: &Staff, target: &AccountWithGrants) -> bool {
-    administers(staff, target)
-        || (target.account.username != staff.account.username
-            && admin_grants(staff)
-                .iter()
-                .any(|admin| manages(&admin.scope, &target.grants) && sets_permissions_of(admin.role, &target.grants)))
-}
-
-/// Whether `staff` may revoke `grant`: a role one of its administrator roles grants, at a scope
-/// it reaches.
-fn may_revoke(staff: &Staff, grant: &Grant) -> bool {
-    admin_grants(staff)
-        .iter()
-        .any(|a| may_grant(a.role, grant.role) && manages(&a.scope, std::slice::from_ref(grant)))
-}
 
 struct AccountRow {
     username: String,
@@ -93,13 +39,6 @@ fn describe(grants: &[Grant], lang: Lang) -> String {
         .join("；")
 }
 
-fn scope_text(scope: &Scope) -> String {
-    match scope {
-        Scope::Territory(t) => t.to_string(),
-        Scope::Department(d) => format!("department:{d}"),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "people/accounts.html")]
 struct AccountsPage {
@@ -111,11 +50,19 @@ struct AccountsPage {
 
 /// The roles `staff` may hand out, as (code, label).
 fn grantable(staff: &Staff) -> Vec<(&'static str, &'static str)> {
-    Role::ALL
+    accounts::grantable(&staff.actor)
         .into_iter()
-        .filter(|r| admin_grants(staff).iter().any(|a| may_grant(a.role, *r)))
         .map(|r| (r.as_str(), r.label(staff.lang)))
         .collect()
+}
+
+/// The page's status for a refused form: 409 for a name taken, else 422.
+fn refusal_status(refusal: &AppError) -> StatusCode {
+    if refusal.code == ErrorCode::NameTaken {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
 
 async fn accounts_page(
@@ -124,16 +71,10 @@ async fn accounts_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    if admin_grants(staff).is_empty() {
-        return Err(not_admin());
-    }
     let now = Utc::now();
-    let rows = state
-        .db()
-        .accounts_with_grants()
+    let rows = accounts::list(state, &staff.actor)
         .await?
         .into_iter()
-        .filter(|a| reaches(staff, a))
         .map(|a| AccountRow {
             roles: describe(&a.grants, staff.lang),
             username: a.account.username,
@@ -173,24 +114,12 @@ fn parse_role(text: &str, lang: Lang) -> Result<Role, String> {
         .map_err(|_| format!("{}{text}", lang.pick("角色无效：", "unknown role: ")))
 }
 
-/// Checks that `staff` may give `grant` to an account holding `existing`.
-fn check_grant(staff: &Staff, grant: &Grant, existing: &[Grant]) -> Result<(), String> {
-    let lang = staff.lang;
-    let allowed = admin_grants(staff)
-        .iter()
-        .any(|a| may_grant(a.role, grant.role) && manages(&a.scope, std::slice::from_ref(grant)));
-    if !allowed {
-        return Err(format!(
-            "{}{}{}{}",
-            lang.pick("您不能授予角色", "you may not grant the role "),
-            grant.role.label(lang),
-            lang.pick("于", " at "),
-            scope_text(&grant.scope)
-        ));
-    }
-    let mut all = existing.to_vec();
-    all.push(grant.clone());
-    check_admin_separation(&all).map_err(|e| e.message(lang))
+/// A role at a scope, as the forms give them.
+fn parse_grant(role: &str, scope: &str, lang: Lang) -> Result<Grant, String> {
+    Ok(Grant {
+        role: parse_role(role, lang)?,
+        scope: parse_scope(scope, lang)?,
+    })
 }
 
 #[derive(Deserialize)]
@@ -218,67 +147,21 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&f.csrf)?;
     let lang = staff.lang;
-    let username = f.username.trim();
-    let valid_name = (2..=32).contains(&username.len())
-        && username
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.' || c == '-');
-    let checked = (|| {
-        if !valid_name {
-            return Err(lang
-                .pick(
-                    "用户名应为2至32个小写字母、数字或 _ . -",
-                    "the user name must be 2 to 32 lower-case letters, digits or _ . -",
-                )
-                .to_string());
-        }
-        if f.display_name.trim().is_empty() {
-            return Err(lang.pick("请填写姓名", "please enter the name").to_string());
-        }
-        let grant = Grant {
-            role: parse_role(&f.role, lang)?,
-            scope: parse_scope(&f.scope, lang)?,
-        };
-        check_grant(&staff, &grant, &[])?;
-        state
-            .security
-            .check_password(username, &f.password)
-            .map_err(|p| p.message(lang))?;
-        Ok(grant)
-    })();
-    let grant = match checked {
-        Ok(g) => g,
+    let grant = match parse_grant(&f.role, &f.scope, lang) {
+        Ok(grant) => grant,
         Err(message) => return accounts_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message)).await,
     };
-    if state.db().account_by_username(username).await?.is_some() {
-        let message = format!("{}{username}", lang.pick("用户名已存在：", "the user name is taken: "));
-        return accounts_page(&state, &staff, StatusCode::CONFLICT, Some(message)).await;
+    let new = NewAccount {
+        username: &f.username,
+        display_name: &f.display_name,
+        password: &f.password,
+        grant,
+    };
+    if let Err(refusal) = accounts::create(&state, &staff.actor, new).await? {
+        let message = refusal.message(lang).to_string();
+        return accounts_page(&state, &staff, refusal_status(&refusal), Some(message)).await;
     }
-    let password = f.password.clone();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::internal(&e))?
-        .map_err(|e| AppError::internal(&e))?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .create_account(
-            username,
-            f.display_name.trim(),
-            Some(&hash),
-            &[grant],
-            &staff.account.username,
-            &key,
-        )
-        .await?;
-    // The administrator chose this password: the person changes it at first sign-in.
-    if let Some(account) = state.db().account_by_username(username).await? {
-        state
-            .db()
-            .set_password(&account, &hash, &staff.account.username, None, Utc::now(), &key)
-            .await?;
-    }
-    Ok(Redirect::to(&format!("/admin/accounts/{username}")).into_response())
+    Ok(Redirect::to(&format!("/admin/accounts/{}", f.username.trim())).into_response())
 }
 
 #[derive(Template)]
@@ -298,26 +181,6 @@ struct AccountPage {
     error: Option<String>,
 }
 
-async fn target(state: &AppState, staff: &Staff, username: &str) -> Result<AccountWithGrants, ApiError> {
-    if admin_grants(staff).is_empty() {
-        return Err(not_admin());
-    }
-    state
-        .db()
-        .accounts_with_grants()
-        .await?
-        .into_iter()
-        .find(|a| a.account.username == username && reaches(staff, a))
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::UnknownAccount,
-                Some("username"),
-                format!("账户 {username} 不存在或不在您的管理范围内"),
-                format!("no account {username} that you manage"),
-            )
-        })
-}
-
 async fn account_page(
     state: &AppState,
     staff: &Staff,
@@ -325,7 +188,8 @@ async fn account_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    let a = target(state, staff, username).await?;
+    let view = accounts::get(state, &staff.actor, username).await?;
+    let a = &view.target;
     let now = Utc::now();
     let lang = staff.lang;
     let page = AccountPage {
@@ -343,12 +207,12 @@ async fn account_page(
                     g.role.as_str().to_string(),
                     g.role.label(lang).to_string(),
                     scope_text(&g.scope),
-                    may_revoke(staff, g),
+                    may_revoke(&staff.actor, g),
                 )
             })
             .collect(),
         roles: grantable(staff),
-        administers: administers(staff, &a),
+        administers: view.administers,
         error,
     };
     Ok((status, Html(page.render().map_err(|e| AppError::internal(&e))?)).into_response())
@@ -386,11 +250,7 @@ pub async fn change(
     Form(f): Form<ChangeForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&f.csrf)?;
-    let a = target(&state, &staff, &username).await?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let lang = staff.lang;
-    let by = staff.account.username.as_str();
-    let now = Utc::now();
     let refused = |message: String| {
         account_page(
             &state,
@@ -400,53 +260,27 @@ pub async fn change(
             Some(message),
         )
     };
-    match f.change.as_str() {
-        "grant" | "revoke" => {
-            let grant = match (parse_role(&f.role, lang), parse_scope(&f.scope, lang)) {
-                (Ok(role), Ok(scope)) => Grant { role, scope },
-                (Err(m), _) | (_, Err(m)) => return refused(m).await,
-            };
-            if f.change == "grant" {
-                if let Err(m) = check_grant(&staff, &grant, &a.grants) {
-                    return refused(m).await;
-                }
-                state.db().grant_role(&a.account, &grant, by, now, &key).await?;
-            } else {
-                if !may_revoke(&staff, &grant) {
-                    return refused(format!(
-                        "{}{}",
-                        lang.pick("您不能撤销角色", "you may not revoke the role "),
-                        grant.role.label(lang)
-                    ))
-                    .await;
-                }
-                state.db().revoke_role(&a.account, &grant, by, now, &key).await?;
-            }
-        }
-        _ if !administers(&staff, &a) => return Err(not_admin_of(&username)),
-        "activate" => state.db().set_account_active(&a.account, true, by, now, &key).await?,
-        "deactivate" => state.db().set_account_active(&a.account, false, by, now, &key).await?,
-        "unlock" => state.db().unlock_account(&a.account, by, now, &key).await?,
-        "reset_password" => {
-            if let Err(p) = state.security.check_password(&a.account.username, &f.password) {
-                return refused(p.message(lang)).await;
-            }
-            let password = f.password.clone();
-            let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-                .await
-                .map_err(|e| AppError::internal(&e))?
-                .map_err(|e| AppError::internal(&e))?;
-            state.db().set_password(&a.account, &hash, by, None, now, &key).await?;
-        }
+    let change = match f.change.as_str() {
+        "grant" | "revoke" => match parse_grant(&f.role, &f.scope, lang) {
+            Ok(grant) if f.change == "grant" => AccountChange::Grant(grant),
+            Ok(grant) => AccountChange::Revoke(grant),
+            Err(message) => return refused(message).await,
+        },
+        "activate" => AccountChange::Activate,
+        "deactivate" => AccountChange::Deactivate,
+        "unlock" => AccountChange::Unlock,
+        "reset_password" => AccountChange::ResetPassword(f.password.clone()),
         other => {
             return Err(AppError::new(
                 ErrorCode::UnknownChange,
                 Some("change"),
                 format!("未知的操作：{other}"),
                 format!("unknown change: {other}"),
-            )
-            .into());
+            ));
         }
+    };
+    if let Err(refusal) = accounts::change(&state, &staff.actor, &username, change).await? {
+        return refused(refusal.message(lang).to_string()).await;
     }
     Ok(Redirect::to(&format!("/admin/accounts/{username}")).into_response())
 }

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod pages;
 pub mod session;
 
+use crate::json::{json_object, string_field};
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -14,12 +15,10 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::routing::post;
-use chrono::{Duration, Utc};
 use gongzhi_app::AppError;
+use gongzhi_app::people::tokens;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::people::Actor;
-use gongzhi_core::people::credentials::{IssuedToken, token_hash, verify_password};
-use rand::Rng;
 use serde_json::{Value, json};
 
 use crate::{ApiError, AppState};
@@ -46,65 +45,15 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// Reads a JSON object body; a body that is not one is a 400 naming the problem.
-pub fn json_object(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        _ => Err(AppError::new(
-            ErrorCode::InvalidJson,
-            None,
-            "请求体必须是 JSON 对象",
-            "the request body must be a JSON object",
-        )
-        .into()),
-    }
-}
-
-/// A required string field of a JSON object.
-pub fn string_field<'a>(map: &'a serde_json::Map<String, Value>, field: &'static str) -> Result<&'a str, ApiError> {
-    map.get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| AppError::missing(field))
-}
-
-fn bad_credentials() -> ApiError {
-    AppError::new(
-        ErrorCode::InvalidCredentials,
-        None,
-        "用户名或密码错误",
-        "wrong username or password",
-    )
-}
-
 /// `POST /api/v1/auth/token` `{"username", "password"}` → `{"token", "token_type", "expires_at"}`.
 async fn issue_token(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
     let body = json_object(&body)?;
     let username = string_field(&body, "username")?;
-    let password = string_field(&body, "password")?.to_string();
-    let account = state.db().account_by_username(username).await?.filter(|a| a.active);
-    let Some((account, hash)) = account.and_then(|a| a.password_hash.clone().map(|h| (a, h))) else {
-        return Err(bad_credentials());
-    };
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    if !ok {
-        return Err(bad_credentials());
-    }
-    let mut bytes = [0u8; 32];
-    rand::rng().fill(&mut bytes);
-    let token = IssuedToken::from_random(bytes);
-    let expires_at = Utc::now() + Duration::hours(state.token_ttl_hours);
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .insert_token(&token.hash, &account, expires_at, &audit_key)
-        .await?;
+    let password = string_field(&body, "password")?;
+    let token = tokens::issue(&state, username, password).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"token": token.secret, "token_type": "Bearer", "expires_at": expires_at})),
+        Json(json!({"token": token.secret, "token_type": "Bearer", "expires_at": token.expires_at})),
     ))
 }
 
@@ -154,18 +103,6 @@ impl FromRequestParts<AppState> for Authenticated {
             }
             return Ok(Authenticated(staff.actor));
         };
-        let actor = state
-            .db()
-            .actor_for_token(&token_hash(secret), Utc::now())
-            .await?
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorCode::InvalidToken,
-                    Some("Authorization"),
-                    "令牌无效或已过期，请重新登录",
-                    "the token is invalid or has expired; sign in again",
-                )
-            })?;
-        Ok(Authenticated(actor))
+        Ok(Authenticated(tokens::authenticate(state, secret).await?))
     }
 }

@@ -7,11 +7,10 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{Duration, Utc};
+use chrono::Utc;
 use gongzhi_app::AppError;
+use gongzhi_app::people::sessions::{self, ChangePassword, PasswordRefusal, Refusal, SignIn};
 use gongzhi_core::Localized;
-use gongzhi_core::people::credentials::{hash_password, token_hash, verify_password};
-use gongzhi_store::people::sessions::Failure;
 use serde::Deserialize;
 
 use super::session::{SESSION_COOKIE, Staff, cookie, same_secret, session_cookie};
@@ -126,77 +125,42 @@ pub async fn login(
             format!("{}{field}", lang.pick("请填写", "please enter your ")),
         );
     }
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let now = Utc::now();
     let source = source_of(&headers);
-    let wrong = lang.pick("用户名或密码错误", "wrong user name or password").to_string();
-    let Some(account) = state.db().account_by_username(username).await? else {
-        state.db().record_unknown_sign_in(username, now, &source, &key).await?;
-        return again(StatusCode::UNAUTHORIZED, wrong);
+    let attempt = SignIn {
+        username,
+        password: &form.password,
+        source: &source,
     };
-    if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        return again(
-            StatusCode::FORBIDDEN,
-            format!(
-                "{}{}",
-                lang.pick(
-                    "登录失败次数过多，账户已锁定至 ",
-                    "too many failed sign-ins: the account is locked until "
-                ),
-                local_time(until)
+    let locked = |until| {
+        format!(
+            "{}{}",
+            lang.pick(
+                "登录失败次数过多，账户已锁定至 ",
+                "too many failed sign-ins: the account is locked until "
             ),
-        );
-    }
-    let hash = account.password_hash.clone().unwrap_or_default();
-    let password = form.password.clone();
-    // Argon2 is deliberately slow: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    if !ok || !account.active {
-        let policy = &state.security;
-        let failure = state
-            .db()
-            .record_failed_sign_in(
-                &account,
-                now,
-                policy.lockout_failures,
-                Duration::minutes(policy.lockout_minutes),
-                &source,
-                &key,
-            )
-            .await?;
-        let message = match failure {
-            Failure::Locked(until) => format!(
-                "{}{}",
-                lang.pick(
-                    "登录失败次数过多，账户已锁定至 ",
-                    "too many failed sign-ins: the account is locked until "
-                ),
-                local_time(until)
-            ),
-            Failure::Counted(n) if !account.active || n < policy.lockout_failures - 2 => wrong,
-            Failure::Counted(n) => format!(
-                "{wrong}{}{}{}",
+            local_time(until)
+        )
+    };
+    let wrong = lang.pick("用户名或密码错误", "wrong user name or password");
+    let started = match sessions::sign_in(&state, attempt).await? {
+        Ok(started) => started,
+        Err(Refusal::Locked(until)) => return again(StatusCode::FORBIDDEN, locked(until)),
+        Err(Refusal::LockedNow(until)) => return again(StatusCode::UNAUTHORIZED, locked(until)),
+        Err(Refusal::Wrong { left: None }) => return again(StatusCode::UNAUTHORIZED, wrong.to_string()),
+        Err(Refusal::Wrong { left: Some(left) }) => {
+            let message = format!(
+                "{wrong}{}{left}{}",
                 lang.pick("；再失败 ", "; "),
-                policy.lockout_failures - n,
                 lang.pick(" 次将锁定账户", " more failures lock the account")
-            ),
-        };
-        return again(StatusCode::UNAUTHORIZED, message);
-    }
-    let secret = random_token();
-    let csrf = random_token();
-    let expires = now + Duration::hours(state.security.session_max_hours);
-    state
-        .db()
-        .start_session(&account, &token_hash(&secret), &csrf, now, expires, &source, &key)
-        .await?;
+            );
+            return again(StatusCode::UNAUTHORIZED, message);
+        }
+    };
     let mut response = Redirect::to(&next).into_response();
     let cookies = response.headers_mut();
     cookies.append(
         header::SET_COOKIE,
-        session_cookie(SESSION_COOKIE, &secret, state.security.session_max_hours * 3600),
+        session_cookie(SESSION_COOKIE, &started.secret, started.max_age.num_seconds()),
     );
     cookies.append(header::SET_COOKIE, session_cookie(SIGN_IN_COOKIE, "", 0));
     Ok(response)
@@ -216,11 +180,7 @@ pub async fn logout(
     Form(form): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .end_session(&staff.session_hash, &staff.account.username, Utc::now(), &key)
-        .await?;
+    sessions::sign_out(&state, &staff.account.username, &staff.session_hash).await?;
     let mut response = Redirect::to("/login").into_response();
     response
         .headers_mut()
@@ -248,7 +208,7 @@ fn password_page(
 ) -> Result<Response, ApiError> {
     let page = PasswordPage {
         c: Chrome::for_staff(staff, ""),
-        forced: staff.must_change_password(state.security.password_max_age_days, Utc::now()) && !done,
+        forced: staff.must_change_password(&state.security, Utc::now()) && !done,
         min_length: state.security.password_min_length,
         min_classes: state.security.password_min_classes,
         error,
@@ -284,42 +244,23 @@ pub async fn change_password(
     let lang = staff.lang;
     let refuse =
         |message: String| password_page(&state, &staff, StatusCode::UNPROCESSABLE_ENTITY, Some(message), false);
-    let hash = staff.account.password_hash.clone().unwrap_or_default();
-    let current = form.current.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&current, &hash))
-        .await
-        .unwrap_or(false);
-    if !ok {
-        return refuse(lang.pick("当前密码不正确", "the current password is wrong").into());
+    let change = ChangePassword {
+        current: &form.current,
+        new: &form.new,
+        confirm: &form.confirm,
+    };
+    match sessions::change_password(&state, &staff.account, &staff.session_hash, change).await? {
+        Ok(()) => {}
+        Err(PasswordRefusal::WrongCurrent) => {
+            return refuse(lang.pick("当前密码不正确", "the current password is wrong").into());
+        }
+        Err(PasswordRefusal::Mismatch) => {
+            return refuse(
+                lang.pick("两次输入的新密码不一致", "the two new passwords differ")
+                    .into(),
+            );
+        }
+        Err(PasswordRefusal::Policy(problem)) => return refuse(problem.message(lang)),
     }
-    if form.new != form.confirm {
-        return refuse(
-            lang.pick("两次输入的新密码不一致", "the two new passwords differ")
-                .into(),
-        );
-    }
-    if form.new == form.current {
-        return refuse(gongzhi_core::people::policy::PasswordProblem::Unchanged.message(lang));
-    }
-    if let Err(problem) = state.security.check_password(&staff.account.username, &form.new) {
-        return refuse(problem.message(lang));
-    }
-    let new = form.new.clone();
-    let new_hash = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(|e| AppError::internal(&e))?
-        .map_err(|e| AppError::internal(&e))?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .set_password(
-            &staff.account,
-            &new_hash,
-            &staff.account.username,
-            Some(&staff.session_hash),
-            Utc::now(),
-            &key,
-        )
-        .await?;
     password_page(&state, &staff, StatusCode::OK, None, true)
 }

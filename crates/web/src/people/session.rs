@@ -7,13 +7,14 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use gongzhi_app::AppError;
+use gongzhi_app::people::Account;
+use gongzhi_app::people::sessions;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::people::Actor;
-use gongzhi_core::people::credentials::token_hash;
-use gongzhi_store::people::Account;
+use gongzhi_core::people::policy::SecurityPolicy;
 
 use crate::{ApiError, AppState};
 
@@ -31,8 +32,6 @@ pub struct Staff {
     /// The cases waiting in the person's work inboxes (the count beside 待办), if they have any.
     pub inbox_total: Option<i64>,
 }
-
-/// 32 random bytes as hex: session secrets and CSRF tokens.
 
 /// A cookie's value, if the request carries it.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -74,30 +73,17 @@ fn form_urlencoded_byte_serialize(s: &str) -> String {
         .collect()
 }
 
-/// The live session behind a request's cookie, touched at most once a minute.
+/// The live session behind a request's cookie.
 pub async fn session_of(state: &AppState, headers: &HeaderMap) -> Result<Option<Staff>, ApiError> {
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let hash = token_hash(secret);
-    let now = Utc::now();
-    let idle = Duration::minutes(state.security.session_idle_minutes);
-    let Some(session) = state.db().live_session(&hash, now, idle).await? else {
-        return Ok(None);
-    };
-    // Only the idle timeout depends on the touch: a busy database (a bulk import holding the
-    // write lock) must not turn a page view into an error.
-    if now - session.last_seen_at > Duration::minutes(1)
-        && let Err(e) = state.db().touch_session(&hash, now).await
-    {
-        tracing::warn!(error = %e, "session not touched");
-    }
-    Ok(Some(Staff {
+    Ok(sessions::staff_session(state, secret).await?.map(|session| Staff {
         actor: session.actor,
         account: session.account,
-        csrf: session.csrf_token,
+        csrf: session.csrf,
         lang: Lang::Zh,
-        session_hash: hash,
+        session_hash: session.session_hash,
         inbox_total: None,
     }))
 }
@@ -120,13 +106,8 @@ impl Staff {
 
     /// Whether the password must be changed before anything else: reset by an administrator, or
     /// older than the policy allows.
-    pub fn must_change_password(&self, max_age_days: i64, now: DateTime<Utc>) -> bool {
-        self.account.must_change_password
-            || (max_age_days > 0
-                && self
-                    .account
-                    .password_changed_at
-                    .is_some_and(|at| now - at > Duration::days(max_age_days)))
+    pub fn must_change_password(&self, policy: &SecurityPolicy, now: DateTime<Utc>) -> bool {
+        sessions::must_change_password(policy, &self.account, now)
     }
 }
 
@@ -140,7 +121,7 @@ impl FromRequestParts<AppState> for Staff {
         };
         staff.lang = crate::lang::lang_of(parts.uri.path(), parts.uri.query(), &parts.headers);
         let exempt = ["/account/password", "/logout"].contains(&parts.uri.path());
-        if !exempt && staff.must_change_password(state.security.password_max_age_days, Utc::now()) {
+        if !exempt && staff.must_change_password(&state.security, Utc::now()) {
             return Err(Redirect::to("/account/password").into_response());
         }
         if parts.method == axum::http::Method::GET {

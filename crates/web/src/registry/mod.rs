@@ -4,19 +4,13 @@
 //! care tags, cases at its building), edits, the full view (查看完整信息), and the organizations
 //! and party organizations of an area (`organizations`).
 //!
-//! Who may do what (docs/REGISTRY.md):
-//! - read, masked: grid workers, community workers, street staff and leaders, within their scope;
-//! - add people to a household: grid workers, community workers and street staff in scope;
-//! - full view, and editing a person (whose form shows the values in full): community workers and
-//!   street staff within their scope; a full view needs a stated reason; both are audited (who,
-//!   when, why, which fields) before anything is shown.
-//!
-//! Outside the reader's scope a building, household or person is 404, as if it did not exist;
-//! a `within` outside it is 403. Without a personal-data key the registry answers 503.
+//! Who may do what, and the audit of every full view, are rules of [`gongzhi_app::registry`].
 
 use gongzhi_app::AppError;
-use gongzhi_core::ErrorCode;
-use std::sync::Arc;
+use gongzhi_app::registry::{
+    Building, BuildingSummary, Chief, Household, NearbyCase, RegistryCounts, SetChief, may_correct, may_edit,
+    may_reveal,
+};
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -24,15 +18,11 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
-use gongzhi_core::people::cipher::CipherProvider;
-use gongzhi_core::people::id_number::IdNumber;
+use gongzhi_core::Lang;
 use gongzhi_core::people::registry::{
-    CareTag, FieldError, MaskedResident, Phone, Relation, Residence, ResidentInput, ResidentRecord, reveal_reason,
+    CareTag, MaskedResident, PersonName, Phone, Relation, Residence, ResidentInput, ResidentRecord,
 };
-use gongzhi_core::people::{Actor, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
-use gongzhi_core::{Lang, Localized};
-use gongzhi_store::territory::places::{Building, BuildingSummary, Household, NearbyCase};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -44,12 +34,7 @@ use crate::{ApiError, AppState};
 pub mod edit;
 mod organizations;
 
-pub const READERS: [Role; 4] = [Role::GridWorker, Role::CommunityWorker, Role::StreetStaff, Role::Leader];
-pub const EDITORS: [Role; 3] = [Role::GridWorker, Role::CommunityWorker, Role::StreetStaff];
-pub const REVEALERS: [Role; 2] = [Role::CommunityWorker, Role::StreetStaff];
-
-/// Rows a list or search shows at most.
-const LIMIT: i64 = 200;
+pub use gongzhi_app::registry::READERS;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -66,82 +51,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/registry/buildings", get(api_buildings))
         .route(
             "/api/v1/registry/buildings/{id}",
-            get(api_building).merge(edit::api_patch_route(edit::Kind::Building)),
+            get(api_building).merge(edit::api_patch_route(gongzhi_app::registry::edit::Kind::Building)),
         )
         .route(
             "/api/v1/registry/households/{id}",
-            get(api_household).merge(edit::api_patch_route(edit::Kind::Household)),
+            get(api_household).merge(edit::api_patch_route(gongzhi_app::registry::edit::Kind::Household)),
         )
         .route("/api/v1/registry/search", get(api_search))
         .route("/api/v1/registry/residents/{id}/reveal", post(api_reveal))
         .merge(edit::routes())
-}
-
-/// Whether `actor` holds one of `roles` over the grid (or node) `code`.
-pub fn may(actor: &Actor, roles: &[Role], code: &str) -> bool {
-    TerritoryCode::parse(code).is_ok_and(|c| roles.iter().any(|r| actor.has_role_over(*r, &c)))
-}
-
-/// The subtree prefixes the reader reaches with a reading role, widest first.
-fn reach(actor: &Actor) -> Vec<String> {
-    let mut out: Vec<String> = actor
-        .grants
-        .iter()
-        .filter(|g| READERS.contains(&g.role))
-        .filter_map(|g| match &g.scope {
-            Scope::Territory(t) => Some(t.subtree_prefix().to_string()),
-            Scope::Department(_) => None,
-        })
-        .collect();
-    out.sort_by_key(|p| p.len());
-    out.dedup();
-    out
-}
-
-fn no_role() -> ApiError {
-    AppError::forbidden(
-        "仅网格员、社区工作者、街道工作人员和领导可以查看实有人口登记",
-        "only grid workers, community workers, street staff and leaders read the registry",
-    )
-}
-
-fn cipher(state: &AppState) -> Result<Arc<dyn CipherProvider>, ApiError> {
-    state.cipher().ok_or_else(|| {
-        AppError::new(
-            ErrorCode::PersonalDataKeyMissing,
-            None,
-            "未配置个人信息密钥，登记库暂不可用",
-            "no personal-data key is configured: the registry is unavailable",
-        )
-    })
-}
-
-fn field_error(e: &FieldError) -> ApiError {
-    AppError::new(e.code(), Some(e.field), e.message(Lang::Zh), e.message(Lang::En))
-}
-
-/// The node `within` names (or the reader's widest), checked against their reach.
-fn within_of(actor: &Actor, within: Option<&str>) -> Result<String, ApiError> {
-    let reach = reach(actor);
-    let Some(widest) = reach.first() else {
-        return Err(no_role());
-    };
-    let Some(w) = within.map(str::trim).filter(|w| !w.is_empty()) else {
-        return Ok(widest.clone());
-    };
-    let code = TerritoryCode::parse(w).map_err(|e| AppError::bad_code("within", e))?;
-    let prefix = code.subtree_prefix().to_string();
-    if reach.iter().any(|r| prefix.starts_with(r.as_str())) {
-        Ok(prefix)
-    } else {
-        Err(AppError::new(
-            ErrorCode::OutsideScope,
-            Some("within"),
-            format!("{w} 不在您的权限范围内"),
-            format!("{w} is outside your scope"),
-        )
-        .into())
-    }
 }
 
 /// A node's code from its subtree prefix (`230903011` → `230903011000`).
@@ -226,7 +144,7 @@ struct BrowsePage {
     trail: Vec<Link>,
     children: Vec<Link>,
     buildings: Vec<BuildingSummary>,
-    counts: gongzhi_store::territory::places::RegistryCounts,
+    counts: RegistryCounts,
     q: String,
     searched: bool,
     people: Vec<PersonRow>,
@@ -271,23 +189,17 @@ async fn browse(
     staff: Staff,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Response, ApiError> {
-    let prefix = within_of(&staff.actor, q.within.as_deref())?;
-    let db = &state.db();
-    let counts = db.registry_counts(&prefix).await?;
+    let area = gongzhi_app::registry::browse(&state, &staff.actor, q.within.as_deref()).await?;
+    let prefix = area.prefix;
     let is_grid = prefix.len() == 15;
-    let buildings = if is_grid {
-        db.buildings_within(&prefix, LIMIT).await?
-    } else {
-        vec![]
-    };
     page(
         BrowsePage {
             c: Chrome::for_staff(&staff, "/registry"),
             within: code_of(&prefix),
             trail: trail(&state, &prefix),
             children: if is_grid { vec![] } else { children(&state, &prefix) },
-            buildings,
-            counts,
+            buildings: area.buildings,
+            counts: area.counts,
             q: String::new(),
             searched: false,
             people: vec![],
@@ -296,97 +208,29 @@ async fn browse(
     )
 }
 
-/// What a search found, masked and narrowed to the reader's scope.
-struct Found {
-    people: Vec<ResidentRecord>,
-    buildings: Vec<BuildingSummary>,
-}
-
-/// By exact ID number or phone (the keyed index), else by name and by address.
-async fn find(
-    state: &AppState,
-    cipher: &dyn CipherProvider,
-    actor: &Actor,
-    prefix: &str,
-    q: &str,
-) -> Result<Found, ApiError> {
-    let q = q.trim();
-    let db = &state.db();
-    let mut found = Found {
-        people: vec![],
-        buildings: vec![],
-    };
-    if q.is_empty() {
-        return Ok(found);
-    }
-    let digits = q
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X' || c == '-');
-    if let Ok(id) = IdNumber::parse(q) {
-        found.people.extend(db.find_resident_by_id_number(cipher, &id).await?);
-    } else if let (true, Ok(phone)) = (digits, Phone::parse(q)) {
-        found.people = db.find_residents_by_phone(cipher, &phone).await?;
-    } else {
-        found.people = db.search_residents_by_name(cipher, prefix, q, LIMIT).await?;
-        found.buildings = db.search_buildings(prefix, q, LIMIT).await?;
-    }
-    found
-        .people
-        .retain(|p| p.grid_code.starts_with(prefix) && may(actor, &READERS, &p.grid_code));
-    Ok(found)
-}
-
 /// `GET /registry/search?q=…&within=…`
 async fn search_page(
     State(state): State<AppState>,
     staff: Staff,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Response, ApiError> {
-    let prefix = within_of(&staff.actor, q.within.as_deref())?;
-    let cipher = cipher(&state)?;
     let text = q.q.clone().unwrap_or_default();
-    let found = find(&state, cipher.as_ref(), &staff.actor, &prefix, &text).await?;
-    let people = found
-        .people
-        .iter()
-        .map(|p| person_row(&state, &p.masked(state.id_mask), staff.lang))
-        .collect();
+    let found = gongzhi_app::registry::search(&state, &staff.actor, q.within.as_deref(), &text).await?;
+    let people = found.people.iter().map(|p| person_row(&state, p, staff.lang)).collect();
     page(
         BrowsePage {
             c: Chrome::for_staff(&staff, "/registry"),
-            within: code_of(&prefix),
-            trail: trail(&state, &prefix),
+            within: code_of(&found.prefix),
+            trail: trail(&state, &found.prefix),
             children: vec![],
             buildings: found.buildings,
-            counts: state.db().registry_counts(&prefix).await?,
+            counts: found.counts,
             q: text,
             searched: true,
             people,
         },
         StatusCode::OK,
     )
-}
-
-/// The building if the reader may read it; 404 otherwise.
-async fn readable_building(state: &AppState, actor: &Actor, id: i64) -> Result<Building, ApiError> {
-    match state.db().building(id).await? {
-        Some(b) if may(actor, &READERS, &b.grid_code) => Ok(b),
-        Some(_) if reach(actor).is_empty() => Err(no_role()),
-        _ => Err(AppError::not_found_path().into()),
-    }
-}
-
-async fn readable_household(
-    state: &AppState,
-    cipher: &dyn CipherProvider,
-    actor: &Actor,
-    id: i64,
-) -> Result<Household, ApiError> {
-    match state.db().household(cipher, id).await? {
-        Some(h) if may(actor, &READERS, &h.grid_code) => Ok(h),
-        Some(_) if reach(actor).is_empty() => Err(no_role()),
-        _ => Err(AppError::not_found_path().into()),
-    }
 }
 
 pub struct CaseRow {
@@ -440,46 +284,34 @@ struct BuildingPage {
     cases: Vec<CaseRow>,
 }
 
-/// Whether `actor` may correct places at `code` (who may import an area may correct it).
-fn may_correct(actor: &Actor, code: &str) -> bool {
-    let reach = gongzhi_core::import::Reach::of(actor);
-    TerritoryCode::parse(code).is_ok_and(|c| reach.reaches(&c))
-}
-
 /// `GET /registry/buildings/{id}`: households, chiefs and cases of a building.
 async fn building_page(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let cipher = cipher(&state)?;
-    let b = readable_building(&state, &staff.actor, id).await?;
+    let view = gongzhi_app::registry::building(&state, &staff.actor, id).await?;
     let lang = staff.lang;
-    let db = &state.db();
-    let entrances: std::collections::HashMap<i64, i64> = db
-        .entrances_of(b.id)
-        .await?
-        .into_iter()
-        .map(|e| (e.id, e.number))
+    let entrances: std::collections::HashMap<i64, i64> = view.entrances.iter().map(|e| (e.id, e.number)).collect();
+    let households = view
+        .households
+        .iter()
+        .map(|(h, people)| {
+            let mut care: Vec<CareTag> = people.iter().flat_map(|p| p.care_tags.clone()).collect();
+            care.sort();
+            care.dedup();
+            HouseholdRow {
+                id: h.id,
+                room: h.room.clone(),
+                entrance: h
+                    .entrance_id
+                    .and_then(|e| entrances.get(&e))
+                    .map(|n| n.to_string())
+                    .unwrap_or_default(),
+                head: people.first().map(|p| p.name.clone()).unwrap_or_default(),
+                people: people.len(),
+                care: care.iter().map(|t| t.label(lang)).collect(),
+            }
+        })
         .collect();
-    let mut households = Vec::new();
-    for h in db.households_of(cipher.as_ref(), b.id).await? {
-        let people = db.residents_of_household(cipher.as_ref(), h.id).await?;
-        let mut care: Vec<CareTag> = people.iter().flat_map(|p| p.care_tags.clone()).collect();
-        care.sort();
-        care.dedup();
-        households.push(HouseholdRow {
-            id: h.id,
-            room: h.room.clone(),
-            entrance: h
-                .entrance_id
-                .and_then(|e| entrances.get(&e))
-                .map(|n| n.to_string())
-                .unwrap_or_default(),
-            head: people.first().map(|p| p.name.clone()).unwrap_or_default(),
-            people: people.len(),
-            care: care.iter().map(|t| t.label(lang)).collect(),
-        });
-    }
-    let chiefs = db
-        .assignments_at_building(cipher.as_ref(), b.id, &b.grid_code)
-        .await?
+    let chiefs = view
+        .chiefs
         .into_iter()
         .map(|a| ChiefRow {
             kind: a
@@ -496,11 +328,7 @@ async fn building_page(State(state): State<AppState>, staff: Staff, Path(id): Pa
                 .unwrap_or_default(),
         })
         .collect();
-    let compound = match b.compound_id {
-        Some(c) => db.compound(c).await?.map(|c| c.name).unwrap_or_default(),
-        None => String::new(),
-    };
-    let cases = case_rows(&db.cases_at_building(&b, 20).await?);
+    let b = view.building;
     page(
         BuildingPage {
             c: Chrome::for_staff(&staff, "/registry"),
@@ -517,10 +345,10 @@ async fn building_page(State(state): State<AppState>, staff: Staff, Path(id): Pa
                 n
             },
             b,
-            compound,
+            compound: view.compound,
             households,
             chiefs,
-            cases,
+            cases: case_rows(&view.cases),
         },
         StatusCode::OK,
     )
@@ -640,21 +468,13 @@ async fn household_view(
     reveal_for: i64,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    let cipher = cipher(state)?;
-    let h = readable_household(state, cipher.as_ref(), &staff.actor, id).await?;
-    let b = state
-        .db()
-        .building(h.building_id)
-        .await?
-        .ok_or_else(AppError::not_found_path)?;
+    let view = gongzhi_app::registry::household(state, &staff.actor, id).await?;
     let lang = staff.lang;
-    let people = state
-        .db()
-        .residents_of_household(cipher.as_ref(), h.id)
-        .await?
+    let people = view
+        .residents
         .iter()
         .map(|p| PersonView {
-            row: person_row(state, &p.masked(state.id_mask), lang),
+            row: person_row(state, p, lang),
             revealed: revealed.as_ref().filter(|r| r.id == p.id).map(|r| Revealed {
                 id_number: r.id_number.clone(),
                 phone: r.phone.clone().unwrap_or_default(),
@@ -663,7 +483,8 @@ async fn household_view(
             }),
         })
         .collect();
-    let cases = case_rows(&state.db().cases_at_building(&b, 20).await?);
+    let cases = case_rows(&view.cases);
+    let (h, b) = (view.household, view.building);
     let form = if form.relation.is_empty() {
         ResidentForm {
             relation: "other".into(),
@@ -677,9 +498,9 @@ async fn household_view(
         HouseholdPage {
             c: Chrome::for_staff(staff, "/registry"),
             trail: trail(state, &h.grid_code),
-            can_edit: may(&staff.actor, &EDITORS, &h.grid_code),
+            can_edit: may_edit(&staff.actor, &h.grid_code),
             can_correct: may_correct(&staff.actor, &h.grid_code),
-            can_reveal: may(&staff.actor, &REVEALERS, &h.grid_code),
+            can_reveal: may_reveal(&staff.actor, &h.grid_code),
             h,
             b,
             people,
@@ -715,11 +536,15 @@ async fn household_page(
     .await
 }
 
-fn not_an_editor() -> ApiError {
-    AppError::forbidden(
-        "仅网格员、社区工作者、街道工作人员可以登记和修改本辖区的实有人口",
-        "only grid workers, community workers and street staff add and edit people in their scope",
-    )
+/// Whether a refused person's form is shown again (a field named) rather than an error page;
+/// 409 when the ID number or the revision clashes, else 422.
+fn form_status(e: &ApiError) -> Option<StatusCode> {
+    e.field?;
+    Some(if e.http_status() == StatusCode::CONFLICT {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    })
 }
 
 /// `POST /registry/households/{id}/residents`: adds a person to a household.
@@ -731,48 +556,13 @@ async fn add_resident(
 ) -> Result<Response, ApiError> {
     let form = read_form(&body);
     staff.check_csrf(&form.csrf)?;
-    let cipher = cipher(&state)?;
-    let h = readable_household(&state, cipher.as_ref(), &staff.actor, id).await?;
-    if !may(&staff.actor, &EDITORS, &h.grid_code) {
-        return Err(not_an_editor());
+    match gongzhi_app::registry::add_resident(&state, &staff.actor, id, form.input()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/registry/households/{id}?done=added")).into_response()),
+        Err(e) => match form_status(&e) {
+            Some(status) => household_view(&state, &staff, id, None, Some(e), form, 0, status).await,
+            None => Err(e),
+        },
     }
-    let record = match form.input().validate(h.id) {
-        Ok(r) => r,
-        Err(e) => {
-            let err = field_error(&e);
-            return household_view(
-                &state,
-                &staff,
-                id,
-                None,
-                Some(err),
-                form,
-                0,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    if !state
-        .db()
-        .resident_ids_by_id_numbers(cipher.as_ref(), std::slice::from_ref(&record.id_number))
-        .await?
-        .is_empty()
-    {
-        let err = AppError::new(
-            ErrorCode::DuplicateIdNumber,
-            Some("id_number"),
-            "字段 id_number（身份证号码）：该身份证号码已登记",
-            "field id_number: this ID number is already registered",
-        );
-        return household_view(&state, &staff, id, None, Some(err), form, 0, StatusCode::CONFLICT).await;
-    }
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .insert_resident_records(cipher.as_ref(), &key, &staff.actor.account, "form", &[record])
-        .await?;
-    Ok(Redirect::to(&format!("/registry/households/{id}?done=added")).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -797,64 +587,18 @@ async fn set_chief(
     Form(form): Form<ChiefForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    let cipher = cipher(&state)?;
-    let b = readable_building(&state, &staff.actor, id).await?;
-    if !may_correct(&staff.actor, &b.grid_code) {
-        return Err(AppError::forbidden(
-            "仅本辖区的系统管理员、街道工作人员和社区工作者可以设置楼长、单元长",
-            "only system administrators, street staff and community workers of the area set chiefs",
-        )
-        .into());
-    }
-    let entrance_id = match form.entrance.trim() {
-        "" => None,
-        n => {
-            let number: i64 = n.parse().unwrap_or(-1);
-            let found = state
-                .db()
-                .entrances_of(b.id)
-                .await?
-                .into_iter()
-                .find(|e| e.number == number);
-            Some(
-                found
-                    .ok_or_else(|| {
-                        AppError::new(
-                            ErrorCode::UnknownEntrance,
-                            Some("entrance"),
-                            format!("字段 entrance（单元）：楼栋没有{n}单元"),
-                            format!("field entrance: the building has no entrance {n}"),
-                        )
-                    })?
-                    .id,
-            )
-        }
-    };
+    let entrance = Some(form.entrance.trim().to_string()).filter(|n| !n.is_empty());
     let chief = match form.name.trim() {
         "" => None,
-        name => {
-            let name = gongzhi_core::people::registry::PersonName::parse(name).map_err(|e| field_error(&e))?;
-            let phone = match form.phone.trim() {
+        name => Some(Chief {
+            name: PersonName::parse(name).map_err(|e| gongzhi_app::registry::field_error(&e))?,
+            phone: match form.phone.trim() {
                 "" => None,
-                p => Some(Phone::parse(p).map_err(|e| field_error(&e))?),
-            };
-            Some((name, phone))
-        }
+                p => Some(Phone::parse(p).map_err(|e| gongzhi_app::registry::field_error(&e))?),
+            },
+        }),
     };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .set_chief(
-            cipher.as_ref(),
-            &key,
-            &staff.actor.account,
-            b.id,
-            entrance_id,
-            &b.community_code,
-            &b.grid_code,
-            chief.as_ref().map(|(n, p)| (n, p.as_ref())),
-        )
-        .await?;
+    gongzhi_app::registry::set_chief(&state, &staff.actor, id, SetChief { entrance, chief }).await?;
     Ok(Redirect::to(&format!("/registry/buildings/{id}?done=chief")).into_response())
 }
 
@@ -870,23 +614,6 @@ struct EditPage {
     relations: Vec<(&'static str, &'static str)>,
     residences: Vec<(&'static str, &'static str)>,
     care_tags: Vec<(&'static str, &'static str)>,
-}
-
-async fn editable(
-    state: &AppState,
-    staff: &Staff,
-    id: i64,
-) -> Result<(Arc<dyn CipherProvider>, ResidentRecord), ApiError> {
-    let cipher = cipher(state)?;
-    let r = match state.db().resident_record(cipher.as_ref(), id).await? {
-        Some(r) if may(&staff.actor, &READERS, &r.grid_code) => r,
-        _ => return Err(AppError::not_found_path().into()),
-    };
-    // The form shows the values in full: editing a person is for those who may see them.
-    if !may(&staff.actor, &REVEALERS, &r.grid_code) {
-        return Err(not_a_revealer());
-    }
-    Ok((cipher, r))
 }
 
 fn edit_page(
@@ -917,13 +644,7 @@ fn edit_page(
 /// `GET /registry/residents/{id}/edit`: the form holds the values in full, so opening it is a
 /// full view: it is audited like one (reason: editing).
 async fn edit_form(State(state): State<AppState>, staff: Staff, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let (cipher, _) = editable(&state, &staff, id).await?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let r = state
-        .db()
-        .reveal_resident(cipher.as_ref(), &key, &staff.actor.account, id, "修改登记信息 (edit)")
-        .await?
-        .ok_or_else(AppError::not_found_path)?;
+    let r = gongzhi_app::registry::open_for_edit(&state, &staff.actor, id).await?;
     let form = ResidentForm {
         csrf: String::new(),
         revision: r.revision,
@@ -948,37 +669,15 @@ async fn save_resident(
 ) -> Result<Response, ApiError> {
     let form = read_form(&body);
     staff.check_csrf(&form.csrf)?;
-    let (cipher, r) = editable(&state, &staff, id).await?;
-    let new = match form.input().validate(r.household_id) {
-        Ok(n) => n,
-        Err(e) => {
-            return edit_page(
-                &staff,
-                id,
-                r.household_id,
-                form,
-                Some(field_error(&e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            );
-        }
-    };
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    match state
-        .db()
-        .update_resident_record(cipher.as_ref(), &key, &staff.actor.account, id, form.revision, &new)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/registry/households/{}?done=saved", r.household_id)).into_response()),
-        Err(gongzhi_store::StoreError::Conflict { .. }) => {
-            let e = AppError::new(
-                ErrorCode::Conflict,
-                Some("revision"),
-                "该人员信息已被他人修改，请重新打开后再改",
-                "someone else changed this person meanwhile; open it again",
-            );
-            edit_page(&staff, id, r.household_id, form, Some(e), StatusCode::CONFLICT)
-        }
-        Err(e) => Err(e.into()),
+    match gongzhi_app::registry::update_resident(&state, &staff.actor, id, form.revision, form.input()).await {
+        Ok(household) => Ok(Redirect::to(&format!("/registry/households/{household}?done=saved")).into_response()),
+        Err(e) => match form_status(&e) {
+            Some(status) => {
+                let household = gongzhi_app::registry::resident_household(&state, &staff.actor, id).await?;
+                edit_page(&staff, id, household, form, Some(e), status)
+            }
+            None => Err(e),
+        },
     }
 }
 
@@ -990,32 +689,6 @@ pub struct RevealForm {
     reason: String,
 }
 
-fn not_a_revealer() -> ApiError {
-    AppError::forbidden(
-        "仅本辖区的社区工作者、街道工作人员可以查看完整信息",
-        "only community workers and street staff of the area see full personal data",
-    )
-}
-
-/// Checks role, scope and reason, then records and opens the person.
-async fn reveal(state: &AppState, actor: &Actor, id: i64, reason: &str) -> Result<ResidentRecord, ApiError> {
-    let cipher = cipher(state)?;
-    let grid = match state.db().resident_record(cipher.as_ref(), id).await? {
-        Some(r) if may(actor, &READERS, &r.grid_code) => r.grid_code,
-        _ => return Err(AppError::not_found_path().into()),
-    };
-    if !may(actor, &REVEALERS, &grid) {
-        return Err(not_a_revealer());
-    }
-    let reason = reveal_reason(reason).map_err(|e| field_error(&e))?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .reveal_resident(cipher.as_ref(), &key, &actor.account, id, &reason)
-        .await?
-        .ok_or_else(AppError::not_found_path)
-}
-
 /// `POST /registry/residents/{id}/reveal`: the household page with this person in full.
 async fn reveal_page(
     State(state): State<AppState>,
@@ -1024,12 +697,8 @@ async fn reveal_page(
     Form(form): Form<RevealForm>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
-    let cipher = cipher(&state)?;
-    let household = match state.db().resident_record(cipher.as_ref(), id).await? {
-        Some(r) if may(&staff.actor, &READERS, &r.grid_code) => r.household_id,
-        _ => return Err(AppError::not_found_path().into()),
-    };
-    match reveal(&state, &staff.actor, id, &form.reason).await {
+    let household = gongzhi_app::registry::resident_household(&state, &staff.actor, id).await?;
+    match gongzhi_app::registry::reveal(&state, &staff.actor, id, &form.reason).await {
         Ok(r) => {
             household_view(
                 &state,
@@ -1074,14 +743,9 @@ async fn api_buildings(
     Authenticated(actor): Authenticated,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let prefix = within_of(&actor, q.within.as_deref())?;
-    let buildings = match q.q.as_deref().filter(|t| !t.trim().is_empty()) {
-        Some(text) => state.db().search_buildings(&prefix, text, LIMIT).await?,
-        None => state.db().buildings_within(&prefix, LIMIT).await?,
-    };
-    let counts = state.db().registry_counts(&prefix).await?;
+    let area = gongzhi_app::registry::buildings(&state, &actor, q.within.as_deref(), q.q.as_deref()).await?;
     Ok(Json(
-        json!({"within": code_of(&prefix), "counts": counts, "buildings": buildings}),
+        json!({"within": code_of(&area.prefix), "counts": area.counts, "buildings": area.buildings}),
     ))
 }
 
@@ -1091,22 +755,14 @@ async fn api_building(
     Authenticated(actor): Authenticated,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let cipher = cipher(&state)?;
-    let b = readable_building(&state, &actor, id).await?;
-    let households: Vec<Value> = state
-        .db()
-        .households_of(cipher.as_ref(), b.id)
-        .await?
-        .into_iter()
-        .map(|h| json!({"id": h.id, "code": h.code, "room": h.room, "entrance_id": h.entrance_id}))
+    let view = gongzhi_app::registry::building(&state, &actor, id).await?;
+    let households: Vec<Value> = view
+        .households
+        .iter()
+        .map(|(h, _)| json!({"id": h.id, "code": h.code, "room": h.room, "entrance_id": h.entrance_id}))
         .collect();
-    let chiefs = state
-        .db()
-        .assignments_at_building(cipher.as_ref(), b.id, &b.grid_code)
-        .await?;
-    let cases = state.db().cases_at_building(&b, 20).await?;
     Ok(Json(
-        json!({"building": b, "households": households, "chiefs": chiefs, "cases": cases}),
+        json!({"building": view.building, "households": households, "chiefs": view.chiefs, "cases": view.cases}),
     ))
 }
 
@@ -1116,18 +772,9 @@ async fn api_household(
     Authenticated(actor): Authenticated,
     Path(id): Path<i64>,
 ) -> Result<Json<Value>, ApiError> {
-    let cipher = cipher(&state)?;
-    let h = readable_household(&state, cipher.as_ref(), &actor, id).await?;
-    let people: Vec<ApiPerson> = state
-        .db()
-        .residents_of_household(cipher.as_ref(), h.id)
-        .await?
-        .iter()
-        .map(|p| ApiPerson {
-            person: p.masked(state.id_mask),
-        })
-        .collect();
-    Ok(Json(json!({"household": h, "residents": people})))
+    let view = gongzhi_app::registry::household(&state, &actor, id).await?;
+    let people: Vec<ApiPerson> = view.residents.into_iter().map(|person| ApiPerson { person }).collect();
+    Ok(Json(json!({"household": view.household, "residents": people})))
 }
 
 /// `GET /api/v1/registry/search?q=…&within=…`: people masked, buildings.
@@ -1136,15 +783,14 @@ async fn api_search(
     Authenticated(actor): Authenticated,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let prefix = within_of(&actor, q.within.as_deref())?;
-    let cipher = cipher(&state)?;
     let text = q.q.unwrap_or_default();
     if text.trim().is_empty() {
-        return Err(AppError::missing("q").into());
+        // The area is checked first: outside it is 403 even without a text.
+        gongzhi_app::registry::within(&actor, q.within.as_deref())?;
+        return Err(AppError::missing("q"));
     }
-    let found = find(&state, cipher.as_ref(), &actor, &prefix, &text).await?;
-    let people: Vec<MaskedResident> = found.people.iter().map(|p| p.masked(state.id_mask)).collect();
-    Ok(Json(json!({"residents": people, "buildings": found.buildings})))
+    let found = gongzhi_app::registry::search(&state, &actor, q.within.as_deref(), &text).await?;
+    Ok(Json(json!({"residents": found.people, "buildings": found.buildings})))
 }
 
 #[derive(Deserialize)]
@@ -1160,7 +806,7 @@ async fn api_reveal(
     Path(id): Path<i64>,
     Json(body): Json<RevealBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let r = reveal(&state, &actor, id, &body.reason).await?;
+    let r = gongzhi_app::registry::reveal(&state, &actor, id, &body.reason).await?;
     Ok(Json(json!({
         "id": r.id,
         "household_id": r.household_id,

@@ -10,10 +10,10 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use gongzhi_app::registry::{OrgCounts, may_correct};
 use gongzhi_core::orgs::registry::PartyOrgKind;
-use gongzhi_store::orgs::OrgCounts;
 
-use super::{BrowseQuery, Link, code_of, page, trail, within_of};
+use super::{BrowseQuery, Link, code_of, page, trail};
 use crate::pages::Chrome;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
@@ -66,18 +66,15 @@ pub(super) async fn organizations_page(
     staff: Staff,
     Query(q): Query<BrowseQuery>,
 ) -> Result<Response, ApiError> {
-    let prefix = within_of(&staff.actor, q.within.as_deref())?;
+    let orgs = gongzhi_app::registry::organizations(&state, &staff.actor, q.within.as_deref()).await?;
     let lang = staff.lang;
-    let db = &state.db();
     let names = node_names(&state);
     let place = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
     // Those who may import an area may correct it (edit links only for them).
-    let reach = gongzhi_core::import::Reach::of(&staff.actor);
-    let editable = |code: &str| gongzhi_core::territory::TerritoryCode::parse(code).is_ok_and(|c| reach.reaches(&c));
+    let editable = |code: &str| may_correct(&staff.actor, code);
 
-    let members = db
-        .member_organizations_within(&prefix)
-        .await?
+    let members = orgs
+        .members
         .into_iter()
         .map(|m| MemberRow {
             id: m.id,
@@ -90,21 +87,10 @@ pub(super) async fn organizations_page(
         })
         .collect();
 
-    let companies: HashMap<i64, String> = db
-        .property_companies()
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
-    let mut committees: HashMap<i64, String> = db
-        .owners_committees_within(&prefix)
-        .await?
-        .into_iter()
-        .map(|o| (o.compound_id, o.name))
-        .collect();
-    let compounds = db
-        .compounds_within(&prefix)
-        .await?
+    let companies = orgs.property_companies;
+    let mut committees = orgs.owners_committees;
+    let compounds = orgs
+        .compounds
         .into_iter()
         .map(|c| CompoundRow {
             id: c.id,
@@ -120,7 +106,7 @@ pub(super) async fn organizations_page(
         })
         .collect();
 
-    let party_orgs = db.party_organizations_within(&prefix).await?;
+    let party_orgs = orgs.party_organizations;
     let party_names: HashMap<i64, String> = party_orgs.iter().map(|p| (p.id, p.name.clone())).collect();
     let party = party_orgs
         .into_iter()
@@ -138,7 +124,8 @@ pub(super) async fn organizations_page(
         })
         .collect();
 
-    let counts = db.org_counts(&prefix).await?;
+    let counts = orgs.counts;
+    let prefix = orgs.prefix;
     let party_kinds = counts
         .party_organizations
         .iter()

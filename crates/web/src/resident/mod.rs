@@ -14,13 +14,11 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::{Duration, Utc};
 use gongzhi_app::AppError;
+use gongzhi_app::people::residents::{self, Resident};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::people::Actor;
-use gongzhi_core::people::credentials::token_hash;
-use gongzhi_store::people::residents::Resident;
 
 use crate::people::session::{cookie, same_secret};
 use crate::{ApiError, AppState};
@@ -54,33 +52,24 @@ impl ResidentUser {
                 Some("csrf"),
                 "表单已失效（CSRF 校验失败），请刷新页面后重试",
                 "the form has expired (CSRF check failed); reload the page and try again",
-            )
-            .into())
+            ))
         }
     }
 }
 
-/// The live resident session behind a request, touched at most once a minute.
+/// The live resident session behind a request (its cookie), if any.
 pub async fn resident_of(state: &AppState, parts: &Parts) -> Result<Option<ResidentUser>, ApiError> {
     let Some(secret) = cookie(&parts.headers, RESIDENT_COOKIE).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let hash = token_hash(secret);
-    let now = Utc::now();
-    let idle = Duration::minutes(state.security.resident_session_idle_minutes);
-    let Some(session) = state.db().live_resident_session(&hash, now, idle).await? else {
+    let Some(session) = residents::session(state, secret).await? else {
         return Ok(None);
     };
-    if now - session.last_seen_at > Duration::minutes(1)
-        && let Err(e) = state.db().touch_resident_session(&hash, now).await
-    {
-        tracing::warn!(error = %e, "resident session not touched");
-    }
     Ok(Some(ResidentUser {
         resident: session.resident,
-        csrf: session.csrf_token,
+        csrf: session.csrf,
         lang: crate::lang::lang_of(parts.uri.path(), parts.uri.query(), &parts.headers),
-        session_hash: hash,
+        session_hash: session.session_hash,
     }))
 }
 

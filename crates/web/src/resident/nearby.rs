@@ -7,34 +7,22 @@
 //! public `GET requests` lists: their matter, a short description, the state, the time and the
 //! number of followers, never the reporter, their contact, photos or anonymity.
 
-use gongzhi_app::AppError;
-use gongzhi_core::ErrorCode;
-use std::sync::LazyLock;
-
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
+use gongzhi_app::AppError;
+use gongzhi_app::cogov::nearby::{self, FollowedCase};
+use gongzhi_app::cogov::{PALM, community_name};
+use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::flow::CaseNumber;
-use gongzhi_core::cases::rules::distance_m;
-use gongzhi_core::cogov::orders::PalmRules;
-use gongzhi_store::cases::CaseRecord;
-use gongzhi_store::cases::followers::FollowedCase;
 use serde::Deserialize;
 
 use super::ResidentUser;
 use super::pages::{MChrome, render, row};
 use crate::{ApiError, AppState};
-
-/// The palm community's settings of the city (the radius of "me too", the kinds of needs).
-pub static PALM: LazyLock<PalmRules> =
-    LazyLock::new(|| PalmRules::qitaihe().expect("data/qitaihe/palm-community.toml is shipped valid"));
-
-/// At most this many cases a list.
-const LIMIT: i64 = 50;
 
 /// One public case as the nearby list shows it.
 pub struct NearbyRow {
@@ -119,70 +107,42 @@ pub async fn nearby(
     r: ResidentUser,
     Query(q): Query<NearbyQuery>,
 ) -> Result<Response, ApiError> {
-    let radius = PALM.nearby_radius_m;
-    let followed: Vec<i64> = state
-        .db()
-        .cases_followed_by(r.resident.id, 500)
-        .await?
-        .iter()
-        .map(|c| c.record.id)
-        .collect();
     let mut page = NearbyPage {
         c: MChrome::of(&r, "/m/nearby"),
         rows: vec![],
         lon: String::new(),
         lat: String::new(),
-        radius,
+        radius: PALM.nearby_radius_m,
         community: String::new(),
         back: "/m/nearby".into(),
         error: None,
         error_field: String::new(),
     };
-    if !q.lon.is_empty() || !q.lat.is_empty() {
+    let point = if !q.lon.is_empty() || !q.lat.is_empty() {
         let point = coordinate(&q.lon, "lon", 180.0).and_then(|lon| Ok((lon, coordinate(&q.lat, "lat", 90.0)?)));
-        let (lon, lat) = match point {
-            Ok(p) => p,
+        match point {
+            Ok(p) => Some(p),
             Err(e) => {
                 page.error = Some(e.message(r.lang).to_string());
                 page.error_field = e.field.unwrap_or("").to_string();
                 return render(page, e.http_status());
             }
-        };
-        let dlat = radius / 111_320.0;
-        let dlon = radius / (111_320.0 * lat.to_radians().cos().max(0.01));
-        let found = state
-            .db()
-            .public_cases_in_box((lon - dlon, lat - dlat, lon + dlon, lat + dlat), 500)
-            .await?;
-        let mut near: Vec<(f64, &FollowedCase)> = found
-            .iter()
-            .filter_map(|c| {
-                let d = distance_m((lon, lat), (c.record.location.lon?, c.record.location.lat?));
-                (d <= radius).then_some((d, c))
-            })
-            .collect();
-        near.sort_by(|a, b| a.0.total_cmp(&b.0));
-        page.rows = near
-            .into_iter()
-            .take(LIMIT as usize)
-            .map(|(d, c)| nearby_row(&state, c, Some(d), followed.contains(&c.record.id), r.lang))
-            .collect();
+        }
+    } else {
+        None
+    };
+    let found = nearby::nearby(&state, &r.resident, point).await?;
+    page.rows = found
+        .cases
+        .iter()
+        .map(|(c, d)| nearby_row(&state, c, *d, found.followed.contains(&c.record.id), r.lang))
+        .collect();
+    if let Some((lon, lat)) = point {
         page.lon = format!("{lon:.6}");
         page.lat = format!("{lat:.6}");
         page.back = format!("/m/nearby?lon={}&lat={}", page.lon, page.lat);
-    } else if let Some(code) = state.db().resident_community(r.resident.id).await? {
-        let index = state.index();
-        page.community = index
-            .communities()
-            .find(|l| l.community.code == code)
-            .map_or_else(|| code.clone(), |l| l.community.name.clone());
-        page.rows = state
-            .db()
-            .public_cases_of_community(&code, LIMIT)
-            .await?
-            .iter()
-            .map(|c| nearby_row(&state, c, None, followed.contains(&c.record.id), r.lang))
-            .collect();
+    } else if let Some(code) = found.community {
+        page.community = community_name(&state.index(), &code);
     }
     render(page, StatusCode::OK)
 }
@@ -207,24 +167,6 @@ fn safe_back(back: &str, number: &str) -> String {
     }
 }
 
-fn no_public_case(number: &str) -> ApiError {
-    AppError::new(
-        ErrorCode::UnknownCase,
-        Some("number"),
-        format!("没有编号为 {number} 的公开案件"),
-        format!("no public case {number}"),
-    )
-}
-
-async fn case_of(state: &AppState, number: &str) -> Result<CaseRecord, ApiError> {
-    let n = CaseNumber::parse(number).map_err(|_| no_public_case(number))?;
-    state
-        .db()
-        .case_by_number(&n)
-        .await?
-        .ok_or_else(|| no_public_case(number))
-}
-
 /// `POST /m/nearby/{number}/follow`: I meet it too. Only a public (open) case may be followed;
 /// following twice is one follow.
 pub async fn follow(
@@ -234,12 +176,8 @@ pub async fn follow(
     Form(form): Form<FollowForm>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let case = case_of(&state, &number).await?;
-    if !case.flow.state.is_open() {
-        return Err(no_public_case(&number));
-    }
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state.db().follow_case(&case, r.resident.id, Utc::now(), &key).await?;
+    let n = CaseNumber::parse(&number).map_err(|_| nearby::no_public_case(&number))?;
+    nearby::follow(&state, &r.resident, &n).await?;
     Ok(Redirect::to(&safe_back(&form.back, &number)).into_response())
 }
 
@@ -251,12 +189,11 @@ pub async fn unfollow(
     Form(form): Form<FollowForm>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let case = case_of(&state, &number).await?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state.db().unfollow_case(&case, r.resident.id, Utc::now(), &key).await?;
+    let n = CaseNumber::parse(&number).map_err(|_| nearby::no_public_case(&number))?;
+    let reported = nearby::unfollow(&state, &r.resident, &n).await?;
     let back = safe_back(&form.back, &number);
     // My page of a case I no longer follow is gone: back to my reports.
-    let back = if back.starts_with(&format!("/m/reports/{number}")) && case.reporter != r.resident.actor() {
+    let back = if back.starts_with(&format!("/m/reports/{number}")) && !reported {
         "/m/reports".to_string()
     } else {
         back

@@ -7,16 +7,15 @@ use axum::Form;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::{Duration, Utc};
 use gongzhi_app::AppError;
+use gongzhi_app::cogov::nearby::CaseRecord;
+use gongzhi_app::cogov::reports::{self, MyCase};
+use gongzhi_app::people::residents::{self, SignIn};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::Localized;
 use gongzhi_core::cases::flow::{CaseNumber, Satisfaction, State as CaseState};
-use gongzhi_core::people::credentials::token_hash;
-use gongzhi_core::people::resident::{Phone, check_code, code_from, code_hash, may_send, resident_key};
-use gongzhi_store::cases::CaseRecord;
-use rand::Rng;
+use gongzhi_core::people::resident::Phone;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -92,7 +91,7 @@ fn safe_next(next: Option<&str>) -> String {
 /// `GET /m`: the resident picks their community once, then sees my reports; the sign-in page when
 /// not signed in.
 pub async fn start(State(state): State<AppState>, r: ResidentUser) -> Result<Redirect, ApiError> {
-    if state.db().resident_community(r.resident.id).await?.is_none() {
+    if gongzhi_app::cogov::community_of(&state, &r.resident).await?.is_none() {
         return Ok(Redirect::to("/m/community"));
     }
     Ok(Redirect::to("/m/reports"))
@@ -208,39 +207,13 @@ pub async fn send_code(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, false, ("phone", e.message(lang))),
     };
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let key = resident_key(&audit_key);
-    let phone_hash = phone.lookup_hash(&key);
-    let now = Utc::now();
+    if let Err(e) = residents::send_code(&state, &phone).await {
+        // Sent too recently (that code stands: the page asks for it), or the gateway failed.
+        let Some(field) = e.field else { return Err(e) };
+        let sent = e.code == ErrorCode::CodeTooSoon;
+        return again(e.http_status(), sent, (field, e.message(lang).to_string()));
+    }
     let policy = &state.security;
-    if let Err(e) = may_send(state.db().resident_code(&phone_hash).await?.as_ref(), now, policy) {
-        return again(StatusCode::TOO_MANY_REQUESTS, true, (e.field(), e.message(lang)));
-    }
-    let code = code_from(rand::rng().random_range(0..1_000_000));
-    state
-        .db()
-        .put_resident_code(
-            &phone_hash,
-            &code_hash(&key, &phone_hash, &code),
-            now,
-            Duration::minutes(policy.resident_code_minutes),
-        )
-        .await?;
-    if let Err(reason) = state.sms().send_code(&phone, &code).await {
-        tracing::error!(phone = %phone.masked(), %reason, "SMS gateway failed");
-        return again(
-            StatusCode::BAD_GATEWAY,
-            false,
-            (
-                "phone",
-                lang.pick(
-                    "短信发送失败，请稍后再试",
-                    "the text message could not be sent; try again later",
-                )
-                .into(),
-            ),
-        );
-    }
     let notice = match lang {
         Lang::Zh => format!(
             "验证码已发送至 {}，{}分钟内有效",
@@ -272,55 +245,26 @@ pub async fn login(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, ("phone", e.message(lang))),
     };
-    let audit_key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let key = resident_key(&audit_key);
-    let phone_hash = phone.lookup_hash(&key);
-    let now = Utc::now();
-    let stored = state.db().resident_code(&phone_hash).await?;
-    let typed_hash = code_hash(&key, &phone_hash, &form.code);
-    if let Err(e) = check_code(stored.as_ref(), &typed_hash, &form.code, now, &state.security) {
-        if matches!(
-            e,
-            gongzhi_core::people::resident::CodeProblem::Wrong(_)
-                | gongzhi_core::people::resident::CodeProblem::TooManyAttempts
-        ) && stored.is_some()
-        {
-            state.db().count_resident_code_failure(&phone_hash).await?;
-        }
-        return again(StatusCode::UNPROCESSABLE_ENTITY, (e.field(), e.message(lang)));
-    }
-    let secret = random_token();
-    let csrf = random_token();
-    let max = Duration::hours(state.security.resident_session_max_hours);
-    let started = state
-        .db()
-        .start_resident_session(
-            &phone_hash,
-            &phone.masked(),
-            &token_hash(&secret),
-            &csrf,
-            now,
-            now + max,
-            &audit_key,
-        )
-        .await;
-    match started {
-        Ok(_) => {}
-        Err(gongzhi_store::StoreError::Conflict { .. }) => {
-            return again(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                (
-                    "code",
-                    gongzhi_core::people::resident::CodeProblem::NoCode.message(lang),
-                ),
-            );
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let session = match residents::sign_in(
+        &state,
+        SignIn {
+            phone,
+            code: form.code.clone(),
+        },
+    )
+    .await
+    {
+        Ok(session) => session,
+        // A refused code: every such page answers 422, whatever the code's own status.
+        Err(e) => match e.field {
+            Some(field) => return again(StatusCode::UNPROCESSABLE_ENTITY, (field, e.message(lang).to_string())),
+            None => return Err(e),
+        },
+    };
     let mut response = Redirect::to(&next).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        session_cookie(RESIDENT_COOKIE, &secret, max.num_seconds()),
+        session_cookie(RESIDENT_COOKIE, &session.secret, session.max_age.num_seconds()),
     );
     Ok(response)
 }
@@ -332,11 +276,7 @@ pub async fn logout(
     Form(form): Form<crate::people::pages::CsrfOnly>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    state
-        .db()
-        .end_resident_session(&r.session_hash, &r.resident, Utc::now(), &key)
-        .await?;
+    residents::sign_out(&state, &r.resident, &r.session_hash).await?;
     let mut response = Redirect::to("/m/login").into_response();
     response
         .headers_mut()
@@ -490,12 +430,10 @@ struct ReportsPage {
 
 /// `GET /m/reports`: my reports, newest first, then the cases I follow.
 pub async fn my_reports(State(state): State<AppState>, r: ResidentUser) -> Result<Response, ApiError> {
-    let records = state.db().cases_reported_by(&r.resident.actor(), 200).await?;
-    let rows = records.iter().map(|rec| row(rec, &state, r.lang)).collect();
-    let followed = state
-        .db()
-        .cases_followed_by(r.resident.id, 200)
-        .await?
+    let mine = reports::my_reports(&state, &r.resident).await?;
+    let rows = mine.reported.iter().map(|rec| row(rec, &state, r.lang)).collect();
+    let followed = mine
+        .followed
         .iter()
         .map(|c| (row(&c.record, &state, r.lang), c.followers))
         .collect();
@@ -538,31 +476,9 @@ struct CasePage {
     error_field: String,
 }
 
-/// The resident's own case, or 404 (another's case is no more visible than a missing one).
-async fn own_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<CaseRecord, ApiError> {
-    match my_case(state, r, number).await? {
-        (rec, true) => Ok(rec),
-        _ => Err(unknown_case(number)),
-    }
-}
-
-fn unknown_case(number: &str) -> ApiError {
-    AppError::new(
-        ErrorCode::UnknownCase,
-        Some("number"),
-        format!("没有编号为 {number} 的本人上报"),
-        format!("you reported no case {number}"),
-    )
-}
-
-/// A case the resident reported (`true`) or follows (`false`), or 404.
-async fn my_case(state: &AppState, r: &ResidentUser, number: &str) -> Result<(CaseRecord, bool), ApiError> {
-    let n = CaseNumber::parse(number).map_err(|_| unknown_case(number))?;
-    match state.db().case_by_number(&n).await? {
-        Some(rec) if rec.reporter == r.resident.actor() => Ok((rec, true)),
-        Some(rec) if state.db().follows(rec.id, r.resident.id).await? => Ok((rec, false)),
-        _ => Err(unknown_case(number)),
-    }
+/// The case number of the path, or the 404 of a case I did not report.
+fn case_number(number: &str) -> Result<CaseNumber, ApiError> {
+    CaseNumber::parse(number).map_err(|_| reports::unknown_case(number))
 }
 
 fn satisfaction_label(s: Satisfaction, lang: Lang) -> &'static str {
@@ -573,18 +489,10 @@ fn satisfaction_label(s: Satisfaction, lang: Lang) -> &'static str {
     }
 }
 
-async fn case_page(
-    state: &AppState,
-    r: &ResidentUser,
-    rec: CaseRecord,
-    own: bool,
-    done: String,
-    error: Option<&ApiError>,
-) -> Result<CasePage, ApiError> {
+fn case_page(state: &AppState, r: &ResidentUser, case: MyCase, done: String, error: Option<&ApiError>) -> CasePage {
     let rules = state.rules();
-    let events = state.db().case_events(rec.id).await?;
     let lang = r.lang;
-    let steps = api::steps(&events, &rules.calendar, lang)
+    let steps = api::steps(&case.events, &rules.calendar, lang)
         .into_iter()
         .map(|s| PublicStep {
             at: local_time(s.at),
@@ -592,21 +500,7 @@ async fn case_page(
             state: s.to_label.unwrap_or("").to_string(),
         })
         .collect();
-    let detail = if own {
-        report_detail(&events)
-    } else {
-        serde_json::Value::Null
-    };
-    let photos = detail
-        .get("photos")
-        .and_then(|p| p.as_array())
-        .map(|a| {
-            a.iter()
-                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let anonymous = detail.get("anonymous").and_then(|v| v.as_bool()).unwrap_or(false);
+    let (rec, own) = (&case.record, case.own);
     let index = state.index();
     let place = rec
         .location
@@ -628,31 +522,23 @@ async fn case_page(
     });
     let rating = rating.filter(|_| own);
     let may_rate = own && rec.flow.state == CaseState::Closed && rating.is_none();
-    let followers = state.db().follower_count(rec.id).await?;
-    let following = !own || state.db().follows(rec.id, r.resident.id).await?;
-    Ok(CasePage {
+    CasePage {
         c: MChrome::of(r, "/m/reports"),
-        row: row(&rec, state, lang),
+        row: row(rec, state, lang),
         description: rec.description.clone(),
         place,
-        anonymous,
-        photos,
+        anonymous: case.anonymous,
+        photos: case.photos,
         steps,
         rating,
         may_rate,
         own,
-        following,
-        followers,
+        following: case.following,
+        followers: case.followers,
         done,
         error: error.map(|e| e.message(lang).to_string()),
         error_field: error.and_then(|e| e.field).unwrap_or("").to_string(),
-    })
-}
-
-/// The facts kept on the report's timeline entry (photos, anonymity …).
-fn report_detail(events: &[gongzhi_store::cases::StoredEvent]) -> serde_json::Value {
-    let first = events.first().map(|e| e.body()).unwrap_or_default();
-    first.get("detail").cloned().unwrap_or(first)
+    }
 }
 
 /// `GET /m/reports/{number}/photos/{id}`: a photo of my report, without its metadata.
@@ -662,24 +548,7 @@ pub async fn photo(
     Path((number, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let rec = own_case(&state, &r, &number).await?;
-    let events = state.db().case_events(rec.id).await?;
-    let detail = report_detail(&events);
-    let listed = detail.get("photos").and_then(|p| p.as_array()).is_some_and(|a| {
-        a.iter().any(|v| match v.as_str() {
-            Some(s) => s == id,
-            None => v.as_i64().is_some_and(|n| n.to_string() == id),
-        })
-    });
-    if !listed {
-        return Err(AppError::new(
-            ErrorCode::UnknownAttachment,
-            Some("id"),
-            format!("上报 {number} 没有照片 {id}"),
-            format!("report {number} has no photo {id}"),
-        )
-        .into());
-    }
+    reports::own_photo(&state, &r.resident, &case_number(&number)?, &id).await?;
     crate::cases::attachment::public_response(&state, &id, &headers).await
 }
 
@@ -695,9 +564,11 @@ pub async fn my_report(
     Path(number): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, ApiError> {
-    let (rec, own) = my_case(&state, &r, &number).await?;
-    let page = case_page(&state, &r, rec, own, q.done.unwrap_or_default(), None).await?;
-    render(page, StatusCode::OK)
+    let case = reports::my_case(&state, &r.resident, &case_number(&number)?).await?;
+    render(
+        case_page(&state, &r, case, q.done.unwrap_or_default(), None),
+        StatusCode::OK,
+    )
 }
 
 #[derive(Deserialize)]
@@ -718,7 +589,8 @@ pub async fn rate(
     Form(form): Form<RateForm>,
 ) -> Result<Response, ApiError> {
     r.check_csrf(&form.csrf)?;
-    let rec = own_case(&state, &r, &number).await?;
+    let n = case_number(&number)?;
+    let rec = reports::own_case(&state, &r.resident, &n).await?;
     let solved = match form.solved.as_str() {
         "yes" => Some(true),
         "no" => Some(false),
@@ -729,14 +601,14 @@ pub async fn rate(
         s => Some(s),
     };
     let action = json!({"action": "follow_up", "contacted": true, "solved": solved, "satisfaction": satisfaction});
-    match api::perform(&state, &r.actor(), rec.clone(), action).await {
+    match api::perform(&state, &r.actor(), rec, action).await {
         Ok(_) => {
             Ok(Redirect::to(&format!("/m/reports/{number}?done=rate{}", lang_suffix(r.lang, false))).into_response())
         }
         Err(e) if e.http_status().is_client_error() => {
             let status = e.http_status();
-            let page = case_page(&state, &r, rec, true, String::new(), Some(&e)).await?;
-            render(page, status)
+            let case = reports::my_case(&state, &r.resident, &n).await?;
+            render(case_page(&state, &r, case, String::new(), Some(&e)), status)
         }
         Err(e) => Err(e),
     }

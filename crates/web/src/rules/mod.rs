@@ -13,12 +13,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use gongzhi_app::AppError;
+use gongzhi_app::rules::{self, ListVersion, RulesStatus};
 use gongzhi_core::ErrorCode;
-use gongzhi_core::cases::responsibility::ResponsibilityList;
-use gongzhi_core::cases::rules::RuleFiles;
-use gongzhi_core::people::{Actor, Role};
 use gongzhi_office::{Format, read_rows, write_rows};
-use gongzhi_store::rules::{ListVersion, RulesImportError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -46,41 +43,6 @@ struct VersionQuery {
     version: Option<String>,
 }
 
-fn require_admin(actor: &Actor) -> Result<(), ApiError> {
-    if actor.has_role(Role::SystemAdmin) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "只有系统管理员可以导入规则",
-            "only a system administrator may import rules",
-        )
-        .into())
-    }
-}
-
-fn unknown_version(v: &str) -> ApiError {
-    AppError::new(
-        ErrorCode::UnknownVersion,
-        Some("version"),
-        format!("职责清单没有版本“{v}”"),
-        format!("the responsibility list has no version {v:?}"),
-    )
-}
-
-/// The version asked for (or the one in force) with its canonical CSV text.
-async fn version_of(state: &AppState, q: &VersionQuery) -> Result<(ListVersion, String), ApiError> {
-    let key = state.audit_key();
-    if let Some(key) = key {
-        // A database that never served before has no versions yet: the shipped list is the first.
-        state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
-    }
-    state
-        .db()
-        .responsibility_version(q.version.as_deref(), state.today())
-        .await?
-        .ok_or_else(|| unknown_version(q.version.as_deref().unwrap_or("")))
-}
-
 fn described(v: &ListVersion, in_force: bool) -> Value {
     json!({
         "version": v.version,
@@ -98,12 +60,9 @@ async fn list_json(
     Authenticated(_): Authenticated,
     Query(q): Query<VersionQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let (v, csv) = version_of(&state, &q).await?;
-    let rules = state.rules();
-    let list = ResponsibilityList::from_csv(&v.version, &csv, &rules.taxonomy, &rules.departments)
-        .map_err(|e| AppError::internal(&e))?;
-    let mut body = described(&v, rules.responsibility.version == v.version);
-    body["rules"] = json!(list.rules());
+    let v = rules::responsibility(&state, q.version.as_deref()).await?;
+    let mut body = described(&v.version, v.in_force);
+    body["rules"] = json!(v.list.rules());
     Ok(Json(body))
 }
 
@@ -124,17 +83,14 @@ fn attachment_header(version: &str, ext: &str) -> HeaderValue {
 }
 
 async fn download(state: AppState, q: VersionQuery, format: Format) -> Result<Response, ApiError> {
-    let (v, csv) = version_of(&state, &q).await?;
-    let rules = state.rules();
-    let list = ResponsibilityList::from_csv(&v.version, &csv, &rules.taxonomy, &rules.departments)
-        .map_err(|e| AppError::internal(&e))?;
-    let bytes = write_rows(format, "职责清单", &list.to_rows()).map_err(|e| AppError::internal(&e))?;
+    let v = rules::responsibility(&state, q.version.as_deref()).await?;
+    let bytes = write_rows(format, "职责清单", &v.list.to_rows()).map_err(|e| AppError::internal(&e))?;
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(format.content_type())),
             (
                 header::CONTENT_DISPOSITION,
-                attachment_header(&v.version, format.extension()),
+                attachment_header(&v.version.version, format.extension()),
             ),
         ],
         bytes,
@@ -240,24 +196,6 @@ async fn uploaded_rows(
     Ok((name, rows))
 }
 
-fn import_failed(e: RulesImportError) -> ApiError {
-    match e {
-        RulesImportError::Invalid(e) => AppError::invalid_data(&e),
-        RulesImportError::Store(e) => e.into(),
-    }
-}
-
-fn key_of(state: &AppState) -> Result<std::sync::Arc<gongzhi_core::audit::AuditKey>, ApiError> {
-    state.audit_key().ok_or_else(|| {
-        AppError::new(
-            ErrorCode::AuditKeyMissing,
-            None,
-            "服务器未配置审计密钥，无法记录导入",
-            "the server has no audit key configured, so it cannot record an import",
-        )
-    })
-}
-
 /// `POST /api/v1/rules/responsibility`: a new version from a CSV or XLSX file (the body, or the
 /// multipart field `file`). 201 with the version; 422 with every bad row.
 async fn import_responsibility(
@@ -265,18 +203,10 @@ async fn import_responsibility(
     Authenticated(actor): Authenticated,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&actor)?;
-    let key = key_of(&state)?;
-    state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
+    // Only an importer learns what is wrong with an upload.
+    rules::may_import(&state, &actor).await?;
     let (name, rows) = uploaded_rows(&state, request, "responsibility-list").await?;
-    let current = state.rules();
-    let v = state
-        .db()
-        .import_responsibility(&name, &rows, &current, &actor.account, &key)
-        .await
-        .map_err(import_failed)?;
-    state.refresh_rules().await?;
-    let in_force = state.rules().responsibility.version == v.version;
+    let (v, in_force) = rules::import_responsibility(&state, &actor, &name, &rows).await?;
     Ok((StatusCode::CREATED, Json(described(&v, in_force))))
 }
 
@@ -288,23 +218,15 @@ async fn import_calendar(
     ReqLang(lang): ReqLang,
     request: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    require_admin(&actor)?;
-    let key = key_of(&state)?;
-    state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
+    rules::may_import(&state, &actor).await?;
     let (name, rows) = uploaded_rows(&state, request, "official-days").await?;
-    let years = state
-        .db()
-        .import_calendar(&name, &rows, &actor.account, &key)
-        .await
-        .map_err(import_failed)?;
-    state.refresh_rules().await?;
-    let mut body = status_json(&state, lang).await?;
+    let (years, status) = rules::import_calendar(&state, &actor, &name, &rows).await?;
+    let mut body = status_json(&status, lang);
     body["imported_years"] = json!(years);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-async fn status_json(state: &AppState, lang: gongzhi_core::Lang) -> Result<Value, ApiError> {
-    let s = state.db().rules_status(state.today()).await?;
+fn status_json(s: &RulesStatus, lang: gongzhi_core::Lang) -> Value {
     let warnings: Vec<String> = s
         .missing_years
         .iter()
@@ -319,7 +241,7 @@ async fn status_json(state: &AppState, lang: gongzhi_core::Lang) -> Result<Value
         .collect();
     let mut body = json!(s);
     body["warnings"] = json!(warnings);
-    Ok(body)
+    body
 }
 
 /// `GET /api/v1/rules/status`: list versions, the one in force, years with official days and
@@ -329,9 +251,5 @@ async fn status(
     Authenticated(_): Authenticated,
     ReqLang(lang): ReqLang,
 ) -> Result<Json<Value>, ApiError> {
-    if let Some(key) = state.audit_key() {
-        state.db().ensure_rules_seeded(&RuleFiles::qitaihe(), &key).await?;
-        state.refresh_rules().await?;
-    }
-    Ok(Json(status_json(&state, lang).await?))
+    Ok(Json(status_json(&rules::status(&state).await?, lang)))
 }

@@ -11,12 +11,12 @@ use gongzhi_core::territory::{Datum, Level, LonLat, Node};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::existing_node;
+use super::parse_code;
 use crate::{ApiError, AppState, ReqLang};
 
 /// `GET /api/v1/territory/summary`: counts of the tree, by level and by kind.
 pub async fn summary(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    let s = state.db().summary().await?;
+    let s = gongzhi_app::territory::summary(&state).await?;
     let communities_total = s.count_level(Level::Community);
     Ok(Json(json!({
         "districts": s.count_level(Level::District),
@@ -92,9 +92,9 @@ pub async fn node(
     ReqLang(lang): ReqLang,
     Path(code): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let node = existing_node(&state, "code", &code).await?;
-    let children = state.db().children(&node.code).await?;
-    let totals = state.db().subtree_totals(&node.code).await?;
+    let code = parse_code("code", &code)?;
+    let gongzhi_app::territory::NodeDetail { node, children, totals } =
+        gongzhi_app::territory::node_detail(&state, &code).await?;
     let mut body = node_json(&node, lang);
     body["grids"] = json!(totals.grids);
     body["households"] = json!(totals.households);
@@ -125,17 +125,11 @@ pub async fn grids_geojson(
     State(state): State<AppState>,
     Query(p): Query<WithinParams>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let root = match p.within.as_deref().filter(|w| !w.is_empty()) {
-        Some(w) => existing_node(&state, "within", w).await?.code,
-        None => {
-            let city = state.db().nodes_at_level(Level::City).await?.into_iter().next();
-            match city {
-                Some(c) => c.code,
-                None => return Ok(geojson_response(collection(vec![]).to_string())),
-            }
-        }
+    let within = match p.within.as_deref().filter(|w| !w.is_empty()) {
+        Some(w) => Some(parse_code("within", w)?),
+        None => None,
     };
-    let grids = state.db().grids_within(&root).await?;
+    let grids = gongzhi_app::territory::grids(&state, within.as_ref()).await?;
     let features = grids
         .iter()
         .filter_map(|g| {
@@ -161,13 +155,16 @@ pub struct GridImportParams {
 }
 
 /// `POST /api/v1/territory/grids[?valid_from=YYYY-MM-DD]` with a GeoJSON FeatureCollection of grids
-/// (see [`super::import::import_grid_file`]).
+/// (see [`gongzhi_app::territory::import_grids`]).
 pub async fn import_grids(
     State(state): State<AppState>,
     crate::people::Authenticated(actor): crate::people::Authenticated,
     Query(p): Query<GridImportParams>,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let done = super::import::import_grid_file(&state, &actor, &body, p.valid_from.as_deref()).await?;
+    // A system administrator's: checked before the request's values.
+    gongzhi_app::territory::grid_importer_scopes(&actor)?;
+    let valid_from = super::import::valid_from(p.valid_from.as_deref())?;
+    let done = gongzhi_app::territory::import_grids(&state, &actor, &body, valid_from).await?;
     Ok((StatusCode::CREATED, Json(json!(done))))
 }

@@ -10,47 +10,19 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use gongzhi_app::AppError;
+use gongzhi_app::territory::{grid_importer_scopes, import_grids};
 use gongzhi_core::ErrorCode;
-use gongzhi_core::people::{Actor, Role, Scope};
-use gongzhi_core::territory::TerritoryCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::pages::Chrome;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
 
-/// What an import of grids did.
-#[derive(Debug, Clone, Serialize)]
-pub struct GridsImported {
-    pub grids: usize,
-    pub created: usize,
-    pub changed: usize,
-    pub unchanged: usize,
-    pub valid_from: String,
-}
-
-/// The system administrator's scopes, or 403.
-fn admin_scopes(actor: &Actor) -> Result<Vec<&TerritoryCode>, ApiError> {
-    let scopes: Vec<&TerritoryCode> = actor
-        .grants
-        .iter()
-        .filter(|g| g.role == Role::SystemAdmin)
-        .filter_map(|g| match &g.scope {
-            Scope::Territory(t) => Some(t),
-            Scope::Department(_) => None,
-        })
-        .collect();
-    if scopes.is_empty() {
-        Err(AppError::forbidden_role("系统管理员", "system administrator").into())
-    } else {
-        Ok(scopes)
-    }
-}
-
-fn valid_from_of(state: &AppState, text: Option<&str>) -> Result<NaiveDate, ApiError> {
+/// The day from which changed grids count, as typed (`None`: today).
+pub(super) fn valid_from(text: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
     match text.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(state.today()),
-        Some(v) => v.parse().map_err(|_| {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
             AppError::new(
                 ErrorCode::InvalidField,
                 Some("valid_from"),
@@ -59,52 +31,6 @@ fn valid_from_of(state: &AppState, text: Option<&str>) -> Result<NaiveDate, ApiE
             )
         }),
     }
-}
-
-/// Checks and imports a GeoJSON file of grids for `actor`; nothing is written unless every grid
-/// is good and inside the actor's scope.
-pub async fn import_grid_file(
-    state: &AppState,
-    actor: &Actor,
-    bytes: &[u8],
-    valid_from: Option<&str>,
-) -> Result<GridsImported, ApiError> {
-    let scopes = admin_scopes(actor)?;
-    let valid_from = valid_from_of(state, valid_from)?;
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        AppError::new(
-            ErrorCode::InvalidFile,
-            Some("file"),
-            "文件不是 UTF-8 编码的 GeoJSON",
-            "the file is not GeoJSON in UTF-8",
-        )
-    })?;
-    let grids = gongzhi_core::territory::geojson::parse_grids(text).map_err(|e| AppError::import(&e))?;
-    if let Some(outside) = grids.iter().find(|g| {
-        let code = TerritoryCode::Grid(g.code.clone());
-        !scopes.iter().any(|s| code.as_str().starts_with(s.subtree_prefix()))
-    }) {
-        return Err(AppError::new(
-            ErrorCode::OutsideScope,
-            Some("code"),
-            format!("网格 {} 不在您的管理范围内，未导入任何网格", outside.code),
-            format!("grid {} is outside your scope; no grid was imported", outside.code),
-        )
-        .into());
-    }
-    let key = state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let report = state
-        .db()
-        .import_grids(&grids, valid_from, &key, &actor.account)
-        .await?;
-    state.refresh_index().await?;
-    Ok(GridsImported {
-        grids: grids.len(),
-        created: report.created,
-        changed: report.changed,
-        unchanged: report.unchanged,
-        valid_from: valid_from.to_string(),
-    })
 }
 
 #[derive(Template)]
@@ -150,7 +76,7 @@ pub async fn import_page(
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> Result<Html<String>, ApiError> {
-    admin_scopes(&staff.actor)?;
+    grid_importer_scopes(&staff.actor)?;
     let done = q.grids.map(|n| match staff.lang {
         gongzhi_core::Lang::Zh => format!(
             "已导入 {n} 个网格：新增 {}，边界或信息变更 {}，未变 {}",
@@ -177,7 +103,7 @@ pub async fn import_upload(
 ) -> Result<Response, ApiError> {
     let up = crate::import::read_multipart(&state, request).await?;
     staff.check_csrf(&up.csrf)?;
-    admin_scopes(&staff.actor)?;
+    grid_importer_scopes(&staff.actor)?;
     if up.bytes.is_empty() {
         let e = AppError::new(
             ErrorCode::MissingFile,
@@ -187,7 +113,11 @@ pub async fn import_upload(
         );
         return Ok((StatusCode::BAD_REQUEST, page(&staff, &state, Some(e), None)?).into_response());
     }
-    match import_grid_file(&state, &staff.actor, &up.bytes, Some(&up.valid_from)).await {
+    let imported = match valid_from(Some(&up.valid_from)) {
+        Ok(day) => import_grids(&state, &staff.actor, &up.bytes, day).await,
+        Err(e) => Err(e),
+    };
+    match imported {
         Ok(d) => Ok(Redirect::to(&format!(
             "/territory/import?grids={}&created={}&changed={}&unchanged={}",
             d.grids, d.created, d.changed, d.unchanged

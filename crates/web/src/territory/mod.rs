@@ -29,17 +29,3 @@ pub fn routes() -> Router<AppState> {
 fn parse_code(field: &'static str, value: &str) -> Result<TerritoryCode, ApiError> {
     TerritoryCode::parse(value).map_err(|e| AppError::bad_code(field, e))
 }
-
-/// The current node with this code, or 404 naming the field.
-async fn existing_node(
-    state: &AppState,
-    field: &'static str,
-    value: &str,
-) -> Result<gongzhi_core::territory::Node, ApiError> {
-    let code = parse_code(field, value)?;
-    state
-        .db()
-        .node(&code)
-        .await?
-        .ok_or_else(|| AppError::unknown_node(field, value))
-}

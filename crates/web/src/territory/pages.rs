@@ -1,6 +1,5 @@
 //! The territory pages: the city tree with a map of its grids, and a page per node.
 
-use gongzhi_app::AppError;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -9,18 +8,16 @@ use axum::response::Html;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::flow::State as CaseState;
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::people::Scope;
 use gongzhi_core::territory::{Level, Node};
 use gongzhi_store::cases::CaseFilter;
 use serde::Deserialize;
 
-use super::existing_node;
+use super::parse_code;
 use crate::cases::scope::visible_within;
 use crate::map::{DENSITY, Dot, MapSpec, Shape, ZOOM_SCRIPT, colour, density_classes, density_colour, render_map};
 use crate::pages::Chrome;
 use crate::pages::local_time;
 use crate::people::session::Staff;
-use crate::texts::{Texts, texts};
 use crate::{ApiError, AppState};
 
 struct ChildRow {
@@ -36,7 +33,6 @@ struct ChildRow {
 #[template(path = "territory.html")]
 struct TerritoryPage {
     c: Chrome,
-    t: &'static Texts,
     crumbs: Vec<(String, String)>,
     name: String,
     code: String,
@@ -99,22 +95,13 @@ pub struct MapQuery {
 }
 
 pub async fn city(state: State<AppState>, staff: Staff, query: Query<MapQuery>) -> Result<Html<String>, ApiError> {
-    let city = state
-        .db()
-        .nodes_at_level(Level::City)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(AppError::not_found_path)?;
+    let city = gongzhi_app::territory::city(&state).await?;
     node(state, staff, Path(city.code.to_string()), query).await
 }
 
 /// The tree of districts, streets and communities (the city page's browser), as nested lists.
 async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
-    let mut levels = Vec::new();
-    for level in [Level::District, Level::Street, Level::Community] {
-        levels.push(state.db().nodes_at_level(level).await?);
-    }
+    let levels = gongzhi_app::territory::tree(state).await?;
     let item = |n: &Node| TreeItem {
         code: n.code.to_string(),
         name: n.name.clone(),
@@ -161,37 +148,36 @@ pub async fn node(
     Query(query): Query<MapQuery>,
 ) -> Result<Html<String>, ApiError> {
     let lang = staff.lang;
-    let node = existing_node(&state, "code", &code).await?;
-    let mut crumbs = Vec::new();
-    let mut up = node.parent_code();
-    while let Some(parent) = up {
-        if let Some(p) = state.db().node(&parent).await? {
-            crumbs.push((p.code.to_string(), p.name.clone()));
-        }
-        up = parent.parent();
-    }
-    crumbs.reverse();
-
-    let children = state.db().children(&node.code).await?;
-    let totals = state.db().subtree_totals(&node.code).await?;
-    // A grid is drawn among the other grids of its community, which it stands out from.
+    let code = parse_code("code", &code)?;
+    let gongzhi_app::territory::NodePage {
+        detail: gongzhi_app::territory::NodeDetail { node, children, totals },
+        crumbs,
+        grids,
+        summary,
+        staff: grid_staff,
+    } = gongzhi_app::territory::node_page(&state, &code).await?;
+    let crumbs: Vec<(String, String)> = crumbs.into_iter().map(|p| (p.code.to_string(), p.name)).collect();
     let is_grid = node.level() == Level::Grid;
-    let grids = match node.parent_code().filter(|_| is_grid) {
-        Some(community) => state.db().grids_within(&community).await?,
-        None => state.db().grids_within(&node.code).await?,
-    };
-    let cards = if node.level() == Level::City {
-        let s = state.db().summary().await?;
-        let t = texts(lang);
-        vec![
-            (t.districts, s.count_level(Level::District).to_string()),
-            (t.streets, s.count_level(Level::Street).to_string()),
-            (t.communities, s.gridded_communities.to_string()),
-            (t.grids, thousands(s.count_level(Level::Grid))),
-            (t.households, thousands(s.households)),
-        ]
-    } else {
-        vec![]
+    let cards = match summary {
+        Some(s) => {
+            vec![
+                (
+                    lang.pick("区县", "Districts"),
+                    s.count_level(Level::District).to_string(),
+                ),
+                (
+                    lang.pick("街道乡镇", "Streets / towns"),
+                    s.count_level(Level::Street).to_string(),
+                ),
+                (
+                    lang.pick("网格化社区", "Gridded communities"),
+                    s.gridded_communities.to_string(),
+                ),
+                (lang.pick("网格数", "Grids"), thousands(s.count_level(Level::Grid))),
+                (lang.pick("户数", "Households"), thousands(s.households)),
+            ]
+        }
+        None => vec![],
     };
 
     // Open cases the reader may see here: dots on the map, counts per grid for the density colours.
@@ -218,7 +204,6 @@ pub async fn node(
             .position(|c| grid.code.as_str().starts_with(c.code.subtree_prefix()))
             .unwrap_or(0)
     };
-    let t = texts(lang);
     let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
     let shapes: Vec<Shape> = drawn
         .iter()
@@ -232,7 +217,7 @@ pub async fn node(
                     "{} {} · {} {} · {}{open}",
                     g.name,
                     g.code,
-                    t.households,
+                    lang.pick("户数", "Households"),
                     g.households.unwrap_or(0),
                     lang.pick("未办结案件 ", "open cases ")
                 ),
@@ -273,7 +258,7 @@ pub async fn node(
             ),
         })
         .collect();
-    let label = format!("{} {}", node.name, t.map);
+    let label = format!("{} {}", node.name, lang.pick("网格地图", "Grid map"));
     let map_svg = render_map(&MapSpec {
         shapes: &shapes,
         fills: Some(fills.as_slice()),
@@ -306,23 +291,9 @@ pub async fn node(
 
     // A grid's page also names its staff and lists its open cases.
     let (staff_rows, case_rows) = if is_grid {
-        let people = state
-            .db()
-            .accounts_with_grants()
-            .await?
+        let people = grid_staff
             .into_iter()
-            .filter(|a| a.account.active)
-            .flat_map(|a| {
-                a.grants
-                    .iter()
-                    .filter(|g| match &g.scope {
-                        // Those who work in the grid itself, its community or its street.
-                        Scope::Territory(t) => t.level() >= Level::Street && g.scope.reaches(&node.code),
-                        Scope::Department(_) => false,
-                    })
-                    .map(|g| (a.account.display_name.clone(), g.role.label(lang).to_string()))
-                    .collect::<Vec<_>>()
-            })
+            .map(|(name, role)| (name, role.label(lang).to_string()))
             .collect();
         let cases = match &visible {
             Some(filter) => state.db().list_cases(filter, 20, chrono::Utc::now()).await?.cases,
@@ -355,7 +326,6 @@ pub async fn node(
             .iter()
             .any(|g| g.role == gongzhi_core::people::Role::SystemAdmin),
         c: Chrome::for_staff(&staff, "/territory"),
-        t,
         crumbs,
         name: node.name.clone(),
         code: node.code.to_string(),

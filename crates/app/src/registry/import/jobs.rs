@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use gongzhi_core::cases::data::DataError;
+use gongzhi_core::data::DataError;
 use gongzhi_core::import::{Imported, Phase, Progress, Template};
 use gongzhi_core::people::Actor;
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
-use gongzhi_core::cases::data::{DataError, Problem, RowError};
+use gongzhi_core::data::{DataError, Problem, RowError};
 use gongzhi_core::import::registry::{outline_of, position_of};
 use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
 use gongzhi_core::people::Actor;

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::case::{CaseLimits, CaseNumber, ExtendBy, RequestKind, Satisfaction, SupervisionLevel};
-use crate::cases::{DepartmentCode, UnitRef};
+use crate::cases::UnitRef;
 use crate::i18n::Lang;
+use crate::orgs::DepartmentCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]

@@ -10,8 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 use super::state::{Outcome, Stage, State};
-use crate::cases::{DepartmentCode, Limit, UnitRef};
+use crate::cases::{Limit, UnitRef};
 use crate::i18n::{Lang, Localized};
+use crate::orgs::DepartmentCode;
 use crate::territory::TerritoryCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -7,8 +7,8 @@ use thiserror::Error;
 use super::action::ActionKind;
 use super::case::{RequestKind, SupervisionLevel};
 use super::state::State;
-use crate::cases::DepartmentCode;
 use crate::i18n::{Lang, Localized};
+use crate::orgs::DepartmentCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FlowError {
@@ -115,9 +115,7 @@ impl Localized for FlowError {
             FlowError::FollowUpDone => "本次结案已回访".into(),
             FlowError::OutsideReopenWindow { closed_at, days } => format!(
                 "案件只能在结案后{days}日内重办（结案时间 {}）",
-                closed_at
-                    .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
-                    .format("%Y-%m-%d %H:%M")
+                crate::time::city_time(*closed_at).format("%Y-%m-%d %H:%M")
             ),
             FlowError::NotUnsettled => "只有回访联系到上报人且反映未解决或不满意的案件才能重办".into(),
         }

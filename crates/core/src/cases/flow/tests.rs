@@ -4,8 +4,9 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::*;
-use crate::cases::{DepartmentCode, Limit, LimitUnit, UnitRef, WorkClock};
+use crate::cases::{Limit, LimitUnit, UnitRef, WorkClock};
 use crate::i18n::{Lang, Localized};
+use crate::orgs::DepartmentCode;
 use crate::people::{Actor, Grant, Role, Scope};
 use crate::territory::{GridCode, TerritoryCode};
 

@@ -1,19 +1,22 @@
-//! Errors of data files (taxonomy, calendar, responsibility list, departments) and the small
-//! CSV helpers they share.
+//! The errors of every data file and form field, and the small CSV helpers data files share.
 //!
-//! Every rule that varies by city is a data file; a bad file must tell its administrator exactly
-//! where it is wrong. A [`RowError`] names the row (1-based, the header is row 1), the column and the
-//! reason, in Chinese and English; a [`DataError`] names the file and carries every bad row found, not
-//! just the first.
+//! Every rule that varies by city is a data file (taxonomy, calendar, responsibility list,
+//! departments), and the registry is imported from sheets; a bad file must tell its administrator
+//! exactly where it is wrong. A [`RowError`] names the row (1-based, the header is row 1), the
+//! column and the reason, in Chinese and English; a [`DataError`] names the file and carries every
+//! bad row found, not just the first. A [`FieldError`] names the field of a form, an API body or a
+//! sheet's column that failed validation, and why.
 
-use crate::ErrorCode;
 use std::collections::HashMap;
 use std::fmt;
 
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::ErrorCode;
 use crate::i18n::{Lang, Localized};
+use crate::orgs::CreditCodeError;
+use crate::people::id_number::IdNumberError;
 
 /// Why a cell, row or file is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -239,6 +242,171 @@ impl Localized for DataError {
         out
     }
 }
+
+/// A field of a registry record that failed validation: the field's name (as in forms, the API
+/// and import templates) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field}: {reason}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: FieldProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FieldProblem {
+    #[error("is required")]
+    Missing,
+    #[error("is too long (at most {0} characters)")]
+    TooLong(usize),
+    #[error("{0:?} is not one of the allowed values")]
+    Unknown(String),
+    #[error("{0:?} is not a phone number (11-digit mobile or landline with area code)")]
+    Phone(String),
+    #[error("{0}")]
+    IdNumber(IdNumberError),
+    #[error("{0}")]
+    CreditCode(CreditCodeError),
+    #[error("{0:?} is not a number in range")]
+    Number(String),
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: FieldProblem) -> FieldError {
+        FieldError { field, reason }
+    }
+
+    pub fn field(&self) -> &'static str {
+        self.field
+    }
+}
+
+/// The field names in Chinese, for messages.
+pub fn field_label_zh(field: &str) -> &'static str {
+    match field {
+        "name" => "姓名",
+        "id_number" => "身份证号码",
+        "phone" => "联系电话",
+        "relation" => "与户主关系",
+        "residence" => "居住类型",
+        "registered_address" => "户籍地址",
+        "care_tags" => "关怀标签",
+        "party_member" => "党员",
+        "room" => "房号",
+        "floors" => "层数",
+        "address" => "地址",
+        "credit_code" => "统一社会信用代码",
+        "kind" => "类型",
+        "household" => "户",
+        "reason" => "查看理由",
+        _ => "字段",
+    }
+}
+
+impl Localized for FieldError {
+    fn code(&self) -> ErrorCode {
+        match &self.reason {
+            FieldProblem::Missing => ErrorCode::MissingField,
+            FieldProblem::TooLong(_) => ErrorCode::TooLong,
+            FieldProblem::Unknown(_) => ErrorCode::UnknownValue,
+            FieldProblem::Phone(_) => ErrorCode::InvalidPhone,
+            FieldProblem::IdNumber(e) => e.code(),
+            FieldProblem::CreditCode(e) => e.code(),
+            FieldProblem::Number(_) => ErrorCode::InvalidNumber,
+        }
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::En => format!("field {}: {}", self.field, self.reason),
+            Lang::Zh => {
+                let label = field_label_zh(self.field);
+                let why = match &self.reason {
+                    FieldProblem::Missing => "不能为空".to_string(),
+                    FieldProblem::TooLong(n) => format!("过长（最多 {n} 个字符）"),
+                    FieldProblem::Unknown(v) => format!("“{v}”不是允许的取值"),
+                    FieldProblem::Phone(v) => format!("“{v}”不是电话号码（11位手机号或带区号的固定电话）"),
+                    FieldProblem::IdNumber(e) => e.message(Lang::Zh),
+                    FieldProblem::CreditCode(e) => e.message(Lang::Zh),
+                    FieldProblem::Number(v) => format!("“{v}”不是有效的数字"),
+                };
+                format!("字段 {}（{label}）：{why}", self.field)
+            }
+        }
+    }
+}
+
+/// Required text, trimmed, at most `max` characters.
+pub fn required_text(field: &'static str, text: &str, max: usize) -> Result<String, FieldError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(FieldError::new(field, FieldProblem::Missing));
+    }
+    if t.chars().count() > max {
+        return Err(FieldError::new(field, FieldProblem::TooLong(max)));
+    }
+    Ok(t.to_string())
+}
+
+/// Optional text: empty gives `None`.
+pub fn optional_text(field: &'static str, text: &str, max: usize) -> Result<Option<String>, FieldError> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        required_text(field, text, max).map(Some)
+    }
+}
+
+/// Declares a closed list of values with a stable text form and names in both languages.
+macro_rules! labelled_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal, { $($variant:ident => ($text:literal, $zh:literal, $en:literal)),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn label(self, lang: $crate::Lang) -> &'static str {
+                match (self, lang) {
+                    $(($name::$variant, $crate::Lang::Zh) => $zh,)+
+                    $(($name::$variant, $crate::Lang::En) => $en,)+
+                }
+            }
+
+            /// Reads the text form or the Chinese or English name (import sheets use either).
+            pub fn parse_field(field: &'static str, text: &str) -> Result<$name, $crate::data::FieldError> {
+                let t = text.trim();
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == t || v.label($crate::Lang::Zh) == t || v.label($crate::Lang::En).eq_ignore_ascii_case(t))
+                    .ok_or_else(|| $crate::data::FieldError::new(
+                        field,
+                        if t.is_empty() {
+                            $crate::data::FieldProblem::Missing
+                        } else {
+                            $crate::data::FieldProblem::Unknown(t.to_string())
+                        },
+                    ))
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::territory::node::UnknownName;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == s).ok_or_else(|| {
+                    $crate::territory::node::UnknownName { what: $what, value: s.to_string() }
+                })
+            }
+        }
+    };
+}
+pub(crate) use labelled_enum;
 
 /// Reads CSV text into rows of strings, the header included (row 1). A UTF-8 byte-order mark, which
 /// spreadsheet programs write, is dropped.

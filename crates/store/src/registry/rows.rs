@@ -9,9 +9,9 @@ use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::people::cipher::CipherProvider;
 use serde_json::Value;
 
-use crate::cases::{Arg, bind_args, values_sql};
 use crate::db::Tx;
 use crate::error::StoreError;
+use crate::sql::{Arg, bind_args, values_sql};
 
 /// Parameters per statement. SQLite takes up to 32,766, but binding costs grow with the square of
 /// a statement's parameters (sqlx-sqlite looks each one up by name: `sqlite3_bind_parameter_name`

@@ -8,10 +8,10 @@ use chrono::Utc;
 use gongzhi_core::audit::AuditKey;
 use serde_json::{Map, Value, json};
 
-use crate::cases::{Arg, bind_args};
 use crate::db::Db;
 use crate::error::StoreError;
-use crate::registry_rows::audit;
+use crate::registry::rows::audit;
+use crate::sql::{Arg, bind_args};
 
 /// The tables an edit may write. The names come from here, never from input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
