@@ -15,18 +15,16 @@ use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::{Entry, TypeCode};
 use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::masking::{mask_email, mask_phone};
-use gongzhi_core::people::{Actor, Scope};
-use gongzhi_core::territory::TerritoryCode;
 use gongzhi_core::time::city_time;
 use gongzhi_store::StoreError;
 use gongzhi_store::cases::{CaseFilter, CaseSort};
-use gongzhi_store::people::api_keys::ApiKey;
 use serde_json::{Map, Value, json};
 
 pub use gongzhi_store::cases::updates::{FeedEvent, NOTE_KIND, NoteRef};
 pub use gongzhi_store::cases::{CaseBrief, StoredEvent};
 
 use super::{CaseRecord, RawReport, Report, place, publish, unit_json};
+use crate::people::api_keys::{ApiKey, key_actor, key_reaches};
 use crate::{App, AppError};
 
 /// The most requests one page may hold, and the default (the spec's "first 1000").
@@ -76,22 +74,6 @@ pub fn datetime(field: &'static str, text: &str) -> Result<DateTime<Utc>, AppErr
                 format!("{field} must be a W3C datetime with a timezone, e.g. 2026-11-27T08:00:00+08:00; got {text:?}"),
             )
         })
-}
-
-// --- API keys -------------------------------------------------------------------------------
-
-/// Whether a key's territory scope reaches `node`.
-fn key_reaches(key: &ApiKey, node: &TerritoryCode) -> bool {
-    TerritoryCode::parse(&key.scope_code).is_ok_and(|scope| Scope::Territory(scope).reaches(node))
-}
-
-/// The actor a key's requests act as: no roles, only a name (never a username: those have no
-/// colon).
-pub fn key_actor(key: &ApiKey) -> Actor {
-    Actor {
-        account: format!("api-key:{}", key.name),
-        grants: vec![],
-    }
 }
 
 // --- Services -------------------------------------------------------------------------------
