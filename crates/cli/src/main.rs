@@ -407,12 +407,6 @@ enum BenchWhat {
     },
 }
 
-/// Today in Asia/Shanghai (UTC+8, no daylight saving since 1991).
-fn today_in_china() -> NaiveDate {
-    let offset = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    chrono::Utc::now().with_timezone(&offset).date_naive()
-}
-
 /// Runs a benchmark that starts this binary as a server on 127.0.0.1:`port` with a fresh data
 /// folder, and removes the folder afterwards whatever the outcome.
 fn with_bench_server<T>(
@@ -583,7 +577,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             match import_grids(
                 &ctx.db,
                 &path,
-                valid_from.unwrap_or_else(today_in_china),
+                valid_from.unwrap_or_else(gongzhi_core::time::city_today),
                 lang,
                 ctx.audit_key(),
             )

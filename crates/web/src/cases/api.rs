@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::WorkClock;
@@ -30,14 +30,8 @@ use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases::{self, Duplicate, RawReport, Reported};
 pub use gongzhi_app::cases::{can_see, idempotency_key, matter_code, publish, unit_json, visible_case};
 
-/// Asia/Shanghai: UTC+8 all year since 1991.
-fn china() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8")
-}
-
 pub(crate) fn local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china())
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    gongzhi_core::time::city_time(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
 fn local_opt(t: Option<DateTime<Utc>>) -> Value {
@@ -442,10 +436,7 @@ fn instant(field: &'static str, v: &Option<String>, end_of_day: bool) -> Result<
     })?;
     let day = if end_of_day { day.succ_opt().unwrap_or(day) } else { day };
     let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
-    Ok(china()
-        .from_local_datetime(&midnight)
-        .single()
-        .map(|t| t.with_timezone(&Utc)))
+    Ok(Some(gongzhi_core::time::city_instant(midnight)))
 }
 
 /// Narrows `filter` by the list parameters (state, matter, handler, channel, overdue,
