@@ -76,6 +76,15 @@ pub fn datetime(field: &'static str, text: &str) -> Result<DateTime<Utc>, AppErr
         })
 }
 
+/// Keeps the fields that were sent (the client's facts beside the report or note).
+fn insert_sent(map: &mut Map<String, Value>, fields: impl IntoIterator<Item = (&'static str, Option<String>)>) {
+    for (f, v) in fields {
+        if let Some(v) = v {
+            map.insert(f.into(), json!(v));
+        }
+    }
+}
+
 // --- Services -------------------------------------------------------------------------------
 
 /// The changeset of what clients cache (services, definitions): the rules revision in force.
@@ -479,31 +488,27 @@ pub fn prepare_request(app: &App, key: &ApiKey, request: NewRequest) -> Result<R
     // The contact goes into the timeline and the audit record, which are not encrypted: the
     // phone and e-mail are kept masked (enough to recognise a caller, not to reach them).
     let mut contact = Map::new();
-    let fields = [
-        ("email", request.email.as_deref().map(mask_email)),
-        ("first_name", request.first_name),
-        ("last_name", request.last_name),
-        ("phone", request.phone.as_deref().map(mask_phone)),
-    ];
-    for (f, v) in fields {
-        if let Some(v) = v {
-            contact.insert(f.into(), json!(v));
-        }
-    }
+    insert_sent(
+        &mut contact,
+        [
+            ("email", request.email.as_deref().map(mask_email)),
+            ("first_name", request.first_name),
+            ("last_name", request.last_name),
+            ("phone", request.phone.as_deref().map(mask_phone)),
+        ],
+    );
     let mut open311 = Map::new();
     open311.insert("api_key".into(), json!(key.name));
     open311.insert("attributes".into(), Value::Object(request.attributes));
-    let fields = [
-        ("account_id", request.account_id),
-        ("device_id", request.device_id),
-        ("jurisdiction_id", request.jurisdiction_id),
-        ("address_id", request.address_id),
-    ];
-    for (f, v) in fields {
-        if let Some(v) = v {
-            open311.insert(f.into(), json!(v));
-        }
-    }
+    insert_sent(
+        &mut open311,
+        [
+            ("account_id", request.account_id),
+            ("device_id", request.device_id),
+            ("jurisdiction_id", request.jurisdiction_id),
+            ("address_id", request.address_id),
+        ],
+    );
     if !request.media_urls.is_empty() {
         open311.insert("media_url".into(), json!(request.media_urls));
     }
@@ -598,16 +603,14 @@ pub async fn post_update(app: &App, key: &ApiKey, update: NewUpdate) -> Result<P
     open311.insert("status".into(), json!(status));
     let shown = city_time(updated).to_rfc3339_opts(SecondsFormat::Secs, false);
     open311.insert("updated_datetime".into(), json!(shown));
-    let fields = [
-        ("account_id", update.account_id),
-        ("service_request_id_ext", update.service_request_id_ext),
-        ("title", update.title),
-    ];
-    for (f, v) in fields {
-        if let Some(v) = v {
-            open311.insert(f.into(), json!(v));
-        }
-    }
+    insert_sent(
+        &mut open311,
+        [
+            ("account_id", update.account_id),
+            ("service_request_id_ext", update.service_request_id_ext),
+            ("title", update.title),
+        ],
+    );
     if !update.media_urls.is_empty() {
         open311.insert("media_url".into(), json!(update.media_urls));
     }
