@@ -1,14 +1,18 @@
 //! The case loop's use cases: reporting ([`report`]), acting ([`act`], [`perform`]), reading one
 //! case ([`get`]) and lists ([`list`], [`page`], [`export`], [`inbox`]), photos ([`attachment`]),
-//! automatic supervision ([`supervision`]), and the rules every door of the loop shares: where a
-//! report is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who may see a case
+//! automatic supervision ([`supervision`]), the grid worker's work ([`gridworker`], [`patrols`]),
+//! the Open311 channel ([`open311`]), and the rules every door of the loop shares: where a report
+//! is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who may see a case
 //! ([`can_see`], [`visible_case`], [`visible_within`]) and telling the live views ([`publish`]).
 
 mod act;
 pub mod attachment;
 mod dossier;
+pub mod gridworker;
 pub mod inbox;
 mod list;
+pub mod open311;
+pub mod patrols;
 mod place;
 mod report;
 pub mod supervision;

@@ -6,6 +6,7 @@ pub mod inbox;
 pub mod lists;
 pub mod open311;
 pub mod pages;
+pub mod phone_form;
 
 use axum::Router;
 use axum::routing::{get, post};

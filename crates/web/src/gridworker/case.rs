@@ -7,12 +7,13 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_app::AppError;
+use gongzhi_app::cases::CaseRecord;
+use gongzhi_app::cases::gridworker::my_case;
 use gongzhi_core::ErrorCode;
-use gongzhi_store::cases::CaseRecord;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{GChrome, matter_name, my_grids, render};
+use super::{GChrome, matter_name, render};
 use crate::cases::api;
 use crate::cases::pages::{read_form, save_photos};
 use crate::pages::local_time;
@@ -55,26 +56,6 @@ struct CasePage {
     forms: Vec<ActionForm>,
     done: String,
     error: Option<String>,
-}
-
-/// A case in my grids, or 404.
-async fn my_case(state: &AppState, staff: &Staff, id: &str) -> Result<CaseRecord, ApiError> {
-    let grids = my_grids(staff)?;
-    let record = gongzhi_app::cases::visible_case(state, &staff.actor, id).await?;
-    if grids
-        .iter()
-        .any(|g| record.flow.node.as_str().starts_with(g.subtree_prefix()))
-    {
-        Ok(record)
-    } else {
-        Err(AppError::new(
-            ErrorCode::UnknownCase,
-            Some("id"),
-            format!("案件 {id} 不在您的网格"),
-            format!("case {id} is not in your grids"),
-        )
-        .into())
-    }
 }
 
 /// The grid worker's actions the loop would take now (a dummy photo/reason stands in for
@@ -134,7 +115,7 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> Result<Response, ApiError> {
-    let record = my_case(&state, &staff, &id).await?;
+    let record = my_case(&state, &staff.actor, &id).await?;
     render(
         page(&state, &staff, &record, q.done.unwrap_or_default(), None),
         StatusCode::OK,
@@ -148,7 +129,7 @@ pub async fn act(
     Path(id): Path<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let record = my_case(&state, &staff, &id).await?;
+    let record = my_case(&state, &staff.actor, &id).await?;
     let posted = read_form(&state, request).await?;
     staff.check_csrf(posted.get("csrf").unwrap_or(""))?;
     let action = posted.get("action").unwrap_or("");

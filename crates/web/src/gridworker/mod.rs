@@ -11,29 +11,24 @@ use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Utc;
 use gongzhi_app::AppError;
+use gongzhi_app::cases::gridworker::{self, my_grids};
+use gongzhi_app::cases::{self, CaseRecord};
+use gongzhi_app::people::random_token;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
-use gongzhi_core::people::{Role, Scope};
-use gongzhi_core::territory::TerritoryCode;
-use gongzhi_store::cases::CaseFilter;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::cases::api;
-use crate::cases::pages::{matter_code, read_form, save_photo_ids, save_photos_of};
+use crate::cases::pages::{read_form, save_photo_ids, save_photos_of};
+use crate::cases::phone_form::phone_report;
 use crate::pages::local_time;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
-use gongzhi_app::cases::{self, RawReport, Report};
-use gongzhi_app::people::random_token;
 
 pub mod case;
 pub mod patrols;
-
-/// Matters grid workers meet most on patrol, offered after their own recent ones.
-const COMMON_MATTERS: [&str; 8] = ["06010", "06042", "06013", "06028", "09009", "10001", "06036", "06027"];
 
 pub fn routes(max_upload: u64) -> Router<AppState> {
     let limit = usize::try_from(max_upload.saturating_mul(3).saturating_add(256 * 1024)).unwrap_or(usize::MAX);
@@ -82,25 +77,6 @@ fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError>
     Ok((status, Html(html)).into_response())
 }
 
-/// The grids of a grid worker (the territories of their grid-worker grants); 403 for anyone
-/// without the role.
-fn my_grids(staff: &Staff) -> Result<Vec<TerritoryCode>, ApiError> {
-    let grids: Vec<TerritoryCode> = staff
-        .actor
-        .grants
-        .iter()
-        .filter(|g| g.role == Role::GridWorker)
-        .filter_map(|g| match &g.scope {
-            Scope::Territory(t) => Some(t.clone()),
-            Scope::Department(_) => None,
-        })
-        .collect();
-    if grids.is_empty() {
-        return Err(AppError::forbidden_role("网格员", "grid worker").into());
-    }
-    Ok(grids)
-}
-
 struct GridView {
     code: String,
     name: String,
@@ -143,33 +119,18 @@ fn matter_name(state: &AppState, code: &str) -> String {
         .unwrap_or_else(|| code.to_string())
 }
 
-async fn cases_in(
-    state: &AppState,
-    grids: &[TerritoryCode],
-    states: &[&str],
-    lang: Lang,
-) -> Result<(Vec<TaskRow>, i64), ApiError> {
-    let now = Utc::now();
-    let mut rows = vec![];
-    let mut total = 0;
-    for grid in grids {
-        let filter = CaseFilter {
-            states: states.iter().map(|s| s.to_string()).collect(),
-            within_prefix: Some(grid.subtree_prefix().to_string()),
-            ..CaseFilter::default()
-        };
-        let page = state.db().list_cases(&filter, 50, now).await?;
-        total += page.total;
-        rows.extend(page.cases.iter().map(|rec| TaskRow {
+fn task_rows(state: &AppState, cases: &[CaseRecord], lang: Lang) -> Vec<TaskRow> {
+    cases
+        .iter()
+        .map(|rec| TaskRow {
             id: rec.id,
             number: rec.flow.number.to_string(),
             matter: matter_name(state, &rec.flow.matter),
             state: rec.flow.state.label(lang),
             description: rec.description.chars().take(60).collect(),
             reported_at: local_time(rec.reported_at),
-        }));
-    }
-    Ok((rows, total))
+        })
+        .collect()
 }
 
 /// `GET /g/`: my grids with their map and households, and my tasks.
@@ -178,11 +139,11 @@ pub async fn home(
     staff: Staff,
     Query(q): Query<HomeQuery>,
 ) -> Result<Response, ApiError> {
-    let grids = my_grids(&staff)?;
+    let tasks = gridworker::tasks(&state, &staff.actor).await?;
     let mut views = vec![];
-    for code in &grids {
-        let node = state.db().node(code).await?;
-        let (name, households, map) = match &node {
+    for grid in &tasks.grids {
+        let code = &grid.code;
+        let (name, households, map) = match &grid.node {
             Some(n) => {
                 let map = n
                     .boundary
@@ -216,23 +177,14 @@ pub async fn home(
             map,
         });
     }
-    let (to_verify, _) = cases_in(&state, &grids, &["verifying"], staff.lang).await?;
-    let (to_check, _) = cases_in(&state, &grids, &["reported_back"], staff.lang).await?;
-    let open_states: Vec<&str> = gongzhi_core::cases::flow::State::ALL
-        .iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str())
-        .collect();
-    let (mut open_cases, open) = cases_in(&state, &grids, &open_states, staff.lang).await?;
-    open_cases.truncate(10);
     render(
         HomePage {
             c: GChrome::of(&staff, "/g/"),
             grids: views,
-            to_verify,
-            to_check,
-            open,
-            open_cases,
+            to_verify: task_rows(&state, &tasks.to_verify, staff.lang),
+            to_check: task_rows(&state, &tasks.to_check, staff.lang),
+            open: tasks.open,
+            open_cases: task_rows(&state, &tasks.open_cases, staff.lang),
             done: q.done.unwrap_or_default(),
         },
         StatusCode::OK,
@@ -248,20 +200,9 @@ struct ReportPage {
     error: Option<String>,
 }
 
-/// The worker's recent matters first, then the common ones.
+/// The worker's recent matters first, then the common ones, with their names.
 async fn matters_for(state: &AppState, staff: &Staff) -> Result<Vec<(String, String)>, ApiError> {
-    let mine = state.db().cases_reported_by(&staff.actor.account, 50).await?;
-    let mut codes: Vec<String> = vec![];
-    for rec in &mine {
-        if !codes.contains(&rec.flow.matter) && codes.len() < 5 {
-            codes.push(rec.flow.matter.clone());
-        }
-    }
-    for c in COMMON_MATTERS {
-        if !codes.iter().any(|m| m == c) {
-            codes.push(c.to_string());
-        }
-    }
+    let codes = gridworker::matters(state, &staff.actor).await?;
     Ok(codes
         .into_iter()
         .map(|c| {
@@ -273,7 +214,6 @@ async fn matters_for(state: &AppState, staff: &Staff) -> Result<Vec<(String, Str
 
 /// `GET /g/report`
 pub async fn report_form(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
-    my_grids(&staff)?;
     let matters = matters_for(&state, &staff).await?;
     render(
         ReportPage {
@@ -295,7 +235,7 @@ pub async fn report(
     headers: HeaderMap,
     request: Request,
 ) -> Result<Response, ApiError> {
-    my_grids(&staff)?;
+    my_grids(&staff.actor)?;
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -308,28 +248,8 @@ pub async fn report(
             Some(v) => Some(v.to_str().unwrap_or("\u{7f}")),
             None => posted.get("idempotency_key"),
         };
-        let key = gongzhi_app::cases::idempotency_key("idempotency_key", raw_key)?;
-        let lon = posted.get("lon");
-        let raw = RawReport {
-            channel: RawReport::text(Some("patrol")),
-            matter: RawReport::text(
-                posted
-                    .get("matter_other")
-                    .or_else(|| posted.get("matter"))
-                    .map(|m| matter_code(&state, m))
-                    .as_deref(),
-            ),
-            description: RawReport::text(posted.get("description")),
-            lon: RawReport::text(lon),
-            lat: RawReport::text(posted.get("lat")),
-            // The browser's geolocation gives WGS-84.
-            datum: RawReport::text(lon.map(|_| "wgs84")),
-            ..RawReport::default()
-        };
-        let mut report = Report {
-            idempotency_key: key,
-            ..Report::try_from(raw)?
-        };
+        let key = cases::idempotency_key("idempotency_key", raw_key)?;
+        let mut report = phone_report(&state, &posted, "patrol", key, None)?;
         cases::check(&state, &report)?;
         let self_handle = posted.get("self_handle").is_some();
         if self_handle && posted.files_named("after_photos") == 0 {

@@ -3,29 +3,18 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use gongzhi_app::AppError;
-use gongzhi_core::ErrorCode;
+use gongzhi_app::cases::open311;
 use gongzhi_core::Lang;
-use gongzhi_core::cases::taxonomy::{Entry, TypeCode};
+use gongzhi_core::cases::taxonomy::Entry;
 
 use super::{Doc, Format, Params, base_url, respond, split_file};
 use crate::{ApiError, AppState, ReqLang};
 
 const SPECIFICATION: &str = "http://wiki.open311.org/GeoReport_v2";
 
-/// The changeset of what clients cache (services, definitions): the rules revision in force.
-fn changeset(state: &AppState) -> String {
-    let rules = state.rules();
-    format!(
-        "{}-{}",
-        rules.responsibility.valid_from.format("%Y%m%d"),
-        rules.responsibility.version
-    )
-}
-
 /// `GET /open311/v2/discovery.{xml,json}`.
 pub(super) fn discovery(state: &AppState, headers: &HeaderMap, format: Format) -> Result<Response, ApiError> {
-    let changeset = changeset(state);
+    let changeset = open311::changeset(state);
     let doc = Doc::Obj(vec![
         ("changeset", Doc::text(changeset.clone())),
         (
@@ -79,31 +68,13 @@ fn service(e: &Entry, lang: Lang) -> Doc {
 
 /// `GET /open311/v2/services.{xml,json}`: every matter of the taxonomy, by code.
 pub(super) fn list(state: &AppState, lang: Lang, format: Format, _params: &Params) -> Result<Response, ApiError> {
-    let rules = state.rules();
-    let services = rules.taxonomy.matters().map(|e| service(e, lang)).collect();
+    let services = open311::services(state).iter().map(|e| service(e, lang)).collect();
     Ok(respond(
         format,
         StatusCode::OK,
         "services",
         &Doc::List("service", services),
     ))
-}
-
-/// The matter a service code names; 404 when the taxonomy has none (also for a malformed code:
-/// it names no service either).
-pub(super) fn matter(state: &AppState, code: &str) -> Result<Entry, ApiError> {
-    let rules = state.rules();
-    TypeCode::parse(code)
-        .ok()
-        .and_then(|t| rules.taxonomy.matter(&t).cloned())
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::UnknownService,
-                Some("service_code"),
-                format!("服务代码 {code} 不存在（服务代码即事项代码，见 services.xml）"),
-                format!("service_code {code} not found (service codes are matter codes: see services.xml)"),
-            )
-        })
 }
 
 /// `GET /open311/v2/services/{code}.{xml,json}`: the definition, an object even in JSON.
@@ -113,7 +84,7 @@ pub(super) async fn definition(
     Path(file): Path<String>,
 ) -> Result<Response, ApiError> {
     let (code, format) = split_file(&file)?;
-    let entry = matter(&state, code)?;
+    let entry = open311::service(&state, code)?;
     let doc = Doc::Obj(vec![
         ("service_code", Doc::text(entry.code.as_str())),
         ("attributes", Doc::List("attribute", vec![])),
