@@ -24,10 +24,13 @@ use gongzhi_core::cases::rules::{CaseRules, RuleFiles};
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::policy::SecurityPolicy;
 use gongzhi_core::people::registry::IdMaskPolicy;
-use gongzhi_store::{Blobs, Db, StoreError};
+use gongzhi_store::StoreError;
 
 pub use error::AppError;
 pub use events::{CaseEvent, Hub};
+/// The database and the photo folder an application is opened on: the doors name them only to
+/// open the application (a server at start-up, a test), never to query them.
+pub use gongzhi_store::{Blobs, Db};
 pub use territory::TerritoryIndex;
 
 /// Where uploaded photos go and how large they may be.
@@ -95,9 +98,8 @@ impl App {
         Ok(app)
     }
 
-    /// The database. (Transitional: the doors reach the store through the use cases; those not
-    /// moved yet still read it here.)
-    pub fn db(&self) -> &Db {
+    /// The database, for the use cases.
+    pub(crate) fn db(&self) -> &Db {
         &self.db
     }
 

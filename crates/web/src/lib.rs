@@ -52,7 +52,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     /// Opens the application on `db` (see [`App::new`]).
-    pub async fn new(db: gongzhi_store::Db) -> Result<AppState, gongzhi_store::StoreError> {
+    pub async fn new(db: gongzhi_app::Db) -> Result<AppState, AppError> {
         Ok(AppState::of(App::new(db).await?))
     }
 
@@ -75,7 +75,7 @@ impl AppState {
     }
 
     /// See [`App::with_attachments`].
-    pub fn with_attachments(self, blobs: gongzhi_store::Blobs, limits: AttachmentLimits) -> AppState {
+    pub fn with_attachments(self, blobs: gongzhi_app::Blobs, limits: AttachmentLimits) -> AppState {
         self.map(|a| a.with_attachments(blobs, limits))
     }
 

@@ -31,7 +31,7 @@ use crate::{App, AppError, CaseEvent};
 
 pub use act::{Acted, act, check_action, flow_error, parse_action, perform};
 pub use dossier::{Dossier, dossier, reporting_grids};
-pub use list::{CaseQuery, EXPORT_CAP, Sort, export, list, page, visible_within};
+pub use list::{CaseQuery, EXPORT_CAP, OpenWithin, Sort, export, list, open_within, page, visible_within};
 pub use place::{Place, Placed, place};
 pub use report::{Checked, RawReport, Report, Reported, check, report};
 pub use view::{CaseView, Step, events, get, steps};

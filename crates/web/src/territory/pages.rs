@@ -9,7 +9,6 @@ use gongzhi_core::Lang;
 use gongzhi_core::cases::flow::State as CaseState;
 use gongzhi_core::cases::taxonomy::TypeCode;
 use gongzhi_core::territory::{Level, Node};
-use gongzhi_store::cases::CaseFilter;
 use serde::Deserialize;
 
 use super::parse_code;
@@ -18,7 +17,6 @@ use crate::pages::Chrome;
 use crate::pages::local_time;
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
-use gongzhi_app::cases::visible_within;
 
 struct ChildRow {
     code: String,
@@ -59,6 +57,8 @@ struct TerritoryPage {
 
 /// The most case dots one map draws (the newest).
 const MAX_DOTS: i64 = 2_000;
+/// How many of a grid's open cases its page lists.
+const GRID_CASES: i64 = 20;
 
 struct CaseRow {
     id: i64,
@@ -133,13 +133,6 @@ async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
 }
 
 /// The open states: what a map of open cases shows.
-fn open_states() -> Vec<String> {
-    CaseState::ALL
-        .into_iter()
-        .filter(|s| s.is_open())
-        .map(|s| s.as_str().to_string())
-        .collect()
-}
 
 pub async fn node(
     State(state): State<AppState>,
@@ -181,18 +174,16 @@ pub async fn node(
     };
 
     // Open cases the reader may see here: dots on the map, counts per grid for the density colours.
-    let visible = visible_within(&staff.actor, Some(&node.code)).map(|f| CaseFilter {
-        states: open_states(),
-        ..f
-    });
-    let (dots, counts) = match &visible {
-        Some(filter) => (
-            state.db().case_dots(filter, MAX_DOTS).await?,
-            state.db().case_counts_by_grid(filter).await?,
-        ),
-        None => (vec![], vec![]),
-    };
-    let counts: HashMap<String, i64> = counts.into_iter().collect();
+    let open = gongzhi_app::cases::open_within(
+        &state,
+        &staff.actor,
+        &node.code,
+        MAX_DOTS,
+        if is_grid { GRID_CASES } else { 0 },
+    )
+    .await?;
+    let dots = open.dots;
+    let counts: HashMap<String, i64> = open.counts_by_grid.into_iter().collect();
     let open_cases: i64 = counts.values().sum();
     let density = query.colour.as_deref() == Some("density");
     let bounds = density_classes(counts.values().copied().max().unwrap_or(0));
@@ -295,11 +286,8 @@ pub async fn node(
             .into_iter()
             .map(|(name, role)| (name, role.label(lang).to_string()))
             .collect();
-        let cases = match &visible {
-            Some(filter) => state.db().list_cases(filter, 20, chrono::Utc::now()).await?.cases,
-            None => vec![],
-        };
-        let rows = cases
+        let rows = open
+            .newest
             .iter()
             .map(|r| CaseRow {
                 id: r.id,
