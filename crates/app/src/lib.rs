@@ -66,6 +66,8 @@ pub struct App {
     cipher: Option<Arc<dyn CipherProvider>>,
     /// How lists mask ID numbers (setting `id_number_mask`).
     pub id_mask: IdMaskPolicy,
+    /// Each person's inbox counts until a case changes.
+    pub(crate) inbox_counts: cases::inbox::CountCache,
     /// The registry imports started in this process, with their progress.
     import_jobs: registry::import::Jobs,
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
@@ -92,6 +94,7 @@ impl App {
             cipher: None,
             id_mask: IdMaskPolicy::default(),
             import_jobs: registry::import::Jobs::default(),
+            inbox_counts: Default::default(),
             sms: Arc::new(people::sms::NoGateway),
         };
         app.refresh_rules().await?;

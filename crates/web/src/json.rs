@@ -1,6 +1,7 @@
 //! Generic helpers for JSON request bodies, shared by every domain's handlers.
 
 use axum::body::Bytes;
+use chrono::{DateTime, Utc};
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
 use serde_json::Value;
@@ -27,4 +28,9 @@ pub fn string_field<'a>(map: &'a serde_json::Map<String, Value>, field: &'static
         .and_then(Value::as_str)
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| AppError::missing(field))
+}
+
+/// A time as JSON answers write it: RFC 3339 in the city's time zone, to the second.
+pub fn local(t: DateTime<Utc>) -> String {
+    gongzhi_core::time::city_time(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }

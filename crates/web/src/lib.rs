@@ -39,8 +39,6 @@ pub use lang::ReqLang;
 #[derive(Clone)]
 pub struct AppState {
     app: App,
-    /// Each person's inbox counts until a case changes.
-    inbox_counts: cases::inbox::InboxCounts,
 }
 
 impl std::ops::Deref for AppState {
@@ -58,10 +56,7 @@ impl AppState {
 
     /// The doors of an application.
     pub fn of(app: App) -> AppState {
-        AppState {
-            app,
-            inbox_counts: Default::default(),
-        }
+        AppState { app }
     }
 
     /// The application behind the doors.

@@ -2,6 +2,10 @@
 //! one of them (or in all their work inboxes), nearest deadline first. Which cases fill an inbox
 //! is decided in the core (`gongzhi_core::cases::inbox`) from the permission table of the loop.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use gongzhi_core::cases::inbox::{Inbox, InboxQuery};
 use gongzhi_core::people::Actor;
@@ -60,5 +64,62 @@ pub async fn cases(
             total: 0,
             next_cursor: None,
         }),
+    }
+}
+
+/// Overdue counts change with the clock, not only with events: no count is older than this.
+const COUNTS_TTL: Duration = Duration::from_secs(60);
+
+/// Inbox counts per account, valid while no case event was published since.
+#[derive(Clone, Default)]
+pub struct CountCache {
+    cached: Arc<Mutex<HashMap<String, Cached>>>,
+}
+
+struct Cached {
+    generation: u64,
+    at: Instant,
+    counts: Vec<(Inbox, i64)>,
+}
+
+/// The counts of each of the actor's inboxes, from the cache when no case changed since.
+pub async fn cached_counts(app: &App, actor: &Actor) -> Result<Vec<(Inbox, i64)>, AppError> {
+    let generation = app.events.generation();
+    {
+        let cache = app.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cache.get(&actor.account)
+            && c.generation == generation
+            && c.at.elapsed() < COUNTS_TTL
+        {
+            return Ok(c.counts.clone());
+        }
+    }
+    let counts = counts(app, actor, Utc::now()).await?;
+    let mut cache = app.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
+    // A city's staff is a few thousand accounts; start over rather than grow without bound.
+    if cache.len() > 10_000 {
+        cache.clear();
+    }
+    cache.insert(
+        actor.account.clone(),
+        Cached {
+            generation,
+            at: Instant::now(),
+            counts: counts.clone(),
+        },
+    );
+    Ok(counts)
+}
+
+/// The cases waiting in the actor's work inboxes, for the navigation; `None` without inboxes
+/// (or when the count cannot be read: the page still renders).
+pub async fn work_total(app: &App, actor: &Actor) -> Option<i64> {
+    match cached_counts(app, actor).await {
+        Ok(c) if c.is_empty() => None,
+        Ok(c) => Some(c.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum()),
+        Err(e) => {
+            tracing::warn!(error = %e.message(gongzhi_core::Lang::En), "inbox counts");
+            None
+        }
     }
 }

@@ -29,9 +29,7 @@ use gongzhi_app::cases::{
     matter_code, steps, unit_json,
 };
 
-pub(crate) fn local(t: DateTime<Utc>) -> String {
-    gongzhi_core::time::city_time(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-}
+use crate::json::local;
 
 fn local_opt(t: Option<DateTime<Utc>>) -> Value {
     t.map(|t| json!(local(t))).unwrap_or(Value::Null)

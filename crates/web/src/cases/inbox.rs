@@ -1,12 +1,8 @@
-//! Inboxes by role (待办): the counts in the navigation, kept per person until a case changes,
-//! the inbox overview and one page per inbox ([`gongzhi_app::cases::inbox`] counts and lists
-//! them).
+//! Inboxes by role (待办): the inbox overview and one page per inbox
+//! ([`gongzhi_app::cases::inbox`] counts, caches and lists them).
 
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::Json;
@@ -15,70 +11,12 @@ use axum::response::Html;
 use chrono::Utc;
 use gongzhi_app::cases;
 use gongzhi_core::cases::inbox::Inbox;
-use gongzhi_core::people::Actor;
 use serde_json::{Value, json};
 
 use super::lists::{CaseTable, PAGE_SIZE, Pager, case_table, page_number};
 use crate::pages::{Chrome, render};
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
-
-/// Overdue counts change with the clock, not only with events: no count is older than this.
-const COUNTS_TTL: Duration = Duration::from_secs(60);
-
-/// Inbox counts per account, valid while no case event was published since.
-#[derive(Clone, Default)]
-pub struct InboxCounts {
-    cached: Arc<Mutex<HashMap<String, Cached>>>,
-}
-
-struct Cached {
-    generation: u64,
-    at: Instant,
-    counts: Vec<(Inbox, i64)>,
-}
-
-/// The counts of each of the actor's inboxes, from the cache when no case changed since.
-pub async fn counts(state: &AppState, actor: &Actor) -> Result<Vec<(Inbox, i64)>, ApiError> {
-    let generation = state.events.generation();
-    {
-        let cache = state.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = cache.get(&actor.account)
-            && c.generation == generation
-            && c.at.elapsed() < COUNTS_TTL
-        {
-            return Ok(c.counts.clone());
-        }
-    }
-    let counts = cases::inbox::counts(state, actor, Utc::now()).await?;
-    let mut cache = state.inbox_counts.cached.lock().unwrap_or_else(|p| p.into_inner());
-    // A city's staff is a few thousand accounts; start over rather than grow without bound.
-    if cache.len() > 10_000 {
-        cache.clear();
-    }
-    cache.insert(
-        actor.account.clone(),
-        Cached {
-            generation,
-            at: Instant::now(),
-            counts: counts.clone(),
-        },
-    );
-    Ok(counts)
-}
-
-/// The cases waiting in the actor's work inboxes, for the navigation; `None` without inboxes
-/// (or when the count cannot be read: the page still renders).
-pub async fn total(state: &AppState, actor: &Actor) -> Option<i64> {
-    match counts(state, actor).await {
-        Ok(c) if c.is_empty() => None,
-        Ok(c) => Some(c.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum()),
-        Err(e) => {
-            tracing::warn!(error = %e.message(gongzhi_core::Lang::En), "inbox counts");
-            None
-        }
-    }
-}
 
 struct InboxCard {
     slug: &'static str,
@@ -111,7 +49,7 @@ async fn inbox_page(
     page: i64,
 ) -> Result<Html<String>, ApiError> {
     let lang = staff.lang;
-    let counts = counts(state, &staff.actor).await?;
+    let counts = cases::inbox::cached_counts(&state, &staff.actor).await?;
     let work_total = counts.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum();
     let cards = counts
         .iter()
@@ -176,7 +114,7 @@ pub async fn one(
 /// `GET /inbox/counts.json`: the counts the navigation shows, which its script reloads when a
 /// case event arrives.
 pub async fn counts_json(State(state): State<AppState>, staff: Staff) -> Result<Json<Value>, ApiError> {
-    let counts = counts(&state, &staff.actor).await?;
+    let counts = cases::inbox::cached_counts(&state, &staff.actor).await?;
     let total: i64 = counts.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum();
     let inboxes: serde_json::Map<String, Value> =
         counts.iter().map(|(i, n)| (i.slug().to_string(), json!(n))).collect();

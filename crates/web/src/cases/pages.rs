@@ -793,7 +793,7 @@ fn case_view(
             number: d.number.to_string(),
             distance: format!("{} m", d.distance_m),
             description: d.description.clone(),
-            reported: api::local(d.reported_at).replace('T', " "),
+            reported: crate::json::local(d.reported_at).replace('T', " "),
         })
         .collect();
     let forms = available

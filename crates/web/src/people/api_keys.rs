@@ -26,9 +26,9 @@ fn key_json(key: &ApiKey) -> Value {
         "calls": key.calls,
         "rate_per_minute": key.rate_per_minute,
         "created_by": key.created_by,
-        "created_at": crate::cases::api::local(key.created_at),
-        "revoked_at": key.revoked_at.map(crate::cases::api::local),
-        "last_used_at": key.last_used_at.map(crate::cases::api::local),
+        "created_at": crate::json::local(key.created_at),
+        "revoked_at": key.revoked_at.map(crate::json::local),
+        "last_used_at": key.last_used_at.map(crate::json::local),
     })
 }
 

@@ -125,7 +125,7 @@ impl FromRequestParts<AppState> for Staff {
             return Err(Redirect::to("/account/password").into_response());
         }
         if parts.method == axum::http::Method::GET {
-            staff.inbox_total = crate::cases::inbox::total(state, &staff.actor).await;
+            staff.inbox_total = gongzhi_app::cases::inbox::work_total(state, &staff.actor).await;
         }
         Ok(staff)
     }

@@ -17,7 +17,7 @@ use gongzhi_core::{Lang, Localized};
 use serde_json::{Map, Value, json};
 
 use super::{Doc, Format, Params, respond, split_file};
-use crate::cases::api::local;
+use crate::json::local;
 use crate::people::api_keys::{POST_REQUEST, authorize, key_actor};
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases::steps;

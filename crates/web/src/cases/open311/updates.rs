@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::requests::{fms_status, media_urls, read_form, w3c};
 use super::{Doc, Format, Params, respond};
-use crate::cases::api::local;
+use crate::json::local;
 use crate::people::api_keys::{POST_UPDATE, authorize};
 use crate::{ApiError, AppState};
 
