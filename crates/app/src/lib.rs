@@ -245,18 +245,30 @@ impl App {
     /// Checks the territory and rules revisions every `period` and rebuilds the index, or reloads
     /// the rules, when they moved.
     pub fn spawn_index_refresh(&self, period: Duration) -> tokio::task::JoinHandle<()> {
+        self.every(period, |app| async move {
+            if let Err(e) = app.refresh_index().await {
+                tracing::warn!(error = %e, "grid index refresh failed");
+            }
+            if let Err(e) = app.refresh_rules().await {
+                tracing::warn!(error = %e, "case rules refresh failed");
+            }
+        })
+    }
+
+    /// Runs `job` every `period` on a task of its own (the scheduled jobs); a tick missed while
+    /// the job ran is delayed, not made up in a burst.
+    pub(crate) fn every<F, Fut>(&self, period: Duration, job: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn(App) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send,
+    {
         let app = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(period);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
-                if let Err(e) = app.refresh_index().await {
-                    tracing::warn!(error = %e, "grid index refresh failed");
-                }
-                if let Err(e) = app.refresh_rules().await {
-                    tracing::warn!(error = %e, "case rules refresh failed");
-                }
+                job(app.clone()).await;
             }
         })
     }

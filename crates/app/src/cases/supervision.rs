@@ -90,17 +90,11 @@ pub async fn run_once(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> 
 impl App {
     /// Runs automatic supervision ([`run_once`]) every `period`.
     pub fn spawn_supervision(&self, period: Duration) -> tokio::task::JoinHandle<()> {
-        let app = self.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(period);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                match run_once(&app, Utc::now()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(orders = n, "automatic supervision orders raised"),
-                    Err(e) => tracing::warn!(error = %e, "automatic supervision pass failed"),
-                }
+        self.every(period, |app| async move {
+            match run_once(&app, Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(orders = n, "automatic supervision orders raised"),
+                Err(e) => tracing::warn!(error = %e, "automatic supervision pass failed"),
             }
         })
     }

@@ -21,11 +21,12 @@ use serde_json::json;
 
 use super::{RESIDENT_COOKIE, ResidentUser};
 use crate::cases::api;
-use crate::cases::pages::{matter_code, read_form, save_photo_ids};
+use crate::cases::pages::{read_form, save_photo_ids};
+use crate::cases::phone_form::phone_report;
 use crate::pages::local_time;
 use crate::people::session::{cookie, same_secret, session_cookie};
 use crate::{ApiError, AppState, ReqLang};
-use gongzhi_app::cases::{self, RawReport, Report};
+use gongzhi_app::cases;
 use gongzhi_app::people::random_token;
 
 const FORM_COOKIE: &str = "gz_resident_form";
@@ -352,28 +353,13 @@ pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Req
     let actor = r.actor();
     let outcome = async {
         let key = gongzhi_app::cases::idempotency_key("idempotency_key", posted.get("idempotency_key"))?;
-        let lon = posted.get("lon");
-        let raw = RawReport {
-            channel: RawReport::text(Some("resident")),
-            matter: RawReport::text(
-                posted
-                    .get("matter_other")
-                    .or_else(|| posted.get("matter"))
-                    .map(|m| matter_code(&state, m))
-                    .as_deref(),
-            ),
-            description: RawReport::text(posted.get("description")),
-            lon: RawReport::text(lon),
-            lat: RawReport::text(posted.get("lat")),
-            // The browser's geolocation gives WGS-84; without it the community chosen places it.
-            datum: RawReport::text(lon.map(|_| "wgs84")),
-            address: RawReport::text(if lon.is_none() { posted.get("community") } else { None }),
-            ..RawReport::default()
+        // Without the browser's location, the community the resident chose places the report.
+        let community = if posted.get("lon").is_none() {
+            posted.get("community")
+        } else {
+            None
         };
-        let mut report = Report {
-            idempotency_key: key,
-            ..Report::try_from(raw)?
-        };
+        let mut report = phone_report(&state, &posted, "resident", key, community)?;
         report
             .detail
             .insert("anonymous".into(), json!(posted.get("anonymous").is_some()));
