@@ -35,7 +35,7 @@ pub use error::ApiError;
 pub use gongzhi_app::{AppError, Attachments, CaseEvent, Hub, TerritoryIndex};
 pub use lang::ReqLang;
 
-/// What every handler can reach: the application, and what only the HTTP doors keep.
+/// What every handler can reach: the application (the router's state type).
 #[derive(Clone)]
 pub struct AppState {
     app: App,
