@@ -86,6 +86,13 @@ impl AppError {
         AppError::localized(Some(e.field()), &e)
     }
 
+    /// A required text field of a command: present and not blank, or `missing_parameter`.
+    pub fn required(value: Option<String>, field: &'static str) -> Result<String, AppError> {
+        value
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| AppError::missing(field))
+    }
+
     pub fn missing(field: &'static str) -> Self {
         AppError::new(
             ErrorCode::MissingParameter,

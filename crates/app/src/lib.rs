@@ -186,6 +186,12 @@ impl App {
         self
     }
 
+    /// Sets the sign-in rules (lockout, password, session lengths).
+    pub fn with_security(mut self, policy: SecurityPolicy) -> App {
+        self.security = policy;
+        self
+    }
+
     /// Sends residents' sign-in codes through `gateway`.
     pub fn with_sms(mut self, gateway: Arc<dyn people::sms::SmsGateway>) -> App {
         self.sms = gateway;

@@ -94,7 +94,7 @@ pub async fn serve(
             tracing::warn!(
                 "sms_gateway = \"log\": residents' sign-in codes are written to this log, for development only"
             );
-            state.with_sms(std::sync::Arc::new(gongzhi_web::resident::sms::LogGateway))
+            state.with_sms(std::sync::Arc::new(gongzhi_app::people::sms::LogGateway))
         }
         None | Some("none") => {
             tracing::info!("no SMS gateway (sms_gateway): residents cannot sign in");

@@ -18,90 +18,19 @@ pub mod rules;
 pub mod taxonomy;
 pub mod territory;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use gongzhi_app::App;
-use gongzhi_core::audit::AuditKey;
-use gongzhi_core::cases::attachment::AttachmentLimits;
-use gongzhi_core::people::cipher::CipherProvider;
-use gongzhi_core::people::policy::SecurityPolicy;
-use gongzhi_core::people::registry::IdMaskPolicy;
 
 pub use error::ApiError;
 pub use gongzhi_app::{AppError, Attachments, CaseEvent, Hub, TerritoryIndex};
 pub use lang::ReqLang;
 
-/// What every handler can reach: the application (the router's state type).
-#[derive(Clone)]
-pub struct AppState {
-    app: App,
-}
-
-impl std::ops::Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.app
-    }
-}
-
-impl AppState {
-    /// Opens the application on `db` (see [`App::new`]).
-    pub async fn new(db: gongzhi_app::Db) -> Result<AppState, AppError> {
-        Ok(AppState::of(App::new(db).await?))
-    }
-
-    /// The doors of an application.
-    pub fn of(app: App) -> AppState {
-        AppState { app }
-    }
-
-    /// The application behind the doors.
-    pub fn app(&self) -> &App {
-        &self.app
-    }
-
-    fn map(mut self, f: impl FnOnce(App) -> App) -> AppState {
-        self.app = f(self.app);
-        self
-    }
-
-    /// See [`App::with_attachments`].
-    pub fn with_attachments(self, blobs: gongzhi_app::Blobs, limits: AttachmentLimits) -> AppState {
-        self.map(|a| a.with_attachments(blobs, limits))
-    }
-
-    /// See [`App::with_audit_key`].
-    pub fn with_audit_key(self, key: AuditKey) -> AppState {
-        self.map(|a| a.with_audit_key(key))
-    }
-
-    /// See [`App::with_cipher`].
-    pub fn with_cipher(self, cipher: Arc<dyn CipherProvider>) -> AppState {
-        self.map(|a| a.with_cipher(cipher))
-    }
-
-    /// See [`App::with_id_mask`].
-    pub fn with_id_mask(self, policy: IdMaskPolicy) -> AppState {
-        self.map(|a| a.with_id_mask(policy))
-    }
-
-    /// Sets the sign-in rules.
-    pub fn with_security(self, policy: SecurityPolicy) -> AppState {
-        self.map(|mut a| {
-            a.security = policy;
-            a
-        })
-    }
-
-    /// See [`App::with_sms`].
-    pub fn with_sms(self, gateway: Arc<dyn resident::sms::SmsGateway>) -> AppState {
-        self.map(|a| a.with_sms(gateway))
-    }
-}
+/// What every handler can reach: the application itself is the router's state, so a door
+/// holds no state of its own and calls the use cases on it.
+pub type AppState = App;
 
 /// The start page of whoever signs in: the first section of their navigation.
 async fn home(staff: people::session::Staff) -> Redirect {

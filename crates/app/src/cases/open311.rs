@@ -348,8 +348,10 @@ pub async fn requests(app: &App, query: &RequestQuery, extensions: bool) -> Resu
         }
         RequestQuery::Filter(f) => {
             let now = Utc::now();
-            let mut filter = CaseFilter::default();
-            filter.matters = f.services.iter().map(|t| t.as_str().to_string()).collect();
+            let mut filter = CaseFilter {
+                matters: f.services.iter().map(|t| t.as_str().to_string()).collect(),
+                ..CaseFilter::default()
+            };
             for s in &f.statuses {
                 match s {
                     Status::Open => filter.outcomes.push("open".into()),

@@ -13,6 +13,7 @@ use gongzhi_core::people::{Actor, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::people::api_keys::NewApiKey;
 use rand::Rng;
+use serde::Deserialize;
 
 pub use gongzhi_store::people::api_keys::ApiKey;
 
@@ -224,18 +225,23 @@ pub async fn create_key(
         .map(|k| (k, secret)))
 }
 
+/// A key asked for (`POST /api/v1/api-keys`): a name and a scope are required; the calls default
+/// to posting requests, the rate to [`DEFAULT_RATE_PER_MINUTE`].
+#[derive(Debug, Default, Deserialize)]
+pub struct NewKey {
+    pub name: Option<String>,
+    pub scope: Option<String>,
+    pub calls: Option<Vec<String>>,
+    pub rate_per_minute: Option<i64>,
+}
+
 /// A system administrator creates a key within their scope: the key with its secret, 409 when
 /// the name is taken.
-pub async fn create(
-    app: &App,
-    actor: &Actor,
-    name: &str,
-    scope: &str,
-    calls: Option<Vec<String>>,
-    rate: Option<i64>,
-) -> Result<(ApiKey, String), AppError> {
+pub async fn create(app: &App, actor: &Actor, command: NewKey) -> Result<(ApiKey, String), AppError> {
     let scopes = system_admin(actor)?;
-    let request = check_key_request(app, name, scope, calls, rate).await?;
+    let name = AppError::required(command.name, "name")?;
+    let scope = AppError::required(command.scope, "scope")?;
+    let request = check_key_request(app, &name, &scope, command.calls, command.rate_per_minute).await?;
     if !scopes.iter().any(|s| s.reaches(&request.scope)) {
         return Err(AppError::new(
             ErrorCode::OutsideScope,

@@ -6,8 +6,16 @@ use gongzhi_core::ErrorCode;
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::credentials::{IssuedToken, token_hash};
 use rand::Rng;
+use serde::Deserialize;
 
 use crate::{App, AppError};
+
+/// An API client signing in (`POST /api/v1/auth/token`): both fields are required.
+#[derive(Debug, Default, Deserialize)]
+pub struct SignIn {
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
 
 /// A token just issued: the secret exists only in this answer; the store keeps its hash.
 pub struct Issued {
@@ -22,6 +30,14 @@ fn bad_credentials() -> AppError {
         "用户名或密码错误",
         "wrong username or password",
     )
+}
+
+/// Signs an API client in from its command: `missing_parameter` naming a field left out, else
+/// as [`issue`].
+pub async fn sign_in(app: &App, command: SignIn) -> Result<Issued, AppError> {
+    let username = AppError::required(command.username, "username")?;
+    let password = AppError::required(command.password, "password")?;
+    issue(app, &username, &password).await
 }
 
 /// Signs an API client in: a token for the active account `username` if `password` is its

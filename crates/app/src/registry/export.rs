@@ -9,6 +9,7 @@ use gongzhi_core::people::Actor;
 use gongzhi_core::people::registry::reveal_reason;
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_office::Format;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{importer_reach, unknown_template};
@@ -109,8 +110,9 @@ fn area_prefixes(reach: &Reach, within: Option<&str>) -> Result<Vec<String>, App
 const UNMASKED_FIELDS: [&str; 4] = ["id_number", "phone", "registered_address", "party_member"];
 
 /// An unmasked export asked for: why, where, and as what (`xlsx` unless `csv`).
-#[derive(Default)]
+#[derive(Debug, Default, Deserialize)]
 pub struct UnmaskedExport {
+    #[serde(default)]
     pub reason: String,
     pub within: Option<String>,
     pub format: Option<String>,

@@ -92,6 +92,15 @@ async fn wrong_or_missing_credentials_are_refused() {
         let r = post_json(&app, "/api/v1/auth/token", "username=dispatcher").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert_eq!(r.json()["error"]["code"], "invalid_json");
+        // A field of the wrong type is named, in the caller's language.
+        let r = post_json(&app, "/api/v1/auth/token", r#"{"username":7,"password":"demo"}"#).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.json()["error"]["code"], "invalid_field");
+        assert_eq!(r.json()["error"]["field"], "username");
+        assert!(r.json()["error"]["message"].as_str().unwrap().contains("字段 username"));
+        let r = post_json(&app, "/api/v1/auth/token", r#"{"username":"  ","password":"demo"}"#).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json()["error"]["field"], "username");
 
         let r = get(&app, "/api/v1/me").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use gongzhi_web::resident::sms::MemoryGateway;
+use gongzhi_app::people::sms::MemoryGateway;
 
 use crate::common::resident::{app_of, audit_ok, get_page, post_form, resident_in, resident_sign_in, texts};
 use crate::common::{Reply, demo_apps, page, send, sign_in as staff_sign_in, submit};

@@ -572,6 +572,18 @@ async fn api_keys_are_shown_once_scoped_rate_limited_and_revocable() {
         )
         .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        let r = post_as(
+            &app,
+            "/api/v1/api-keys",
+            &admin,
+            &json!({"name": "y", "scope": GRID, "rate_per_minute": "fast"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.json()["error"]["field"], "rate_per_minute");
+        let r = post_as(&app, "/api/v1/api-keys", &admin, &json!({"scope": GRID})).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert_eq!(r.json()["error"]["field"], "name");
         let listed = get_as(&app, "/api/v1/api-keys", &admin).await;
         assert_eq!(listed.status, StatusCode::OK);
         assert!(!listed.body.contains(&key), "the secret is shown only once");

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use axum::http::{StatusCode, header};
-use gongzhi_web::resident::sms::MemoryGateway;
+use gongzhi_app::people::sms::MemoryGateway;
 use serde_json::json;
 
 use crate::common;

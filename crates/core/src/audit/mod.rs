@@ -103,7 +103,7 @@ impl AuditKey {
             base64::engine::general_purpose::STANDARD
                 .decode(b.trim())
                 .map_err(|_| AuditError::KeyNotEncoded)?
-        } else if !t.is_empty() && t.len() % 2 == 0 && t.bytes().all(|b| b.is_ascii_hexdigit()) {
+        } else if !t.is_empty() && t.len().is_multiple_of(2) && t.bytes().all(|b| b.is_ascii_hexdigit()) {
             hex::decode(t).map_err(|_| AuditError::KeyNotEncoded)?
         } else {
             base64::engine::general_purpose::STANDARD

@@ -119,10 +119,10 @@ pub fn relax(region: &MultiPolygon<f64>, seeds: &[Coord<f64>], rounds: usize) ->
     for _ in 0..rounds {
         let cells = voronoi_cells(region, &seeds);
         for (seed, cell) in seeds.iter_mut().zip(&cells) {
-            if let Some(c) = cell.centroid() {
-                if region.contains(&c) {
-                    *seed = c.0;
-                }
+            if let Some(c) = cell.centroid()
+                && region.contains(&c)
+            {
+                *seed = c.0;
             }
         }
     }

@@ -10,9 +10,7 @@ use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::WorkClock;
-use gongzhi_core::cases::flow::{
-    Event, State as CaseState, available_actions, next_deadline, overdue, remaining_minutes,
-};
+use gongzhi_core::cases::flow::{State as CaseState, available_actions, next_deadline, overdue, remaining_minutes};
 use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
@@ -21,7 +19,7 @@ use gongzhi_core::territory::TerritoryCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::json::json_object;
+use crate::json;
 use crate::people::Authenticated;
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases::{
@@ -48,8 +46,7 @@ pub async fn report(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let raw: RawReport =
-        serde_json::from_value(Value::Object(json_object(&body)?)).map_err(|e| AppError::internal(&e))?;
+    let raw: RawReport = json::command(&body)?;
     let raw_key = match headers.get("idempotency-key") {
         None => None,
         Some(v) => Some(v.to_str().unwrap_or("\u{7f}")),
@@ -185,25 +182,6 @@ pub async fn get_case(
     Ok(Json(body))
 }
 
-/// Whether the rules would let `actor` do this action now, changing nothing. (For the doors that
-/// still build an action as JSON; see [`cases::check_action`].)
-pub fn check_action(state: &AppState, actor: &Actor, record: &CaseRecord, raw: Value) -> Result<(), ApiError> {
-    cases::check_action(state, actor, record, cases::parse_action(raw)?)
-}
-
-/// Performs one action given as JSON on a case the door found for the actor. (For the doors that
-/// still build an action as JSON; see [`cases::perform`].)
-pub async fn perform(
-    state: &AppState,
-    actor: &Actor,
-    record: CaseRecord,
-    raw: Value,
-) -> Result<(CaseRecord, Event), ApiError> {
-    state.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    let Acted { record, event } = cases::perform(state, actor, record, cases::parse_action(raw)?).await?;
-    Ok((record, event))
-}
-
 /// `POST /api/v1/cases/{id}/actions` with `{"action": …, …}`: one transition of the loop.
 pub async fn act(
     State(state): State<AppState>,
@@ -212,7 +190,7 @@ pub async fn act(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let action = cases::parse_action(Value::Object(json_object(&body)?))?;
+    let action = cases::parse_action(json::object(&body)?)?;
     let Acted { record, event } = cases::act(&state, &actor, &id, action).await?;
     let rules = state.rules();
     let mut body = case_json(&record, &rules, &actor, lang, event.at);

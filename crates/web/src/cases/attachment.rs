@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gongzhi_app::AppError;
-use gongzhi_app::cases::{self, Attachment, Saved};
+use gongzhi_app::cases::{self, Attachment};
 use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId};
 use serde_json::json;
 
@@ -97,12 +97,6 @@ fn described(a: &Attachment) -> serde_json::Value {
     })
 }
 
-/// Checks an uploaded photo (`field` names the form field in errors) and stores it: see
-/// [`cases::attachment::upload`], the one path of every upload.
-pub async fn save_upload(state: &AppState, field: &'static str, bytes: Vec<u8>, who: &str) -> Result<Saved, ApiError> {
-    cases::attachment::upload(state, field, bytes, who).await
-}
-
 /// `POST /api/v1/attachments`: 201 with `{"id", "sha256", "media_type", "size", "width",
 /// "height"}` for a new photo, 200 with the existing attachment when the same content was
 /// uploaded before.
@@ -114,7 +108,7 @@ pub async fn upload(
     let store = state.attachments()?;
     let mut multipart = multipart.map_err(|e| AppError::bad_multipart(FIELD, &e.body_text()))?;
     let bytes = read_file_field(&mut multipart, store.limits.max_bytes).await?;
-    let saved = save_upload(&state, FIELD, bytes, &who).await?;
+    let saved = cases::attachment::upload(&state, FIELD, bytes, &who).await?;
     let status = if saved.created {
         StatusCode::CREATED
     } else {

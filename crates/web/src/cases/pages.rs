@@ -27,7 +27,6 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::api;
-use super::attachment::save_upload;
 use crate::map::{Dot, MapSpec, Shape, render_map};
 use crate::pages::{Chrome, local_time};
 use crate::people::session::Staff;
@@ -139,13 +138,8 @@ pub(crate) async fn read_form(state: &AppState, request: Request) -> Result<Post
     Ok(posted)
 }
 
-/// Stores the photos of a form (field `photos`), giving their ids as an action names them.
-pub(crate) async fn save_photos(state: &AppState, actor: &Actor, posted: &Posted) -> Result<Vec<String>, ApiError> {
-    save_photos_of(state, actor, posted, "photos").await
-}
-
-/// Stores the photos of one file field of a form (e.g. the after photos beside the before ones).
-pub(crate) async fn save_photos_of(
+/// Stores the photos of one file field of a form, giving their ids as an action names them.
+pub(crate) async fn save_photos(
     state: &AppState,
     actor: &Actor,
     posted: &Posted,
@@ -179,7 +173,7 @@ pub(crate) async fn save_photo_ids(
     }
     let mut ids = Vec::new();
     for bytes in photos {
-        let saved = save_upload(state, "photos", bytes.clone(), &actor.account).await?;
+        let saved = cases::attachment::upload(state, "photos", bytes.clone(), &actor.account).await?;
         ids.push(saved.attachment.id);
     }
     Ok(ids)
@@ -928,7 +922,7 @@ pub async fn act_form(
             .collect();
         let probe = cases::parse_action(action_json(kind, &posted, placeholder)?)?;
         cases::check_action(&state, &staff.actor, &record, probe)?;
-        let photos = save_photos(&state, &staff.actor, &posted).await?;
+        let photos = save_photos(&state, &staff.actor, &posted, "photos").await?;
         let action = cases::parse_action(action_json(kind, &posted, photos)?)?;
         cases::perform(&state, &staff.actor, record, action).await
     }

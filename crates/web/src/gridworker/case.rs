@@ -1,20 +1,19 @@
 //! The grid worker's phone case page: a case in my grids with the grid worker's actions that the
 //! loop allows now (核实 `verified`, 自行处置 `self_handle`, 核查通过 `check_pass`, 核查不通过
-//! `check_fail`) as forms with camera photos, each through [`api::perform`].
+//! `check_fail`) as forms with camera photos, each through [`cases::perform`].
 
 use askama::Template;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_app::AppError;
-use gongzhi_app::cases::CaseRecord;
 use gongzhi_app::cases::gridworker::my_case;
+use gongzhi_app::cases::{self, Acted, CaseRecord};
 use gongzhi_core::ErrorCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::{GChrome, matter_name, render};
-use crate::cases::api;
 use crate::cases::pages::{read_form, save_photos};
 use crate::pages::local_time;
 use crate::people::session::Staff;
@@ -71,7 +70,9 @@ fn available(state: &AppState, staff: &Staff, record: &CaseRecord) -> Vec<Action
             if *photo {
                 raw["photos"] = json!(["1"]);
             }
-            api::check_action(state, &staff.actor, record, raw).is_ok()
+            cases::parse_action(raw)
+                .and_then(|action| cases::check_action(state, &staff.actor, record, action))
+                .is_ok()
         })
         .map(|(action, zh, en, reason, photo)| ActionForm {
             action,
@@ -155,14 +156,15 @@ pub async fn act(
         if name == "self_handle" {
             probe["photos"] = json!(["1"]);
         }
-        api::check_action(&state, &staff.actor, &record, probe)?;
-        let photos = save_photos(&state, &staff.actor, &posted).await?;
-        raw["photos"] = Value::from(photos);
-        api::perform(&state, &staff.actor, record.clone(), raw).await
+        cases::check_action(&state, &staff.actor, &record, cases::parse_action(probe)?)?;
+        raw["photos"] = json!(save_photos(&state, &staff.actor, &posted, "photos").await?);
+        cases::perform(&state, &staff.actor, record.clone(), cases::parse_action(raw)?).await
     }
     .await;
     match outcome {
-        Ok((updated, _)) => Ok(Redirect::to(&format!("/g/cases/{}?done={action}", updated.id)).into_response()),
+        Ok(Acted { record: updated, .. }) => {
+            Ok(Redirect::to(&format!("/g/cases/{}?done={action}", updated.id)).into_response())
+        }
         Err(e) if e.http_status().is_client_error() => {
             let status = e.http_status();
             render(

@@ -13,15 +13,15 @@ use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};
 use gongzhi_app::AppError;
 use gongzhi_app::cases::gridworker::{self, my_grids};
-use gongzhi_app::cases::{self, CaseRecord};
+use gongzhi_app::cases::{self, Acted, CaseRecord};
 use gongzhi_app::people::random_token;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
+use gongzhi_core::cases::flow::Action;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::cases::api;
-use crate::cases::pages::{read_form, save_photo_ids, save_photos_of};
+use crate::cases::pages::{read_form, save_photo_ids, save_photos};
 use crate::cases::phone_form::phone_report;
 use crate::pages::local_time;
 use crate::people::session::Staff;
@@ -268,13 +268,12 @@ pub async fn report(
         let mut self_handle_error = None;
         let mut record = reported.record.clone();
         if self_handle && !reported.replayed {
-            let after = save_photos_of(&state, &actor, &posted, "after_photos").await?;
-            let mut action = json!({"action": "self_handle", "photos": after});
-            if let Some(note) = posted.get("handle_note") {
-                action["note"] = json!(note);
-            }
-            match api::perform(&state, &actor, record.clone(), action).await {
-                Ok((updated, _)) => record = updated,
+            let action = Action::SelfHandle {
+                note: posted.get("handle_note").unwrap_or_default().to_string(),
+                photos: save_photos(&state, &actor, &posted, "after_photos").await?,
+            };
+            match cases::perform(&state, &actor, record.clone(), action).await {
+                Ok(Acted { record: updated, .. }) => record = updated,
                 Err(e) if e.http_status().is_client_error() => {
                     self_handle_error = Some(e.message(staff.lang).to_string())
                 }

@@ -593,24 +593,6 @@ async fn api_export_unmasked(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     exporter_reach(&actor)?;
-    let map = crate::json::json_object(&body)?;
-    let text = |field: &str| -> Result<Option<String>, ApiError> {
-        match map.get(field) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(AppError::new(
-                ErrorCode::InvalidField,
-                None,
-                format!("字段 {field} 须为字符串"),
-                format!("field {field} must be a string"),
-            )
-            .into()),
-        }
-    };
-    let req = UnmaskedExport {
-        reason: text("reason")?.unwrap_or_default(),
-        within: text("within")?,
-        format: text("format")?,
-    };
+    let req: UnmaskedExport = crate::json::command(&body)?;
     unmasked_export(&state, &actor, &req).await
 }

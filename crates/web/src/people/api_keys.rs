@@ -7,14 +7,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gongzhi_app::AppError;
 use gongzhi_app::people::api_keys::{self, ApiKey, actor_name};
 use serde_json::{Value, json};
 
-pub use gongzhi_app::people::api_keys::{POST_REQUEST, POST_UPDATE, authorize, key_actor, key_reaches};
-
 use super::Authenticated;
-use crate::json::{json_object, string_field};
+use crate::json;
 use crate::{ApiError, AppState};
 
 fn key_json(key: &ApiKey) -> Value {
@@ -26,9 +23,9 @@ fn key_json(key: &ApiKey) -> Value {
         "calls": key.calls,
         "rate_per_minute": key.rate_per_minute,
         "created_by": key.created_by,
-        "created_at": crate::json::local(key.created_at),
-        "revoked_at": key.revoked_at.map(crate::json::local),
-        "last_used_at": key.last_used_at.map(crate::json::local),
+        "created_at": json::local(key.created_at),
+        "revoked_at": key.revoked_at.map(json::local),
+        "last_used_at": key.last_used_at.map(json::local),
     })
 }
 
@@ -39,24 +36,9 @@ pub async fn create(
     Authenticated(actor): Authenticated,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    // Only a system administrator learns what a request lacks.
+    // Only a system administrator learns what a body lacks.
     api_keys::system_admin(&actor)?;
-    let body = json_object(&body)?;
-    let name = string_field(&body, "name")?;
-    let scope = string_field(&body, "scope")?;
-    let calls = match body.get("calls") {
-        None | Some(Value::Null) => None,
-        Some(Value::Array(a)) => Some(a.iter().map(|c| c.as_str().unwrap_or("").to_string()).collect()),
-        Some(_) => Some(vec![String::new()]),
-    };
-    let rate = match body.get("rate_per_minute") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(
-            v.as_i64()
-                .ok_or_else(|| AppError::not_a_number("rate_per_minute", &v.to_string()))?,
-        ),
-    };
-    let (key, secret) = api_keys::create(&state, &actor, name, scope, calls, rate).await?;
+    let (key, secret) = api_keys::create(&state, &actor, json::command(&body)?).await?;
     let mut body = key_json(&key);
     body["key"] = json!(secret);
     Ok((StatusCode::CREATED, Json(body)).into_response())

@@ -7,7 +7,7 @@ pub mod api_keys;
 pub mod pages;
 pub mod session;
 
-use crate::json::{json_object, string_field};
+use crate::json;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
@@ -47,10 +47,7 @@ pub fn routes() -> Router<AppState> {
 
 /// `POST /api/v1/auth/token` `{"username", "password"}` → `{"token", "token_type", "expires_at"}`.
 async fn issue_token(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let body = json_object(&body)?;
-    let username = string_field(&body, "username")?;
-    let password = string_field(&body, "password")?;
-    let token = tokens::issue(&state, username, password).await?;
+    let token = tokens::sign_in(&state, json::command(&body)?).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"token": token.secret, "token_type": "Bearer", "expires_at": token.expires_at})),

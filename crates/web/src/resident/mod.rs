@@ -7,7 +7,6 @@
 
 pub mod nearby;
 pub mod pages;
-pub mod sms;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};

@@ -1,6 +1,6 @@
 //! The phone pages of residents. Forms work without JavaScript (the place falls back to choosing
 //! the community); a few lines of script fill in the location from the browser. Reports enter the
-//! loop through [`gongzhi_app::cases::report`] with channel `resident`, ratings through [`api::perform`].
+//! loop through [`gongzhi_app::cases::report`] with channel `resident`, ratings through [`cases::perform`].
 
 use askama::Template;
 use axum::Form;
@@ -20,7 +20,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{RESIDENT_COOKIE, ResidentUser};
-use crate::cases::api;
 use crate::cases::pages::{read_form, save_photo_ids};
 use crate::cases::phone_form::phone_report;
 use crate::pages::local_time;
@@ -587,7 +586,8 @@ pub async fn rate(
         s => Some(s),
     };
     let action = json!({"action": "follow_up", "contacted": true, "solved": solved, "satisfaction": satisfaction});
-    match api::perform(&state, &r.actor(), rec, action).await {
+    let rated = async { cases::perform(&state, &r.actor(), rec, cases::parse_action(action)?).await }.await;
+    match rated {
         Ok(_) => {
             Ok(Redirect::to(&format!("/m/reports/{number}?done=rate{}", lang_suffix(r.lang, false))).into_response())
         }

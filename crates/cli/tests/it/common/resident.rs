@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use gongzhi_app::people::sms::MemoryGateway;
 use gongzhi_core::cases::attachment::AttachmentLimits;
 use gongzhi_store::Db;
 use gongzhi_store::testing::{TestDb, audit_key};
-use gongzhi_web::resident::sms::MemoryGateway;
 
 use super::{Reply, browse, input_value, send, set_cookie};
 

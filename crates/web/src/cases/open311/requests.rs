@@ -18,10 +18,10 @@ use serde_json::{Map, Value, json};
 
 use super::{Doc, Format, Params, respond, split_file};
 use crate::json::local;
-use crate::people::api_keys::{POST_REQUEST, authorize, key_actor};
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases::steps;
 use gongzhi_app::cases::{self, Reported};
+use gongzhi_app::people::api_keys::{POST_REQUEST, authorize, key_actor};
 
 pub(super) fn bad(field: &'static str, code: ErrorCode, zh: String, en: String) -> ApiError {
     AppError::new(code, Some(field), zh, en)
@@ -166,7 +166,7 @@ pub(super) async fn post_request(
     // Everything is checked but the photos: store them, then report.
     let mut report = open311::prepare_request(&state, &key, new)?;
     for bytes in media {
-        let saved = crate::cases::attachment::save_upload(&state, "media", bytes, &actor.account).await?;
+        let saved = gongzhi_app::cases::attachment::upload(&state, "media", bytes, &actor.account).await?;
         report.photos.push(saved.attachment.id);
     }
     let Reported { record, .. } = cases::report(&state, &actor, report).await?;

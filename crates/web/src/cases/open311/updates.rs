@@ -18,8 +18,8 @@ use serde_json::{Value, json};
 use super::requests::{fms_status, media_urls, read_form, w3c};
 use super::{Doc, Format, Params, respond};
 use crate::json::local;
-use crate::people::api_keys::{POST_UPDATE, authorize};
 use crate::{ApiError, AppState};
+use gongzhi_app::people::api_keys::{POST_UPDATE, authorize};
 
 fn update_id(case_no: &str, revision: i32) -> String {
     format!("{case_no}-{revision}")
