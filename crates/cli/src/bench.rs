@@ -499,9 +499,9 @@ pub fn pages(
             let mut took = Vec::with_capacity(requests);
             let mut bytes = 0;
             // One request unmeasured first: the connection and the server's caches warm up.
-            for i in 0..=requests {
+            for (i, body) in bodies.iter().enumerate().take(requests + 1) {
                 if refresh_counts {
-                    let r = api.post_json("/api/v1/cases", Some(&clerk_token), &[], &bodies[i])?;
+                    let r = api.post_json("/api/v1/cases", Some(&clerk_token), &[], body)?;
                     if r.status != 201 {
                         bail!("reporting a case: {} {}", r.status, r.text());
                     }

@@ -80,7 +80,7 @@ pub async fn import_file(ctx: &Context, key: &str, path: &Path, lang: Lang) -> R
             if terminal {
                 eprint!("\r\x1b[2K{line}");
                 let _ = std::io::stderr().flush();
-            } else if ticks % 8 == 0 {
+            } else if ticks.is_multiple_of(8) {
                 eprintln!("{line}");
             }
         }

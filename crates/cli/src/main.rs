@@ -777,7 +777,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 );
                 results.push(r);
             }
-            results.sort_by(|a, b| a.wall.cmp(&b.wall));
+            results.sort_by_key(|a| a.wall);
             let m = &results[results.len() / 2];
             let peak = results.iter().map(|r| r.rss_growth_mb).fold(0.0, f64::max);
             println!(

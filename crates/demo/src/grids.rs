@@ -60,7 +60,7 @@ impl GridSystem {
         if self.households < 0 {
             return bad("households: cannot be negative".into());
         }
-        if !(self.km2_per_grid > 0.0) {
+        if self.km2_per_grid.is_nan() || self.km2_per_grid <= 0.0 {
             return bad("km2_per_grid: must be above 0".into());
         }
         for (key, v) in [

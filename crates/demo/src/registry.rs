@@ -337,15 +337,13 @@ impl DemoRegistry {
                 (code.clone(), (exact.floor() as usize).max(1), exact - exact.floor())
             })
             .collect();
-        let mut given: usize = shares.iter().map(|s| s.1).sum();
+        let given: usize = shares.iter().map(|s| s.1).sum();
         let mut order: Vec<usize> = (0..shares.len()).collect();
         order.sort_by(|a, b| shares[*b].2.total_cmp(&shares[*a].2));
-        for i in order.iter().cycle().take(shares.len() * 4) {
-            if given >= COMPOUNDS {
-                break;
-            }
+        // The largest remainders get the compounds the floors left over.
+        let left_over = COMPOUNDS.saturating_sub(given).min(shares.len() * 4);
+        for i in order.iter().cycle().take(left_over) {
             shares[*i].1 += 1;
-            given += 1;
         }
         let mut compounds = Vec::new();
         let mut committees = Vec::new();
@@ -444,7 +442,7 @@ impl DemoRegistry {
         // 762 grid organizations for 810 grids: every grid but each 17th (scaled to the grids here).
         let with_org = GRID_PARTY_ORGANIZATIONS * self.grids.len() / 810;
         let skip = self.grids.len().saturating_sub(with_org);
-        let step = if skip > 0 { self.grids.len() / skip } else { usize::MAX };
+        let step = self.grids.len().checked_div(skip).unwrap_or(usize::MAX);
         let mut skipped = 0;
         for (i, g) in self.grids.iter().enumerate() {
             if skipped < skip && step != usize::MAX && i % step == step - 1 {

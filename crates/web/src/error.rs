@@ -76,10 +76,10 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             (error.http_status(), Html(page)).into_response()
         };
     }
-    if let Some(lang) = chosen {
-        if let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag())) {
-            response.headers_mut().append(header::SET_COOKIE, v);
-        }
+    if let Some(lang) = chosen
+        && let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag()))
+    {
+        response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
 }

@@ -198,6 +198,50 @@ pub async fn export(
     Ok(listed)
 }
 
+/// The open cases a reader may see within a node: where they are (for a map), how many per grid,
+/// and the newest few.
+pub struct OpenWithin {
+    pub dots: Vec<gongzhi_store::cases::map::CaseDot>,
+    pub counts_by_grid: Vec<(String, i64)>,
+    pub newest: Vec<gongzhi_store::cases::CaseRecord>,
+}
+
+/// The open cases `actor` may see within `node`: at most `max_dots` for the map, the counts per
+/// grid, and the `newest` most recent (none when `newest` is 0). Nothing for a reader who may see
+/// no case there.
+pub async fn open_within(
+    app: &App,
+    actor: &Actor,
+    node: &TerritoryCode,
+    max_dots: i64,
+    newest: i64,
+) -> Result<OpenWithin, AppError> {
+    let Some(filter) = visible_within(actor, Some(node)).map(|f| CaseFilter {
+        states: CaseState::ALL
+            .into_iter()
+            .filter(|s| s.is_open())
+            .map(|s| s.as_str().to_string())
+            .collect(),
+        ..f
+    }) else {
+        return Ok(OpenWithin {
+            dots: vec![],
+            counts_by_grid: vec![],
+            newest: vec![],
+        });
+    };
+    let newest = if newest > 0 {
+        app.db.list_cases(&filter, newest, Utc::now()).await?.cases
+    } else {
+        vec![]
+    };
+    Ok(OpenWithin {
+        dots: app.db.case_dots(&filter, max_dots).await?,
+        counts_by_grid: app.db.case_counts_by_grid(&filter).await?,
+        newest,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use gongzhi_core::cases::inbox::UnitMatch;
@@ -277,48 +321,4 @@ mod tests {
         let admin = actor(&[(Role::SystemAdmin, Scope::Territory(code("230900000000")))]);
         assert!(visible_within(&admin, None).is_none());
     }
-}
-
-/// The open cases a reader may see within a node: where they are (for a map), how many per grid,
-/// and the newest few.
-pub struct OpenWithin {
-    pub dots: Vec<gongzhi_store::cases::map::CaseDot>,
-    pub counts_by_grid: Vec<(String, i64)>,
-    pub newest: Vec<gongzhi_store::cases::CaseRecord>,
-}
-
-/// The open cases `actor` may see within `node`: at most `max_dots` for the map, the counts per
-/// grid, and the `newest` most recent (none when `newest` is 0). Nothing for a reader who may see
-/// no case there.
-pub async fn open_within(
-    app: &App,
-    actor: &Actor,
-    node: &TerritoryCode,
-    max_dots: i64,
-    newest: i64,
-) -> Result<OpenWithin, AppError> {
-    let Some(filter) = visible_within(actor, Some(node)).map(|f| CaseFilter {
-        states: CaseState::ALL
-            .into_iter()
-            .filter(|s| s.is_open())
-            .map(|s| s.as_str().to_string())
-            .collect(),
-        ..f
-    }) else {
-        return Ok(OpenWithin {
-            dots: vec![],
-            counts_by_grid: vec![],
-            newest: vec![],
-        });
-    };
-    let newest = if newest > 0 {
-        app.db.list_cases(&filter, newest, Utc::now()).await?.cases
-    } else {
-        vec![]
-    };
-    Ok(OpenWithin {
-        dots: app.db.case_dots(&filter, max_dots).await?,
-        counts_by_grid: app.db.case_counts_by_grid(&filter).await?,
-        newest,
-    })
 }

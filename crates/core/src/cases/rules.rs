@@ -103,7 +103,7 @@ impl CaseRules {
         let policy = FlowPolicy::from_toml("data/qitaihe/case-policy.toml", files.case_policy)?;
         let duplicates: DuplicateRules = toml::from_str(files.duplicates)
             .map_err(|e| RulesError::Duplicates(e.to_string().trim_end().to_string()))?;
-        if duplicates.radius_m.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) || duplicates.window_days <= 0 {
+        if duplicates.radius_m.is_nan() || duplicates.radius_m <= 0.0 || duplicates.window_days <= 0 {
             return Err(RulesError::Duplicates(
                 "radius_m and window_days must be above 0".into(),
             ));

@@ -76,14 +76,13 @@ async fn read_file_field(multipart: &mut Multipart, max_bytes: u64) -> Result<Ve
                 return Err(AppError::attachment(&AttachmentError::TooLarge {
                     field: FIELD,
                     max: max_bytes,
-                })
-                .into());
+                }));
             }
             bytes.extend_from_slice(&chunk);
         }
         return Ok(bytes);
     }
-    Err(AppError::missing(FIELD).into())
+    Err(AppError::missing(FIELD))
 }
 
 fn described(a: &Attachment) -> serde_json::Value {

@@ -49,7 +49,7 @@ async fn inbox_page(
     page: i64,
 ) -> Result<Html<String>, ApiError> {
     let lang = staff.lang;
-    let counts = cases::inbox::cached_counts(&state, &staff.actor).await?;
+    let counts = cases::inbox::cached_counts(state, &staff.actor).await?;
     let work_total = counts.iter().filter(|(i, _)| i.is_work()).map(|(_, n)| n).sum();
     let cards = counts
         .iter()

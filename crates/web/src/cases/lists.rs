@@ -206,8 +206,7 @@ fn sort_of(v: &ListView) -> Result<Sort, ApiError> {
             Some("sort"),
             format!("排序 sort 应为 newest、oldest 或 deadline，实际为 {other:?}"),
             format!("sort must be newest, oldest or deadline; got {other:?}"),
-        )
-        .into()),
+        )),
     }
 }
 

@@ -168,8 +168,7 @@ pub(crate) async fn save_photo_ids(
             Some("photos"),
             format!("一次最多上传{MAX_PHOTOS}张照片"),
             format!("at most {MAX_PHOTOS} photos at a time"),
-        )
-        .into());
+        ));
     }
     let mut ids = Vec::new();
     for bytes in photos {
@@ -593,7 +592,7 @@ fn action_json(kind: ActionKind, posted: &Posted, photos: Vec<String>) -> Result
         K::FollowUp => {
             let contacted = choice("contacted");
             if !contacted.is_boolean() {
-                return Err(AppError::missing("contacted").into());
+                return Err(AppError::missing("contacted"));
             }
             body.insert("contacted".into(), contacted);
             body.insert("solved".into(), choice("solved"));

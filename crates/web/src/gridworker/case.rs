@@ -141,8 +141,7 @@ pub async fn act(
                 Some("action"),
                 format!("网格员不能做 {action}"),
                 format!("{action:?} is not a grid worker's action here"),
-            )
-            .into());
+            ));
         };
         let mut raw = json!({"action": name});
         if reason {

@@ -258,8 +258,7 @@ pub async fn report(
                 Some("after_photos"),
                 "自行处置须附处置后照片",
                 "fixing it yourself needs a photo after",
-            )
-            .into());
+            ));
         }
         report.photos = save_photo_ids(&state, &actor, &posted, "photos").await?;
         let reported = cases::report(&state, &actor, report).await?;

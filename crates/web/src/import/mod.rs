@@ -476,7 +476,7 @@ async fn api_import(
         (q.file.clone().unwrap_or_else(|| format!("{key}{ext}")), bytes)
     };
     if bytes.is_empty() {
-        return Err(AppError::missing("file").into());
+        return Err(AppError::missing("file"));
     }
     let name = file_name(&name, &t, &bytes);
     let job = state.import_jobs().start(&actor, t, &name, &bytes);
@@ -492,8 +492,8 @@ async fn api_import(
                 "created": i.created.iter().map(|(k, n)| (k.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
             })),
         )),
-        Outcome::Refused(e) => Err(AppError::invalid_data(&e).into()),
-        Outcome::Failed => Err(AppError::internal(&"import failed").into()),
+        Outcome::Refused(e) => Err(AppError::invalid_data(&e)),
+        Outcome::Failed => Err(AppError::internal(&"import failed")),
     }
 }
 

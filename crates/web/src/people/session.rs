@@ -99,8 +99,7 @@ impl Staff {
                 Some("csrf"),
                 "表单已失效（CSRF 校验失败），请刷新页面后重试",
                 "the form has expired (CSRF check failed); reload the page and try again",
-            )
-            .into())
+            ))
         }
     }
 

@@ -282,8 +282,7 @@ async fn api_patch(
                 Some("fields"),
                 format!("字段 {k} 不能修改；可改：{}", kind.fields().join("、")),
                 format!("field {k} cannot be edited; editable: {}", kind.fields().join(", ")),
-            )
-            .into());
+            ));
         }
     }
     let correction = Correction {

@@ -184,7 +184,7 @@ async fn uploaded_rows(
         (None, ctype, bytes)
     };
     if bytes.is_empty() {
-        return Err(AppError::missing("file").into());
+        return Err(AppError::missing("file"));
     }
     let format = format_of(name.as_deref(), &declared, &bytes);
     // Errors name the file as the user knows it; read_rows picks the reader by the extension.

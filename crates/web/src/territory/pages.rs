@@ -80,7 +80,7 @@ fn thousands(n: i64) -> String {
     let digits = n.abs().to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -132,8 +132,8 @@ async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
         .collect())
 }
 
-/// The open states: what a map of open cases shows.
-
+/// `GET /territory/{code}`: a street, community or grid with its children on the map and the open
+/// cases within it.
 pub async fn node(
     State(state): State<AppState>,
     staff: Staff,

@@ -136,8 +136,7 @@ pub(super) async fn post_request(
             None,
             format!("不能向 {file} 提交"),
             format!("nothing to POST to at {file}"),
-        )
-        .into());
+        ));
     }
     let (params, media) = read_form(&state, query.as_deref(), request).await?;
     let key = authorize(&state, params.get("api_key"), POST_REQUEST).await?;
