@@ -3,9 +3,13 @@
 //! whole file on a blocking thread (rows streamed from the file, each good row converted to its
 //! typed form, every bad row collected), then — only if no row was bad — write everything in one
 //! transaction with its audit entry. A refused file writes nothing.
+//!
+//! That sequence is [`run`], once; each of the eight templates is a [`Template`] saying only what is
+//! its own: how a row reads, what it checks against the store, what it writes.
 
 use std::ops::ControlFlow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use gongzhi_core::Lang;
@@ -16,6 +20,7 @@ use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::territory::{GridCode, TerritoryCode};
+use gongzhi_store::Tx;
 
 mod jobs;
 mod orgs;
@@ -26,11 +31,151 @@ mod residents;
 pub use jobs::{Job, Jobs, Outcome};
 
 use crate::App;
+use crate::territory::TerritoryIndex;
+
+/// Runs `job` to its outcome.
+pub async fn execute(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Outcome {
+    let result = match job.template.key {
+        "residents" => run::<residents::Residents>(app, job, bytes, actor, reach).await,
+        "member-orgs" => run::<orgs::MemberOrgs>(app, job, bytes, actor, reach).await,
+        "property-companies" => run::<orgs::PropertyCompanies>(app, job, bytes, actor, reach).await,
+        "compounds" => run::<orgs::Compounds>(app, job, bytes, actor, reach).await,
+        "buildings" => run::<places::Buildings>(app, job, bytes, actor, reach).await,
+        "households" => run::<places::Households>(app, job, bytes, actor, reach).await,
+        "party-orgs" => run::<party::PartyOrgs>(app, job, bytes, actor, reach).await,
+        "party-members" => run::<party::PartyMembers>(app, job, bytes, actor, reach).await,
+        _ => Err(Outcome::Refused(DataError::one(
+            job.file.clone(),
+            RowError::file(Problem::other(
+                format!("{}暂不支持从表格导入", job.template.name_zh),
+                format!("{} cannot be imported from a spreadsheet yet", job.template.name_en),
+            )),
+        ))),
+    };
+    match result {
+        Ok(done) => {
+            tracing::info!(
+                template = job.template.key,
+                rows = done.rows,
+                actor = %actor.account,
+                "registry import committed"
+            );
+            Outcome::Imported(done)
+        }
+        Err(o) => o,
+    }
+}
+
+/// What importing one of the registry's spreadsheet templates has of its own; [`run`] does the
+/// rest, the same for all (not to be confused with `gongzhi_core::import::Template`, the columns
+/// a file is read by).
+trait Template {
+    /// The keys its writes need: taken before the file is read, so that a server without them
+    /// refuses at once.
+    type Keys: Keys;
+    /// One good row of the file, as reading it made it.
+    type Row: Send + 'static;
+    /// The rows once checked against the store, with what writing them needs of what was found.
+    type Checked;
+
+    /// Makes one row of the file into a [`Template::Row`] or the row's problems. It runs on the
+    /// reading thread, so it owns what it needs (the grid index and the reach, taken once for
+    /// the whole import) and may keep state across rows (the repeats seen so far).
+    fn reader(
+        index: Arc<TerritoryIndex>,
+        reach: Reach,
+    ) -> impl FnMut(Record) -> Result<Self::Row, Vec<RowError>> + Send + 'static;
+
+    /// Checks the rows against what is stored (reading only), putting every problem in `errors`.
+    async fn check(
+        cx: &Importing<'_, Self::Keys>,
+        rows: Vec<Self::Row>,
+        errors: &mut ErrorList,
+    ) -> Result<Self::Checked, Outcome>;
+
+    /// Writes the checked rows in the import's open transaction; what it created, by kind, in
+    /// the order the import's report says them.
+    async fn write(
+        cx: &Importing<'_, Self::Keys>,
+        tx: &mut Tx,
+        checked: Self::Checked,
+    ) -> Result<Vec<(&'static str, u64)>, Outcome>;
+}
+
+/// One import under way, as a template's check and write see it.
+struct Importing<'a, K> {
+    app: &'a App,
+    job: &'a Job,
+    actor: &'a Actor,
+    reach: &'a Reach,
+    keys: K,
+    /// The grid index, taken once: rows are checked and written against the same one.
+    index: Arc<TerritoryIndex>,
+    /// The rows a template said it wrote so far (see [`Importing::rows_written`]).
+    written: AtomicU64,
+}
+
+impl<K: Keys> Importing<'_, K> {
+    fn audit_key(&self) -> &AuditKey {
+        self.keys.audit_key()
+    }
+
+    fn account(&self) -> &str {
+        &self.actor.account
+    }
+
+    /// `n` more rows written: for a template writing in chunks, so that progress moves while it
+    /// writes. [`run`] says the rest when the write is done.
+    fn rows_written(&self, n: u64) {
+        self.job.progress.rows_written(n);
+        self.written.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// An import of the template `T`, from the file's bytes to its commit: the keys; the file read
+/// and checked row by row; the rows checked against the store; the refusal naming every bad row,
+/// or the write of everything with its audit entry in one transaction.
+async fn run<T: Template>(
+    app: &App,
+    job: &Job,
+    bytes: Bytes,
+    actor: &Actor,
+    reach: &Reach,
+) -> Result<Imported, Outcome> {
+    let keys = T::Keys::of(app, job)?;
+    let index = app.index();
+    let rows = read_all(job, bytes, T::reader(index.clone(), reach.clone())).await?;
+    let n = rows.len() as u64;
+    let cx = Importing {
+        app,
+        job,
+        actor,
+        reach,
+        keys,
+        index,
+        written: AtomicU64::new(0),
+    };
+    let mut errors = ErrorList::default();
+    let checked = T::check(&cx, rows, &mut errors).await?;
+    refuse(errors, job)?;
+
+    job.progress.set_phase(Phase::Writing);
+    let mut tx = app.db().begin().await.map_err(failed)?;
+    let created = T::write(&cx, &mut tx, checked).await?;
+    job.progress
+        .rows_written(n.saturating_sub(cx.written.load(Ordering::Relaxed)));
+    let done = created
+        .into_iter()
+        .fold(Imported::new(job.template.key, n), |done, (what, k)| {
+            done.created(what, k)
+        });
+    commit(tx, cx.audit_key(), actor, job, done).await
+}
 
 /// Reads and checks the file of `job`, giving every good row to `convert` (which may refuse it
 /// with its own problems: a repeat, a place outside the importer's reach …). All good rows, in
 /// file order, or the refusal naming every bad row.
-pub async fn read_all<T: Send + 'static>(
+async fn read_all<T: Send + 'static>(
     job: &Job,
     bytes: Bytes,
     mut convert: impl FnMut(Record) -> Result<T, Vec<RowError>> + Send + 'static,
@@ -64,54 +209,15 @@ pub async fn read_all<T: Send + 'static>(
     }
 }
 
-/// Runs `job` to its outcome.
-pub async fn execute(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Outcome {
-    let result = match job.template.key {
-        "residents" => residents::import(app, job, bytes, actor, reach).await,
-        "member-orgs" => orgs::member_orgs(app, job, bytes, actor, reach).await,
-        "property-companies" => orgs::property_companies(app, job, bytes, actor).await,
-        "compounds" => orgs::compounds(app, job, bytes, actor, reach).await,
-        "buildings" => places::buildings(app, job, bytes, actor, reach).await,
-        "households" => places::households(app, job, bytes, actor, reach).await,
-        "party-orgs" => party::organizations(app, job, bytes, actor, reach).await,
-        "party-members" => party::members(app, job, bytes, actor, reach).await,
-        _ => Err(Outcome::Refused(DataError::one(
-            job.file.clone(),
-            RowError::file(Problem::other(
-                format!("{}暂不支持从表格导入", job.template.name_zh),
-                format!("{} cannot be imported from a spreadsheet yet", job.template.name_en),
-            )),
-        ))),
-    };
-    match result {
-        Ok(done) => {
-            tracing::info!(
-                template = job.template.key,
-                rows = done.rows,
-                actor = %actor.account,
-                "registry import committed"
-            );
-            Outcome::Imported(done)
-        }
-        Err(o) => o,
-    }
-}
-
 /// A store failure during an import: logged (never with row values), nothing written.
-pub fn failed(e: impl std::fmt::Display) -> Outcome {
+fn failed(e: impl std::fmt::Display) -> Outcome {
     tracing::error!(error = %e, "registry import failed; rolled back");
     Outcome::Failed
 }
 
 /// The audit entry of a committed import: who, which file, how many rows and things created;
 /// never a value of a row.
-pub async fn audit_import(
-    tx: &mut gongzhi_store::Tx,
-    key: &gongzhi_core::audit::AuditKey,
-    actor: &Actor,
-    job: &Job,
-    done: &Imported,
-) -> Result<(), Outcome> {
+async fn audit_import(tx: &mut Tx, key: &AuditKey, actor: &Actor, job: &Job, done: &Imported) -> Result<(), Outcome> {
     let created: serde_json::Map<String, serde_json::Value> = done
         .created
         .iter()
@@ -136,41 +242,71 @@ pub async fn audit_import(
 }
 
 /// Ends an import: its audit entry, then the commit of everything.
-pub async fn commit(
-    mut tx: gongzhi_store::Tx,
-    key: &AuditKey,
-    actor: &Actor,
-    job: &Job,
-    done: Imported,
-) -> Result<Imported, Outcome> {
+async fn commit(mut tx: Tx, key: &AuditKey, actor: &Actor, job: &Job, done: Imported) -> Result<Imported, Outcome> {
     audit_import(&mut tx, key, actor, job, &done).await?;
     tx.commit().await.map_err(failed)?;
     Ok(done)
 }
 
-/// The keys every write needs, or the refusal saying which is missing.
-pub fn keys(app: &App, job: &Job) -> Result<(Arc<AuditKey>, Arc<dyn CipherProvider>), Outcome> {
-    let refuse =
-        |zh: &str, en: &str| Outcome::Refused(DataError::one(job.file.clone(), RowError::file(Problem::other(zh, en))));
-    let key = app.audit_key().ok_or_else(|| {
-        refuse(
-            "服务器未配置审计密钥，无法记录导入",
-            "the server has no audit key, so it cannot record an import",
-        )
-    })?;
-    let cipher = app.cipher().ok_or_else(|| {
-        refuse(
-            "服务器未配置个人信息密钥，无法加密保存",
-            "the server has no personal-data key, so it cannot store personal data",
-        )
-    })?;
-    Ok((key, cipher))
+/// The keys a template's writes need.
+trait Keys: Sized {
+    /// The keys from the server's configuration, or the refusal saying which is missing.
+    fn of(app: &App, job: &Job) -> Result<Self, Outcome>;
+    fn audit_key(&self) -> &AuditKey;
 }
 
-/// The audit key (for imports that seal nothing), or the refusal saying it is missing.
-pub fn audit_key(app: &App, job: &Job) -> Result<Arc<AuditKey>, Outcome> {
-    app.audit_key()
-        .ok_or_else(|| keys(app, job).err().unwrap_or(Outcome::Failed))
+/// The audit key alone: for templates that seal nothing.
+struct Auditing(Arc<AuditKey>);
+
+/// The audit key and the personal-data cipher: for templates that seal people's data.
+struct Sealing {
+    audit_key: Arc<AuditKey>,
+    cipher: Arc<dyn CipherProvider>,
+}
+
+impl Sealing {
+    fn cipher(&self) -> &dyn CipherProvider {
+        self.cipher.as_ref()
+    }
+}
+
+/// The refusal of an import on a server that lacks a key.
+fn no_key(job: &Job, zh: &str, en: &str) -> Outcome {
+    Outcome::Refused(DataError::one(job.file.clone(), RowError::file(Problem::other(zh, en))))
+}
+
+impl Keys for Auditing {
+    fn of(app: &App, job: &Job) -> Result<Auditing, Outcome> {
+        app.audit_key().map(Auditing).ok_or_else(|| {
+            no_key(
+                job,
+                "服务器未配置审计密钥，无法记录导入",
+                "the server has no audit key, so it cannot record an import",
+            )
+        })
+    }
+
+    fn audit_key(&self) -> &AuditKey {
+        &self.0
+    }
+}
+
+impl Keys for Sealing {
+    fn of(app: &App, job: &Job) -> Result<Sealing, Outcome> {
+        let Auditing(audit_key) = Auditing::of(app, job)?;
+        let cipher = app.cipher().ok_or_else(|| {
+            no_key(
+                job,
+                "服务器未配置个人信息密钥，无法加密保存",
+                "the server has no personal-data key, so it cannot store personal data",
+            )
+        })?;
+        Ok(Sealing { audit_key, cipher })
+    }
+
+    fn audit_key(&self) -> &AuditKey {
+        &self.audit_key
+    }
 }
 
 /// A row naming something the registry holds already.
@@ -202,7 +338,7 @@ fn refuse(errors: ErrorList, job: &Job) -> Result<(), Outcome> {
 }
 
 /// The row's grid, known and inside `reach`, or the row's problem.
-fn grid_in(index: &crate::territory::TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
+fn grid_in(index: &TerritoryIndex, reach: &Reach, r: &Record) -> Result<GridCode, RowError> {
     let text = r.text("grid_code");
     match TerritoryCode::parse(text) {
         Ok(code @ TerritoryCode::Grid(_)) if index.by_code.contains_key(text) => {
