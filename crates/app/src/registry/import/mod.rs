@@ -19,6 +19,7 @@ use gongzhi_core::import::registry::{outline_of, position_of};
 use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
+use gongzhi_core::people::id_number::IdNumber;
 use gongzhi_core::territory::{GridCode, TerritoryCode};
 use gongzhi_store::Tx;
 
@@ -93,14 +94,13 @@ trait Template {
         errors: &mut ErrorList,
     ) -> Result<Self::Checked, Outcome>;
 
-    /// Writes the checked rows in the import's open transaction; what it created, by kind, in
-    /// the order the import's report says them.
-    async fn write(
-        cx: &Importing<'_, Self::Keys>,
-        tx: &mut Tx,
-        checked: Self::Checked,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome>;
+    /// Writes the checked rows in the import's open transaction.
+    async fn write(cx: &Importing<'_, Self::Keys>, tx: &mut Tx, checked: Self::Checked) -> Result<Created, Outcome>;
 }
+
+/// What a template's write created: how many of each kind (`residents`, `households` …), in the
+/// order the import's report says them.
+type Created = Vec<(&'static str, u64)>;
 
 /// One import under way, as a template's check and write see it.
 struct Importing<'a, K> {
@@ -318,9 +318,19 @@ fn registered(row: usize, column: &str, value: &str) -> RowError {
     )
 }
 
-/// A row naming something not registered that an earlier import must bring: `what` in Chinese,
-/// in English and the English plural of the import to run first.
-fn import_first(row: usize, column: &str, value: impl Into<String>, zh: &str, en: &str, en_plural: &str) -> RowError {
+/// A kind of thing a row may name that an earlier import must bring: in Chinese, in English and
+/// the English plural that names that import.
+struct Prior(&'static str, &'static str, &'static str);
+
+const COMPOUNDS: Prior = Prior("小区", "compound", "compounds");
+const BUILDINGS: Prior = Prior("楼栋", "building", "buildings");
+const PROPERTY_COMPANIES: Prior = Prior("物业企业", "property company", "property companies");
+const MEMBER_ORGS: Prior = Prior("辖区单位", "member organization", "member organizations");
+const PARTY_ORGS: Prior = Prior("党组织", "party organization", "party organizations");
+
+/// A row naming something not registered that an earlier import must bring.
+fn import_first(row: usize, column: &str, value: impl Into<String>, what: &Prior) -> RowError {
+    let Prior(zh, en, en_plural) = what;
     RowError::cell(
         row,
         column,
@@ -328,6 +338,20 @@ fn import_first(row: usize, column: &str, value: impl Into<String>, zh: &str, en
             value,
             format!("{zh}（请先导入{zh}）"),
             format!("{en} (import {en_plural} first)"),
+        ),
+    )
+}
+
+/// A row whose ID number is registered already: in the register `register_zh` names, as
+/// `what_en` says; the number masked.
+fn id_number_registered(row: usize, id: &IdNumber, register_zh: &str, what_en: &str) -> RowError {
+    let masked = id.masked();
+    RowError::cell(
+        row,
+        "身份证号",
+        Problem::other(
+            format!("{masked} 已在{register_zh}中"),
+            format!("{masked} is {what_en}"),
         ),
     )
 }

@@ -137,11 +137,7 @@ impl Template for MemberOrgs {
         Ok(rows.into_iter().map(|(_, o)| o).collect())
     }
 
-    async fn write(
-        cx: &Importing<'_, Auditing>,
-        tx: &mut Tx,
-        orgs: Self::Checked,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, orgs: Self::Checked) -> Result<Created, Outcome> {
         insert_member_organizations_tx(tx, cx.audit_key(), cx.account(), &orgs)
             .await
             .map_err(failed)?;
@@ -198,11 +194,7 @@ impl Template for PropertyCompanies {
         Ok(rows.into_iter().map(|(_, c)| c).collect())
     }
 
-    async fn write(
-        cx: &Importing<'_, Auditing>,
-        tx: &mut Tx,
-        companies: Self::Checked,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, companies: Self::Checked) -> Result<Created, Outcome> {
         insert_property_companies_tx(tx, cx.audit_key(), cx.account(), &companies)
             .await
             .map_err(failed)?;
@@ -303,9 +295,7 @@ impl Template for Compounds {
                     row.row,
                     "物业企业信用代码",
                     c.clone(),
-                    "物业企业",
-                    "property company",
-                    "property companies",
+                    &PROPERTY_COMPANIES,
                 ));
             }
         }
@@ -317,11 +307,7 @@ impl Template for Compounds {
     }
 
     /// The compounds (coded on from the community's last), then the owners' committees named.
-    async fn write(
-        cx: &Importing<'_, Auditing>,
-        tx: &mut Tx,
-        checked: CheckedCompounds,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, checked: CheckedCompounds) -> Result<Created, Outcome> {
         let CheckedCompounds {
             rows,
             existing,

@@ -159,11 +159,7 @@ impl Template for PartyOrgs {
         Ok(rows.into_iter().map(|(_, _, o)| o).collect())
     }
 
-    async fn write(
-        cx: &Importing<'_, Auditing>,
-        tx: &mut Tx,
-        orgs: Self::Checked,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, orgs: Self::Checked) -> Result<Created, Outcome> {
         insert_party_organizations_tx(tx, cx.audit_key(), cx.account(), &orgs)
             .await
             .map_err(failed)?;
@@ -301,14 +297,7 @@ impl Template for PartyMembers {
         for mut row in rows {
             let org = orgs[&row.org].as_ref();
             match org {
-                None => errors.push(import_first(
-                    row.row,
-                    "所在党组织编号",
-                    row.org.clone(),
-                    "党组织",
-                    "party organization",
-                    "party organizations",
-                )),
+                None => errors.push(import_first(row.row, "所在党组织编号", row.org.clone(), &PARTY_ORGS)),
                 Some(o) => {
                     let inside = TerritoryCode::parse(&o.territory_code).is_ok_and(|c| cx.reach.reaches(&c));
                     if !inside {
@@ -342,36 +331,19 @@ impl Template for PartyMembers {
             if let Some(e) = &row.employer {
                 match employers.get(e) {
                     Some(id) => row.member.employer_id = Some(*id),
-                    None => errors.push(import_first(
-                        row.row,
-                        "工作单位",
-                        e.clone(),
-                        "辖区单位",
-                        "member organization",
-                        "member organizations",
-                    )),
+                    None => errors.push(import_first(row.row, "工作单位", e.clone(), &MEMBER_ORGS)),
                 }
             }
             if known.contains_key(row.member.id_number.as_str()) {
-                errors.push(RowError::cell(
-                    row.row,
-                    "身份证号",
-                    Problem::other(
-                        format!("{} 已在党员登记中", row.member.id_number.masked()),
-                        format!("{} is a registered party member already", row.member.id_number.masked()),
-                    ),
-                ));
+                let (zh, en) = ("党员登记", "a registered party member already");
+                errors.push(id_number_registered(row.row, &row.member.id_number, zh, en));
             }
             members.push(row.member);
         }
         Ok(members)
     }
 
-    async fn write(
-        cx: &Importing<'_, Sealing>,
-        tx: &mut Tx,
-        members: Vec<NewPartyMember>,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Sealing>, tx: &mut Tx, members: Vec<NewPartyMember>) -> Result<Created, Outcome> {
         insert_party_members_tx(tx, cx.keys.cipher(), cx.audit_key(), cx.account(), &members)
             .await
             .map_err(failed)?;

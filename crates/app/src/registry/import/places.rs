@@ -114,14 +114,7 @@ impl Template for Buildings {
             if let Some(c) = &row.compound
                 && !compounds[community.as_str()].contains_key(c)
             {
-                errors.push(import_first(
-                    row.row,
-                    "小区",
-                    c.clone(),
-                    "小区",
-                    "compound",
-                    "compounds",
-                ));
+                errors.push(import_first(row.row, "小区", c.clone(), &COMPOUNDS));
             }
         }
         Ok(CheckedBuildings {
@@ -132,11 +125,7 @@ impl Template for Buildings {
     }
 
     /// The buildings, coded on from their grid's last (their entrances come with them).
-    async fn write(
-        cx: &Importing<'_, Auditing>,
-        tx: &mut Tx,
-        checked: CheckedBuildings,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, checked: CheckedBuildings) -> Result<Created, Outcome> {
         let CheckedBuildings {
             rows,
             existing,
@@ -299,14 +288,7 @@ impl Template for Households {
         }
         for row in &rows {
             match &buildings[&(row.grid.clone(), row.building.clone())] {
-                None => errors.push(import_first(
-                    row.row,
-                    "楼栋",
-                    row.building.clone(),
-                    "楼栋",
-                    "building",
-                    "buildings",
-                )),
+                None => errors.push(import_first(row.row, "楼栋", row.building.clone(), &BUILDINGS)),
                 Some(b) => {
                     if let Some(e) = row.entrance
                         && !b.entrances.values().any(|n| *n == e)
@@ -331,11 +313,7 @@ impl Template for Households {
     }
 
     /// The households, coded on from their building's last.
-    async fn write(
-        cx: &Importing<'_, Sealing>,
-        tx: &mut Tx,
-        checked: CheckedHouseholds,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Sealing>, tx: &mut Tx, checked: CheckedHouseholds) -> Result<Created, Outcome> {
         let CheckedHouseholds { rows, mut buildings } = checked;
         let mut new = Vec::with_capacity(rows.len());
         for row in &rows {

@@ -200,23 +200,14 @@ impl Template for Residents {
                     .flatten()
                     .is_none()
             {
-                errors.push(import_first(
-                    row.row,
-                    "小区",
-                    name.clone(),
-                    "小区",
-                    "compound",
-                    "compounds",
-                ));
+                errors.push(import_first(row.row, "小区", name.clone(), &COMPOUNDS));
             }
             if registered.contains_key(row.record.id_number.as_str()) {
-                errors.push(RowError::cell(
+                errors.push(id_number_registered(
                     row.row,
-                    "身份证号",
-                    Problem::other(
-                        format!("{} 已在登记中", row.record.id_number.masked()),
-                        format!("{} is registered already", row.record.id_number.masked()),
-                    ),
+                    &row.record.id_number,
+                    "登记",
+                    "registered already",
                 ));
             }
         }
@@ -310,11 +301,7 @@ impl Template for Residents {
 
     /// The buildings not registered yet, then the households, then the residents (in chunks, so
     /// that progress moves on a large file).
-    async fn write(
-        cx: &Importing<'_, Sealing>,
-        tx: &mut Tx,
-        checked: CheckedResidents,
-    ) -> Result<Vec<(&'static str, u64)>, Outcome> {
+    async fn write(cx: &Importing<'_, Sealing>, tx: &mut Tx, checked: CheckedResidents) -> Result<Created, Outcome> {
         let CheckedResidents {
             rows,
             compounds,
