@@ -7,6 +7,7 @@
 //! That sequence is [`run`], once; each of the eight templates is a [`Template`] saying only what is
 //! its own: how a row reads, what it checks against the store, what it writes.
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -354,6 +355,18 @@ fn id_number_registered(row: usize, id: &IdNumber, register_zh: &str, what_en: &
             format!("{masked} is {what_en}"),
         ),
     )
+}
+
+/// The next free code of a series (`GRID-B004`, `COMMUNITY-C07`, `BUILDING-0012`): the serial
+/// counted on until its code is not taken, which it then is.
+fn next_code(serial: &mut usize, taken: &mut HashSet<String>, code: impl Fn(usize) -> String) -> String {
+    loop {
+        *serial += 1;
+        let c = code(*serial);
+        if taken.insert(c.clone()) {
+            return c;
+        }
+    }
 }
 
 /// The refusal of a file with problems, or nothing.

@@ -313,19 +313,17 @@ impl Template for Compounds {
             existing,
             companies,
         } = checked;
-        let mut serials: HashMap<String, usize> = HashMap::new();
+        let mut serials: HashMap<&str, usize> = HashMap::new();
+        let mut taken: HashMap<&str, HashSet<String>> = existing
+            .iter()
+            .map(|(community, list)| (community.as_str(), list.iter().map(|(_, code)| code.clone()).collect()))
+            .collect();
         let mut new = Vec::with_capacity(rows.len());
         for row in &rows {
-            let community = row.community.as_str().to_string();
-            let taken = &existing[&community];
-            let serial = serials.entry(community.clone()).or_insert(taken.len());
-            let code = loop {
-                *serial += 1;
-                let c = format!("{community}-C{:02}", serial);
-                if !taken.iter().any(|(_, t)| *t == c) {
-                    break c;
-                }
-            };
+            let community = row.community.as_str();
+            let serial = serials.entry(community).or_insert(existing[community].len());
+            let taken = taken.get_mut(community).expect("listed by the check");
+            let code = next_code(serial, taken, |s| format!("{community}-C{s:02}"));
             new.push(NewCompound {
                 code,
                 name: row.name.clone(),

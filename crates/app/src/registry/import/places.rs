@@ -7,8 +7,48 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use gongzhi_core::territory::places::{NewBuilding, NewHousehold};
 use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx};
 
-use super::residents::entrance_number;
 use super::*;
+
+/// `2单元`, `2`, `二单元` is not read: digits first.
+fn entrance_number(text: &str) -> Option<u16> {
+    let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok().filter(|n| *n >= 1)
+}
+
+/// The entrance a row names, if any, or the row's problem.
+pub(super) fn entrance_of(r: &Record) -> Result<Option<u16>, RowError> {
+    let Some(t) = r.get("entrance") else { return Ok(None) };
+    match entrance_number(t) {
+        Some(n) => Ok(Some(n)),
+        None => Err(r.error(
+            "entrance",
+            Problem::invalid(t, "单元号，如“2单元”或“2”", "an entrance number such as 2单元 or 2"),
+        )),
+    }
+}
+
+/// A row naming an entrance its registered building has not.
+pub(super) fn no_such_entrance(row: usize, entrance: u16) -> RowError {
+    RowError::cell(
+        row,
+        "单元",
+        Problem::unknown(
+            format!("{entrance}"),
+            "单元（楼栋没有此单元）",
+            "entrance (the building has none of this number)",
+        ),
+    )
+}
+
+/// A building's code: its grid's, then its serial in the grid.
+pub(super) fn building_code(grid: &str, serial: usize) -> String {
+    format!("{grid}-B{serial:03}")
+}
+
+/// A household's code: its building's, then its serial in the building (never the room).
+pub(super) fn household_code(building: &str, serial: usize) -> String {
+    format!("{building}-{serial:04}")
+}
 
 fn number(r: &Record, key: &str, default: u16) -> u16 {
     r.get(key).and_then(|t| t.trim().parse().ok()).unwrap_or(default)
@@ -138,13 +178,7 @@ impl Template for Buildings {
             .map(|row| {
                 let grid = row.grid.as_str();
                 let serial = serials.entry(grid.to_string()).or_insert(0);
-                let code = loop {
-                    *serial += 1;
-                    let c = format!("{grid}-B{serial:03}");
-                    if taken.insert(c.clone()) {
-                        break c;
-                    }
-                };
+                let code = next_code(serial, &mut taken, |s| building_code(grid, s));
                 NewBuilding {
                     code,
                     compound_id: row
@@ -211,15 +245,7 @@ impl Template for Households {
         let mut seen: HashMap<(String, String, Option<u16>, String), usize> = HashMap::new();
         move |r: Record| {
             let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
-            let entrance = match r.get("entrance") {
-                None => None,
-                Some(t) => Some(entrance_number(t).ok_or_else(|| {
-                    vec![r.error(
-                        "entrance",
-                        Problem::invalid(t, "单元号，如“2单元”或“2”", "an entrance number such as 2单元 or 2"),
-                    )]
-                })?),
-            };
+            let entrance = entrance_of(&r).map_err(|e| vec![e])?;
             let building = r.text("building").to_string();
             let room = r.text("room").to_string();
             let k = (grid.as_str().to_string(), building.clone(), entrance, room.clone());
@@ -293,15 +319,7 @@ impl Template for Households {
                     if let Some(e) = row.entrance
                         && !b.entrances.values().any(|n| *n == e)
                     {
-                        errors.push(RowError::cell(
-                            row.row,
-                            "单元",
-                            Problem::unknown(
-                                format!("{e}"),
-                                "单元（楼栋没有此单元）",
-                                "entrance (the building has none of this number)",
-                            ),
-                        ));
+                        errors.push(no_such_entrance(row.row, e));
                     }
                     if b.rooms.contains(&(row.entrance, row.room.clone())) {
                         errors.push(registered(row.row, "户号", &row.room));
@@ -321,13 +339,7 @@ impl Template for Households {
                 .get_mut(&(row.grid.clone(), row.building.clone()))
                 .and_then(Option::as_mut)
                 .expect("checked above");
-            let code = loop {
-                b.serial += 1;
-                let c = format!("{}-{:04}", b.code, b.serial);
-                if b.codes.insert(c.clone()) {
-                    break c;
-                }
-            };
+            let code = next_code(&mut b.serial, &mut b.codes, |s| household_code(&b.code, s));
             new.push(NewHousehold {
                 code,
                 building_id: b.id,

@@ -12,6 +12,7 @@ use gongzhi_core::territory::places::{NewBuilding, NewHousehold};
 use gongzhi_store::people::registry::insert_resident_records_tx;
 use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx};
 
+use super::places::{building_code, entrance_of, household_code, no_such_entrance};
 use super::*;
 
 pub(super) struct ResidentRow {
@@ -22,12 +23,6 @@ pub(super) struct ResidentRow {
     entrance: Option<u16>,
     room: String,
     record: NewResidentRecord,
-}
-
-/// `2单元`, `2`, `二单元` is not read: digits first.
-pub(super) fn entrance_number(text: &str) -> Option<u16> {
-    let digits: String = text.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok().filter(|n| *n >= 1)
 }
 
 /// The floor a room number says (`302` → 3, `1502` → 15), if it is all digits.
@@ -98,19 +93,10 @@ impl Template for Residents {
             if let Err(e) = grid_in(&index, &reach, &r) {
                 errors.push(e);
             }
-            let entrance = match r.get("entrance") {
-                None => None,
-                Some(t) => match entrance_number(t) {
-                    Some(n) => Some(n),
-                    None => {
-                        errors.push(r.error(
-                            "entrance",
-                            Problem::invalid(t, "单元号，如“2单元”或“2”", "an entrance number such as 2单元 or 2"),
-                        ));
-                        None
-                    }
-                },
-            };
+            let entrance = entrance_of(&r).unwrap_or_else(|e| {
+                errors.push(e);
+                None
+            });
             let input = ResidentInput {
                 name: r.text("name").to_string(),
                 id_number: r.text("id_number").to_string(),
@@ -248,13 +234,7 @@ impl Template for Residents {
                         }
                     }
                     None => {
-                        let code = loop {
-                            serial += 1;
-                            let c = format!("{grid}-B{serial:03}");
-                            if taken.insert(c.clone()) {
-                                break c;
-                            }
-                        };
+                        let code = next_code(&mut serial, &mut taken, |s| building_code(grid, s));
                         Planned {
                             id: None,
                             code,
@@ -275,15 +255,7 @@ impl Template for Residents {
             let b = buildings.get_mut(&k).expect("planned above");
             if let Some(e) = row.entrance {
                 if b.id.is_some() && !b.known_entrances.values().any(|n| *n == e) {
-                    errors.push(RowError::cell(
-                        row.row,
-                        "单元",
-                        Problem::unknown(
-                            format!("{e}"),
-                            "单元（楼栋没有此单元）",
-                            "entrance (the building has none of this number)",
-                        ),
-                    ));
+                    errors.push(no_such_entrance(row.row, e));
                 } else if b.id.is_none() {
                     b.entrances = b.entrances.max(e);
                 }
@@ -365,7 +337,7 @@ impl Template for Residents {
                 None => {
                     b.serial += 1;
                     new_households.push(NewHousehold {
-                        code: format!("{}-{:04}", b.code, b.serial),
+                        code: household_code(&b.code, b.serial),
                         building_id: b.id.expect("written"),
                         entrance: row.entrance,
                         room: row.room.clone(),
