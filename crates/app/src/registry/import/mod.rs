@@ -22,7 +22,7 @@ use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::id_number::IdNumber;
 use gongzhi_core::territory::{GridCode, TerritoryCode};
-use gongzhi_store::Tx;
+use gongzhi_store::{StoreError, Tx};
 
 mod jobs;
 mod orgs;
@@ -83,10 +83,7 @@ trait Template {
     /// Makes one row of the file into a [`Template::Row`] or the row's problems. It runs on the
     /// reading thread, so it owns what it needs (the grid index and the reach, taken once for
     /// the whole import) and may keep state across rows (the repeats seen so far).
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<Self::Row, Vec<RowError>> + Send + 'static;
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<Self::Row>;
 
     /// Checks the rows against what is stored (reading only), putting every problem in `errors`.
     async fn check(
@@ -95,9 +92,14 @@ trait Template {
         errors: &mut ErrorList,
     ) -> Result<Self::Checked, Outcome>;
 
-    /// Writes the checked rows in the import's open transaction.
-    async fn write(cx: &Importing<'_, Self::Keys>, tx: &mut Tx, checked: Self::Checked) -> Result<Created, Outcome>;
+    /// Writes the checked rows in the import's open transaction (only the store can fail there).
+    async fn write(cx: &Importing<'_, Self::Keys>, tx: &mut Tx, checked: Self::Checked) -> Result<Created, StoreError>;
 }
+
+/// Makes one record of a file into a row, or gives the row's problems; on the reading thread.
+trait Reader<Row>: FnMut(Record) -> Result<Row, Vec<RowError>> + Send + 'static {}
+
+impl<Row, F: FnMut(Record) -> Result<Row, Vec<RowError>> + Send + 'static> Reader<Row> for F {}
 
 /// What a template's write created: how many of each kind (`residents`, `households` …), in the
 /// order the import's report says them.
@@ -162,7 +164,7 @@ async fn run<T: Template>(
 
     job.progress.set_phase(Phase::Writing);
     let mut tx = app.db().begin().await.map_err(failed)?;
-    let created = T::write(&cx, &mut tx, checked).await?;
+    let created = T::write(&cx, &mut tx, checked).await.map_err(failed)?;
     job.progress
         .rows_written(n.saturating_sub(cx.written.load(Ordering::Relaxed)));
     let done = created
@@ -176,11 +178,7 @@ async fn run<T: Template>(
 /// Reads and checks the file of `job`, giving every good row to `convert` (which may refuse it
 /// with its own problems: a repeat, a place outside the importer's reach …). All good rows, in
 /// file order, or the refusal naming every bad row.
-async fn read_all<T: Send + 'static>(
-    job: &Job,
-    bytes: Bytes,
-    mut convert: impl FnMut(Record) -> Result<T, Vec<RowError>> + Send + 'static,
-) -> Result<Vec<T>, Outcome> {
+async fn read_all<T: Send + 'static>(job: &Job, bytes: Bytes, mut convert: impl Reader<T>) -> Result<Vec<T>, Outcome> {
     let file = job.file.clone();
     let template = job.template;
     let progress = job.progress.clone();

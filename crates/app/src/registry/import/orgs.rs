@@ -52,6 +52,7 @@ fn division_in(
     Ok(code)
 }
 
+/// The row's credit code, well formed and not in an earlier row, or the row's problem.
 fn credit_code(r: &Record, seen: &mut HashMap<String, usize>) -> Result<CreditCode, Vec<RowError>> {
     let code = CreditCode::parse(r.text("credit_code")).map_err(|_| {
         vec![r.error(
@@ -71,6 +72,23 @@ fn credit_code(r: &Record, seen: &mut HashMap<String, usize>) -> Result<CreditCo
     Ok(code)
 }
 
+/// The rows' organizations in file order; a row whose credit code the registry holds already
+/// (as `is_registered` looks it up) is an error.
+async fn unregistered<T, Found: Future<Output = Result<bool, StoreError>>>(
+    rows: Vec<(usize, T)>,
+    code: impl Fn(&T) -> &CreditCode,
+    is_registered: impl Fn(String) -> Found,
+    errors: &mut ErrorList,
+) -> Result<Vec<T>, Outcome> {
+    for (row, org) in &rows {
+        let code = code(org).as_str();
+        if is_registered(code.to_string()).await.map_err(failed)? {
+            errors.push(registered(*row, "统一社会信用代码", code));
+        }
+    }
+    Ok(rows.into_iter().map(|(_, org)| org).collect())
+}
+
 /// The member organizations template (辖区单位).
 pub(super) struct MemberOrgs;
 
@@ -79,10 +97,7 @@ impl Template for MemberOrgs {
     type Row = (usize, NewMemberOrganization);
     type Checked = Vec<NewMemberOrganization>;
 
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<Self::Row, Vec<RowError>> + Send + 'static {
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<Self::Row> {
         let mut seen = HashMap::new();
         move |r: Record| {
             let code = credit_code(&r, &mut seen)?;
@@ -122,25 +137,14 @@ impl Template for MemberOrgs {
         rows: Vec<Self::Row>,
         errors: &mut ErrorList,
     ) -> Result<Self::Checked, Outcome> {
-        for (row, o) in &rows {
-            if cx
-                .app
-                .db()
-                .member_organization_by_credit_code(o.credit_code.as_str())
-                .await
-                .map_err(failed)?
-                .is_some()
-            {
-                errors.push(registered(*row, "统一社会信用代码", o.credit_code.as_str()));
-            }
-        }
-        Ok(rows.into_iter().map(|(_, o)| o).collect())
+        let db = &cx.app.db();
+        let is_registered =
+            |code: String| async move { Ok(db.member_organization_by_credit_code(&code).await?.is_some()) };
+        unregistered(rows, |o| &o.credit_code, is_registered, errors).await
     }
 
-    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, orgs: Self::Checked) -> Result<Created, Outcome> {
-        insert_member_organizations_tx(tx, cx.audit_key(), cx.account(), &orgs)
-            .await
-            .map_err(failed)?;
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, orgs: Self::Checked) -> Result<Created, StoreError> {
+        insert_member_organizations_tx(tx, cx.audit_key(), cx.account(), &orgs).await?;
         Ok(vec![("member_orgs", orgs.len() as u64)])
     }
 }
@@ -153,10 +157,7 @@ impl Template for PropertyCompanies {
     type Row = (usize, NewPropertyCompany);
     type Checked = Vec<NewPropertyCompany>;
 
-    fn reader(
-        _: Arc<TerritoryIndex>,
-        _: Reach,
-    ) -> impl FnMut(Record) -> Result<Self::Row, Vec<RowError>> + Send + 'static {
+    fn reader(_: Arc<TerritoryIndex>, _: Reach) -> impl Reader<Self::Row> {
         let mut seen = HashMap::new();
         move |r: Record| {
             let code = credit_code(&r, &mut seen)?;
@@ -186,18 +187,12 @@ impl Template for PropertyCompanies {
             .into_iter()
             .map(|c| c.credit_code)
             .collect();
-        for (row, c) in &rows {
-            if known.contains(c.credit_code.as_str()) {
-                errors.push(registered(*row, "统一社会信用代码", c.credit_code.as_str()));
-            }
-        }
-        Ok(rows.into_iter().map(|(_, c)| c).collect())
+        let is_registered = |code: String| std::future::ready(Ok(known.contains(&code)));
+        unregistered(rows, |c| &c.credit_code, is_registered, errors).await
     }
 
-    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, companies: Self::Checked) -> Result<Created, Outcome> {
-        insert_property_companies_tx(tx, cx.audit_key(), cx.account(), &companies)
-            .await
-            .map_err(failed)?;
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, companies: Self::Checked) -> Result<Created, StoreError> {
+        insert_property_companies_tx(tx, cx.audit_key(), cx.account(), &companies).await?;
         Ok(vec![("property_companies", companies.len() as u64)])
     }
 }
@@ -230,10 +225,7 @@ impl Template for Compounds {
     type Row = CompoundRow;
     type Checked = CheckedCompounds;
 
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<CompoundRow, Vec<RowError>> + Send + 'static {
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<CompoundRow> {
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         move |r: Record| {
             let community =
@@ -307,7 +299,11 @@ impl Template for Compounds {
     }
 
     /// The compounds (coded on from the community's last), then the owners' committees named.
-    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, checked: CheckedCompounds) -> Result<Created, Outcome> {
+    async fn write(
+        cx: &Importing<'_, Auditing>,
+        tx: &mut Tx,
+        checked: CheckedCompounds,
+    ) -> Result<Created, StoreError> {
         let CheckedCompounds {
             rows,
             existing,
@@ -335,9 +331,7 @@ impl Template for Compounds {
                 property_company_id: row.company.as_ref().and_then(|c| companies.get(c).copied()),
             });
         }
-        let ids = insert_compounds_tx(tx, cx.audit_key(), cx.account(), &new)
-            .await
-            .map_err(failed)?;
+        let ids = insert_compounds_tx(tx, cx.audit_key(), cx.account(), &new).await?;
         let committees: Vec<NewOwnersCommittee> = rows
             .iter()
             .zip(&ids)
@@ -350,9 +344,7 @@ impl Template for Compounds {
                 })
             })
             .collect();
-        insert_owners_committees_tx(tx, cx.audit_key(), cx.account(), &committees)
-            .await
-            .map_err(failed)?;
+        insert_owners_committees_tx(tx, cx.audit_key(), cx.account(), &committees).await?;
         Ok(vec![
             ("compounds", new.len() as u64),
             ("owners_committees", committees.len() as u64),

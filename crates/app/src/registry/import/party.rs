@@ -57,10 +57,7 @@ impl Template for PartyOrgs {
     type Row = (usize, bool, NewPartyOrganization);
     type Checked = Vec<NewPartyOrganization>;
 
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<Self::Row, Vec<RowError>> + Send + 'static {
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<Self::Row> {
         // Codes of the file so far, with their kinds: a parent must come before its children.
         let mut earlier: HashMap<String, (usize, PartyOrgKind)> = HashMap::new();
         move |r: Record| {
@@ -159,10 +156,8 @@ impl Template for PartyOrgs {
         Ok(rows.into_iter().map(|(_, _, o)| o).collect())
     }
 
-    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, orgs: Self::Checked) -> Result<Created, Outcome> {
-        insert_party_organizations_tx(tx, cx.audit_key(), cx.account(), &orgs)
-            .await
-            .map_err(failed)?;
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, orgs: Self::Checked) -> Result<Created, StoreError> {
+        insert_party_organizations_tx(tx, cx.audit_key(), cx.account(), &orgs).await?;
         Ok(vec![("party_orgs", orgs.len() as u64)])
     }
 }
@@ -184,10 +179,7 @@ impl Template for PartyMembers {
     /// The members, their organizations, communities and employers found.
     type Checked = Vec<NewPartyMember>;
 
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<MemberRow, Vec<RowError>> + Send + 'static {
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<MemberRow> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         move |r: Record| {
             let mut errors = Vec::new();
@@ -343,10 +335,12 @@ impl Template for PartyMembers {
         Ok(members)
     }
 
-    async fn write(cx: &Importing<'_, Sealing>, tx: &mut Tx, members: Vec<NewPartyMember>) -> Result<Created, Outcome> {
-        insert_party_members_tx(tx, cx.keys.cipher(), cx.audit_key(), cx.account(), &members)
-            .await
-            .map_err(failed)?;
+    async fn write(
+        cx: &Importing<'_, Sealing>,
+        tx: &mut Tx,
+        members: Vec<NewPartyMember>,
+    ) -> Result<Created, StoreError> {
+        insert_party_members_tx(tx, cx.keys.cipher(), cx.audit_key(), cx.account(), &members).await?;
         Ok(vec![("party_members", members.len() as u64)])
     }
 }

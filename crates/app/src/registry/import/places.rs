@@ -84,10 +84,7 @@ impl Template for Buildings {
     type Row = BuildingRow;
     type Checked = CheckedBuildings;
 
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<BuildingRow, Vec<RowError>> + Send + 'static {
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<BuildingRow> {
         let mut seen: HashMap<(String, String), usize> = HashMap::new();
         move |r: Record| {
             let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
@@ -165,7 +162,11 @@ impl Template for Buildings {
     }
 
     /// The buildings, coded on from their grid's last (their entrances come with them).
-    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, checked: CheckedBuildings) -> Result<Created, Outcome> {
+    async fn write(
+        cx: &Importing<'_, Auditing>,
+        tx: &mut Tx,
+        checked: CheckedBuildings,
+    ) -> Result<Created, StoreError> {
         let CheckedBuildings {
             rows,
             existing,
@@ -197,9 +198,7 @@ impl Template for Buildings {
                 }
             })
             .collect();
-        insert_buildings_tx(tx, cx.audit_key(), cx.account(), &new)
-            .await
-            .map_err(failed)?;
+        insert_buildings_tx(tx, cx.audit_key(), cx.account(), &new).await?;
         let entrances: u64 = new.iter().map(|b| u64::from(b.entrances)).sum();
         Ok(vec![("buildings", new.len() as u64), ("entrances", entrances)])
     }
@@ -238,10 +237,7 @@ impl Template for Households {
     type Row = HouseholdRow;
     type Checked = CheckedHouseholds;
 
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<HouseholdRow, Vec<RowError>> + Send + 'static {
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<HouseholdRow> {
         let mut seen: HashMap<(String, String, Option<u16>, String), usize> = HashMap::new();
         move |r: Record| {
             let grid = grid_in(&index, &reach, &r).map_err(|e| vec![e])?;
@@ -331,7 +327,11 @@ impl Template for Households {
     }
 
     /// The households, coded on from their building's last.
-    async fn write(cx: &Importing<'_, Sealing>, tx: &mut Tx, checked: CheckedHouseholds) -> Result<Created, Outcome> {
+    async fn write(
+        cx: &Importing<'_, Sealing>,
+        tx: &mut Tx,
+        checked: CheckedHouseholds,
+    ) -> Result<Created, StoreError> {
         let CheckedHouseholds { rows, mut buildings } = checked;
         let mut new = Vec::with_capacity(rows.len());
         for row in &rows {
@@ -348,9 +348,7 @@ impl Template for Households {
                 area_m2: row.area_m2,
             });
         }
-        insert_households_tx(tx, cx.keys.cipher(), cx.audit_key(), cx.account(), &new)
-            .await
-            .map_err(failed)?;
+        insert_households_tx(tx, cx.keys.cipher(), cx.audit_key(), cx.account(), &new).await?;
         Ok(vec![("households", new.len() as u64)])
     }
 }

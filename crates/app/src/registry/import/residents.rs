@@ -82,10 +82,7 @@ impl Template for Residents {
     type Row = ResidentRow;
     type Checked = CheckedResidents;
 
-    fn reader(
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> impl FnMut(Record) -> Result<ResidentRow, Vec<RowError>> + Send + 'static {
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<ResidentRow> {
         let mut seen: HashMap<String, usize> = HashMap::new();
         move |r: Record| {
             let mut errors = Vec::new();
@@ -273,7 +270,7 @@ impl Template for Residents {
 
     /// The buildings not registered yet, then the households, then the residents (in chunks, so
     /// that progress moves on a large file).
-    async fn write(cx: &Importing<'_, Sealing>, tx: &mut Tx, checked: CheckedResidents) -> Result<Created, Outcome> {
+    async fn write(cx: &Importing<'_, Sealing>, tx: &mut Tx, checked: CheckedResidents) -> Result<Created, StoreError> {
         let CheckedResidents {
             rows,
             compounds,
@@ -314,7 +311,7 @@ impl Template for Residents {
             })
             .collect();
         let built: Vec<NewBuilding> = new_buildings.iter().map(|(_, b)| b.clone()).collect();
-        let ids = insert_buildings_tx(tx, key, account, &built).await.map_err(failed)?;
+        let ids = insert_buildings_tx(tx, key, account, &built).await?;
         for ((k, _), id) in new_buildings.iter().zip(ids) {
             buildings.get_mut(k).expect("planned").id = Some(id);
         }
@@ -350,9 +347,7 @@ impl Template for Residents {
             household_of_row.push(Err(at));
         }
         drop(pending);
-        let household_ids = insert_households_tx(tx, cipher, key, account, &new_households)
-            .await
-            .map_err(failed)?;
+        let household_ids = insert_households_tx(tx, cipher, key, account, &new_households).await?;
         let households_created = new_households.len() as u64;
         drop(new_households);
 
@@ -366,9 +361,7 @@ impl Template for Residents {
             records.push(record);
         }
         for chunk in records.chunks(10_000) {
-            insert_resident_records_tx(tx, cipher, key, account, "import", chunk)
-                .await
-                .map_err(failed)?;
+            insert_resident_records_tx(tx, cipher, key, account, "import", chunk).await?;
             cx.rows_written(chunk.len() as u64);
         }
         Ok(vec![
