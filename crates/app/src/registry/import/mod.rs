@@ -165,13 +165,12 @@ async fn run<T: Template>(
     job.progress.set_phase(Phase::Writing);
     let mut tx = app.db().begin().await.map_err(failed)?;
     let created = T::write(&cx, &mut tx, checked).await.map_err(failed)?;
-    job.progress
-        .rows_written(n.saturating_sub(cx.written.load(Ordering::Relaxed)));
-    let done = created
-        .into_iter()
-        .fold(Imported::new(job.template.key, n), |done, (what, k)| {
-            done.created(what, k)
-        });
+    let said = cx.written.load(Ordering::Relaxed);
+    job.progress.rows_written(n.saturating_sub(said));
+    let mut done = Imported::new(job.template.key, n);
+    for (what, k) in created {
+        done = done.created(what, k);
+    }
     commit(tx, cx.audit_key(), actor, job, done).await
 }
 

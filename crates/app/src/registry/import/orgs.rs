@@ -200,6 +200,7 @@ impl Template for PropertyCompanies {
 /// The compounds template (with each compound's owners' committee).
 pub(super) struct Compounds;
 
+/// A compound row as read.
 pub(super) struct CompoundRow {
     row: usize,
     community: DivisionCode,

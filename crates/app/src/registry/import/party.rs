@@ -165,6 +165,8 @@ impl Template for PartyOrgs {
 /// The party members template.
 pub(super) struct PartyMembers;
 
+/// A party member row as read: its organization by code and its employer by name, found when
+/// checked.
 pub(super) struct MemberRow {
     row: usize,
     org: String,

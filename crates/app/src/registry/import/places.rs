@@ -57,6 +57,7 @@ fn number(r: &Record, key: &str, default: u16) -> u16 {
 /// The buildings template.
 pub(super) struct Buildings;
 
+/// A building row as read.
 pub(super) struct BuildingRow {
     row: usize,
     grid: GridCode,
@@ -207,6 +208,7 @@ impl Template for Buildings {
 /// The households template.
 pub(super) struct Households;
 
+/// A household row as read: its building by name.
 pub(super) struct HouseholdRow {
     row: usize,
     grid: String,

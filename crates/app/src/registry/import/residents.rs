@@ -15,6 +15,7 @@ use gongzhi_store::territory::places::{insert_buildings_tx, insert_households_tx
 use super::places::{building_code, entrance_of, household_code, no_such_entrance};
 use super::*;
 
+/// A resident row as read: its place by name, its record checked field by field.
 pub(super) struct ResidentRow {
     row: usize,
     grid: String,
@@ -57,15 +58,17 @@ struct Planned {
     serial: usize,
 }
 
+/// A building the rows name: its grid and its name.
+type BuildingKey = (String, String);
+
 /// The rows with the compounds they name and the buildings they go in, found or planned.
 pub(super) struct CheckedResidents {
     rows: Vec<ResidentRow>,
     /// (community, name) → the compound's id.
     compounds: HashMap<(String, String), Option<i64>>,
-    /// (grid, name) → the building.
-    buildings: BTreeMap<(String, String), Planned>,
-    /// (grid, name) → the floors of a building to create, from its rooms.
-    floors: HashMap<(String, String), u16>,
+    buildings: BTreeMap<BuildingKey, Planned>,
+    /// The floors of each building to create, from its rooms.
+    floors: HashMap<BuildingKey, u16>,
 }
 
 /// The community of a grid of the index.
@@ -198,7 +201,7 @@ impl Template for Residents {
         // its places are looked at.
         refuse(std::mem::take(errors), cx.job)?;
 
-        let mut buildings: BTreeMap<(String, String), Planned> = BTreeMap::new();
+        let mut buildings: BTreeMap<BuildingKey, Planned> = BTreeMap::new();
         let grids: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.grid.as_str()).collect();
         for grid in grids {
             let existing = db.buildings_within(grid, 1_000_000).await.map_err(failed)?;
@@ -246,7 +249,7 @@ impl Template for Residents {
             }
         }
         // An entrance a registered building lacks is an error of the row.
-        let mut floors: HashMap<(String, String), u16> = HashMap::new();
+        let mut floors: HashMap<BuildingKey, u16> = HashMap::new();
         for row in &rows {
             let k = (row.grid.clone(), row.building.clone());
             let b = buildings.get_mut(&k).expect("planned above");
@@ -278,7 +281,7 @@ impl Template for Residents {
             floors,
         } = checked;
         let (key, account, cipher) = (cx.audit_key(), cx.account(), cx.keys.cipher());
-        let new_buildings: Vec<((String, String), NewBuilding)> = buildings
+        let new_buildings: Vec<(BuildingKey, NewBuilding)> = buildings
             .iter()
             .filter(|(_, b)| b.id.is_none())
             .map(|((grid, name), b)| {
@@ -319,7 +322,7 @@ impl Template for Residents {
 
         // Households: the rows' (building, entrance, room) not registered yet, in file order.
         let mut new_households: Vec<NewHousehold> = Vec::new();
-        let mut pending: HashMap<((String, String), Option<u16>, String), usize> = HashMap::new();
+        let mut pending: HashMap<(BuildingKey, Option<u16>, String), usize> = HashMap::new();
         let mut household_of_row: Vec<Result<i64, usize>> = Vec::with_capacity(rows.len());
         for row in &rows {
             let bk = (row.grid.clone(), row.building.clone());
