@@ -3,7 +3,7 @@
 //! (a building named the same in the same grid is the same building; a household is the
 //! same room in the same entrance of it).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use gongzhi_core::import::registry::RESIDENTS;
 use gongzhi_core::people::id_number::IdNumber;
@@ -55,6 +55,8 @@ struct Planned {
     known_entrances: HashMap<i64, u16>,
     /// (entrance, room) → household id, for registered households.
     households: HashMap<(Option<u16>, String), i64>,
+    /// The household codes the building has, so a new one never repeats one.
+    household_codes: HashSet<String>,
     serial: usize,
 }
 
@@ -217,10 +219,9 @@ impl Template for Residents {
                     Some(b) => {
                         let entrances = db.entrances_of(b.id).await.map_err(failed)?;
                         let known: HashMap<i64, u16> = entrances.iter().map(|e| (e.id, e.number as u16)).collect();
-                        let households = db
-                            .households_of(cipher, b.id)
-                            .await
-                            .map_err(failed)?
+                        let stored = db.households_of(cipher, b.id).await.map_err(failed)?;
+                        let household_codes = stored.iter().map(|h| h.code.clone()).collect();
+                        let households = stored
                             .into_iter()
                             .map(|h| ((h.entrance_id.and_then(|e| known.get(&e).copied()), h.room), h.id))
                             .collect::<HashMap<_, _>>();
@@ -231,6 +232,7 @@ impl Template for Residents {
                             serial: households.len(),
                             known_entrances: known,
                             households,
+                            household_codes,
                         }
                     }
                     None => {
@@ -241,6 +243,7 @@ impl Template for Residents {
                             entrances: 0,
                             known_entrances: HashMap::new(),
                             households: HashMap::new(),
+                            household_codes: HashSet::new(),
                             serial: 0,
                         }
                     }
@@ -335,9 +338,9 @@ impl Template for Residents {
             let at = match pending.get(&hk) {
                 Some(i) => *i,
                 None => {
-                    b.serial += 1;
+                    let code = next_code(&mut b.serial, &mut b.household_codes, |s| household_code(&b.code, s));
                     new_households.push(NewHousehold {
-                        code: household_code(&b.code, b.serial),
+                        code,
                         building_id: b.id.expect("written"),
                         entrance: row.entrance,
                         room: row.room.clone(),
