@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
+use gongzhi_app::App;
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR, Verdict};
 use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
@@ -13,7 +14,6 @@ use gongzhi_core::territory::TerritoryCode;
 use gongzhi_core::territory::geojson::parse_grids;
 use gongzhi_core::{Lang, Localized};
 use gongzhi_store::{Db, ImportReport, StoreError};
-use gongzhi_web::AppState;
 
 use crate::config::Settings;
 use crate::context;
@@ -86,9 +86,7 @@ pub async fn serve(
     // On first start the shipped rule files become the first version kept in the database.
     db.ensure_rules_seeded(&gongzhi_core::cases::rules::RuleFiles::qitaihe(), &key)
         .await?;
-    let state = AppState::new(db.clone())
-        .await?
-        .with_security(settings.security.clone());
+    let state = App::new(db.clone()).await?.with_security(settings.security.clone());
     let state = match settings.sms_gateway.as_deref() {
         Some("log") => {
             tracing::warn!(
