@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use gongzhi_core::people::{Actor, Scope};
+use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -35,21 +35,25 @@ pub struct CaseEvent {
     pub lead_unit: Option<String>,
 }
 
-/// Which events `actor` may see: those in the subtrees their roles reach, narrowed to the
+/// Which events `actor` may see: those in the subtrees their working roles reach, narrowed to the
 /// subtree `within` (the whole city when `None`), and for department staff the cases their
-/// department leads.
+/// department leads. An administrator's grant or a security permission shows none (as
+/// `cases::can_see`).
 pub fn visible_to(
     actor: &Actor,
     within: Option<&TerritoryCode>,
 ) -> impl Fn(&CaseEvent) -> bool + Send + Sync + 'static {
-    let reach: Vec<Scope> = actor
+    let working: Vec<&Grant> = actor
         .grants
+        .iter()
+        .filter(|g| Role::WORKING.contains(&g.role))
+        .collect();
+    let reach: Vec<Scope> = working
         .iter()
         .map(|g| g.scope.clone())
         .filter(|s| matches!(s, Scope::Territory(_)))
         .collect();
-    let departments: Vec<String> = actor
-        .grants
+    let departments: Vec<String> = working
         .iter()
         .filter_map(|g| match &g.scope {
             Scope::Department(d) => Some(format!("department:{d}")),

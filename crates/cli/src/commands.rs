@@ -61,6 +61,8 @@ pub async fn create_account(
     let hash = hash_password(&password).map_err(|e| e.to_string())?;
     let grant = Grant { role, scope };
     gongzhi_core::people::policy::check_admin_separation(std::slice::from_ref(&grant)).map_err(|e| e.to_string())?;
+    // A security permission goes only to staff who set their own password, never with a new account.
+    gongzhi_core::people::policy::check_permission_grant(role, &[], false).map_err(|e| e.to_string())?;
     db.create_account(username, name, Some(&hash), &[grant], SYSTEM_ACTOR, key)
         .await
         .map_err(|e| e.to_string())?;

@@ -95,6 +95,8 @@ catalogue! {
     UnknownAccount = "unknown_account", 404, "账号不存在", "no such account";
     NameTaken = "name_taken", 409, "名称已被使用", "the name is taken";
     AdminRolesConflict = "admin_roles_conflict", 422, "三员角色不得兼任", "administrator roles may not be combined";
+    PersonalDataGrantRefused = "personal_data_grant_refused", 422, "不能授予个人信息权限", "the personal-data permission may not be granted";
+    PersonalDataHolderReset = "personal_data_holder_reset", 409, "持有个人信息权限的账户不能重置密码", "the password of a personal-data permission holder cannot be reset";
     PasswordTooShort = "password_too_short", 422, "密码过短", "the password is too short";
     PasswordTooSimple = "password_too_simple", 422, "密码过于简单", "the password is too simple";
     PasswordContainsUsername = "password_contains_username", 422, "密码不得包含用户名", "the password contains the username";
@@ -139,6 +141,8 @@ catalogue! {
     PatrolEnded = "patrol_ended", 409, "巡查已结束", "the patrol has ended";
     CaseWrongState = "case_wrong_state", 409, "案件当前状态不允许此操作", "the case's state does not allow this";
     CaseNotPermitted = "case_not_permitted", 403, "无权对此案件进行此操作", "not allowed on this case";
+    NotACaseWorker = "not_a_case_worker", 403, "该账户不办理案件", "this account does not work on cases";
+    ChannelNotAllowed = "channel_not_allowed", 403, "无权通过此渠道上报", "not allowed to report through this channel";
     CaseOwnWork = "case_own_work", 403, "不得核查自己的工作", "one may not check one's own work";
     CaseMissingReason = "case_missing_reason", 422, "缺少理由", "a reason is missing";
     CaseMissingPhotos = "case_missing_photos", 422, "缺少照片", "photos are missing";

@@ -64,11 +64,12 @@ fn photos_of(action: &Action) -> &[String] {
     }
 }
 
-/// Every photo an action names must be a stored attachment.
-async fn check_photos(app: &App, action: &Action) -> Result<(), AppError> {
+/// Every photo an action names must be a stored attachment the actor may read (they uploaded it,
+/// or it is on a case they may see): an id alone proves nothing, ids being sequential.
+async fn check_photos(app: &App, actor: &Actor, action: &Action) -> Result<(), AppError> {
     for text in photos_of(action) {
         let known = match text.parse::<i64>() {
-            Ok(n) => app.db().attachment(AttachmentId(n)).await?.is_some(),
+            Ok(n) => super::attachment::may_read(app, actor, AttachmentId(n)).await?,
             Err(_) => false,
         };
         if !known {
@@ -107,7 +108,7 @@ pub async fn act(app: &App, actor: &Actor, id: &str, action: Action) -> Result<A
 /// resident's own report).
 pub async fn perform(app: &App, actor: &Actor, record: CaseRecord, action: Action) -> Result<Acted, AppError> {
     let audit_key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
-    check_photos(app, &action).await?;
+    check_photos(app, actor, &action).await?;
     if let Action::MergeInto { parent, .. } = &action {
         let target = app.db().case_by_number(parent).await?;
         match target {

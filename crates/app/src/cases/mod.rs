@@ -2,8 +2,9 @@
 //! case ([`get`]) and lists ([`list`], [`page`], [`export`], [`inbox`]), photos ([`attachment`]),
 //! automatic supervision ([`supervision`]), the grid worker's work ([`gridworker`], [`patrols`]),
 //! the Open311 channel ([`open311`]), and the rules every door of the loop shares: where a report
-//! is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who may see a case
-//! ([`can_see`], [`visible_case`], [`visible_within`]) and telling the live views ([`publish`]).
+//! is ([`place`]), the open duplicates nearby ([`duplicates_near`]), who works on cases
+//! ([`check_case_worker`]), who may see a case ([`can_see`], [`visible_case`],
+//! [`visible_within`]) and telling the live views ([`publish`]).
 
 mod act;
 pub mod attachment;
@@ -23,17 +24,19 @@ use gongzhi_core::cases::UnitRef;
 use gongzhi_core::cases::flow::{Case, CaseNumber};
 use gongzhi_core::cases::rules::{CaseRules, distance_m};
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::people::{Actor, Scope};
+use gongzhi_core::people::resident::resident_id;
+use gongzhi_core::people::{Actor, Role, Scope};
 use gongzhi_core::{ErrorCode, Lang, Localized};
 use serde_json::{Value, json};
 
+use crate::people::api_keys::is_key_actor;
 use crate::{App, AppError, CaseEvent};
 
 pub use act::{Acted, act, check_action, flow_error, parse_action, perform};
 pub use dossier::{Dossier, dossier, reporting_grids};
 pub use list::{CaseQuery, EXPORT_CAP, OpenWithin, Sort, export, list, open_within, page, visible_within};
 pub use place::{Place, Placed, place};
-pub use report::{Checked, RawReport, Report, Reported, check, report};
+pub use report::{Checked, RawReport, Report, Reported, check, report, reporting_channels};
 pub use view::{CaseView, Step, events, get, steps};
 
 // The records the store keeps, as the doors show them.
@@ -139,9 +142,29 @@ pub fn publish(app: &App, record: &CaseRecord, kind: &str) {
     });
 }
 
-/// Whether the actor may see a case: a role reaching its place, or its department handles it.
+/// Refuses a member of staff who holds no working role (the three administrators, an exporter
+/// of personal data without one): they administer, they do not work on cases (三员分立,
+/// security-cn.md §1.10), so they neither read a case nor report one nor upload or read its
+/// photos (403). Residents and integrations' keys come through their own doors, which check
+/// them.
+pub fn check_case_worker(actor: &Actor) -> Result<(), AppError> {
+    let outside_staff = resident_id(&actor.account).is_some() || is_key_actor(&actor.account);
+    if outside_staff || actor.grants.iter().any(|g| Role::WORKING.contains(&g.role)) {
+        return Ok(());
+    }
+    Err(AppError::new(
+        ErrorCode::NotACaseWorker,
+        None,
+        "您的账户不办理案件：系统管理员、安全管理员、审计管理员（及个人信息导出员）不能查看或上报案件、上传或查看照片",
+        "your account does not work on cases: the system, security and audit administrators (and personal-data exporters) neither read nor report cases nor upload or read photos",
+    ))
+}
+
+/// Whether the actor may see a case: a working role reaching its place, or its department
+/// handles it (an administrator's grant or a security permission shows no case).
 pub fn can_see(actor: &Actor, case: &Case) -> bool {
-    actor.grants.iter().any(|g| match &g.scope {
+    let mut working = actor.grants.iter().filter(|g| Role::WORKING.contains(&g.role));
+    working.any(|g| match &g.scope {
         Scope::Territory(_) => g.scope.reaches(&case.node),
         Scope::Department(d) => {
             let unit = UnitRef::Department(d.clone());
@@ -152,6 +175,7 @@ pub fn can_see(actor: &Actor, case: &Case) -> bool {
 
 /// A case by id or by its 13-digit number, if the actor may see it (otherwise 404 as if absent).
 pub async fn visible_case(app: &App, actor: &Actor, id: &str) -> Result<CaseRecord, AppError> {
+    check_case_worker(actor)?;
     let found = if id.len() == 13 {
         let number = CaseNumber::parse(id)
             .map_err(|e| AppError::new(e.code(), Some("id"), e.message(Lang::Zh), e.message(Lang::En)))?;

@@ -518,7 +518,7 @@ pub fn prepare_request(app: &App, key: &ApiKey, request: NewRequest) -> Result<R
         report.detail.insert("reporter_contact".into(), Value::Object(contact));
     }
     report.detail.insert("open311".into(), Value::Object(open311));
-    super::check(app, &report)?;
+    super::check(app, &key_actor(key), &report)?;
     Ok(report)
 }
 

@@ -5,17 +5,22 @@ use std::str::FromStr;
 
 use chrono::Utc;
 use gongzhi_core::ErrorCode;
+use gongzhi_core::Lang;
 use gongzhi_core::cases::attachment::AttachmentId;
 use gongzhi_core::cases::flow::{Case, CaseLimits, CaseNumber};
 use gongzhi_core::cases::intake::Channel;
+use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
-use gongzhi_core::people::Actor;
+use gongzhi_core::people::masking::{mask_email, mask_numbers, mask_phone};
+use gongzhi_core::people::resident::resident_id;
+use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::{Datum, GridCode};
 use gongzhi_store::cases::{CaseRecord, Created, NewCase};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::{Duplicate, Place, Placed, duplicates_near, matter_code, place, publish, unit_json};
+use crate::people::api_keys::is_key_actor;
 use crate::{App, AppError};
 
 /// The longest description a case takes, in characters.
@@ -126,10 +131,7 @@ impl TryFrom<RawReport> for Report {
             Some(Value::Array(list)) => list.iter().map(photo_id).collect::<Result<_, _>>()?,
             _ => vec![],
         };
-        let detail = match raw.report_detail {
-            Some(Value::Object(map)) => map,
-            _ => Map::new(),
-        };
+        let detail = report_detail(raw.report_detail)?;
         Ok(Report {
             channel,
             matter,
@@ -143,6 +145,164 @@ impl TryFrom<RawReport> for Report {
     }
 }
 
+/// The longest name of a caller, and the longest phone number and e-mail address as typed.
+const MAX_CONTACT_NAME_CHARS: usize = 50;
+const MAX_CONTACT_PHONE_CHARS: usize = 20;
+const MAX_CONTACT_EMAIL_CHARS: usize = 100;
+
+/// The facts a client adds to its report (`report_detail`), checked: an object with only
+/// `reporter_contact` (the caller of a hotline case: `name`, `phone`, `email`, each text within
+/// its length). The timeline and the audit record are not encrypted, so they keep the phone and
+/// e-mail masked as Open311's contact is (`138****0000`, `z***@example.cn`) and any phone or ID
+/// number typed into the name masked too: enough to recognise a caller, not to reach them.
+fn report_detail(value: Option<Value>) -> Result<Map<String, Value>, AppError> {
+    let detail = match value {
+        None | Some(Value::Null) => return Ok(Map::new()),
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            return Err(detail_error(
+                ErrorCode::InvalidField,
+                "report_detail 应为对象",
+                "report_detail must be an object",
+            ));
+        }
+    };
+    let mut out = Map::new();
+    for (key, value) in detail {
+        if key != "reporter_contact" {
+            return Err(detail_error(
+                ErrorCode::UnknownField,
+                format!("report_detail 只能包含 reporter_contact，不能包含 {key}"),
+                format!("report_detail may hold only reporter_contact, not {key}"),
+            ));
+        }
+        let Value::Object(contact) = value else {
+            return Err(detail_error(
+                ErrorCode::InvalidField,
+                "report_detail.reporter_contact 应为对象（name、phone、email）",
+                "report_detail.reporter_contact must be an object (name, phone, email)",
+            ));
+        };
+        let mut kept = Map::new();
+        for (field, value) in contact {
+            let max = match field.as_str() {
+                "name" => MAX_CONTACT_NAME_CHARS,
+                "phone" => MAX_CONTACT_PHONE_CHARS,
+                "email" => MAX_CONTACT_EMAIL_CHARS,
+                other => {
+                    return Err(detail_error(
+                        ErrorCode::UnknownField,
+                        format!("reporter_contact 只能包含 name、phone、email，不能包含 {other}"),
+                        format!("reporter_contact may hold only name, phone and email, not {other}"),
+                    ));
+                }
+            };
+            let Value::String(text) = value else {
+                return Err(detail_error(
+                    ErrorCode::NotAString,
+                    format!("reporter_contact.{field} 应为字符串"),
+                    format!("reporter_contact.{field} must be a string"),
+                ));
+            };
+            let text = text.trim();
+            if text.chars().count() > max {
+                return Err(detail_error(
+                    ErrorCode::TooLong,
+                    format!("reporter_contact.{field} 不能超过 {max} 个字符"),
+                    format!("reporter_contact.{field} has more than {max} characters"),
+                ));
+            }
+            let phone_like = |c: char| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')');
+            if field == "phone" && !text.chars().all(phone_like) {
+                return Err(detail_error(
+                    ErrorCode::InvalidField,
+                    "reporter_contact.phone 只能包含数字、空格和 + - ( )",
+                    "reporter_contact.phone may hold only digits, spaces and + - ( )",
+                ));
+            }
+            let masked = match field.as_str() {
+                "phone" => mask_phone(text),
+                "email" => mask_email(text),
+                _ => mask_numbers(text),
+            };
+            if !text.is_empty() {
+                kept.insert(field, Value::String(masked));
+            }
+        }
+        out.insert(key, Value::Object(kept));
+    }
+    Ok(out)
+}
+
+/// A refused `report_detail`.
+fn detail_error(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> AppError {
+    AppError::new(code, Some("report_detail"), zh, en)
+}
+
+/// The channels a member of staff reports under (the case policy's `[intake]` for their working
+/// roles), in the order of [`Channel::ALL`].
+pub fn reporting_channels(app: &App, actor: &Actor) -> Vec<Channel> {
+    let roles: Vec<Role> = actor.grants.iter().map(|g| g.role).collect();
+    app.rules().policy.intake.channels_for(&roles)
+}
+
+/// Who may report under `channel`: a resident under `resident` and an integration's key under
+/// `open311` (their doors check the rest); a member of staff under a channel the case policy's
+/// `[intake]` gives one of their working roles (403 otherwise; an administrator: `not_a_case_worker`).
+/// Returns the grants that may report under it (none for a resident or a key).
+fn reporting_grants(rules: &CaseRules, actor: &Actor, channel: Channel) -> Result<Vec<Grant>, AppError> {
+    let own_channel = if resident_id(&actor.account).is_some() {
+        Some(Channel::Resident)
+    } else if is_key_actor(&actor.account) {
+        Some(Channel::Open311)
+    } else {
+        None
+    };
+    let grants: Vec<Grant> = match own_channel {
+        Some(own) if own == channel => return Ok(vec![]),
+        Some(_) => vec![],
+        None => {
+            super::check_case_worker(actor)?;
+            let roles = rules.policy.intake.roles(channel);
+            actor
+                .grants
+                .iter()
+                .filter(|g| roles.contains(&g.role))
+                .cloned()
+                .collect()
+        }
+    };
+    if !grants.is_empty() {
+        return Ok(grants);
+    }
+    let mine: Vec<Channel> = match own_channel {
+        Some(own) => vec![own],
+        None => {
+            let roles: Vec<Role> = actor.grants.iter().map(|g| g.role).collect();
+            rules.policy.intake.channels_for(&roles)
+        }
+    };
+    let listed = |lang: Lang| match lang {
+        _ if mine.is_empty() => lang.pick("无", "none").to_string(),
+        Lang::Zh => mine.iter().map(|c| c.label(lang)).collect::<Vec<_>>().join("、"),
+        Lang::En => mine.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
+    };
+    Err(AppError::new(
+        ErrorCode::ChannelNotAllowed,
+        Some("channel"),
+        format!(
+            "您不能通过“{}”渠道上报；您可以使用的渠道：{}",
+            channel.label(Lang::Zh),
+            listed(Lang::Zh)
+        ),
+        format!(
+            "you may not report through the channel {}; yours: {}",
+            channel.as_str(),
+            listed(Lang::En)
+        ),
+    ))
+}
+
 /// A report's facts checked against the rules and the territory.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -150,10 +310,12 @@ pub struct Checked {
     pub placed: Placed,
 }
 
-/// Checks a report against the rules in force and the grids without storing anything (the
-/// pages do before storing its photos).
-pub fn check(app: &App, report: &Report) -> Result<Checked, AppError> {
+/// Checks a report by `actor` against the rules in force and the grids without storing anything
+/// (the pages do before storing its photos): the channel must be one of the actor's, and a member
+/// of staff reports only within the territory of a role that uses it (a department role: anywhere).
+pub fn check(app: &App, actor: &Actor, report: &Report) -> Result<Checked, AppError> {
     let rules = app.rules();
+    let grants = reporting_grants(&rules, actor, report.channel)?;
     let entry = rules.taxonomy.matter(&report.matter).ok_or_else(|| {
         let code = report.matter.as_str();
         AppError::new(
@@ -164,6 +326,16 @@ pub fn check(app: &App, report: &Report) -> Result<Checked, AppError> {
         )
     })?;
     let placed = place(app, &report.place, report.address.as_deref())?;
+    let reaches = |g: &Grant| matches!(g.scope, Scope::Department(_)) || g.scope.reaches(&placed.node);
+    if !grants.is_empty() && !grants.iter().any(reaches) {
+        let node = &placed.node;
+        return Err(AppError::new(
+            ErrorCode::OutsideScope,
+            Some("location"),
+            format!("上报地点（{node}）不在您的管辖范围内"),
+            format!("the place reported ({node}) is outside your area"),
+        ));
+    }
     Ok(Checked {
         matter_name: entry.name.clone(),
         placed,
@@ -188,9 +360,10 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
     let Checked {
         matter_name,
         placed: Placed { node, location },
-    } = check(app, &cmd)?;
+    } = check(app, actor, &cmd)?;
+    // Only photos the reporter may read: an id alone proves nothing (they are sequential).
     for id in &cmd.photos {
-        if app.db().attachment(*id).await?.is_none() {
+        if !super::attachment::may_read(app, actor, *id).await? {
             return Err(unknown_photo(&id.to_string()));
         }
     }

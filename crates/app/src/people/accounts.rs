@@ -4,13 +4,21 @@
 //! security administrator reaches the working accounts of its scope only to grant or revoke a
 //! security permission. Every change is audited by the store.
 //!
+//! A security permission takes two people and a password nobody else knows: it goes only to an
+//! account that holds a working role (made by the system administrator) and whose owner has
+//! changed the password an administrator set, never to an administrator; and no administrator
+//! resets the password of an account holding it (`gongzhi_core::people::policy`).
+//!
 //! The use cases that take a form's input answer `Ok(Err(refusal))` when the rules refuse the
 //! input: the door shows the refusal on the form again (its code gives the status), while an
 //! outer `Err` is not about the input (not an administrator, no such account …).
 
 use chrono::Utc;
 use gongzhi_core::ErrorCode;
-use gongzhi_core::people::policy::{check_admin_separation, looks_after, manages, may_grant, sets_permissions_of};
+use gongzhi_core::people::policy::{
+    check_admin_separation, check_password_reset, check_permission_grant, looks_after, manages, may_grant,
+    sets_permissions_of,
+};
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 
 use super::AccountWithGrants;
@@ -88,8 +96,9 @@ pub fn scope_text(scope: &Scope) -> String {
     }
 }
 
-/// Checks that `actor` may give `grant` to an account holding `existing`.
-fn check_grant(actor: &Actor, grant: &Grant, existing: &[Grant]) -> Result<(), AppError> {
+/// Checks that `actor` may give `grant` to an account holding `existing`, whose current password
+/// its owner chose (`password_is_own`) or an administrator set.
+fn check_grant(actor: &Actor, grant: &Grant, existing: &[Grant], password_is_own: bool) -> Result<(), AppError> {
     // Giving a grant takes the same right as revoking it.
     if !may_revoke(actor, grant) {
         let scope = scope_text(&grant.scope);
@@ -103,7 +112,8 @@ fn check_grant(actor: &Actor, grant: &Grant, existing: &[Grant]) -> Result<(), A
     }
     let mut all = existing.to_vec();
     all.push(grant.clone());
-    check_admin_separation(&all).map_err(|e| AppError::localized(None, &e))
+    check_admin_separation(&all).map_err(|e| AppError::localized(None, &e))?;
+    check_permission_grant(grant.role, existing, password_is_own).map_err(|e| AppError::localized(None, &e))
 }
 
 /// The accounts `actor` manages, by user name; 403 for someone who administers nothing.
@@ -174,7 +184,8 @@ pub async fn create(app: &App, actor: &Actor, new: NewAccount<'_>) -> Result<Res
     if display_name.is_empty() {
         return Ok(Err(refused("请填写姓名", "please enter the name")));
     }
-    if let Err(refusal) = check_grant(actor, &new.grant, &[]) {
+    // The administrator chooses the password: a security permission cannot come with it.
+    if let Err(refusal) = check_grant(actor, &new.grant, &[], false) {
         return Ok(Err(refusal));
     }
     if let Err(problem) = app.security.check_password(username, new.password) {
@@ -227,7 +238,8 @@ pub async fn change(
     let (account, by, now) = (&a.target.account, actor.account.as_str(), Utc::now());
     match change {
         AccountChange::Grant(grant) => {
-            if let Err(refusal) = check_grant(actor, &grant, &a.target.grants) {
+            let password_is_own = !account.must_change_password;
+            if let Err(refusal) = check_grant(actor, &grant, &a.target.grants, password_is_own) {
                 return Ok(Err(refusal));
             }
             app.db.grant_role(account, &grant, by, now, &key).await?;
@@ -249,6 +261,9 @@ pub async fn change(
         AccountChange::Deactivate => app.db.set_account_active(account, false, by, now, &key).await?,
         AccountChange::Unlock => app.db.unlock_account(account, by, now, &key).await?,
         AccountChange::ResetPassword(password) => {
+            if let Err(held) = check_password_reset(&a.target.grants) {
+                return Ok(Err(AppError::localized(None, &held)));
+            }
             if let Err(problem) = app.security.check_password(&account.username, &password) {
                 return Ok(Err(AppError::localized(None, &problem)));
             }

@@ -30,7 +30,14 @@ pub const DEFAULT_RATE_PER_MINUTE: i64 = 60;
 
 /// The actor name of a key: never a username (usernames have no colon).
 pub fn actor_name(key: &ApiKey) -> String {
-    format!("api-key:{}", key.name)
+    format!("{KEY_ACTOR_PREFIX}{}", key.name)
+}
+
+const KEY_ACTOR_PREFIX: &str = "api-key:";
+
+/// Whether an actor's name is a key's (a staff user name never holds a `:`).
+pub fn is_key_actor(account: &str) -> bool {
+    account.starts_with(KEY_ACTOR_PREFIX)
 }
 
 /// A token bucket per key, in this process's memory: `rate_per_minute` requests at once, refilled

@@ -7,6 +7,7 @@ use gongzhi_core::cases::attachment::AttachmentLimits;
 use gongzhi_store::testing::{TestDb, audit_key};
 use serde_json::{Value, json};
 
+use crate::common;
 use crate::common::{Reply, demo_apps, get_as, post_as, send, token};
 
 const GRID: &str = "230903011001001"; // 学府社区第1网格: the demo grid worker's grid
@@ -23,18 +24,7 @@ async fn loop_app(db: &TestDb, state: gongzhi_web::AppState) -> axum::Router {
 
 async fn upload_photo(app: &axum::Router, token: &str) -> String {
     let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/plain.jpg")).unwrap();
-    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"after.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".to_vec();
-    body.extend(jpeg);
-    body.extend(b"\r\n--XyZ--\r\n");
-    let r = send(
-        app,
-        Request::post("/api/v1/attachments")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await;
+    let r = common::upload_photo(app, token, &jpeg).await;
     assert!(r.status.is_success(), "upload: {}", r.body);
     r.json()["id"].to_string()
 }
@@ -275,7 +265,7 @@ async fn everyone_sees_only_their_own_cases_and_actions_are_checked() {
         let app = loop_app(&db, state).await;
         let clerk = token(&app, &db, "clerk").await;
         let here = post_as(&app, "/api/v1/cases", &clerk, &report_body()).await.json();
-        let elsewhere_body = json!({"channel": "patrol", "matter": MATTER, "description": "茄子河区违建", "address": "茄子河区龙湖社区"});
+        let elsewhere_body = json!({"channel": "hotline", "matter": MATTER, "description": "茄子河区违建", "address": "茄子河区龙湖社区"});
         let elsewhere = post_as(&app, "/api/v1/cases", &clerk, &elsewhere_body).await;
         assert_eq!(elsewhere.status, StatusCode::CREATED, "{}", elsewhere.body);
         let elsewhere = elsewhere.json();
@@ -338,8 +328,12 @@ async fn everyone_sees_only_their_own_cases_and_actions_are_checked() {
             1
         );
         assert_eq!(
+            get_as(&app, "/api/v1/cases?channel=hotline", &leader).await.json()["total"],
+            2
+        );
+        assert_eq!(
             get_as(&app, "/api/v1/cases?channel=patrol", &leader).await.json()["total"],
-            1
+            0
         );
         assert_eq!(
             get_as(&app, &format!("/api/v1/cases?matter={MATTER}&overdue=false"), &leader)

@@ -2,14 +2,12 @@
 //! step, counts follow the case, lists filter, sort, page and export, and nobody sees a case
 //! outside their scope. On SQLite and PostgreSQL.
 
-use axum::body::Body;
 use axum::http::StatusCode;
-use axum::http::{Request, header};
 use gongzhi_core::cases::attachment::AttachmentLimits;
 use serde_json::{Value, json};
 
 use crate::common;
-use crate::common::{PageSession, Reply, demo_apps, page, post_as, send, sign_in, token};
+use crate::common::{PageSession, Reply, demo_apps, page, post_as, sign_in, token};
 
 const GRID: &str = "230903011001001"; // 学府社区第1网格
 const MATTER: &str = "06001"; // 违法建设: routed to urban management
@@ -41,15 +39,7 @@ impl Loop {
 
 async fn upload_photo(app: &axum::Router, token: &str) -> String {
     let jpeg = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../core/tests/fixtures/plain.jpg")).unwrap();
-    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"after.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".to_vec();
-    body.extend(jpeg);
-    body.extend(b"\r\n--XyZ--\r\n");
-    let request = Request::post("/api/v1/attachments")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
-        .body(Body::from(body))
-        .unwrap();
-    let r = send(app, request).await;
+    let r = common::upload_photo(app, token, &jpeg).await;
     assert!(r.status.is_success(), "upload: {}", r.body);
     r.json()["id"].to_string()
 }
@@ -225,10 +215,17 @@ async fn the_case_list_filters_sorts_pages_and_stays_in_scope() {
         let clerk_token = token(&app, &db, "clerk").await;
         let mut numbers = Vec::new();
         // 55 cases in the grid worker's grid and one in another district.
+        // The hotline's through the clerk, the patrol's through the grid worker.
+        let gridworker_token = token(&app, &db, "gridworker").await;
         for i in 0..55 {
-            let body = json!({"channel": if i % 2 == 0 { "hotline" } else { "patrol" }, "matter": MATTER,
+            let (channel, reporter) = if i % 2 == 0 {
+                ("hotline", &clerk_token)
+            } else {
+                ("patrol", &gridworker_token)
+            };
+            let body = json!({"channel": channel, "matter": MATTER,
                               "description": format!("第{i}处违建"), "grid_code": GRID});
-            let r = post_as(&app, "/api/v1/cases", &clerk_token, &body).await;
+            let r = post_as(&app, "/api/v1/cases", reporter, &body).await;
             assert_eq!(r.status, StatusCode::CREATED);
             numbers.push(r.json()["number"].as_str().unwrap().to_string());
         }

@@ -22,6 +22,7 @@ mod cli;
 mod cogov_pages;
 mod crash;
 mod demo_cases;
+mod duties;
 mod gridworker_pages;
 mod inbox_pages;
 mod open311;

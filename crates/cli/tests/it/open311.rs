@@ -500,11 +500,15 @@ async fn the_shapes_of_older_clients_are_taken() {
         let ext = get(&app, &format!("/open311/v2/requests/{number}.json?extensions=true")).await;
         let req = &ext.json()[0];
         assert_eq!(req["description"], "私搭乱建");
+        // The photo is the case's (staff see it on the timeline); the public list names none.
+        assert!(req["extended_attributes"].get("photos").is_none(), "{}", ext.body);
+        assert_eq!(req["media_url"], Value::Null, "{}", ext.body);
+        let clerk = token(&app, &db, "clerk").await;
+        let case = get_as(&app, &format!("/api/v1/cases/{number}"), &clerk).await.json();
         assert_eq!(
-            req["extended_attributes"]["photos"].as_array().unwrap().len(),
+            case["timeline"][0]["detail"]["photos"].as_array().unwrap().len(),
             1,
-            "{}",
-            ext.body
+            "{case}"
         );
 
         // Dates with an unencoded `+` (it arrives as a space), and `Z`.

@@ -20,12 +20,12 @@ const CIPHER_HEX: &str = "050505050505050505050505050505050505050505050505050505
 const GRIDS: [&str; 2] = ["230903011001001", "230903011001002"];
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-fn cipher() -> Arc<SoftwareCipher> {
+pub(crate) fn cipher() -> Arc<SoftwareCipher> {
     Arc::new(SoftwareCipher::from_hex(CIPHER_HEX).unwrap())
 }
 
 /// Imports `n` residents into 学府社区 as its community worker; the rows (header first).
-async fn import_residents(app: &axum::Router, db: &gongzhi_store::Db, n: usize) -> Vec<Vec<String>> {
+pub(crate) async fn import_residents(app: &axum::Router, db: &gongzhi_store::Db, n: usize) -> Vec<Vec<String>> {
     let grids: Vec<String> = GRIDS.iter().map(|g| g.to_string()).collect();
     let rows = resident_rows(n, &grids, 7);
     let community = token(app, db, "community").await;
@@ -40,7 +40,7 @@ async fn import_residents(app: &axum::Router, db: &gongzhi_store::Db, n: usize) 
 }
 
 /// The `registry.export` entries of the audit record.
-async fn exports(db: &gongzhi_store::Db) -> Vec<gongzhi_core::audit::AuditEntry> {
+pub(crate) async fn exports(db: &gongzhi_store::Db) -> Vec<gongzhi_core::audit::AuditEntry> {
     gongzhi_store::audit::entries(db, 0, 100_000)
         .await
         .unwrap()
@@ -233,11 +233,11 @@ async fn an_exporter_downloads_the_residents_in_full_with_a_reason_and_it_is_aud
     }
 }
 
-fn grants_of(a: &gongzhi_store::people::admin::AccountWithGrants) -> Vec<Role> {
+pub(crate) fn grants_of(a: &gongzhi_store::people::admin::AccountWithGrants) -> Vec<Role> {
     a.grants.iter().map(|g| g.role).collect()
 }
 
-async fn account(db: &gongzhi_store::Db, username: &str) -> gongzhi_store::people::admin::AccountWithGrants {
+pub(crate) async fn account(db: &gongzhi_store::Db, username: &str) -> gongzhi_store::people::admin::AccountWithGrants {
     db.accounts_with_grants()
         .await
         .unwrap()

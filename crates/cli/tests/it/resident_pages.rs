@@ -358,18 +358,7 @@ async fn a_resident_signs_in_by_code_reports_once_follows_and_rates_without_a_ph
 }
 
 async fn upload(app: &axum::Router, token: &str) -> String {
-    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"after.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".to_vec();
-    body.extend(jpeg());
-    body.extend(b"\r\n--XyZ--\r\n");
-    let r = send(
-        app,
-        Request::post("/api/v1/attachments")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await;
+    let r = common::upload_photo(app, token, &jpeg()).await;
     assert!(r.status.is_success(), "upload: {}", r.body);
     r.json()["id"].to_string()
 }

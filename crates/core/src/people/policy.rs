@@ -145,14 +145,17 @@ impl Localized for AdminConflict {
     }
 }
 
-/// Refuses a set of grants that gives one account two of the three administrator roles.
+/// Refuses a set of grants that gives one account two of the three administrator roles, or an
+/// administrator role and a security permission: no administrator holds a personal-data
+/// permission, whoever would grant it (三员分立, security-cn.md §1.10: the administrators
+/// administer, they do not process personal data).
 pub fn check_admin_separation(grants: &[Grant]) -> Result<(), AdminConflict> {
-    let held: Vec<Role> = ADMIN_ROLES
-        .into_iter()
-        .filter(|r| grants.iter().any(|g| g.role == *r))
-        .collect();
-    match held.as_slice() {
-        [a, b, ..] => Err(AdminConflict(*a, *b)),
+    let holds = |r: &Role| grants.iter().any(|g| g.role == *r);
+    let held: Vec<Role> = ADMIN_ROLES.into_iter().filter(holds).collect();
+    let permission = SECURITY_PERMISSIONS.into_iter().find(holds);
+    match (held.as_slice(), permission) {
+        ([a, b, ..], _) => Err(AdminConflict(*a, *b)),
+        ([a], Some(p)) => Err(AdminConflict(*a, p)),
         _ => Ok(()),
     }
 }
@@ -179,12 +182,108 @@ pub fn may_grant(admin: Role, role: Role) -> bool {
 /// Whether an administrator role looks after an account holding `grants` (activation, unlocking,
 /// password resets, every role it may grant): the system administrator the accounts without an
 /// administrator role (a security permission beside working roles does not take the account
-/// away from it), the security administrator the accounts holding only roles it grants.
+/// away from it), the security administrator the administrators' accounts (holding an
+/// administrator role and only roles it grants; not an account left with no role or with only
+/// a security permission, whose password it could otherwise set).
 pub fn looks_after(admin: Role, grants: &[Grant]) -> bool {
     match admin {
         Role::SystemAdmin => grants.iter().all(|g| !ADMIN_ROLES.contains(&g.role)),
-        Role::SecurityAdmin => grants.iter().all(|g| may_grant(admin, g.role)),
+        Role::SecurityAdmin => {
+            grants.iter().any(|g| ADMIN_ROLES.contains(&g.role)) && grants.iter().all(|g| may_grant(admin, g.role))
+        }
         _ => false,
+    }
+}
+
+/// Why a security permission may not be granted to an account (三员分立 for personal data,
+/// security-cn.md §1.10 and §3.5: two people, and never a password an administrator knows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum PermissionRefusal {
+    /// It goes only to a member of staff: an account holding a working role, whose identity the
+    /// system administrator manages. An account made for the purpose (by the security
+    /// administrator, who may grant it) would be one person's work.
+    #[error("{0:?} goes only to an account that holds a working role")]
+    NoWorkingRole(Role),
+    /// The account's password was set by an administrator and its owner has not changed it yet:
+    /// whoever set it could use the permission.
+    #[error("{0:?} goes only to an account whose owner has set its password")]
+    PasswordNotOwn(Role),
+}
+
+impl Localized for PermissionRefusal {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::PersonalDataGrantRefused
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (PermissionRefusal::NoWorkingRole(r), Lang::Zh) => format!(
+                "{}权限只能授予已有工作角色的工作人员账户（三员分立：账户由系统管理员管理）",
+                r.label_zh()
+            ),
+            (PermissionRefusal::PasswordNotOwn(r), Lang::Zh) => format!(
+                "该账户的密码由管理员设置，尚未由本人修改：本人修改密码后才能授予{}权限",
+                r.label_zh()
+            ),
+            (PermissionRefusal::NoWorkingRole(r), Lang::En) => format!(
+                "the {} permission goes only to a member of staff holding a working role (separation of duties: the system administrator manages accounts)",
+                r.label(Lang::En)
+            ),
+            (PermissionRefusal::PasswordNotOwn(r), Lang::En) => format!(
+                "an administrator set this account's password and its owner has not changed it yet: the {} permission can be granted once they have",
+                r.label(Lang::En)
+            ),
+        }
+    }
+}
+
+/// Checks that `role`, if a security permission, may go to an account holding `grants` whose
+/// current password its owner chose (`password_is_own`: not set by an administrator and not yet
+/// changed).
+pub fn check_permission_grant(role: Role, grants: &[Grant], password_is_own: bool) -> Result<(), PermissionRefusal> {
+    if !SECURITY_PERMISSIONS.contains(&role) {
+        return Ok(());
+    }
+    if !grants.iter().any(|g| Role::WORKING.contains(&g.role)) {
+        return Err(PermissionRefusal::NoWorkingRole(role));
+    }
+    if !password_is_own {
+        return Err(PermissionRefusal::PasswordNotOwn(role));
+    }
+    Ok(())
+}
+
+/// An administrator may not set the password of an account holding a security permission: the
+/// permission would then work with a password the administrator knows. The security
+/// administrator revokes it first, and grants it again once the person has set their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("the account holds {0:?}: revoke it before resetting the password")]
+pub struct HeldPermission(pub Role);
+
+impl Localized for HeldPermission {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::PersonalDataHolderReset
+    }
+
+    fn message(&self, lang: Lang) -> String {
+        match lang {
+            Lang::Zh => format!(
+                "该账户持有{}权限，管理员不能重置其密码：请安全管理员先撤销该权限，本人设置新密码后再授予",
+                self.0.label_zh()
+            ),
+            Lang::En => format!(
+                "the account holds the {} permission, so no administrator may reset its password: the security administrator revokes it first and grants it again once the person has set a new password",
+                self.0.label(Lang::En)
+            ),
+        }
+    }
+}
+
+/// Refuses an administrator's password reset of an account holding a security permission.
+pub fn check_password_reset(grants: &[Grant]) -> Result<(), HeldPermission> {
+    match grants.iter().find(|g| SECURITY_PERMISSIONS.contains(&g.role)) {
+        Some(g) => Err(HeldPermission(g.role)),
+        None => Ok(()),
     }
 }
 
@@ -267,8 +366,56 @@ mod tests {
         assert!(!sets_permissions_of(Role::SecurityAdmin, &[grant(Role::AuditAdmin)]));
         assert!(looks_after(Role::SecurityAdmin, &[grant(Role::AuditAdmin)]));
         assert!(!looks_after(Role::SystemAdmin, &[grant(Role::AuditAdmin)]));
+        // An account left with no role, or with only the permission, is the system
+        // administrator's: the security administrator cannot set its password.
+        assert!(!looks_after(Role::SecurityAdmin, &[]));
+        assert!(!looks_after(Role::SecurityAdmin, &[grant(Role::PersonalDataExporter)]));
+        assert!(looks_after(Role::SystemAdmin, &[grant(Role::PersonalDataExporter)]));
         assert_eq!("personal_data_exporter".parse::<Role>(), Ok(Role::PersonalDataExporter));
         assert_eq!(Role::PersonalDataExporter.label(Lang::Zh), "个人信息导出员");
+    }
+
+    #[test]
+    fn no_administrator_holds_a_personal_data_permission() {
+        for admin in ADMIN_ROLES {
+            let e = check_admin_separation(&[grant(admin), grant(Role::PersonalDataExporter)]).unwrap_err();
+            assert_eq!(e, AdminConflict(admin, Role::PersonalDataExporter));
+            assert!(
+                e.message(Lang::Zh).contains("个人信息导出员"),
+                "{}",
+                e.message(Lang::Zh)
+            );
+        }
+    }
+
+    #[test]
+    fn the_permission_goes_to_staff_who_set_their_own_password() {
+        let exporter = Role::PersonalDataExporter;
+        let staff = [grant(Role::StreetStaff)];
+        assert_eq!(check_permission_grant(exporter, &staff, true), Ok(()));
+        assert_eq!(
+            check_permission_grant(exporter, &staff, false),
+            Err(PermissionRefusal::PasswordNotOwn(exporter))
+        );
+        assert_eq!(
+            check_permission_grant(exporter, &[], true),
+            Err(PermissionRefusal::NoWorkingRole(exporter))
+        );
+        assert_eq!(
+            check_permission_grant(exporter, &[grant(Role::AuditAdmin)], true),
+            Err(PermissionRefusal::NoWorkingRole(exporter))
+        );
+        // Working roles are not security permissions: nothing to check.
+        assert_eq!(check_permission_grant(Role::Dispatcher, &[], false), Ok(()));
+        let e = check_permission_grant(exporter, &staff, false).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::PersonalDataGrantRefused);
+        assert!(e.message(Lang::Zh).contains("本人修改密码"));
+        // Nobody resets the holder's password; anyone else's, as before.
+        assert_eq!(check_password_reset(&staff), Ok(()));
+        assert_eq!(
+            check_password_reset(&[grant(Role::StreetStaff), grant(exporter)]),
+            Err(HeldPermission(exporter))
+        );
     }
 
     #[test]

@@ -197,6 +197,10 @@ impl Db {
             .attachment_by_address(upload.sha256())
             .await?
             .ok_or_else(|| corrupt(format!("row for {} vanished after insert", upload.sha256())))?;
+        // Everyone who sent these bytes may read them back (see `uploaded_by`).
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO attachment_uploads (attachment_id, account) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(attachment.id.0).bind(who).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(Saved {
             created: inserted.is_some(),
             attachment,
@@ -209,6 +213,14 @@ impl Db {
         let row: Option<AttachmentRow> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.0).fetch_optional(p).await)?;
         row.map(Attachment::try_from).transpose()
+    }
+
+    /// Whether `account` uploaded the attachment (first, or the same content again).
+    pub async fn uploaded_by(&self, id: AttachmentId, account: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT attachment_id FROM attachment_uploads WHERE attachment_id = $1 AND account = $2")
+            .bind(id.0).bind(account).fetch_optional(p).await)?;
+        Ok(found.is_some())
     }
 
     pub async fn attachment_by_address(&self, address: &ContentAddress) -> Result<Option<Attachment>, StoreError> {
@@ -231,7 +243,35 @@ impl Db {
     }
 }
 
+/// The attachment ids a timeline entry's body names: a report's `photos`, an action's
+/// `action.photos` (ids as text or numbers; anything else names none).
+pub(crate) fn photos_named(body: &serde_json::Value) -> Vec<i64> {
+    [body.get("photos"), body.pointer("/action/photos")]
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_array)
+        .flatten()
+        .filter_map(|v| match v {
+            serde_json::Value::String(s) => s.parse().ok(),
+            other => other.as_i64(),
+        })
+        .collect()
+}
+
 impl Tx {
+    /// Remembers that the case `case_id` holds the photos a timeline entry's body names (those
+    /// stored; the caller checked them), so that whoever may see the case may read them.
+    pub(crate) async fn link_photos(&mut self, case_id: i64, body: &serde_json::Value) -> Result<(), StoreError> {
+        for id in photos_named(body) {
+            on_tx!(self, conn => sqlx::query(
+                "INSERT INTO case_attachments (case_id, attachment_id)
+                 SELECT $1, id FROM attachments WHERE id = $2
+                 ON CONFLICT DO NOTHING")
+                .bind(case_id).bind(id).execute(conn).await.map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+
     /// The attachments with these ids, in the order given, inside a transaction: for a case
     /// step that refers to uploaded photos. An id that does not exist is an error, so the step
     /// is not written.

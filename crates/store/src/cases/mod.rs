@@ -12,6 +12,7 @@ pub mod updates;
 use chrono::{DateTime, NaiveDate, Utc};
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::cases::UnitRef;
+use gongzhi_core::cases::attachment::AttachmentId;
 use gongzhi_core::cases::flow::{Applied, Case, CaseNumber, Event, State, next_deadline};
 use gongzhi_core::cases::inbox::{InboxQuery, UnitMatch};
 use gongzhi_core::time::city_day;
@@ -596,7 +597,7 @@ async fn insert_event(
     );
     on_tx!(tx, conn => bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql)), &args)
         .execute(conn).await.map(|r| r.rows_affected()))?;
-    Ok(())
+    tx.link_photos(case_id, body).await
 }
 
 fn is_unique_violation(e: &StoreError) -> bool {
@@ -821,6 +822,17 @@ impl Db {
         let entry = event_audit(e, body)?;
         crate::audit::append(&mut tx, audit_key, entry).await?;
         tx.commit().await
+    }
+
+    /// The cases a photo is on (whoever may see one of them may read it), by id.
+    pub async fn cases_with_attachment(&self, attachment: AttachmentId) -> Result<Vec<CaseRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE id IN
+             (SELECT case_id FROM case_attachments WHERE attachment_id = $1) ORDER BY id"
+        );
+        let rows: Vec<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(attachment.0).fetch_all(p).await)?;
+        rows.into_iter().map(CaseRecord::try_from).collect()
     }
 
     /// The cases merged into `parent` (duplicates whose reporters now follow it), oldest first.

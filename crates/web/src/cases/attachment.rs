@@ -1,5 +1,7 @@
 //! `POST /api/v1/attachments` (multipart upload, field `file`) and
-//! `GET /api/v1/attachments/{id}` (the original) and `…/{id}/public` (without metadata).
+//! `GET /api/v1/attachments/{id}` (the original) and `…/{id}/public` (without metadata), for
+//! whoever uploaded the photo or may see a case it is on (404 for anyone else, 403 for an
+//! administrator: see [`gongzhi_app::cases::attachment`]).
 //!
 //! Handlers stay thin: [`gongzhi_app::cases::attachment`] checks, keeps and reads the photos.
 
@@ -7,14 +9,14 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::{MultipartError, MultipartRejection};
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Multipart, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gongzhi_app::AppError;
 use gongzhi_app::cases::{self, Attachment};
 use gongzhi_core::cases::attachment::{AttachmentError, AttachmentId};
+use gongzhi_core::people::Actor;
 use serde_json::json;
 
 use crate::people::Authenticated;
@@ -35,17 +37,6 @@ pub fn routes(max_bytes: u64) -> Router<AppState> {
         )
         .route("/api/v1/attachments/{id}", get(original))
         .route("/api/v1/attachments/{id}/public", get(public))
-}
-
-/// Who is uploading: the signed-in account (401 without one).
-pub struct Uploader(pub String);
-
-impl FromRequestParts<AppState> for Uploader {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let Authenticated(actor) = Authenticated::from_request_parts(parts, state).await?;
-        Ok(Uploader(actor.account))
-    }
 }
 
 fn multipart_failed(e: MultipartError, max_bytes: u64) -> ApiError {
@@ -101,13 +92,15 @@ fn described(a: &Attachment) -> serde_json::Value {
 /// uploaded before.
 pub async fn upload(
     State(state): State<AppState>,
-    Uploader(who): Uploader,
+    Authenticated(actor): Authenticated,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    // An administrator is refused before anything is read.
+    cases::check_case_worker(&actor)?;
     let store = state.attachments()?;
     let mut multipart = multipart.map_err(|e| AppError::bad_multipart(FIELD, &e.body_text()))?;
     let bytes = read_file_field(&mut multipart, store.limits.max_bytes).await?;
-    let saved = cases::attachment::upload(&state, FIELD, bytes, &who).await?;
+    let saved = cases::attachment::upload(&state, FIELD, bytes, &actor).await?;
     let status = if saved.created {
         StatusCode::CREATED
     } else {
@@ -126,10 +119,17 @@ fn parse_id(value: &str) -> Result<AttachmentId, ApiError> {
     value.parse().map_err(|e| AppError::bad_attachment_id("id", &e))
 }
 
+/// The photo `id` for a door that has already decided the caller may see it.
 async fn existing(state: &AppState, id: &str) -> Result<Attachment, ApiError> {
     // Without storage every photo request is a 503, whatever the id.
     state.attachments()?;
     cases::attachment::attachment(state, parse_id(id)?).await
+}
+
+/// The photo `id` if `actor` may read it (404 as if absent otherwise).
+async fn readable(state: &AppState, actor: &Actor, id: &str) -> Result<Attachment, ApiError> {
+    state.attachments()?;
+    cases::attachment::readable(state, actor, parse_id(id)?).await
 }
 
 fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
@@ -187,11 +187,11 @@ fn image_response(attachment: &Attachment, etag: &str, bytes: Vec<u8>) -> Respon
 /// and when it was taken).
 pub async fn original(
     State(state): State<AppState>,
-    _signed_in: Authenticated,
+    Authenticated(actor): Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let attachment = existing(&state, &id).await?;
+    let attachment = readable(&state, &actor, &id).await?;
     let etag = format!("\"{}\"", attachment.sha256);
     if not_modified(&headers, &etag) {
         return Ok(cacheable(StatusCode::NOT_MODIFIED.into_response(), &etag));
@@ -204,21 +204,30 @@ pub async fn original(
 /// where, when and with what it was taken, for residents' eyes.
 pub async fn public(
     State(state): State<AppState>,
-    _signed_in: Authenticated,
+    Authenticated(actor): Authenticated,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    public_response(&state, &id, &headers).await
+    let attachment = readable(&state, &actor, &id).await?;
+    public_copy_response(&state, &attachment, &headers).await
 }
 
-/// The photo `id` without its metadata, for whoever the caller decided may see it (staff, or a
-/// resident their own report's photos).
+/// The photo `id` without its metadata, for a resident the caller found it is theirs (a photo of
+/// their own report).
 pub(crate) async fn public_response(state: &AppState, id: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
     let attachment = existing(state, id).await?;
+    public_copy_response(state, &attachment, headers).await
+}
+
+async fn public_copy_response(
+    state: &AppState,
+    attachment: &Attachment,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let etag = format!("\"{}-public\"", attachment.sha256);
     if not_modified(headers, &etag) {
         return Ok(cacheable(StatusCode::NOT_MODIFIED.into_response(), &etag));
     }
-    let copy = cases::attachment::public(state, &attachment).await?;
-    Ok(image_response(&attachment, &etag, copy))
+    let copy = cases::attachment::public(state, attachment).await?;
+    Ok(image_response(attachment, &etag, copy))
 }

@@ -172,7 +172,7 @@ pub(crate) async fn save_photo_ids(
     }
     let mut ids = Vec::new();
     for bytes in photos {
-        let saved = cases::attachment::upload(state, "photos", bytes.clone(), &actor.account).await?;
+        let saved = cases::attachment::upload(state, "photos", bytes.clone(), actor).await?;
         ids.push(saved.attachment.id);
     }
     Ok(ids)
@@ -980,16 +980,19 @@ struct NewPage {
     error_field: &'static str,
 }
 
-/// The channel a person reports through by default: the hotline for the command centre, patrol
-/// for people on the ground.
-fn default_channel(actor: &Actor) -> Channel {
-    if actor.has_role(Role::IntakeClerk) || actor.has_role(Role::ShiftLead) {
+/// The channel a person reports through by default, of those they may use: the hotline for the
+/// command centre, patrol for people on the ground.
+fn default_channel(actor: &Actor, channels: &[Channel]) -> Option<Channel> {
+    let preferred = if actor.has_role(Role::IntakeClerk) || actor.has_role(Role::ShiftLead) {
         Channel::Hotline
-    } else if actor.has_role(Role::GridWorker) || actor.has_role(Role::CommunityWorker) {
-        Channel::Patrol
     } else {
-        Channel::ALL[0]
-    }
+        Channel::Patrol
+    };
+    channels
+        .iter()
+        .copied()
+        .find(|c| *c == preferred)
+        .or_else(|| channels.first().copied())
 }
 
 /// The grids a person reports in: those of their widest territorial scope (a grid worker sees
@@ -1019,12 +1022,19 @@ async fn new_page(
 ) -> Result<NewPage, ApiError> {
     let lang = staff.lang;
     let kept = |name: &str| posted.and_then(|p| p.get(name)).unwrap_or("").to_string();
-    let channel = posted
-        .and_then(|p| p.get("channel"))
-        .map_or_else(|| default_channel(&staff.actor).as_str().to_string(), str::to_string);
+    // Only the channels this person's roles use (the case policy's `[intake]`).
+    let channels = cases::reporting_channels(state, &staff.actor);
+    let channel = posted.and_then(|p| p.get("channel")).map_or_else(
+        || {
+            default_channel(&staff.actor, &channels)
+                .map_or("", |c| c.as_str())
+                .to_string()
+        },
+        str::to_string,
+    );
     Ok(NewPage {
         c: Chrome::for_staff(staff, "/cases/new"),
-        channels: Channel::ALL.iter().map(|c| (c.as_str(), c.label(lang))).collect(),
+        channels: channels.iter().map(|c| (c.as_str(), c.label(lang))).collect(),
         channel,
         matter: kept("matter"),
         description: kept("description"),
@@ -1044,8 +1054,9 @@ async fn new_page(
     })
 }
 
-/// `GET /cases/new`
+/// `GET /cases/new` (403 for an administrator: they report no case)
 pub async fn new_form(State(state): State<AppState>, staff: Staff) -> Result<Response, ApiError> {
+    cases::check_case_worker(&staff.actor)?;
     render(new_page(&state, &staff, None, None).await?, StatusCode::OK)
 }
 
@@ -1085,7 +1096,7 @@ pub async fn new_case(State(state): State<AppState>, staff: Staff, request: Requ
             ..Report::try_from(raw)?
         };
         // Check the report before storing its photos, so a refused form stores nothing.
-        cases::check(&state, &report)?;
+        cases::check(&state, &staff.actor, &report)?;
         report.photos = save_photo_ids(&state, &staff.actor, &posted, "photos").await?;
         cases::report(&state, &staff.actor, report).await
     }

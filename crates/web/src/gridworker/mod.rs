@@ -250,7 +250,7 @@ pub async fn report(
         };
         let key = cases::idempotency_key("idempotency_key", raw_key)?;
         let mut report = phone_report(&state, &posted, "patrol", key, None)?;
-        cases::check(&state, &report)?;
+        cases::check(&state, &actor, &report)?;
         let self_handle = posted.get("self_handle").is_some();
         if self_handle && posted.files_named("after_photos") == 0 {
             return Err(AppError::new(

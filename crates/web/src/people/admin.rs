@@ -56,13 +56,10 @@ fn grantable(staff: &Staff) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// The page's status for a refused form: 409 for a name taken, else 422.
+/// The page's status for a refused form: its code's (409 for a name taken or a permission
+/// holder's password, else 422).
 fn refusal_status(refusal: &AppError) -> StatusCode {
-    if refusal.code == ErrorCode::NameTaken {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    }
+    refusal.http_status()
 }
 
 async fn accounts_page(
@@ -251,20 +248,12 @@ pub async fn change(
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&f.csrf)?;
     let lang = staff.lang;
-    let refused = |message: String| {
-        account_page(
-            &state,
-            &staff,
-            &username,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-        )
-    };
+    let refused = |status: StatusCode, message: String| account_page(&state, &staff, &username, status, Some(message));
     let change = match f.change.as_str() {
         "grant" | "revoke" => match parse_grant(&f.role, &f.scope, lang) {
             Ok(grant) if f.change == "grant" => AccountChange::Grant(grant),
             Ok(grant) => AccountChange::Revoke(grant),
-            Err(message) => return refused(message).await,
+            Err(message) => return refused(StatusCode::UNPROCESSABLE_ENTITY, message).await,
         },
         "activate" => AccountChange::Activate,
         "deactivate" => AccountChange::Deactivate,
@@ -280,7 +269,7 @@ pub async fn change(
         }
     };
     if let Err(refusal) = accounts::change(&state, &staff.actor, &username, change).await? {
-        return refused(refusal.message(lang).to_string()).await;
+        return refused(refusal_status(&refusal), refusal.message(lang).to_string()).await;
     }
     Ok(Redirect::to(&format!("/admin/accounts/{username}")).into_response())
 }

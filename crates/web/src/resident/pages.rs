@@ -362,7 +362,7 @@ pub async fn report(State(state): State<AppState>, r: ResidentUser, request: Req
         report
             .detail
             .insert("anonymous".into(), json!(posted.get("anonymous").is_some()));
-        cases::check(&state, &report)?;
+        cases::check(&state, &actor, &report)?;
         report.photos = save_photo_ids(&state, &actor, &posted, "photos").await?;
         cases::report(&state, &actor, report).await
     }

@@ -152,6 +152,19 @@ pub async fn post_as(app: &Router, uri: &str, token: &str, json: &serde_json::Va
     send(app, request).await
 }
 
+/// Uploads a photo to `POST /api/v1/attachments` with a bearer token, as a client does.
+pub async fn upload_photo(app: &Router, token: &str, bytes: &[u8]) -> Reply {
+    let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n".to_vec();
+    body.extend(bytes);
+    body.extend(b"\r\n--XyZ--\r\n");
+    let request = Request::post("/api/v1/attachments")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ")
+        .body(Body::from(body))
+        .unwrap();
+    send(app, request).await
+}
+
 /// A person signed in to the pages: the session cookie and the CSRF token its forms carry.
 #[derive(Clone)]
 pub struct PageSession {

@@ -62,7 +62,7 @@ pub use clock::{SupervisionTrigger, auto_supervision, next_deadline, overdue, re
 pub use error::FlowError;
 pub use permit::{Authority, Who, acts_for, authorize, available_actions, state_allows, who};
 pub use policy::{
-    DefaultLimits, Escalation, FlowPolicy, LimitKind, PhaseThresholds, PolicyError, PolicyProblem, Positive,
-    PositiveLimit, Rule, SupervisionThresholds,
+    ChannelRoles, DefaultLimits, Escalation, FlowPolicy, LimitKind, PhaseThresholds, PolicyError, PolicyProblem,
+    Positive, PositiveLimit, Rule, SupervisionThresholds,
 };
 pub use state::{Outcome, Stage, State};

@@ -1,12 +1,17 @@
 //! The case loop's policy as data (data/<city>/case-policy.toml): reopen window, whistle report-in
-//! limit, default step limits, automatic supervision thresholds.
+//! limit, default step limits, automatic supervision thresholds, which staff roles report under
+//! which channel.
+
+use std::collections::BTreeMap;
 
 use crate::ErrorCode;
 use serde::Deserialize;
 use thiserror::Error;
 
 use crate::cases::Limit;
+use crate::cases::intake::Channel;
 use crate::i18n::{Lang, Localized};
+use crate::people::Role;
 
 /// Everything about the loop that a city may set differently.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -22,6 +27,49 @@ pub struct FlowPolicy {
     /// Used for any limit routing did not give.
     pub default_limits: DefaultLimits,
     pub supervision: SupervisionThresholds,
+    /// Which staff roles report under which channel (`[intake]`).
+    pub intake: ChannelRoles,
+}
+
+/// Which working roles report under each channel (受理渠道): a member of staff reports only
+/// under a channel one of their roles is listed for, within that role's territory. A channel
+/// listed for no role is used by no member of staff (the residents' own door uses `resident`,
+/// integrations' keys `open311`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "BTreeMap<String, Vec<Role>>")]
+pub struct ChannelRoles(Vec<(Channel, Vec<Role>)>);
+
+impl ChannelRoles {
+    /// The roles that report under `channel`.
+    pub fn roles(&self, channel: Channel) -> &[Role] {
+        self.0
+            .iter()
+            .find(|(c, _)| *c == channel)
+            .map_or(&[], |(_, roles)| roles.as_slice())
+    }
+
+    /// The channels one of `roles` reports under, in the order of [`Channel::ALL`].
+    pub fn channels_for(&self, roles: &[Role]) -> Vec<Channel> {
+        Channel::ALL
+            .into_iter()
+            .filter(|c| self.roles(*c).iter().any(|r| roles.contains(r)))
+            .collect()
+    }
+}
+
+impl TryFrom<BTreeMap<String, Vec<Role>>> for ChannelRoles {
+    type Error = &'static str;
+    fn try_from(map: BTreeMap<String, Vec<Role>>) -> Result<Self, Self::Error> {
+        let mut out = Vec::new();
+        for (name, roles) in map {
+            let channel: Channel = name.parse().map_err(|_| Rule::UnknownChannel.key())?;
+            if roles.iter().any(|r| !Role::WORKING.contains(r)) {
+                return Err(Rule::NotAWorkingRole.key());
+            }
+            out.push((channel, roles));
+        }
+        Ok(ChannelRoles(out))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -130,16 +178,26 @@ pub enum Rule {
     NotPositive,
     MixedUnits,
     RedNotAfterYellow,
+    UnknownChannel,
+    NotAWorkingRole,
 }
 
 impl Rule {
-    const ALL: [Rule; 3] = [Rule::NotPositive, Rule::MixedUnits, Rule::RedNotAfterYellow];
+    const ALL: [Rule; 5] = [
+        Rule::NotPositive,
+        Rule::MixedUnits,
+        Rule::RedNotAfterYellow,
+        Rule::UnknownChannel,
+        Rule::NotAWorkingRole,
+    ];
 
     fn key(self) -> &'static str {
         match self {
             Rule::NotPositive => "policy-rule:not_positive",
             Rule::MixedUnits => "policy-rule:mixed_units",
             Rule::RedNotAfterYellow => "policy-rule:red_not_after_yellow",
+            Rule::UnknownChannel => "policy-rule:unknown_channel",
+            Rule::NotAWorkingRole => "policy-rule:not_a_working_role",
         }
     }
 
@@ -151,6 +209,14 @@ impl Rule {
                 "yellow and red must use the same unit",
             ),
             Rule::RedNotAfterYellow => lang.pick("红牌时限须长于黄牌时限", "red must come after yellow"),
+            Rule::UnknownChannel => lang.pick(
+                "未知的上报渠道（应为 patrol、resident、hotline、open311、video、meeting、property、feed 之一）",
+                "unknown channel (one of patrol, resident, hotline, open311, video, meeting, property, feed)",
+            ),
+            Rule::NotAWorkingRole => lang.pick(
+                "只能列出办理案件的工作角色（不含三员与个人信息导出员）",
+                "only working roles may be listed (not the administrators nor the personal-data exporter)",
+            ),
         }
     }
 }

@@ -1457,6 +1457,36 @@ fn a_bad_policy_file_names_the_file_line_and_column() {
 }
 
 #[test]
+fn the_policy_says_which_working_roles_report_under_which_channel() {
+    use crate::cases::intake::Channel;
+    let p = policy();
+    assert!(p.intake.roles(Channel::Hotline).contains(&Role::IntakeClerk));
+    assert!(!p.intake.roles(Channel::Hotline).contains(&Role::GridWorker));
+    // The residents' and the integrations' channels are their doors', no staff role's.
+    assert!(p.intake.roles(Channel::Resident).is_empty());
+    assert!(p.intake.roles(Channel::Open311).is_empty());
+    assert_eq!(p.intake.channels_for(&[Role::GridWorker]), [Channel::Patrol]);
+    assert_eq!(p.intake.channels_for(&[Role::DepartmentHandler]), [Channel::Feed]);
+    assert!(
+        p.intake
+            .channels_for(&[Role::SystemAdmin, Role::PersonalDataExporter])
+            .is_empty()
+    );
+
+    let good = include_str!("../../../../../data/qitaihe/case-policy.toml");
+    let admin = good.replace(
+        "feed = [\"department_handler\"]",
+        "feed = [\"department_handler\", \"audit_admin\"]",
+    );
+    let err = FlowPolicy::from_toml("p.toml", &admin).unwrap_err();
+    assert_eq!(err.problem, PolicyProblem::Rule(Rule::NotAWorkingRole));
+    assert!(err.message(Lang::Zh).contains("工作角色"), "{}", err.message(Lang::Zh));
+    let fax = good.replace("feed = [", "fax = [");
+    let err = FlowPolicy::from_toml("p.toml", &fax).unwrap_err();
+    assert_eq!(err.problem, PolicyProblem::Rule(Rule::UnknownChannel));
+}
+
+#[test]
 fn the_reporting_resident_rates_the_closed_case_and_may_ground_a_reopen() {
     let resident = Actor {
         account: "resident:7".into(),

@@ -165,7 +165,7 @@ pub(super) async fn post_request(
     // Everything is checked but the photos: store them, then report.
     let mut report = open311::prepare_request(&state, &key, new)?;
     for bytes in media {
-        let saved = gongzhi_app::cases::attachment::upload(&state, "media", bytes, &actor.account).await?;
+        let saved = gongzhi_app::cases::attachment::upload(&state, "media", bytes, &actor).await?;
         report.photos.push(saved.attachment.id);
     }
     let Reported { record, .. } = cases::report(&state, &actor, report).await?;
@@ -366,8 +366,9 @@ fn brief_doc(b: &Brief, rules: &CaseRules, lang: Lang) -> Doc {
     ])
 }
 
-/// One case as a request. Never the reporter's contact; `extensions` adds the posted attributes,
-/// `extended_attributes` and the timeline as `notes`.
+/// One case as a request. Never the reporter's contact, nor its photos (no attachment id and no
+/// `media_url`: the public sees no case's photos, as residents near a case do not); `extensions`
+/// adds the posted attributes, `extended_attributes` and the timeline as `notes`.
 fn request_doc(request: &ServiceRequest, rules: &CaseRules, lang: Lang) -> Doc {
     let Doc::Obj(mut fields) = brief_doc(&request.brief, rules, lang) else {
         unreachable!("a brief is an object")
@@ -394,11 +395,6 @@ fn request_doc(request: &ServiceRequest, rules: &CaseRules, lang: Lang) -> Doc {
             })
             .unwrap_or_default();
         fields.push(("attributes", Doc::List("attribute", attrs)));
-        let photos = report
-            .get("photos")
-            .and_then(Value::as_array)
-            .map(|p| p.iter().map(|x| Doc::text(x.as_str().unwrap_or_default())).collect())
-            .unwrap_or_default();
         fields.push((
             "extended_attributes",
             Doc::Obj(vec![
@@ -413,7 +409,6 @@ fn request_doc(request: &ServiceRequest, rules: &CaseRules, lang: Lang) -> Doc {
                     "parent_service_request_id",
                     Doc::opt_text(c.merged_into.as_ref().map(|n| n.to_string())),
                 ),
-                ("photos", Doc::List("photo", photos)),
             ]),
         ));
         let notes = steps(events, &rules.calendar, lang)
