@@ -1,5 +1,7 @@
 //! Secrets of accounts: Argon2id password hashes and API bearer tokens (stored only as hashes).
 
+use std::sync::OnceLock;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use sha2::{Digest, Sha256};
@@ -20,6 +22,14 @@ pub fn hash_password(password: &str) -> Result<String, HashError> {
 /// Whether `password` matches a stored PHC hash; a malformed hash never matches.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
+}
+
+/// A hash of nobody's password, made as real ones are: checking a password against it costs what
+/// checking a real one costs, so that a user name nobody has answers no faster than a wrong
+/// password (names cannot be told apart by timing).
+pub fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("nobody has this password").unwrap_or_default())
 }
 
 /// A bearer token as handed to a client once: 32 random bytes in hex. Only its hash is stored,
@@ -58,6 +68,8 @@ mod tests {
         assert!(!verify_password("Demo", &h));
         assert!(!verify_password("demo", "not a hash"));
         assert_ne!(h, hash_password("demo").unwrap(), "salts differ");
+        assert!(dummy_hash().starts_with("$argon2id$"));
+        assert!(!verify_password("", dummy_hash()));
     }
 
     #[test]

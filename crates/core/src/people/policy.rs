@@ -3,6 +3,8 @@
 //! and the separation of the three administrators (三员分立). The numbers are settings: an
 //! assessor checks that they are configured and enabled, not that they equal given values.
 
+use std::net::IpAddr;
+
 use crate::ErrorCode;
 use serde::Deserialize;
 use thiserror::Error;
@@ -10,8 +12,9 @@ use thiserror::Error;
 use super::{Grant, Role, Scope};
 use crate::i18n::{Lang, Localized};
 
-/// Defaults: 8+ characters from 3 of 4 classes, 90-day rotation, 5 failures lock for 30 minutes,
-/// 30 minutes idle, 12 hours at most per session.
+/// Defaults: 8+ characters from 3 of 4 classes, 90-day rotation, 5 failures from one address lock
+/// that address out of the account for 30 minutes, 30 minutes idle (sessions and API tokens), 12
+/// hours at most per session, 30 sign-in attempts a minute and 10 SMS codes an hour per address.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecurityPolicy {
@@ -20,10 +23,26 @@ pub struct SecurityPolicy {
     pub password_min_classes: usize,
     /// A password older than this must be changed at the next sign-in (0: never).
     pub password_max_age_days: i64,
+    /// Failed sign-ins of one user name from one source address (each within `lockout_minutes` of
+    /// the last) that lock that address out of that name for `lockout_minutes`. Other addresses
+    /// still sign in: an attacker cannot lock the owner out.
     pub lockout_failures: i64,
     pub lockout_minutes: i64,
     pub session_idle_minutes: i64,
     pub session_max_hours: i64,
+    /// An API token unused this long stops working (its lifetime is `token_ttl_hours` of the
+    /// application).
+    pub token_idle_minutes: i64,
+    /// Staff sign-in attempts (pages and `POST /api/v1/auth/token` together) one source address may
+    /// make a minute, right or wrong; more answer 429 with `Retry-After`.
+    pub sign_in_attempts_per_minute: i64,
+    /// Residents' SMS codes one source address may ask for an hour (whatever the phones); more
+    /// answer 429 with `Retry-After`.
+    pub sms_codes_per_hour: i64,
+    /// The reverse proxies whose `X-Forwarded-For` names the client. Empty (the default): the
+    /// client is the peer of the connection and the header is ignored, so that nobody can choose
+    /// the address their attempts are counted under.
+    pub trusted_proxies: Vec<IpAddr>,
     /// Residents' one-time sign-in codes: how long a code is good for, how many wrong tries it
     /// survives, and how long before another may be sent to the same phone.
     pub resident_code_minutes: i64,
@@ -44,6 +63,10 @@ impl Default for SecurityPolicy {
             lockout_minutes: 30,
             session_idle_minutes: 30,
             session_max_hours: 12,
+            token_idle_minutes: 30,
+            sign_in_attempts_per_minute: 30,
+            sms_codes_per_hour: 10,
+            trusted_proxies: Vec::new(),
             resident_code_minutes: 5,
             resident_code_attempts: 5,
             resident_code_resend_seconds: 60,
@@ -93,6 +116,30 @@ impl Localized for PasswordProblem {
 }
 
 impl SecurityPolicy {
+    /// The address a request comes from, as sign-in counts and records it: the connection's
+    /// peer; or, when the peer is one of the trusted proxies, the nearest address of
+    /// `X-Forwarded-For` (read from the right) that is not a trusted proxy. `unknown` without a
+    /// peer (a request made in-process).
+    pub fn client_address(&self, peer: Option<IpAddr>, forwarded_for: Option<&str>) -> String {
+        let Some(peer) = peer.map(|p| p.to_canonical()) else {
+            return "unknown".to_string();
+        };
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|t| t.to_canonical() == *ip);
+        let mut client = peer;
+        if trusted(&peer) {
+            for hop in forwarded_for.unwrap_or("").rsplit(',') {
+                let Ok(ip) = hop.trim().parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
+                    break;
+                };
+                client = ip;
+                if !trusted(&ip) {
+                    break;
+                }
+            }
+        }
+        client.to_string()
+    }
+
     /// Checks a password someone chose (not one already stored: demo accounts keep theirs).
     pub fn check_password(&self, username: &str, password: &str) -> Result<(), PasswordProblem> {
         if password.chars().count() < self.password_min_length {
@@ -333,6 +380,32 @@ mod tests {
             p.check_password("li", "七台河qth2026"),
             Ok(()),
             "Chinese counts as another class"
+        );
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let mut p = SecurityPolicy::default();
+        let peer = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert_eq!(p.client_address(None, Some("1.2.3.4")), "unknown");
+        // Without trusted proxies the header is the client's own word: ignored.
+        assert_eq!(p.client_address(peer("203.0.113.9"), Some("1.2.3.4")), "203.0.113.9");
+        assert_eq!(p.client_address(peer("::ffff:203.0.113.9"), None), "203.0.113.9");
+        p.trusted_proxies = vec!["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        assert_eq!(p.client_address(peer("203.0.113.9"), Some("1.2.3.4")), "203.0.113.9");
+        // What the client wrote itself (the left part) is passed over.
+        assert_eq!(
+            p.client_address(peer("10.0.0.1"), Some("6.6.6.6, 198.51.100.7, 10.0.0.2")),
+            "198.51.100.7"
+        );
+        assert_eq!(p.client_address(peer("10.0.0.1"), None), "10.0.0.1");
+        assert_eq!(
+            p.client_address(peer("10.0.0.1"), Some("junk, 198.51.100.7")),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            p.client_address(peer("10.0.0.1"), Some("198.51.100.7, junk")),
+            "10.0.0.1"
         );
     }
 
