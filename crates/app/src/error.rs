@@ -19,6 +19,8 @@ pub struct AppError {
     en: String,
     /// Every bad row of a refused file, listed as `"rows"` beside the message.
     pub rows: Option<Vec<RowError>>,
+    /// Seconds before a refused request may be tried again (a rate limit): `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
@@ -29,7 +31,14 @@ impl AppError {
             zh: zh.into(),
             en: en.into(),
             rows: None,
+            retry_after: None,
         }
+    }
+
+    /// The same error, saying when to try again (answered as `Retry-After`).
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds.max(1));
+        self
     }
 
     /// Bad input of a co-governance form (a notice, a need …): 422 naming the field.

@@ -37,12 +37,14 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .then(|| request.uri().path().to_string());
     let mut response = next.run(request).await;
     if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        // A rate limit says when to try again (Open311 clients get a minute when it does not).
+        let retry_after = error.retry_after.or(match (&open311, error.http_status()) {
+            (Some(_), StatusCode::TOO_MANY_REQUESTS) => Some(60),
+            _ => None,
+        });
         if let Some(path) = open311 {
             let mut r = crate::cases::open311::error_response(&path, &error, lang);
-            if error.http_status() == StatusCode::TOO_MANY_REQUESTS {
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-            }
+            say_retry_after(&mut r, retry_after);
             return r;
         }
         let message = error.message(lang).to_string();
@@ -75,6 +77,7 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
             );
             (error.http_status(), Html(page)).into_response()
         };
+        say_retry_after(&mut response, retry_after);
     }
     if let Some(lang) = chosen
         && let Ok(v) = HeaderValue::from_str(&format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", lang.tag()))
@@ -82,6 +85,16 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// `Retry-After: seconds` on an answer refused by a rate limit (a page that shows the refusal
+/// on its form, or an error body).
+pub fn say_retry_after(response: &mut Response, seconds: Option<u64>) {
+    if let Some(seconds) = seconds {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
 }
 
 pub fn html_escape(s: &str) -> String {

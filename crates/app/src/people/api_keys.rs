@@ -2,9 +2,7 @@
 //! scoped to a territory subtree and to the calls they may make, rate-limited in memory per key,
 //! revocable. A request made with a key acts as `api-key:NAME`, so its use is attributable.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use gongzhi_core::ErrorCode;
@@ -40,29 +38,9 @@ pub fn is_key_actor(account: &str) -> bool {
     account.starts_with(KEY_ACTOR_PREFIX)
 }
 
-/// A token bucket per key, in this process's memory: `rate_per_minute` requests at once, refilled
-/// at that rate. (Several servers each keep their own buckets.)
-#[derive(Clone, Default)]
-pub struct RateLimits(Arc<Mutex<HashMap<i64, (f64, Instant)>>>);
-
-impl RateLimits {
-    /// Takes one token from the key's bucket; `Err(seconds)` to wait when it is empty.
-    pub fn take(&self, key: &ApiKey, now: Instant) -> Result<(), u64> {
-        let capacity = key.rate_per_minute.max(1) as f64;
-        let per_second = capacity / 60.0;
-        let mut buckets = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, last) = buckets.entry(key.id).or_insert((capacity, now));
-        let refilled = (*tokens + now.saturating_duration_since(*last).as_secs_f64() * per_second).min(capacity);
-        *last = now;
-        if refilled >= 1.0 {
-            *tokens = refilled - 1.0;
-            Ok(())
-        } else {
-            *tokens = refilled;
-            Err(((1.0 - refilled) / per_second).ceil() as u64)
-        }
-    }
-}
+/// A token bucket per key (by id), in this process's memory: `rate_per_minute` requests at once,
+/// refilled at that rate.
+pub type RateLimits = super::throttle::Buckets<i64>;
 
 fn invalid_key() -> AppError {
     AppError::new(
@@ -97,20 +75,24 @@ pub async fn authorize(app: &App, secret: Option<&str>, call: &str) -> Result<Ap
             format!("this api_key may not make the call {call}"),
         ));
     }
-    app.api_key_limits.take(&key, Instant::now()).map_err(|wait| {
-        AppError::new(
-            ErrorCode::RateLimited,
-            Some("api_key"),
-            format!(
-                "此 api_key 每分钟最多 {} 次请求，请 {wait} 秒后重试",
-                key.rate_per_minute
-            ),
-            format!(
-                "this api_key may make {} requests a minute; try again in {wait} s",
-                key.rate_per_minute
-            ),
-        )
-    })?;
+    let minute = Duration::from_secs(60);
+    app.api_key_limits
+        .take(key.id, key.rate_per_minute, minute, Instant::now())
+        .map_err(|wait| {
+            AppError::new(
+                ErrorCode::RateLimited,
+                Some("api_key"),
+                format!(
+                    "此 api_key 每分钟最多 {} 次请求，请 {wait} 秒后重试",
+                    key.rate_per_minute
+                ),
+                format!(
+                    "this api_key may make {} requests a minute; try again in {wait} s",
+                    key.rate_per_minute
+                ),
+            )
+            .with_retry_after(wait)
+        })?;
     Ok(key)
 }
 

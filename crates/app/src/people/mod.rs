@@ -1,10 +1,11 @@
 //! People: accounts, sessions and the secrets they carry. Bearer tokens of API clients in
 //! [`tokens`], staff sessions of the pages in [`sessions`], account administration (三员分立) in
-//! [`accounts`], integrations' API keys in [`api_keys`].
+//! [`accounts`], integrations' API keys in [`api_keys`], in-memory rate limits in [`throttle`].
 
 pub mod accounts;
 pub mod api_keys;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 pub mod residents;
