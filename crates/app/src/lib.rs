@@ -51,6 +51,10 @@ pub struct App {
     pub token_ttl_hours: i64,
     /// The token buckets of the API keys (this process's share of their rate limits).
     api_key_limits: people::api_keys::RateLimits,
+    /// Staff sign-in attempts per source address (the policy's `sign_in_attempts_per_minute`).
+    pub(crate) sign_in_limits: people::throttle::Buckets<String>,
+    /// Residents' SMS codes asked for per source address (the policy's `sms_codes_per_hour`).
+    pub(crate) sms_limits: people::throttle::Buckets<String>,
     attachments: Option<Attachments>,
     /// Live case events: publish after each committed change.
     pub events: Hub,
@@ -85,6 +89,8 @@ impl App {
             security: SecurityPolicy::default(),
             token_ttl_hours: 12,
             api_key_limits: Default::default(),
+            sign_in_limits: Default::default(),
+            sms_limits: Default::default(),
             attachments: None,
             events: Hub::default(),
             audit_key: None,

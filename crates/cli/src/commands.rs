@@ -123,7 +123,10 @@ pub async fn serve(
         .with_context(|| format!("listening on {}", settings.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = db.backend().as_str(), grids = state.index().grids.len(), "Gongzhi is serving on http://{addr}/");
-    axum::serve(listener, gongzhi_web::router(state))
+    // The peer's address is what sign-in counts attempts and lockouts under (a trusted proxy's
+    // X-Forwarded-For aside: `[security] trusted_proxies`).
+    let app = gongzhi_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     db.close().await;

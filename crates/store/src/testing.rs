@@ -246,6 +246,7 @@ pub async fn signed_in(db: &Db, username: &str, grants: &[gongzhi_core::people::
     db.insert_token(
         &token.hash,
         &account,
+        "test",
         chrono::Utc::now() + chrono::Duration::hours(1),
         &audit_key(),
     )

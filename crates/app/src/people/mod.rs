@@ -1,10 +1,12 @@
-//! People: accounts, sessions and the secrets they carry. Bearer tokens of API clients in
-//! [`tokens`], staff sessions of the pages in [`sessions`], account administration (三员分立) in
+//! People: accounts, sessions and the secrets they carry. The one staff sign-in rule (rate
+//! limit, lockout per source, audit) in [`sign_in`], bearer tokens of API clients in [`tokens`],
+//! staff sessions of the pages in [`sessions`], account administration (三员分立) in
 //! [`accounts`], integrations' API keys in [`api_keys`], in-memory rate limits in [`throttle`].
 
 pub mod accounts;
 pub mod api_keys;
 pub mod sessions;
+pub mod sign_in;
 pub mod throttle;
 pub mod tokens;
 

@@ -3,6 +3,8 @@
 //! ([`session`], [`sign_out`]). The phone is never stored in clear: the codes and the account are
 //! found by a keyed hash of it, and only its mask is kept for display.
 
+use std::time::Instant;
+
 use chrono::{Duration, Utc};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::people::credentials::token_hash;
@@ -46,14 +48,31 @@ pub async fn session(app: &App, secret: &str) -> Result<Option<SignedIn>, AppErr
     }))
 }
 
-/// Sends a new one-time code to `phone`, unless one was sent too recently (429, field `phone`).
-/// A gateway that fails answers 502 (the reason goes to the log only).
-pub async fn send_code(app: &App, phone: &Phone) -> Result<(), AppError> {
+/// Sends a new one-time code to `phone` for a request from `source`, unless `source` asked for
+/// `sms_codes_per_hour` codes already (429 with `Retry-After`, field `phone`, whatever the
+/// phones: the gateway is not a free messaging service) or one was sent to the phone too recently
+/// (429, field `phone`). A gateway that fails answers 502 (the reason goes to the log only).
+pub async fn send_code(app: &App, phone: &Phone, source: &str) -> Result<(), AppError> {
     let audit_key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    let policy = &app.security;
+    let hour = std::time::Duration::from_secs(3600);
+    if let Err(wait) = app
+        .sms_limits
+        .take(source.to_string(), policy.sms_codes_per_hour, hour, Instant::now())
+    {
+        tracing::warn!(source, wait, "SMS codes throttled");
+        let minutes = wait.div_ceil(60);
+        return Err(AppError::new(
+            ErrorCode::RateLimited,
+            Some("phone"),
+            format!("此网络地址请求验证码过于频繁，请 {minutes} 分钟后再试"),
+            format!("too many codes were asked for from this network address; try again in {minutes} min"),
+        )
+        .with_retry_after(wait));
+    }
     let key = resident_key(&audit_key);
     let phone_hash = phone.lookup_hash(&key);
     let now = Utc::now();
-    let policy = &app.security;
     if let Err(e) = may_send(app.db().resident_code(&phone_hash).await?.as_ref(), now, policy) {
         return Err(AppError::localized(Some(e.field()), &e));
     }

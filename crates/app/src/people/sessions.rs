@@ -1,5 +1,6 @@
-//! Staff sessions of the pages (GB/T 22239 level 3): sign-in with lockout after repeated
-//! failures, idle and absolute expiry, sign-out, and password changes. The doors keep the
+//! Staff sessions of the pages (GB/T 22239 level 3): sign-in by the one rule of
+//! [`super::sign_in`] (rate limit and lockout per source address), idle and absolute expiry,
+//! sign-out, and password changes (which revoke the account's API tokens). The doors keep the
 //! session secret in a cookie; the store keeps its hash and a CSRF token. Every sign-in, failure,
 //! lockout, sign-out and password change is audited.
 
@@ -7,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::credentials::token_hash;
 use gongzhi_core::people::policy::{PasswordProblem, SecurityPolicy};
-use gongzhi_store::people::sessions::Failure;
 
+use super::sign_in::Via;
 use super::{Account, random_token};
 use crate::{App, AppError};
 
@@ -22,13 +23,7 @@ pub struct StaffSession {
     pub session_hash: String,
 }
 
-/// A sign-in attempt: the user name and password typed, and where the request came from (for
-/// the record).
-pub struct SignIn<'a> {
-    pub username: &'a str,
-    pub password: &'a str,
-    pub source: &'a str,
-}
+pub use super::sign_in::{Refusal, SignIn};
 
 /// A session just started: its secret (for the cookie, never stored) and how long it may last.
 pub struct Started {
@@ -36,55 +31,15 @@ pub struct Started {
     pub max_age: Duration,
 }
 
-/// Why a sign-in was refused, told to the person without saying whether the name exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// Unknown name, wrong password or inactive account; `left` failures until the lockout when
-    /// only a few are left (and the account is active).
-    Wrong { left: Option<i64> },
-    /// The account was locked already: the password was not even checked.
-    Locked(DateTime<Utc>),
-    /// This failure reached the limit: locked until then.
-    LockedNow(DateTime<Utc>),
-}
-
-/// Signs a person in to the pages: `Ok(Ok(started))` with a new session, `Ok(Err(refusal))`
-/// when the name, password or account state refuse it (each failure counted and audited).
+/// Signs a person in to the pages by the one sign-in rule ([`super::sign_in::check`]):
+/// `Ok(Ok(started))` with a new session, `Ok(Err(refusal))` when refused.
 pub async fn sign_in(app: &App, attempt: SignIn<'_>) -> Result<Result<Started, Refusal>, AppError> {
+    let account = match super::sign_in::check(app, &attempt, Via::Pages).await? {
+        Ok(account) => account,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
     let key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
     let now = Utc::now();
-    let Some(account) = app.db.account_by_username(attempt.username).await? else {
-        app.db
-            .record_unknown_sign_in(attempt.username, now, attempt.source, &key)
-            .await?;
-        return Ok(Err(Refusal::Wrong { left: None }));
-    };
-    if let Some(until) = account.locked_until.filter(|u| *u > now) {
-        return Ok(Err(Refusal::Locked(until)));
-    }
-    let hash = account.password_hash.clone().unwrap_or_default();
-    if !super::password_matches(attempt.password, &hash).await || !account.active {
-        let policy = &app.security;
-        let failure = app
-            .db
-            .record_failed_sign_in(
-                &account,
-                now,
-                policy.lockout_failures,
-                Duration::minutes(policy.lockout_minutes),
-                attempt.source,
-                &key,
-            )
-            .await?;
-        return Ok(Err(match failure {
-            Failure::Locked(until) => Refusal::LockedNow(until),
-            // A warning would tell that an inactive account exists.
-            Failure::Counted(n) if !account.active || n < policy.lockout_failures - 2 => Refusal::Wrong { left: None },
-            Failure::Counted(n) => Refusal::Wrong {
-                left: Some(policy.lockout_failures - n),
-            },
-        }));
-    }
     let secret = random_token();
     let csrf = random_token();
     let max_age = Duration::hours(app.security.session_max_hours);

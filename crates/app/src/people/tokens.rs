@@ -1,5 +1,7 @@
-//! Bearer tokens of API clients: issued for a user name and password, valid for the
-//! application's token lifetime, looked up by their hash on every request.
+//! Bearer tokens of API clients: issued for a user name and password by the one sign-in rule of
+//! [`super::sign_in`] (the pages' rate limit, lockout and audit), valid for the application's
+//! token lifetime while used within the idle limit, revoked by their holder (sign-out), by a
+//! password change or reset, and by deactivating the account; looked up by their hash.
 
 use chrono::{DateTime, Duration, Utc};
 use gongzhi_core::ErrorCode;
@@ -8,6 +10,7 @@ use gongzhi_core::people::credentials::{IssuedToken, token_hash};
 use rand::Rng;
 use serde::Deserialize;
 
+use super::sign_in::{self, Via};
 use crate::{App, AppError};
 
 /// An API client signing in (`POST /api/v1/auth/token`): both fields are required.
@@ -23,40 +26,42 @@ pub struct Issued {
     pub expires_at: DateTime<Utc>,
 }
 
-fn bad_credentials() -> AppError {
+fn invalid_token() -> AppError {
     AppError::new(
-        ErrorCode::InvalidCredentials,
-        None,
-        "用户名或密码错误",
-        "wrong username or password",
+        ErrorCode::InvalidToken,
+        Some("Authorization"),
+        "令牌无效或已过期，请重新登录",
+        "the token is invalid or has expired; sign in again",
     )
 }
 
-/// Signs an API client in from its command: `missing_parameter` naming a field left out, else
-/// as [`issue`].
-pub async fn sign_in(app: &App, command: SignIn) -> Result<Issued, AppError> {
+/// Signs an API client in from its command, sent from `source`: `missing_parameter` naming a
+/// field left out, else as [`issue`].
+pub async fn sign_in(app: &App, command: SignIn, source: &str) -> Result<Issued, AppError> {
     let username = AppError::required(command.username, "username")?;
     let password = AppError::required(command.password, "password")?;
-    issue(app, &username, &password).await
+    let attempt = sign_in::SignIn {
+        username: &username,
+        password: &password,
+        source,
+    };
+    issue(app, attempt).await
 }
 
-/// Signs an API client in: a token for the active account `username` if `password` is its
-/// password. Neither an unknown name nor a wrong password says which it was.
-pub async fn issue(app: &App, username: &str, password: &str) -> Result<Issued, AppError> {
-    let account = app.db.account_by_username(username).await?.filter(|a| a.active);
-    let Some((account, hash)) = account.and_then(|a| a.password_hash.clone().map(|h| (a, h))) else {
-        return Err(bad_credentials());
-    };
-    if !super::password_matches(password, &hash).await {
-        return Err(bad_credentials());
-    }
+/// Signs an API client in: a token for the account if the sign-in rule admits the attempt, else
+/// the refusal as an error (`invalid_credentials` whether the name exists or not,
+/// `account_locked`, `rate_limited`, `password_change_required`).
+pub async fn issue(app: &App, attempt: sign_in::SignIn<'_>) -> Result<Issued, AppError> {
+    let account = sign_in::check(app, &attempt, Via::Api)
+        .await?
+        .map_err(sign_in::Refusal::error)?;
     let mut bytes = [0u8; 32];
     rand::rng().fill(&mut bytes);
     let token = IssuedToken::from_random(bytes);
     let expires_at = Utc::now() + Duration::hours(app.token_ttl_hours);
     let audit_key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
     app.db
-        .insert_token(&token.hash, &account, expires_at, &audit_key)
+        .insert_token(&token.hash, &account, attempt.source, expires_at, &audit_key)
         .await?;
     Ok(Issued {
         secret: token.secret,
@@ -64,18 +69,35 @@ pub async fn issue(app: &App, username: &str, password: &str) -> Result<Issued, 
     })
 }
 
-/// The actor behind a bearer token that has not expired and whose account is active; 401
-/// otherwise.
+/// The actor behind a bearer token that is not revoked, has not expired, was used within the
+/// idle limit and whose account is active (touched at most once a minute); 401 otherwise.
 pub async fn authenticate(app: &App, secret: &str) -> Result<Actor, AppError> {
-    app.db
-        .actor_for_token(&token_hash(secret), Utc::now())
+    let hash = token_hash(secret);
+    let now = Utc::now();
+    let idle = Duration::minutes(app.security.token_idle_minutes);
+    let used = app
+        .db
+        .actor_for_token(&hash, now, idle)
         .await?
-        .ok_or_else(|| {
-            AppError::new(
-                ErrorCode::InvalidToken,
-                Some("Authorization"),
-                "令牌无效或已过期，请重新登录",
-                "the token is invalid or has expired; sign in again",
-            )
-        })
+        .ok_or_else(invalid_token)?;
+    // As with sessions: a busy writer must not turn a request into an error.
+    if now - used.last_used_at > Duration::minutes(1)
+        && let Err(e) = app.db.touch_token(&hash, now).await
+    {
+        tracing::warn!(error = %e, "token not touched");
+    }
+    Ok(used.actor)
+}
+
+/// Revokes the token `secret` (its holder signs out of the API; audited); 401 when it is not a
+/// live token.
+pub async fn revoke(app: &App, secret: &str) -> Result<(), AppError> {
+    let audit_key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
+    // Only a token that still works may end itself.
+    authenticate(app, secret).await?;
+    app.db
+        .revoke_token(&token_hash(secret), Utc::now(), &audit_key)
+        .await?
+        .ok_or_else(invalid_token)?;
+    Ok(())
 }

@@ -115,6 +115,7 @@ async fn wrong_or_missing_credentials_are_refused() {
         db.insert_token(
             &t.hash,
             &account,
+            "test",
             chrono::Utc::now() - chrono::Duration::minutes(1),
             &gongzhi_store::testing::audit_key(),
         )

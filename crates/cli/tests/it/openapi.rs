@@ -17,8 +17,9 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 49] = [
+const ROUTES: [(&str, &str); 50] = [
     ("post", "/api/v1/auth/token"),
+    ("delete", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
     ("get", "/api/v1/api-keys"),
     ("post", "/api/v1/api-keys"),
@@ -379,6 +380,12 @@ async fn every_documented_operation_answers_as_documented() {
         let r = call(&app, Method::GET, "/api/v1/me", None, None, vec![]).await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
         c!("get", "/api/v1/me", &r);
+        let leaving = token(&app, &db, "leader").await;
+        for status in [StatusCode::OK, StatusCode::UNAUTHORIZED] {
+            let r = call(&app, Method::DELETE, "/api/v1/auth/token", Some(&leaving), None, vec![]).await;
+            assert_eq!(r.status, status, "{name}: {}", r.body);
+            c!("delete", "/api/v1/auth/token", &r);
+        }
 
         let r = call(
             &app,

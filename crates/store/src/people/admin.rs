@@ -7,7 +7,7 @@ use gongzhi_core::audit::AuditKey;
 use gongzhi_core::people::Grant;
 use serde_json::json;
 
-use super::sessions::audit;
+use super::sessions::{SourceLock, audit, revoke_tokens_of};
 use super::{ACCOUNT_COLUMNS, Account, scope_parts};
 use crate::db::Db;
 use crate::error::StoreError;
@@ -17,10 +17,13 @@ use crate::error::StoreError;
 pub struct AccountWithGrants {
     pub account: Account,
     pub grants: Vec<Grant>,
+    /// The source addresses locked out of the account now (after too many failed sign-ins from
+    /// each), the latest lockout first.
+    pub locks: Vec<SourceLock>,
 }
 
 impl Db {
-    /// Every account with its grants, by user name.
+    /// Every account with its grants and the lockouts in force, by user name.
     pub async fn accounts_with_grants(&self) -> Result<Vec<AccountWithGrants>, StoreError> {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY username");
         let accounts: Vec<Account> =
@@ -33,6 +36,7 @@ impl Db {
             .map(|account| AccountWithGrants {
                 account,
                 grants: vec![],
+                locks: vec![],
             })
             .collect();
         for (id, role, kind, code) in rows {
@@ -40,10 +44,16 @@ impl Db {
                 a.grants.push(super::grant_from(&role, &kind, &code)?);
             }
         }
+        for (username, lock) in self.sign_in_locks(Utc::now()).await? {
+            if let Some(a) = out.iter_mut().find(|a| a.account.username == username) {
+                a.locks.push(lock);
+            }
+        }
         Ok(out)
     }
 
-    /// Activates or deactivates an account; deactivating ends its sessions.
+    /// Activates or deactivates an account; deactivating ends its sessions and revokes its API
+    /// tokens (activating it again does not bring them back).
     pub async fn set_account_active(
         &self,
         account: &Account,
@@ -55,20 +65,25 @@ impl Db {
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, conn => sqlx::query("UPDATE accounts SET active = $1 WHERE id = $2")
             .bind(active).bind(account.id).execute(conn).await.map(|r| r.rows_affected()))?;
-        if !active {
-            on_tx!(&mut tx, conn => sqlx::query("UPDATE sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL")
+        let detail = if active {
+            json!({})
+        } else {
+            let sessions = on_tx!(&mut tx, conn => sqlx::query("UPDATE sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL")
                 .bind(now).bind(account.id).execute(conn).await.map(|r| r.rows_affected()))?;
-        }
+            let tokens = revoke_tokens_of(&mut tx, account, now).await?;
+            json!({"sessions_ended": sessions, "tokens_revoked": tokens})
+        };
         let action = if active {
             "people.account.activate"
         } else {
             "people.account.deactivate"
         };
-        audit(&mut tx, key, now, by, action, &account.username, json!({})).await?;
+        audit(&mut tx, key, now, by, action, &account.username, detail).await?;
         tx.commit().await
     }
 
-    /// Lifts a lockout before it runs out.
+    /// Lifts every lockout of the account (from whatever source) before it runs out, and forgets
+    /// the failures counted.
     pub async fn unlock_account(
         &self,
         account: &Account,
@@ -77,8 +92,11 @@ impl Db {
         key: &AuditKey,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        on_tx!(&mut tx, conn => sqlx::query("UPDATE accounts SET locked_until = NULL, failed_sign_ins = 0 WHERE id = $1")
-            .bind(account.id).execute(conn).await.map(|r| r.rows_affected()))?;
+        let sources: Vec<String> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "DELETE FROM sign_in_failures WHERE username = $1 AND locked_until > $2 RETURNING source")
+            .bind(&account.username).bind(now).fetch_all(conn).await)?;
+        on_tx!(&mut tx, conn => sqlx::query("DELETE FROM sign_in_failures WHERE username = $1")
+            .bind(&account.username).execute(conn).await.map(|r| r.rows_affected()))?;
         audit(
             &mut tx,
             key,
@@ -86,7 +104,7 @@ impl Db {
             by,
             "people.account.unlock",
             &account.username,
-            json!({}),
+            json!({"sources": sources}),
         )
         .await?;
         tx.commit().await

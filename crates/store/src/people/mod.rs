@@ -24,15 +24,20 @@ pub struct Account {
     pub display_name: String,
     pub password_hash: Option<String>,
     pub active: bool,
-    pub failed_sign_ins: i64,
-    pub locked_until: Option<DateTime<Utc>>,
     pub password_changed_at: Option<DateTime<Utc>>,
     pub must_change_password: bool,
 }
 
 /// The columns of [`Account`], for queries that read one.
-pub(crate) const ACCOUNT_COLUMNS: &str = "id, username, display_name, password_hash, active, failed_sign_ins, \
-     locked_until, password_changed_at, must_change_password";
+pub(crate) const ACCOUNT_COLUMNS: &str =
+    "id, username, display_name, password_hash, active, password_changed_at, must_change_password";
+
+/// The account behind a live API token, and when the token was last used.
+#[derive(Debug, Clone)]
+pub struct TokenUse {
+    pub actor: Actor,
+    pub last_used_at: DateTime<Utc>,
+}
 
 pub(crate) fn scope_parts(scope: &Scope) -> (&'static str, String) {
     match scope {
@@ -116,44 +121,89 @@ impl Db {
         rows.iter().map(|(r, k, c)| grant_from(r, k, c)).collect()
     }
 
-    /// Stores a newly issued token (a sign-in), with its audit entry.
+    /// Stores a newly issued token (a sign-in from `source`, whose failures it clears), with its
+    /// audit entry.
     pub async fn insert_token(
         &self,
         token_hash: &str,
         account: &Account,
+        source: &str,
         expires_at: DateTime<Utc>,
         audit_key: &AuditKey,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
         let mut tx = self.begin().await?;
         on_tx!(&mut tx, conn => sqlx::query(
-            "INSERT INTO api_tokens (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+            "INSERT INTO api_tokens (token_hash, account_id, created_at, expires_at, last_used_at)
+             VALUES ($1, $2, $3, $4, $3)")
             .bind(token_hash).bind(account.id).bind(now).bind(expires_at)
             .execute(conn).await.map(|r| r.rows_affected()))?;
         // The token itself never enters the record; its expiry does.
-        let detail = serde_json::json!({"expires_at": expires_at});
-        let entry = NewAuditEntry::new(
-            now,
-            &account.username,
-            "people.sign_in",
-            "account",
-            &account.username,
-            detail,
-        )?;
-        crate::audit::append(&mut tx, audit_key, entry).await?;
+        let detail = serde_json::json!({"source": source, "via": "api", "expires_at": expires_at});
+        sessions::signed_in(&mut tx, audit_key, now, account, source, detail).await?;
         tx.commit().await
     }
 
-    /// The actor behind a token that has not expired and whose account is active.
-    pub async fn actor_for_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Actor>, StoreError> {
-        let account: Option<(i64, String)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT a.id, a.username FROM api_tokens t JOIN accounts a ON a.id = t.account_id
-             WHERE t.token_hash = $1 AND t.expires_at > $2 AND a.active = $3")
-            .bind(token_hash).bind(now).bind(true).fetch_optional(p).await)?;
-        let Some((id, username)) = account else { return Ok(None) };
-        Ok(Some(Actor {
-            account: username,
-            grants: self.grants_of(id).await?,
+    /// The account behind a token that is not revoked, has not expired, was used within `idle`,
+    /// and whose account is active.
+    pub async fn actor_for_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle: chrono::Duration,
+    ) -> Result<Option<TokenUse>, StoreError> {
+        let account: Option<(i64, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT a.id, a.username, t.last_used_at FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND t.last_used_at > $3
+             AND a.active = $4")
+            .bind(token_hash).bind(now).bind(now - idle).bind(true).fetch_optional(p).await)?;
+        let Some((id, username, last_used_at)) = account else {
+            return Ok(None);
+        };
+        Ok(Some(TokenUse {
+            actor: Actor {
+                account: username,
+                grants: self.grants_of(id).await?,
+            },
+            last_used_at,
         }))
+    }
+
+    /// Marks a token used now (callers do it at most once a minute, to spare the writer).
+    pub async fn touch_token(&self, token_hash: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_pool!(self, p => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
+            .bind(now).bind(token_hash).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Revokes a token at once (its holder signs out of the API), audited under its account;
+    /// the account's user name, or `None` when no live token has that hash.
+    pub async fn revoke_token(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        audit_key: &AuditKey,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.begin().await?;
+        let account: Option<i64> = on_tx!(&mut tx, conn => sqlx::query_scalar(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING account_id")
+            .bind(now).bind(token_hash).fetch_optional(conn).await)?;
+        let Some(account) = account else {
+            return Ok(None);
+        };
+        let username: String = on_tx!(&mut tx, conn => sqlx::query_scalar("SELECT username FROM accounts WHERE id = $1")
+            .bind(account).fetch_one(conn).await)?;
+        sessions::audit(
+            &mut tx,
+            audit_key,
+            now,
+            &username,
+            "people.token.revoke",
+            &username,
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Some(username))
     }
 }

@@ -9,7 +9,6 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Utc;
 use gongzhi_app::AppError;
 use gongzhi_app::people::accounts::{self, AccountChange, NewAccount, may_revoke, scope_text};
 use gongzhi_core::ErrorCode;
@@ -68,7 +67,6 @@ async fn accounts_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<Response, ApiError> {
-    let now = Utc::now();
     let rows = accounts::list(state, &staff.actor)
         .await?
         .into_iter()
@@ -77,7 +75,7 @@ async fn accounts_page(
             username: a.account.username,
             display_name: a.account.display_name,
             active: a.account.active,
-            locked: a.account.locked_until.is_some_and(|u| u > now),
+            locked: !a.locks.is_empty(),
         })
         .collect();
     let page = AccountsPage {
@@ -168,7 +166,8 @@ struct AccountPage {
     username: String,
     display_name: String,
     active: bool,
-    locked_until: Option<String>,
+    /// The source addresses locked out of the account, with the end of each lockout.
+    locks: Vec<(String, String)>,
     must_change: bool,
     /// (role, label, scope, whether the reader may revoke it)
     grants: Vec<(String, String, String, bool)>,
@@ -187,14 +186,17 @@ async fn account_page(
 ) -> Result<Response, ApiError> {
     let view = accounts::get(state, &staff.actor, username).await?;
     let a = &view.target;
-    let now = Utc::now();
     let lang = staff.lang;
     let page = AccountPage {
         c: Chrome::for_staff(staff, "/admin/accounts"),
         username: a.account.username.clone(),
         display_name: a.account.display_name.clone(),
         active: a.account.active,
-        locked_until: a.account.locked_until.filter(|u| *u > now).map(local_time),
+        locks: a
+            .locks
+            .iter()
+            .map(|l| (l.source.clone(), local_time(l.until)))
+            .collect(),
         must_change: a.account.must_change_password,
         grants: a
             .grants

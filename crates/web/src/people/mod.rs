@@ -1,11 +1,12 @@
-//! Sign-in: bearer tokens for API clients (`POST /api/v1/auth/token`, the [`Authenticated`]
-//! extractor), sessions for the pages ([`session`], [`pages`]) and account administration
-//! ([`admin`]).
+//! Sign-in: bearer tokens for API clients (`POST` and `DELETE /api/v1/auth/token`, the
+//! [`Authenticated`] extractor), sessions for the pages ([`session`], [`pages`]), the client's
+//! address ([`source`]) and account administration ([`admin`]).
 
 pub mod admin;
 pub mod api_keys;
 pub mod pages;
 pub mod session;
+pub mod source;
 
 use crate::json;
 use axum::Json;
@@ -13,19 +14,20 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::post;
 use gongzhi_app::AppError;
-use gongzhi_app::people::tokens;
+use gongzhi_app::people::{sign_in, tokens};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::people::Actor;
 use serde_json::{Value, json};
 
 use crate::{ApiError, AppState};
+use source::ClientAddr;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/auth/token", post(issue_token))
+        .route("/api/v1/auth/token", post(issue_token).delete(revoke_token))
         .route("/api/v1/me", axum::routing::get(me))
         .route("/api/v1/api-keys", post(api_keys::create).get(api_keys::list))
         .route("/api/v1/api-keys/{id}", axum::routing::delete(api_keys::revoke))
@@ -45,13 +47,34 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-/// `POST /api/v1/auth/token` `{"username", "password"}` → `{"token", "token_type", "expires_at"}`.
-async fn issue_token(State(state): State<AppState>, body: Bytes) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let token = tokens::sign_in(&state, json::command(&body)?).await?;
+/// `POST /api/v1/auth/token` `{"username", "password"}` → `{"token", "token_type", "expires_at"}`,
+/// by the same sign-in rule as the pages (rate limit and lockout per source address).
+async fn issue_token(
+    State(state): State<AppState>,
+    ClientAddr(source): ClientAddr,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let token = tokens::sign_in(&state, json::command(&body)?, &source).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"token": token.secret, "token_type": "Bearer", "expires_at": token.expires_at})),
     ))
+}
+
+/// `DELETE /api/v1/auth/token`: revokes the bearer token the request carries (signing out of the
+/// API) → `{"revoked": true}`.
+async fn revoke_token(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+    let secret = bearer(&headers).ok_or_else(sign_in_required)?;
+    tokens::revoke(&state, secret).await?;
+    Ok(Json(json!({"revoked": true})))
+}
+
+/// The token of `Authorization: Bearer <token>`, if the request carries one.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
 }
 
 /// `GET /api/v1/me`: who the token belongs to and the roles it holds.
@@ -81,15 +104,15 @@ fn sign_in_required() -> ApiError {
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
-        let Some(secret) = bearer else {
+        let Some(secret) = bearer(&parts.headers) else {
             let staff = session::session_of(state, &parts.headers)
                 .await?
                 .ok_or_else(sign_in_required)?;
+            // A password set by an administrator (or too old) opens the password page only,
+            // not the API behind it.
+            if staff.must_change_password(&state.security, chrono::Utc::now()) {
+                return Err(sign_in::Refusal::MustChangePassword.error());
+            }
             if !parts.method.is_safe() {
                 let sent = parts
                     .headers

@@ -9,12 +9,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;
 use gongzhi_app::AppError;
-use gongzhi_app::people::sessions::{self, ChangePassword, PasswordRefusal, Refusal, SignIn};
+use gongzhi_app::people::sessions::{self, ChangePassword, PasswordRefusal, SignIn};
 use gongzhi_core::Localized;
 use serde::Deserialize;
 
 use super::session::{SESSION_COOKIE, Staff, cookie, same_secret, session_cookie};
-use crate::pages::{Chrome, local_time};
+use super::source::ClientAddr;
+use crate::error::say_retry_after;
+use crate::pages::Chrome;
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::people::random_token;
 
@@ -86,20 +88,11 @@ pub struct LoginForm {
     next: String,
 }
 
-/// The client's address for the record: the proxy's `X-Forwarded-For` when there is one.
-fn source_of(headers: &HeaderMap) -> String {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().chars().take(64).collect())
-        .unwrap_or_else(|| "direct".to_string())
-}
-
 /// `POST /login`
 pub async fn login(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(source): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
@@ -125,35 +118,18 @@ pub async fn login(
             format!("{}{field}", lang.pick("请填写", "please enter your ")),
         );
     }
-    let source = source_of(&headers);
     let attempt = SignIn {
         username,
         password: &form.password,
         source: &source,
     };
-    let locked = |until| {
-        format!(
-            "{}{}",
-            lang.pick(
-                "登录失败次数过多，账户已锁定至 ",
-                "too many failed sign-ins: the account is locked until "
-            ),
-            local_time(until)
-        )
-    };
-    let wrong = lang.pick("用户名或密码错误", "wrong user name or password");
     let started = match sessions::sign_in(&state, attempt).await? {
         Ok(started) => started,
-        Err(Refusal::Locked(until)) => return again(StatusCode::FORBIDDEN, locked(until)),
-        Err(Refusal::LockedNow(until)) => return again(StatusCode::UNAUTHORIZED, locked(until)),
-        Err(Refusal::Wrong { left: None }) => return again(StatusCode::UNAUTHORIZED, wrong.to_string()),
-        Err(Refusal::Wrong { left: Some(left) }) => {
-            let message = format!(
-                "{wrong}{}{left}{}",
-                lang.pick("；再失败 ", "; "),
-                lang.pick(" 次将锁定账户", " more failures lock the account")
-            );
-            return again(StatusCode::UNAUTHORIZED, message);
+        Err(refusal) => {
+            let e = refusal.error();
+            let mut page = again(e.http_status(), e.message(lang).to_string())?;
+            say_retry_after(&mut page, e.retry_after);
+            return Ok(page);
         }
     };
     let mut response = Redirect::to(&next).into_response();

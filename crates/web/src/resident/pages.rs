@@ -22,8 +22,10 @@ use serde_json::json;
 use super::{RESIDENT_COOKIE, ResidentUser};
 use crate::cases::pages::{read_form, save_photo_ids};
 use crate::cases::phone_form::phone_report;
+use crate::error::say_retry_after;
 use crate::pages::local_time;
 use crate::people::session::{cookie, same_secret, session_cookie};
+use crate::people::source::ClientAddr;
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases;
 use gongzhi_app::people::random_token;
@@ -195,6 +197,7 @@ fn expired_form(lang: Lang) -> (&'static str, String) {
 pub async fn send_code(
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(source): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
@@ -207,11 +210,14 @@ pub async fn send_code(
         Ok(p) => p,
         Err(e) => return again(StatusCode::UNPROCESSABLE_ENTITY, false, ("phone", e.message(lang))),
     };
-    if let Err(e) = residents::send_code(&state, &phone).await {
-        // Sent too recently (that code stands: the page asks for it), or the gateway failed.
+    if let Err(e) = residents::send_code(&state, &phone, &source).await {
+        // Sent too recently (that code stands: the page asks for it), too many codes from this
+        // address, or the gateway failed.
         let Some(field) = e.field else { return Err(e) };
         let sent = e.code == ErrorCode::CodeTooSoon;
-        return again(e.http_status(), sent, (field, e.message(lang).to_string()));
+        let mut page = again(e.http_status(), sent, (field, e.message(lang).to_string()))?;
+        say_retry_after(&mut page, e.retry_after);
+        return Ok(page);
     }
     let policy = &state.security;
     let notice = match lang {

@@ -85,9 +85,15 @@ async fn sign_in(db: &gongzhi_store::Db, username: &str, role: Role, n: u8) -> S
         .unwrap();
     let account = db.account_by_username(username).await.unwrap().unwrap();
     let token = IssuedToken::from_random([n; 32]);
-    db.insert_token(&token.hash, &account, Utc::now() + chrono::Duration::hours(1), &key)
-        .await
-        .unwrap();
+    db.insert_token(
+        &token.hash,
+        &account,
+        "test",
+        Utc::now() + chrono::Duration::hours(1),
+        &key,
+    )
+    .await
+    .unwrap();
     token.secret
 }
 

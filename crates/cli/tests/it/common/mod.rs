@@ -196,6 +196,17 @@ pub fn set_cookie(reply: &Reply, name: &str) -> Option<String> {
 
 /// Signs `username` in through the sign-in form, as a browser does, with `password`.
 pub async fn sign_in_with(app: &Router, username: &str, password: &str) -> Result<PageSession, Reply> {
+    sign_in_from(app, None, username, password).await
+}
+
+/// As [`sign_in_with`], the form sent from the network address `from` (the server's peer, as
+/// `gongzhi serve` sees it) when given.
+pub async fn sign_in_from(
+    app: &Router,
+    from: Option<std::net::SocketAddr>,
+    username: &str,
+    password: &str,
+) -> Result<PageSession, Reply> {
     let form = browse(app, "/login").await;
     let planted = set_cookie(&form, "gz_signin").expect("the sign-in form plants its token");
     let token = input_value(&form.body, "form_token").expect("the sign-in form carries its token");
@@ -206,16 +217,14 @@ pub async fn sign_in_with(app: &Router, username: &str, password: &str) -> Resul
         ("next", "/"),
     ])
     .unwrap();
-    let reply = send(
-        app,
-        Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, format!("gz_signin={planted}"))
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await;
+    let mut request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, format!("gz_signin={planted}"));
+    if let Some(addr) = from {
+        request = request.extension(axum::extract::ConnectInfo(addr));
+    }
+    let reply = send(app, request.body(Body::from(body)).unwrap()).await;
     let Some(cookie) = set_cookie(&reply, "gz_session").filter(|c| !c.is_empty()) else {
         return Err(reply);
     };
