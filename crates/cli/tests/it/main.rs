@@ -35,6 +35,7 @@ mod registry_pages;
 mod resident_nearby_orders;
 mod resident_pages;
 mod rules_cli;
+mod sign_in_attacks;
 mod staff_sign_in;
 mod territory_api;
 mod territory_pages;

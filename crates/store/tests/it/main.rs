@@ -10,4 +10,5 @@ mod intake;
 mod registry;
 mod rules;
 mod schema_parity;
+mod sign_in;
 mod territory;
