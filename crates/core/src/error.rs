@@ -81,6 +81,7 @@ catalogue! {
     InvalidCredentials = "invalid_credentials", 401, "用户名或密码错误", "wrong username or password";
     AccountLocked = "account_locked", 403, "登录失败次数过多，已锁定", "locked after too many failed sign-ins";
     PasswordChangeRequired = "password_change_required", 403, "请先修改密码", "the password must be changed first";
+    AdminNetworkRefused = "admin_network_refused", 403, "管理员不得从此网络地址登录", "administrators may not work from this network address";
     InvalidToken = "invalid_token", 401, "令牌无效或已过期", "the token is invalid or expired";
     UnknownToken = "unknown_token", 404, "令牌不存在", "no such token";
     Forbidden = "forbidden", 403, "无权进行此操作", "not allowed";

@@ -10,7 +10,9 @@
 //! 4. a wrong password, an inactive account and an unknown name are one failure, counted per name
 //!    and source and audited; `lockout_failures` in a row lock that source out of that name for
 //!    `lockout_minutes` (other sources still sign in: nobody can lock the owner out);
-//! 5. an API client whose password must be changed (set by an administrator, or too old) is
+//! 5. an administrator's name from outside `admin_networks` (when set) is refused before the
+//!    password is looked at (audited; it counts as no failure, so it locks nobody out);
+//! 6. an API client whose password must be changed (set by an administrator, or too old) is
 //!    refused (audited): the pages let it in only to change it.
 //!
 //! A right password is audited as `people.sign_in` by whatever it starts (a session, a token), in
@@ -21,6 +23,8 @@ use std::time::{Duration as StdDuration, Instant};
 use chrono::{DateTime, Duration, Utc};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::people::credentials::dummy_hash;
+use gongzhi_core::people::policy::ADMIN_ROLES;
+use gongzhi_core::people::{Actor, Grant};
 use gongzhi_core::time::city_time;
 use gongzhi_store::people::sessions::{Attempt, Failure, Lockout};
 
@@ -43,6 +47,15 @@ pub enum Via {
     Api,
 }
 
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Pages => "pages",
+            Via::Api => "api",
+        }
+    }
+}
+
 /// Why a sign-in was refused, told to the person without saying whether the name exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -57,6 +70,8 @@ pub enum Refusal {
     LockedNow(DateTime<Utc>),
     /// The password is right, but must be changed (on the pages) before the API accepts it.
     MustChangePassword,
+    /// An administrator, from outside the networks administrators may work from.
+    AdminNetwork,
 }
 
 impl Refusal {
@@ -92,6 +107,7 @@ impl Refusal {
                     format!("too many failed sign-ins: the account is locked until {at} (from this network address)"),
                 )
             }
+            Refusal::AdminNetwork => admin_network_refused(),
             Refusal::MustChangePassword => AppError::new(
                 ErrorCode::PasswordChangeRequired,
                 Some("password"),
@@ -128,6 +144,15 @@ pub async fn check(app: &App, attempt: &SignIn<'_>, via: Via) -> Result<Result<A
         return Ok(Err(Refusal::Locked(until)));
     }
     let account = app.db.account_by_username(attempt.username).await?;
+    if let Some(admin) = &account
+        && !policy.admin_reachable_from(attempt.source)
+        && holds_admin_role(&app.db.grants_of(admin.id).await?)
+    {
+        app.db
+            .record_refused_sign_in(admin, attempt.source, via.as_str(), "admin_network", now, &key)
+            .await?;
+        return Ok(Err(Refusal::AdminNetwork));
+    }
     let hash = account
         .as_ref()
         .and_then(|a| a.password_hash.clone())
@@ -155,9 +180,43 @@ pub async fn check(app: &App, attempt: &SignIn<'_>, via: Via) -> Result<Result<A
     };
     if via == Via::Api && must_change_password(policy, &account, now) {
         app.db
-            .record_refused_sign_in(&account, attempt.source, "password_change_required", now, &key)
+            .record_refused_sign_in(
+                &account,
+                attempt.source,
+                via.as_str(),
+                "password_change_required",
+                now,
+                &key,
+            )
             .await?;
         return Ok(Err(Refusal::MustChangePassword));
     }
     Ok(Ok(account))
+}
+
+fn holds_admin_role(grants: &[Grant]) -> bool {
+    grants.iter().any(|g| ADMIN_ROLES.contains(&g.role))
+}
+
+fn admin_network_refused() -> AppError {
+    AppError::new(
+        ErrorCode::AdminNetworkRefused,
+        None,
+        "管理员账号只能从指定的管理网络登录和操作",
+        "administrator accounts work only from the configured administration networks",
+    )
+}
+
+/// Refuses a signed-in administrator working from outside `admin_networks` (a session or token
+/// obtained inside and carried elsewhere); anyone else passes.
+pub fn check_admin_network(app: &App, actor: &Actor, source: &str) -> Result<(), AppError> {
+    if app.security.admin_reachable_from(source) || !holds_admin_role(&actor.grants) {
+        return Ok(());
+    }
+    tracing::warn!(
+        account = actor.account,
+        source,
+        "administrator refused outside the administration networks"
+    );
+    Err(admin_network_refused())
 }

@@ -500,3 +500,84 @@ async fn one_address_cannot_have_codes_sent_to_thirty_phones() {
         assert!(sms.last_code(&phone(99)).is_some());
     }
 }
+
+/// `GET uri` from `from` with a header (a bearer token or a session cookie).
+async fn get_from(app: &Router, uri: &str, from: &str, header: (header::HeaderName, &str)) -> Reply {
+    let request = Request::get(uri)
+        .header(header::ACCEPT, "text/html")
+        .header(header.0, header.1)
+        .extension(ConnectInfo(addr(from)))
+        .body(Body::empty())
+        .unwrap();
+    send(app, request).await
+}
+
+/// The pages' sign-in form sent from `from`: the session cookie when one is started.
+async fn login_cookie(app: &Router, from: &str, username: &str) -> Result<String, Reply> {
+    let form = browse(app, "/login").await;
+    let planted = set_cookie(&form, "gz_signin").unwrap();
+    let token = input_value(&form.body, "form_token").unwrap();
+    let body = serde_urlencoded::to_string([
+        ("username", username),
+        ("password", "demo"),
+        ("form_token", &token),
+        ("next", "/"),
+    ])
+    .unwrap();
+    let request = Request::post("/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::COOKIE, format!("gz_signin={planted}"))
+        .extension(ConnectInfo(addr(from)));
+    let reply = send(app, request.body(Body::from(body)).unwrap()).await;
+    match set_cookie(&reply, "gz_session").filter(|c| !c.is_empty()) {
+        Some(cookie) => Ok(format!("gz_session={cookie}")),
+        None => Err(reply),
+    }
+}
+
+#[tokio::test]
+async fn administrators_work_only_from_the_administration_networks() {
+    const ADMIN_DESK: &str = "10.20.3.4";
+    let networks = |p: &mut SecurityPolicy| p.admin_networks = vec!["10.20.0.0/16".parse().unwrap()];
+    for (db, app) in apps_with(networks).await {
+        let name = db.backend_name();
+        // From outside, none of the three administrators signs in, on the API or the pages,
+        // whatever the password; the refusal is audited and locks nobody out.
+        for admin in ["admin", "secadmin", "auditor"] {
+            let r = ask_token(&app, ATTACKER, admin, "demo").await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {admin}: {}", r.body);
+            assert_eq!(r.json()["error"]["code"], "admin_network_refused", "{name}: {admin}");
+            let refused = login_cookie(&app, ATTACKER, admin).await.err().unwrap();
+            assert_eq!(refused.status, StatusCode::FORBIDDEN, "{name}: {admin}");
+            assert!(refused.body.contains("管理网络"), "{name}: {}", refused.body);
+            let record = actions(&db, admin).await;
+            assert_eq!(
+                count(&record, "people.sign_in_refused"),
+                2,
+                "{name}: {admin}: {record:?}"
+            );
+            assert_eq!(count(&record, "people.sign_in_failed"), 0, "{name}: {admin}");
+        }
+        // From the administration network they do; a token or a session carried outside stops.
+        let token = token_of(&app, ADMIN_DESK, "secadmin", "demo").await;
+        let bearer = format!("Bearer {token}");
+        let inside = get_from(&app, "/api/v1/me", ADMIN_DESK, (header::AUTHORIZATION, &bearer)).await;
+        assert_eq!(inside.status, StatusCode::OK, "{name}: {}", inside.body);
+        let outside = get_from(&app, "/api/v1/me", ATTACKER, (header::AUTHORIZATION, &bearer)).await;
+        assert_eq!(outside.status, StatusCode::FORBIDDEN, "{name}");
+        assert_eq!(outside.json()["error"]["code"], "admin_network_refused");
+        let cookie = login_cookie(&app, ADMIN_DESK, "admin")
+            .await
+            .unwrap_or_else(|r| panic!("{name}: {} {}", r.status, r.body));
+        let inside = get_from(&app, "/admin/accounts", ADMIN_DESK, (header::COOKIE, &cookie)).await;
+        assert_eq!(inside.status, StatusCode::OK, "{name}: {}", inside.body);
+        let outside = get_from(&app, "/admin/accounts", ATTACKER, (header::COOKIE, &cookie)).await;
+        assert_eq!(outside.status, StatusCode::FORBIDDEN, "{name}");
+        // Working accounts sign in from anywhere.
+        let token = token_of(&app, ATTACKER, "dispatcher", "demo").await;
+        let bearer = format!("Bearer {token}");
+        let r = get_from(&app, "/api/v1/me", ATTACKER, (header::AUTHORIZATION, &bearer)).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+    }
+}

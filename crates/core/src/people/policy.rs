@@ -5,6 +5,8 @@
 
 use std::net::IpAddr;
 
+use ipnet::IpNet;
+
 use crate::ErrorCode;
 use serde::Deserialize;
 use thiserror::Error;
@@ -43,6 +45,11 @@ pub struct SecurityPolicy {
     /// client is the peer of the connection and the header is ignored, so that nobody can choose
     /// the address their attempts are counted under.
     pub trusted_proxies: Vec<IpAddr>,
+    /// The networks the three administrators may work from (GB/T 22239 §8.1.4.4 c: 管理终端限制),
+    /// e.g. `["10.20.0.0/16"]`. Empty (the default): anywhere. Set, an administrator's sign-in from
+    /// elsewhere is refused before the password is looked at, and a session or token of theirs
+    /// used from elsewhere answers 403.
+    pub admin_networks: Vec<IpNet>,
     /// Residents' one-time sign-in codes: how long a code is good for, how many wrong tries it
     /// survives, and how long before another may be sent to the same phone.
     pub resident_code_minutes: i64,
@@ -67,6 +74,7 @@ impl Default for SecurityPolicy {
             sign_in_attempts_per_minute: 30,
             sms_codes_per_hour: 10,
             trusted_proxies: Vec::new(),
+            admin_networks: Vec::new(),
             resident_code_minutes: 5,
             resident_code_attempts: 5,
             resident_code_resend_seconds: 60,
@@ -116,6 +124,19 @@ impl Localized for PasswordProblem {
 }
 
 impl SecurityPolicy {
+    /// Whether an administrator may work from `source` (a client address as
+    /// [`SecurityPolicy::client_address`] gives it): anywhere when no network is set, else only
+    /// from inside one of `admin_networks` (an unknown address is outside).
+    pub fn admin_reachable_from(&self, source: &str) -> bool {
+        if self.admin_networks.is_empty() {
+            return true;
+        }
+        source
+            .parse::<IpAddr>()
+            .map(|ip| ip.to_canonical())
+            .is_ok_and(|ip| self.admin_networks.iter().any(|net| net.contains(&ip)))
+    }
+
     /// The address a request comes from, as sign-in counts and records it: the connection's
     /// peer; or, when the peer is one of the trusted proxies, the nearest address of
     /// `X-Forwarded-For` (read from the right) that is not a trusted proxy. `unknown` without a

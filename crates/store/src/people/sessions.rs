@@ -168,12 +168,13 @@ impl Db {
         &self,
         account: &Account,
         source: &str,
+        via: &str,
         reason: &str,
         now: DateTime<Utc>,
         key: &AuditKey,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let detail = json!({"source": source, "via": "api", "reason": reason});
+        let detail = json!({"source": source, "via": via, "reason": reason});
         audit(
             &mut tx,
             key,

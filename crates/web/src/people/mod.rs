@@ -121,8 +121,17 @@ impl FromRequestParts<AppState> for Authenticated {
                     .unwrap_or("");
                 staff.check_csrf(sent)?;
             }
+            admin_network(parts, state, &staff.actor).await?;
             return Ok(Authenticated(staff.actor));
         };
-        Ok(Authenticated(tokens::authenticate(state, secret).await?))
+        let actor = tokens::authenticate(state, secret).await?;
+        admin_network(parts, state, &actor).await?;
+        Ok(Authenticated(actor))
     }
+}
+
+/// An administrator's session or token works only from the administration networks (when set).
+pub(crate) async fn admin_network(parts: &mut Parts, state: &AppState, actor: &Actor) -> Result<(), ApiError> {
+    let Ok(ClientAddr(source)) = ClientAddr::from_request_parts(parts, state).await;
+    sign_in::check_admin_network(state, actor, &source)
 }

@@ -119,6 +119,9 @@ impl FromRequestParts<AppState> for Staff {
             Err(e) => return Err(e.into_response()),
         };
         staff.lang = crate::lang::lang_of(parts.uri.path(), parts.uri.query(), &parts.headers);
+        if let Err(e) = super::admin_network(parts, state, &staff.actor).await {
+            return Err(e.into_response());
+        }
         let exempt = ["/account/password", "/logout"].contains(&parts.uri.path());
         if !exempt && staff.must_change_password(&state.security, Utc::now()) {
             return Err(Redirect::to("/account/password").into_response());
