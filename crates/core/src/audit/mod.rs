@@ -29,6 +29,7 @@ use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 use crate::i18n::{Lang, Localized};
 
@@ -80,16 +81,19 @@ impl Localized for AuditError {
 }
 
 /// The secret key of the audit chain. It comes from configuration, never from the database,
-/// and is never printed: `Debug` shows `***`, and there is no `Display`.
+/// and is never printed: `Debug` shows `***`, and there is no `Display`. Its bytes are wiped
+/// when it is dropped (GB/T 22239 §8.1.4.10 剩余信息保护).
 #[derive(Clone, PartialEq, Eq)]
-pub struct AuditKey(Vec<u8>);
+pub struct AuditKey(Zeroizing<Vec<u8>>);
+
+impl ZeroizeOnDrop for AuditKey {}
 
 impl AuditKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<AuditKey, AuditError> {
         if bytes.len() < MIN_KEY_LEN {
             return Err(AuditError::KeyTooShort { found: bytes.len() });
         }
-        Ok(AuditKey(bytes.to_vec()))
+        Ok(AuditKey(Zeroizing::new(bytes.to_vec())))
     }
 
     /// Reads a configured key: `hex:…` or `base64:…`, or without a prefix hex when the text is
@@ -97,7 +101,7 @@ impl AuditKey {
     /// (a key file's final newline) is ignored.
     pub fn parse(text: &str) -> Result<AuditKey, AuditError> {
         let t = text.trim();
-        let bytes = if let Some(h) = t.strip_prefix("hex:") {
+        let bytes: Vec<u8> = if let Some(h) = t.strip_prefix("hex:") {
             hex::decode(h.trim()).map_err(|_| AuditError::KeyNotEncoded)?
         } else if let Some(b) = t.strip_prefix("base64:") {
             base64::engine::general_purpose::STANDARD
@@ -110,13 +114,14 @@ impl AuditKey {
                 .decode(t)
                 .map_err(|_| AuditError::KeyNotEncoded)?
         };
+        let bytes = Zeroizing::new(bytes);
         AuditKey::from_bytes(&bytes)
     }
 
     /// The key as hex, for writing a newly generated key file. Named so that a call stands out
     /// in review: the result is the secret itself.
     pub fn expose_hex(&self) -> String {
-        hex::encode(&self.0)
+        hex::encode(self.0.as_slice())
     }
 
     fn hmac(&self) -> HmacSm3 {
@@ -128,16 +133,6 @@ impl AuditKey {
 impl fmt::Debug for AuditKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AuditKey(***)")
-    }
-}
-
-impl Drop for AuditKey {
-    fn drop(&mut self) {
-        // Best effort: overwrite the key before its memory is freed.
-        for b in self.0.iter_mut() {
-            // SAFETY: `b` is a valid, aligned, exclusive reference into our own buffer.
-            unsafe { std::ptr::write_volatile(b, 0) };
-        }
     }
 }
 
