@@ -11,7 +11,7 @@ use gongzhi_store::StoreError;
 use gongzhi_store::cases::CaseRecord;
 use serde_json::Value;
 
-use super::{publish, visible_case};
+use super::{can_see, publish, visible_case};
 use crate::{App, AppError};
 
 /// What an action did: the case as it is now, and the timeline entry it added.
@@ -112,7 +112,9 @@ pub async fn perform(app: &App, actor: &Actor, record: CaseRecord, action: Actio
     if let Action::MergeInto { parent, .. } = &action {
         let target = app.db().case_by_number(parent).await?;
         match target {
-            Some(t) if t.flow.state.is_open() && t.flow.matter == record.flow.matter => {}
+            // A case one may not see is no target either (and is refused in the same words, so
+            // the answer does not tell that it exists).
+            Some(t) if t.flow.state.is_open() && t.flow.matter == record.flow.matter && can_see(actor, &t.flow) => {}
             _ => {
                 return Err(AppError::new(
                     ErrorCode::BadMergeTarget,

@@ -546,3 +546,36 @@ async fn a_report_detail_keeps_only_a_callers_contact_masked() {
         assert_eq!(get_as(&app, "/api/v1/cases", &clerk).await.json()["total"], 1, "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_case_merges_only_into_a_case_its_merger_may_see() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = with_photos(state);
+        let city_clerk = token(&app, &db.db, "clerk").await;
+        // An intake clerk of 桃山区 only.
+        let district_clerk = signed_in(&db.db, "clerk-taoshan", &[grant(Role::IntakeClerk, "230903000000")]).await;
+        let here = post_as(&app, "/api/v1/cases", &district_clerk, &at("hotline", GRID)).await;
+        assert_eq!(here.status, StatusCode::CREATED, "{name}: {}", here.body);
+        let elsewhere = post_as(&app, "/api/v1/cases", &city_clerk, &at("hotline", &grid_elsewhere())).await;
+        assert_eq!(elsewhere.status, StatusCode::CREATED, "{name}: {}", elsewhere.body);
+        let (here, elsewhere) = (here.json(), elsewhere.json());
+        let merge = |parent: &Value| json!({"action": "merge_into", "parent": parent});
+        let uri = format!("/api/v1/cases/{}/actions", here["id"]);
+        // Into another district's case: refused, in the words used for a case that does not exist.
+        let r = post_as(&app, &uri, &district_clerk, &merge(&elsewhere["number"])).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert_eq!(code_of(&r), "bad_merge_target", "{name}");
+        let unknown = post_as(&app, &uri, &district_clerk, &merge(&json!("2000010100001"))).await;
+        assert_eq!(
+            r.json()["error"]["message"].as_str().unwrap().replace(elsewhere["number"].as_str().unwrap(), "N"),
+            unknown.json()["error"]["message"].as_str().unwrap().replace("2000010100001", "N"),
+            "{name}: the refusal does not tell that the other case exists"
+        );
+        let other = get_as(&app, &format!("/api/v1/cases/{}", elsewhere["id"]), &city_clerk).await.json();
+        assert!(other["merged_cases"].as_array().is_none_or(|m| m.is_empty()), "{name}: {other}");
+        // The city's clerk, who sees both, merges.
+        let r = post_as(&app, &uri, &city_clerk, &merge(&elsewhere["number"])).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+    }
+}
