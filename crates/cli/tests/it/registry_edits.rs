@@ -233,7 +233,7 @@ async fn compounds_and_organizations_are_corrected_within_scope_through_pages_an
             &[
                 ("revision", &revision),
                 ("name", &compound.name),
-                ("property_company", "91230900MA1B2C3D06"),
+                ("property_company", "91230900MA1B2C3D8Y"),
                 ("owners_committee", "新业委会"),
             ],
         )

@@ -471,7 +471,7 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
         let app = gongzhi_web::router(state.with_cipher(cipher()));
         let admin = token(&app, &db.db, "admin").await;
         let community = token(&app, &db.db, "community").await;
-        let company = "91230900MA1B2C3D06";
+        let company = "91230900MA1B2C3D8Y";
 
         // A compound naming a property company not registered yet: refused, named.
         let compounds = csv(&[
@@ -530,9 +530,9 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
         // Member organizations: a bad credit code and another street's code listed; then good.
         let orgs = csv(&[
             &["统一社会信用代码", "单位名称", "单位类型", "所在区划"],
-            &["12230900MB1234565P", "七台河市第一中学", "事业单位", "230903011001"],
-            &["12230900MB1234565Q", "坏代码单位", "企业", "230903011001"],
-            &["91230900MA1B2C3D06", "别处单位", "企业", &other_grid()[..12]],
+            &["12230900MB1234562E", "七台河市第一中学", "事业单位", "230903011001"],
+            &["12230900MB1234562F", "坏代码单位", "企业", "230903011001"],
+            &["91230900MA1B2C3D8Y", "别处单位", "企业", &other_grid()[..12]],
         ]);
         let reply = post_file(
             &app,
@@ -548,7 +548,7 @@ async fn organizations_and_compounds_import_in_order_and_refer_to_each_other() {
         let orgs = csv(&[
             &["credit_code", "name", "kind", "territory_code"],
             &[
-                "12230900MB1234565P",
+                "12230900MB1234562E",
                 "七台河市第一中学",
                 "public_institution",
                 "230903011001",

@@ -46,8 +46,15 @@ pub fn check_character(first17: &str) -> Option<char> {
 }
 
 /// The GB 11714 check character of an organization code's first 8 characters.
+/// GB 11714 values its characters on its own scale: digits as themselves, every capital from
+/// A = 10 to Z = 35 (not by its place in the credit code's 31 characters).
 fn organization_check(first8: &str) -> Option<char> {
-    let values: Vec<u32> = first8.bytes().map(value).collect::<Option<_>>()?;
+    let gb11714 = |c: u8| match c {
+        b'0'..=b'9' => Some(u32::from(c - b'0')),
+        b'A'..=b'Z' => Some(u32::from(c - b'A') + 10),
+        _ => None,
+    };
+    let values: Vec<u32> = first8.bytes().map(gb11714).collect::<Option<_>>()?;
     let sum: u32 = values.iter().zip(ORG_WEIGHTS).map(|(v, w)| v * w).sum();
     Some(match 11 - sum % 11 {
         10 => 'X',
@@ -146,6 +153,16 @@ mod tests {
         let org = format!("{org8}{}", organization_check(org8).unwrap());
         let first17 = format!("{authority_kind}{division}{org}");
         format!("{first17}{}", check_character(&first17).unwrap())
+    }
+
+    #[test]
+    fn the_reference_examples_are_valid() {
+        // security-cn.md §4 (testable 36): both check characters of each, organization codes
+        // with letters past I included (M, B, K: GB 11714 values them A = 10 … Z = 35).
+        for code in ["91350100M000100Y43", "11320000MB151840XJ", "91512081MA62K0260E"] {
+            assert!(CreditCode::parse(code).is_ok(), "{code}: {:?}", CreditCode::parse(code));
+            assert_eq!(check_character(&code[..17]), code.chars().nth(17), "{code}");
+        }
     }
 
     #[test]
