@@ -250,3 +250,55 @@ async fn administrators_keep_their_duties_apart() {
         assert_eq!(r.status, StatusCode::FORBIDDEN);
     }
 }
+
+#[tokio::test]
+async fn a_password_older_than_the_policy_allows_must_be_changed_before_anything_else() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let max_age = state.security.password_max_age_days;
+        let app = gongzhi_web::router(state);
+        let key = gongzhi_store::testing::audit_key();
+        gongzhi_demo::ensure_demo_accounts(&db.db, "demo", &key).await.unwrap();
+        // The dispatcher last chose a password a day longer ago than the policy allows.
+        let account = db.account_by_username("dispatcher").await.unwrap().unwrap();
+        let hash = account.password_hash.clone().unwrap();
+        let then = chrono::Utc::now() - chrono::Duration::days(max_age + 1);
+        db.set_password(&account, &hash, "dispatcher", None, then, &key)
+            .await
+            .unwrap();
+        // The pages lead to the password page only; the API gives no token.
+        let me = sign_in_with(&app, "dispatcher", "demo").await.ok().unwrap();
+        let r = page(&app, &me, "/cases").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}");
+        assert_eq!(r.headers["location"], "/account/password", "{name}");
+        let token = |password: &'static str| {
+            let app = app.clone();
+            async move {
+                common::send(
+                    &app,
+                    axum::http::Request::post("/api/v1/auth/token")
+                        .header("content-type", "application/json")
+                        .body(axum::body::Body::from(
+                            serde_json::json!({"username": "dispatcher", "password": password}).to_string(),
+                        ))
+                        .unwrap(),
+                )
+                .await
+            }
+        };
+        let r = token("demo").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: {}", r.body);
+        assert_eq!(r.json()["error"]["code"], "password_change_required");
+        // A new password opens both again.
+        let r = submit(
+            &app,
+            &me,
+            "/account/password",
+            &[("current", "demo"), ("new", "Qitaihe2026"), ("confirm", "Qitaihe2026")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(page(&app, &me, "/cases").await.status, StatusCode::OK, "{name}");
+        assert_eq!(token("Qitaihe2026").await.status, StatusCode::CREATED, "{name}");
+    }
+}
