@@ -568,12 +568,23 @@ async fn a_case_merges_only_into_a_case_its_merger_may_see() {
         assert_eq!(code_of(&r), "bad_merge_target", "{name}");
         let unknown = post_as(&app, &uri, &district_clerk, &merge(&json!("2000010100001"))).await;
         assert_eq!(
-            r.json()["error"]["message"].as_str().unwrap().replace(elsewhere["number"].as_str().unwrap(), "N"),
-            unknown.json()["error"]["message"].as_str().unwrap().replace("2000010100001", "N"),
+            r.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .replace(elsewhere["number"].as_str().unwrap(), "N"),
+            unknown.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .replace("2000010100001", "N"),
             "{name}: the refusal does not tell that the other case exists"
         );
-        let other = get_as(&app, &format!("/api/v1/cases/{}", elsewhere["id"]), &city_clerk).await.json();
-        assert!(other["merged_cases"].as_array().is_none_or(|m| m.is_empty()), "{name}: {other}");
+        let other = get_as(&app, &format!("/api/v1/cases/{}", elsewhere["id"]), &city_clerk)
+            .await
+            .json();
+        assert!(
+            other["merged_cases"].as_array().is_none_or(|m| m.is_empty()),
+            "{name}: {other}"
+        );
         // The city's clerk, who sees both, merges.
         let r = post_as(&app, &uri, &city_clerk, &merge(&elsewhere["number"])).await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);

@@ -25,6 +25,7 @@ mod demo_cases;
 mod duties;
 mod gridworker_pages;
 mod inbox_pages;
+mod log_scrub;
 mod open311;
 mod open311_clients;
 mod openapi;

@@ -55,6 +55,16 @@ pub struct RegistryShare {
 /// Starts `gongzhi demo` with `cases` simulated cases (and `registry`) in `data_dir` and waits
 /// until it serves. Its log goes to `server.log` beside `data_dir` ([`Browser::server_log`]).
 pub fn start_demo(data_dir: &Path, cases: usize, registry: Option<RegistryShare>) -> (Process, String) {
+    start_demo_logging(data_dir, cases, registry, "info")
+}
+
+/// As [`start_demo`], logging at `level` (`GONGZHI_LOG`).
+pub fn start_demo_logging(
+    data_dir: &Path,
+    cases: usize,
+    registry: Option<RegistryShare>,
+    level: &str,
+) -> (Process, String) {
     if let Some(parent) = data_dir.parent() {
         std::fs::create_dir_all(parent).unwrap();
     }
@@ -74,7 +84,7 @@ pub fn start_demo(data_dir: &Path, cases: usize, registry: Option<RegistryShare>
         // No registry unless a test asks for one (browser_registry: a scaled-down grid).
         .env("GONGZHI_DEMO_REGISTRY_SCALE", registry.map_or("0", |r| r.scale))
         .env("GONGZHI_DEMO_REGISTRY_WITHIN", registry.map_or("", |r| r.within))
-        .env("GONGZHI_LOG", "info")
+        .env("GONGZHI_LOG", level)
         .env("NO_COLOR", "1")
         .stderr(log)
         .stdout(Stdio::piped())
