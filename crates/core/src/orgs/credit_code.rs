@@ -196,6 +196,21 @@ mod tests {
             CreditCode::parse("91350100M000100I43").unwrap_err().code(),
             "invalid_credit_code"
         );
+        // GB 32100 leaves I, O, Z, S and V out of its alphabet, in every position.
+        for letter in ['I', 'O', 'Z', 'S', 'V'] {
+            let code = format!("91350100M000100{letter}43");
+            assert_eq!(
+                CreditCode::parse(&code).unwrap_err().code(),
+                "invalid_credit_code",
+                "{code}"
+            );
+            let code = format!("91350100M000100Y4{letter}");
+            assert_eq!(
+                CreditCode::parse(&code).unwrap_err().code(),
+                "invalid_credit_code",
+                "{code}"
+            );
+        }
         assert_eq!(
             CreditCode::parse("91ABCDEFM000100Y43").unwrap_err().code(),
             "invalid_credit_code"

@@ -128,6 +128,14 @@ mod tests {
     }
 
     #[test]
+    fn the_reference_examples_are_valid() {
+        // security-cn.md §4.1's three numbers, one ending in X.
+        for id in ["34052419800101001X", "513101198201130014", "370101190102039973"] {
+            assert!(IdNumber::parse(id).is_ok(), "{id}");
+        }
+    }
+
+    #[test]
     fn bad_forms_and_dates_are_named() {
         assert_eq!(
             IdNumber::parse("1101051949123100").unwrap_err().code(),
