@@ -88,6 +88,17 @@ pub async fn serve(
     // On first start the shipped rule files become the first version kept in the database.
     db.ensure_rules_seeded(&gongzhi_core::cases::rules::RuleFiles::qitaihe(), &key)
         .await?;
+    let changed = gongzhi_app::audit::configuration::record(&db, &key, &settings.audited())
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "recording the configuration in the audit record: {}",
+                e.message(gongzhi_core::Lang::En)
+            )
+        })?;
+    if !changed.is_empty() {
+        tracing::info!(settings = %changed.join(", "), "configuration changed since the last start (audited)");
+    }
     let state = App::new(db.clone()).await?.with_security(settings.security.clone());
     let state = match settings.sms_gateway.as_deref() {
         Some("log") => {

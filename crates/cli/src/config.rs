@@ -108,6 +108,18 @@ impl Settings {
         }
     }
 
+    /// The settings whose changes the audit record keeps (`gongzhi_app::audit::configuration`):
+    /// every rule of the server, never a key nor the database URL (which may hold a password).
+    pub fn audited(&self) -> serde_json::Value {
+        serde_json::json!({
+            "index_refresh_seconds": self.index_refresh_seconds,
+            "attachment_max_bytes": self.attachment_limits.max_bytes,
+            "security": self.security,
+            "sms_gateway": self.sms_gateway,
+            "id_number_mask": format!("{}+{}", self.id_mask.head, self.id_mask.tail),
+        })
+    }
+
     pub fn uses_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }

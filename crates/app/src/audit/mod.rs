@@ -1,5 +1,7 @@
 //! The audit record: verifying the chain.
 
+pub mod configuration;
+
 use gongzhi_core::audit::Verdict;
 use gongzhi_core::people::{Actor, Role};
 

@@ -349,3 +349,82 @@ async fn an_api_key_is_created_on_the_command_line_printed_once_and_stored_hashe
         std::fs::remove_dir_all(dir).ok();
     }
 }
+
+/// Starts `gongzhi serve`, waits until it answers, then stops it.
+fn serve_once(url: &str, dir: &std::path::Path, key_file: &std::path::Path, config: &std::path::Path) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut child = gongzhi()
+        .args([
+            "serve",
+            "--listen",
+            &addr.to_string(),
+            "--database-url",
+            url,
+            "--data-dir",
+        ])
+        .arg(dir)
+        .arg("--audit-key-file")
+        .arg(key_file)
+        .arg("--config")
+        .arg(config)
+        .spawn()
+        .expect("start gongzhi serve");
+    let started = std::time::Instant::now();
+    while !gongzhi::client::Conn::new(addr)
+        .get("/healthz", None)
+        .is_ok_and(|r| r.status == 200)
+    {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("gongzhi serve exited with {status}");
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "serve not ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn a_changed_setting_is_in_the_audit_record_at_the_next_start_with_its_old_and_new_value() {
+    for (url, db) in urls().await {
+        let dir = TestDb::temp_dir();
+        let key_file = write_key_file(&dir);
+        let config = dir.join("gongzhi.toml");
+        std::fs::write(&config, "[security]\nlockout_failures = 5\n").unwrap();
+        serve_once(&url, &dir, &key_file, &config);
+        // The operator tightens the lockout, then restarts twice without changing anything.
+        std::fs::write(&config, "[security]\nlockout_failures = 3\n").unwrap();
+        serve_once(&url, &dir, &key_file, &config);
+        serve_once(&url, &dir, &key_file, &config);
+
+        let entries = gongzhi_store::audit::entries_about(&db, "configuration", "settings")
+            .await
+            .unwrap();
+        let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["configuration.first", "configuration.change"],
+            "{}",
+            db.backend_name()
+        );
+        assert_eq!(
+            entries[1].detail["changed"],
+            serde_json::json!({"security.lockout_failures": {"from": 5, "to": 3}})
+        );
+        assert_eq!(entries[1].detail["settings"]["security.lockout_failures"], 3);
+        let text = entries[0].detail.to_string();
+        assert!(
+            !text.contains(&url) && !text.contains("audit.key"),
+            "no key or database URL: {text}"
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use crate::ErrorCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::{Grant, Role, Scope};
@@ -17,7 +17,7 @@ use crate::i18n::{Lang, Localized};
 /// Defaults: 8+ characters from 3 of 4 classes, 90-day rotation, 5 failures from one address lock
 /// that address out of the account for 30 minutes, 30 minutes idle (sessions and API tokens), 12
 /// hours at most per session, 30 sign-in attempts a minute and 10 SMS codes an hour per address.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SecurityPolicy {
     pub password_min_length: usize,
