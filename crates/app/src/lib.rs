@@ -210,8 +210,14 @@ impl App {
     }
 
     /// The cipher provider of personal data, when one was given.
+    /// Every value it fails to open is audited (`people::sealed`).
     pub fn cipher(&self) -> Option<Arc<dyn CipherProvider>> {
-        self.cipher.clone()
+        let inner = self.cipher.clone()?;
+        Some(Arc::new(people::sealed::Watched {
+            inner,
+            db: self.db.clone(),
+            key: self.audit_key.clone(),
+        }))
     }
 
     /// The audit key, when one was given.

@@ -11,6 +11,7 @@ pub mod throttle;
 pub mod tokens;
 
 pub mod residents;
+pub mod sealed;
 pub mod sms;
 
 use rand::Rng;

@@ -369,3 +369,44 @@ async fn staff_read_the_organizations_and_party_organizations_of_their_area() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_sealed_phone_changed_in_the_database_fails_to_show_and_is_audited() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let (_, person) = household_in(&db, COMMUNITY).await;
+        // Someone with write access to the database changes a sealed phone's ciphertext.
+        let sql = format!(
+            "UPDATE resident_records SET phone_sealed = 'AAAA' || substr(phone_sealed, 5) WHERE id = {}",
+            person.id
+        );
+        let sql = sqlx::AssertSqlSafe(sql);
+        match &db.db {
+            gongzhi_store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            gongzhi_store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        }
+        .unwrap();
+        let community = sign_in(&app, &db, "community").await;
+        let uri = format!("/registry/residents/{}/reveal", person.id);
+        let r = submit(&app, &community, &uri, &[("reason", "入户走访核实")]).await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{name}: {}", r.body);
+        assert!(!r.body.contains(&person.id_number), "{name}");
+
+        let mut seen = Vec::new();
+        for _ in 0..100 {
+            seen = gongzhi_store::audit::entries_about(&db, "sealed_column", "resident_records.phone")
+                .await
+                .unwrap();
+            if !seen.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(seen.len(), 1, "{name}: one entry for the one failed read");
+        assert_eq!(seen[0].action, "people.sealed.unopened");
+        let verdict = gongzhi_store::audit::verify(&db, &gongzhi_store::testing::audit_key())
+            .await
+            .unwrap();
+        assert!(verdict.is_intact(), "{name}: the entry joins the chain");
+    }
+}
