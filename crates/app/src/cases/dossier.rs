@@ -80,11 +80,13 @@ pub async fn dossier(app: &App, actor: &Actor, id: &str, now: DateTime<Utc>) -> 
         None => vec![],
     };
     let duplicates = match (l.lon, l.lat) {
-        (Some(lon), Some(lat)) if flow.state.is_open() => duplicates_near(app, &rules, &flow.matter, (lon, lat), now)
-            .await?
-            .into_iter()
-            .filter(|d| d.id != record.id)
-            .collect(),
+        (Some(lon), Some(lat)) if flow.state.is_open() => {
+            duplicates_near(app, &rules, &flow.matter, (lon, lat), now, Some(actor))
+                .await?
+                .into_iter()
+                .filter(|d| d.id != record.id)
+                .collect()
+        }
         _ => vec![],
     };
     Ok(Dossier {

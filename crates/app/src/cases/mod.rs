@@ -81,14 +81,21 @@ pub struct Duplicate {
     pub reported_at: DateTime<Utc>,
 }
 
-/// Open cases of the same matter near a point, reported within the matter's window.
+/// Open cases of the same matter near a point, reported within the matter's window. Shown to
+/// someone (`seen_by`), only the cases they may see, and nothing to an account that works on no
+/// case: a duplicate's number, state and description are the case's. `None` counts them for the
+/// report's record, shown to no one.
 pub async fn duplicates_near(
     app: &App,
     rules: &CaseRules,
     matter: &str,
     point: (f64, f64),
     now: DateTime<Utc>,
+    seen_by: Option<&Actor>,
 ) -> Result<Vec<Duplicate>, AppError> {
+    if let Some(actor) = seen_by {
+        check_case_worker(actor)?;
+    }
     let (radius, days) = rules.duplicates.for_matter(matter);
     let dlat = radius / 111_320.0;
     let dlon = radius / (111_320.0 * point.1.to_radians().cos().max(0.01));
@@ -102,6 +109,7 @@ pub async fn duplicates_near(
         .await?;
     Ok(candidates
         .iter()
+        .filter(|c| seen_by.is_none_or(|actor| can_see(actor, &c.flow)))
         .filter_map(|c| {
             let d = distance_m(point, (c.location.lon?, c.location.lat?));
             (d <= radius).then(|| Duplicate {

@@ -379,7 +379,7 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
         .unwrap_or_default();
     let proposed = rule.and_then(|r| r.unit_for(&node));
     let duplicates = match (location.lon, location.lat) {
-        (Some(lon), Some(lat)) => duplicates_near(app, &rules, cmd.matter.as_str(), (lon, lat), now).await?,
+        (Some(lon), Some(lat)) => duplicates_near(app, &rules, cmd.matter.as_str(), (lon, lat), now, None).await?,
         _ => vec![],
     };
     let routing = json!({

@@ -1128,7 +1128,7 @@ pub struct DuplicateQuery {
 /// point, as a report there would be offered them (the new-case form asks before submitting).
 pub async fn duplicates(
     State(state): State<AppState>,
-    crate::people::Authenticated(_actor): crate::people::Authenticated,
+    crate::people::Authenticated(actor): crate::people::Authenticated,
     Query(q): Query<DuplicateQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let matter = q
@@ -1151,7 +1151,7 @@ pub async fn duplicates(
     let location = cases::place(&state, &place, None)?.location;
     let rules = state.rules();
     let point = (location.lon.unwrap_or_default(), location.lat.unwrap_or_default());
-    let found: Vec<Value> = cases::duplicates_near(&state, &rules, matter.as_str(), point, Utc::now())
+    let found: Vec<Value> = cases::duplicates_near(&state, &rules, matter.as_str(), point, Utc::now(), Some(&actor))
         .await?
         .iter()
         .map(api::duplicate_json)
