@@ -5,6 +5,7 @@
 
 mod common;
 
+mod access_matrix;
 mod audit_api;
 mod auth_api;
 mod browser;
