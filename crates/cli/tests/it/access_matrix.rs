@@ -522,7 +522,7 @@ async fn setup(db: &TestDb, app: &Router, sms: &MemoryGateway) -> (Vec<Credentia
         .body
         .split("<option>")
         .filter_map(|o| o.split("</option>").next())
-        .find(|o| o.contains("学府社区"))
+        .find(|o| o.contains("桃东街道") && o.contains("学府社区"))
         .expect("学府社区 is offered")
         .to_string();
     let r = make(
