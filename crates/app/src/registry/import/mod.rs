@@ -17,7 +17,7 @@ use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::data::{DataError, Problem, RowError};
 use gongzhi_core::import::registry::{outline_of, position_of};
-use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
+use gongzhi_core::import::{ErrorList, Imported, Phase, Progress, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::id_number::IdNumber;
@@ -177,25 +177,12 @@ async fn run<T: Template>(
 /// Reads and checks the file of `job`, giving every good row to `convert` (which may refuse it
 /// with its own problems: a repeat, a place outside the importer's reach …). All good rows, in
 /// file order, or the refusal naming every bad row.
-async fn read_all<T: Send + 'static>(job: &Job, bytes: Bytes, mut convert: impl Reader<T>) -> Result<Vec<T>, Outcome> {
+async fn read_all<T: Send + 'static>(job: &Job, bytes: Bytes, convert: impl Reader<T>) -> Result<Vec<T>, Outcome> {
     let file = job.file.clone();
     let template = job.template;
     let progress = job.progress.clone();
     let read = tokio::task::spawn_blocking(move || {
-        let mut errors = ErrorList::default();
-        let mut good = Vec::new();
-        let read = gongzhi_office::read_records(&file, &bytes, &template, &progress, &mut errors, |record| {
-            good.push(convert(record)?);
-            Ok(ControlFlow::Continue(()))
-        });
-        progress.set_phase(Phase::Validating);
-        match read {
-            Err(e) => Err(Outcome::Refused(e)),
-            Ok(_) => match errors.into_result(&file) {
-                Err(e) => Err(Outcome::Refused(e)),
-                Ok(()) => Ok(good),
-            },
-        }
+        read_checked(&file, &bytes, &template, &progress, convert).map_err(Outcome::Refused)
     })
     .await;
     match read {
@@ -204,6 +191,61 @@ async fn read_all<T: Send + 'static>(job: &Job, bytes: Bytes, mut convert: impl 
             tracing::error!(error = %e, "import reader failed");
             Err(Outcome::Failed)
         }
+    }
+}
+
+/// The reading half of [`read_all`], on the calling thread.
+fn read_checked<T>(
+    file: &str,
+    bytes: &[u8],
+    template: &gongzhi_core::import::Template,
+    progress: &Progress,
+    mut convert: impl Reader<T>,
+) -> Result<Vec<T>, DataError> {
+    let mut errors = ErrorList::default();
+    let mut good = Vec::new();
+    let read = gongzhi_office::read_records(file, bytes, template, progress, &mut errors, |record| {
+        good.push(convert(record)?);
+        Ok(ControlFlow::Continue(()))
+    });
+    progress.set_phase(Phase::Validating);
+    read?;
+    errors.into_result(file)?;
+    Ok(good)
+}
+
+/// Reads and checks a file against the template `key` as an import's first phase does, without
+/// the store and without writing: the number of good rows, or the refusal naming every bad row
+/// (the fuzzing targets run every template's reader through it). `None` for a key that is not a
+/// registry template.
+pub fn read_only(
+    key: &str,
+    file: &str,
+    bytes: &[u8],
+    index: Arc<TerritoryIndex>,
+    reach: Reach,
+) -> Option<Result<usize, DataError>> {
+    fn read<T: Template>(
+        key: &str,
+        file: &str,
+        bytes: &[u8],
+        index: Arc<TerritoryIndex>,
+        reach: Reach,
+    ) -> Option<Result<usize, DataError>> {
+        let template = gongzhi_core::import::registry::template(key)?;
+        let progress = Progress::new(bytes.len() as u64);
+        Some(read_checked(file, bytes, &template, &progress, T::reader(index, reach)).map(|rows| rows.len()))
+    }
+    match key {
+        "residents" => read::<residents::Residents>(key, file, bytes, index, reach),
+        "member-orgs" => read::<orgs::MemberOrgs>(key, file, bytes, index, reach),
+        "property-companies" => read::<orgs::PropertyCompanies>(key, file, bytes, index, reach),
+        "compounds" => read::<orgs::Compounds>(key, file, bytes, index, reach),
+        "buildings" => read::<places::Buildings>(key, file, bytes, index, reach),
+        "households" => read::<places::Households>(key, file, bytes, index, reach),
+        "party-orgs" => read::<party::PartyOrgs>(key, file, bytes, index, reach),
+        "party-members" => read::<party::PartyMembers>(key, file, bytes, index, reach),
+        _ => None,
     }
 }
 
