@@ -35,25 +35,55 @@ pub use jobs::{Job, Jobs, Outcome};
 use crate::App;
 use crate::territory::TerritoryIndex;
 
+/// `$body` with `$T` the [`Template`] of the registry template `$key`, or `$other` for a key
+/// that has none.
+macro_rules! by_template {
+    ($key:expr, $T:ident => $body:expr, _ => $other:expr) => {
+        match $key {
+            "residents" => {
+                type $T = residents::Residents;
+                $body
+            }
+            "member-orgs" => {
+                type $T = orgs::MemberOrgs;
+                $body
+            }
+            "property-companies" => {
+                type $T = orgs::PropertyCompanies;
+                $body
+            }
+            "compounds" => {
+                type $T = orgs::Compounds;
+                $body
+            }
+            "buildings" => {
+                type $T = places::Buildings;
+                $body
+            }
+            "households" => {
+                type $T = places::Households;
+                $body
+            }
+            "party-orgs" => {
+                type $T = party::PartyOrgs;
+                $body
+            }
+            "party-members" => {
+                type $T = party::PartyMembers;
+                $body
+            }
+            _ => $other,
+        }
+    };
+}
+
 /// Runs `job` to its outcome.
 pub async fn execute(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Outcome {
-    let result = match job.template.key {
-        "residents" => run::<residents::Residents>(app, job, bytes, actor, reach).await,
-        "member-orgs" => run::<orgs::MemberOrgs>(app, job, bytes, actor, reach).await,
-        "property-companies" => run::<orgs::PropertyCompanies>(app, job, bytes, actor, reach).await,
-        "compounds" => run::<orgs::Compounds>(app, job, bytes, actor, reach).await,
-        "buildings" => run::<places::Buildings>(app, job, bytes, actor, reach).await,
-        "households" => run::<places::Households>(app, job, bytes, actor, reach).await,
-        "party-orgs" => run::<party::PartyOrgs>(app, job, bytes, actor, reach).await,
-        "party-members" => run::<party::PartyMembers>(app, job, bytes, actor, reach).await,
-        _ => Err(Outcome::Refused(DataError::one(
-            job.file.clone(),
-            RowError::file(Problem::other(
-                format!("{}暂不支持从表格导入", job.template.name_zh),
-                format!("{} cannot be imported from a spreadsheet yet", job.template.name_en),
-            )),
-        ))),
-    };
+    let result = by_template!(
+        job.template.key,
+        T => run::<T>(app, job, bytes, actor, reach).await,
+        _ => Err(not_importable(job))
+    );
     match result {
         Ok(done) => {
             tracing::info!(
@@ -66,6 +96,17 @@ pub async fn execute(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &
         }
         Err(o) => o,
     }
+}
+
+/// A template that no spreadsheet imports yet.
+fn not_importable(job: &Job) -> Outcome {
+    Outcome::Refused(DataError::one(
+        job.file.clone(),
+        RowError::file(Problem::other(
+            format!("{}暂不支持从表格导入", job.template.name_zh),
+            format!("{} cannot be imported from a spreadsheet yet", job.template.name_en),
+        )),
+    ))
 }
 
 /// What importing one of the registry's spreadsheet templates has of its own; [`run`] does the
@@ -225,28 +266,13 @@ pub fn read_only(
     index: Arc<TerritoryIndex>,
     reach: Reach,
 ) -> Option<Result<usize, DataError>> {
-    fn read<T: Template>(
-        key: &str,
-        file: &str,
-        bytes: &[u8],
-        index: Arc<TerritoryIndex>,
-        reach: Reach,
-    ) -> Option<Result<usize, DataError>> {
-        let template = gongzhi_core::import::registry::template(key)?;
-        let progress = Progress::new(bytes.len() as u64);
-        Some(read_checked(file, bytes, &template, &progress, T::reader(index, reach)).map(|rows| rows.len()))
-    }
-    match key {
-        "residents" => read::<residents::Residents>(key, file, bytes, index, reach),
-        "member-orgs" => read::<orgs::MemberOrgs>(key, file, bytes, index, reach),
-        "property-companies" => read::<orgs::PropertyCompanies>(key, file, bytes, index, reach),
-        "compounds" => read::<orgs::Compounds>(key, file, bytes, index, reach),
-        "buildings" => read::<places::Buildings>(key, file, bytes, index, reach),
-        "households" => read::<places::Households>(key, file, bytes, index, reach),
-        "party-orgs" => read::<party::PartyOrgs>(key, file, bytes, index, reach),
-        "party-members" => read::<party::PartyMembers>(key, file, bytes, index, reach),
-        _ => None,
-    }
+    let template = gongzhi_core::import::registry::template(key)?;
+    let progress = Progress::new(bytes.len() as u64);
+    by_template!(
+        key,
+        T => Some(read_checked(file, bytes, &template, &progress, T::reader(index, reach)).map(|rows| rows.len())),
+        _ => None
+    )
 }
 
 /// A store failure during an import: logged (never with row values), nothing written.
