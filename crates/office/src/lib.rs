@@ -29,6 +29,18 @@ use rust_xlsxwriter::{Format as CellFormat, Workbook};
 /// Row type shared with the core: the header first, then data rows.
 pub type Rows = Vec<Vec<String>>;
 
+/// The most an XLSX workbook may unpack to, all its parts together. A workbook is a zip archive:
+/// a few hundred kilobytes of repeated XML can unpack to gigabytes.
+pub const MAX_XLSX_UNPACKED: u64 = 256 * 1024 * 1024;
+
+/// The most cells a worksheet may span, counting each row from column A to its last cell: two
+/// cells far apart (A1 and XFD1048576) make a sheet of seventeen billion cells in a tiny file.
+pub const MAX_SHEET_CELLS: u64 = 5_000_000;
+
+/// Excel's own bounds: a cell beyond them comes from a damaged or forged file.
+const MAX_ROWS: u32 = 1_048_576;
+const MAX_COLUMNS: u32 = 16_384;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Csv,
@@ -309,8 +321,7 @@ fn stream_xlsx(
     mut each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
 ) -> Result<(), DataError> {
     let unreadable = |detail: String| DataError::one(file, RowError::file(Problem::Syntax { detail }));
-    let mut book: Xlsx<_> =
-        open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
+    let mut book = open_xlsx(file, bytes)?;
     let Some(sheet) = book.sheet_names().first().cloned() else {
         return Err(file_error(
             file,
@@ -329,9 +340,21 @@ fn stream_xlsx(
     let mut cells: Vec<String> = Vec::new();
     let mut current: Option<u32> = None;
     let mut seen_first = false;
+    let mut spanned = 0u64;
     while let Some(cell) = reader.next_cell().map_err(|e| unreadable(e.to_string()))? {
         let (r, c) = cell.get_position();
+        if r >= MAX_ROWS || c >= MAX_COLUMNS {
+            return Err(unreadable(format!(
+                "cell (row {}, column {}) is outside a worksheet",
+                r + 1,
+                c + 1
+            )));
+        }
         if current != Some(r) {
+            spanned += cells.len() as u64;
+            if spanned > MAX_SHEET_CELLS {
+                return Err(too_big(file));
+            }
             if let Some(prev) = current
                 && emit(prev as usize + 1, &cells, &mut seen_first, progress, 0, &mut each).is_break()
             {
@@ -420,31 +443,49 @@ pub fn write_csv(rows: &[Vec<String>]) -> Vec<u8> {
 /// `rows[0]`, even when the sheet starts lower down, so row numbers in errors match what the user sees.
 /// Numbers lose a `.0` when whole, dates become `YYYY-MM-DD` (with a time if they have one), booleans
 /// `true`/`false`, and error cells their Excel text (`#N/A` …).
+///
+/// Read cell by cell as [`stream_rows`] does (not as one rectangle, whose size a forged file
+/// chooses), within [`MAX_XLSX_UNPACKED`] and [`MAX_SHEET_CELLS`].
 pub fn read_xlsx(file: &str, bytes: &[u8]) -> Result<Rows, DataError> {
-    let unreadable = |detail: String| DataError::one(file, RowError::file(Problem::Syntax { detail }));
-    let mut book: Xlsx<_> =
-        open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))?;
-    let range = match book.worksheet_range_at(0) {
-        Some(r) => r.map_err(|e| unreadable(e.to_string()))?,
-        None => {
-            return Err(file_error(
-                file,
-                "工作簿没有工作表".into(),
-                "the workbook has no worksheet".into(),
-            ));
-        }
-    };
-    let (top, left) = range.start().unwrap_or((0, 0));
-    let mut rows: Rows = vec![Vec::new(); top as usize];
-    for r in range.rows() {
-        let mut row = vec![String::new(); left as usize];
-        row.extend(r.iter().map(cell_text));
-        while row.last().is_some_and(|c| c.is_empty()) {
-            row.pop();
-        }
-        rows.push(row);
-    }
+    let mut rows: Rows = Vec::new();
+    stream_xlsx(file, bytes, &Progress::new(bytes.len() as u64), |n, cells| {
+        rows.resize_with(n - 1, Vec::new);
+        rows.push(cells.to_vec());
+        ControlFlow::Continue(())
+    })?;
     Ok(rows)
+}
+
+/// Opens a workbook whose parts unpack within [`MAX_XLSX_UNPACKED`], as their sizes are declared
+/// in the archive's directory.
+fn open_xlsx<'a>(file: &str, bytes: &'a [u8]) -> Result<Xlsx<Cursor<&'a [u8]>>, DataError> {
+    let unreadable = |detail: String| DataError::one(file, RowError::file(Problem::Syntax { detail }));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| unreadable(e.to_string()))?;
+    let mut unpacked = 0u64;
+    for i in 0..archive.len() {
+        let part = archive.by_index_raw(i).map_err(|e| unreadable(e.to_string()))?;
+        unpacked = unpacked.saturating_add(part.size());
+    }
+    if unpacked > MAX_XLSX_UNPACKED {
+        return Err(too_big(file));
+    }
+    open_workbook_from_rs(Cursor::new(bytes)).map_err(|e: calamine::XlsxError| unreadable(e.to_string()))
+}
+
+fn too_big(file: &str) -> DataError {
+    file_error(
+        file,
+        format!(
+            "工作簿过大（解压后超过 {} MB 或超过 {} 个单元格），请拆分为几个文件",
+            MAX_XLSX_UNPACKED / 1024 / 1024,
+            MAX_SHEET_CELLS
+        ),
+        format!(
+            "the workbook is too large (over {} MB unpacked or over {} cells); split it into several files",
+            MAX_XLSX_UNPACKED / 1024 / 1024,
+            MAX_SHEET_CELLS
+        ),
+    )
 }
 
 fn cell_text(d: &Data) -> String {
@@ -681,5 +722,51 @@ mod tests {
         let e = read_rows("清单.csv", &[0xc7, 0xe5, 0xb5, 0xa5]).unwrap_err(); // GBK "清单"
         assert!(e.errors[0].message(gongzhi_core::Lang::Zh).contains("UTF-8"));
         assert!(read_rows("清单.xls", b"").is_err());
+    }
+
+    fn refused_as_too_big(e: DataError) {
+        let message = e.errors[0].message(gongzhi_core::Lang::Zh);
+        assert!(message.contains("工作簿过大"), "{message}");
+    }
+
+    #[test]
+    fn a_tiny_workbook_that_spans_a_huge_sheet_is_read_cell_by_cell_or_refused() {
+        // Found by fuzzing: reading a sheet as one rectangle allocated from its first to its last
+        // cell; A1 and XFD1048576 made seventeen billion cells out of a 6 KB file.
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        ws.write_string(0, 0, "姓名").unwrap();
+        ws.write_string(1_048_575, 16_383, "尾").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        assert!(bytes.len() < 10_000);
+        let rows = read_rows("远.xlsx", &bytes).unwrap();
+        assert_eq!(rows.len(), 1_048_576);
+        assert_eq!(rows[1_048_575].len(), 16_384);
+        assert_eq!(rows[1_048_575][16_383], "尾");
+
+        // Wide rows past the cell limit are refused, read whole or streamed.
+        let mut book = Workbook::new();
+        let ws = book.add_worksheet();
+        let rows_needed = (MAX_SHEET_CELLS / u64::from(MAX_COLUMNS) + 2) as u32;
+        for r in 0..rows_needed {
+            ws.write_string(r, 16_383, "x").unwrap();
+        }
+        let bytes = book.save_to_buffer().unwrap();
+        refused_as_too_big(read_rows("宽.xlsx", &bytes).unwrap_err());
+        let p = Progress::new(0);
+        refused_as_too_big(stream_rows("宽.xlsx", &bytes, &p, |_, _| ControlFlow::Continue(())).unwrap_err());
+    }
+
+    #[test]
+    fn a_workbook_that_unpacks_past_the_limit_is_refused_before_reading() {
+        let bytes = write_rows(Format::Xlsx, "s", &sample()).unwrap();
+        assert!(read_rows("s.xlsx", &bytes).is_ok());
+        // Declare one part (as a zip bomb would be) bigger than the limit in the archive's directory.
+        let mut forged = bytes.clone();
+        let at = forged.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        forged[at + 24..at + 28].copy_from_slice(&((MAX_XLSX_UNPACKED + 1) as u32).to_le_bytes());
+        refused_as_too_big(read_rows("s.xlsx", &forged).unwrap_err());
+        let p = Progress::new(0);
+        refused_as_too_big(stream_rows("s.xlsx", &forged, &p, |_, _| ControlFlow::Continue(())).unwrap_err());
     }
 }

@@ -7,7 +7,7 @@ mod error;
 pub mod events;
 pub mod gridworker;
 pub mod import;
-mod json;
+pub mod json;
 mod lang;
 mod map;
 pub mod pages;

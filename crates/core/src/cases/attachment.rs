@@ -398,7 +398,8 @@ struct Segment {
 }
 
 /// Walks a JPEG's marker segments up to the start of the image data (SOS). Returns the segments
-/// and where the rest (scan data, later tables, EOI) begins.
+/// and where the rest (scan data, later tables, EOI) begins. A file that ends (EOI) before any
+/// image data holds no picture (only metadata, or tables) and is damaged.
 fn jpeg_segments(bytes: &[u8]) -> Result<(Vec<Segment>, usize), Malformed> {
     let bad = Malformed(MediaType::Jpeg);
     if !bytes.starts_with(&[0xFF, 0xD8]) {
@@ -418,8 +419,9 @@ fn jpeg_segments(bytes: &[u8]) -> Result<(Vec<Segment>, usize), Malformed> {
         let marker = *bytes.get(pos).ok_or(bad)?;
         pos += 1;
         match marker {
-            // SOS and EOI: what follows is image data; it is kept as it is.
-            0xDA | 0xD9 => return Ok((segments, start)),
+            // SOS: what follows is image data; it is kept as it is.
+            0xDA => return Ok((segments, start)),
+            0xD9 => return Err(bad),
             // Markers without a length.
             0x01 | 0xD0..=0xD7 => segments.push(Segment {
                 marker,
@@ -459,24 +461,32 @@ pub fn strip_exif(jpeg: &[u8]) -> Result<Vec<u8>, Malformed> {
 }
 
 /// A PNG without its metadata chunks: eXIf and the text chunks (tEXt, zTXt, iTXt) and tIME.
+/// A PNG without image data (IDAT) is damaged.
 fn strip_png(png: &[u8]) -> Result<Vec<u8>, Malformed> {
     let bad = Malformed(MediaType::Png);
     let mut out = Vec::with_capacity(png.len());
     out.extend_from_slice(png.get(..8).ok_or(bad)?);
     let mut pos = 8;
+    let mut pictured = false;
     while pos < png.len() {
         let header = png.get(pos..pos + 8).ok_or(bad)?;
         let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
         let end = pos.checked_add(12 + len).filter(|&e| e <= png.len()).ok_or(bad)?;
+        pictured |= &header[4..8] == b"IDAT";
         if !matches!(&header[4..8], b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME") {
             out.extend_from_slice(&png[pos..end]);
         }
         pos = end;
     }
+    if !pictured {
+        return Err(bad);
+    }
     Ok(out)
 }
 
-/// A WebP without its EXIF and XMP chunks (and with the extended header's flags saying so).
+/// A WebP without its EXIF and XMP chunks (and with the extended header's flags saying so). A
+/// WebP without image data (a `VP8 `, `VP8L` or animation frame chunk) is damaged: its extended
+/// header gives it dimensions, but its only content would be the metadata this removes.
 fn strip_webp(webp: &[u8]) -> Result<Vec<u8>, Malformed> {
     let bad = Malformed(MediaType::Webp);
     if webp.len() < 12 {
@@ -485,8 +495,10 @@ fn strip_webp(webp: &[u8]) -> Result<Vec<u8>, Malformed> {
     let mut out = Vec::with_capacity(webp.len());
     out.extend_from_slice(&webp[..12]);
     let mut pos = 12;
+    let mut pictured = false;
     while pos < webp.len() {
         let header = webp.get(pos..pos + 8).ok_or(bad)?;
+        pictured |= matches!(&header[0..4], b"VP8 " | b"VP8L" | b"ANMF");
         let len = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
         if pos + 8 + len > webp.len() {
             return Err(bad);
@@ -506,6 +518,9 @@ fn strip_webp(webp: &[u8]) -> Result<Vec<u8>, Malformed> {
             _ => out.extend_from_slice(&webp[pos..end]),
         }
         pos = end;
+    }
+    if !pictured {
+        return Err(bad);
     }
     let riff_size = u32::try_from(out.len() - 8).map_err(|_| bad)?;
     out[4..8].copy_from_slice(&riff_size.to_le_bytes());
@@ -711,5 +726,73 @@ mod tests {
         );
         assert_eq!(public_copy(MediaType::Png, PNG).unwrap(), PNG);
         assert_eq!(public_copy(MediaType::Webp, WEBP).unwrap(), WEBP);
+    }
+
+    /// Chunks of a RIFF or PNG file kept but those named in `drop`.
+    fn without_chunks(bytes: &[u8], png: bool, drop: &[&[u8; 4]]) -> Vec<u8> {
+        let (start, len_of, extra): (usize, fn(&[u8]) -> usize, usize) = if png {
+            (8, |h| u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize, 12)
+        } else {
+            (12, |h| u32::from_le_bytes([h[4], h[5], h[6], h[7]]) as usize, 8)
+        };
+        let mut out = bytes[..start].to_vec();
+        let mut pos = start;
+        while pos < bytes.len() {
+            let len = len_of(&bytes[pos..]);
+            let end = (pos + extra + len + if png { 0 } else { len & 1 }).min(bytes.len());
+            let id = if png {
+                &bytes[pos + 4..pos + 8]
+            } else {
+                &bytes[pos..pos + 4]
+            };
+            if !drop.iter().any(|d| d.as_slice() == id) {
+                out.extend_from_slice(&bytes[pos..end]);
+            }
+            pos = end;
+        }
+        if !png {
+            let size = (out.len() - 8) as u32;
+            out[4..8].copy_from_slice(&size.to_le_bytes());
+        }
+        out
+    }
+
+    #[test]
+    fn a_photo_of_metadata_only_is_damaged() {
+        // Found by fuzzing: an extended WebP header (which gives the dimensions) and an EXIF
+        // chunk, without any image data, was accepted as a photo.
+        let webp = without_chunks(EXIF_WEBP, false, &[b"VP8 ", b"VP8L", b"ALPH"]);
+        assert!(contains(&webp, b"GongzhiTestCam"));
+        let e = check(&webp).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                AttachmentError::Damaged {
+                    field: "file",
+                    media_type: MediaType::Webp
+                }
+            ),
+            "{e:?}"
+        );
+        // The same for a PNG without IDAT and a JPEG that ends before its image data.
+        let png = without_chunks(EXIF_PNG, true, &[b"IDAT"]);
+        assert!(matches!(check(&png).unwrap_err(), AttachmentError::Damaged { .. }));
+        let sos = EXIF_JPG.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let mut jpeg = EXIF_JPG[..sos].to_vec();
+        jpeg.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(matches!(check(&jpeg).unwrap_err(), AttachmentError::Damaged { .. }));
+        // Their pictures are still accepted.
+        for good in [
+            EXIF_WEBP,
+            EXIF_PNG,
+            EXIF_JPG,
+            WEBP,
+            LOSSLESS_WEBP,
+            ALPHA_WEBP,
+            PNG,
+            PLAIN_JPG,
+        ] {
+            assert!(check(good).is_ok());
+        }
     }
 }

@@ -87,7 +87,8 @@ impl Phone {
         }
         let (area, number) = match raw.split_once('-') {
             Some((a, n)) => (a.to_string(), n.to_string()),
-            None if raw.starts_with('0') && (10..=12).contains(&raw.len()) => {
+            // Digits only before cutting by bytes: a cut inside a Chinese character would panic.
+            None if raw.starts_with('0') && (10..=12).contains(&raw.len()) && digits(&raw) => {
                 let cut = if raw.starts_with("01") || raw.starts_with("02") {
                     3
                 } else {
@@ -148,12 +149,13 @@ impl IdMaskPolicy {
             head: h.trim().parse().ok()?,
             tail: t.trim().parse().ok()?,
         };
-        (p.head + p.tail <= 14).then_some(p)
+        (p.head.checked_add(p.tail)? <= 14).then_some(p)
     }
 
     pub fn mask(&self, id: &str) -> String {
         let chars: Vec<char> = id.chars().collect();
-        if chars.len() <= self.head + self.tail {
+        // Saturating: a policy read from a file (serde) is not bounded by `parse`.
+        if chars.len() <= self.head.saturating_add(self.tail) {
             return "*".repeat(chars.len());
         }
         let head: String = chars[..self.head].iter().collect();
@@ -569,6 +571,34 @@ mod tests {
         assert_eq!(IdMaskPolicy::parse("9+9"), None);
         assert_eq!(IdMaskPolicy::parse("x"), None);
         assert_eq!(mask_name("张三丰"), "张**");
+    }
+
+    #[test]
+    fn a_phone_of_chinese_characters_is_refused_not_a_panic() {
+        // Found by fuzzing: 10 to 12 bytes starting with 0 were cut at byte 3 or 4, inside a
+        // character.
+        for text in [
+            "01中文中文",
+            "0中文中文",
+            "02电话号码",
+            "0\u{7ff}\u{7ff}\u{7ff}\u{7ff}\u{7ff}",
+        ] {
+            let e = Phone::parse(text).unwrap_err();
+            assert_eq!(e.field, "phone", "{text}");
+        }
+    }
+
+    #[test]
+    fn a_mask_policy_with_huge_numbers_is_refused_and_masks_whole() {
+        // Found by fuzzing: `head + tail` overflowed.
+        assert_eq!(IdMaskPolicy::parse(&format!("{}+1", usize::MAX)), None);
+        assert_eq!(IdMaskPolicy::parse(&format!("1+{}", usize::MAX)), None);
+        // A policy read by serde (a settings file) is not bounded by `parse`.
+        let huge = IdMaskPolicy {
+            head: usize::MAX,
+            tail: 2,
+        };
+        assert_eq!(huge.mask("23090319800101123X"), "*".repeat(18));
     }
 
     #[test]

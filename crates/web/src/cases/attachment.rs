@@ -52,7 +52,7 @@ fn multipart_failed(e: MultipartError, max_bytes: u64) -> ApiError {
 
 /// The bytes of field `file`, refused as soon as they pass the limit, so an oversize upload is
 /// never held in memory whole.
-async fn read_file_field(multipart: &mut Multipart, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
+pub async fn read_file_field(multipart: &mut Multipart, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
     while let Some(mut field) = multipart
         .next_field()
         .await

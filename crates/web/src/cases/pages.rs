@@ -64,7 +64,7 @@ fn render(page: impl Template, status: StatusCode) -> Result<Response, ApiError>
 
 /// A form as posted: its text fields in order, and its files (empty file inputs left out).
 #[derive(Default)]
-pub(crate) struct Posted {
+pub struct Posted {
     fields: Vec<(String, String)>,
     files: Vec<(String, Vec<u8>)>,
 }
@@ -95,7 +95,7 @@ impl Posted {
 
 /// Reads a form sent as `application/x-www-form-urlencoded` or, with photos,
 /// `multipart/form-data`.
-pub(crate) async fn read_form(state: &AppState, request: Request) -> Result<Posted, ApiError> {
+pub async fn read_form<S: Send + Sync>(state: &S, request: Request) -> Result<Posted, ApiError> {
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)

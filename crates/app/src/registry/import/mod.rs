@@ -17,7 +17,7 @@ use gongzhi_core::Lang;
 use gongzhi_core::audit::{AuditKey, NewAuditEntry};
 use gongzhi_core::data::{DataError, Problem, RowError};
 use gongzhi_core::import::registry::{outline_of, position_of};
-use gongzhi_core::import::{ErrorList, Imported, Phase, Reach, Record};
+use gongzhi_core::import::{ErrorList, Imported, Phase, Progress, Reach, Record};
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::cipher::CipherProvider;
 use gongzhi_core::people::id_number::IdNumber;
@@ -35,25 +35,55 @@ pub use jobs::{Job, Jobs, Outcome};
 use crate::App;
 use crate::territory::TerritoryIndex;
 
+/// `$body` with `$T` the [`Template`] of the registry template `$key`, or `$other` for a key
+/// that has none.
+macro_rules! by_template {
+    ($key:expr, $T:ident => $body:expr, _ => $other:expr) => {
+        match $key {
+            "residents" => {
+                type $T = residents::Residents;
+                $body
+            }
+            "member-orgs" => {
+                type $T = orgs::MemberOrgs;
+                $body
+            }
+            "property-companies" => {
+                type $T = orgs::PropertyCompanies;
+                $body
+            }
+            "compounds" => {
+                type $T = orgs::Compounds;
+                $body
+            }
+            "buildings" => {
+                type $T = places::Buildings;
+                $body
+            }
+            "households" => {
+                type $T = places::Households;
+                $body
+            }
+            "party-orgs" => {
+                type $T = party::PartyOrgs;
+                $body
+            }
+            "party-members" => {
+                type $T = party::PartyMembers;
+                $body
+            }
+            _ => $other,
+        }
+    };
+}
+
 /// Runs `job` to its outcome.
 pub async fn execute(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &Reach) -> Outcome {
-    let result = match job.template.key {
-        "residents" => run::<residents::Residents>(app, job, bytes, actor, reach).await,
-        "member-orgs" => run::<orgs::MemberOrgs>(app, job, bytes, actor, reach).await,
-        "property-companies" => run::<orgs::PropertyCompanies>(app, job, bytes, actor, reach).await,
-        "compounds" => run::<orgs::Compounds>(app, job, bytes, actor, reach).await,
-        "buildings" => run::<places::Buildings>(app, job, bytes, actor, reach).await,
-        "households" => run::<places::Households>(app, job, bytes, actor, reach).await,
-        "party-orgs" => run::<party::PartyOrgs>(app, job, bytes, actor, reach).await,
-        "party-members" => run::<party::PartyMembers>(app, job, bytes, actor, reach).await,
-        _ => Err(Outcome::Refused(DataError::one(
-            job.file.clone(),
-            RowError::file(Problem::other(
-                format!("{}暂不支持从表格导入", job.template.name_zh),
-                format!("{} cannot be imported from a spreadsheet yet", job.template.name_en),
-            )),
-        ))),
-    };
+    let result = by_template!(
+        job.template.key,
+        T => run::<T>(app, job, bytes, actor, reach).await,
+        _ => Err(not_importable(job))
+    );
     match result {
         Ok(done) => {
             tracing::info!(
@@ -66,6 +96,17 @@ pub async fn execute(app: &App, job: &Job, bytes: Bytes, actor: &Actor, reach: &
         }
         Err(o) => o,
     }
+}
+
+/// A template that no spreadsheet imports yet.
+fn not_importable(job: &Job) -> Outcome {
+    Outcome::Refused(DataError::one(
+        job.file.clone(),
+        RowError::file(Problem::other(
+            format!("{}暂不支持从表格导入", job.template.name_zh),
+            format!("{} cannot be imported from a spreadsheet yet", job.template.name_en),
+        )),
+    ))
 }
 
 /// What importing one of the registry's spreadsheet templates has of its own; [`run`] does the
@@ -177,25 +218,12 @@ async fn run<T: Template>(
 /// Reads and checks the file of `job`, giving every good row to `convert` (which may refuse it
 /// with its own problems: a repeat, a place outside the importer's reach …). All good rows, in
 /// file order, or the refusal naming every bad row.
-async fn read_all<T: Send + 'static>(job: &Job, bytes: Bytes, mut convert: impl Reader<T>) -> Result<Vec<T>, Outcome> {
+async fn read_all<T: Send + 'static>(job: &Job, bytes: Bytes, convert: impl Reader<T>) -> Result<Vec<T>, Outcome> {
     let file = job.file.clone();
     let template = job.template;
     let progress = job.progress.clone();
     let read = tokio::task::spawn_blocking(move || {
-        let mut errors = ErrorList::default();
-        let mut good = Vec::new();
-        let read = gongzhi_office::read_records(&file, &bytes, &template, &progress, &mut errors, |record| {
-            good.push(convert(record)?);
-            Ok(ControlFlow::Continue(()))
-        });
-        progress.set_phase(Phase::Validating);
-        match read {
-            Err(e) => Err(Outcome::Refused(e)),
-            Ok(_) => match errors.into_result(&file) {
-                Err(e) => Err(Outcome::Refused(e)),
-                Ok(()) => Ok(good),
-            },
-        }
+        read_checked(&file, &bytes, &template, &progress, convert).map_err(Outcome::Refused)
     })
     .await;
     match read {
@@ -205,6 +233,46 @@ async fn read_all<T: Send + 'static>(job: &Job, bytes: Bytes, mut convert: impl 
             Err(Outcome::Failed)
         }
     }
+}
+
+/// The reading half of [`read_all`], on the calling thread.
+fn read_checked<T>(
+    file: &str,
+    bytes: &[u8],
+    template: &gongzhi_core::import::Template,
+    progress: &Progress,
+    mut convert: impl Reader<T>,
+) -> Result<Vec<T>, DataError> {
+    let mut errors = ErrorList::default();
+    let mut good = Vec::new();
+    let read = gongzhi_office::read_records(file, bytes, template, progress, &mut errors, |record| {
+        good.push(convert(record)?);
+        Ok(ControlFlow::Continue(()))
+    });
+    progress.set_phase(Phase::Validating);
+    read?;
+    errors.into_result(file)?;
+    Ok(good)
+}
+
+/// Reads and checks a file against the template `key` as an import's first phase does, without
+/// the store and without writing: the number of good rows, or the refusal naming every bad row
+/// (the fuzzing targets run every template's reader through it). `None` for a key that is not a
+/// registry template.
+pub fn read_only(
+    key: &str,
+    file: &str,
+    bytes: &[u8],
+    index: Arc<TerritoryIndex>,
+    reach: Reach,
+) -> Option<Result<usize, DataError>> {
+    let template = gongzhi_core::import::registry::template(key)?;
+    let progress = Progress::new(bytes.len() as u64);
+    by_template!(
+        key,
+        T => Some(read_checked(file, bytes, &template, &progress, T::reader(index, reach)).map(|rows| rows.len())),
+        _ => None
+    )
 }
 
 /// A store failure during an import: logged (never with row values), nothing written.

@@ -6,6 +6,7 @@
 //! spec's mechanical "Spark" mapping: a container of one repeated child is an array).
 
 mod requests;
+pub use requests::{new_request, read_form, request_query};
 mod services;
 mod updates;
 

@@ -29,8 +29,8 @@ pub(super) fn bad(field: &'static str, code: ErrorCode, zh: String, en: String) 
 
 /// The fields of a POST, from a urlencoded or multipart body, then the query string (open311
 /// 1.1 sends `api_key` and `jurisdiction_id` there), and the uploaded `media` files.
-pub(super) async fn read_form(
-    state: &AppState,
+pub async fn read_form<S: Send + Sync>(
+    state: &S,
     query: Option<&str>,
     request: Request,
 ) -> Result<(Params, Vec<Vec<u8>>), ApiError> {
@@ -141,27 +141,7 @@ pub(super) async fn post_request(
     let (params, media) = read_form(&state, query.as_deref(), request).await?;
     let key = authorize(&state, params.get("api_key"), POST_REQUEST).await?;
     let actor = key_actor(&key);
-    let text = |f: &str| params.get(f).map(str::to_string);
-    let new = NewRequest {
-        service_code: params
-            .get("service_code")
-            .ok_or_else(|| AppError::missing("service_code"))?
-            .to_string(),
-        lat: text("lat"),
-        long: text("long"),
-        address_string: text("address_string"),
-        description: text("description"),
-        attributes: attributes(&params)?,
-        email: text("email"),
-        first_name: text("first_name"),
-        last_name: text("last_name"),
-        phone: text("phone"),
-        account_id: text("account_id"),
-        device_id: text("device_id"),
-        jurisdiction_id: text("jurisdiction_id"),
-        address_id: text("address_id"),
-        media_urls: media_urls(&params),
-    };
+    let new = new_request(&params)?;
     // Everything is checked but the photos: store them, then report.
     let mut report = open311::prepare_request(&state, &key, new)?;
     for bytes in media {
@@ -181,6 +161,32 @@ pub(super) async fn post_request(
     fields.push(("account_id", Doc::opt_text(params.get("account_id"))));
     let doc = Doc::List("request", vec![Doc::Obj(fields)]);
     Ok(respond(format, StatusCode::OK, "service_requests", &doc))
+}
+
+/// The fields of a new service request as posted (`service_code` required, the attributes
+/// well named); the rest is checked with the service and the key.
+pub fn new_request(params: &Params) -> Result<NewRequest, ApiError> {
+    let text = |f: &str| params.get(f).map(str::to_string);
+    Ok(NewRequest {
+        service_code: params
+            .get("service_code")
+            .ok_or_else(|| AppError::missing("service_code"))?
+            .to_string(),
+        lat: text("lat"),
+        long: text("long"),
+        address_string: text("address_string"),
+        description: text("description"),
+        attributes: attributes(params)?,
+        email: text("email"),
+        first_name: text("first_name"),
+        last_name: text("last_name"),
+        phone: text("phone"),
+        account_id: text("account_id"),
+        device_id: text("device_id"),
+        jurisdiction_id: text("jurisdiction_id"),
+        address_id: text("address_id"),
+        media_urls: media_urls(params),
+    })
 }
 
 /// A W3C datetime parameter (the timezone required).
@@ -224,8 +230,23 @@ fn comma_list<'a>(params: &'a Params, field: &str) -> Vec<&'a str> {
 /// `GET /open311/v2/requests.{xml,json}`.
 pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &Params) -> Result<Response, ApiError> {
     let extensions = matches!(params.get("extensions"), Some("true" | "1"));
+    let query = request_query(params, Utc::now())?;
+    let requests = open311::requests(state, &query, extensions).await?;
+    let rules = state.rules();
+    let items = requests.iter().map(|r| request_doc(r, &rules, lang)).collect();
+    Ok(respond(
+        format,
+        StatusCode::OK,
+        "service_requests",
+        &Doc::List("request", items),
+    ))
+}
+
+/// What a `GET /open311/v2/requests` asks for, from its parameters (`now` bounds the default
+/// window).
+pub fn request_query(params: &Params, now: DateTime<Utc>) -> Result<RequestQuery, ApiError> {
     let ids = comma_list(params, "service_request_id");
-    let query = if !ids.is_empty() {
+    Ok(if !ids.is_empty() {
         // The ids override every other argument.
         let numbers = ids
             .into_iter()
@@ -268,7 +289,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
                 )),
             })
             .collect::<Result<_, _>>()?;
-        let reported = Window::of_requests(w3c(params, "start_date")?, w3c(params, "end_date")?, Utc::now())?;
+        let reported = Window::of_requests(w3c(params, "start_date")?, w3c(params, "end_date")?, now)?;
         RequestQuery::Filter(RequestFilter {
             services,
             statuses,
@@ -278,16 +299,7 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
             page_size: positive(params, "page_size", MAX_PAGE_SIZE)?.unwrap_or(MAX_PAGE_SIZE),
             page: positive(params, "page", i64::MAX / MAX_PAGE_SIZE)?.unwrap_or(1),
         })
-    };
-    let requests = open311::requests(state, &query, extensions).await?;
-    let rules = state.rules();
-    let items = requests.iter().map(|r| request_doc(r, &rules, lang)).collect();
-    Ok(respond(
-        format,
-        StatusCode::OK,
-        "service_requests",
-        &Doc::List("request", items),
-    ))
+    })
 }
 
 /// `GET /open311/v2/requests/{id}.{xml,json}`: still a list of one.
