@@ -44,6 +44,10 @@ pub struct FileConfig {
     /// How lists mask ID numbers: `H+T` characters kept at the head and tail (default `1+1`;
     /// `6+4` keeps the division).
     pub id_number_mask: Option<String>,
+    /// The address clients reach this server at (`https://gongzhi.example.gov.cn`), as Open311
+    /// discovery publishes it; by default `http://` and the listen address. Never taken from a
+    /// request's `Host` header, which the client chooses.
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {
@@ -73,6 +77,8 @@ pub struct Settings {
     /// How lists mask ID numbers (`id_number_mask`; a malformed value keeps the default here and
     /// is refused by `id_mask_policy` when a command starts).
     pub id_mask: IdMaskPolicy,
+    /// The address clients reach this server at (`public_url`, without a trailing `/`).
+    pub public_url: String,
 }
 
 impl Settings {
@@ -105,6 +111,11 @@ impl Settings {
             security: file.security.clone().unwrap_or_default(),
             id_mask: id_mask_policy(file).unwrap_or_default(),
             sms_gateway: file.sms_gateway.clone(),
+            public_url: file
+                .public_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| format!("http://{listen}")),
         }
     }
 
