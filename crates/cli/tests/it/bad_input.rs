@@ -113,23 +113,10 @@ async fn a_nul_in_a_form_field_is_refused_on_the_page_naming_the_field() {
             .await
             .unwrap();
         // The sign-in form, as a browser sends it.
-        let form = common::browse(&app, "/login").await;
-        let planted = common::set_cookie(&form, "gz_signin").unwrap();
-        let form_token = input_value(&form.body, "form_token").unwrap();
-        let body = serde_urlencoded::to_string([
-            ("username", "dispatcher\u{0}"),
-            ("password", "demo"),
-            ("form_token", &form_token),
-            ("next", "/"),
-        ])
-        .unwrap();
-        let request = Request::post("/login")
-            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(header::ACCEPT, "text/html")
-            .header(header::COOKIE, format!("gz_signin={planted}"))
-            .body(Body::from(body))
-            .unwrap();
-        let r = send(&app, request).await;
+        let r = common::sign_in_with(&app, "dispatcher\u{0}", "demo")
+            .await
+            .err()
+            .expect("no session");
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {}", r.body);
         assert!(
             r.body.contains("字段 username 含有不允许的字符 U+0000"),
