@@ -9,7 +9,7 @@ measures, each as the median of --runs runs:
   - the size of the default requests.json answer.
 Works against any build (before and after a change): only HTTP is used.
 
-Usage: scripts/bench-bounds.py BINARY [--cases 50000] [--runs 5] [--port 18090] [--config-extra 'k = v']
+Usage: scripts/bench-bounds.py BINARY [--cases 50000] [--runs 5] [--port 18090] [--data DIR] [--config-extra 'k = v']
 """
 
 import argparse
@@ -33,7 +33,11 @@ def request(port, method, path, body=None, headers=None, timeout=120):
     r = conn.getresponse()
     data = r.read()
     conn.close()
-    return r.status, dict(r.getheaders()), data
+    headers = {}
+    for k, v in r.getheaders():  # Set-Cookie repeats: keep them all
+        k = k.lower()
+        headers[k] = f"{headers[k]}, {v}" if k in headers else v
+    return r.status, headers, data
 
 
 def token(port, user):
@@ -45,12 +49,12 @@ def token(port, user):
 
 def page_session(port, user):
     status, headers, data = request(port, "GET", "/login", headers={"Accept": "text/html"})
-    planted = re.search(r"gz_signin=([^;]+)", headers.get("set-cookie", headers.get("Set-Cookie", ""))).group(1)
+    planted = re.search(r"gz_signin=([^;]+)", headers.get("set-cookie", "")).group(1)
     form_token = re.search(rb'name="form_token" value="([^"]+)"', data).group(1).decode()
     body = urllib.parse.urlencode({"username": user, "password": "demo", "form_token": form_token, "next": "/"})
     status, headers, _ = request(port, "POST", "/login", body, {
         "Content-Type": "application/x-www-form-urlencoded", "Accept": "text/html", "Cookie": f"gz_signin={planted}"})
-    cookie = re.search(r"gz_session=([^;]+)", headers.get("set-cookie", headers.get("Set-Cookie", ""))).group(1)
+    cookie = re.search(r"gz_session=([^;]+)", headers.get("set-cookie", "")).group(1)
     return f"gz_session={cookie}"
 
 
@@ -98,11 +102,14 @@ def main():
     ap.add_argument("--cases", type=int, default=50000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--port", type=int, default=18090)
+    ap.add_argument("--data", help="a data folder kept between runs: a second build reuses its cases "
+                    "(copy it first: a newer build migrates it forward)")
     ap.add_argument("--config-extra", action="append", default=[],
                     help="a line under [security] (e.g. open311_reads_per_minute = 0)")
     a = ap.parse_args()
     port = a.port
-    data = tempfile.mkdtemp(prefix="gongzhi-bench-bounds-")
+    data = a.data or tempfile.mkdtemp(prefix="gongzhi-bench-bounds-")
+    os.makedirs(data, exist_ok=True)
     config = os.path.join(data, "bench.toml")
     with open(config, "w") as f:
         # Sign-in is measured many times from one address: its own throttle is not what is measured.
@@ -169,7 +176,8 @@ def main():
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-        shutil.rmtree(data, ignore_errors=True)
+        if not a.data:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":
