@@ -120,7 +120,7 @@ pub async fn serve(
         )
         .with_audit_key(key)
         .with_id_mask(settings.id_mask)
-        .with_public_url(&settings.public_url);
+        .with_public_url(&settings.public_url());
     let state = match cipher {
         Some(c) => state.with_cipher(c),
         None => {
