@@ -86,7 +86,7 @@ async fn a_nul_or_a_direction_override_in_a_case_or_a_json_field_is_refused_nami
             body.into_bytes(),
         )
         .await;
-        assert_invalid_text(&r, "username", &name);
+        assert_invalid_text(&r, "username", name);
         let request = Request::post("/api/v1/auth/token")
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT_LANGUAGE, "en")
@@ -95,7 +95,7 @@ async fn a_nul_or_a_direction_override_in_a_case_or_a_json_field_is_refused_nami
             ))
             .unwrap();
         let r = send(&app, request).await;
-        assert_invalid_text(&r, "username", &name);
+        assert_invalid_text(&r, "username", name);
         assert!(
             r.json()["error"]["message"].as_str().unwrap().contains("U+202D"),
             "{name}: {}",
