@@ -162,12 +162,25 @@ impl AppError {
     }
 
     /// The request body is not the multipart form an upload must be.
-    pub fn bad_multipart(field: &'static str, detail: &str) -> Self {
+    /// A form or upload that could not be read as one (the parser's own words go to no one).
+    pub fn bad_multipart(field: &'static str) -> Self {
         AppError::new(
             ErrorCode::BadMultipart,
             Some(field),
-            format!("上传须为 multipart/form-data 表单，文件放在字段 {field} 中（{detail}）"),
-            format!("an upload must be a multipart/form-data form with the file in field {field} ({detail})"),
+            format!("表单无法读取：上传须为 multipart/form-data 表单，文件放在字段 {field} 中"),
+            format!(
+                "the form could not be read: an upload must be a multipart/form-data form with the file in field {field}"
+            ),
+        )
+    }
+
+    /// A request body over the route's limit (413 in the catalogue's words, not the server's).
+    pub fn too_large_body() -> Self {
+        AppError::new(
+            ErrorCode::TooLarge,
+            Some("body"),
+            "请求内容超过服务器允许的大小",
+            "the request is larger than the server accepts",
         )
     }
 

@@ -55,6 +55,8 @@ pub struct App {
     pub(crate) sign_in_limits: people::throttle::Buckets<String>,
     /// Residents' SMS codes asked for per source address (the policy's `sms_codes_per_hour`).
     pub(crate) sms_limits: people::throttle::Buckets<String>,
+    /// Open311 reads per source address (the policy's `open311_reads_per_minute`).
+    pub(crate) open311_read_limits: people::throttle::Buckets<String>,
     attachments: Option<Attachments>,
     /// Live case events: publish after each committed change.
     pub events: Hub,
@@ -77,6 +79,8 @@ pub struct App {
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
     /// given.
     sms: Arc<dyn people::sms::SmsGateway>,
+    /// Where clients reach this server (setting `public_url`), as Open311 discovery publishes it.
+    public_url: Arc<str>,
 }
 
 impl App {
@@ -91,6 +95,7 @@ impl App {
             api_key_limits: Default::default(),
             sign_in_limits: Default::default(),
             sms_limits: Default::default(),
+            open311_read_limits: Default::default(),
             attachments: None,
             events: Hub::default(),
             audit_key: None,
@@ -102,6 +107,7 @@ impl App {
             import_jobs: registry::import::Jobs::default(),
             inbox_counts: Default::default(),
             sms: Arc::new(people::sms::NoGateway),
+            public_url: Arc::from("http://127.0.0.1:8080"),
         };
         app.refresh_rules().await?;
         Ok(app)
@@ -199,6 +205,17 @@ impl App {
     }
 
     /// Sends residents' sign-in codes through `gateway`.
+    /// Where clients reach this server (`https://…`, no trailing `/`): what Open311 discovery
+    /// publishes, whatever `Host` a request names.
+    pub fn with_public_url(mut self, url: &str) -> App {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
     pub fn with_sms(mut self, gateway: Arc<dyn people::sms::SmsGateway>) -> App {
         self.sms = gateway;
         self

@@ -44,6 +44,10 @@ pub struct FileConfig {
     /// How lists mask ID numbers: `H+T` characters kept at the head and tail (default `1+1`;
     /// `6+4` keeps the division).
     pub id_number_mask: Option<String>,
+    /// The address clients reach this server at (`https://gongzhi.example.gov.cn`), as Open311
+    /// discovery publishes it; by default `http://` and the listen address. Never taken from a
+    /// request's `Host` header, which the client chooses.
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {
@@ -73,6 +77,9 @@ pub struct Settings {
     /// How lists mask ID numbers (`id_number_mask`; a malformed value keeps the default here and
     /// is refused by `id_mask_policy` when a command starts).
     pub id_mask: IdMaskPolicy,
+    /// The address clients reach this server at (`public_url`, without a trailing `/`), when
+    /// configured; see [`Settings::public_url`].
+    pub public_url: Option<String>,
 }
 
 impl Settings {
@@ -105,6 +112,7 @@ impl Settings {
             security: file.security.clone().unwrap_or_default(),
             id_mask: id_mask_policy(file).unwrap_or_default(),
             sms_gateway: file.sms_gateway.clone(),
+            public_url: file.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
         }
     }
 
@@ -117,7 +125,16 @@ impl Settings {
             "security": self.security,
             "sms_gateway": self.sms_gateway,
             "id_number_mask": format!("{}+{}", self.id_mask.head, self.id_mask.tail),
+            "public_url": self.public_url,
         })
+    }
+
+    /// The address clients reach this server at: `public_url`, else `http://` and the listen
+    /// address.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     pub fn uses_sqlite(&self) -> bool {

@@ -75,6 +75,9 @@ catalogue! {
     InvalidName = "invalid_name", 400, "名称无效", "invalid name";
     InvalidFile = "invalid_file", 422, "文件无效", "invalid file";
     InvalidIdempotencyKey = "invalid_idempotency_key", 400, "幂等键无效", "invalid idempotency key";
+    IdempotencyKeyReused = "idempotency_key_reused", 422, "幂等键已用于另一请求", "the idempotency key was used for another request";
+    NotJson = "not_json", 415, "请求体应为 JSON（Content-Type: application/json）", "the body must be JSON (Content-Type: application/json)";
+    InvalidText = "invalid_text", 400, "文本含有不允许的字符", "the text holds characters that are not allowed";
     NotFound = "not_found", 404, "页面不存在", "no such page";
     // Sign-in, roles and scope
     Unauthenticated = "unauthenticated", 401, "请先登录", "sign in first";

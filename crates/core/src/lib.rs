@@ -11,6 +11,7 @@ pub mod import;
 pub mod orgs;
 pub mod people;
 pub mod territory;
+pub mod text;
 pub mod time;
 
 pub use error::ErrorCode;

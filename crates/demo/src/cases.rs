@@ -963,6 +963,7 @@ impl<'r> DemoCases<'r> {
             },
             reporter,
             report_detail: json!({"demo": true}),
+            request_hash: None,
         };
         let reported = Case::new(number.clone(), node, matter.code, at, limits);
 

@@ -68,7 +68,7 @@ fn now() -> DateTime<Utc> {
 pub fn open311_query(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let params = Params::parse(Some(&text));
-    let _ = request_query(&params, now());
+    let _ = request_query(&params, now(), &Default::default());
     posted(&params);
 }
 
@@ -108,7 +108,7 @@ fn request(content_type: &str, body: &[u8]) -> Request {
 pub fn open311_form(data: &[u8]) {
     let req = request("application/x-www-form-urlencoded", data);
     if let Ok((params, _media)) = block_on(read_form(&(), Some("api_key=k"), req)) {
-        let _ = request_query(&params, now());
+        let _ = request_query(&params, now(), &Default::default());
         posted(&params);
     }
 }

@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use gongzhi_app::AppError;
+use gongzhi_core::ErrorCode;
 use serde_json::json;
 
 use crate::lang::{lang_of, query_lang};
@@ -36,7 +37,11 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         .starts_with("/open311/")
         .then(|| request.uri().path().to_string());
     let mut response = next.run(request).await;
-    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+    let error = response
+        .extensions_mut()
+        .remove::<ApiError>()
+        .or_else(|| framework_rejection(&response));
+    if let Some(error) = error {
         // A rate limit says when to try again (Open311 clients get a minute when it does not).
         let retry_after = error.retry_after.or(match (&open311, error.http_status()) {
             (Some(_), StatusCode::TOO_MANY_REQUESTS) => Some(60),
@@ -85,6 +90,37 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
     response
+}
+
+/// A refusal the framework wrote itself (a body over a route's limit, a path segment of the
+/// wrong kind: plain text, in English, quoting its parser) as the catalogue's error, so that every
+/// client error answers in the same form and language.
+fn framework_rejection(response: &Response) -> Option<ApiError> {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return None;
+    }
+    Some(match status {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::too_large_body(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(
+            ErrorCode::UnsupportedMediaType,
+            Some("Content-Type"),
+            "请求体的类型（Content-Type）不被接受",
+            "the body's type (Content-Type) is not accepted",
+        ),
+        StatusCode::NOT_FOUND => AppError::not_found_path(),
+        _ => AppError::new(
+            ErrorCode::InvalidField,
+            None,
+            "请求的地址或参数无法读取",
+            "the request's address or parameters could not be read",
+        ),
+    })
 }
 
 /// `Retry-After: seconds` on an answer refused by a rate limit (a page that shows the refusal

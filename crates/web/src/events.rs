@@ -5,8 +5,9 @@ use gongzhi_app::AppError;
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::json::Query;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::get;
 use futures_util::Stream;

@@ -27,8 +27,32 @@ use super::{CaseRecord, RawReport, Report, place, publish, unit_json};
 use crate::people::api_keys::{ApiKey, key_actor, key_reaches};
 use crate::{App, AppError};
 
-/// The most requests one page may hold, and the default (the spec's "first 1000").
+/// The most requests one page may hold (the spec's "first 1000"); the default is the policy's
+/// `open311_page_size`.
 pub const MAX_PAGE_SIZE: i64 = 1000;
+/// Takes one of `source`'s Open311 reads a minute (the policy's `open311_reads_per_minute`):
+/// beyond them, 429 with `Retry-After`. A request with no known source (made in-process, never
+/// by `gongzhi serve`, which always knows the peer) is not counted.
+pub fn take_read(app: &App, source: &str) -> Result<(), AppError> {
+    if source == "unknown" {
+        return Ok(());
+    }
+    let minute = std::time::Duration::from_secs(60);
+    let per_minute = app.security.open311_reads_per_minute;
+    app.open311_read_limits
+        .take(source.to_string(), per_minute, minute, std::time::Instant::now())
+        .map_err(|wait| {
+            tracing::warn!(source, wait, "Open311 reads throttled");
+            AppError::new(
+                ErrorCode::RateLimited,
+                None,
+                format!("此网络地址的请求过于频繁，请 {wait} 秒后再试"),
+                format!("too many requests from this network address; try again in {wait} s"),
+            )
+            .with_retry_after(wait)
+        })
+}
+
 /// The longest `start_date`–`end_date` span, and the requests' default window (the spec's 90
 /// days).
 pub const MAX_SPAN_DAYS: i64 = 90;

@@ -368,6 +368,7 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
         }
     }
     let now = Utc::now();
+    let request_hash = cmd.idempotency_key.as_ref().map(|_| request_hash(&cmd));
 
     let rule = rules.responsibility.route(&cmd.matter, &node, None, None);
     let limits = rule
@@ -403,6 +404,7 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
         location,
         reporter: actor.account.clone(),
         report_detail: detail,
+        request_hash: request_hash.clone(),
     };
     let matter_code = cmd.matter.as_str().to_string();
     // A resident's own report: the case remembers them, so they may rate it (the loop's rule).
@@ -414,14 +416,35 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
         case.resident = resident.clone();
         case
     });
+    let cmd_key = cmd.idempotency_key;
     let (record, replayed) = match app
         .intake(audit_key)
-        .create_case(new, cmd.idempotency_key.as_deref(), make, now)
+        .create_case(new, cmd_key.as_deref(), make, now)
         .await?
     {
         Created::New(r) => (r, false),
         Created::Replayed(r) => (r, true),
     };
+    // The same key with another request is a client's mistake, not a retry: say so rather than
+    // answer with a case that is not what it sent.
+    if replayed
+        && let (Some(key), Some(sent)) = (cmd_key.as_deref(), request_hash.as_deref())
+        && let Some(first) = app.db().idempotency_request_hash(&actor.account, key).await?
+        && first != sent
+    {
+        return Err(AppError::new(
+            ErrorCode::IdempotencyKeyReused,
+            Some("Idempotency-Key"),
+            format!(
+                "幂等键 {key} 已用于另一份上报（案件 {}）；新的上报请使用新的幂等键",
+                record.flow.number
+            ),
+            format!(
+                "the idempotency key {key:?} was used for another report (case {}); use a new key for a new report",
+                record.flow.number
+            ),
+        ));
+    }
     if !replayed {
         publish(app, &record, "report");
     }
@@ -431,6 +454,24 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
         duplicates,
         replayed,
     })
+}
+
+/// A hash of what a report asks for (not of its key): two sends of the same report hash alike,
+/// whichever channel's form carried them.
+fn request_hash(cmd: &Report) -> String {
+    use sha2::{Digest, Sha256};
+    let photos: Vec<String> = cmd.photos.iter().map(ToString::to_string).collect();
+    let sent = json!({
+        "channel": cmd.channel.as_str(),
+        "matter": cmd.matter.as_str(),
+        "description": cmd.description,
+        "place": format!("{:?}", cmd.place),
+        "address": cmd.address,
+        "photos": photos,
+        "detail": cmd.detail,
+    });
+    let digest = Sha256::digest(sent.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A required text field: present, a string, not blank (kept as sent).

@@ -8,6 +8,8 @@ mod common;
 mod access_matrix;
 mod audit_api;
 mod auth_api;
+mod bad_input;
+mod bounded_reads;
 mod browser;
 mod browser_case_loop;
 mod browser_cogov;

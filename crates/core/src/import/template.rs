@@ -54,6 +54,14 @@ impl CellKind {
     /// Checks a non-empty cell and returns its normalised value.
     pub fn normalize(&self, value: &str) -> Result<String, Problem> {
         let value = value.trim();
+        // No cell may carry a control character or a direction override (crate::text).
+        if let Some(c) = crate::text::forbidden_char(value) {
+            let c = crate::text::code_point(c);
+            return Err(Problem::other(
+                format!("含有不允许的字符 {c}（控制字符或文字方向控制符）"),
+                format!("holds a character that is not allowed: {c} (a control or text-direction character)"),
+            ));
+        }
         match *self {
             CellKind::Text { max_chars } => {
                 let n = value.chars().count();
@@ -744,5 +752,13 @@ mod tests {
         assert_eq!(notes.len(), 1 + COLUMNS.len());
         assert_eq!(notes[4][3], "可多选，用顿号分隔：独居老人、残疾人、低保户");
         assert_eq!(T.header_row()[0], "姓名(name)*");
+    }
+
+    #[test]
+    fn a_cell_with_a_nul_or_a_direction_override_is_refused() {
+        let text = CellKind::Text { max_chars: 50 };
+        assert!(text.normalize("学府\u{0}小区").is_err());
+        assert!(text.normalize("\u{202E}区小府学").is_err());
+        assert_eq!(text.normalize("学府小区").unwrap(), "学府小区");
     }
 }

@@ -58,6 +58,15 @@ pub struct SecurityPolicy {
     /// Residents' sessions (cookie `gz_resident`): idle and absolute limits.
     pub resident_session_idle_minutes: i64,
     pub resident_session_max_hours: i64,
+    /// Rows a numbered list reaches into at most: the staff lists' `?page=` (50 rows a page) and
+    /// Open311's `page` × `page_size`. A deeper page answers 400 naming `page` (narrow the filters
+    /// instead), so that no reader makes the database skip millions of rows.
+    pub list_max_rows: i64,
+    /// The requests Open311's public list gives when the client names no `page_size`.
+    pub open311_page_size: i64,
+    /// Open311 reads (`GET`, which anyone may make without a key) one source address may make a
+    /// minute (0: no limit); more answer 429 with `Retry-After`.
+    pub open311_reads_per_minute: i64,
 }
 
 impl Default for SecurityPolicy {
@@ -80,6 +89,9 @@ impl Default for SecurityPolicy {
             resident_code_resend_seconds: 60,
             resident_session_idle_minutes: 7 * 24 * 60,
             resident_session_max_hours: 30 * 24,
+            list_max_rows: 10_000,
+            open311_page_size: 50,
+            open311_reads_per_minute: 120,
         }
     }
 }

@@ -45,6 +45,9 @@ pub struct NewCase {
     /// Extra facts of the report kept on its first timeline entry (routing proposal, duplicates
     /// offered …).
     pub report_detail: Value,
+    /// A hash of the request as its client sent it, kept beside its idempotency key: the same key
+    /// with another request is refused by the application, not answered with this case.
+    pub request_hash: Option<String>,
 }
 
 /// A stored case: the report's facts and the machine's view.
@@ -687,8 +690,8 @@ async fn write_case(
     let entry = NewAuditEntry::new(now, &new.reporter, "case.report", "case", number.as_str(), body)?;
     if let Some(key) = idempotency_key {
         on_tx!(tx, conn => sqlx::query(
-            "INSERT INTO idempotency_keys (account, key, case_id, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(&new.reporter).bind(key).bind(id).bind(now)
+            "INSERT INTO idempotency_keys (account, key, case_id, created_at, request_hash) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&new.reporter).bind(key).bind(id).bind(now).bind(&new.request_hash)
             .execute(conn).await.map(|r| r.rows_affected()))?;
     }
     Ok((id, flow, entry))
@@ -726,6 +729,15 @@ impl Db {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The hash of the request that first used `account`'s idempotency `key` (`None` for a key
+    /// unknown, or stored before requests were hashed).
+    pub async fn idempotency_request_hash(&self, account: &str, key: &str) -> Result<Option<String>, StoreError> {
+        let hash: Option<Option<String>> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT request_hash FROM idempotency_keys WHERE account = $1 AND key = $2")
+            .bind(account).bind(key).fetch_optional(p).await)?;
+        Ok(hash.flatten())
     }
 
     async fn case_for_key(&self, account: &str, key: &str) -> Result<Option<CaseRecord>, StoreError> {

@@ -39,6 +39,7 @@ fn report() -> NewCase {
         },
         reporter: "gridworker".into(),
         report_detail: serde_json::json!({"demo": true}),
+        request_hash: None,
     }
 }
 

@@ -92,6 +92,7 @@ async fn random_walks_store_exactly_what_the_machine_decided_with_one_audit_entr
                 },
                 reporter: "gridworker".into(),
                 report_detail: json!({}),
+                request_hash: None,
             };
             let make = |number| {
                 Case::new(

@@ -27,6 +27,7 @@ fn report(reporter: &str) -> NewCase {
         },
         reporter: reporter.into(),
         report_detail: serde_json::json!({}),
+        request_hash: None,
     }
 }
 

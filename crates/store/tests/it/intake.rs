@@ -26,6 +26,7 @@ fn report(reporter: &str, i: usize) -> NewCase {
         },
         reporter: reporter.into(),
         report_detail: serde_json::json!({}),
+        request_hash: None,
     }
 }
 

@@ -1,8 +1,8 @@
 //! The case loop over JSON: report, act, read with its timeline, list.
 
+use crate::json::Query;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -44,7 +44,7 @@ pub async fn report(
     Authenticated(actor): Authenticated,
     ReqLang(lang): ReqLang,
     headers: HeaderMap,
-    body: Bytes,
+    crate::json::JsonBody(body): crate::json::JsonBody,
 ) -> Result<Response, ApiError> {
     let raw: RawReport = json::command(&body)?;
     let raw_key = match headers.get("idempotency-key") {
@@ -188,7 +188,7 @@ pub async fn act(
     Authenticated(actor): Authenticated,
     ReqLang(lang): ReqLang,
     Path(id): Path<String>,
-    body: Bytes,
+    crate::json::JsonBody(body): crate::json::JsonBody,
 ) -> Result<Json<Value>, ApiError> {
     let action = cases::parse_action(json::object(&body)?)?;
     let Acted { record, event } = cases::act(&state, &actor, &id, action).await?;

@@ -46,7 +46,7 @@ fn multipart_failed(e: MultipartError, max_bytes: u64) -> ApiError {
             max: max_bytes,
         })
     } else {
-        AppError::bad_multipart(FIELD, &e.body_text())
+        crate::json::unreadable_form(FIELD, e.status())
     }
 }
 
@@ -98,7 +98,7 @@ pub async fn upload(
     // An administrator is refused before anything is read.
     cases::check_case_worker(&actor)?;
     let store = state.attachments()?;
-    let mut multipart = multipart.map_err(|e| AppError::bad_multipart(FIELD, &e.body_text()))?;
+    let mut multipart = multipart.map_err(|e| crate::json::unreadable_form(FIELD, e.status()))?;
     let bytes = read_file_field(&mut multipart, store.limits.max_bytes).await?;
     let saved = cases::attachment::upload(&state, FIELD, bytes, &actor).await?;
     let status = if saved.created {

@@ -4,16 +4,17 @@
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
 
+use crate::json::Query;
 use askama::Template;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Html;
 use chrono::Utc;
 use gongzhi_app::cases;
 use gongzhi_core::cases::inbox::Inbox;
 use serde_json::{Value, json};
 
-use super::lists::{CaseTable, PAGE_SIZE, Pager, case_table, page_number};
+use super::lists::{CaseTable, PAGE_SIZE, Pager, case_table, max_page, page_number};
 use crate::pages::{Chrome, render};
 use crate::people::session::Staff;
 use crate::{ApiError, AppState};
@@ -77,7 +78,7 @@ async fn inbox_page(
         work_total,
         current: inbox.map(Inbox::slug),
         table: case_table(state, &listed.cases, lang, now),
-        pager: Pager::new(&base, page, listed.total),
+        pager: Pager::new(&base, page, listed.total, max_page(state)),
     };
     render(&page_view)
 }
@@ -88,7 +89,7 @@ pub async fn overview(
     staff: Staff,
     Query(p): Query<PageParam>,
 ) -> Result<Html<String>, ApiError> {
-    inbox_page(&state, &staff, None, page_number(p.page.as_deref())?).await
+    inbox_page(&state, &staff, None, page_number(&state, p.page.as_deref())?).await
 }
 
 /// `GET /inbox/{name}`: one inbox's cases, nearest deadline first.
@@ -108,7 +109,7 @@ pub async fn one(
                 format!("there is no inbox {name:?} for your roles"),
             )
         })?;
-    inbox_page(&state, &staff, Some(inbox), page_number(p.page.as_deref())?).await
+    inbox_page(&state, &staff, Some(inbox), page_number(&state, p.page.as_deref())?).await
 }
 
 /// `GET /inbox/counts.json`: the counts the navigation shows, which its script reloads when a

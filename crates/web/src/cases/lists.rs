@@ -1,8 +1,9 @@
 //! The case list of the staff web: the reader's cases with filters, sort and numbered pages,
 //! and the same list as an Excel file. The table is shared with the inboxes.
 
+use crate::json::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -151,9 +152,10 @@ pub struct Pager {
 }
 
 impl Pager {
-    /// `base` ends with `?` or `&`: the page parameter is appended.
-    pub fn new(base: &str, page: i64, total: i64) -> Pager {
-        let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    /// `base` ends with `?` or `&`: the page parameter is appended. No link goes deeper than
+    /// `max_page` (the list's reach, [`max_page`]).
+    pub fn new(base: &str, page: i64, total: i64, max_page: i64) -> Pager {
+        let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, max_page.max(1));
         let mut links = Vec::new();
         let mut last_shown = 0;
         for n in 1..=pages {
@@ -174,10 +176,12 @@ impl Pager {
     }
 }
 
-/// The page asked for by `?page=` (1 when absent).
-pub fn page_number(page: Option<&str>) -> Result<i64, ApiError> {
-    match page.filter(|s| !s.is_empty()) {
-        None => Ok(1),
+/// The page asked for by `?page=` (1 when absent), at most as deep as the security policy's
+/// `list_max_rows` reach: a deeper page is a 400 naming `page` (the reader narrows the filters;
+/// the database never skips more than that many rows).
+pub fn page_number(state: &AppState, page: Option<&str>) -> Result<i64, ApiError> {
+    let page = match page.filter(|s| !s.is_empty()) {
+        None => 1,
         Some(s) => s.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
             AppError::new(
                 ErrorCode::InvalidPage,
@@ -185,8 +189,29 @@ pub fn page_number(page: Option<&str>) -> Result<i64, ApiError> {
                 format!("页码 page 应为正整数，实际为 {s:?}"),
                 format!("page must be a positive whole number; got {s:?}"),
             )
-        }),
+        })?,
+    };
+    let last = max_page(state);
+    if page > last {
+        return Err(AppError::new(
+            ErrorCode::InvalidPage,
+            Some("page"),
+            format!(
+                "页码 page 最大为 {last}（前 {} 条）；请用筛选条件缩小列表",
+                last * PAGE_SIZE
+            ),
+            format!(
+                "page may be at most {last} (the first {} rows); narrow the list with its filters",
+                last * PAGE_SIZE
+            ),
+        ));
     }
+    Ok(page)
+}
+
+/// The deepest page a staff list shows.
+pub fn max_page(state: &AppState) -> i64 {
+    (state.security.list_max_rows / PAGE_SIZE).max(1)
 }
 
 /// The list's own parameters beside the API's filters.
@@ -274,7 +299,7 @@ pub async fn list_page(
 ) -> Result<Html<String>, ApiError> {
     let lang = staff.lang;
     let sort = sort_of(&v)?;
-    let page = page_number(v.page.as_deref())?;
+    let page = page_number(&state, v.page.as_deref())?;
     let now = Utc::now();
     let listed = cases::page(
         &state,
@@ -311,7 +336,7 @@ pub async fn list_page(
         c: Chrome::for_staff(&staff, "/cases"),
         f,
         table: case_table(&state, &listed.cases, lang, now),
-        pager: Pager::new(&base, page, listed.total),
+        pager: Pager::new(&base, page, listed.total, max_page(&state)),
         export: format!("/cases.xlsx?{query}"),
     };
     render(&page_view)

@@ -9,12 +9,13 @@ use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::attachment::AttachmentId;
 use std::collections::HashMap;
 
+use crate::json::Query;
 use askama::Template;
-use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use chrono::Utc;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::UnitRef;
@@ -103,26 +104,25 @@ pub async fn read_form<S: Send + Sync>(state: &S, request: Request) -> Result<Po
         .is_some_and(|t| t.starts_with("multipart/form-data"));
     let mut posted = Posted::default();
     if !multipart {
-        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, state)
-            .await
-            .map_err(|e| AppError::bad_multipart("form", &e.body_text()))?;
+        let crate::json::Form(fields) =
+            crate::json::Form::<Vec<(String, String)>>::from_request(request, state).await?;
         posted.fields = fields;
         return Ok(posted);
     }
     let mut form = Multipart::from_request(request, state)
         .await
-        .map_err(|e| AppError::bad_multipart("photos", &e.body_text()))?;
+        .map_err(|e| crate::json::unreadable_form("photos", e.status()))?;
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| AppError::bad_multipart("photos", &e.body_text()))?
+        .map_err(|e| crate::json::unreadable_form("photos", e.status()))?
     {
         let name = field.name().unwrap_or("").to_string();
         if field.file_name().is_some() {
             let bytes = field
                 .bytes()
                 .await
-                .map_err(|e| AppError::bad_multipart("photos", &e.body_text()))?;
+                .map_err(|e| crate::json::unreadable_form("photos", e.status()))?;
             // A file input left empty still sends a part, without a name or bytes.
             if !bytes.is_empty() {
                 posted.files.push((name, bytes.to_vec()));
@@ -131,7 +131,8 @@ pub async fn read_form<S: Send + Sync>(state: &S, request: Request) -> Result<Po
             let text = field
                 .text()
                 .await
-                .map_err(|e| AppError::bad_multipart("form", &e.body_text()))?;
+                .map_err(|e| crate::json::unreadable_form("form", e.status()))?;
+            crate::json::check_fields([(name.as_str(), text.as_str())])?;
             posted.fields.push((name, text));
         }
     }

@@ -1,8 +1,9 @@
 //! Notices: staff publish and withdraw them; residents read those of their community.
 
+use crate::json::Form;
+use crate::json::Query;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;

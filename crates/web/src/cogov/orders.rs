@@ -5,9 +5,10 @@
 //! are `OrderState`; publishing a listed need as a task (社区发单) and its taking by a member
 //! organization (单位接单) are the next issue's (the hook is in `gongzhi_core::cogov::orders`).
 
+use crate::json::Form;
+use crate::json::Query;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_app::cogov::orders::{self, Order, PostNeed, TakeStep};

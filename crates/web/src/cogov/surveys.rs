@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::json::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

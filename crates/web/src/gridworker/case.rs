@@ -2,8 +2,9 @@
 //! loop allows now (核实 `verified`, 自行处置 `self_handle`, 核查通过 `check_pass`, 核查不通过
 //! `check_fail`) as forms with camera photos, each through [`cases::perform`].
 
+use crate::json::Query;
 use askama::Template;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_app::AppError;

@@ -5,9 +5,10 @@
 //! key, when the browser is back online or the page loads: the server replays a key it has seen
 //! (per account), so a report is neither lost nor doubled.
 
+use crate::json::Query;
 use askama::Template;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Json, Redirect, Response};
 use axum::routing::{get, post};

@@ -2,8 +2,8 @@
 //! [`INTERVAL_SECONDS`] while it is open (WGS-84, as browsers give it), and stops it; the length
 //! is summed point to point as points arrive. `/g/patrols` lists mine with length and duration.
 
+use crate::json::Form;
 use askama::Template;
-use axum::Form;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -141,7 +141,7 @@ pub async fn points(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    Json(body): Json<Value>,
+    crate::json::JsonCommand(body): crate::json::JsonCommand<Value>,
 ) -> Result<Response, ApiError> {
     my_grids(&staff.actor)?;
     staff.check_csrf(body.get("csrf").and_then(Value::as_str).unwrap_or(""))?;

@@ -23,10 +23,11 @@ use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;
 use std::sync::Arc;
 
+use crate::json::Query;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -211,7 +212,7 @@ pub(crate) struct Upload {
 pub(crate) async fn read_multipart(state: &AppState, request: Request) -> Result<Upload, ApiError> {
     let mut form = Multipart::from_request(request, state)
         .await
-        .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
+        .map_err(|e| crate::json::unreadable_form("file", e.status()))?;
     let mut up = Upload {
         name: String::new(),
         bytes: Bytes::new(),
@@ -222,7 +223,7 @@ pub(crate) async fn read_multipart(state: &AppState, request: Request) -> Result
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?
+        .map_err(|e| crate::json::unreadable_form("file", e.status()))?
     {
         match field.name() {
             Some("file") => {
@@ -230,7 +231,7 @@ pub(crate) async fn read_multipart(state: &AppState, request: Request) -> Result
                 up.bytes = field
                     .bytes()
                     .await
-                    .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
+                    .map_err(|e| crate::json::unreadable_form("file", e.status()))?;
             }
             Some("csrf") => up.csrf = field.text().await.unwrap_or_default(),
             Some("template") => up.template = field.text().await.unwrap_or_default(),
@@ -557,7 +558,7 @@ async fn unmasked_export(state: &AppState, actor: &Actor, req: &UnmaskedExport) 
 async fn export_unmasked_page(
     State(state): State<AppState>,
     staff: Staff,
-    axum::Form(form): axum::Form<UnmaskedPost>,
+    crate::json::Form(form): crate::json::Form<UnmaskedPost>,
 ) -> Result<Response, ApiError> {
     staff.check_csrf(&form.csrf)?;
     let req = UnmaskedExport {
@@ -590,7 +591,7 @@ async fn export_unmasked_page(
 async fn api_export_unmasked(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
-    body: Bytes,
+    crate::json::JsonBody(body): crate::json::JsonBody,
 ) -> Result<Response, ApiError> {
     exporter_reach(&actor)?;
     let req: UnmaskedExport = crate::json::command(&body)?;

@@ -4,8 +4,8 @@
 //! security administrator sees the working accounts of its scope only to grant or revoke a
 //! security permission. Every change is audited by the store.
 
+use crate::json::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};

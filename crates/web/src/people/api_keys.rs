@@ -3,7 +3,6 @@
 //! [`gongzhi_app::people::api_keys`].
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -34,7 +33,7 @@ fn key_json(key: &ApiKey) -> Value {
 pub async fn create(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
-    body: Bytes,
+    crate::json::JsonBody(body): crate::json::JsonBody,
 ) -> Result<Response, ApiError> {
     // Only a system administrator learns what a body lacks.
     api_keys::system_admin(&actor)?;

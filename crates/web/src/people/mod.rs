@@ -11,7 +11,6 @@ pub mod source;
 use crate::json;
 use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -52,7 +51,7 @@ pub fn routes() -> Router<AppState> {
 async fn issue_token(
     State(state): State<AppState>,
     ClientAddr(source): ClientAddr,
-    body: Bytes,
+    crate::json::JsonBody(body): crate::json::JsonBody,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let token = tokens::sign_in(&state, json::command(&body)?, &source).await?;
     Ok((

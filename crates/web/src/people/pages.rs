@@ -2,9 +2,10 @@
 //! sign-in form carries the session's CSRF token, and the sign-in form a double-submit token of
 //! its own (a cookie and a hidden field that must match).
 
+use crate::json::Form;
+use crate::json::Query;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Utc;

@@ -88,7 +88,7 @@ struct FindQuery {
 async fn find_party_member(
     State(state): State<AppState>,
     staff: Staff,
-    axum::extract::Query(q): axum::extract::Query<FindQuery>,
+    crate::json::Query(q): crate::json::Query<FindQuery>,
 ) -> Result<Response, ApiError> {
     // Checked like the template's column: a bad number is named, masked, in the message.
     let col = PARTY_MEMBERS.column("id_number").copied().expect("a column");
@@ -208,12 +208,9 @@ async fn save_page(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    body: String,
+    crate::json::Form(pairs): crate::json::Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let form: HashMap<String, String> = serde_urlencoded::from_str::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let form: HashMap<String, String> = pairs.into_iter().collect();
     staff.check_csrf(form.get("csrf").map(String::as_str).unwrap_or(""))?;
     let correction = Correction {
         revision: form.get("revision").and_then(|r| r.parse().ok()),
@@ -268,7 +265,7 @@ async fn api_patch(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<i64>,
-    Json(body): Json<Value>,
+    crate::json::JsonCommand(body): crate::json::JsonCommand<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let fields = body
         .get("fields")

@@ -12,12 +12,14 @@ use gongzhi_app::registry::{
     may_reveal,
 };
 
+use crate::json::Form;
+use crate::json::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use gongzhi_core::Lang;
 use gongzhi_core::people::registry::{
     CareTag, MaskedResident, PersonName, Phone, Relation, Residence, ResidentInput, ResidentRecord,
@@ -434,8 +436,7 @@ impl ResidentForm {
 }
 
 /// Reads a urlencoded form whose `care_tags` may repeat (checkboxes).
-fn read_form(body: &str) -> ResidentForm {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(body).unwrap_or_default();
+fn read_form(pairs: Vec<(String, String)>) -> ResidentForm {
     let mut tags = Vec::new();
     let mut rest = Vec::new();
     for (k, v) in pairs {
@@ -552,9 +553,9 @@ async fn add_resident(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    body: String,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let form = read_form(&body);
+    let form = read_form(pairs);
     staff.check_csrf(&form.csrf)?;
     match gongzhi_app::registry::add_resident(&state, &staff.actor, id, form.input()).await {
         Ok(()) => Ok(Redirect::to(&format!("/registry/households/{id}?done=added")).into_response()),
@@ -665,9 +666,9 @@ async fn save_resident(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i64>,
-    body: String,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let form = read_form(&body);
+    let form = read_form(pairs);
     staff.check_csrf(&form.csrf)?;
     match gongzhi_app::registry::update_resident(&state, &staff.actor, id, form.revision, form.input()).await {
         Ok(household) => Ok(Redirect::to(&format!("/registry/households/{household}?done=saved")).into_response()),
@@ -804,7 +805,7 @@ async fn api_reveal(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<i64>,
-    Json(body): Json<RevealBody>,
+    crate::json::JsonCommand(body): crate::json::JsonCommand<RevealBody>,
 ) -> Result<Json<Value>, ApiError> {
     let r = gongzhi_app::registry::reveal(&state, &actor, id, &body.reason).await?;
     Ok(Json(json!({

@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
+use crate::json::Query;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use gongzhi_app::registry::{OrgCounts, may_correct};

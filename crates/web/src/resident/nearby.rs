@@ -7,9 +7,10 @@
 //! public `GET requests` lists: their matter, a short description, the state, the time and the
 //! number of followers, never the reporter, their contact, photos or anonymity.
 
+use crate::json::Form;
+use crate::json::Query;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use gongzhi_app::AppError;

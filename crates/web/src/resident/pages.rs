@@ -2,9 +2,10 @@
 //! the community); a few lines of script fill in the location from the browser. Reports enter the
 //! loop through [`gongzhi_app::cases::report`] with channel `resident`, ratings through [`cases::perform`].
 
+use crate::json::Form;
+use crate::json::Query;
 use askama::Template;
-use axum::Form;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use gongzhi_app::AppError;

@@ -5,10 +5,11 @@
 //! nothing: a bad file answers 422 with every bad row, a good one 201, and the server's rules in
 //! force are replaced at once (other servers notice through the rules revision).
 
+use crate::json::Query;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Multipart, Query, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -150,12 +151,12 @@ async fn uploaded_rows(
     let (name, declared, bytes): (Option<String>, String, Bytes) = if ctype.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(request, state)
             .await
-            .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
+            .map_err(|e| crate::json::unreadable_form("file", e.status()))?;
         let mut found = None;
         while let Some(field) = form
             .next_field()
             .await
-            .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?
+            .map_err(|e| crate::json::unreadable_form("file", e.status()))?
         {
             if field.name() != Some("file") {
                 continue;
@@ -165,7 +166,7 @@ async fn uploaded_rows(
             let bytes = field
                 .bytes()
                 .await
-                .map_err(|e| AppError::bad_multipart("file", &e.body_text()))?;
+                .map_err(|e| crate::json::unreadable_form("file", e.status()))?;
             found = Some((name, declared, bytes));
             break;
         }

@@ -4,9 +4,10 @@
 //! Public: the taxonomy is a national standard (plus the city's published extensions) and the
 //! departments are public bodies.
 
+use crate::json::Query;
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::routing::get;
 use gongzhi_app::AppError;
 use gongzhi_core::ErrorCode;

@@ -1,7 +1,8 @@
 //! JSON endpoints of the territory.
 
+use crate::json::Query;
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use gongzhi_app::AppError;

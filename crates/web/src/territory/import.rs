@@ -4,8 +4,9 @@
 //! at once, so locating follows the new boundaries. For system administrators whose scope holds
 //! every grid of the file.
 
+use crate::json::Query;
 use askama::Template;
-use axum::extract::{Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;

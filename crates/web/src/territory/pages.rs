@@ -2,8 +2,9 @@
 
 use std::collections::HashMap;
 
+use crate::json::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Html;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::flow::State as CaseState;

@@ -11,8 +11,9 @@ mod services;
 mod updates;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use gongzhi_app::AppError;
@@ -20,6 +21,7 @@ use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use serde_json::Value;
 
+use crate::people::source::ClientAddr;
 use crate::{ApiError, AppState};
 
 /// Room for the form fields beside the largest photo a multipart request may carry.
@@ -41,17 +43,31 @@ pub fn routes(max_upload: u64) -> Router<AppState> {
         .route("/open311/v2/tokens/{file}", get(requests::token))
 }
 
+/// A public read of Open311, counted against its source address's budget (the policy's
+/// `open311_reads_per_minute`; beyond it 429 with `Retry-After`): anyone may read without a key,
+/// so no one client may take the database's time from the staff.
+pub(crate) struct PublicRead;
+
+impl FromRequestParts<AppState> for PublicRead {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Ok(ClientAddr(source)) = ClientAddr::from_request_parts(parts, state).await;
+        gongzhi_app::cases::open311::take_read(state, &source)?;
+        Ok(PublicRead)
+    }
+}
+
 /// `GET /open311/v2/{discovery,services,requests,servicerequestupdates}.{xml,json}`.
 async fn root_get(
+    _: PublicRead,
     state: axum::extract::State<AppState>,
     lang: crate::ReqLang,
-    headers: HeaderMap,
     path: axum::extract::Path<String>,
     query: axum::extract::RawQuery,
 ) -> Result<Response, ApiError> {
     let (stem, format) = split_file(&path.0)?;
     match stem {
-        "discovery" => services::discovery(&state, &headers, format),
+        "discovery" => services::discovery(&state, format),
         "services" => services::list(&state, lang.0, format, &Params::parse(query.0.as_deref())),
         "requests" => requests::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
         "servicerequestupdates" => updates::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
@@ -331,18 +347,10 @@ impl Params {
     }
 }
 
-/// The base URL of this endpoint as the client reached it.
-pub(crate) fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .filter(|p| *p == "https")
-        .unwrap_or("http");
-    format!("{scheme}://{host}/open311/v2")
+/// The base URL of this endpoint: the configured public address (`public_url`), never the
+/// request's `Host` header, which whoever sends the request chooses.
+pub(crate) fn base_url(state: &AppState) -> String {
+    format!("{}/open311/v2", state.public_url())
 }
 
 #[cfg(test)]

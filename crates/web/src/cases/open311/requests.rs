@@ -13,6 +13,7 @@ use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::flow::{CaseNumber, State as CaseState};
 use gongzhi_core::cases::rules::CaseRules;
 use gongzhi_core::cases::taxonomy::TypeCode;
+use gongzhi_core::people::policy::SecurityPolicy;
 use gongzhi_core::{Lang, Localized};
 use serde_json::{Map, Value, json};
 
@@ -45,18 +46,18 @@ pub async fn read_form<S: Send + Sync>(
     if content_type.starts_with("multipart/form-data") {
         let mut form = Multipart::from_request(request, state)
             .await
-            .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?;
+            .map_err(|e| crate::json::unreadable_form("media", e.status()))?;
         while let Some(field) = form
             .next_field()
             .await
-            .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?
+            .map_err(|e| crate::json::unreadable_form("media", e.status()))?
         {
             let name = field.name().unwrap_or("").to_string();
             if name == "media" || name == "media[]" {
                 let bytes = field
                     .bytes()
                     .await
-                    .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?;
+                    .map_err(|e| crate::json::unreadable_form("media", e.status()))?;
                 if !bytes.is_empty() {
                     media.push(bytes.to_vec());
                 }
@@ -64,24 +65,16 @@ pub async fn read_form<S: Send + Sync>(
                 let text = field
                     .text()
                     .await
-                    .map_err(|e| AppError::bad_multipart("media", &e.body_text()))?;
+                    .map_err(|e| crate::json::unreadable_form("media", e.status()))?;
                 params.push(name, text);
             }
         }
     } else {
-        let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
-            .await
-            .map_err(|e| {
-                bad(
-                    "body",
-                    ErrorCode::UnreadableBody,
-                    format!("请求体无法读取：{e}"),
-                    format!("unreadable body: {e}"),
-                )
-            })?;
+        let bytes = crate::json::body_of(request, state).await?;
         params = Params::from_bytes(&bytes);
     }
     params.0.extend(Params::parse(query).0);
+    crate::json::check_fields(params.0.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
     Ok((params, media))
 }
 
@@ -230,7 +223,7 @@ fn comma_list<'a>(params: &'a Params, field: &str) -> Vec<&'a str> {
 /// `GET /open311/v2/requests.{xml,json}`.
 pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &Params) -> Result<Response, ApiError> {
     let extensions = matches!(params.get("extensions"), Some("true" | "1"));
-    let query = request_query(params, Utc::now())?;
+    let query = request_query(params, Utc::now(), &state.security)?;
     let requests = open311::requests(state, &query, extensions).await?;
     let rules = state.rules();
     let items = requests.iter().map(|r| request_doc(r, &rules, lang)).collect();
@@ -243,9 +236,20 @@ pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &
 }
 
 /// What a `GET /open311/v2/requests` asks for, from its parameters (`now` bounds the default
-/// window).
-pub fn request_query(params: &Params, now: DateTime<Utc>) -> Result<RequestQuery, ApiError> {
+/// window, `policy` the page size and how deep a page may go).
+pub fn request_query(params: &Params, now: DateTime<Utc>, policy: &SecurityPolicy) -> Result<RequestQuery, ApiError> {
     let ids = comma_list(params, "service_request_id");
+    if ids.len() as i64 > MAX_PAGE_SIZE {
+        return Err(bad(
+            "service_request_id",
+            ErrorCode::InvalidServiceRequestId,
+            format!("service_request_id 一次最多 {MAX_PAGE_SIZE} 个，实际为 {}", ids.len()),
+            format!(
+                "service_request_id names at most {MAX_PAGE_SIZE} requests; got {}",
+                ids.len()
+            ),
+        ));
+    }
     Ok(if !ids.is_empty() {
         // The ids override every other argument.
         let numbers = ids
@@ -289,6 +293,12 @@ pub fn request_query(params: &Params, now: DateTime<Utc>) -> Result<RequestQuery
                 )),
             })
             .collect::<Result<_, _>>()?;
+        // A small page unless the client asks for more, and never deeper than the policy's reach
+        // (`list_max_rows`): the public list costs the database little whoever calls it.
+        let page_size = positive(params, "page_size", MAX_PAGE_SIZE)?
+            .unwrap_or(policy.open311_page_size)
+            .clamp(1, MAX_PAGE_SIZE);
+        let deepest = (policy.list_max_rows / page_size).max(1);
         let reported = Window::of_requests(w3c(params, "start_date")?, w3c(params, "end_date")?, now)?;
         RequestQuery::Filter(RequestFilter {
             services,
@@ -296,14 +306,15 @@ pub fn request_query(params: &Params, now: DateTime<Utc>) -> Result<RequestQuery
             reported,
             updated_after: w3c(params, "updated_after")?,
             updated_before: w3c(params, "updated_before")?,
-            page_size: positive(params, "page_size", MAX_PAGE_SIZE)?.unwrap_or(MAX_PAGE_SIZE),
-            page: positive(params, "page", i64::MAX / MAX_PAGE_SIZE)?.unwrap_or(1),
+            page_size,
+            page: positive(params, "page", deepest)?.unwrap_or(1),
         })
     })
 }
 
 /// `GET /open311/v2/requests/{id}.{xml,json}`: still a list of one.
 pub(super) async fn one(
+    _: super::PublicRead,
     State(state): State<AppState>,
     ReqLang(lang): ReqLang,
     Path(file): Path<String>,
@@ -319,7 +330,11 @@ pub(super) async fn one(
 
 /// `GET /open311/v2/tokens/{token}.{xml,json}`: every service is realtime, so no token is ever
 /// handed out; a case number given as a token resolves to itself, anything else is 404.
-pub(super) async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, ApiError> {
+pub(super) async fn token(
+    _: super::PublicRead,
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, ApiError> {
     let (token, format) = split_file(&file)?;
     let number = open311::token(&state, token).await?;
     let doc = Doc::List(

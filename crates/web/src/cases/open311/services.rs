@@ -1,7 +1,7 @@
 //! Service discovery, the service list (the matters of the taxonomy) and service definitions.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use gongzhi_app::cases::open311;
 use gongzhi_core::Lang;
@@ -13,7 +13,7 @@ use crate::{ApiError, AppState, ReqLang};
 const SPECIFICATION: &str = "http://wiki.open311.org/GeoReport_v2";
 
 /// `GET /open311/v2/discovery.{xml,json}`.
-pub(super) fn discovery(state: &AppState, headers: &HeaderMap, format: Format) -> Result<Response, ApiError> {
+pub(super) fn discovery(state: &AppState, format: Format) -> Result<Response, ApiError> {
     let changeset = open311::changeset(state);
     let doc = Doc::Obj(vec![
         ("changeset", Doc::text(changeset.clone())),
@@ -33,7 +33,7 @@ pub(super) fn discovery(state: &AppState, headers: &HeaderMap, format: Format) -
                 "endpoint",
                 vec![Doc::Obj(vec![
                     ("specification", Doc::text(SPECIFICATION)),
-                    ("url", Doc::text(base_url(headers))),
+                    ("url", Doc::text(base_url(state))),
                     ("changeset", Doc::text(changeset)),
                     ("type", Doc::text("production")),
                     (
@@ -79,6 +79,7 @@ pub(super) fn list(state: &AppState, lang: Lang, format: Format, _params: &Param
 
 /// `GET /open311/v2/services/{code}.{xml,json}`: the definition, an object even in JSON.
 pub(super) async fn definition(
+    _: super::PublicRead,
     State(state): State<AppState>,
     ReqLang(_lang): ReqLang,
     Path(file): Path<String>,
