@@ -67,9 +67,14 @@ impl Drop for Tmpfs {
     }
 }
 
-fn stop(mut server: Child) {
-    server.kill().ok();
-    server.wait().ok();
+/// The server, killed when the test ends, also when it fails.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
 }
 
 /// POSTs report `i` with the key `{prefix}-{i}`.
@@ -113,7 +118,7 @@ fn a_full_disk_refuses_writes_with_503_serves_reads_and_takes_writes_again_once_
     };
     let started = Instant::now();
     let addr = free_addr();
-    let server = start(&dir, addr, None);
+    let server = Server(start(&dir, addr, None));
     let clerk = sign_in(addr, "clerk", "demo").unwrap();
     let bodies = report_bodies(400);
     let mut conn = Conn::new(addr).with_timeout(Duration::from_secs(30));
@@ -204,7 +209,7 @@ fn a_full_disk_refuses_writes_with_503_serves_reads_and_takes_writes_again_once_
     let listed = conn.get("/api/v1/cases?limit=1", Some(&clerk)).unwrap().json().unwrap();
     assert_eq!(listed["total"], next, "one case per report, none lost, none twice");
 
-    stop(server);
+    drop(server);
     drop(disk);
     std::fs::remove_dir_all(dir.parent().unwrap()).ok();
     eprintln!(
@@ -374,7 +379,7 @@ fn postgresql_restarted_under_writes_refuses_with_503_loses_nothing_and_gongzhi_
     let started = Instant::now();
     let dir = TestDb::temp_dir();
     let addr: SocketAddr = free_addr();
-    let server = start(&dir, addr, Some(&pg.url()));
+    let server = Server(start(&dir, addr, Some(&pg.url())));
     let clerk = sign_in(addr, "clerk", "demo").unwrap();
     const WRITERS: usize = 4;
     const PER_WRITER: usize = 200;
@@ -481,7 +486,7 @@ fn postgresql_restarted_under_writes_refuses_with_503_loses_nothing_and_gongzhi_
         "one case per report: none lost, none twice"
     );
 
-    stop(server);
+    drop(server);
     drop(pg);
     std::fs::remove_dir_all(dir).ok();
     eprintln!(
