@@ -207,6 +207,18 @@ impl AppError {
         )
     }
 
+    /// The database takes no writes now (a full disk, a database server down): 503, try again
+    /// later; nothing was changed. The cause goes to the log.
+    pub fn storage_unavailable(e: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "storage unavailable");
+        AppError::new(
+            ErrorCode::StorageUnavailable,
+            None,
+            "数据存储暂时无法写入（磁盘已满或数据库不可用），本次操作未保存，请稍后重试",
+            "the data store cannot take writes now (disk full or database unavailable); nothing was saved, please try again later",
+        )
+    }
+
     /// A failure that is ours, not the client's: logged in detail, shown as "internal error".
     pub fn internal(e: &dyn std::fmt::Display) -> Self {
         tracing::error!(error = %e, "internal error");
@@ -228,6 +240,7 @@ impl From<StoreError> for AppError {
                 ..AppError::unknown_attachment("attachments", id)
             },
             // The details go to the log, never to the client.
+            other if other.is_unavailable() => AppError::storage_unavailable(&other),
             other => AppError::internal(&other),
         }
     }

@@ -9,6 +9,7 @@ pub mod cases;
 pub mod cogov;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod people;
 pub mod registry;
 pub mod rules;
@@ -81,6 +82,9 @@ pub struct App {
     sms: Arc<dyn people::sms::SmsGateway>,
     /// Where clients reach this server (setting `public_url`), as Open311 discovery publishes it.
     public_url: Arc<str>,
+
+    /// Whether the database takes writes (for `/readyz`).
+    write_health: Arc<health::WriteHealth>,
 }
 
 impl App {
@@ -108,6 +112,8 @@ impl App {
             inbox_counts: Default::default(),
             sms: Arc::new(people::sms::NoGateway),
             public_url: Arc::from("http://127.0.0.1:8080"),
+
+            write_health: Arc::default(),
         };
         app.refresh_rules().await?;
         Ok(app)
@@ -313,9 +319,32 @@ impl App {
         &self.import_jobs
     }
 
-    /// Answers whether the database answers (the readiness check).
-    pub async fn ping(&self) -> Result<(), AppError> {
-        Ok(self.db.ping().await?)
+    /// Whether this server can serve: the database answers, and takes writes unless a write
+    /// was refused since the last one that succeeded (see [`health`]); 503
+    /// `storage_unavailable` when not.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        self.db.ping().await.map_err(|e| AppError::storage_unavailable(&e))?;
+        match self.write_health.failing_for() {
+            None => Ok(()),
+            Some(age) if age < health::PROBE_AFTER => {
+                Err(AppError::storage_unavailable(&"a write was refused just now"))
+            }
+            Some(_) => match self.db.probe_write().await {
+                Ok(()) => {
+                    self.write_health.worked();
+                    Ok(())
+                }
+                Err(e) => {
+                    self.write_health.failed();
+                    Err(AppError::storage_unavailable(&e))
+                }
+            },
+        }
+    }
+
+    /// The storage's write health, told by the doors what became of each write they passed on.
+    pub fn write_health(&self) -> &health::WriteHealth {
+        &self.write_health
     }
 }
 

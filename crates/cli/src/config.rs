@@ -244,7 +244,7 @@ pub fn demo_audit_key(data_dir: &Path, lang: Lang) -> Result<(AuditKey, KeySourc
     if path.exists() {
         return Ok((read_key_file(&path, lang)?, KeySource::DemoFile(path)));
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    gongzhi_store::create_data_dir(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for the audit key: {e}"))?;
     let key = AuditKey::from_bytes(&bytes).map_err(|e| e.to_string())?;
@@ -353,7 +353,7 @@ pub fn demo_personal_data_key(data_dir: &Path, lang: Lang) -> Result<(SoftwareCi
     if path.exists() {
         return Ok((read_personal_data_key_file(&path, lang)?, path.display().to_string()));
     }
-    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    gongzhi_store::create_data_dir(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let cipher = generate_personal_data_key_file(&path)?;
     Ok((cipher, format!("{} (generated)", path.display())))
 }

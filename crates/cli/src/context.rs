@@ -77,12 +77,18 @@ pub enum CipherNeed {
 pub struct Needs {
     pub audit_key: AuditKeyNeed,
     pub cipher: CipherNeed,
+    /// A server, which must be able to write its data folder to start.
+    pub serves: bool,
 }
 
 impl Needs {
     /// What a command needs: the audit key and the cipher as said.
     pub const fn of(audit_key: AuditKeyNeed, cipher: CipherNeed) -> Needs {
-        Needs { audit_key, cipher }
+        Needs {
+            audit_key,
+            cipher,
+            serves: false,
+        }
     }
 
     /// The database only.
@@ -92,9 +98,15 @@ impl Needs {
     /// The audit key and the personal-data cipher (the registry's imports, exports and keys).
     pub const REGISTRY: Needs = Needs::of(AuditKeyNeed::Required, CipherNeed::Required);
     /// The server: the audit key, and the cipher if one is configured.
-    pub const SERVE: Needs = Needs::of(AuditKeyNeed::Required, CipherNeed::Optional);
+    pub const SERVE: Needs = Needs {
+        serves: true,
+        ..Needs::of(AuditKeyNeed::Required, CipherNeed::Optional)
+    };
     /// The demo server: the configured keys, else the demo's own.
-    pub const DEMO: Needs = Needs::of(AuditKeyNeed::OrDemo, CipherNeed::OrDemo);
+    pub const DEMO: Needs = Needs {
+        serves: true,
+        ..Needs::of(AuditKeyNeed::OrDemo, CipherNeed::OrDemo)
+    };
 }
 
 /// A command's settings and keys, read and checked, with the database not opened yet.
@@ -129,6 +141,9 @@ impl Context {
         lang: Lang,
     ) -> Result<Prepared, Refused> {
         let settings = Settings::resolve(listen, storage.data_dir.clone(), storage.database_url.clone(), file);
+        if needs.serves {
+            writable_data_folder(&settings, lang)?;
+        }
         let audit_key = match needs.audit_key {
             AuditKeyNeed::No => None,
             AuditKeyNeed::Required => Some(required_audit_key(storage, file, &settings, lang)?),
@@ -214,10 +229,34 @@ impl Prepared {
     }
 }
 
+/// A server refuses to start on a data folder it cannot write (a read-only mount, a full
+/// disk, another owner), with one line naming the folder, rather than start and refuse every
+/// change. The folder is created (0700) when missing. Also where the demo keeps its keys and
+/// photos, so it is checked whatever the database.
+fn writable_data_folder(settings: &Settings, lang: Lang) -> Result<(), Refused> {
+    let dir = &settings.data_dir;
+    let refused = |e: std::io::Error| {
+        Refused(match lang {
+            Lang::Zh => format!(
+                "数据文件夹 {} 无法写入（{e}），服务未启动：请检查其权限、所在磁盘的剩余空间，以及是否以只读方式挂载",
+                dir.display()
+            ),
+            Lang::En => format!(
+                "the data folder {} cannot be written ({e}); not starting: check its permissions, the free space of its disk and whether it is mounted read-only",
+                dir.display()
+            ),
+        })
+    };
+    gongzhi_store::create_data_dir(dir).map_err(refused)?;
+    let probe = dir.join(format!(".gongzhi-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"ok").map_err(refused)?;
+    std::fs::remove_file(&probe).map_err(refused)
+}
+
 /// Opens the database (creating the SQLite data folder if needed) and applies migrations.
 pub async fn open_database(settings: &Settings) -> Result<Db> {
     if settings.uses_sqlite() {
-        std::fs::create_dir_all(&settings.data_dir)
+        gongzhi_store::create_data_dir(&settings.data_dir)
             .with_context(|| format!("creating data folder {}", settings.data_dir.display()))?;
     }
     let db = Db::connect(&settings.database_url)

@@ -222,6 +222,7 @@ catalogue! {
     HeadMismatch = "head_mismatch", 500, "审计记录链头不符", "the chain head does not match";
     // Ours
     Conflict = "conflict", 409, "数据已被更改，请刷新后重试", "changed meanwhile; reload and try again";
+    StorageUnavailable = "storage_unavailable", 503, "存储暂不可用，请稍后重试", "storage is unavailable; try again later";
     Internal = "internal", 500, "服务器内部错误", "internal error";
 }
 

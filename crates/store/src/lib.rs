@@ -20,6 +20,6 @@ pub mod territory;
 pub mod testing;
 
 pub use cases::attachment::{Attachment, Blobs, Saved};
-pub use db::{Backend, Db, Tx};
+pub use db::{Backend, Db, Tx, create_data_dir};
 pub use error::StoreError;
 pub use territory::{ImportReport, SubtreeTotals, Summary};

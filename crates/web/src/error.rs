@@ -123,6 +123,27 @@ fn framework_rejection(response: &Response) -> Option<ApiError> {
     })
 }
 
+/// Tells the application what became of each write (a POST, PUT, PATCH or DELETE): one refused
+/// with `storage_unavailable` marks the storage failing (`/readyz` then answers 503), one that
+/// went through marks it working again. Reads tell nothing (and `/readyz` must not renew its own
+/// refusal).
+pub async fn watch_writes(
+    axum::extract::State(app): axum::extract::State<gongzhi_app::App>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if request.method().is_safe() {
+        return next.run(request).await;
+    }
+    let response = next.run(request).await;
+    match response.extensions().get::<ApiError>() {
+        Some(e) if e.code == gongzhi_core::ErrorCode::StorageUnavailable => app.write_health().failed(),
+        None if (response.status().is_success() || response.status().is_redirection()) => app.write_health().worked(),
+        _ => {}
+    }
+    response
+}
+
 /// `Retry-After: seconds` on an answer refused by a rate limit (a page that shows the refusal
 /// on its form, or an error body).
 pub fn say_retry_after(response: &mut Response, seconds: Option<u64>) {

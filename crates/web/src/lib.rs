@@ -42,8 +42,10 @@ async fn healthz() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ok\n")
 }
 
+/// Ready when the database answers and takes writes (503 `storage_unavailable` while a full
+/// disk or a database server that is down refuses them).
 async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, ApiError> {
-    state.ping().await?;
+    state.ready().await?;
     Ok("ready\n")
 }
 
@@ -80,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(taxonomy::routes())
         .merge(import::routes())
         .fallback(|| async { AppError::not_found_path() })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::watch_writes))
         .layer(axum::middleware::from_fn(error::render_errors))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))

@@ -19,12 +19,14 @@ const CLIENTS: usize = 8;
 /// The server is killed once this many reports were acknowledged.
 const KILL_AFTER: usize = 300;
 
-fn free_addr() -> SocketAddr {
+pub(crate) fn free_addr() -> SocketAddr {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap()
 }
 
-fn start(data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Child {
+/// Starts `gongzhi demo` on `data_dir` (and `database_url`, else SQLite there) at `addr`, and
+/// waits until it answers.
+pub(crate) fn start(data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Child {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gongzhi"));
     c.env_remove("GONGZHI_DATABASE_URL")
         .env_remove("GONGZHI_CONFIG")
@@ -63,15 +65,19 @@ fn start(data_dir: &Path, addr: SocketAddr, database_url: Option<&str>) -> Child
     }
 }
 
-/// Report bodies placed by grid code, spread over the demo city's grids.
 fn bodies() -> Vec<String> {
+    report_bodies(REPORTS)
+}
+
+/// `n` report bodies placed by grid code, spread over the demo city's grids.
+pub(crate) fn report_bodies(n: usize) -> Vec<String> {
     let nodes = gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap();
     let grids: Vec<String> = nodes
         .iter()
         .filter(|n| n.level() == Level::Grid)
         .map(|n| n.code.as_str().to_string())
         .collect();
-    (0..REPORTS)
+    (0..n)
         .map(|i| {
             serde_json::json!({"channel": "hotline", "matter": "06010", "grid_code": grids[i * 7 % grids.len()],
                 "description": format!("第{i}号来电：路边有暴露垃圾")})

@@ -26,6 +26,7 @@ mod cogov_pages;
 mod crash;
 mod demo_cases;
 mod duties;
+mod faults;
 mod gridworker_pages;
 mod inbox_pages;
 mod log_scrub;

@@ -81,9 +81,17 @@ fn stopped() -> StoreError {
     StoreError::Database(sqlx::Error::WorkerCrashed)
 }
 
-/// The same failure said to every report of a batch (errors are not `Clone`).
+/// The same failure said to every report of a batch (errors are not `Clone`): an unavailable
+/// database stays unavailable (503, try again), anything else is ours (500).
 fn shared(e: &StoreError) -> StoreError {
-    StoreError::Database(sqlx::Error::Io(std::io::Error::other(e.to_string())))
+    if e.is_unavailable() {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Corrupt {
+            what: "intake",
+            detail: e.to_string(),
+        }
+    }
 }
 
 async fn writer(db: Db, audit_key: Arc<AuditKey>, mut inbox: mpsc::Receiver<Request>) {

@@ -6,6 +6,7 @@ mod audit;
 mod bulk;
 mod case_walks;
 mod cases;
+mod faults;
 mod intake;
 mod registry;
 mod rules;
