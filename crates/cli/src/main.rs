@@ -320,6 +320,17 @@ enum AuditWhat {
 
 #[derive(Subcommand)]
 enum BenchWhat {
+    /// Audit verification: --entries entries written by the product's own appends into a fresh
+    /// database, then the whole record verified --runs times: median wall time and entries/s.
+    AuditVerify {
+        #[arg(long, default_value_t = 470_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// An empty PostgreSQL database to use instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Point → grid lookups per second on one core over the demo city's grids.
     Locate {
         #[arg(long, default_value_t = 1_000_000)]
@@ -787,6 +798,53 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 results.len(),
                 peak
             );
+        }
+        Cmd::Bench {
+            what:
+                BenchWhat::AuditVerify {
+                    entries,
+                    runs,
+                    database_url,
+                },
+        } => {
+            use gongzhi::bench_audit as ba;
+            let key = AuditKey::from_bytes(&[9u8; 32])?;
+            let dir = std::env::temp_dir().join(format!("gongzhi-bench-audit-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let url = database_url
+                .clone()
+                .unwrap_or_else(|| format!("sqlite:{}", dir.join("gongzhi.db").display()));
+            let measured = async {
+                let db = ba::fresh_db(&url).await?;
+                let filled = ba::fill(&db, &key, entries).await?;
+                println!(
+                    "audit-verify: {entries} entries appended in {:.1} s ({})",
+                    filled.as_secs_f64(),
+                    db.backend().as_str()
+                );
+                let mut full = Vec::new();
+                for run in 1..=runs.max(1) {
+                    let took = ba::verify_full(&db, &key, entries).await?;
+                    println!(
+                        "audit-verify: run {run}: full verification {:.2} s = {:.0} entries/s",
+                        took.as_secs_f64(),
+                        entries as f64 / took.as_secs_f64()
+                    );
+                    full.push(took);
+                }
+                let m = ba::median(&mut full);
+                println!(
+                    "audit-verify: full verification median {:.2} s ({:.0} entries/s) of {} runs",
+                    m.as_secs_f64(),
+                    entries as f64 / m.as_secs_f64(),
+                    full.len()
+                );
+                db.close().await;
+                anyhow::Ok(())
+            }
+            .await;
+            let _ = std::fs::remove_dir_all(&dir);
+            measured?;
         }
         Cmd::Bench {
             what: BenchWhat::Locate { lookups, runs },
