@@ -18,7 +18,8 @@ use gongzhi_demo::{ensure_demo, ensure_demo_accounts, ensure_demo_cases, ensure_
 ///
 /// Settings come from flags, then GONGZHI_* environment variables, then the TOML file given by
 /// --config (keys: listen, data_dir, database_url, log, index_refresh_seconds, demo_seed,
-/// attachment_max_bytes, audit_key_file, audit_key), then defaults. The audit key may also be given in the
+/// attachment_max_bytes, audit_key_file, audit_key, audit_checkpoint_file,
+/// audit_checkpoint_minutes, audit_witness), then defaults. The audit key may also be given in the
 /// GONGZHI_AUDIT_KEY environment variable (hex or base64); it is never kept in the database.
 #[derive(Parser)]
 #[command(name = "gongzhi", version, about, long_about)]
@@ -313,9 +314,20 @@ enum AccountWhat {
 
 #[derive(Subcommand)]
 enum AuditWhat {
-    /// Check every entry of the audit chain with the key: prints "intact" with the count and
-    /// the head (exit 0), or the first broken entry and why (exit 1).
-    Verify(Storage),
+    /// Check the audit chain with the key against its checkpoint (the entries from the
+    /// checkpoint's own on, or all with --full): prints "intact" with the count and the head
+    /// (exit 0), or the first broken entry and why (exit 1); what was checked goes to stderr.
+    Verify {
+        #[command(flatten)]
+        storage: Storage,
+        /// Check every entry, not only those from the last checkpoint on.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Verify what was appended since the last checkpoint, then write a new signed checkpoint of
+    /// the record's end outside the database (audit_checkpoint_file, default DIR/audit.checkpoint)
+    /// and give it to the witness command (audit_witness). A broken record gets none (exit 1).
+    Checkpoint(Storage),
 }
 
 #[derive(Subcommand)]
@@ -528,12 +540,27 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             }
         }
         Cmd::Audit {
-            what: AuditWhat::Verify(storage),
+            what: AuditWhat::Verify { storage, full },
         } => {
             let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
-            let (verdict, line) = verify_audit(&ctx.db, ctx.audit_key(), lang).await?;
+            let app = ctx.app().await?;
+            let (report, line) = verify_audit(&app, full, lang).await?;
             println!("{line}");
-            if !verdict.is_intact() {
+            eprintln!("{}", gongzhi::commands::coverage_note(&report, lang));
+            if !report.verification.verdict.is_intact() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Audit {
+            what: AuditWhat::Checkpoint(storage),
+        } => {
+            let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
+            let app = ctx.app().await?;
+            let (ok, lines) = gongzhi::commands::checkpoint_audit(&app, lang).await?;
+            for line in lines {
+                println!("{line}");
+            }
+            if !ok {
                 return Ok(ExitCode::from(1));
             }
         }
