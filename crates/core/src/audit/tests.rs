@@ -9,7 +9,7 @@ fn key() -> AuditKey {
 }
 
 fn at(sec: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, sec).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap() + chrono::Duration::seconds(sec.into())
 }
 
 fn new_entry(i: u32) -> NewAuditEntry {
