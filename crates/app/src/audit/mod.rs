@@ -16,7 +16,7 @@ use std::time::Duration;
 use chrono::Utc;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Localized;
-use gongzhi_core::audit::checkpoint::Checkpoint;
+use gongzhi_core::audit::checkpoint::{Checkpoint, CheckpointError};
 use gongzhi_core::audit::{AuditKey, BrokenReason, Head, Verdict};
 use gongzhi_core::people::{Actor, Role};
 use gongzhi_store::audit::Verification;
@@ -90,14 +90,16 @@ fn read_checkpoint(file: &Path, key: &AuditKey) -> Result<Option<Checkpoint>, Br
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(BrokenReason::CheckpointInvalid {
-                detail: format!("{}: {e}", file.display()),
+                file: file.display().to_string(),
+                why: CheckpointError::Unreadable(e.to_string()),
             });
         }
     };
     Checkpoint::parse(&text, key)
         .map(Some)
-        .map_err(|e| BrokenReason::CheckpointInvalid {
-            detail: format!("{}: {e}", file.display()),
+        .map_err(|why| BrokenReason::CheckpointInvalid {
+            file: file.display().to_string(),
+            why,
         })
 }
 

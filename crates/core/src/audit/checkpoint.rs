@@ -31,7 +31,7 @@ pub struct Checkpoint {
 }
 
 /// Why a checkpoint's text is refused.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, serde::Serialize)]
 pub enum CheckpointError {
     #[error("the checkpoint cannot be read: {0}")]
     Unreadable(String),

@@ -597,8 +597,11 @@ pub enum BrokenReason {
     CheckpointMismatch,
     /// The checkpoint file is unreadable or its signature does not match (changed, or signed
     /// with another key).
-    #[error("the checkpoint cannot be trusted: {detail}")]
-    CheckpointInvalid { detail: String },
+    #[error("the checkpoint cannot be trusted ({file}): {why}")]
+    CheckpointInvalid {
+        file: String,
+        why: checkpoint::CheckpointError,
+    },
     /// A table of the record is gone.
     #[error("the table {table} is missing")]
     TableMissing { table: String },
@@ -649,7 +652,9 @@ impl Localized for BrokenReason {
                 format!("记录止于第{last}条，但检查点记至第{checkpoint}条：末尾记录被删除")
             }
             (BrokenReason::CheckpointMismatch, Lang::Zh) => "本条校验码与检查点不符：记录被改写至此条".into(),
-            (BrokenReason::CheckpointInvalid { detail }, Lang::Zh) => format!("检查点不可信：{detail}"),
+            (BrokenReason::CheckpointInvalid { file, why }, Lang::Zh) => {
+                format!("检查点不可信（{file}）：{}", why.message(lang))
+            }
             (BrokenReason::TableMissing { table }, Lang::Zh) => format!("数据表 {table} 不存在"),
             (e, Lang::En) => e.to_string(),
         }
