@@ -62,6 +62,8 @@ pub struct App {
     /// Live case events: publish after each committed change.
     pub events: Hub,
     audit_key: Option<Arc<AuditKey>>,
+    /// Where the audit record's end is anchored outside the database (checkpoint file, witness).
+    audit_anchor: Option<Arc<audit::Anchor>>,
     rules: Arc<RwLock<Arc<CaseRules>>>,
     /// The rules revision and the day the rules in force were built for; `None` while they are the
     /// shipped files (a database whose rules were not seeded yet).
@@ -103,6 +105,7 @@ impl App {
             attachments: None,
             events: Hub::default(),
             audit_key: None,
+            audit_anchor: None,
             rules: Arc::new(RwLock::new(Arc::new(default_rules()))),
             intake: Arc::default(),
             rules_mark: Arc::new(Mutex::new(None)),

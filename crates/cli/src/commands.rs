@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use gongzhi_app::App;
-use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR, Verdict};
+use gongzhi_app::audit::Report;
+use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR, Verdict, canonical_time};
 use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::{Grant, Role, Scope};
@@ -119,6 +120,7 @@ pub async fn serve(
             settings.attachment_limits,
         )
         .with_audit_key(key)
+        .with_audit_anchor(settings.audit_anchor.clone())
         .with_id_mask(settings.id_mask)
         .with_public_url(&settings.public_url());
     let state = match cipher {
@@ -130,6 +132,13 @@ pub async fn serve(
     };
     state.spawn_index_refresh(Duration::from_secs(settings.index_refresh_seconds));
     state.spawn_supervision(Duration::from_secs(60));
+    if settings.audit_checkpoint_minutes > 0 {
+        state.spawn_audit_checkpoints(Duration::from_secs(60 * settings.audit_checkpoint_minutes));
+    } else {
+        tracing::warn!(
+            "audit_checkpoint_minutes = 0: the audit record's end is anchored only by `gongzhi audit checkpoint`"
+        );
+    }
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| format!("listening on {}", settings.listen))?;
@@ -186,22 +195,91 @@ pub async fn import_grids(
         })
 }
 
-/// `gongzhi audit verify`: the verdict and the line to print for it.
-pub async fn verify_audit(db: &Db, key: &AuditKey, lang: Lang) -> Result<(Verdict, String)> {
-    let started = Instant::now();
-    let verdict = gongzhi_store::audit::verify(db, key).await?;
-    let line = match &verdict {
+/// The line that says a verdict.
+fn verdict_line(verdict: &Verdict, lang: Lang) -> String {
+    match verdict {
         Verdict::Intact { entries, head } => match lang {
             Lang::Zh => format!("审计记录完整：共 {entries} 条，链头 {head}"),
             Lang::En => format!("audit record intact: {entries} entries, head {head}"),
+        },
+        Verdict::Broken { broken_at: 0, reason } => match lang {
+            Lang::Zh => format!("审计记录无法核对：{}", reason.message(lang)),
+            Lang::En => format!("audit record cannot be checked: {}", reason.message(lang)),
         },
         Verdict::Broken { broken_at, reason } => match lang {
             Lang::Zh => format!("审计记录在第 {broken_at} 条处被破坏：{}", reason.message(lang)),
             Lang::En => format!("audit record broken at entry {broken_at}: {}", reason.message(lang)),
         },
+    }
+}
+
+/// What a verification covered, for the operator (printed to standard error).
+pub fn coverage_note(report: &Report, lang: Lang) -> String {
+    let v = &report.verification;
+    let what = match (report.full, lang) {
+        (true, Lang::Zh) => format!("全量核对 {} 条", v.checked),
+        (true, Lang::En) => format!("checked all {} entries", v.checked),
+        (false, Lang::Zh) => format!("自第 {} 条起核对 {} 条", v.from, v.checked),
+        (false, Lang::En) => format!("checked {} entries from entry {}", v.checked, v.from),
     };
-    tracing::info!(ms = started.elapsed().as_millis() as u64, "audit record verified");
-    Ok((verdict, line))
+    match (&report.checkpoint, lang) {
+        (Some(c), Lang::Zh) => format!("{what}；检查点：第 {} 条（{}）", c.seq, canonical_time(&c.at)),
+        (Some(c), Lang::En) => format!("{what}; checkpoint: entry {} ({})", c.seq, canonical_time(&c.at)),
+        (None, Lang::Zh) => format!("{what}；尚无检查点：记录末尾未在数据库之外锚定（gongzhi audit checkpoint）"),
+        (None, Lang::En) => {
+            format!(
+                "{what}; no checkpoint yet: the record's end is not anchored outside the database (gongzhi audit checkpoint)"
+            )
+        }
+    }
+}
+
+/// `gongzhi audit verify [--full]`: the report and the line to print for it.
+pub async fn verify_audit(app: &App, full: bool, lang: Lang) -> Result<(Report, String)> {
+    let started = Instant::now();
+    let report = gongzhi_app::audit::verify_record(app, full)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
+    let line = verdict_line(&report.verification.verdict, lang);
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        checked = report.verification.checked,
+        "audit record verified"
+    );
+    Ok((report, line))
+}
+
+/// `gongzhi audit checkpoint`: the lines to print, and whether it succeeded (a checkpoint
+/// written or the record unchanged, and the witness, if any, content).
+pub async fn checkpoint_audit(app: &App, lang: Lang) -> Result<(bool, Vec<String>)> {
+    let done = gongzhi_app::audit::checkpoint(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
+    let file = app
+        .audit_anchor()
+        .map(|a| a.file.display().to_string())
+        .unwrap_or_default();
+    let mut lines = vec![verdict_line(&done.report.verification.verdict, lang)];
+    let intact = done.report.verification.verdict.is_intact();
+    match (&done.written, intact, lang) {
+        (Some(c), _, Lang::Zh) => lines.push(format!("审计检查点已写入 {file}：第 {} 条", c.seq)),
+        (Some(c), _, Lang::En) => lines.push(format!("audit checkpoint written to {file}: entry {}", c.seq)),
+        (None, true, Lang::Zh) => lines.push(format!("记录自上次检查点以来未增加，{file} 未变")),
+        (None, true, Lang::En) => lines.push(format!(
+            "the record has not grown since the last checkpoint: {file} unchanged"
+        )),
+        (None, false, Lang::Zh) => lines.push("记录已被破坏：未写入新的检查点，原检查点保留".into()),
+        (None, false, Lang::En) => {
+            lines.push("the record is broken: no new checkpoint written, the last one is kept".into())
+        }
+    }
+    if let Some(e) = &done.witness_failed {
+        lines.push(match lang {
+            Lang::Zh => format!("见证命令失败：{e}"),
+            Lang::En => format!("the witness command failed: {e}"),
+        });
+    }
+    Ok((intact && done.witness_failed.is_none(), lines))
 }
 
 /// Creates an API key for an integration with the checks of `POST /api/v1/api-keys`, recorded as

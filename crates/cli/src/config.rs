@@ -31,6 +31,15 @@ pub struct FileConfig {
     pub audit_key_file: Option<PathBuf>,
     /// The audit key itself (hex or base64); prefer `audit_key_file` with mode 0600.
     pub audit_key: Option<String>,
+    /// The file holding the audit record's signed checkpoint, outside the database (default
+    /// `DATA_DIR/audit.checkpoint`).
+    pub audit_checkpoint_file: Option<PathBuf>,
+    /// Minutes between the checkpoints `serve` writes (default 10; 0: only `gongzhi audit
+    /// checkpoint` writes them).
+    pub audit_checkpoint_minutes: Option<u64>,
+    /// A command given each new checkpoint on its standard input, as program and arguments
+    /// (no shell), e.g. `["logger", "-t", "gongzhi-audit"]`.
+    pub audit_witness: Option<Vec<String>>,
     /// Password, lockout and session rules (`[security]`); unset keys keep their defaults.
     pub security: Option<gongzhi_core::people::policy::SecurityPolicy>,
     /// How residents' sign-in codes are sent: `log` (to the server log, for development only)
@@ -80,7 +89,17 @@ pub struct Settings {
     /// The address clients reach this server at (`public_url`, without a trailing `/`), when
     /// configured; see [`Settings::public_url`].
     pub public_url: Option<String>,
+
+    /// Where the audit record's end is anchored (checkpoint file, witness command).
+    pub audit_anchor: gongzhi_app::audit::Anchor,
+    /// Minutes between the checkpoints `serve` writes; 0 for none.
+    pub audit_checkpoint_minutes: u64,
 }
+
+/// The checkpoint file's name in the data folder, beside the demo's key.
+pub const CHECKPOINT_FILE: &str = "audit.checkpoint";
+/// Minutes between the checkpoints `serve` writes, unless configured.
+pub const DEFAULT_CHECKPOINT_MINUTES: u64 = 10;
 
 impl Settings {
     pub fn resolve(
@@ -100,7 +119,6 @@ impl Settings {
             .unwrap_or_else(|| gongzhi_store::Db::sqlite_url_in(&data_dir));
         Settings {
             listen,
-            data_dir,
             database_url,
             index_refresh_seconds: file.index_refresh_seconds.unwrap_or(2).max(1),
             attachment_limits: AttachmentLimits {
@@ -113,6 +131,20 @@ impl Settings {
             id_mask: id_mask_policy(file).unwrap_or_default(),
             sms_gateway: file.sms_gateway.clone(),
             public_url: file.public_url.as_deref().map(|u| u.trim_end_matches('/').to_string()),
+
+            audit_anchor: gongzhi_app::audit::Anchor {
+                file: file
+                    .audit_checkpoint_file
+                    .clone()
+                    .unwrap_or_else(|| data_dir.join(CHECKPOINT_FILE)),
+                witness: file
+                    .audit_witness
+                    .clone()
+                    .filter(|w| w.first().is_some_and(|p| !p.trim().is_empty()))
+                    .unwrap_or_default(),
+            },
+            audit_checkpoint_minutes: file.audit_checkpoint_minutes.unwrap_or(DEFAULT_CHECKPOINT_MINUTES),
+            data_dir,
         }
     }
 

@@ -191,7 +191,9 @@ impl Context {
 
     /// The application on this database, with the keys the command asked for.
     pub async fn app(&self) -> Result<App, StoreError> {
-        let mut app = App::new(self.db.clone()).await?;
+        let mut app = App::new(self.db.clone())
+            .await?
+            .with_audit_anchor(self.settings.audit_anchor.clone());
         if let Some(key) = &self.audit_key {
             app = app.with_audit_key(key.clone());
         }

@@ -2,6 +2,7 @@
 //! `gongzhi-demo` crate).
 
 pub mod bench;
+pub mod bench_audit;
 pub mod bench_import;
 pub mod client;
 pub mod commands;

@@ -18,7 +18,8 @@ use gongzhi_demo::{ensure_demo, ensure_demo_accounts, ensure_demo_cases, ensure_
 ///
 /// Settings come from flags, then GONGZHI_* environment variables, then the TOML file given by
 /// --config (keys: listen, data_dir, database_url, log, index_refresh_seconds, demo_seed,
-/// attachment_max_bytes, audit_key_file, audit_key), then defaults. The audit key may also be given in the
+/// attachment_max_bytes, audit_key_file, audit_key, audit_checkpoint_file,
+/// audit_checkpoint_minutes, audit_witness), then defaults. The audit key may also be given in the
 /// GONGZHI_AUDIT_KEY environment variable (hex or base64); it is never kept in the database.
 #[derive(Parser)]
 #[command(name = "gongzhi", version, about, long_about)]
@@ -313,13 +314,35 @@ enum AccountWhat {
 
 #[derive(Subcommand)]
 enum AuditWhat {
-    /// Check every entry of the audit chain with the key: prints "intact" with the count and
-    /// the head (exit 0), or the first broken entry and why (exit 1).
-    Verify(Storage),
+    /// Check the audit chain with the key against its checkpoint (the entries from the
+    /// checkpoint's own on, or all with --full): prints "intact" with the count and the head
+    /// (exit 0), or the first broken entry and why (exit 1); what was checked goes to stderr.
+    Verify {
+        #[command(flatten)]
+        storage: Storage,
+        /// Check every entry, not only those from the last checkpoint on.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Verify what was appended since the last checkpoint, then write a new signed checkpoint of
+    /// the record's end outside the database (audit_checkpoint_file, default DIR/audit.checkpoint)
+    /// and give it to the witness command (audit_witness). A broken record gets none (exit 1).
+    Checkpoint(Storage),
 }
 
 #[derive(Subcommand)]
 enum BenchWhat {
+    /// Audit verification: --entries entries written by the product's own appends into a fresh
+    /// database, then the whole record verified --runs times: median wall time and entries/s.
+    AuditVerify {
+        #[arg(long, default_value_t = 470_000)]
+        entries: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// An empty PostgreSQL database to use instead of SQLite.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Point → grid lookups per second on one core over the demo city's grids.
     Locate {
         #[arg(long, default_value_t = 1_000_000)]
@@ -517,12 +540,27 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             }
         }
         Cmd::Audit {
-            what: AuditWhat::Verify(storage),
+            what: AuditWhat::Verify { storage, full },
         } => {
             let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
-            let (verdict, line) = verify_audit(&ctx.db, ctx.audit_key(), lang).await?;
+            let app = ctx.app().await?;
+            let (report, line) = verify_audit(&app, full, lang).await?;
             println!("{line}");
-            if !verdict.is_intact() {
+            eprintln!("{}", gongzhi::commands::coverage_note(&report, lang));
+            if !report.verification.verdict.is_intact() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Audit {
+            what: AuditWhat::Checkpoint(storage),
+        } => {
+            let ctx = Context::open(&file, &storage, Needs::AUDIT, lang).await?;
+            let app = ctx.app().await?;
+            let (ok, lines) = gongzhi::commands::checkpoint_audit(&app, lang).await?;
+            for line in lines {
+                println!("{line}");
+            }
+            if !ok {
                 return Ok(ExitCode::from(1));
             }
         }
@@ -787,6 +825,53 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 results.len(),
                 peak
             );
+        }
+        Cmd::Bench {
+            what:
+                BenchWhat::AuditVerify {
+                    entries,
+                    runs,
+                    database_url,
+                },
+        } => {
+            use gongzhi::bench_audit as ba;
+            let key = AuditKey::from_bytes(&[9u8; 32])?;
+            let dir = std::env::temp_dir().join(format!("gongzhi-bench-audit-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let url = database_url
+                .clone()
+                .unwrap_or_else(|| format!("sqlite:{}", dir.join("gongzhi.db").display()));
+            let measured = async {
+                let db = ba::fresh_db(&url).await?;
+                let filled = ba::fill(&db, &key, entries).await?;
+                println!(
+                    "audit-verify: {entries} entries appended in {:.1} s ({})",
+                    filled.as_secs_f64(),
+                    db.backend().as_str()
+                );
+                let mut full = Vec::new();
+                for run in 1..=runs.max(1) {
+                    let took = ba::verify_full(&db, &key, entries).await?;
+                    println!(
+                        "audit-verify: run {run}: full verification {:.2} s = {:.0} entries/s",
+                        took.as_secs_f64(),
+                        entries as f64 / took.as_secs_f64()
+                    );
+                    full.push(took);
+                }
+                let m = ba::median(&mut full);
+                println!(
+                    "audit-verify: full verification median {:.2} s ({:.0} entries/s) of {} runs",
+                    m.as_secs_f64(),
+                    entries as f64 / m.as_secs_f64(),
+                    full.len()
+                );
+                db.close().await;
+                anyhow::Ok(())
+            }
+            .await;
+            let _ = std::fs::remove_dir_all(&dir);
+            measured?;
         }
         Cmd::Bench {
             what: BenchWhat::Locate { lookups, runs },

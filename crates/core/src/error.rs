@@ -220,6 +220,11 @@ catalogue! {
     Malformed = "malformed", 500, "审计记录格式错误", "an entry is malformed";
     Truncated = "truncated", 500, "审计记录被截断", "the record is truncated";
     HeadMismatch = "head_mismatch", 500, "审计记录链头不符", "the chain head does not match";
+    BehindCheckpoint = "behind_checkpoint", 500, "审计记录短于检查点", "the record ends before its checkpoint";
+    CheckpointMismatch = "checkpoint_mismatch", 500, "审计记录与检查点不符", "the record differs from its checkpoint";
+    CheckpointInvalid = "checkpoint_invalid", 500, "审计检查点不可信", "the checkpoint cannot be trusted";
+    TableMissing = "table_missing", 500, "审计记录数据表不存在", "a table of the record is missing";
+    CheckpointFailed = "checkpoint_failed", 500, "审计检查点写入失败", "the checkpoint could not be written";
     // Ours
     Conflict = "conflict", 409, "数据已被更改，请刷新后重试", "changed meanwhile; reload and try again";
     StorageUnavailable = "storage_unavailable", 503, "存储暂不可用，请稍后重试", "storage is unavailable; try again later";

@@ -428,3 +428,83 @@ async fn a_changed_setting_is_in_the_audit_record_at_the_next_start_with_its_old
         std::fs::remove_dir_all(dir).ok();
     }
 }
+
+#[tokio::test]
+async fn an_operator_writes_a_checkpoint_and_verification_finds_the_end_cut_off_behind_it() {
+    for (url, db) in urls().await {
+        let dir = TestDb::temp_dir();
+        let key_file = write_key_file(&dir);
+        db.insert_nodes(
+            &gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap(),
+            chrono::Utc::now(),
+            &audit_key(),
+            SYSTEM_ACTOR,
+        )
+        .await
+        .unwrap();
+        let config = dir.join("gongzhi.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "audit_witness = [\"sh\", \"-c\", \"cat >> {}\"]\n",
+                dir.join("witness.log").display()
+            ),
+        )
+        .unwrap();
+        let audit = |what: &[&str]| {
+            run(gongzhi()
+                .args(["--lang", "en", "--config"])
+                .arg(&config)
+                .arg("audit")
+                .args(what)
+                .args(["--database-url", &url, "--data-dir"])
+                .arg(&dir)
+                .arg("--audit-key-file")
+                .arg(&key_file))
+        };
+        let (code, out, err) = audit(&["verify"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(err.contains("no checkpoint yet"), "{err}");
+        let (code, out, err) = audit(&["checkpoint"]);
+        assert_eq!(code, 0, "{}: {out}{err}", db.backend_name());
+        assert!(
+            out.contains("audit checkpoint written to") && out.contains("entry 1"),
+            "{out}"
+        );
+        let checkpoint = std::fs::read_to_string(dir.join("audit.checkpoint")).unwrap();
+        assert_eq!(std::fs::read_to_string(dir.join("witness.log")).unwrap(), checkpoint);
+        let (code, out, _) = audit(&["checkpoint"]);
+        assert_eq!(code, 0);
+        assert!(out.contains("has not grown"), "{out}");
+
+        // The only entry is removed and the head row reset: an empty record, valid in itself.
+        for s in [
+            "DROP TRIGGER IF EXISTS audit_entries_no_delete",
+            "DROP TRIGGER IF EXISTS audit_entries_no_change ON audit_entries",
+            "DELETE FROM audit_entries",
+            "UPDATE audit_head SET seq = 0, mac = '0000000000000000000000000000000000000000000000000000000000000000'",
+        ] {
+            let s = sqlx::AssertSqlSafe(s.to_string());
+            let _ = match &db.db {
+                gongzhi_store::Db::Sqlite(p) => sqlx::query(s).execute(p).await.map(|_| ()),
+                gongzhi_store::Db::Postgres(p) => sqlx::query(s).execute(p).await.map(|_| ()),
+            };
+        }
+        for what in [&["verify"][..], &["verify", "--full"]] {
+            let (code, out, err) = audit(what);
+            assert_eq!(code, 1, "{}: {out}{err}", db.backend_name());
+            assert!(
+                out.starts_with("audit record broken at entry 1: the record is empty but the checkpoint names entry 1"),
+                "{out}"
+            );
+        }
+        let (code, out, _) = audit(&["checkpoint"]);
+        assert_eq!(code, 1);
+        assert!(out.contains("no new checkpoint written"), "{out}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("audit.checkpoint")).unwrap(),
+            checkpoint
+        );
+        std::fs::remove_dir_all(dir).ok();
+    }
+}

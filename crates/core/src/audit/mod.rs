@@ -22,9 +22,10 @@
 
 use crate::ErrorCode;
 use std::fmt;
+use std::io;
 
 use base64::Engine;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Datelike, SubsecRound, Timelike, Utc};
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -276,47 +277,231 @@ impl AuditEntry {
         entry
     }
 
+    fn fields<'a>(&'a self, detail: &'a str) -> Canonical<'a> {
+        Canonical {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            action: &self.action,
+            subject_kind: &self.subject_kind,
+            subject_id: &self.subject_id,
+            detail,
+            prev_mac: &self.prev_mac,
+        }
+    }
+
     /// The canonical encoding of this entry without its MAC (see the module documentation).
     pub fn canonical(&self) -> String {
-        let mut out = String::with_capacity(256);
-        out.push_str("{\"action\":");
-        push_json_string(&mut out, &self.action);
-        out.push_str(",\"actor\":");
-        push_json_string(&mut out, &self.actor);
-        out.push_str(",\"at\":");
-        push_json_string(&mut out, &canonical_time(&self.at));
-        out.push_str(",\"detail\":");
-        push_canonical_json(&mut out, &self.detail);
-        out.push_str(",\"prev_mac\":");
-        push_json_string(&mut out, &self.prev_mac);
-        out.push_str(",\"seq\":");
-        out.push_str(&self.seq.to_string());
-        out.push_str(",\"subject_id\":");
-        push_json_string(&mut out, &self.subject_id);
-        out.push_str(",\"subject_kind\":");
-        push_json_string(&mut out, &self.subject_kind);
-        out.push('}');
-        out
+        let detail = canonical_json(&self.detail);
+        let mut out = Vec::with_capacity(256);
+        self.fields(&detail)
+            .write_to(&mut out)
+            .expect("writing to a Vec cannot fail");
+        String::from_utf8(out).expect("the canonical form is UTF-8")
     }
 
     /// The MAC this entry should carry, or `None` when its `prev_mac` is not 32 bytes of hex.
     pub fn expected_mac(&self, key: &AuditKey) -> Option<String> {
         let prev = decode_mac(&self.prev_mac)?;
-        let mut mac = key.hmac();
-        mac.update(&prev);
-        mac.update(self.canonical().as_bytes());
-        Some(hex::encode(mac.finalize().into_bytes()))
+        let detail = canonical_json(&self.detail);
+        Some(hex::encode(MacKey::new(key).tag(&prev, &self.fields(&detail))))
     }
 
-    /// Whether `mac` is genuine, compared in constant time.
-    fn mac_is_genuine(&self, key: &AuditKey) -> bool {
-        let (Some(prev), Some(tag)) = (decode_mac(&self.prev_mac), decode_mac(&self.mac)) else {
-            return false;
-        };
-        let mut mac = key.hmac();
-        mac.update(&prev);
-        mac.update(self.canonical().as_bytes());
-        mac.verify_slice(&tag).is_ok()
+    /// Whether the entry is genuine: [`BrokenReason::Malformed`] for a MAC that is not 64 hex
+    /// digits, [`BrokenReason::MacMismatch`] for one that does not match.
+    fn check(&self, key: &MacKey) -> Result<(), BrokenReason> {
+        let (prev, tag) = decode_macs(&self.prev_mac, &self.mac)?;
+        let detail = canonical_json(&self.detail);
+        if key.verify(&prev, &self.fields(&detail), &tag) {
+            Ok(())
+        } else {
+            Err(BrokenReason::MacMismatch)
+        }
+    }
+}
+
+/// An entry as read from the database, before anything about it is trusted: `detail` is the
+/// stored JSON text. Verifying it needs no parsing when the text is the canonical form that was
+/// sealed (it always is as written by [`AuditEntry::seal`] and the store), so a long record is
+/// checked without building a JSON value per entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEntry {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject_kind: String,
+    pub subject_id: String,
+    /// The stored JSON text of the detail.
+    pub detail: String,
+    pub prev_mac: String,
+    pub mac: String,
+}
+
+impl StoredEntry {
+    fn fields<'a>(&'a self, detail: &'a str) -> Canonical<'a> {
+        Canonical {
+            seq: self.seq,
+            at: &self.at,
+            actor: &self.actor,
+            action: &self.action,
+            subject_kind: &self.subject_kind,
+            subject_id: &self.subject_id,
+            detail,
+            prev_mac: &self.prev_mac,
+        }
+    }
+
+    /// Whether the stored entry is the one sealed. The stored detail text is tried first as it
+    /// is; only if that fails is it parsed and put in canonical form (a detail that is not JSON
+    /// is [`BrokenReason::Malformed`], like a MAC that is not 64 hex digits).
+    pub fn check(&self, key: &MacKey) -> Result<(), BrokenReason> {
+        let (prev, tag) = decode_macs(&self.prev_mac, &self.mac)?;
+        if key.verify(&prev, &self.fields(&self.detail), &tag) {
+            return Ok(());
+        }
+        let value: Value = serde_json::from_str(&self.detail).map_err(|e| BrokenReason::Malformed {
+            detail: format!("detail: {e}"),
+        })?;
+        let canonical = canonical_json(&value);
+        if canonical != self.detail && key.verify(&prev, &self.fields(&canonical), &tag) {
+            return Ok(());
+        }
+        Err(BrokenReason::MacMismatch)
+    }
+
+    /// The entry with its detail parsed.
+    pub fn into_entry(self) -> Result<AuditEntry, BrokenReason> {
+        let detail = serde_json::from_str(&self.detail).map_err(|e| BrokenReason::Malformed {
+            detail: format!("detail: {e}"),
+        })?;
+        Ok(AuditEntry {
+            seq: self.seq,
+            at: self.at,
+            actor: self.actor,
+            action: self.action,
+            subject_kind: self.subject_kind,
+            subject_id: self.subject_id,
+            detail,
+            prev_mac: self.prev_mac,
+            mac: self.mac,
+        })
+    }
+}
+
+/// The fields of an entry's canonical form, borrowed; `detail` is canonical JSON text.
+struct Canonical<'a> {
+    seq: i64,
+    at: &'a DateTime<Utc>,
+    actor: &'a str,
+    action: &'a str,
+    subject_kind: &'a str,
+    subject_id: &'a str,
+    detail: &'a str,
+    prev_mac: &'a str,
+}
+
+impl Canonical<'_> {
+    /// Writes the canonical form (see the module documentation) without building it first.
+    fn write_to<W: io::Write>(&self, w: &mut W) -> io::Result<()> {
+        w.write_all(b"{\"action\":")?;
+        write_json_string(w, self.action)?;
+        w.write_all(b",\"actor\":")?;
+        write_json_string(w, self.actor)?;
+        w.write_all(b",\"at\":\"")?;
+        write_time(w, self.at)?;
+        w.write_all(b"\",\"detail\":")?;
+        w.write_all(self.detail.as_bytes())?;
+        w.write_all(b",\"prev_mac\":")?;
+        write_json_string(w, self.prev_mac)?;
+        write!(w, ",\"seq\":{}", self.seq)?;
+        w.write_all(b",\"subject_id\":")?;
+        write_json_string(w, self.subject_id)?;
+        w.write_all(b",\"subject_kind\":")?;
+        write_json_string(w, self.subject_kind)?;
+        w.write_all(b"}")
+    }
+}
+
+fn write_json_string<W: io::Write>(w: &mut W, s: &str) -> io::Result<()> {
+    serde_json::to_writer(w, s).map_err(io::Error::other)
+}
+
+/// `canonical_time` without a format string or an allocation (the same text; chrono's format
+/// for years outside 0..=9999 and leap seconds).
+fn write_time<W: io::Write>(w: &mut W, at: &DateTime<Utc>) -> io::Result<()> {
+    let (year, nanos) = (at.year(), at.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return w.write_all(canonical_time(at).as_bytes());
+    }
+    let mut b = *b"0000-00-00T00:00:00.000000Z";
+    let mut put = |from: usize, digits: usize, mut v: u32| {
+        for i in (from..from + digits).rev() {
+            b[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(0, 4, year as u32);
+    put(5, 2, at.month());
+    put(8, 2, at.day());
+    put(11, 2, at.hour());
+    put(14, 2, at.minute());
+    put(17, 2, at.second());
+    put(20, 6, nanos / 1_000);
+    w.write_all(&b)
+}
+
+/// The audit key made ready to MAC: HMAC's inner and outer states computed once and cloned per
+/// entry, rather than the key being padded and hashed again for each.
+#[derive(Clone)]
+pub struct MacKey(HmacSm3);
+
+impl MacKey {
+    pub fn new(key: &AuditKey) -> MacKey {
+        MacKey(key.hmac())
+    }
+
+    fn keyed(&self, prev: &[u8; MAC_LEN], fields: &Canonical<'_>) -> HmacSm3 {
+        let mut mac = self.0.clone();
+        mac.update(prev);
+        fields.write_to(&mut MacSink(&mut mac)).expect("a MAC takes any bytes");
+        mac
+    }
+
+    fn tag(&self, prev: &[u8; MAC_LEN], fields: &Canonical<'_>) -> [u8; MAC_LEN] {
+        self.keyed(prev, fields).finalize().into_bytes().into()
+    }
+
+    /// Whether `tag` is the MAC of `fields` after `prev`, compared in constant time.
+    fn verify(&self, prev: &[u8; MAC_LEN], fields: &Canonical<'_>, tag: &[u8; MAC_LEN]) -> bool {
+        self.keyed(prev, fields).verify_slice(tag).is_ok()
+    }
+
+    /// HMAC-SM3 of `data`, as lowercase hex.
+    pub fn hex(&self, data: &[u8]) -> String {
+        let mut mac = self.0.clone();
+        mac.update(data);
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MacKey(***)")
+    }
+}
+
+/// Feeds what is written into a MAC.
+struct MacSink<'a>(&'a mut HmacSm3);
+
+impl io::Write for MacSink<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -324,6 +509,16 @@ fn decode_mac(hex_text: &str) -> Option<[u8; MAC_LEN]> {
     let mut out = [0u8; MAC_LEN];
     hex::decode_to_slice(hex_text, &mut out).ok()?;
     Some(out)
+}
+
+/// An entry's `prev_mac` and `mac` as bytes, or why not.
+fn decode_macs(prev_mac: &str, mac: &str) -> Result<([u8; MAC_LEN], [u8; MAC_LEN]), BrokenReason> {
+    let malformed = |field: &str| BrokenReason::Malformed {
+        detail: format!("{field} is not {} hex digits", 2 * MAC_LEN),
+    };
+    let prev = decode_mac(prev_mac).ok_or_else(|| malformed("prev_mac"))?;
+    let tag = decode_mac(mac).ok_or_else(|| malformed("mac"))?;
+    Ok((prev, tag))
 }
 
 /// RFC 3339, UTC, six fractional digits: `2026-11-27T08:00:00.000000Z`.
@@ -393,6 +588,33 @@ pub enum BrokenReason {
     Truncated { last: i64, head: i64 },
     #[error("the chain's head does not match its last entry")]
     HeadMismatch,
+    /// The record ends before the entry a checkpoint kept outside the database names.
+    #[error("{}", behind_checkpoint_en(*last, *checkpoint))]
+    BehindCheckpoint { last: i64, checkpoint: i64 },
+    /// The entry a checkpoint names carries another MAC than the checkpoint: the record was
+    /// rewritten up to it.
+    #[error("its MAC differs from the checkpoint's: the record was rewritten up to this entry")]
+    CheckpointMismatch,
+    /// The checkpoint file is unreadable or its signature does not match (changed, or signed
+    /// with another key).
+    #[error("the checkpoint cannot be trusted ({file}): {why}")]
+    CheckpointInvalid {
+        file: String,
+        why: checkpoint::CheckpointError,
+    },
+    /// A table of the record is gone.
+    #[error("the table {table} is missing")]
+    TableMissing { table: String },
+}
+
+fn behind_checkpoint_en(last: i64, checkpoint: i64) -> String {
+    if last == 0 {
+        format!("the record is empty but the checkpoint names entry {checkpoint}: entries were removed")
+    } else {
+        format!(
+            "the record ends at entry {last} but the checkpoint says {checkpoint}: entries were removed from the end"
+        )
+    }
 }
 
 impl Localized for BrokenReason {
@@ -404,6 +626,10 @@ impl Localized for BrokenReason {
             BrokenReason::Malformed { .. } => ErrorCode::Malformed,
             BrokenReason::Truncated { .. } => ErrorCode::Truncated,
             BrokenReason::HeadMismatch => ErrorCode::HeadMismatch,
+            BrokenReason::BehindCheckpoint { .. } => ErrorCode::BehindCheckpoint,
+            BrokenReason::CheckpointMismatch => ErrorCode::CheckpointMismatch,
+            BrokenReason::CheckpointInvalid { .. } => ErrorCode::CheckpointInvalid,
+            BrokenReason::TableMissing { .. } => ErrorCode::TableMissing,
         }
     }
 
@@ -419,6 +645,17 @@ impl Localized for BrokenReason {
                 format!("记录止于第{last}条，但链头为第{head}条：末尾记录被删除")
             }
             (BrokenReason::HeadMismatch, Lang::Zh) => "链头与最后一条记录不符".into(),
+            (BrokenReason::BehindCheckpoint { last: 0, checkpoint }, Lang::Zh) => {
+                format!("审计记录为空，但检查点记至第{checkpoint}条：记录被删除")
+            }
+            (BrokenReason::BehindCheckpoint { last, checkpoint }, Lang::Zh) => {
+                format!("记录止于第{last}条，但检查点记至第{checkpoint}条：末尾记录被删除")
+            }
+            (BrokenReason::CheckpointMismatch, Lang::Zh) => "本条校验码与检查点不符：记录被改写至此条".into(),
+            (BrokenReason::CheckpointInvalid { file, why }, Lang::Zh) => {
+                format!("检查点不可信（{file}）：{}", why.message(lang))
+            }
+            (BrokenReason::TableMissing { table }, Lang::Zh) => format!("数据表 {table} 不存在"),
             (e, Lang::En) => e.to_string(),
         }
     }
@@ -428,7 +665,8 @@ impl Localized for BrokenReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Verdict {
-    /// Every entry is genuine; `head` is the last MAC (the genesis MAC when empty).
+    /// Every entry checked is genuine; `entries` is the length of the record (its last entry's
+    /// number) and `head` its last MAC (the genesis MAC when empty).
     Intact { entries: u64, head: String },
     /// The first entry found broken, and why.
     Broken { broken_at: i64, reason: BrokenReason },
@@ -442,43 +680,143 @@ impl Verdict {
 
 /// Checks entries one by one, in `seq` order, keeping only the last MAC: a chain of any length
 /// is verified in constant memory.
+///
+/// With an anchor (a [`checkpoint::Checkpoint`] kept outside the database) it also checks that
+/// the entry the anchor names carries the anchor's MAC and that the record reaches it. Resumed
+/// at an anchor ([`Verifier::resume_at`]) it starts at the anchor's own entry, whose MAC must be
+/// genuine and equal to the anchor's, and checks only what follows: the entries before were
+/// checked when the anchor was written.
 #[derive(Debug)]
-pub struct Verifier<'k> {
-    key: &'k AuditKey,
+pub struct Verifier {
+    key: MacKey,
     head: Head,
-    entries: u64,
+    checked: u64,
+    anchor: Option<Head>,
+    /// The first entry pushed is the anchor's own: its `prev_mac` is taken as stored.
+    resumed: bool,
     broken: Option<(i64, BrokenReason)>,
 }
 
-impl<'k> Verifier<'k> {
-    pub fn new(key: &'k AuditKey) -> Verifier<'k> {
+/// A stored entry, or its number and why it could not be read.
+pub type Read = Result<StoredEntry, (i64, String)>;
+
+/// Entries per thread below which a batch is checked on the calling thread.
+const PARALLEL_MIN: usize = 1_024;
+
+impl Verifier {
+    pub fn new(key: &AuditKey) -> Verifier {
         Verifier {
-            key,
+            key: MacKey::new(key),
             head: Head::genesis(),
-            entries: 0,
+            checked: 0,
+            anchor: None,
+            resumed: false,
             broken: None,
         }
+    }
+
+    /// Verifies from the first entry, checking the entry `anchor` names on the way and, at
+    /// [`Verifier::check_anchor`], that the record reaches it.
+    pub fn anchored(key: &AuditKey, anchor: Head) -> Verifier {
+        let mut v = Verifier::new(key);
+        if anchor.seq > 0 {
+            v.anchor = Some(anchor);
+        }
+        v
+    }
+
+    /// Verifies from `anchor`'s own entry on (see the type's documentation).
+    pub fn resume_at(key: &AuditKey, anchor: Head) -> Verifier {
+        let mut v = Verifier::anchored(key, anchor.clone());
+        if anchor.seq > 0 {
+            v.head = Head {
+                seq: anchor.seq - 1,
+                mac: String::new(),
+            };
+            v.resumed = true;
+        }
+        v
     }
 
     /// Takes the next entry. Returns `false` once the chain is found broken (later entries are
     /// then ignored: the first break is the one reported).
     pub fn push(&mut self, entry: &AuditEntry) -> bool {
+        let genuine = if self.broken.is_some() {
+            Ok(())
+        } else {
+            entry.check(&self.key)
+        };
+        self.link(entry.seq, &entry.prev_mac, &entry.mac, genuine)
+    }
+
+    /// Takes the next entry as stored.
+    pub fn push_stored(&mut self, entry: &StoredEntry) -> bool {
+        let genuine = if self.broken.is_some() {
+            Ok(())
+        } else {
+            entry.check(&self.key)
+        };
+        self.link(entry.seq, &entry.prev_mac, &entry.mac, genuine)
+    }
+
+    /// Takes the next entries as read, in order: their MACs are checked on up to `threads`
+    /// threads (each entry's MAC needs only its own `prev_mac`), then linked in order here.
+    /// Returns `false` once the chain is found broken.
+    pub fn push_batch(&mut self, batch: &[Read], threads: usize) -> bool {
+        if self.broken.is_some() {
+            return false;
+        }
+        let check = |r: &Read| match r {
+            Ok(e) => e.check(&self.key),
+            Err(_) => Ok(()),
+        };
+        let threads = threads.clamp(1, batch.len().div_ceil(PARALLEL_MIN).max(1));
+        let genuine: Vec<Result<(), BrokenReason>> = if threads == 1 {
+            batch.iter().map(check).collect()
+        } else {
+            let size = batch.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let parts: Vec<_> = batch
+                    .chunks(size)
+                    .map(|part| s.spawn(move || part.iter().map(check).collect::<Vec<_>>()))
+                    .collect();
+                parts
+                    .into_iter()
+                    .flat_map(|p| p.join().expect("checking MACs does not panic"))
+                    .collect()
+            })
+        };
+        for (read, genuine) in batch.iter().zip(genuine) {
+            let linked = match read {
+                Ok(e) => self.link(e.seq, &e.prev_mac, &e.mac, genuine),
+                Err((seq, detail)) => {
+                    self.malformed(*seq, detail.clone());
+                    false
+                }
+            };
+            if !linked {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn link(&mut self, seq: i64, prev_mac: &str, mac: &str, genuine: Result<(), BrokenReason>) -> bool {
         if self.broken.is_some() {
             return false;
         }
         let expected = self.head.seq + 1;
-        let fault = if entry.seq != expected {
-            Some((
-                expected,
-                BrokenReason::SeqGap {
-                    expected,
-                    found: entry.seq,
-                },
-            ))
-        } else if entry.prev_mac != self.head.mac {
-            Some((entry.seq, BrokenReason::PrevMacMismatch))
-        } else if !entry.mac_is_genuine(self.key) {
-            Some((entry.seq, BrokenReason::MacMismatch))
+        let first_resumed = self.resumed && self.checked == 0;
+        let fault = if seq != expected {
+            Some((expected, BrokenReason::SeqGap { expected, found: seq }))
+        } else if let Err(reason @ BrokenReason::Malformed { .. }) = genuine {
+            Some((seq, reason))
+        } else if !first_resumed && prev_mac != self.head.mac {
+            Some((seq, BrokenReason::PrevMacMismatch))
+        } else if let Err(reason) = genuine {
+            Some((seq, reason))
+        } else if self.anchor.as_ref().is_some_and(|a| a.seq == seq && a.mac != mac) {
+            Some((seq, BrokenReason::CheckpointMismatch))
         } else {
             None
         };
@@ -486,11 +824,10 @@ impl<'k> Verifier<'k> {
             self.broken = Some(f);
             return false;
         }
-        self.head = Head {
-            seq: entry.seq,
-            mac: entry.mac.clone(),
-        };
-        self.entries += 1;
+        self.head.seq = seq;
+        self.head.mac.clear();
+        self.head.mac.push_str(mac);
+        self.checked += 1;
         true
     }
 
@@ -505,6 +842,33 @@ impl<'k> Verifier<'k> {
         } else {
             (seq, BrokenReason::Malformed { detail: detail.into() })
         });
+    }
+
+    /// Records that the chain cannot be verified at all from the next entry on (a table gone,
+    /// a checkpoint that cannot be trusted).
+    pub fn fail(&mut self, reason: BrokenReason) {
+        if self.broken.is_none() {
+            self.broken = Some((self.head.seq + 1, reason));
+        }
+    }
+
+    /// Checks that the record reached its anchor: entries removed from the end back past the
+    /// checkpoint show here, even when the head row was rewritten to match.
+    pub fn check_anchor(&mut self) {
+        if self.broken.is_some() {
+            return;
+        }
+        if let Some(anchor) = &self.anchor
+            && anchor.seq > self.head.seq
+        {
+            self.broken = Some((
+                self.head.seq + 1,
+                BrokenReason::BehindCheckpoint {
+                    last: self.head.seq,
+                    checkpoint: anchor.seq,
+                },
+            ));
+        }
     }
 
     /// Compares the verified chain's end with a head kept elsewhere (the store's head row, or
@@ -532,6 +896,11 @@ impl<'k> Verifier<'k> {
         &self.head
     }
 
+    /// How many entries were checked.
+    pub fn checked(&self) -> u64 {
+        self.checked
+    }
+
     pub fn is_broken(&self) -> bool {
         self.broken.is_some()
     }
@@ -540,12 +909,18 @@ impl<'k> Verifier<'k> {
         match self.broken {
             Some((broken_at, reason)) => Verdict::Broken { broken_at, reason },
             None => Verdict::Intact {
-                entries: self.entries,
-                head: self.head.mac,
+                entries: self.head.seq.max(0) as u64,
+                head: if self.head.seq == 0 {
+                    GENESIS_MAC.to_string()
+                } else {
+                    self.head.mac
+                },
             },
         }
     }
 }
+
+pub mod checkpoint;
 
 #[cfg(test)]
 mod tests;

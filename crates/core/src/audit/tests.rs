@@ -9,7 +9,7 @@ fn key() -> AuditKey {
 }
 
 fn at(sec: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, sec).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 27, 8, 0, 0).unwrap() + chrono::Duration::seconds(sec.into())
 }
 
 fn new_entry(i: u32) -> NewAuditEntry {
@@ -290,4 +290,194 @@ fn the_verdict_serialises_as_the_api_says() {
     let j = serde_json::to_value(&intact).unwrap();
     assert_eq!(j["entries"], 2);
     assert_eq!(j["head"].as_str().unwrap().len(), 64);
+}
+
+fn stored(e: &AuditEntry) -> StoredEntry {
+    StoredEntry {
+        seq: e.seq,
+        at: e.at,
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        subject_kind: e.subject_kind.clone(),
+        subject_id: e.subject_id.clone(),
+        detail: canonical_json(&e.detail),
+        prev_mac: e.prev_mac.clone(),
+        mac: e.mac.clone(),
+    }
+}
+
+#[test]
+fn the_time_is_written_as_chrono_writes_it() {
+    let base = Utc.with_ymd_and_hms(1999, 1, 2, 3, 4, 5).unwrap();
+    for step in [0i64, 1, 999_999, 123_456_789, 86_399_999_999, 9_876_543_210_123] {
+        let at = base + chrono::Duration::microseconds(step);
+        let mut out = Vec::new();
+        write_time(&mut out, &at).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), canonical_time(&at));
+    }
+    let far = Utc.with_ymd_and_hms(12026, 1, 1, 0, 0, 0).unwrap();
+    let mut out = Vec::new();
+    write_time(&mut out, &far).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), canonical_time(&far));
+}
+
+#[test]
+fn a_stored_entry_verifies_from_its_text_as_the_parsed_entry_does() {
+    let k = MacKey::new(&key());
+    let entries = chain(3, &key());
+    for e in &entries {
+        assert_eq!(stored(e).check(&k), Ok(()));
+    }
+    // Stored with other spacing and key order: the same content, still genuine.
+    let mut respaced = stored(&entries[1]);
+    respaced.detail = r#"{ "to": "230902001", "note": "积雪 \"清理\"", "limit": {"days": 2} }"#.into();
+    assert_eq!(respaced.check(&k), Ok(()));
+    let mut changed = stored(&entries[1]);
+    changed.detail = changed.detail.replace("\"days\":2", "\"days\":3");
+    assert_eq!(changed.check(&k), Err(BrokenReason::MacMismatch));
+    let mut garbled = stored(&entries[1]);
+    garbled.detail = "{not json".into();
+    assert!(matches!(garbled.check(&k), Err(BrokenReason::Malformed { detail }) if detail.starts_with("detail: ")));
+    let mut short = stored(&entries[1]);
+    short.mac.truncate(10);
+    assert_eq!(
+        short.check(&k),
+        Err(BrokenReason::Malformed {
+            detail: "mac is not 64 hex digits".into()
+        })
+    );
+}
+
+#[test]
+fn checking_in_parallel_finds_the_same_first_break_as_one_by_one() {
+    let k = key();
+    let good: Vec<Read> = chain(5_000, &k).iter().map(stored).map(Ok).collect();
+    for threads in [1, 2, 7] {
+        let mut v = Verifier::new(&k);
+        assert!(v.push_batch(&good[..2_500], threads));
+        assert!(v.push_batch(&good[2_500..], threads));
+        assert_eq!(v.checked(), 5_000);
+        assert!(v.finish().is_intact());
+    }
+    let mut bad = good.clone();
+    if let Ok(e) = &mut bad[3_000] {
+        e.actor = "admin".into();
+    }
+    if let Ok(e) = &mut bad[4_000] {
+        e.mac = "zz".into();
+    }
+    bad[4_500] = Err((4_501, "at: not a time".into()));
+    for threads in [1, 3] {
+        let mut v = Verifier::new(&k);
+        assert!(!v.push_batch(&bad, threads));
+        assert_eq!(
+            v.finish(),
+            Verdict::Broken {
+                broken_at: 3_001,
+                reason: BrokenReason::MacMismatch
+            }
+        );
+    }
+    let mut v = Verifier::new(&k);
+    v.push_batch(&bad[4_200..], 2);
+    assert_eq!(
+        v.finish(),
+        Verdict::Broken {
+            broken_at: 1,
+            reason: BrokenReason::SeqGap {
+                expected: 1,
+                found: 4_201
+            }
+        }
+    );
+}
+
+#[test]
+fn an_anchor_shows_a_cut_off_end_and_a_rewritten_entry() {
+    let k = key();
+    let entries = chain(6, &k);
+    let anchor = Head {
+        seq: 5,
+        mac: entries[4].mac.clone(),
+    };
+    // Cut back to 3, as when the head row is rewritten to match: the chain alone is intact.
+    assert!(verify(&entries[..3], &k).is_intact());
+    let mut v = Verifier::anchored(&k, anchor.clone());
+    entries[..3].iter().for_each(|e| {
+        v.push(e);
+    });
+    v.check_anchor();
+    let verdict = v.finish();
+    assert_eq!(
+        verdict,
+        Verdict::Broken {
+            broken_at: 4,
+            reason: BrokenReason::BehindCheckpoint { last: 3, checkpoint: 5 }
+        }
+    );
+    let Verdict::Broken { reason, .. } = verdict else {
+        unreachable!()
+    };
+    assert_eq!(
+        reason.message(Lang::Zh),
+        "记录止于第3条，但检查点记至第5条：末尾记录被删除"
+    );
+    let empty = BrokenReason::BehindCheckpoint { last: 0, checkpoint: 5 };
+    assert_eq!(empty.message(Lang::Zh), "审计记录为空，但检查点记至第5条：记录被删除");
+    assert!(empty.message(Lang::En).starts_with("the record is empty"));
+
+    // Rewritten by someone holding the key from entry 4 on: a valid chain, but not the one anchored.
+    let mut rewritten = entries[..3].to_vec();
+    let mut head = Head {
+        seq: 3,
+        mac: entries[2].mac.clone(),
+    };
+    for i in 4..=6 {
+        let mut n = new_entry(i);
+        n.actor = "admin".into();
+        let e = AuditEntry::seal(&head, n, &k);
+        head = Head {
+            seq: e.seq,
+            mac: e.mac.clone(),
+        };
+        rewritten.push(e);
+    }
+    assert!(verify(&rewritten, &k).is_intact());
+    let mut v = Verifier::anchored(&k, anchor.clone());
+    rewritten.iter().for_each(|e| {
+        v.push(e);
+    });
+    assert_eq!(
+        v.finish(),
+        Verdict::Broken {
+            broken_at: 5,
+            reason: BrokenReason::CheckpointMismatch
+        }
+    );
+    // Resumed at the anchor, only its own entry and what follows are checked.
+    let mut v = Verifier::resume_at(&k, anchor.clone());
+    rewritten[4..].iter().for_each(|e| {
+        v.push(e);
+    });
+    assert_eq!(v.checked(), 0);
+    assert!(matches!(
+        v.finish(),
+        Verdict::Broken {
+            broken_at: 5,
+            reason: BrokenReason::CheckpointMismatch
+        }
+    ));
+    let mut v = Verifier::resume_at(&k, anchor);
+    entries[4..].iter().for_each(|e| {
+        v.push(e);
+    });
+    v.check_anchor();
+    assert_eq!(v.checked(), 2);
+    assert_eq!(
+        v.finish(),
+        Verdict::Intact {
+            entries: 6,
+            head: entries[5].mac.clone()
+        }
+    );
 }

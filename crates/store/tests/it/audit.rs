@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use chrono::Utc;
-use gongzhi_core::audit::{AuditEntry, AuditKey, BrokenReason, NewAuditEntry, Verdict, canonical_json};
-use gongzhi_store::audit::{append, entries, head, verify};
+use gongzhi_core::audit::{AuditEntry, AuditKey, BrokenReason, Head, NewAuditEntry, Verdict, canonical_json};
+use gongzhi_store::audit::{append, entries, head, verify, verify_from};
 use gongzhi_store::testing::{TestDb, audit_key};
 use gongzhi_store::{Db, Tx};
 use serde_json::json;
@@ -319,4 +319,189 @@ fn regex_free_patterns() -> Vec<&'static str> {
         "insert or replace into audit_entries",
         "replace into audit_entries",
     ]
+}
+
+/// The end of the record as a checkpoint written now would keep it.
+async fn anchor_now(db: &Db) -> Head {
+    head(db).await.unwrap()
+}
+
+/// The attacker cuts the record back to `keep` entries and rewrites the head row to match, so
+/// that the shorter chain is valid in itself.
+async fn cut_back(db: &Db, keep: i64) {
+    drop_guards(db).await;
+    attacker(db, &format!("DELETE FROM audit_entries WHERE seq > {keep}"))
+        .await
+        .unwrap();
+    let mac = if keep == 0 {
+        gongzhi_core::audit::GENESIS_MAC.to_string()
+    } else {
+        entries(db, keep - 1, 1).await.unwrap().remove(0).mac
+    };
+    attacker(
+        db,
+        &format!("UPDATE audit_head SET seq = {keep}, mac = '{mac}' WHERE id = 1"),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_cut_off_end_with_its_head_rewritten_is_found_against_the_checkpoint() {
+    for db in TestDb::all().await {
+        let key = audit_key();
+        record(&db, &key, 8, 2).await;
+        let anchor = anchor_now(&db).await;
+        cut_back(&db, 5).await;
+        // The chain and its head row agree: without an anchor outside the database this passed.
+        assert!(verify(&db, &key).await.unwrap().is_intact(), "{}", db.backend_name());
+        let expected = broken(6, BrokenReason::BehindCheckpoint { last: 5, checkpoint: 8 });
+        for full in [false, true] {
+            let v = verify_from(&db, &key, Some(&anchor), full).await.unwrap();
+            assert_eq!(v.verdict, expected, "{} full={full}", db.backend_name());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_record_rewritten_with_the_key_is_found_at_the_checkpoints_entry() {
+    for db in TestDb::all().await {
+        let key = audit_key();
+        record(&db, &key, 6, 1).await;
+        let anchor = anchor_now(&db).await;
+        // Someone who holds the key cuts back to 3 and writes three other entries.
+        cut_back(&db, 3).await;
+        record(&db, &key, 3, 1).await;
+        assert!(verify(&db, &key).await.unwrap().is_intact());
+        for full in [false, true] {
+            let v = verify_from(&db, &key, Some(&anchor), full).await.unwrap();
+            assert_eq!(
+                v.verdict,
+                broken(6, BrokenReason::CheckpointMismatch),
+                "{} full={full}",
+                db.backend_name()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn verification_from_a_checkpoint_checks_its_entry_and_what_follows() {
+    for db in TestDb::all().await {
+        let key = audit_key();
+        record(&db, &key, 6, 3).await;
+        let anchor = anchor_now(&db).await;
+        record(&db, &key, 4, 2).await;
+        let v = verify_from(&db, &key, Some(&anchor), false).await.unwrap();
+        assert!(
+            matches!(v.verdict, Verdict::Intact { entries: 10, .. }),
+            "{}: {v:?}",
+            db.backend_name()
+        );
+        assert_eq!((v.from, v.checked), (6, 5));
+        let all = verify_from(&db, &key, Some(&anchor), true).await.unwrap();
+        assert_eq!((all.from, all.checked, &all.verdict), (1, 10, &v.verdict));
+
+        drop_guards(&db).await;
+        // A change before the checkpoint is for the full verification to find (it was checked
+        // when the checkpoint was written); one at or after it is found either way.
+        attacker(&db, "UPDATE audit_entries SET actor = 'admin' WHERE seq = 2")
+            .await
+            .unwrap();
+        assert!(
+            verify_from(&db, &key, Some(&anchor), false)
+                .await
+                .unwrap()
+                .verdict
+                .is_intact()
+        );
+        assert_eq!(
+            verify_from(&db, &key, Some(&anchor), true).await.unwrap().verdict,
+            broken(2, BrokenReason::MacMismatch)
+        );
+        attacker(&db, "UPDATE audit_entries SET actor = 'admin' WHERE seq = 6")
+            .await
+            .unwrap();
+        assert_eq!(
+            verify_from(&db, &key, Some(&anchor), false).await.unwrap().verdict,
+            broken(6, BrokenReason::MacMismatch)
+        );
+        // The checkpoint's own entry removed: the whole chain is checked, and says where.
+        attacker(&db, "DELETE FROM audit_entries WHERE seq = 6").await.unwrap();
+        assert_eq!(
+            verify_from(&db, &key, Some(&anchor), false).await.unwrap().verdict,
+            broken(2, BrokenReason::MacMismatch)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_entry_is_named_not_a_database_error() {
+    for db in TestDb::all().await {
+        let key = audit_key();
+        record(&db, &key, 6, 6).await;
+        drop_guards(&db).await;
+        attacker(&db, "UPDATE audit_entries SET detail = 'not json' WHERE seq = 5")
+            .await
+            .unwrap();
+        let verdict = verify(&db, &key).await.unwrap();
+        assert!(
+            matches!(&verdict, Verdict::Broken { broken_at: 5, reason: BrokenReason::Malformed { detail } } if detail.starts_with("detail: ")),
+            "{}: {verdict:?}",
+            db.backend_name()
+        );
+        // A time that is not one: text on SQLite, infinity on PostgreSQL (which its decoder
+        // would panic on).
+        let odd_time = match *db {
+            Db::Sqlite(_) => "UPDATE audit_entries SET at = 'yesterday' WHERE seq = 4",
+            Db::Postgres(_) => "UPDATE audit_entries SET at = 'infinity' WHERE seq = 4",
+        };
+        attacker(&db, odd_time).await.unwrap();
+        let verdict = verify(&db, &key).await.unwrap();
+        assert!(
+            matches!(&verdict, Verdict::Broken { broken_at: 4, reason: BrokenReason::Malformed { detail } } if detail.starts_with("at: ")),
+            "{}: {verdict:?}",
+            db.backend_name()
+        );
+        attacker(&db, "UPDATE audit_entries SET mac = 'not a mac' WHERE seq = 2")
+            .await
+            .unwrap();
+        assert_eq!(
+            verify(&db, &key).await.unwrap(),
+            broken(
+                2,
+                BrokenReason::Malformed {
+                    detail: "mac is not 64 hex digits".into()
+                }
+            )
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wiped_or_dropped_table_is_named_at_its_first_entry() {
+    for db in TestDb::all().await {
+        let key = audit_key();
+        record(&db, &key, 4, 4).await;
+        let anchor = anchor_now(&db).await;
+        cut_back(&db, 0).await;
+        assert_eq!(
+            verify_from(&db, &key, Some(&anchor), false).await.unwrap().verdict,
+            broken(1, BrokenReason::BehindCheckpoint { last: 0, checkpoint: 4 }),
+            "{}",
+            db.backend_name()
+        );
+        attacker(&db, "DROP TABLE audit_entries").await.unwrap();
+        let missing = broken(
+            1,
+            BrokenReason::TableMissing {
+                table: "audit_entries".into(),
+            },
+        );
+        assert_eq!(verify(&db, &key).await.unwrap(), missing, "{}", db.backend_name());
+        assert_eq!(
+            verify_from(&db, &key, Some(&anchor), false).await.unwrap().verdict,
+            missing
+        );
+    }
 }

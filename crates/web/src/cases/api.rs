@@ -214,7 +214,9 @@ pub struct ListParams {
     pub limit: Option<String>,
 }
 
-fn flag(field: &'static str, v: &Option<String>) -> Result<Option<bool>, ApiError> {
+/// A true/false query parameter (`true`, `1`, `yes` / `false`, `0`, `no`; empty as absent), else
+/// 400 naming it.
+pub(crate) fn flag(field: &'static str, v: &Option<String>) -> Result<Option<bool>, ApiError> {
     match v.as_deref() {
         None | Some("") => Ok(None),
         Some("true" | "1" | "yes") => Ok(Some(true)),
