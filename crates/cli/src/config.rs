@@ -26,6 +26,10 @@ pub struct FileConfig {
     pub index_refresh_seconds: Option<u64>,
     /// Largest photo accepted, in bytes (default 10 MB).
     pub attachment_max_bytes: Option<u64>,
+    /// Longest side of a photo accepted, in pixels (default 12000), read from its header.
+    pub attachment_max_side: Option<u32>,
+    /// Most pixels (width × height) of a photo accepted (default 50000000).
+    pub attachment_max_pixels: Option<u64>,
     pub demo_seed: Option<u64>,
     /// A file holding the audit key (hex or base64).
     pub audit_key_file: Option<PathBuf>,
@@ -44,6 +48,10 @@ pub struct FileConfig {
     /// How lists mask ID numbers: `H+T` characters kept at the head and tail (default `1+1`;
     /// `6+4` keeps the division).
     pub id_number_mask: Option<String>,
+    /// The address clients reach this server at (`https://gongzhi.example.gov.cn`), as Open311
+    /// discovery publishes it; by default `http://` and the listen address. Never taken from a
+    /// request's `Host` header, which the client chooses. With `https://`, cookies are Secure.
+    pub public_url: Option<String>,
 }
 
 impl FileConfig {
@@ -73,6 +81,8 @@ pub struct Settings {
     /// How lists mask ID numbers (`id_number_mask`; a malformed value keeps the default here and
     /// is refused by `id_mask_policy` when a command starts).
     pub id_mask: IdMaskPolicy,
+    /// The address clients reach this server at (`public_url`, without a trailing `/`).
+    pub public_url: String,
 }
 
 impl Settings {
@@ -101,10 +111,23 @@ impl Settings {
                     .attachment_max_bytes
                     .unwrap_or(AttachmentLimits::DEFAULT_MAX_BYTES)
                     .max(1),
+                max_side: file
+                    .attachment_max_side
+                    .unwrap_or(AttachmentLimits::DEFAULT_MAX_SIDE)
+                    .max(1),
+                max_pixels: file
+                    .attachment_max_pixels
+                    .unwrap_or(AttachmentLimits::DEFAULT_MAX_PIXELS)
+                    .max(1),
             },
             security: file.security.clone().unwrap_or_default(),
             id_mask: id_mask_policy(file).unwrap_or_default(),
             sms_gateway: file.sms_gateway.clone(),
+            public_url: file
+                .public_url
+                .as_deref()
+                .map(|u| u.trim_end_matches('/').to_string())
+                .unwrap_or_else(|| format!("http://{listen}")),
         }
     }
 
@@ -402,6 +425,16 @@ mod tests {
         let small: FileConfig = toml::from_str("attachment_max_bytes = 2097152").unwrap();
         let s = Settings::resolve(None, None, None, &small);
         assert_eq!(s.attachment_limits.max_bytes, 2 * 1024 * 1024);
+        assert_eq!(
+            (d.attachment_limits.max_side, d.attachment_limits.max_pixels),
+            (12_000, 50_000_000)
+        );
+        let pixels: FileConfig = toml::from_str("attachment_max_side = 4000\nattachment_max_pixels = 8000000").unwrap();
+        let s = Settings::resolve(None, None, None, &pixels);
+        assert_eq!(
+            (s.attachment_limits.max_side, s.attachment_limits.max_pixels),
+            (4000, 8_000_000)
+        );
     }
 
     #[test]
