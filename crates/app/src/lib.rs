@@ -77,6 +77,8 @@ pub struct App {
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
     /// given.
     sms: Arc<dyn people::sms::SmsGateway>,
+    /// Where clients reach this server (setting `public_url`), as Open311 discovery publishes it.
+    public_url: Arc<str>,
 }
 
 impl App {
@@ -102,6 +104,7 @@ impl App {
             import_jobs: registry::import::Jobs::default(),
             inbox_counts: Default::default(),
             sms: Arc::new(people::sms::NoGateway),
+            public_url: Arc::from("http://127.0.0.1:8080"),
         };
         app.refresh_rules().await?;
         Ok(app)
@@ -190,6 +193,26 @@ impl App {
     pub fn with_id_mask(mut self, policy: IdMaskPolicy) -> App {
         self.id_mask = policy;
         self
+    }
+
+    /// Where clients reach this server (`https://…`, no trailing `/`): what Open311 discovery
+    /// publishes, whatever `Host` a request names.
+    pub fn with_public_url(mut self, url: &str) -> App {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Whether cookies must be marked `Secure`: the public address is `https://` (then browsers
+    /// send them over TLS only). With `http://` (the demo on a laptop) they are not marked, or
+    /// browsers would drop them.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
     }
 
     /// Sets the sign-in rules (lockout, password, session lengths).

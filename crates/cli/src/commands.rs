@@ -119,7 +119,8 @@ pub async fn serve(
             settings.attachment_limits,
         )
         .with_audit_key(key)
-        .with_id_mask(settings.id_mask);
+        .with_id_mask(settings.id_mask)
+        .with_public_url(&settings.public_url);
     let state = match cipher {
         Some(c) => state.with_cipher(c),
         None => {

@@ -24,6 +24,7 @@ mod crash;
 mod demo_cases;
 mod duties;
 mod gridworker_pages;
+mod headers;
 mod inbox_pages;
 mod log_scrub;
 mod open311;
