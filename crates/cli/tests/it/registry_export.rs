@@ -447,7 +447,7 @@ async fn residents_named_like_formulas_are_exported_as_text_and_import_again_unc
         let app = gongzhi_web::router(state.with_cipher(cipher()));
         let grids: Vec<String> = GRIDS.iter().map(|g| g.to_string()).collect();
         let mut rows = resident_rows(4, &grids, 7);
-        let column = rows[0].iter().position(|h| h == "姓名").expect("a name column");
+        let column = rows[0].iter().position(|h| h.starts_with("姓名")).expect("a name column");
         for (row, evil) in rows[1..].iter_mut().zip(FORMULA_NAMES) {
             row[column] = evil.to_string();
         }
