@@ -137,6 +137,8 @@ impl Settings {
         serde_json::json!({
             "index_refresh_seconds": self.index_refresh_seconds,
             "attachment_max_bytes": self.attachment_limits.max_bytes,
+            "attachment_max_side": self.attachment_limits.max_side,
+            "attachment_max_pixels": self.attachment_limits.max_pixels,
             "security": self.security,
             "sms_gateway": self.sms_gateway,
             "id_number_mask": format!("{}+{}", self.id_mask.head, self.id_mask.tail),
