@@ -207,13 +207,6 @@ impl App {
         self
     }
 
-    /// Sets the sign-in rules (lockout, password, session lengths).
-    pub fn with_security(mut self, policy: SecurityPolicy) -> App {
-        self.security = policy;
-        self
-    }
-
-    /// Sends residents' sign-in codes through `gateway`.
     /// Where clients reach this server (`https://…`, no trailing `/`): what Open311 discovery
     /// publishes, whatever `Host` a request names.
     pub fn with_public_url(mut self, url: &str) -> App {
@@ -225,6 +218,22 @@ impl App {
         &self.public_url
     }
 
+    /// Whether cookies must be marked `Secure`: the public address is `https://` (then browsers
+    /// send them over TLS only). With `http://` (the demo on a laptop) they are not marked, or
+    /// browsers would drop them.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+
+    /// Sets the sign-in rules (lockout, password, session lengths).
+    pub fn with_security(mut self, policy: SecurityPolicy) -> App {
+        self.security = policy;
+        self
+    }
+
+    /// Sends residents' sign-in codes through `gateway`.
     pub fn with_sms(mut self, gateway: Arc<dyn people::sms::SmsGateway>) -> App {
         self.sms = gateway;
         self

@@ -26,6 +26,10 @@ pub struct FileConfig {
     pub index_refresh_seconds: Option<u64>,
     /// Largest photo accepted, in bytes (default 10 MB).
     pub attachment_max_bytes: Option<u64>,
+    /// Longest side of a photo accepted, in pixels (default 12000), read from its header.
+    pub attachment_max_side: Option<u32>,
+    /// Most pixels (width × height) of a photo accepted (default 50000000).
+    pub attachment_max_pixels: Option<u64>,
     pub demo_seed: Option<u64>,
     /// A file holding the audit key (hex or base64).
     pub audit_key_file: Option<PathBuf>,
@@ -55,7 +59,7 @@ pub struct FileConfig {
     pub id_number_mask: Option<String>,
     /// The address clients reach this server at (`https://gongzhi.example.gov.cn`), as Open311
     /// discovery publishes it; by default `http://` and the listen address. Never taken from a
-    /// request's `Host` header, which the client chooses.
+    /// request's `Host` header, which the client chooses. With `https://`, cookies are Secure.
     pub public_url: Option<String>,
 }
 
@@ -126,6 +130,14 @@ impl Settings {
                     .attachment_max_bytes
                     .unwrap_or(AttachmentLimits::DEFAULT_MAX_BYTES)
                     .max(1),
+                max_side: file
+                    .attachment_max_side
+                    .unwrap_or(AttachmentLimits::DEFAULT_MAX_SIDE)
+                    .max(1),
+                max_pixels: file
+                    .attachment_max_pixels
+                    .unwrap_or(AttachmentLimits::DEFAULT_MAX_PIXELS)
+                    .max(1),
             },
             security: file.security.clone().unwrap_or_default(),
             id_mask: id_mask_policy(file).unwrap_or_default(),
@@ -154,6 +166,8 @@ impl Settings {
         serde_json::json!({
             "index_refresh_seconds": self.index_refresh_seconds,
             "attachment_max_bytes": self.attachment_limits.max_bytes,
+            "attachment_max_side": self.attachment_limits.max_side,
+            "attachment_max_pixels": self.attachment_limits.max_pixels,
             "security": self.security,
             "sms_gateway": self.sms_gateway,
             "id_number_mask": format!("{}+{}", self.id_mask.head, self.id_mask.tail),
@@ -451,6 +465,16 @@ mod tests {
         let small: FileConfig = toml::from_str("attachment_max_bytes = 2097152").unwrap();
         let s = Settings::resolve(None, None, None, &small);
         assert_eq!(s.attachment_limits.max_bytes, 2 * 1024 * 1024);
+        assert_eq!(
+            (d.attachment_limits.max_side, d.attachment_limits.max_pixels),
+            (12_000, 50_000_000)
+        );
+        let pixels: FileConfig = toml::from_str("attachment_max_side = 4000\nattachment_max_pixels = 8000000").unwrap();
+        let s = Settings::resolve(None, None, None, &pixels);
+        assert_eq!(
+            (s.attachment_limits.max_side, s.attachment_limits.max_pixels),
+            (4000, 8_000_000)
+        );
     }
 
     #[test]

@@ -176,6 +176,7 @@ catalogue! {
     FileTooLarge = "file_too_large", 413, "文件过大", "the file is too large";
     UnsupportedMediaType = "unsupported_media_type", 415, "不支持的文件类型", "unsupported file type";
     DamagedImage = "damaged_image", 400, "图片已损坏", "the image is damaged";
+    ImageTooLarge = "image_too_large", 413, "图片尺寸过大", "the image has too many pixels";
     // Open311
     UnknownService = "unknown_service", 404, "服务不存在", "no such service";
     InvalidServiceCode = "invalid_service_code", 400, "服务代码无效", "invalid service code";

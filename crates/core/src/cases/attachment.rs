@@ -216,20 +216,42 @@ impl PhotoStage {
     }
 }
 
-/// How large an upload may be. The limit comes from configuration (`attachment_max_bytes`).
+/// How large an upload may be, in bytes and in pixels. The limits come from configuration
+/// (`attachment_max_bytes`, `attachment_max_side`, `attachment_max_pixels`). The pixels matter
+/// because a file of a few kilobytes can declare 20000×20000 pixels (1.6 GB once decoded by
+/// whatever shows or copies it); its header says so before anything is decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AttachmentLimits {
     pub max_bytes: u64,
+    /// The longest side, in pixels.
+    pub max_side: u32,
+    /// Width × height.
+    pub max_pixels: u64,
 }
 
 impl AttachmentLimits {
     pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
+    /// Phone cameras stay under 9000 px a side (a 200 Mpx sensor writes 16320 × 12240 only in
+    /// its special mode); scans of A3 sheets at 300 dpi are 4960 px.
+    pub const DEFAULT_MAX_SIDE: u32 = 12_000;
+    /// 50 Mpx: every usual phone photo (12–50 Mpx).
+    pub const DEFAULT_MAX_PIXELS: u64 = 50_000_000;
+
+    /// The default limits with `max_bytes`.
+    pub fn with_max_bytes(max_bytes: u64) -> AttachmentLimits {
+        AttachmentLimits {
+            max_bytes,
+            ..AttachmentLimits::default()
+        }
+    }
 }
 
 impl Default for AttachmentLimits {
     fn default() -> Self {
         AttachmentLimits {
             max_bytes: Self::DEFAULT_MAX_BYTES,
+            max_side: Self::DEFAULT_MAX_SIDE,
+            max_pixels: Self::DEFAULT_MAX_PIXELS,
         }
     }
 }
@@ -248,6 +270,17 @@ pub enum AttachmentError {
     },
     #[error("{field}: the file starts like a {media_type} image but its structure is damaged")]
     Damaged { field: &'static str, media_type: MediaType },
+    #[error(
+        "{field}: the image is {width} × {height} pixels; at most {max_side} pixels a side and {} million pixels are accepted",
+        max_pixels / 1_000_000
+    )]
+    TooManyPixels {
+        field: &'static str,
+        width: u32,
+        height: u32,
+        max_side: u32,
+        max_pixels: u64,
+    },
 }
 
 /// `10485760` → `10 MB`, `1572864` → `1.5 MB` (binary megabytes, as file managers count).
@@ -263,7 +296,8 @@ impl AttachmentError {
             AttachmentError::Empty { field }
             | AttachmentError::TooLarge { field, .. }
             | AttachmentError::Unsupported { field, .. }
-            | AttachmentError::Damaged { field, .. } => field,
+            | AttachmentError::Damaged { field, .. }
+            | AttachmentError::TooManyPixels { field, .. } => field,
         }
     }
 }
@@ -275,6 +309,7 @@ impl Localized for AttachmentError {
             AttachmentError::TooLarge { .. } => ErrorCode::FileTooLarge,
             AttachmentError::Unsupported { .. } => ErrorCode::UnsupportedMediaType,
             AttachmentError::Damaged { .. } => ErrorCode::DamagedImage,
+            AttachmentError::TooManyPixels { .. } => ErrorCode::ImageTooLarge,
         }
     }
 
@@ -300,6 +335,19 @@ impl Localized for AttachmentError {
             (AttachmentError::Damaged { field, media_type }, Lang::Zh) => {
                 format!("{field}：文件开头是 {media_type} 图片，但内容已损坏")
             }
+            (
+                AttachmentError::TooManyPixels {
+                    field,
+                    width,
+                    height,
+                    max_side,
+                    max_pixels,
+                },
+                Lang::Zh,
+            ) => format!(
+                "{field}：图片为 {width} × {height} 像素，每边最多 {max_side} 像素、总计最多 {} 万像素",
+                max_pixels / 10_000
+            ),
             (
                 AttachmentError::Unsupported {
                     field,
@@ -377,6 +425,15 @@ pub fn check_upload(
         (Ok(w), Ok(h)) if w > 0 && h > 0 => (w, h),
         _ => return Err(damaged),
     };
+    if width.max(height) > limits.max_side || u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(AttachmentError::TooManyPixels {
+            field,
+            width,
+            height,
+            max_side: limits.max_side,
+            max_pixels: limits.max_pixels,
+        });
+    }
     Ok(CheckedUpload {
         media_type,
         sha256: ContentAddress::of(&bytes),
@@ -550,6 +607,8 @@ mod tests {
     const LOSSLESS_WEBP: &[u8] = include_bytes!("../../tests/fixtures/lossless.webp");
     const ALPHA_WEBP: &[u8] = include_bytes!("../../tests/fixtures/alpha.webp");
     const TEXT: &[u8] = include_bytes!("../../tests/fixtures/not-a-photo.jpg");
+    /// 48 KB that declare 20000 × 20000 pixels (a valid, all-black 1-bit PNG: 400 Mpx decoded).
+    const HUGE_PNG: &[u8] = include_bytes!("../../tests/fixtures/huge.png");
 
     fn check(bytes: &[u8]) -> Result<CheckedUpload, AttachmentError> {
         check_upload("file", bytes.to_vec(), &AttachmentLimits::default())
@@ -571,6 +630,41 @@ mod tests {
             let u = check(bytes).unwrap();
             assert_eq!((u.media_type(), u.width(), u.height()), (media_type, w, h));
             assert_eq!(u.size(), bytes.len() as u64);
+        }
+    }
+
+    #[test]
+    fn an_image_with_too_many_pixels_is_refused_from_its_header_naming_the_field() {
+        let e = check(HUGE_PNG).unwrap_err();
+        assert_eq!(
+            e,
+            AttachmentError::TooManyPixels {
+                field: "file",
+                width: 20_000,
+                height: 20_000,
+                max_side: 12_000,
+                max_pixels: 50_000_000
+            }
+        );
+        assert_eq!((e.code(), e.code().status()), (ErrorCode::ImageTooLarge, 413));
+        assert_eq!(
+            e.message(Lang::Zh),
+            "file：图片为 20000 × 20000 像素，每边最多 12000 像素、总计最多 5000 万像素"
+        );
+        assert!(
+            e.message(Lang::En)
+                .starts_with("file: the image is 20000 × 20000 pixels")
+        );
+
+        // Each limit on its own, as configured: the side, then the area (an 8 × 6 photo).
+        let limits = |max_side, max_pixels| AttachmentLimits {
+            max_side,
+            max_pixels,
+            ..AttachmentLimits::default()
+        };
+        for (max_side, max_pixels, ok) in [(8, 48, true), (7, 48, false), (8, 47, false)] {
+            let r = check_upload("photos", PNG.to_vec(), &limits(max_side, max_pixels));
+            assert_eq!(r.is_ok(), ok, "{max_side} px a side, {max_pixels} px: {r:?}");
         }
     }
 
@@ -632,7 +726,7 @@ mod tests {
     #[test]
     fn empty_and_oversize_files_are_refused() {
         assert_eq!(check(b"").unwrap_err(), AttachmentError::Empty { field: "file" });
-        let limits = AttachmentLimits { max_bytes: 100 };
+        let limits = AttachmentLimits::with_max_bytes(100);
         let e = check_upload("photo", EXIF_JPG.to_vec(), &limits).unwrap_err();
         assert_eq!(
             e,

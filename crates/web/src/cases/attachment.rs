@@ -144,15 +144,12 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
         })
 }
 
-/// Headers of every answer with a photo: its bytes never change for its id, so it may be cached
-/// for a year, but only by the browser (`private`): who may see a case's photos is decided per
-/// user.
+/// Headers of every answer with a photo: its ETag (its bytes never change for its id), and
+/// `no-store`: a photo is personal data (a face, a door, where someone lives), and a shared office
+/// computer must not keep it after its user leaves (`crate::headers` says so for every answer).
 fn cacheable(mut response: Response, etag: &str) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(etag) {
         h.insert(header::ETAG, v);
     }

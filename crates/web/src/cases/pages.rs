@@ -976,7 +976,6 @@ struct NewPage {
     key: String,
     /// The grids to click on; `data-proj` holds the projection the script inverts.
     map_svg: String,
-    zoom_script: &'static str,
     error: Option<String>,
     error_field: &'static str,
 }
@@ -1049,7 +1048,6 @@ async fn new_page(
             .and_then(|p| p.get("idempotency_key"))
             .map_or_else(gongzhi_app::people::random_token, str::to_string),
         map_svg: reporting_map(state, &staff.actor).await?,
-        zoom_script: crate::map::ZOOM_SCRIPT,
         error: error.map(|e| error_text(e, lang)),
         error_field: error.and_then(|e| e.field).unwrap_or(""),
     })

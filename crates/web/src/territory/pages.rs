@@ -13,7 +13,7 @@ use gongzhi_core::territory::{Level, Node};
 use serde::Deserialize;
 
 use super::parse_code;
-use crate::map::{DENSITY, Dot, MapSpec, Shape, ZOOM_SCRIPT, colour, density_classes, density_colour, render_map};
+use crate::map::{DENSITY, Dot, MapSpec, Shape, colour, density_classes, density_colour, render_map};
 use crate::pages::Chrome;
 use crate::pages::local_time;
 use crate::people::session::Staff;
@@ -51,7 +51,6 @@ struct TerritoryPage {
     staff: Vec<(String, String)>,
     cases: Vec<CaseRow>,
     tree: Vec<TreeItem>,
-    zoom_script: &'static str,
     /// A system administrator: the link to import grids.
     can_import: bool,
 }
@@ -347,7 +346,6 @@ pub async fn node(
         staff: staff_rows,
         cases: case_rows,
         tree,
-        zoom_script: ZOOM_SCRIPT,
     };
     crate::pages::render(&page)
 }

@@ -15,6 +15,8 @@ const EXIF_JPG: &[u8] = include_bytes!("../../../core/tests/fixtures/exif.jpg");
 const PNG: &[u8] = include_bytes!("../../../core/tests/fixtures/small.png");
 const WEBP: &[u8] = include_bytes!("../../../core/tests/fixtures/small.webp");
 const TEXT: &[u8] = include_bytes!("../../../core/tests/fixtures/not-a-photo.jpg");
+/// 48 KB declaring 20000 × 20000 pixels.
+const HUGE_PNG: &[u8] = include_bytes!("../../../core/tests/fixtures/huge.png");
 
 const BOUNDARY: &str = "gongzhi-test-boundary";
 
@@ -180,7 +182,8 @@ async fn a_grid_worker_uploads_photos_and_gets_them_back() {
             assert_eq!(got.body, bytes, "{name} {filename}");
             assert_eq!(got.header(header::CONTENT_TYPE), media_type);
             assert_eq!(got.header(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
-            assert!(got.header(header::CACHE_CONTROL).contains("immutable"));
+            // Personal data: no browser or proxy keeps it.
+            assert_eq!(got.header(header::CACHE_CONTROL), "no-store");
             let etag = got.header(header::ETAG).to_string();
             assert_eq!(etag, format!("\"{}\"", json["sha256"].as_str().unwrap()));
 
@@ -272,7 +275,7 @@ async fn a_text_file_renamed_jpg_is_refused_and_nothing_is_written() {
 #[tokio::test]
 async fn an_oversize_photo_is_refused_and_nothing_is_written() {
     // The limit comes from configuration; 1,000 bytes lets small fixtures show both sides.
-    for (db, app, blobs) in apps(AttachmentLimits { max_bytes: 1000 }).await {
+    for (db, app, blobs) in apps(AttachmentLimits::with_max_bytes(1000)).await {
         assert!(EXIF_JPG.len() > 1000 && PNG.len() < 1000);
         let reply = upload(&app, "big.jpg", "image/jpeg", EXIF_JPG).await;
         assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", db.backend_name());
@@ -290,6 +293,34 @@ async fn an_oversize_photo_is_refused_and_nothing_is_written() {
             upload(&app, "small.png", "image/png", PNG).await.status,
             StatusCode::CREATED
         );
+        let _ = std::fs::remove_dir_all(blobs.root().parent().unwrap());
+    }
+}
+
+#[tokio::test]
+async fn a_small_file_declaring_20000_by_20000_pixels_is_refused_and_nothing_is_written() {
+    for (db, app, blobs) in apps(AttachmentLimits::default()).await {
+        let name = db.backend_name();
+        assert!(HUGE_PNG.len() < 64 * 1024);
+        let reply = upload(&app, "huge.png", "image/png", HUGE_PNG).await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{name}");
+        let json = reply.json();
+        assert_eq!(json["error"]["code"], "image_too_large", "{name}: {json}");
+        assert_eq!(json["error"]["field"], "file", "{name}");
+        let message = json["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("20000 × 20000") && message.contains("12000"),
+            "{name}: {message}"
+        );
+        let en = upload_as(&app, "file", "huge.png", "image/png", HUGE_PNG, "en").await;
+        assert!(
+            en.json()["error"]["message"].as_str().unwrap().contains("pixels"),
+            "{name}: {}",
+            en.json()
+        );
+        assert_eq!(stored_files(&blobs), 0, "{name}");
+        // Nothing was recorded: the first real upload gets the first id.
+        assert_eq!(upload(&app, "a.png", "image/png", PNG).await.json()["id"], 1, "{name}");
         let _ = std::fs::remove_dir_all(blobs.root().parent().unwrap());
     }
 }
