@@ -177,7 +177,9 @@ async fn a_grid_worker_reports_offline_and_the_report_arrives_once_when_back_onl
     assert_eq!(number.len(), 13, "{number}");
     assert!(b.client.find(fantoccini::Locator::Css("#queue li")).await.is_err());
     b.screenshot("gridworker-04-sent").await;
-    // The same key sent again (as a queue whose answer was lost would): no second case.
+    // The same report under the same key sent again (as a queue whose answer was lost would,
+    // its photo uploaded anew): no second case.
+    let photo_bytes: Vec<u8> = std::fs::read(&photo).unwrap();
     let resent = b
         .client
         .execute_async(
@@ -185,13 +187,17 @@ async fn a_grid_worker_reports_offline_and_the_report_arrives_once_when_back_onl
              var f = document.getElementById('report'), fd = new FormData();
              fd.append('csrf', f.elements.csrf.value); fd.append('matter', '06010');
              fd.append('description', DESC); fd.append('lon', LON); fd.append('lat', LAT);
+             fd.append('datum', 'wgs84');
+             fd.append('photos', new Blob([new Uint8Array(PHOTO)], {type: 'image/jpeg'}), 'plain.jpg');
              fetch('/g/report', {method: 'POST', body: fd,
                    headers: {'Accept': 'application/json', 'Idempotency-Key': KEY}})
                .then(function (r) { return r.json(); }).then(done, function (e) { done(String(e)); });"
                 .replace("DESC", &json!(DESCRIPTION).to_string())
-                .replace("LON", &json!(lon.to_string()).to_string())
-                .replace("LAT", &json!(lat.to_string()).to_string())
+                // As the page's location script wrote them (six decimals).
+                .replace("LON", &json!(format!("{lon:.6}")).to_string())
+                .replace("LAT", &json!(format!("{lat:.6}")).to_string())
                 .replace("KEY", &json!(key).to_string())
+                .replace("PHOTO", &json!(photo_bytes).to_string())
                 .as_str(),
             vec![],
         )
