@@ -163,6 +163,21 @@ fn write_key_file(dir: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
+/// A folder with the audit key's file, for a database holding the demo city's grids.
+async fn a_city_with_its_key(db: &TestDb) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = TestDb::temp_dir();
+    let key_file = write_key_file(&dir);
+    db.insert_nodes(
+        &gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap(),
+        chrono::Utc::now(),
+        &audit_key(),
+        SYSTEM_ACTOR,
+    )
+    .await
+    .unwrap();
+    (dir, key_file)
+}
+
 #[test]
 fn serve_without_an_audit_key_refuses_to_start_and_says_how_to_give_one() {
     let dir = TestDb::temp_dir();
@@ -193,16 +208,7 @@ fn serve_without_an_audit_key_refuses_to_start_and_says_how_to_give_one() {
 #[tokio::test]
 async fn audit_verify_says_intact_or_names_the_first_broken_entry() {
     for (url, db) in urls().await {
-        let dir = TestDb::temp_dir();
-        let key_file = write_key_file(&dir);
-        db.insert_nodes(
-            &gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap(),
-            chrono::Utc::now(),
-            &audit_key(),
-            SYSTEM_ACTOR,
-        )
-        .await
-        .unwrap();
+        let (dir, key_file) = a_city_with_its_key(&db).await;
         let good = dir.join("good.geojson");
         std::fs::write(&good, GOOD).unwrap();
         let verify = |lang: &str| {
@@ -432,16 +438,7 @@ async fn a_changed_setting_is_in_the_audit_record_at_the_next_start_with_its_old
 #[tokio::test]
 async fn an_operator_writes_a_checkpoint_and_verification_finds_the_end_cut_off_behind_it() {
     for (url, db) in urls().await {
-        let dir = TestDb::temp_dir();
-        let key_file = write_key_file(&dir);
-        db.insert_nodes(
-            &gongzhi_demo::grids::build(&gongzhi_demo::grids::GridSystem::builtin().unwrap()).unwrap(),
-            chrono::Utc::now(),
-            &audit_key(),
-            SYSTEM_ACTOR,
-        )
-        .await
-        .unwrap();
+        let (dir, key_file) = a_city_with_its_key(&db).await;
         let config = dir.join("gongzhi.toml");
         std::fs::write(
             &config,

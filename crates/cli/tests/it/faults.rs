@@ -100,6 +100,16 @@ fn assert_storage_refusal(r: &Reply, what: &str) {
     assert!(message.contains("稍后重试"), "{what}: {message}");
 }
 
+/// Report `i` on a full disk: stored (201, its id kept) or refused with 503, never anything else.
+fn stored_or_refused(r: &Reply, i: usize, acked: &mut HashMap<usize, i64>, refused: &mut Vec<usize>) {
+    if r.status == 201 {
+        acked.insert(i, r.json().unwrap()["id"].as_i64().unwrap());
+    } else {
+        assert_storage_refusal(r, &format!("report {i} on a full disk"));
+        refused.push(i);
+    }
+}
+
 /// Fills the file system of `dir` to the last byte with the file `ballast`.
 fn fill(ballast: &Path) {
     let mut f = std::fs::File::create(ballast).unwrap();
@@ -136,15 +146,7 @@ fn a_full_disk_refuses_writes_with_503_serves_reads_and_takes_writes_again_once_
     while refused.is_empty() {
         assert!(next < 300, "300 reports accepted on a full disk");
         let r = report(&mut conn, &clerk, "disk", next, &bodies[next]);
-        match r.status {
-            201 => {
-                acked.insert(next, r.json().unwrap()["id"].as_i64().unwrap());
-            }
-            _ => {
-                assert_storage_refusal(&r, &format!("report {next} on a full disk"));
-                refused.push(next);
-            }
-        }
+        stored_or_refused(&r, next, &mut acked, &mut refused);
         next += 1;
     }
     let accepted_on_full_disk = acked.len() - 1;
@@ -159,15 +161,7 @@ fn a_full_disk_refuses_writes_with_503_serves_reads_and_takes_writes_again_once_
     // More writes: each is stored or refused with 503, never a 500.
     for _ in 0..20 {
         let r = report(&mut conn, &clerk, "disk", next, &bodies[next]);
-        match r.status {
-            201 => {
-                acked.insert(next, r.json().unwrap()["id"].as_i64().unwrap());
-            }
-            _ => {
-                assert_storage_refusal(&r, &format!("report {next} on a full disk"));
-                refused.push(next);
-            }
-        }
+        stored_or_refused(&r, next, &mut acked, &mut refused);
         next += 1;
     }
 

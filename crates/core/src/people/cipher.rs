@@ -147,14 +147,14 @@ mod tests {
         use aes_gcm::aead::{Aead, KeyInit, Payload};
         let h = |s: &str| hex::decode(s).unwrap();
         let aead = super::Sm4Gcm::new_from_slice(&h("0123456789ABCDEFFEDCBA9876543210")).unwrap();
-        let nonce = h("00001234567800000000ABCD");
+        let nonce: [u8; 12] = h("00001234567800000000ABCD").try_into().unwrap();
         let plaintext = h(concat!(
             "AAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCCDDDDDDDDDDDDDDDD",
             "EEEEEEEEEEEEEEEEFFFFFFFFFFFFFFFFEEEEEEEEEEEEEEEEAAAAAAAAAAAAAAAA"
         ));
         let sealed = aead
             .encrypt(
-                aes_gcm::Nonce::from_slice(&nonce),
+                &aes_gcm::Nonce::from(nonce),
                 Payload {
                     msg: &plaintext,
                     aad: &h("FEEDFACEDEADBEEFFEEDFACEDEADBEEFABADDAD2"),
