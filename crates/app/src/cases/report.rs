@@ -457,11 +457,11 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
 }
 
 /// A hash of what a report asks for (not of its key): two sends of the same report hash alike,
-/// whichever channel's form carried them. Photos count by number, not id: a phone's queue that
-/// retries a form uploads its photos again, under new ids.
+/// whichever channel's form carried them. A photo uploaded again (a phone's queue retrying a
+/// form) keeps its id: photos are stored by content.
 fn request_hash(cmd: &Report) -> String {
     use sha2::{Digest, Sha256};
-    let photos = cmd.photos.len();
+    let photos: Vec<String> = cmd.photos.iter().map(ToString::to_string).collect();
     let sent = json!({
         "channel": cmd.channel.as_str(),
         "matter": cmd.matter.as_str(),
