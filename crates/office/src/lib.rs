@@ -261,37 +261,82 @@ fn emit(
     each(row, &cells[..used])
 }
 
+thread_local! {
+    static CSV_READER: std::cell::Cell<Option<Box<csv_core::Reader>>> = const { std::cell::Cell::new(None) };
+}
+
+/// The thread's CSV reader, its automaton built once: building it costs more than reading a small
+/// file, and every upload, preview and re-check reads its file again. (`csv_core::Reader`'s
+/// `Clone` does not copy the whole automaton, so the reader is reset and reused, not cloned.)
+struct CsvReader(Option<Box<csv_core::Reader>>);
+
+impl CsvReader {
+    fn take() -> CsvReader {
+        let mut reader = CSV_READER
+            .with(std::cell::Cell::take)
+            .unwrap_or_else(|| Box::new(csv_core::ReaderBuilder::new().build()));
+        reader.reset();
+        CsvReader(Some(reader))
+    }
+
+    fn get(&mut self) -> &mut csv_core::Reader {
+        self.0.as_mut().expect("a reader until dropped")
+    }
+}
+
+impl Drop for CsvReader {
+    fn drop(&mut self) {
+        if let Some(reader) = self.0.take() {
+            let _ = CSV_READER.try_with(|slot| slot.set(Some(reader)));
+        }
+    }
+}
+
 fn stream_csv(
     file: &str,
     bytes: &[u8],
     progress: &Progress,
     mut each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
 ) -> Result<(), DataError> {
+    use csv_core::ReadRecordResult;
     const BOM: &[u8] = "\u{feff}".as_bytes();
     let skipped = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(&bytes[skipped..]);
-    let mut record = csv::ByteRecord::new();
+    let mut reader = CsvReader::take();
+    let mut input = &bytes[skipped..];
+    // One record's unescaped fields end to end, and where each field ends; grown as needed.
+    let mut fields = vec![0u8; 4096];
+    let mut ends = vec![0usize; 64];
+    let (mut used, mut ended) = (0, 0);
     let mut cells: Vec<String> = Vec::new();
     let mut seen_first = false;
     let mut row = 0;
     loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => return Ok(()),
-            Ok(true) => {}
-            Err(e) => {
-                return Err(DataError::one(
-                    file,
-                    RowError::row(row + 1, Problem::Syntax { detail: e.to_string() }),
-                ));
+        // The whole file is in memory: once `input` is consumed, the empty slice tells the
+        // reader the file has ended.
+        let (result, read, written, found) = reader.get().read_record(input, &mut fields[used..], &mut ends[ended..]);
+        input = &input[read..];
+        used += written;
+        ended += found;
+        match result {
+            ReadRecordResult::InputEmpty => continue,
+            ReadRecordResult::OutputFull => {
+                let len = fields.len() * 2;
+                fields.resize(len, 0);
+                continue;
             }
+            ReadRecordResult::OutputEndsFull => {
+                let len = ends.len() * 2;
+                ends.resize(len, 0);
+                continue;
+            }
+            ReadRecordResult::End => return Ok(()),
+            ReadRecordResult::Record => {}
         }
         row += 1;
-        cells.resize_with(record.len(), String::new);
-        for (cell, field) in cells.iter_mut().zip(record.iter()) {
-            let text = std::str::from_utf8(field).map_err(|_| {
+        cells.resize_with(ended, String::new);
+        let mut start = 0;
+        for (cell, &end) in cells.iter_mut().zip(&ends[..ended]) {
+            let text = std::str::from_utf8(&fields[start..end]).map_err(|_| {
                 DataError::one(
                     file,
                     RowError::row(
@@ -303,11 +348,13 @@ fn stream_csv(
                     ),
                 )
             })?;
+            start = end;
             cell.clear();
             cell.push_str(restored(text.trim()).trim());
         }
-        cells.truncate(record.len());
-        let at = record.position().map(|p| p.byte()).unwrap_or(0) + skipped as u64;
+        cells.truncate(ended);
+        (used, ended) = (0, 0);
+        let at = (bytes.len() - input.len()) as u64;
         if emit(row, &cells, &mut seen_first, progress, at.max(1), &mut each).is_break() {
             return Ok(());
         }
@@ -870,5 +917,44 @@ mod tests {
         refused_as_too_big(read_rows("s.xlsx", &forged).unwrap_err());
         let p = Progress::new(0);
         refused_as_too_big(stream_rows("s.xlsx", &forged, &p, |_, _| ControlFlow::Continue(())).unwrap_err());
+    }
+}
+
+#[cfg(test)]
+mod csv_reader_tests {
+    use std::ops::ControlFlow;
+
+    use super::stream_rows;
+    use gongzhi_core::import::Progress;
+
+    fn rows(input: &[u8]) -> Vec<(usize, Vec<String>)> {
+        let mut rows = Vec::new();
+        stream_rows("x.csv", input, &Progress::new(input.len() as u64), |n, cells| {
+            rows.push((n, cells.to_vec()));
+            ControlFlow::Continue(())
+        })
+        .expect("reads");
+        rows
+    }
+
+    #[test]
+    fn a_reused_reader_reads_each_file_from_its_start() {
+        let owned = |r: &[(usize, &[&str])]| -> Vec<(usize, Vec<String>)> {
+            r.iter()
+                .map(|(n, c)| (*n, c.iter().map(|s| s.to_string()).collect()))
+                .collect()
+        };
+        assert_eq!(rows(b""), owned(&[]));
+        assert_eq!(rows(b"a,b\n1,2"), owned(&[(1, &["a", "b"]), (2, &["1", "2"])]));
+        // A file that stops inside a quoted field, then one read after it on the same thread.
+        assert_eq!(rows(b"a,\"b\n"), owned(&[(1, &["a", "b"])]));
+        assert_eq!(
+            rows(b"x\r\n\r\n\"y \"\"z\"\"\",w\n"),
+            owned(&[(1, &["x"]), (2, &["y \"z\"", "w"])])
+        );
+        assert_eq!(
+            rows("\u{feff}表头\n值".as_bytes()),
+            owned(&[(1, &["表头"]), (2, &["值"])])
+        );
     }
 }
