@@ -127,7 +127,7 @@ fn start_demo_with_cases(
 }
 
 /// `gongzhi demo` with a configuration file, when given.
-fn start_demo_configured(
+pub(crate) fn start_demo_configured(
     exe: &Path,
     data_dir: &Path,
     addr: SocketAddr,
@@ -159,7 +159,7 @@ fn start_demo_configured(
         .context("starting gongzhi demo")
 }
 
-fn time_until_healthy(child: &mut Child, addr: SocketAddr, started: Instant) -> Result<Duration> {
+pub(crate) fn time_until_healthy(child: &mut Child, addr: SocketAddr, started: Instant) -> Result<Duration> {
     while !healthy(addr) {
         if let Some(status) = child.try_wait()? {
             bail!("gongzhi demo exited with {status} before it was ready");
@@ -228,6 +228,52 @@ pub struct IntakeReport {
     pub max: Duration,
     /// The server's largest resident memory, sampled every 100 ms from its start.
     pub max_rss_mb: f64,
+    /// The raw limits measured in the same run, just before the load.
+    pub limits: RawLimits,
+    /// CPU seconds per wall second over the measured window: the server's and this load
+    /// generator's own (both share the machine's cores).
+    pub server_cpu: f64,
+    pub client_cpu: f64,
+}
+
+/// What the machine allows at the moment of a run, so a figure can be read against it.
+pub struct RawLimits {
+    /// Appends of 4 KiB each followed by `fdatasync`, per second, in the data folder: a SQLite
+    /// commit in WAL mode is one such sync, so intake cannot commit more often than this.
+    pub fsyncs_per_s: f64,
+    /// `GET /healthz` answered per second by the same server over the same connections: the
+    /// HTTP stack and the load generator with no work behind them.
+    pub healthz_per_s: f64,
+    pub cores: usize,
+}
+
+/// Syncs per second of 4 KiB appends in `dir` for `span`.
+fn fsync_rate(dir: &Path, span: Duration) -> Result<f64> {
+    let path = dir.join("bench-fsync.tmp");
+    let mut file = std::fs::File::create(&path)?;
+    let block = [0u8; 4096];
+    let started = Instant::now();
+    let mut syncs = 0u64;
+    while started.elapsed() < span {
+        file.write_all(&block)?;
+        file.sync_data()?;
+        syncs += 1;
+    }
+    let rate = syncs as f64 / started.elapsed().as_secs_f64();
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    Ok(rate)
+}
+
+/// User + system CPU seconds of a process so far, from /proc (`self` for this one).
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    // Linux reports in USER_HZ, 100 on every architecture it runs on today.
+    Some(ticks / 100.0)
 }
 
 impl IntakeReport {
@@ -237,18 +283,18 @@ impl IntakeReport {
 }
 
 /// What `connections` clients did, each on its own keep-alive connection, back to back.
-struct Load {
+pub(crate) struct Load {
     /// Latencies of the answers with the expected status inside the measured window, sorted.
     latencies: Vec<Duration>,
     /// Answers with the expected status inside the measured window.
-    ok: usize,
+    pub(crate) ok: usize,
     /// Other answers, or none, over the whole run.
-    errors: usize,
-    first_error: Option<String>,
+    pub(crate) errors: usize,
+    pub(crate) first_error: Option<String>,
 }
 
 impl Load {
-    fn at(&self, q: f64) -> Duration {
+    pub(crate) fn at(&self, q: f64) -> Duration {
         let last = self.latencies.len().saturating_sub(1);
         self.latencies
             .get(((self.latencies.len() as f64 * q) as usize).min(last))
@@ -259,7 +305,7 @@ impl Load {
 
 /// Runs `request(conn, worker, i)` from `connections` threads for `warm_up` + `measure`; only
 /// the second part is measured. An answer counts when its status is `ok_status`.
-fn drive<F>(
+pub(crate) fn drive<F>(
     addr: SocketAddr,
     connections: usize,
     warm_up: Duration,
@@ -405,12 +451,39 @@ pub fn intake(
     };
     let outcome = (|| -> Result<IntakeReport> {
         let token = crate::client::sign_in(addr, "clerk", "demo")?;
+        let healthz = drive(
+            addr,
+            connections,
+            Duration::from_millis(500),
+            Duration::from_secs(2),
+            200,
+            |conn, _, _| conn.get("/healthz", None),
+        )?;
+        let limits = RawLimits {
+            fsyncs_per_s: fsync_rate(data_dir, Duration::from_secs(2))?,
+            healthz_per_s: healthz.ok as f64 / 2.0,
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
         let run = format!("{}-{}", std::process::id(), started.elapsed().as_nanos());
+        let cpu_at = |pid: &str| cpu_seconds(pid).unwrap_or(0.0);
+        let server_pid = pid.to_string();
+        let window = std::sync::Mutex::new(None::<(f64, f64)>);
+        let measure_from = Instant::now() + warm_up;
         let load = drive(addr, connections, warm_up, measure, 201, |conn, w, i| {
+            // The first request of the measured window notes both processes' CPU time.
+            if w == 0
+                && let Ok(mut at) = window.lock()
+                && at.is_none()
+                && Instant::now() >= measure_from
+            {
+                *at = Some((cpu_at(&server_pid), cpu_at("self")));
+            }
             let key = format!("bench-{run}-{w}-{i}");
             let body = &bodies[(w * 7919 + i) % bodies.len()];
             conn.post_json("/api/v1/cases", Some(&token), &[("Idempotency-Key", &key)], body)
         })?;
+        let (server_from, client_from) = window.into_inner().ok().flatten().unwrap_or_default();
+        let span = measure.as_secs_f64();
         Ok(IntakeReport {
             connections,
             measured: measure,
@@ -421,6 +494,9 @@ pub fn intake(
             p99: load.at(0.99),
             max: load.latencies.last().copied().unwrap_or_default(),
             max_rss_mb: 0.0,
+            limits,
+            server_cpu: (cpu_at(&server_pid) - server_from) / span,
+            client_cpu: (cpu_at("self") - client_from) / span,
         })
     })();
     stop.store(true, Ordering::Relaxed);

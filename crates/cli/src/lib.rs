@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod bench_audit;
 pub mod bench_import;
+pub mod bench_reads;
 pub mod client;
 pub mod commands;
 pub mod config;

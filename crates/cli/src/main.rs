@@ -396,6 +396,38 @@ enum BenchWhat {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Reads on the demo city with its year of cases and registry: one case (API and page), the
+    /// lists (API, pages, Open311, first and last allowed page), the territory page and audit
+    /// verification, each driven by C keep-alive clients for --seconds, --runs times; the median
+    /// run's req/s, p50, p99 and answer size. The demo is loaded once into --data-dir and reused.
+    Reads {
+        /// Where the loaded demo is kept between runs (made when missing).
+        #[arg(long, value_name = "DIR")]
+        data_dir: PathBuf,
+        /// Port for the measured server on 127.0.0.1.
+        #[arg(long, default_value_t = 18084)]
+        port: u16,
+        /// The demo's year of cases (1000000 to see how reads grow with the city).
+        #[arg(long, default_value_t = 50_000)]
+        cases: usize,
+        /// The demo registry's scale (1 = every household; 0 for none).
+        #[arg(long, default_value_t = 1.0)]
+        registry_scale: f64,
+        /// Concurrent keep-alive clients, one measurement per value.
+        #[arg(long, value_delimiter = ',', default_values_t = [8usize, 32])]
+        connections: Vec<usize>,
+        /// Seconds measured per run, after a warm-up of 1 s.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Only the reads whose name contains one of these (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// An empty PostgreSQL database to use instead of SQLite (kept loaded with --data-dir).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Case intake through HTTP: cases/s sustained, latency percentiles and the server's
     /// resident memory, reporting back to back over keep-alive connections on loopback.
     /// Registry import: a deterministic resident workbook of --rows valid fake people imported
@@ -874,6 +906,34 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             measured?;
         }
         Cmd::Bench {
+            what:
+                BenchWhat::Reads {
+                    data_dir,
+                    port,
+                    cases,
+                    registry_scale,
+                    connections,
+                    seconds,
+                    runs,
+                    only,
+                    database_url,
+                },
+        } => {
+            let exe = std::env::current_exe()?;
+            let opts = gongzhi::bench_reads::ReadsOptions {
+                cases,
+                registry_scale,
+                database_url: database_url.as_deref(),
+                connections,
+                warm_up: Duration::from_secs(1),
+                measure: Duration::from_secs(seconds.max(1)),
+                runs: runs.max(1),
+                only,
+            };
+            let r = gongzhi::bench_reads::run(&exe, &data_dir, ([127, 0, 0, 1], port).into(), &opts)?;
+            gongzhi::bench_reads::print(&r);
+        }
+        Cmd::Bench {
             what: BenchWhat::Locate { lookups, runs },
         } => {
             let r = gongzhi::bench::locate(lookups, runs.max(1))?;
@@ -1012,6 +1072,14 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 r.max.as_secs_f64() * 1e3
             );
             println!("intake: server resident memory max {:.1} MB", r.max_rss_mb);
+            println!(
+                "intake: CPU over the window: server {:.2} cores, load generator {:.2} cores, of {}",
+                r.server_cpu, r.client_cpu, r.limits.cores
+            );
+            println!(
+                "intake: raw limits in this run: {:.0} fsyncs/s (4 KiB appends in the data folder), {:.0} GET /healthz/s over the same connections",
+                r.limits.fsyncs_per_s, r.limits.healthz_per_s
+            );
             println!("intake: errors {}", r.errors);
             if let Some(e) = r.first_error {
                 println!("intake: first error: {e}");
