@@ -1,7 +1,7 @@
 //! Lists that do not slow down with the city (issue 15), as staff and clients read them, on
 //! SQLite and PostgreSQL: the API's keyset pages walk the whole filtered list exactly once in
-//! every order while new cases arrive; the staff list's "next" link carries the key its page
-//! starts after and shows the same rows as the numbered page; a total counts no further than the
+//! every order while new cases arrive; the staff list's "next" link (下一页) carries the key its
+//! page starts after and shows the same rows as the numbered page; a total counts no further than the
 //! list reaches and says "more than" beyond it (API `total_exact`, the page "超过"/"more than"),
 //! exact on a narrow filter; Open311 pages newest reported first and no deeper than the bound.
 
@@ -174,14 +174,11 @@ fn linked_cases(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// The link of the pager to page `n`.
-fn page_link(html: &str, n: i64) -> Option<String> {
-    let nav = html.split("<nav class=\"pager\"").nth(1)?;
-    nav.split("<a href=\"")
-        .skip(1)
-        .filter_map(|s| s.split_once("\">"))
-        .find(|(_, rest)| rest.starts_with(&format!("{n}</a>")))
-        .map(|(href, _)| href.replace("&amp;", "&").replace("&#38;", "&"))
+/// The pager's link to the next page ("下一页").
+fn next_link(html: &str) -> Option<String> {
+    let after = html.split("<a rel=\"next\" href=\"").nth(1)?;
+    let href = after.split('"').next()?;
+    Some(href.replace("&amp;", "&").replace("&#38;", "&"))
 }
 
 #[tokio::test]
@@ -197,8 +194,8 @@ async fn the_staff_lists_next_link_seeks_to_the_same_rows_as_the_numbered_page()
             let first = page(&app, &staff, &format!("/cases?sort={sort}")).await;
             assert_eq!(first.status, StatusCode::OK, "{name}: {}", first.body);
             assert_eq!(linked_cases(&first.body).len(), 50, "{name} {sort}");
-            let next = page_link(&first.body, 2).unwrap_or_else(|| panic!("{name}: {}", first.body));
-            assert!(next.contains("&after="), "{name} {sort}: {next}");
+            let next = next_link(&first.body).unwrap_or_else(|| panic!("{name}: {}", first.body));
+            assert!(next.contains("page=2&after="), "{name} {sort}: {next}");
             let by_key = page(&app, &staff, &next).await;
             assert_eq!(by_key.status, StatusCode::OK, "{name} {next}: {}", by_key.body);
             let numbered = page(&app, &staff, &format!("/cases?sort={sort}&page=2")).await;
@@ -209,9 +206,20 @@ async fn the_staff_lists_next_link_seeks_to_the_same_rows_as_the_numbered_page()
                 "{name} {sort}"
             );
             assert!(by_key.body.contains("共 <b>53</b> 件"), "{name}: {}", by_key.body);
+            assert!(next_link(&by_key.body).is_none(), "{name} {sort}: the last page");
         }
         let r = page(&app, &staff, "/cases?page=2&after=nonsense&sort=deadline").await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {}", r.body);
+        // A key is no way past the list's reach: the page number is still bounded.
+        let r = page(&app, &staff, "/cases?page=201&after=5").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {}", r.body);
+        assert!(r.body.contains("请用筛选条件缩小列表"), "{name}: {}", r.body);
+        let r = page(&app, &staff, "/cases?page=201&after=5&lang=en").await;
+        assert!(
+            r.body.contains("narrow the list with its filters"),
+            "{name}: {}",
+            r.body
+        );
     }
 }
 

@@ -19,7 +19,7 @@ use gongzhi_core::time::city_day;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::error::StoreError;
 use crate::sql::{Arg, bind_args, values_sql};
 
@@ -311,6 +311,8 @@ const BROAD_PREFIX: usize = 9;
 struct Where {
     conditions: Vec<String>,
     binds: Vec<Arg>,
+    /// For SQLite, which keeps no statistics (see [`Where::subtree`]).
+    sqlite: bool,
 }
 
 impl Where {
@@ -334,16 +336,18 @@ impl Where {
     /// `node_code` index (`LIKE 'p%'` is a scan in SQLite). The range ends at the next prefix of
     /// digits (`2309` → `231`), which sorts the same under any collation, unlike punctuation.
     ///
-    /// A city's, district's or street's subtree (a prefix of up to 9 digits) holds a large share
-    /// of the cases: it is written so that no index serves it (`node_code || ''`), and the
-    /// database walks the list's order (an index on the other filters, or the ids) and skips the
-    /// few cases outside, instead of reading every case of the subtree to sort them. SQLite keeps
-    /// no statistics that would tell it so (issue 15: the city-wide list sorted all its cases).
+    /// On SQLite, a city's, district's or street's subtree (a prefix of up to 9 digits), which
+    /// holds a large share of the cases, is written so that no index serves it
+    /// (`node_code || ''`): the database walks the list's order (an index on the other filters,
+    /// or the ids) and skips the few cases outside, instead of reading every case of the subtree
+    /// to sort them. SQLite keeps no statistics that would tell it so (issue 15: the city-wide
+    /// list sorted all its cases); PostgreSQL does, and estimates such an expression at 0.5 % of
+    /// the rows (then sorts every match of the other filters): it keeps the plain column.
     fn subtree(&mut self, prefix: &str) -> String {
         if prefix.is_empty() {
             return "TRUE".to_string();
         }
-        let column = if prefix.len() <= BROAD_PREFIX {
+        let column = if self.sqlite && prefix.len() <= BROAD_PREFIX {
             "(node_code || '')"
         } else {
             "node_code"
@@ -454,9 +458,13 @@ impl Where {
 }
 
 impl CaseFilter {
-    /// The WHERE clause and its values; `with_cursor` adds the page cursor.
-    fn clause(&self, now: DateTime<Utc>, with_cursor: bool) -> (String, Vec<Arg>) {
-        let mut w = Where::default();
+    /// The WHERE clause and its values for `backend` (the list's cursor is the caller's; see
+    /// [`Where::subtree`] for what differs between the databases).
+    fn clause(&self, now: DateTime<Utc>, backend: Backend) -> (String, Vec<Arg>) {
+        let mut w = Where {
+            sqlite: backend == Backend::Sqlite,
+            ..Where::default()
+        };
         if !self.states.is_empty() {
             w.any_of("state", &self.states);
         }
@@ -506,9 +514,6 @@ impl CaseFilter {
         }
         if let Some(t) = self.updated_to {
             w.add("updated_at < ?", Arg::Time(Some(t)));
-        }
-        if with_cursor && let Some(id) = self.before_id {
-            w.add("id < ?", Arg::Int(id));
         }
         w.finish()
     }
@@ -1041,7 +1046,7 @@ impl Db {
             if wanted <= 0 {
                 break;
             }
-            let (clause, mut binds) = filter.clause(now, false);
+            let (clause, mut binds) = filter.clause(now, self.backend());
             let pair = |column: &str, op: &str, t: Option<DateTime<Utc>>, binds: &mut Vec<Arg>| {
                 binds.push(Arg::Time(t));
                 let t = binds.len();
@@ -1092,7 +1097,7 @@ impl Db {
     /// How many cases match `filter` (every one: for the inboxes' counts and the export's check;
     /// a list's total is [`Db::count_cases_upto`]).
     pub async fn count_cases(&self, filter: &CaseFilter, now: DateTime<Utc>) -> Result<i64, StoreError> {
-        let (clause, binds) = filter.clause(now, false);
+        let (clause, binds) = filter.clause(now, self.backend());
         let sql = format!("SELECT COUNT(*) FROM cases WHERE {clause}");
         Ok(
             on_pool!(self, p => bind_args!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &binds)
@@ -1108,7 +1113,7 @@ impl Db {
         cap: i64,
         now: DateTime<Utc>,
     ) -> Result<(i64, bool), StoreError> {
-        let (clause, binds) = filter.clause(now, false);
+        let (clause, binds) = filter.clause(now, self.backend());
         let sql = format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM cases WHERE {clause} LIMIT {}) AS capped",
             cap.max(0) + 1
@@ -1165,7 +1170,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<Vec<CaseBrief>, StoreError> {
         let limit = limit.clamp(1, 50_000);
-        let (clause, binds) = filter.clause(now, false);
+        let (clause, binds) = filter.clause(now, self.backend());
         let sql = format!(
             "SELECT case_no, state, matter, description, lead_unit, address, lon, lat, next_deadline,
                     reported_at, updated_at, closed_at
@@ -1187,7 +1192,7 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<Vec<CaseRecord>, StoreError> {
         let limit = limit.clamp(1, 50_000);
-        let (clause, binds) = filter.clause(now, false);
+        let (clause, binds) = filter.clause(now, self.backend());
         let sql = format!(
             "SELECT {CASE_COLUMNS} FROM cases WHERE {clause} ORDER BY {} LIMIT {limit} OFFSET {}",
             sort.order_by(),

@@ -151,6 +151,8 @@ pub struct Pager {
     pub pages: i64,
     /// (page number, link); `None` links are gaps (…).
     pub links: Vec<(i64, Option<String>)>,
+    /// The link to the next page that carries the key it starts after ("下一页").
+    pub next: Option<String>,
 }
 
 impl Pager {
@@ -175,24 +177,21 @@ impl Pager {
             page,
             pages,
             links,
+            next: None,
         }
     }
 
-    /// The pager of a listed page: its count (exact or "more than") and, on the link to the next
-    /// page, the key that page starts after, so that the database seeks to it instead of skipping
-    /// the rows before it.
+    /// The pager of a listed page: its count (exact or "more than") and a link to the next page
+    /// that carries the key that page starts after, so that the database seeks to it instead of
+    /// skipping the rows before it (the numbered links skip, at most to the list's reach).
     pub fn of(base: &str, page: i64, listed: &cases::CasePage, sort: Sort, max_page: i64) -> Pager {
         let mut pager = Pager::new(base, page, listed.total, max_page);
         pager.exact = listed.total_exact;
-        if let Some(key) = listed.next {
+        if let Some(key) = listed.next
+            && page < pager.pages
+        {
             let after = urlencode(&key.encode(sort.into()));
-            for (n, link) in &mut pager.links {
-                if *n == page + 1
-                    && let Some(href) = link
-                {
-                    href.push_str(&format!("&after={after}"));
-                }
-            }
+            pager.next = Some(format!("{base}page={}&after={after}", page + 1));
         }
         pager
     }
