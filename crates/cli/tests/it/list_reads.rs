@@ -108,6 +108,35 @@ async fn keyset_pages_walk_every_order_once_while_cases_arrive() {
                 _ => {}
             }
         }
+        // A reported-time window lists the same cases in the same order, and an empty one none.
+        let today = chrono::Utc::now()
+            .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+            .format("%Y-%m-%d")
+            .to_string();
+        for sort in ["newest", "oldest"] {
+            let mut seen = Vec::new();
+            let mut uri = format!("/api/v1/cases?limit=4&sort={sort}&from={today}&to={today}");
+            loop {
+                let page = get_as(&app, &uri, &dispatcher).await.json();
+                seen.extend(ids(&page));
+                match page["next_cursor"].as_str() {
+                    Some(next) => {
+                        uri = format!("/api/v1/cases?limit=4&sort={sort}&from={today}&to={today}&cursor={next}")
+                    }
+                    None => break,
+                }
+            }
+            let everything = ids(
+                &get_as(&app, &format!("/api/v1/cases?limit=200&sort={sort}"), &dispatcher)
+                    .await
+                    .json(),
+            );
+            assert_eq!(seen, everything, "{name} {sort}");
+        }
+        let none = get_as(&app, "/api/v1/cases?from=2000-01-01&to=2000-01-02", &dispatcher)
+            .await
+            .json();
+        assert_eq!(ids(&none), Vec::<i64>::new(), "{name}");
         // A cursor of another order, or none at all, is refused naming it.
         let r = get_as(&app, "/api/v1/cases?sort=deadline&cursor=12", &dispatcher).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{name}: {}", r.body);

