@@ -252,7 +252,7 @@ pub async fn export(
         ..CaseFilter::default()
     });
     // Counting stops one past the cap: a city-wide filter is refused without reading every row.
-    let (total, exact) = app.db().count_cases_upto(&filter, EXPORT_CAP, now).await?;
+    let (_, exact) = app.db().count_cases_upto(&filter, EXPORT_CAP, now).await?;
     if !exact {
         return Err(AppError::new(
             ErrorCode::ExportTooLarge,
@@ -265,7 +265,7 @@ pub async fn export(
     }
     let listed = app
         .db()
-        .list_cases_sorted(&filter, sort.into(), 0, total.max(1), EXPORT_CAP, now)
+        .list_cases_sorted(&filter, sort.into(), 0, EXPORT_CAP, EXPORT_CAP, now)
         .await?;
     let entry = NewAuditEntry::new(
         now,

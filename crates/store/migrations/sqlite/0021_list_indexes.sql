@@ -7,8 +7,9 @@
 -- The deadline order of any filter; with a state or an outcome (the inboxes, "overdue").
 CREATE INDEX cases_deadline_order ON cases (next_deadline, id);
 CREATE INDEX cases_state_deadline_order ON cases (state, next_deadline, id);
--- Open311's status (open/closed) newest first, and its updated_after/updated_before.
-CREATE INDEX cases_outcome_order ON cases (outcome, id);
+-- Open311's status (open/closed) within its window, newest reported first; its
+-- updated_after/updated_before.
+CREATE INDEX cases_outcome_reported ON cases (outcome, reported_at, id);
 CREATE INDEX cases_updated ON cases (updated_at, id);
 -- Reported from/to: the window's rows by id (PostgreSQL's index has no implicit id).
 CREATE INDEX cases_reported_order ON cases (reported_at, id);
