@@ -147,8 +147,11 @@ const TOTALS_TTL: Duration = Duration::from_secs(60);
 /// and again (the same reader paging, a dashboard) counts once, not on every request.
 #[derive(Clone, Default)]
 pub struct TotalCache {
-    cached: Arc<Mutex<HashMap<String, (u64, Instant, (i64, bool))>>>,
+    cached: Arc<Mutex<HashMap<String, CachedTotal>>>,
 }
+
+/// A total as counted (`(n, exact)`), with the event generation and the time it was counted at.
+type CachedTotal = (u64, Instant, (i64, bool));
 
 /// How many cases match `filter`, at most `cap` (and whether that is exact), from the cache when
 /// no case changed since it was counted.
