@@ -77,6 +77,7 @@ pub struct App {
     pub id_mask: IdMaskPolicy,
     /// Each person's inbox counts until a case changes.
     pub(crate) inbox_counts: cases::inbox::CountCache,
+    pub(crate) list_totals: cases::list::TotalCache,
     /// The registry imports started in this process, with their progress.
     import_jobs: registry::import::Jobs,
     /// Where residents' sign-in codes go: nowhere (residents cannot sign in) until a gateway is
@@ -113,6 +114,7 @@ impl App {
             id_mask: IdMaskPolicy::default(),
             import_jobs: registry::import::Jobs::default(),
             inbox_counts: Default::default(),
+            list_totals: Default::default(),
             sms: Arc::new(people::sms::NoGateway),
             public_url: Arc::from("http://127.0.0.1:8080"),
 

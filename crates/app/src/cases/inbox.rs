@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use gongzhi_core::cases::inbox::{Inbox, InboxQuery};
 use gongzhi_core::people::Actor;
-use gongzhi_store::cases::{CaseFilter, CasePage, CaseSort};
+use gongzhi_store::cases::{COUNT_CAP, CaseFilter, CasePage, CaseSort};
 
 use crate::{App, AppError};
 
@@ -57,11 +57,13 @@ pub async fn cases(
     match query {
         Some(q) => Ok(app
             .db()
-            .list_cases_sorted(&filter_of(q), CaseSort::Deadline, offset, size, now)
+            .list_cases_sorted(&filter_of(q), CaseSort::Deadline, offset, size, COUNT_CAP, now)
             .await?),
         None => Ok(CasePage {
             cases: vec![],
             total: 0,
+            total_exact: true,
+            next: None,
             next_cursor: None,
         }),
     }

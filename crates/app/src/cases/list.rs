@@ -10,7 +10,11 @@ use gongzhi_core::cases::intake::Channel;
 use gongzhi_core::cases::taxonomy::TypeCode;
 use gongzhi_core::people::{Actor, Scope};
 use gongzhi_core::territory::TerritoryCode;
-use gongzhi_store::cases::{CaseFilter, CasePage, CaseSort};
+use gongzhi_store::cases::{CaseFilter, CaseKey, CasePage, CaseSort};
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::{App, AppError};
 
@@ -110,45 +114,127 @@ fn nothing() -> CasePage {
     CasePage {
         cases: vec![],
         total: 0,
+        total_exact: true,
+        next: None,
         next_cursor: None,
     }
 }
 
-/// The reader's cases matching `query`, newest first, `limit` of them below the id `cursor`, with
-/// the total count and the next page's cursor (the JSON API).
+/// Where a list page starts: a numbered page (an offset, bounded by the door) or just after a
+/// case (a keyset cursor, as the API and the pages' "next" links carry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Offset(i64),
+    After(CaseKey),
+}
+
+/// The cursor `text` of a list in `sort` order, else 400 naming `field`.
+pub fn cursor(field: &'static str, text: &str, sort: Sort) -> Result<CaseKey, AppError> {
+    CaseKey::parse(text, sort.into()).ok_or_else(|| {
+        AppError::new(
+            ErrorCode::InvalidPage,
+            Some(field),
+            format!("参数 {field} 不是本列表（此排序）给出的游标：{text:?}"),
+            format!("parameter {field} is not a cursor this list (in this order) gave: {text:?}"),
+        )
+    })
+}
+
+/// Totals change with the clock too ("overdue"): none is older than this.
+const TOTALS_TTL: Duration = Duration::from_secs(60);
+
+/// The lists' totals by filter, valid while no case event was published since: a list read again
+/// and again (the same reader paging, a dashboard) counts once, not on every request.
+#[derive(Clone, Default)]
+pub struct TotalCache {
+    cached: Arc<Mutex<HashMap<String, CachedTotal>>>,
+}
+
+/// A total as counted (`(n, exact)`), with the event generation and the time it was counted at.
+type CachedTotal = (u64, Instant, (i64, bool));
+
+/// How many cases match `filter`, at most `cap` (and whether that is exact), from the cache when
+/// no case changed since it was counted.
+async fn total(app: &App, filter: &CaseFilter, cap: i64, now: DateTime<Utc>) -> Result<(i64, bool), AppError> {
+    let key = format!("{cap}|{filter:?}");
+    let generation = app.events.generation();
+    {
+        let cache = app.list_totals.cached.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((g, at, t)) = cache.get(&key)
+            && *g == generation
+            && at.elapsed() < TOTALS_TTL
+        {
+            return Ok(*t);
+        }
+    }
+    let counted = app.db().count_cases_upto(filter, cap, now).await?;
+    let mut cache = app.list_totals.cached.lock().unwrap_or_else(|p| p.into_inner());
+    // Start over rather than grow without bound (filters are many, readers' scopes few).
+    if cache.len() > 10_000 {
+        cache.clear();
+    }
+    cache.insert(key, (generation, Instant::now(), counted));
+    Ok(counted)
+}
+
+/// The reader's cases matching `query` in `sort` order, `limit` of them after the `cursor` (a
+/// keyset page), with the count (at most `count_cap`: the policy's `list_max_rows`, 10,000 by
+/// default, and whether it is exact) and where the next page starts (the JSON API).
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     app: &App,
     actor: &Actor,
     query: &CaseQuery,
-    cursor: Option<i64>,
-    limit: i64,
-    now: DateTime<Utc>,
-) -> Result<CasePage, AppError> {
-    let Some(mut filter) = list_filter(actor, query)? else {
-        return Ok(nothing());
-    };
-    filter.before_id = cursor;
-    Ok(app.db().list_cases(&filter, limit, now).await?)
-}
-
-/// One numbered page of the reader's cases matching `query`, `size` rows from `offset` (the
-/// staff list).
-pub async fn page(
-    app: &App,
-    actor: &Actor,
-    query: &CaseQuery,
     sort: Sort,
-    offset: i64,
-    size: i64,
+    cursor: Option<CaseKey>,
+    limit: i64,
+    count_cap: i64,
     now: DateTime<Utc>,
 ) -> Result<CasePage, AppError> {
     let Some(filter) = list_filter(actor, query)? else {
         return Ok(nothing());
     };
-    Ok(app
-        .db()
-        .list_cases_sorted(&filter, sort.into(), offset, size, now)
-        .await?)
+    let (cases, next) = app.db().keyset_page(&filter, sort.into(), cursor, limit, now).await?;
+    let (total, total_exact) = total(app, &filter, count_cap.max(1), now).await?;
+    Ok(CasePage {
+        cases,
+        total,
+        total_exact,
+        next_cursor: next.map(|k| k.id),
+        next,
+    })
+}
+
+/// One page of the reader's cases matching `query`, `size` rows from `from` (the staff list),
+/// with the count up to `count_cap` (the deepest row the list reaches: counting further tells
+/// the reader nothing the page could show).
+#[allow(clippy::too_many_arguments)]
+pub async fn page(
+    app: &App,
+    actor: &Actor,
+    query: &CaseQuery,
+    sort: Sort,
+    from: Start,
+    size: i64,
+    count_cap: i64,
+    now: DateTime<Utc>,
+) -> Result<CasePage, AppError> {
+    let Some(filter) = list_filter(actor, query)? else {
+        return Ok(nothing());
+    };
+    let db = app.db();
+    let (cases, next) = match from {
+        Start::Offset(offset) => db.offset_page(&filter, sort.into(), offset, size, now).await?,
+        Start::After(key) => db.keyset_page(&filter, sort.into(), Some(key), size, now).await?,
+    };
+    let (total, total_exact) = total(app, &filter, count_cap.max(1), now).await?;
+    Ok(CasePage {
+        cases,
+        total,
+        total_exact,
+        next_cursor: next.map(|k| k.id),
+        next,
+    })
 }
 
 /// Every case of the reader matching `query` (up to [`EXPORT_CAP`]), for a file; the export is
@@ -168,22 +254,21 @@ pub async fn export(
         inbox: Some(Default::default()),
         ..CaseFilter::default()
     });
-    let total = app.db().count_cases(&filter, now).await?;
-    if total > EXPORT_CAP {
+    // Counting stops one past the cap: a city-wide filter is refused without reading every row.
+    let (_, exact) = app.db().count_cases_upto(&filter, EXPORT_CAP, now).await?;
+    if !exact {
         return Err(AppError::new(
             ErrorCode::ExportTooLarge,
             Some("from"),
+            format!("符合条件的案件超过 {EXPORT_CAP} 件，超过一次导出上限：请缩小日期范围（from/to）或增加筛选条件"),
             format!(
-                "符合条件的案件有 {total} 件，超过一次导出上限 {EXPORT_CAP} 件：请缩小日期范围（from/to）或增加筛选条件"
-            ),
-            format!(
-                "{total} cases match, more than the {EXPORT_CAP} one export may hold: narrow the dates (from/to) or add filters"
+                "more than {EXPORT_CAP} cases match, more than one export may hold: narrow the dates (from/to) or add filters"
             ),
         ));
     }
     let listed = app
         .db()
-        .list_cases_sorted(&filter, sort.into(), 0, EXPORT_CAP, now)
+        .list_cases_sorted(&filter, sort.into(), 0, EXPORT_CAP, EXPORT_CAP, now)
         .await?;
     let entry = NewAuditEntry::new(
         now,

@@ -11,7 +11,7 @@ pub mod attachment;
 mod dossier;
 pub mod gridworker;
 pub mod inbox;
-mod list;
+pub(crate) mod list;
 pub mod open311;
 pub mod patrols;
 mod place;
@@ -34,13 +34,15 @@ use crate::{App, AppError, CaseEvent};
 
 pub use act::{Acted, act, check_action, flow_error, parse_action, perform};
 pub use dossier::{Dossier, dossier, reporting_grids};
-pub use list::{CaseQuery, EXPORT_CAP, OpenWithin, Sort, export, list, open_within, page, visible_within};
+pub use list::{
+    CaseQuery, EXPORT_CAP, OpenWithin, Sort, Start, cursor, export, list, open_within, page, visible_within,
+};
 pub use place::{Place, Placed, place};
 pub use report::{Checked, RawReport, Report, Reported, check, report, reporting_channels};
 pub use view::{CaseView, Step, events, get, steps};
 
 // The records the store keeps, as the doors show them.
-pub use gongzhi_store::cases::{CasePage, CaseRecord, StoredEvent};
+pub use gongzhi_store::cases::{COUNT_CAP, CaseKey, CasePage, CaseRecord, StoredEvent};
 pub use gongzhi_store::{Attachment, Saved};
 
 /// A matter's type code from the field `matter`, or a 400 naming it.

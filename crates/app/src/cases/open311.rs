@@ -390,7 +390,7 @@ pub async fn requests(app: &App, query: &RequestQuery, extensions: bool) -> Resu
             if !extensions {
                 let briefs = app
                     .db()
-                    .case_briefs(&filter, CaseSort::Newest, offset, f.page_size, now)
+                    .case_briefs(&filter, CaseSort::Reported, offset, f.page_size, now)
                     .await?;
                 return briefs
                     .into_iter()
@@ -403,7 +403,7 @@ pub async fn requests(app: &App, query: &RequestQuery, extensions: bool) -> Resu
                     .collect();
             }
             app.db()
-                .case_page(&filter, CaseSort::Newest, offset, f.page_size, now)
+                .case_page(&filter, CaseSort::Reported, offset, f.page_size, now)
                 .await?
         }
     };

@@ -30,6 +30,7 @@ mod faults;
 mod gridworker_pages;
 mod headers;
 mod inbox_pages;
+mod list_reads;
 mod log_scrub;
 mod open311;
 mod open311_clients;

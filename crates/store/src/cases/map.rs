@@ -21,7 +21,7 @@ impl Db {
     /// The newest `limit` cases matching `filter` that have a point.
     pub async fn case_dots(&self, filter: &CaseFilter, limit: i64) -> Result<Vec<CaseDot>, StoreError> {
         let now = chrono::Utc::now();
-        let (clause, binds) = filter.clause(now, false);
+        let (clause, binds) = filter.clause(now, self.backend());
         let sql = format!(
             "SELECT id, case_no, matter, state, lon, lat FROM cases WHERE {clause} AND lon IS NOT NULL AND lat IS NOT NULL
              ORDER BY id DESC LIMIT {}",
@@ -36,7 +36,7 @@ impl Db {
     /// for no grid).
     pub async fn case_counts_by_grid(&self, filter: &CaseFilter) -> Result<Vec<(String, i64)>, StoreError> {
         let now = chrono::Utc::now();
-        let (clause, binds) = filter.clause(now, false);
+        let (clause, binds) = filter.clause(now, self.backend());
         let sql = format!(
             "SELECT grid_code, COUNT(*) FROM cases WHERE {clause} AND grid_code IS NOT NULL GROUP BY grid_code"
         );

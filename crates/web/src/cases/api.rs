@@ -212,6 +212,23 @@ pub struct ListParams {
     pub to: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<String>,
+    /// `newest` (the default), `oldest` or `deadline`.
+    pub sort: Option<String>,
+}
+
+/// A list's `sort` parameter, else 400 naming it.
+pub(crate) fn sort_param(v: Option<&str>) -> Result<cases::Sort, ApiError> {
+    match v {
+        None | Some("" | "newest") => Ok(cases::Sort::Newest),
+        Some("oldest") => Ok(cases::Sort::Oldest),
+        Some("deadline") => Ok(cases::Sort::Deadline),
+        Some(other) => Err(bad(
+            "sort",
+            ErrorCode::InvalidSort,
+            format!("排序 sort 应为 newest、oldest 或 deadline，实际为 {other:?}"),
+            format!("sort must be newest, oldest or deadline; got {other:?}"),
+        )),
+    }
 }
 
 /// A true/false query parameter (`true`, `1`, `yes` / `false`, `0`, `no`; empty as absent), else
@@ -298,7 +315,9 @@ impl ListParams {
     }
 }
 
-/// `GET /api/v1/cases`: filtered, newest first, with a cursor and the total count.
+/// `GET /api/v1/cases`: filtered, in `sort` order (newest first by default), a keyset page after
+/// `cursor`, with the count: exact up to the policy's `list_max_rows` (10,000), else `total`
+/// 10,000 with `total_exact` false ("more than").
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -306,8 +325,9 @@ pub async fn list(
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
     let query = p.query()?;
+    let sort = sort_param(p.sort.as_deref())?;
     let cursor = match p.cursor.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => Some(c.parse().map_err(|_| AppError::not_a_number("cursor", c))?),
+        Some(c) => Some(cases::cursor("cursor", c, sort)?),
         None => None,
     };
     let limit = match p.limit.as_deref().filter(|l| !l.is_empty()) {
@@ -322,7 +342,17 @@ pub async fn list(
         None => 50,
     };
     let now = Utc::now();
-    let page = cases::list(&state, &actor, &query, cursor, limit, now).await?;
+    let page = cases::list(
+        &state,
+        &actor,
+        &query,
+        sort,
+        cursor,
+        limit,
+        state.security.list_max_rows,
+        now,
+    )
+    .await?;
     let rules = state.rules();
     let cases: Vec<Value> = page
         .cases
@@ -338,6 +368,7 @@ pub async fn list(
         })
         .collect();
     Ok(Json(
-        json!({"total": page.total, "cases": cases, "next_cursor": page.next_cursor.map(|c| c.to_string())}),
+        json!({"total": page.total, "total_exact": page.total_exact, "cases": cases,
+               "next_cursor": page.next.map(|k| k.encode(sort.into()))}),
     ))
 }

@@ -78,7 +78,10 @@ async fn inbox_page(
         work_total,
         current: inbox.map(Inbox::slug),
         table: case_table(state, &listed.cases, lang, now),
-        pager: Pager::new(&base, page, listed.total, max_page(state)),
+        pager: Pager {
+            exact: listed.total_exact,
+            ..Pager::new(&base, page, listed.total, max_page(state))
+        },
     };
     render(&page_view)
 }

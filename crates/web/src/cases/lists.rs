@@ -145,10 +145,14 @@ pub fn case_table(state: &AppState, cases: &[CaseRecord], lang: Lang, now: DateT
 /// Numbered pages: the current one, its neighbours, the first and the last.
 pub struct Pager {
     pub total: i64,
+    /// `false`: more than `total` match (the count stops there).
+    pub exact: bool,
     pub page: i64,
     pub pages: i64,
     /// (page number, link); `None` links are gaps (…).
     pub links: Vec<(i64, Option<String>)>,
+    /// The link to the next page that carries the key it starts after ("下一页").
+    pub next: Option<String>,
 }
 
 impl Pager {
@@ -169,10 +173,40 @@ impl Pager {
         }
         Pager {
             total,
+            exact: true,
             page,
             pages,
             links,
+            next: None,
         }
+    }
+
+    /// The pager of a listed page: its count (exact or "more than") and a link to the next page
+    /// that carries the key that page starts after, so that the database seeks to it instead of
+    /// skipping the rows before it (the numbered links skip, at most to the list's reach).
+    pub fn of(base: &str, page: i64, listed: &cases::CasePage, sort: Sort, max_page: i64) -> Pager {
+        let mut pager = Pager::new(base, page, listed.total, max_page);
+        pager.exact = listed.total_exact;
+        if let Some(key) = listed.next
+            && page < pager.pages
+        {
+            let after = urlencode(&key.encode(sort.into()));
+            pager.next = Some(format!("{base}page={}&after={after}", page + 1));
+        }
+        pager
+    }
+
+    /// The count as people read it: `10,000`.
+    pub fn total_grouped(&self) -> String {
+        let digits = self.total.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
     }
 }
 
@@ -219,20 +253,12 @@ pub fn max_page(state: &AppState) -> i64 {
 pub struct ListView {
     sort: Option<String>,
     page: Option<String>,
+    /// The key the page starts after, as the previous page's "next" link carries it.
+    after: Option<String>,
 }
 
 fn sort_of(v: &ListView) -> Result<Sort, ApiError> {
-    match v.sort.as_deref() {
-        None | Some("" | "newest") => Ok(Sort::Newest),
-        Some("oldest") => Ok(Sort::Oldest),
-        Some("deadline") => Ok(Sort::Deadline),
-        Some(other) => Err(AppError::new(
-            ErrorCode::InvalidSort,
-            Some("sort"),
-            format!("排序 sort 应为 newest、oldest 或 deadline，实际为 {other:?}"),
-            format!("sort must be newest, oldest or deadline; got {other:?}"),
-        )),
-    }
+    super::api::sort_param(v.sort.as_deref())
 }
 
 /// The query string of the filters in force, to carry into page links and the export.
@@ -301,13 +327,18 @@ pub async fn list_page(
     let sort = sort_of(&v)?;
     let page = page_number(&state, v.page.as_deref())?;
     let now = Utc::now();
+    let start = match v.after.as_deref().filter(|a| !a.is_empty()) {
+        Some(a) => cases::Start::After(cases::cursor("after", a, sort)?),
+        None => cases::Start::Offset((page - 1) * PAGE_SIZE),
+    };
     let listed = cases::page(
         &state,
         &staff.actor,
         &p.query()?,
         sort,
-        (page - 1) * PAGE_SIZE,
+        start,
         PAGE_SIZE,
+        state.security.list_max_rows,
         now,
     )
     .await?;
@@ -336,7 +367,7 @@ pub async fn list_page(
         c: Chrome::for_staff(&staff, "/cases"),
         f,
         table: case_table(&state, &listed.cases, lang, now),
-        pager: Pager::new(&base, page, listed.total, max_page(&state)),
+        pager: Pager::of(&base, page, &listed, sort, max_page(&state)),
         export: format!("/cases.xlsx?{query}"),
     };
     render(&page_view)
