@@ -254,26 +254,79 @@ impl WorkClock for WorkCalendar {
         }
     }
 
+    /// The first and last local days are counted period by period; every day between them is
+    /// whole, so it counts as a full working day or not at all ([`WorkCalendar::working_days_between`]).
+    /// Constant in the length of the span: a case open for years (its timeline, its remaining time on
+    /// every read) costs no more than one open for a day.
     fn work_minutes(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
         if end <= start {
             return 0;
         }
-        let mut total = Duration::zero();
-        let mut date = self.local_date(start);
+        let first = self.local_date(start);
         let last = self.local_date(end);
-        while date <= last {
-            if self.is_working_day(date) {
-                for p in &self.periods {
-                    let (s, e) = (self.at(date, p.start).max(start), self.at(date, p.end).min(end));
-                    if e > s {
-                        total += e - s;
-                    }
-                }
-            }
-            date = date.succ_opt().expect("date in range");
+        let mut total = self.work_on(first, start, end);
+        if last > first {
+            total += self.work_on(last, start, end);
+            let whole_days = self.working_days_between(first, last);
+            total += Duration::minutes(whole_days * self.daily_work_minutes());
         }
         total.num_minutes()
     }
+}
+
+impl WorkCalendar {
+    /// Working time on the local day `date` that lies between `start` and `end`.
+    fn work_on(&self, date: NaiveDate, start: DateTime<Utc>, end: DateTime<Utc>) -> Duration {
+        let mut total = Duration::zero();
+        if self.is_working_day(date) {
+            for p in &self.periods {
+                let (s, e) = (self.at(date, p.start).max(start), self.at(date, p.end).min(end));
+                if e > s {
+                    total += e - s;
+                }
+            }
+        }
+        total
+    }
+
+    /// How many working days lie strictly between `first` and `last`: the weekdays, corrected by
+    /// the special days in between (a holiday on a weekday takes one away, a make-up workday on a
+    /// weekend adds one; the overlay wins over the official file).
+    fn working_days_between(&self, first: NaiveDate, last: NaiveDate) -> i64 {
+        let Some(from) = first.succ_opt() else { return 0 };
+        if from >= last {
+            return 0;
+        }
+        let mut count = weekdays_in(from, last);
+        let default = |d: &NaiveDate| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+        let adjust = |d: &NaiveDate, day: &SpecialDay| i64::from(day.kind == DayKind::Workday) - i64::from(default(d));
+        for (d, day) in self.overlay.range(from..last) {
+            count += adjust(d, day);
+        }
+        for (d, day) in self.official.range(from..last) {
+            if !self.overlay.contains_key(d) {
+                count += adjust(d, day);
+            }
+        }
+        count
+    }
+}
+
+/// Monday–Friday dates in `from..until` (`until` excluded).
+fn weekdays_in(from: NaiveDate, until: NaiveDate) -> i64 {
+    let days = (until - from).num_days();
+    if days <= 0 {
+        return 0;
+    }
+    let mut count = days / 7 * 5;
+    let mut d = from + Duration::days(days / 7 * 7);
+    while d < until {
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            count += 1;
+        }
+        d = d.succ_opt().expect("date in range");
+    }
+    count
 }
 
 /// The deadline of `limit` from `start` when the clock stood still during `pauses` (a suspended case):
@@ -763,5 +816,56 @@ mod tests {
             deadline_with_pauses(&c, start, lim(1, LimitUnit::NaturalDays), &[night]),
             Some(bj("2026-11-24 21:00"))
         );
+    }
+
+    /// Working minutes counted day by day, as the calendar did before issue 15: the reference the
+    /// constant-time count must match.
+    fn work_minutes_day_by_day(c: &WorkCalendar, start: DateTime<Utc>, end: DateTime<Utc>) -> i64 {
+        if end <= start {
+            return 0;
+        }
+        let mut total = Duration::zero();
+        let mut date = c.local_date(start);
+        while date <= c.local_date(end) {
+            total += c.work_on(date, start, end);
+            date = date.succ_opt().unwrap();
+        }
+        total.num_minutes()
+    }
+
+    #[test]
+    fn working_minutes_over_long_spans_match_the_day_by_day_count() {
+        // The overlay overrides official days both ways (a make-up Saturday off, a holiday worked)
+        // and adds its own (a weekday off, a Sunday worked).
+        let overlay = "date,kind,name\n2026-10-10,holiday,本地调整\n2026-10-05,workday,本地值班\n\
+                       2026-11-23,holiday,本地假日\n2027-03-07,workday,本地加班\n";
+        let periods = "utc_offset = \"+08:00\"\nperiods = [\"08:30-12:00\", \"13:30-17:30\"]\n";
+        let calendars = [cal(), WorkCalendar::load(OFFICIAL, overlay, periods).unwrap()];
+        let origin = bj("2024-12-20 00:00");
+        // A fixed pseudo-random walk: spans from seconds to five years, at any minute and second.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for c in &calendars {
+            for i in 0..3000 {
+                let a = origin + Duration::seconds(i64::try_from(next() % (3 * 365 * 86_400)).unwrap());
+                let span = match i % 3 {
+                    0 => next() % 86_400 * 3,
+                    1 => next() % (60 * 86_400),
+                    _ => next() % (5 * 365 * 86_400),
+                };
+                let b = a + Duration::seconds(i64::try_from(span).unwrap());
+                assert_eq!(c.work_minutes(a, b), work_minutes_day_by_day(c, a, b), "{a} → {b}");
+                assert_eq!(c.work_minutes(b, a), 0);
+            }
+        }
+        // Whole days between the first and the last: a week of National Day counts none.
+        let c = &calendars[0];
+        assert_eq!(c.work_minutes(bj("2026-09-30 17:30"), bj("2026-10-08 08:30")), 0);
+        assert_eq!(c.work_minutes(bj("2026-09-30 08:30"), bj("2026-10-08 17:30")), 2 * 450);
     }
 }
