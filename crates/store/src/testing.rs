@@ -278,3 +278,47 @@ impl gongzhi_core::cases::WorkClock for WallClock {
         (end - start).num_minutes().max(0)
     }
 }
+
+/// The plans of the queries that read one case and its staff page (the case by id and number, its
+/// timeline, followers and merged duplicates, the names of the people and places it shows), run
+/// with these values: on SQLite `EXPLAIN QUERY PLAN`, one line per step; on PostgreSQL `EXPLAIN`
+/// with sequential scans priced out (`enable_seqscan = off`), so that a small test table shows
+/// whether an index *can* answer the query, as it must once the city has a million cases.
+pub async fn case_read_plans(db: &Db, case_id: i64, number: &str) -> Vec<(&'static str, String)> {
+    let mut queries = crate::cases::case_read_queries(case_id, number);
+    let (sql, args) = crate::people::display_names_query(&["someone", "someone else"]);
+    queries.push(("display_names", sql, args));
+    let (sql, args) = crate::territory::node_names_query(&["230903011001", "230903011000"]);
+    queries.push(("node_names", sql, args));
+    let mut plans = Vec::new();
+    for (name, sql, args) in queries {
+        let plan = match db {
+            Db::Sqlite(pool) => {
+                let rows: Vec<(i64, i64, i64, String)> = crate::sql::bind_args!(
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}"))),
+                    &args
+                )
+                .fetch_all(pool)
+                .await
+                .expect("explain a case read on SQLite");
+                rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n")
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await.expect("begin");
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await
+                    .expect("price out sequential scans");
+                let rows: Vec<(String,)> =
+                    crate::sql::bind_args!(sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN {sql}"))), &args)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .expect("explain a case read on PostgreSQL");
+                tx.rollback().await.expect("rollback");
+                rows.into_iter().map(|r| r.0).collect::<Vec<_>>().join("\n")
+            }
+        };
+        plans.push((name, plan));
+    }
+    plans
+}

@@ -53,6 +53,8 @@ async fn audit(
     Ok(())
 }
 
+pub(crate) const FOLLOWER_COUNT_SQL: &str = "SELECT COUNT(*) FROM case_followers WHERE case_id = $1";
+
 impl Db {
     /// Open cases with a point inside a box (WGS-84), newest first, with their followers; the
     /// caller measures the distance.
@@ -98,7 +100,7 @@ impl Db {
 
     /// How many residents follow a case.
     pub async fn follower_count(&self, case_id: i64) -> Result<i64, StoreError> {
-        on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM case_followers WHERE case_id = $1")
+        on_pool!(self, p => sqlx::query_scalar(FOLLOWER_COUNT_SQL)
             .bind(case_id).fetch_one(p).await)
         .map_err(Into::into)
     }

@@ -84,6 +84,42 @@ struct CaseRow {
 const CASE_COLUMNS: &str = "id, channel, description, address, lon, lat, grid_code, community_code, street_code, \
      district_code, reporter, flow, reported_at, updated_at";
 
+// The queries that read one case (`GET /api/v1/cases/{id}` and its page), named so that a test can
+// look at their plans on both databases ([`case_read_queries`]).
+fn case_by_id_sql() -> String {
+    format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1")
+}
+
+fn case_by_number_sql() -> String {
+    format!("SELECT {CASE_COLUMNS} FROM cases WHERE case_no = $1")
+}
+
+/// Answered from the partial index `cases_merged_into` (migration 0020); without it every view of
+/// a case read every case.
+fn merged_into_sql() -> String {
+    format!("SELECT {CASE_COLUMNS} FROM cases WHERE merged_into = $1 ORDER BY id")
+}
+
+const CASE_EVENTS_SQL: &str = "SELECT revision, at, account, kind, from_state, to_state, body FROM case_events
+     WHERE case_id = $1 ORDER BY revision";
+
+/// The queries that read one case, by name, with the values to run them with: the case by id and
+/// by number, its timeline, its followers, the duplicates merged into it.
+pub(crate) fn case_read_queries(case_id: i64, number: &str) -> Vec<(&'static str, String, Vec<Arg>)> {
+    let text = |s: &str| Arg::Text(Some(s.to_string()));
+    vec![
+        ("case_by_id", case_by_id_sql(), vec![Arg::Int(case_id)]),
+        ("case_by_number", case_by_number_sql(), vec![text(number)]),
+        ("case_events", CASE_EVENTS_SQL.to_string(), vec![Arg::Int(case_id)]),
+        (
+            "follower_count",
+            followers::FOLLOWER_COUNT_SQL.to_string(),
+            vec![Arg::Int(case_id)],
+        ),
+        ("merged_into", merged_into_sql(), vec![text(number)]),
+    ]
+}
+
 impl TryFrom<CaseRow> for CaseRecord {
     type Error = StoreError;
     fn try_from(r: CaseRow) -> Result<CaseRecord, StoreError> {
@@ -908,7 +944,7 @@ impl Db {
     }
 
     pub async fn case_by_id(&self, id: i64) -> Result<Option<CaseRecord>, StoreError> {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+        let sql = case_by_id_sql();
         let row: Option<CaseRow> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
         row.map(CaseRecord::try_from).transpose()
@@ -923,7 +959,7 @@ impl Db {
     }
 
     pub async fn case_by_number(&self, number: &CaseNumber) -> Result<Option<CaseRecord>, StoreError> {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE case_no = $1");
+        let sql = case_by_number_sql();
         let row: Option<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(number.as_str()).fetch_optional(p).await)?;
         row.map(CaseRecord::try_from).transpose()
@@ -992,7 +1028,7 @@ impl Db {
 
     /// The cases merged into `parent` (duplicates whose reporters now follow it), oldest first.
     pub async fn merged_into(&self, parent: &CaseNumber) -> Result<Vec<CaseRecord>, StoreError> {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE merged_into = $1 ORDER BY id");
+        let sql = merged_into_sql();
         let rows: Vec<CaseRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(parent.as_str()).fetch_all(p).await)?;
         rows.into_iter().map(CaseRecord::try_from).collect()
@@ -1000,10 +1036,7 @@ impl Db {
 
     /// A case's timeline, oldest first.
     pub async fn case_events(&self, id: i64) -> Result<Vec<StoredEvent>, StoreError> {
-        Ok(on_pool!(self, p => sqlx::query_as(
-            "SELECT revision, at, account, kind, from_state, to_state, body FROM case_events
-             WHERE case_id = $1 ORDER BY revision")
-            .bind(id).fetch_all(p).await)?)
+        Ok(on_pool!(self, p => sqlx::query_as(CASE_EVENTS_SQL).bind(id).fetch_all(p).await)?)
     }
 
     /// A page of cases matching `filter`, newest first below `filter.before_id`, with the count of

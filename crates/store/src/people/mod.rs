@@ -32,6 +32,20 @@ pub struct Account {
 pub(crate) const ACCOUNT_COLUMNS: &str =
     "id, username, display_name, password_hash, active, password_changed_at, must_change_password";
 
+/// The query of [`Db::display_names`] and its values.
+pub(crate) fn display_names_query(usernames: &[&str]) -> (String, Vec<crate::sql::Arg>) {
+    let placeholders: Vec<String> = (1..=usernames.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT username, display_name FROM accounts WHERE username IN ({})",
+        placeholders.join(", ")
+    );
+    let args = usernames
+        .iter()
+        .map(|u| crate::sql::Arg::Text(Some((*u).to_string())))
+        .collect();
+    (sql, args)
+}
+
 /// The account behind a live API token, and when the token was last used.
 #[derive(Debug, Clone)]
 pub struct TokenUse {
@@ -106,6 +120,21 @@ impl Db {
         let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username = $1");
         Ok(on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
             .bind(username).fetch_optional(p).await)?)
+    }
+
+    /// The display names of these accounts, by username, in one query (a case page names everyone
+    /// in its timeline); unknown usernames are left out.
+    pub async fn display_names(
+        &self,
+        usernames: &[&str],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        if usernames.is_empty() {
+            return Ok(Default::default());
+        }
+        let (sql, args) = display_names_query(usernames);
+        let rows: Vec<(String, String)> = on_pool!(self, p => crate::sql::bind_args!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &args).fetch_all(p).await)?;
+        Ok(rows.into_iter().collect())
     }
 
     pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, StoreError> {

@@ -26,6 +26,20 @@ struct NodeRow {
 
 const NODE_COLUMNS: &str = "code, name, kind, households, boundary, valid_from, valid_to";
 
+/// The query of [`Db::node_names`] and its values.
+pub(crate) fn node_names_query(codes: &[&str]) -> (String, Vec<crate::sql::Arg>) {
+    let placeholders: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT code, name FROM territory_nodes WHERE code IN ({}) AND valid_to IS NULL",
+        placeholders.join(", ")
+    );
+    let args = codes
+        .iter()
+        .map(|c| crate::sql::Arg::Text(Some((*c).to_string())))
+        .collect();
+    (sql, args)
+}
+
 fn corrupt(what: &'static str, detail: impl ToString) -> StoreError {
     StoreError::Corrupt {
         what,
@@ -180,6 +194,19 @@ impl Db {
         let row: Option<NodeRow> =
             on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(code.as_str()).fetch_optional(p).await)?;
         row.map(Node::try_from).transpose()
+    }
+
+    /// The names of the current nodes of these codes, by code, in one query and without their
+    /// boundaries (a case page names its units and places; a street's boundary is large to read
+    /// for its name); codes no longer in the territory are left out.
+    pub async fn node_names(&self, codes: &[&str]) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        if codes.is_empty() {
+            return Ok(Default::default());
+        }
+        let (sql, args) = node_names_query(codes);
+        let rows: Vec<(String, String)> = on_pool!(self, p => crate::sql::bind_args!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)), &args).fetch_all(p).await)?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Nodes matching `condition` (SQL with one `$1` parameter, bound to `value`), in `order`.

@@ -266,3 +266,31 @@ async fn lists_filter_count_and_page_with_a_cursor() {
         assert_eq!(near.len(), 5);
     }
 }
+
+/// Issue 15: every query that reads one case (and the names its page shows) is answered from an
+/// index on both databases, never by reading every case: `merged_into` scanned the whole table on
+/// every view until migration 0020 indexed it.
+#[tokio::test]
+async fn reading_one_case_uses_an_index_for_every_query() {
+    for db in TestDb::all().await {
+        let case = new_case(&db, Utc::now()).await;
+        let plans = gongzhi_store::testing::case_read_plans(&db, case.id, case.flow.number.as_str()).await;
+        assert_eq!(plans.len(), 7);
+        for (name, plan) in &plans {
+            let backend = db.backend_name();
+            // Shown with `--nocapture`: docs/PERFORMANCE.md quotes them.
+            eprintln!("{backend} {name}:\n{plan}\n");
+            match backend {
+                // `SEARCH t USING …` looks rows up; `SCAN t` (even `USING INDEX`) reads them all.
+                "sqlite" => assert!(
+                    plan.lines().all(|l| !l.trim_start().starts_with("SCAN")),
+                    "{backend} {name}: {plan}"
+                ),
+                _ => assert!(!plan.contains("Seq Scan"), "{backend} {name}: {plan}"),
+            }
+        }
+        let merged = &plans.iter().find(|(n, _)| *n == "merged_into").unwrap().1;
+        assert!(merged.contains("cases_merged_into"), "{}: {merged}", db.backend_name());
+        assert!(!merged.contains("TEMP B-TREE"), "ordered by the index: {merged}");
+    }
+}
