@@ -1,6 +1,7 @@
 //! The staff case page's reads: the case with its history (a [`CaseView`]) and what the page
-//! names beside it (people, places, the grids of its community, the open duplicates nearby), and
-//! the grids a person reports in.
+//! names beside it (people, places, the open duplicates nearby), and the grids a person reports
+//! in. The grids of the case's community, for its map, come from the territory index in memory
+//! ([`crate::TerritoryIndex::community_grids`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -21,8 +22,6 @@ pub struct Dossier {
     /// The names of the territory nodes it names (handling units, its street and community), by
     /// code; a node no longer in the territory is left out.
     pub places: HashMap<String, String>,
-    /// The grids of its community, for its map.
-    pub community_grids: Vec<Node>,
     /// Open cases of the same matter nearby, while it is open itself (to merge it into one).
     pub duplicates: Vec<Duplicate>,
 }
@@ -44,12 +43,11 @@ pub async fn dossier(app: &App, actor: &Actor, id: &str, now: DateTime<Utc>) -> 
 
     let mut accounts: BTreeSet<&str> = view.events.iter().map(|e| e.account.as_str()).collect();
     accounts.insert(record.reporter.as_str());
-    let mut people = HashMap::new();
-    for a in accounts {
-        if let Some(account) = app.db().account_by_username(a).await? {
-            people.insert(a.to_string(), account.display_name);
-        }
-    }
+    // One query for everyone named, not one per person (a long timeline names many).
+    let people = app
+        .db()
+        .display_names(&accounts.into_iter().collect::<Vec<_>>())
+        .await?;
 
     let l = &record.location;
     let mut codes: BTreeSet<TerritoryCode> = view
@@ -68,17 +66,10 @@ pub async fn dossier(app: &App, actor: &Actor, id: &str, now: DateTime<Utc>) -> 
             .flatten()
             .filter_map(|c| TerritoryCode::parse(c).ok()),
     );
-    let mut places = HashMap::new();
-    for code in codes {
-        if let Some(node) = app.db().node(&code).await? {
-            places.insert(code.to_string(), node.name);
-        }
-    }
+    // Names only: reading each node whole parsed a street's or community's boundary for its name.
+    let codes: Vec<&str> = codes.iter().map(TerritoryCode::as_str).collect();
+    let places = app.db().node_names(&codes).await?;
 
-    let community_grids = match l.community.as_deref().and_then(|c| TerritoryCode::parse(c).ok()) {
-        Some(community) => app.db().grids_within(&community).await?,
-        None => vec![],
-    };
     let duplicates = match (l.lon, l.lat) {
         (Some(lon), Some(lat)) if flow.state.is_open() => {
             duplicates_near(app, &rules, &flow.matter, (lon, lat), now, Some(actor))
@@ -93,7 +84,6 @@ pub async fn dossier(app: &App, actor: &Actor, id: &str, now: DateTime<Utc>) -> 
         view,
         people,
         places,
-        community_grids,
         duplicates,
     })
 }

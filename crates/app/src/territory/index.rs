@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use geo::MultiPolygon;
 use gongzhi_core::territory::{GridIndex, Kind, Level};
 use gongzhi_store::{Db, StoreError};
 use serde::Serialize;
@@ -42,6 +43,18 @@ impl TerritoryIndex {
 }
 
 impl TerritoryIndex {
+    /// The grids of a community with their boundaries, by code: what a case page draws around the
+    /// case, from memory (reading them from the database parsed every boundary on every view).
+    pub fn community_grids(&self, community: &str) -> Vec<(&MultiPolygon<f64>, &Located)> {
+        let mut grids: Vec<_> = self
+            .grids
+            .entries()
+            .filter(|(_, l)| l.community.code == community)
+            .collect();
+        grids.sort_by(|a, b| a.1.grid.code.cmp(&b.1.grid.code));
+        grids
+    }
+
     pub async fn load(db: &Db) -> Result<TerritoryIndex, StoreError> {
         let revision = db.territory_revision().await?;
         let mut refs: HashMap<String, (NodeRef, Option<String>)> = HashMap::new();

@@ -37,6 +37,11 @@ impl<T> GridIndex<T> {
         }
     }
 
+    /// Every grid's polygon with its payload, in the order given to [`GridIndex::new`].
+    pub fn entries(&self) -> impl Iterator<Item = (&MultiPolygon<f64>, &T)> {
+        self.polygons.iter().zip(&self.payloads)
+    }
+
     pub fn len(&self) -> usize {
         self.payloads.len()
     }

@@ -3,8 +3,8 @@
 //! calls ([`gongzhi_app::cases::report`], [`gongzhi_app::cases::perform`]): a form only turns its fields into the
 //! command an API client would send, so the rules live in one place.
 
-use gongzhi_app::AppError;
 use gongzhi_app::cases::{self, Acted, CaseRecord, Dossier, RawReport, Report, Step};
+use gongzhi_app::{AppError, TerritoryIndex};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::cases::attachment::AttachmentId;
 use std::collections::HashMap;
@@ -685,7 +685,6 @@ fn case_view(
         view,
         people,
         places: node_names,
-        community_grids,
         duplicates,
     } = dossier;
     let record = &view.record;
@@ -757,7 +756,7 @@ fn case_view(
             places.push((code.clone(), name, what));
         }
     }
-    let map_svg = case_map(record, community_grids);
+    let map_svg = case_map(record, &index);
     let lead = match &flow.lead {
         Some(u) => unit_name(state, node_names, u, lang),
         None => String::new(),
@@ -837,28 +836,32 @@ fn case_view(
     }
 }
 
-/// A small map of the case: the grids of its community, its own grid standing out and outlined,
-/// with the point on it.
-fn case_map(record: &CaseRecord, grids: &[Node]) -> String {
+/// A small map of the case: the grids of its community (from the territory index in memory), its
+/// own grid standing out and outlined, with the point on it.
+fn case_map(record: &CaseRecord, index: &TerritoryIndex) -> String {
     let l = &record.location;
-    if l.community
-        .as_deref()
-        .and_then(|c| TerritoryCode::parse(c).ok())
-        .is_none()
-    {
+    let Some(community) = l.community.as_deref().filter(|c| TerritoryCode::parse(c).is_ok()) else {
         return String::new();
-    }
-    let drawn: Vec<&Node> = grids.iter().filter(|g| g.boundary.is_some()).collect();
-    let shapes = grid_shapes(drawn.iter().copied(), |g| format!("/territory/{}", g.code));
-    let own = |g: &Node| l.grid.as_deref() == Some(g.code.as_str());
+    };
+    let drawn = index.community_grids(community);
+    let shapes: Vec<Shape> = drawn
+        .iter()
+        .map(|(boundary, g)| Shape {
+            boundary,
+            group: 0,
+            href: format!("/territory/{}", g.grid.code),
+            title: format!("{} {}", g.grid.name, g.grid.code),
+        })
+        .collect();
+    let own = |code: &str| l.grid.as_deref() == Some(code);
     let fills: Vec<&str> = drawn
         .iter()
-        .map(|g| if own(g) { "#4e79a7" } else { "#d9e2ec" })
+        .map(|(_, g)| if own(&g.grid.code) { "#4e79a7" } else { "#d9e2ec" })
         .collect();
     let outlines: Vec<&geo::MultiPolygon<f64>> = drawn
         .iter()
-        .filter(|g| own(g))
-        .filter_map(|g| g.boundary.as_ref())
+        .filter(|(_, g)| own(&g.grid.code))
+        .map(|(b, _)| *b)
         .collect();
     let dots: Vec<Dot> = match (l.lon, l.lat) {
         (Some(lon), Some(lat)) => vec![Dot {
