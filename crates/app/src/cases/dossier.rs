@@ -43,11 +43,7 @@ pub async fn dossier(app: &App, actor: &Actor, id: &str, now: DateTime<Utc>) -> 
 
     let mut accounts: BTreeSet<&str> = view.events.iter().map(|e| e.account.as_str()).collect();
     accounts.insert(record.reporter.as_str());
-    // One query for everyone named, not one per person (a long timeline names many).
-    let people = app
-        .db()
-        .display_names(&accounts.into_iter().collect::<Vec<_>>())
-        .await?;
+    let accounts: Vec<&str> = accounts.into_iter().collect();
 
     let l = &record.location;
     let mut codes: BTreeSet<TerritoryCode> = view
@@ -66,9 +62,10 @@ pub async fn dossier(app: &App, actor: &Actor, id: &str, now: DateTime<Utc>) -> 
             .flatten()
             .filter_map(|c| TerritoryCode::parse(c).ok()),
     );
-    // Names only: reading each node whole parsed a street's or community's boundary for its name.
     let codes: Vec<&str> = codes.iter().map(TerritoryCode::as_str).collect();
-    let places = app.db().node_names(&codes).await?;
+    // One query for everyone named and one for every place, side by side, not one per person and
+    // per place; names only (reading a node whole parsed a street's boundary for its name).
+    let (people, places) = tokio::try_join!(app.db().display_names(&accounts), app.db().node_names(&codes))?;
 
     let duplicates = match (l.lon, l.lat) {
         (Some(lon), Some(lat)) if flow.state.is_open() => {
