@@ -124,13 +124,18 @@ pub fn stamp(response: &mut Response, v: &Validators) {
     }
 }
 
+/// 304 Not Modified: the validators and no body.
+pub fn not_modified(v: &Validators) -> Response {
+    let mut r = StatusCode::NOT_MODIFIED.into_response();
+    stamp(&mut r, v);
+    r
+}
+
 /// 304 with the validators and no body when the client holds this version, else `build()`'s
 /// answer with them (an error answer is left as it is: it has no version).
 pub fn answer(headers: &HeaderMap, v: &Validators, build: impl FnOnce() -> Response) -> Response {
     if is_current(headers, v) {
-        let mut r = StatusCode::NOT_MODIFIED.into_response();
-        stamp(&mut r, v);
-        return r;
+        return not_modified(v);
     }
     let mut r = build();
     if r.status().is_success() {
