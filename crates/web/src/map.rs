@@ -306,8 +306,8 @@ fn write_ring(
             return;
         }
         let Some(&(x, y)) = pts.first() else { return };
-        let h = (grain.per_px() / 2.0).max(1.0) as i64;
-        pts = vec![(x - h, y - h), (x + h, y - h), (x + h, y + h), (x - h, y + h)];
+        let px = grain.per_px() as i64;
+        pts = vec![(x, y), (x + px, y), (x + px, y + px), (x, y + px)];
     }
     let number = |d: &mut String, v: i64| {
         if v >= 0 && !d.ends_with(['M', 'l']) {
@@ -346,4 +346,46 @@ pub fn density_colour(count: i64, bounds: &[i64; 5]) -> &'static str {
     }
     let class = bounds.iter().position(|b| count <= *b).unwrap_or(4);
     DENSITY[class + 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Polygon, polygon};
+
+    #[test]
+    fn units_are_written_shortest() {
+        let fine = |v| Units(v, Grain::Fine).to_string();
+        assert_eq!(fine(123), "12.3");
+        assert_eq!(fine(10), "1");
+        assert_eq!(fine(0), "0");
+        assert_eq!(fine(-5), "-.5");
+        assert_eq!(fine(-123), "-12.3");
+        assert_eq!(Units(-12, Grain::Whole).to_string(), "-12");
+    }
+
+    fn ring_of(p: &Polygon<f64>, grain: Grain) -> String {
+        let mut d = String::new();
+        write_ring(&mut d, p.exterior(), &|x, y| (x, y), grain, true);
+        d
+    }
+
+    #[test]
+    fn a_ring_is_simplified_written_relative_and_never_vanishes() {
+        // A square with a corner 0.1 px off the straight line: simplified away.
+        let square = polygon![(x: 10.0, y: 10.0), (x: 15.0, y: 10.1), (x: 20.0, y: 10.0), (x: 20.0, y: 20.0), (x: 10.0, y: 20.0)];
+        assert_eq!(ring_of(&square, Grain::Fine), "M10 10l10 0 0 10-10 0z");
+        // A grid smaller than a pixel still shows, as a pixel.
+        let speck = polygon![(x: 5.0, y: 5.0), (x: 5.2, y: 5.0), (x: 5.2, y: 5.2)];
+        assert_eq!(ring_of(&speck, Grain::Whole), "M5 5l1 0 0 1-1 0z");
+        assert_eq!(
+            ring_of(&speck, Grain::Fine),
+            "M5 5l.2 0 0 .2z",
+            "in tenths it keeps its corners"
+        );
+        // A thin sliver keeps its corners when simplifying would flatten it.
+        let sliver = polygon![(x: 0.0, y: 0.0), (x: 30.0, y: 0.0), (x: 30.0, y: 0.4)];
+        let d = ring_of(&sliver, Grain::Fine);
+        assert_eq!(d, "M0 0l30 0 0 .4z");
+    }
 }
