@@ -162,6 +162,15 @@ impl App {
             .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
     }
 
+    /// The database's rules revision the rules in force were built from (`None` while they are
+    /// the shipped files): with the version, what names the rules for a cache.
+    pub fn rules_revision(&self) -> Option<i64> {
+        self.rules_mark
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map(|(r, _)| r)
+    }
+
     /// Puts new rules in force, e.g. after a new version of the responsibility list is imported.
     pub fn set_rules(&self, rules: Arc<CaseRules>) {
         match self.rules.write() {

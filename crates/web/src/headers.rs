@@ -83,7 +83,8 @@ async fn script(Path(file): Path<String>, headers: HeaderMap) -> Response {
 
 /// Every answer: the policy above (and `X-Frame-Options: DENY` for browsers that predate
 /// `frame-ancestors`), no content-type sniffing, no `Referer` sent onwards (page addresses hold
-/// case numbers and searches), and `Cache-Control: no-store` on everything but the scripts:
+/// case numbers and searches), and `Cache-Control: no-store` on everything but the scripts and
+/// what its door marks `public`:
 /// pages, API answers, photos and exports hold personal data, and a shared office computer or a
 /// proxy must keep none of it. When the configured public address is `https://`, every cookie is
 /// marked `Secure`, so a session never travels in clear.
@@ -98,7 +99,13 @@ pub async fn security_headers(State(state): State<AppState>, request: Request, n
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    if !script {
+    // What holds no personal data at all (the territory's geometry) is marked `public` by its
+    // door, and may be kept and revalidated.
+    let public = h
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("public"));
+    if !script && !public {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if state.secure_cookies() {

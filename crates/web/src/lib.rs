@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod cases;
 pub mod cogov;
+pub mod conditional;
 mod error;
 pub mod events;
 pub mod gridworker;

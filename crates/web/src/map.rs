@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use geo::{BoundingRect, MultiPolygon, Rect};
+use geo::{BoundingRect, Coord, LineString, MultiPolygon, Rect, Simplify};
 
 /// Colours for up to twelve groups (children of the node on show), readable on white.
 const PALETTE: [&str; 12] = [
@@ -26,17 +26,29 @@ pub struct Dot {
     pub title: String,
 }
 
+/// A link for all the shapes of one group (a unit below the node on show), used instead of each
+/// shape's own when a map draws more shapes than it may link one by one.
+pub struct GroupLink {
+    pub href: String,
+    pub title: String,
+}
+
 /// Everything a map shows.
 pub struct MapSpec<'a> {
     pub shapes: &'a [Shape<'a>],
+    /// With these, shapes are linked by group (`groups[shape.group]`), not each on its own.
+    pub groups: Option<&'a [GroupLink]>,
     /// A fill per shape (e.g. by open-case density) instead of the group colours.
     pub fills: Option<&'a [&'a str]>,
     pub outlines: &'a [&'a MultiPolygon<f64>],
     pub dots: &'a [Dot],
     pub width: f64,
     pub label: &'a str,
-    /// An `id` for the SVG; with one, the page's script makes the map pan and zoom.
+    /// An `id` for the SVG; with one, the page's script makes the map pan and zoom (and the
+    /// page's style sizes the dots).
     pub zoom_id: Option<&'a str>,
+    /// How finely paths and dots are written.
+    pub grain: Grain,
 }
 
 /// Fits `shapes` into a `width`-wide picture (east–west scaled by the cosine of the latitude,
@@ -45,12 +57,14 @@ pub struct MapSpec<'a> {
 pub fn render(shapes: &[Shape], outlines: &[&MultiPolygon<f64>], width: f64, label: &str) -> String {
     render_map(&MapSpec {
         shapes,
+        groups: None,
         fills: None,
         outlines,
         dots: &[],
         width,
         label,
         zoom_id: None,
+        grain: Grain::Fine,
     })
 }
 
@@ -60,12 +74,14 @@ pub fn render(shapes: &[Shape], outlines: &[&MultiPolygon<f64>], width: f64, lab
 pub fn render_map(spec: &MapSpec) -> String {
     let MapSpec {
         shapes,
+        groups,
         fills,
         outlines,
         dots,
         width,
         label,
         zoom_id,
+        grain,
     } = *spec;
     let extent = shapes
         .iter()
@@ -97,15 +113,20 @@ pub fn render_map(spec: &MapSpec) -> String {
     let path = |mp: &MultiPolygon<f64>| {
         let mut d = String::new();
         for polygon in &mp.0 {
-            for ring in std::iter::once(polygon.exterior()).chain(polygon.interiors()) {
-                for (i, c) in ring.coords().enumerate() {
-                    let (x, y) = project(c.x, c.y);
-                    let _ = write!(d, "{}{x:.1} {y:.1}", if i == 0 { "M" } else { "L" });
-                }
-                d.push('Z');
+            write_ring(&mut d, polygon.exterior(), &project, grain, true);
+            for hole in polygon.interiors() {
+                write_ring(&mut d, hole, &project, grain, false);
             }
         }
         d
+    };
+    // `evenodd` matters only where a shape has holes or several parts.
+    let rule = |mp: &MultiPolygon<f64>| {
+        if mp.0.len() > 1 || mp.0.iter().any(|p| !p.interiors().is_empty()) {
+            r#" fill-rule="evenodd""#
+        } else {
+            ""
+        }
     };
     let mut svg = String::new();
     let _ = write!(
@@ -118,17 +139,59 @@ pub fn render_map(spec: &MapSpec) -> String {
             .map(|id| format!(r#" id="{id}" data-zoom="1" tabindex="0""#))
             .unwrap_or_default()
     );
-    for (i, s) in shapes.iter().enumerate() {
-        let fill = fills
+    let fill_of = |i: usize, s: &Shape| {
+        fills
             .and_then(|f| f.get(i).copied())
-            .unwrap_or(PALETTE[s.group % PALETTE.len()]);
-        let _ = write!(
-            svg,
-            r#"<a href="{}"><path class="grid" d="{}" fill="{fill}" fill-rule="evenodd"><title>{}</title></path></a>"#,
-            s.href,
-            path(s.boundary),
-            crate::error::html_escape(&s.title)
-        );
+            .unwrap_or(PALETTE[s.group % PALETTE.len()])
+    };
+    match groups {
+        None => {
+            for (i, s) in shapes.iter().enumerate() {
+                let _ = write!(
+                    svg,
+                    r#"<a href="{}"><path class="grid" d="{}" fill="{}"{}><title>{}</title></path></a>"#,
+                    s.href,
+                    path(s.boundary),
+                    fill_of(i, s),
+                    rule(s.boundary),
+                    crate::error::html_escape(&s.title)
+                );
+            }
+        }
+        // One link per group, its shapes inside it; a shape names its fill only where it is not
+        // the group's (density colours).
+        Some(links) => {
+            let mut order: Vec<usize> = (0..shapes.len()).collect();
+            order.sort_by_key(|&i| shapes[i].group);
+            for chunk in order.chunk_by(|&a, &b| shapes[a].group == shapes[b].group) {
+                let group = shapes[chunk[0]].group;
+                let group_fill = fill_of(chunk[0], &shapes[chunk[0]]);
+                let (href, title) = links
+                    .get(group)
+                    .map_or(("", ""), |l| (l.href.as_str(), l.title.as_str()));
+                let _ = write!(
+                    svg,
+                    r#"<a href="{href}"><title>{}</title><g fill="{group_fill}">"#,
+                    crate::error::html_escape(title)
+                );
+                for &i in chunk {
+                    let s = &shapes[i];
+                    let fill = fill_of(i, s);
+                    let own = if fill == group_fill {
+                        String::new()
+                    } else {
+                        format!(r#" fill="{fill}""#)
+                    };
+                    let _ = write!(
+                        svg,
+                        r#"<path class="grid" d="{}"{own}{}/>"#,
+                        path(s.boundary),
+                        rule(s.boundary)
+                    );
+                }
+                svg.push_str("</g></a>");
+            }
+        }
     }
     for o in outlines {
         let _ = write!(svg, r#"<path class="outline" d="{}" fill="none"/>"#, path(o));
@@ -137,13 +200,130 @@ pub fn render_map(spec: &MapSpec) -> String {
         let (x, y) = project(d.lon, d.lat);
         let _ = write!(
             svg,
-            r#"<a href="{}"><circle class="case" cx="{x:.1}" cy="{y:.1}" r="3.2"><title>{}</title></circle></a>"#,
+            r#"<a href="{}"><circle class="case" cx="{}" cy="{}"{}><title>{}</title></circle></a>"#,
             d.href,
+            Units(grain.units(x), grain),
+            Units(grain.units(y), grain),
+            // A zooming map's page sizes its dots (they keep their size as it zooms).
+            if zoom_id.is_some() { "" } else { r#" r="3.2""# },
             crate::error::html_escape(&d.title)
         );
     }
     svg.push_str("</svg>");
     svg
+}
+
+/// How finely a map is written, from the scale it is drawn at. `Fine`: tenths of a pixel,
+/// outlines simplified within 0.3 px. `Whole`: whole pixels within 0.5 px, for a map whose grids
+/// are a few pixels across (the city's), where tenths would only add bytes. Either way the
+/// picture as first drawn is the same to the eye, and less than the white line drawn between
+/// grids is lost, so no gap shows where two neighbours were simplified apart; zoomed in, a
+/// `Whole` map shows its steps, and the unit's own page draws it finer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Grain {
+    #[default]
+    Fine,
+    Whole,
+}
+
+impl Grain {
+    /// Units per pixel.
+    fn per_px(self) -> f64 {
+        match self {
+            Grain::Fine => 10.0,
+            Grain::Whole => 1.0,
+        }
+    }
+
+    /// How far a simplified outline may stray, in pixels.
+    fn tolerance(self) -> f64 {
+        match self {
+            Grain::Fine => 0.3,
+            Grain::Whole => 0.5,
+        }
+    }
+
+    fn units(self, px: f64) -> i64 {
+        (px * self.per_px()).round() as i64
+    }
+}
+
+/// A length in units of a grain, written shortest: in tenths 123 → `12.3`, 10 → `1`, -5 → `-.5`.
+struct Units(i64, Grain);
+
+impl std::fmt::Display for Units {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.1 == Grain::Whole {
+            return write!(f, "{}", self.0);
+        }
+        let (sign, v) = if self.0 < 0 { ("-", -self.0) } else { ("", self.0) };
+        match (v / 10, v % 10) {
+            (whole, 0) => write!(f, "{sign}{whole}"),
+            (0, frac) => write!(f, "{sign}.{frac}"),
+            (whole, frac) => write!(f, "{sign}{whole}.{frac}"),
+        }
+    }
+}
+
+/// One ring as path data: projected to pixels, simplified within the grain's tolerance, rounded
+/// to its units and written as relative moves (`M x y l dx dy …z`), about a third of the absolute
+/// form. An outer ring never vanishes: if simplifying or rounding leaves fewer than three
+/// corners, it is written from every corner, and failing that as a one-pixel square; a hole
+/// that small is left out.
+fn write_ring(
+    d: &mut String,
+    ring: &LineString<f64>,
+    project: &impl Fn(f64, f64) -> (f64, f64),
+    grain: Grain,
+    outer: bool,
+) {
+    let projected: LineString<f64> = ring
+        .coords()
+        .map(|c| {
+            let (x, y) = project(c.x, c.y);
+            Coord { x, y }
+        })
+        .collect();
+    let corners = |line: &LineString<f64>| {
+        let mut pts: Vec<(i64, i64)> = Vec::with_capacity(line.0.len());
+        for c in line.coords() {
+            let p = (grain.units(c.x), grain.units(c.y));
+            if pts.last() != Some(&p) {
+                pts.push(p);
+            }
+        }
+        if pts.len() > 1 && pts.first() == pts.last() {
+            pts.pop();
+        }
+        pts
+    };
+    let mut pts = corners(&projected.simplify(grain.tolerance()));
+    if pts.len() < 3 {
+        pts = corners(&projected);
+    }
+    if pts.len() < 3 {
+        if !outer {
+            return;
+        }
+        let Some(&(x, y)) = pts.first() else { return };
+        let px = grain.per_px() as i64;
+        pts = vec![(x, y), (x + px, y), (x + px, y + px), (x, y + px)];
+    }
+    let number = |d: &mut String, v: i64| {
+        if v >= 0 && !d.ends_with(['M', 'l']) {
+            d.push(' ');
+        }
+        let _ = write!(d, "{}", Units(v, grain));
+    };
+    d.push('M');
+    number(d, pts[0].0);
+    number(d, pts[0].1);
+    d.push('l');
+    for w in pts.windows(2) {
+        number(d, w[1].0 - w[0].0);
+        number(d, w[1].1 - w[0].1);
+    }
+    d.push('z');
 }
 
 pub fn colour(group: usize) -> &'static str {
@@ -166,4 +346,46 @@ pub fn density_colour(count: i64, bounds: &[i64; 5]) -> &'static str {
     }
     let class = bounds.iter().position(|b| count <= *b).unwrap_or(4);
     DENSITY[class + 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{Polygon, polygon};
+
+    #[test]
+    fn units_are_written_shortest() {
+        let fine = |v| Units(v, Grain::Fine).to_string();
+        assert_eq!(fine(123), "12.3");
+        assert_eq!(fine(10), "1");
+        assert_eq!(fine(0), "0");
+        assert_eq!(fine(-5), "-.5");
+        assert_eq!(fine(-123), "-12.3");
+        assert_eq!(Units(-12, Grain::Whole).to_string(), "-12");
+    }
+
+    fn ring_of(p: &Polygon<f64>, grain: Grain) -> String {
+        let mut d = String::new();
+        write_ring(&mut d, p.exterior(), &|x, y| (x, y), grain, true);
+        d
+    }
+
+    #[test]
+    fn a_ring_is_simplified_written_relative_and_never_vanishes() {
+        // A square with a corner 0.1 px off the straight line: simplified away.
+        let square = polygon![(x: 10.0, y: 10.0), (x: 15.0, y: 10.1), (x: 20.0, y: 10.0), (x: 20.0, y: 20.0), (x: 10.0, y: 20.0)];
+        assert_eq!(ring_of(&square, Grain::Fine), "M10 10l10 0 0 10-10 0z");
+        // A grid smaller than a pixel still shows, as a pixel.
+        let speck = polygon![(x: 5.0, y: 5.0), (x: 5.2, y: 5.0), (x: 5.2, y: 5.2)];
+        assert_eq!(ring_of(&speck, Grain::Whole), "M5 5l1 0 0 1-1 0z");
+        assert_eq!(
+            ring_of(&speck, Grain::Fine),
+            "M5 5l.2 0 0 .2z",
+            "in tenths it keeps its corners"
+        );
+        // A thin sliver keeps its corners when simplifying would flatten it.
+        let sliver = polygon![(x: 0.0, y: 0.0), (x: 30.0, y: 0.0), (x: 30.0, y: 0.4)];
+        let d = ring_of(&sliver, Grain::Fine);
+        assert_eq!(d, "M0 0l30 0 0 .4z");
+    }
 }

@@ -19,6 +19,12 @@ pub async fn summary(app: &App) -> Result<Summary, AppError> {
     Ok(app.db().summary().await?)
 }
 
+/// The territory's revision: it moves with every change of the tree or its grids (what a cache
+/// of their geometry is named by, with the day, which decides which versions are current).
+pub async fn revision(app: &App) -> Result<i64, AppError> {
+    Ok(app.db().territory_revision().await?)
+}
+
 /// The current node with this code, or 404 naming `field` (the parameter that gave it).
 pub async fn node(app: &App, field: &'static str, code: &TerritoryCode) -> Result<Node, AppError> {
     app.db()

@@ -106,3 +106,51 @@ async fn the_pages_own_scripts_run_and_an_injected_inline_script_does_not() {
     assert_eq!(own, serde_json::json!(true), "a script of this server loads");
     b.close().await;
 }
+
+/// The city's map as sent now (outlines simplified for the scale drawn, whole pixels, grids
+/// linked by district): every grid still draws with an area, and a click on one opens its
+/// district, whose map draws each grid finer and links it.
+#[tokio::test]
+async fn the_city_map_draws_every_grid_simplified_and_a_grid_leads_to_its_district() {
+    let Some(b) = Browser::start(2000, Window::Desktop).await else {
+        return;
+    };
+    b.sign_in("leader", "demo").await;
+    b.goto("/territory").await;
+    b.wait("svg.map path.grid").await;
+    let drawn = b
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll('svg.map path.grid')).map(function (p) {
+               var r = p.getBBox(); return r.width * r.height; });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let areas: Vec<f64> = drawn.as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect();
+    assert_eq!(areas.len(), 810, "every grid is drawn");
+    assert!(areas.iter().all(|a| *a >= 1.0), "no grid vanished: {areas:?}");
+    b.screenshot("territory-city-simplified").await;
+    for _ in 0..4 {
+        b.click("[data-map=grid-map] button[data-act=in]").await;
+    }
+    b.screenshot("territory-city-simplified-zoomed").await;
+    b.goto("/territory?colour=density").await;
+    b.wait("#legend").await;
+    b.screenshot("territory-city-density").await;
+    b.goto("/territory").await;
+    b.click("svg.map a path.grid").await;
+    let started = std::time::Instant::now();
+    while b.path().await == "/territory" {
+        assert!(started.elapsed().as_secs() < 10, "the click led nowhere");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let path = b.path().await;
+    assert!(
+        path.starts_with("/territory/2309") && path.ends_with("000000"),
+        "a district: {path}"
+    );
+    b.wait("svg.map a path.grid").await;
+    b.screenshot("territory-district-from-city").await;
+    b.close().await;
+}

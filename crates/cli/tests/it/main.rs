@@ -33,6 +33,7 @@ mod inbox_pages;
 mod list_reads;
 mod log_scrub;
 mod open311;
+mod open311_caching;
 mod open311_clients;
 mod openapi;
 mod registry_edits;

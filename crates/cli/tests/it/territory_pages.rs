@@ -236,3 +236,166 @@ async fn a_system_administrator_uploads_grids_on_a_page() {
         assert!(r.body.contains("data-field=\"valid_from\""), "{name}: {}", r.body);
     }
 }
+
+/// The corners of each grid a page draws, in pixels (its `d`: `M x y l dx dy …z` per ring).
+fn grid_rings(html: &str) -> Vec<Vec<Vec<(f64, f64)>>> {
+    html.split("<path class=\"grid\" d=\"")
+        .skip(1)
+        .map(|rest| {
+            let d = &rest[..rest.find('"').unwrap()];
+            let mut rings = vec![];
+            for ring in d.split('z').filter(|r| !r.is_empty()) {
+                let (start, moves) = ring.trim_start_matches('M').split_once('l').unwrap();
+                let numbers = |t: &str| -> Vec<f64> {
+                    let spaced = t.replace('-', " -");
+                    spaced.split_whitespace().map(|n| n.parse::<f64>().unwrap()).collect()
+                };
+                let s = numbers(start);
+                let mut at = (s[0], s[1]);
+                let mut corners = vec![at];
+                for step in numbers(moves).chunks(2) {
+                    at = (at.0 + step[0], at.1 + step[1]);
+                    corners.push(at);
+                }
+                rings.push(corners);
+            }
+            rings
+        })
+        .collect()
+}
+
+fn area(ring: &[(f64, f64)]) -> f64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| ring[i].0 * ring[(i + 1) % n].1 - ring[(i + 1) % n].0 * ring[i].1)
+        .sum::<f64>()
+        .abs()
+        / 2.0
+}
+
+#[tokio::test]
+async fn the_city_page_of_a_busy_city_stays_under_100_kb_draws_every_grid_and_revalidates() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state);
+        // More open cases than a map draws, each in another grid.
+        let clerk = common::token(&app, &db, "clerk").await;
+        let grids: Vec<&gongzhi_core::territory::Node> =
+            demo_nodes().iter().filter(|n| n.level() == Level::Grid).collect();
+        for i in 0..260 {
+            let (lon, lat) = inside(grids[i * 3 % grids.len()]);
+            let body = serde_json::json!({"channel": "hotline", "matter": "06001", "description": format!("占道经营第{i}处"), "lon": lon, "lat": lat});
+            let r = common::post_as(&app, "/api/v1/cases", &clerk, &body).await;
+            assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
+        }
+        let leader = sign_in(&app, &db.db, "leader").await;
+        let r = page(&app, &leader, "/territory").await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(
+            r.bytes.len() < 100_000,
+            "{name}: the city page is {} bytes",
+            r.bytes.len()
+        );
+        assert!(
+            r.body.contains("id=\"open-count\">260</b>"),
+            "{name}: every open case counted"
+        );
+        assert_eq!(
+            r.body.matches("class=\"case\"").count(),
+            150,
+            "{name}: the newest 150 drawn"
+        );
+
+        // Every grid is drawn, simplified but with its area: none vanished.
+        let drawn = grid_rings(&r.body);
+        assert_eq!(drawn.len(), 810, "{name}");
+        for (i, rings) in drawn.iter().enumerate() {
+            assert!(rings[0].len() >= 3, "{name}: grid {i} has {} corners", rings[0].len());
+            assert!(area(&rings[0]) > 1.0, "{name}: grid {i} covers {} px²", area(&rings[0]));
+        }
+        // At the city's zoom a grid links to its district, whose page draws each grid linked.
+        assert!(
+            r.body.contains("<a href=\"/territory/230903000000\"><title>桃山区"),
+            "{name}"
+        );
+        let district = page(&app, &leader, "/territory/230903000000").await;
+        assert!(district.body.contains("href=\"/territory/230903011001001\""), "{name}");
+
+        // Compressed when asked; the same page again is a 304 with no body.
+        let gz = axum::http::Request::get("/territory")
+            .header("cookie", &leader.cookie)
+            .header("accept-encoding", "gzip")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let gz = common::send(&app, gz).await;
+        assert_eq!(gz.headers["content-encoding"], "gzip", "{name}");
+        assert!(
+            gz.bytes.len() * 3 < r.bytes.len(),
+            "{name}: gzip {} bytes",
+            gz.bytes.len()
+        );
+        let tag = r.headers["etag"].to_str().unwrap().to_string();
+        let again = axum::http::Request::get("/territory")
+            .header("cookie", &leader.cookie)
+            .header("if-none-match", &tag)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let again = common::send(&app, again).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{name}");
+        assert!(again.bytes.is_empty(), "{name}");
+        assert_eq!(
+            again.headers["cache-control"], "no-store",
+            "{name}: still kept by no browser"
+        );
+        // A new case is a new page.
+        let (lon, lat) = inside(grids[1]);
+        let body = serde_json::json!({"channel": "hotline", "matter": "06001", "description": "又一处", "lon": lon, "lat": lat});
+        common::post_as(&app, "/api/v1/cases", &clerk, &body).await;
+        let changed = axum::http::Request::get("/territory")
+            .header("cookie", &leader.cookie)
+            .header("if-none-match", &tag)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let changed = common::send(&app, changed).await;
+        assert_eq!(changed.status, StatusCode::OK, "{name}");
+        assert_ne!(changed.headers["etag"], tag.as_str(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn the_grids_geojson_is_named_by_the_territory_revision() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state);
+        let uri = "/api/v1/territory/grids.geojson?within=230903011001";
+        let r = common::get(&app, uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert_eq!(
+            r.headers["cache-control"], "public, no-cache",
+            "{name}: no personal data"
+        );
+        let tag = r.headers["etag"].to_str().unwrap().to_string();
+        let held = |tag: String| {
+            axum::http::Request::get(uri)
+                .header("if-none-match", tag)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let again = common::send(&app, held(tag.clone())).await;
+        assert_eq!(again.status, StatusCode::NOT_MODIFIED, "{name}");
+        assert!(again.bytes.is_empty());
+        let other = common::get(&app, "/api/v1/territory/grids.geojson?within=230903011002").await;
+        assert_ne!(other.headers["etag"], tag.as_str(), "{name}: another part, another tag");
+
+        // A grid of that part changed (its households): a new revision, a new tag.
+        let mut file = r.json();
+        file["features"][0]["properties"]["households"] = serde_json::json!(999);
+        let admin = common::token(&app, &db, "admin").await;
+        let imported = common::post_as(&app, "/api/v1/territory/grids", &admin, &file).await;
+        assert!(imported.status.is_success(), "{name}: {}", imported.body);
+        let after = common::send(&app, held(tag.clone())).await;
+        assert_eq!(after.status, StatusCode::OK, "{name}");
+        assert_ne!(after.headers["etag"], tag.as_str(), "{name}");
+        assert!(after.body.contains("999"), "{name}");
+    }
+}

@@ -875,12 +875,14 @@ fn case_map(record: &CaseRecord, index: &TerritoryIndex) -> String {
     let label = record.flow.number.to_string();
     render_map(&MapSpec {
         shapes: &shapes,
+        groups: None,
         fills: Some(&fills),
         outlines: &outlines,
         dots: &dots,
         width: 480.0,
         label: &label,
         zoom_id: None,
+        grain: crate::map::Grain::Fine,
     })
 }
 
@@ -1008,12 +1010,14 @@ async fn reporting_map(state: &AppState, actor: &Actor) -> Result<String, ApiErr
     let fills: Vec<&str> = shapes.iter().map(|_| "#9fb8d6").collect();
     Ok(render_map(&MapSpec {
         shapes: &shapes,
+        groups: None,
         fills: Some(&fills),
         outlines: &[],
         dots: &[],
         width: 640.0,
         label: "",
         zoom_id: Some("pick-map"),
+        grain: crate::map::Grain::Fine,
     }))
 }
 

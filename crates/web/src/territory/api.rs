@@ -125,11 +125,29 @@ pub struct WithinParams {
 pub async fn grids_geojson(
     State(state): State<AppState>,
     Query(p): Query<WithinParams>,
-) -> Result<impl IntoResponse, ApiError> {
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, ApiError> {
     let within = match p.within.as_deref().filter(|w| !w.is_empty()) {
         Some(w) => Some(parse_code("within", w)?),
         None => None,
     };
+    // Named by the territory's revision and the day (a version may start today): a client that
+    // holds them gets 304 without the grids being read. Boundaries hold no personal data: any
+    // cache may keep them.
+    let revision = gongzhi_app::territory::revision(&state).await?;
+    let v = crate::conditional::Validators {
+        etag: crate::conditional::Tag::new("grids.geojson")
+            .part(revision.to_le_bytes())
+            .part(state.today().to_string())
+            .part(within.as_ref().map(|w| w.to_string()).unwrap_or_default())
+            .finish(),
+        last_modified: None,
+        dated: false,
+        audience: crate::conditional::Audience::Stored,
+    };
+    if crate::conditional::is_current(&headers, &v) {
+        return Ok(crate::conditional::not_modified(&v));
+    }
     let grids = gongzhi_app::territory::grids(&state, within.as_ref()).await?;
     let features = grids
         .iter()
@@ -143,7 +161,10 @@ pub async fn grids_geojson(
             Some(feature(g.boundary.as_ref()?, props))
         })
         .collect();
-    Ok(geojson_response(collection(features).to_string()))
+    let body = collection(features).to_string();
+    Ok(crate::conditional::answer(&headers, &v, || {
+        geojson_response(body).into_response()
+    }))
 }
 
 fn geojson_response(body: String) -> impl IntoResponse {

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use crate::json::Query;
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::response::Html;
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Response};
 use gongzhi_core::Lang;
 use gongzhi_core::cases::flow::State as CaseState;
 use gongzhi_core::cases::taxonomy::TypeCode;
@@ -13,7 +14,8 @@ use gongzhi_core::territory::{Level, Node};
 use serde::Deserialize;
 
 use super::parse_code;
-use crate::map::{DENSITY, Dot, MapSpec, Shape, colour, density_classes, density_colour, render_map};
+use crate::conditional::{self, Audience, Tag, Validators};
+use crate::map::{DENSITY, Dot, Grain, GroupLink, MapSpec, Shape, colour, density_classes, density_colour, render_map};
 use crate::pages::Chrome;
 use crate::pages::local_time;
 use crate::people::session::Staff;
@@ -42,6 +44,8 @@ struct TerritoryPage {
     cards: Vec<(&'static str, String)>,
     children: Vec<ChildRow>,
     map_svg: String,
+    /// The map links grids to the units below, not one by one.
+    linked_by_unit: bool,
     density: bool,
     legend: Vec<(&'static str, String)>,
     open_cases: i64,
@@ -55,8 +59,15 @@ struct TerritoryPage {
     can_import: bool,
 }
 
-/// The most case dots one map draws (the newest).
-const MAX_DOTS: i64 = 2_000;
+/// The most case dots one map draws (the newest): at 760 pixels across, more dots of the city's
+/// built-up grids cover each other (the density colours count them all), and each costs about
+/// 125 bytes of the page. The city's map, whose grids are a few pixels across, draws fewer.
+const MAX_DOTS: i64 = 400;
+const MAX_CITY_DOTS: i64 = 150;
+/// The most grids a map links one by one (each with its own link and title, some 150 bytes);
+/// beyond it (the city's 810) a grid links to the unit below the node on show, whose page
+/// draws it in detail, and the page stays small.
+const MAX_LINKED_GRIDS: usize = 300;
 /// How many of a grid's open cases its page lists.
 const GRID_CASES: i64 = 20;
 
@@ -94,18 +105,27 @@ pub struct MapQuery {
     colour: Option<String>,
 }
 
-pub async fn city(state: State<AppState>, staff: Staff, query: Query<MapQuery>) -> Result<Html<String>, ApiError> {
+pub async fn city(
+    state: State<AppState>,
+    staff: Staff,
+    query: Query<MapQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let city = gongzhi_app::territory::city(&state).await?;
-    node(state, staff, Path(city.code.to_string()), query).await
+    node(state, staff, Path(city.code.to_string()), query, headers).await
 }
 
-/// The tree of districts, streets and communities (the city page's browser), as nested lists.
+/// The tree of districts, streets and communities (the city page's browser), as nested lists:
+/// districts and streets as links, a street's communities by name only (330 more links would be a
+/// fifth of the page; the street's page links each).
 async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
     let levels = gongzhi_app::territory::tree(state).await?;
+    // The kind only where the name does not already say it (兴民社区 is a 社区): a third of
+    // the tree's bytes otherwise.
     let item = |n: &Node| TreeItem {
         code: n.code.to_string(),
         name: n.name.clone(),
-        kind_label: n.kind.label(lang),
+        kind_label: Some(n.kind.label(lang)).filter(|k| !n.name.ends_with(k)).unwrap_or(""),
         children: vec![],
     };
     let under = |parent: &Node, nodes: &[Node]| -> Vec<TreeItem> {
@@ -139,7 +159,8 @@ pub async fn node(
     staff: Staff,
     Path(code): Path<String>,
     Query(query): Query<MapQuery>,
-) -> Result<Html<String>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let lang = staff.lang;
     let code = parse_code("code", &code)?;
     let gongzhi_app::territory::NodePage {
@@ -178,7 +199,11 @@ pub async fn node(
         &state,
         &staff.actor,
         &node.code,
-        MAX_DOTS,
+        if node.level() == Level::City {
+            MAX_CITY_DOTS
+        } else {
+            MAX_DOTS
+        },
         if is_grid { GRID_CASES } else { 0 },
     )
     .await?;
@@ -249,15 +274,34 @@ pub async fn node(
             ),
         })
         .collect();
+    let group_links: Vec<GroupLink> = gridded_children
+        .iter()
+        .map(|c| {
+            let (grids, households) = totals.of_child(&c.code);
+            GroupLink {
+                href: format!("/territory/{}", c.code),
+                title: format!(
+                    "{} · {} {grids} · {} {}",
+                    c.name,
+                    lang.pick("网格数", "Grids"),
+                    lang.pick("户数", "Households"),
+                    thousands(households)
+                ),
+            }
+        })
+        .collect();
+    let by_group = shapes.len() > MAX_LINKED_GRIDS && !group_links.is_empty();
     let label = format!("{} {}", node.name, lang.pick("网格地图", "Grid map"));
     let map_svg = render_map(&MapSpec {
         shapes: &shapes,
+        groups: by_group.then_some(group_links.as_slice()),
         fills: Some(fills.as_slice()),
         outlines: &outlines,
         dots: &map_dots,
         width: 760.0,
         label: &label,
         zoom_id: Some("grid-map"),
+        grain: if by_group { Grain::Whole } else { Grain::Fine },
     });
     let legend = if density {
         let mut from = 1;
@@ -338,6 +382,7 @@ pub async fn node(
             })
             .collect(),
         map_svg,
+        linked_by_unit: by_group,
         density,
         legend,
         open_cases,
@@ -347,7 +392,21 @@ pub async fn node(
         cases: case_rows,
         tree,
     };
-    crate::pages::render(&page)
+    let Html(body) = crate::pages::render(&page)?;
+    Ok(page_answer(&headers, body))
+}
+
+/// The page with an entity tag of its content (who reads it, their language, the open cases
+/// and the territory all show in it): a client that revalidates gets 304 for the page it holds.
+/// The page itself stays `no-store` (the security headers), so a browser does not keep it.
+fn page_answer(headers: &HeaderMap, body: String) -> Response {
+    let v = Validators {
+        etag: Tag::new("territory-page").part(&body).finish(),
+        last_modified: None,
+        dated: false,
+        audience: Audience::Unstored,
+    };
+    conditional::answer(headers, &v, || Html(body).into_response())
 }
 
 #[cfg(test)]

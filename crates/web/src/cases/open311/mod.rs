@@ -13,7 +13,7 @@ mod updates;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use gongzhi_app::AppError;
@@ -21,6 +21,7 @@ use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use serde_json::Value;
 
+use crate::conditional::{Audience, Tag, Validators};
 use crate::people::source::ClientAddr;
 use crate::{ApiError, AppState};
 
@@ -64,12 +65,13 @@ async fn root_get(
     lang: crate::ReqLang,
     path: axum::extract::Path<String>,
     query: axum::extract::RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (stem, format) = split_file(&path.0)?;
     match stem {
-        "discovery" => services::discovery(&state, format),
-        "services" => services::list(&state, lang.0, format, &Params::parse(query.0.as_deref())),
-        "requests" => requests::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
+        "discovery" => services::discovery(&state, format, &headers),
+        "services" => services::list(&state, lang.0, format, &headers),
+        "requests" => requests::list(&state, lang.0, format, &Params::parse(query.0.as_deref()), &headers).await,
         "servicerequestupdates" => updates::list(&state, lang.0, format, &Params::parse(query.0.as_deref())).await,
         _ => Err(unknown_resource(&path.0)),
     }
@@ -281,6 +283,34 @@ pub fn respond(format: Format, status: StatusCode, root: &str, doc: &Doc) -> Res
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     response
+}
+
+/// An entity tag of an Open311 answer: besides its data, the answer depends on the rules in force
+/// (service and unit names: their version and the database's rules revision), the language and
+/// the format.
+pub(crate) fn tag(state: &AppState, kind: &str, lang: Lang, format: Format) -> Tag {
+    Tag::new(kind)
+        .part(gongzhi_app::cases::open311::changeset(state))
+        .part(state.rules_revision().unwrap_or(-1).to_le_bytes())
+        .part(lang.tag())
+        .part(format.content_type())
+}
+
+/// Validators of an Open311 answer. Services and definitions (the taxonomy) may be kept by any
+/// cache; requests are not stored by browsers or proxies (what residents wrote is in them), but
+/// an integration that keeps the tag revalidates with it.
+pub(crate) fn validators(
+    tag: Tag,
+    last_modified: Option<chrono::DateTime<chrono::Utc>>,
+    dated: bool,
+    audience: Audience,
+) -> Validators {
+    Validators {
+        etag: tag.finish(),
+        last_modified,
+        dated,
+        audience,
+    }
 }
 
 /// The HTTP status the spec allows for an error: 404 for what does not exist, 403 for a wrong or

@@ -2,7 +2,7 @@
 //! list them with the spec's filters and the extensions clients send, read one, resolve a token.
 
 use axum::extract::{FromRequest, Multipart, Path, RawQuery, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use gongzhi_app::AppError;
@@ -18,6 +18,7 @@ use gongzhi_core::{Lang, Localized};
 use serde_json::{Map, Value, json};
 
 use super::{Doc, Format, Params, respond, split_file};
+use crate::conditional::{self, Audience, Validators};
 use crate::json::local;
 use crate::{ApiError, AppState, ReqLang};
 use gongzhi_app::cases::steps;
@@ -221,18 +222,44 @@ fn comma_list<'a>(params: &'a Params, field: &str) -> Vec<&'a str> {
 }
 
 /// `GET /open311/v2/requests.{xml,json}`.
-pub(super) async fn list(state: &AppState, lang: Lang, format: Format, params: &Params) -> Result<Response, ApiError> {
+pub(super) async fn list(
+    state: &AppState,
+    lang: Lang,
+    format: Format,
+    params: &Params,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let extensions = matches!(params.get("extensions"), Some("true" | "1"));
     let query = request_query(params, Utc::now(), &state.security)?;
     let requests = open311::requests(state, &query, extensions).await?;
-    let rules = state.rules();
-    let items = requests.iter().map(|r| request_doc(r, &rules, lang)).collect();
-    Ok(respond(
-        format,
-        StatusCode::OK,
-        "service_requests",
-        &Doc::List("request", items),
-    ))
+    let v = requests_validators(state, lang, format, extensions, &requests, false);
+    Ok(conditional::answer(headers, &v, || {
+        let rules = state.rules();
+        let items = requests.iter().map(|r| request_doc(r, &rules, lang)).collect();
+        respond(format, StatusCode::OK, "service_requests", &Doc::List("request", items))
+    }))
+}
+
+/// The validators of requests as listed: the entity tag names each listed case by its number
+/// and last change (a case entering, leaving or changing on the page changes it; no count of
+/// the table), `Last-Modified` is the newest change among them. `single`: one request, whose
+/// date moves with every change of it, so `If-Modified-Since` may be answered too.
+fn requests_validators(
+    state: &AppState,
+    lang: Lang,
+    format: Format,
+    extensions: bool,
+    requests: &[ServiceRequest],
+    single: bool,
+) -> Validators {
+    let mut tag = super::tag(state, "requests", lang, format).part([u8::from(extensions)]);
+    for r in requests {
+        tag = tag
+            .part(&r.brief.number)
+            .part(r.brief.updated_at.timestamp_micros().to_le_bytes());
+    }
+    let newest = requests.iter().map(|r| r.brief.updated_at).max();
+    super::validators(tag, newest, single, Audience::Unstored)
 }
 
 /// What a `GET /open311/v2/requests` asks for, from its parameters (`now` bounds the default
@@ -319,13 +346,17 @@ pub(super) async fn one(
     ReqLang(lang): ReqLang,
     Path(file): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (id, format) = split_file(&file)?;
     let params = Params::parse(query.as_deref());
     let extensions = matches!(params.get("extensions"), Some("true" | "1"));
     let request = open311::request(&state, id, extensions).await?;
-    let doc = Doc::List("request", vec![request_doc(&request, &state.rules(), lang)]);
-    Ok(respond(format, StatusCode::OK, "service_requests", &doc))
+    let v = requests_validators(&state, lang, format, extensions, std::slice::from_ref(&request), true);
+    Ok(conditional::answer(&headers, &v, || {
+        let doc = Doc::List("request", vec![request_doc(&request, &state.rules(), lang)]);
+        respond(format, StatusCode::OK, "service_requests", &doc)
+    }))
 }
 
 /// `GET /open311/v2/tokens/{token}.{xml,json}`: every service is realtime, so no token is ever

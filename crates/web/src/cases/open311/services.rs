@@ -1,19 +1,38 @@
 //! Service discovery, the service list (the matters of the taxonomy) and service definitions.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gongzhi_app::cases::open311;
 use gongzhi_core::Lang;
 use gongzhi_core::cases::taxonomy::Entry;
 
-use super::{Doc, Format, Params, base_url, respond, split_file};
+use super::{Doc, Format, base_url, respond, split_file};
+use crate::conditional::{self, Audience};
 use crate::{ApiError, AppState, ReqLang};
 
 const SPECIFICATION: &str = "http://wiki.open311.org/GeoReport_v2";
 
 /// `GET /open311/v2/discovery.{xml,json}`.
-pub(super) fn discovery(state: &AppState, format: Format) -> Result<Response, ApiError> {
+pub(super) fn discovery(state: &AppState, format: Format, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let tag = super::tag(state, "discovery", Lang::Zh, format).part(base_url(state));
+    let v = super::validators(tag, rules_day(state), false, Audience::Stored);
+    Ok(conditional::answer(headers, &v, || discovery_doc(state, format)))
+}
+
+/// The day the responsibility list in force took effect, at midnight where the city is: the
+/// services' `Last-Modified` (not used for `If-Modified-Since`: a taxonomy can be reloaded
+/// within a version, which the entity tag sees through the rules revision).
+fn rules_day(state: &AppState) -> Option<chrono::DateTime<chrono::Utc>> {
+    let rules = state.rules();
+    let midnight = rules.responsibility.valid_from.and_hms_opt(0, 0, 0)?;
+    midnight
+        .and_local_timezone(rules.calendar.offset())
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+fn discovery_doc(state: &AppState, format: Format) -> Response {
     let changeset = open311::changeset(state);
     let doc = Doc::Obj(vec![
         ("changeset", Doc::text(changeset.clone())),
@@ -44,7 +63,7 @@ pub(super) fn discovery(state: &AppState, format: Format) -> Result<Response, Ap
             ),
         ),
     ]);
-    Ok(respond(format, StatusCode::OK, "discovery", &doc))
+    respond(format, StatusCode::OK, "discovery", &doc)
 }
 
 fn service(e: &Entry, lang: Lang) -> Doc {
@@ -67,14 +86,17 @@ fn service(e: &Entry, lang: Lang) -> Doc {
 }
 
 /// `GET /open311/v2/services.{xml,json}`: every matter of the taxonomy, by code.
-pub(super) fn list(state: &AppState, lang: Lang, format: Format, _params: &Params) -> Result<Response, ApiError> {
-    let services = open311::services(state).iter().map(|e| service(e, lang)).collect();
-    Ok(respond(
-        format,
-        StatusCode::OK,
-        "services",
-        &Doc::List("service", services),
-    ))
+pub(super) fn list(state: &AppState, lang: Lang, format: Format, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let v = super::validators(
+        super::tag(state, "services", lang, format),
+        rules_day(state),
+        false,
+        Audience::Stored,
+    );
+    Ok(conditional::answer(headers, &v, || {
+        let services = open311::services(state).iter().map(|e| service(e, lang)).collect();
+        respond(format, StatusCode::OK, "services", &Doc::List("service", services))
+    }))
 }
 
 /// `GET /open311/v2/services/{code}.{xml,json}`: the definition, an object even in JSON.
@@ -83,12 +105,17 @@ pub(super) async fn definition(
     State(state): State<AppState>,
     ReqLang(_lang): ReqLang,
     Path(file): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (code, format) = split_file(&file)?;
     let entry = open311::service(&state, code)?;
-    let doc = Doc::Obj(vec![
-        ("service_code", Doc::text(entry.code.as_str())),
-        ("attributes", Doc::List("attribute", vec![])),
-    ]);
-    Ok(respond(format, StatusCode::OK, "service_definition", &doc))
+    let tag = super::tag(&state, "definition", Lang::Zh, format).part(entry.code.as_str());
+    let v = super::validators(tag, rules_day(&state), false, Audience::Stored);
+    Ok(conditional::answer(&headers, &v, || {
+        let doc = Doc::Obj(vec![
+            ("service_code", Doc::text(entry.code.as_str())),
+            ("attributes", Doc::List("attribute", vec![])),
+        ]);
+        respond(format, StatusCode::OK, "service_definition", &doc)
+    }))
 }
