@@ -361,7 +361,29 @@ fn stream_csv(
     }
 }
 
+/// [`stream_workbook`] with a panic inside it turned into the file's refusal: calamine 0.38
+/// overflows (a panic wherever overflow checks are on, as in debug builds and fuzzing) on a cell
+/// reference with too many column letters, found by fuzzing `import_xlsx`. An upload must get a
+/// 422, never take the request (or the import job) down.
 fn stream_xlsx(
+    file: &str,
+    bytes: &[u8],
+    progress: &Progress,
+    each: impl FnMut(usize, &[String]) -> ControlFlow<()>,
+) -> Result<(), DataError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        stream_workbook(file, bytes, progress, each)
+    }))
+    .unwrap_or_else(|_| {
+        Err(file_error(
+            file,
+            "文件不是有效的 .xlsx 工作簿（工作表中有无法读取的单元格）".into(),
+            "the file is not a valid .xlsx workbook (a sheet holds a cell that cannot be read)".into(),
+        ))
+    })
+}
+
+fn stream_workbook(
     file: &str,
     bytes: &[u8],
     progress: &Progress,
@@ -956,5 +978,25 @@ mod csv_reader_tests {
             rows("\u{feff}表头\n值".as_bytes()),
             owned(&[(1, &["表头"]), (2, &["值"])])
         );
+    }
+}
+
+#[cfg(test)]
+mod fuzz_findings {
+    use std::ops::ControlFlow;
+
+    use gongzhi_core::import::Progress;
+
+    /// A workbook whose sheet names a cell with more column letters than a `u32` holds (found by
+    /// `cargo fuzz run import_xlsx`): refused by name, not a panic.
+    #[test]
+    fn a_cell_reference_too_long_for_the_sheet_is_refused_not_a_panic() {
+        let bytes = include_bytes!("../../../fuzz/corpus/import_xlsx/overflowing-cell-reference.xlsx");
+        let read = super::stream_rows("户.xlsx", bytes, &Progress::new(bytes.len() as u64), |_, _| {
+            ControlFlow::Continue(())
+        });
+        let error = read.expect_err("refused");
+        assert!(error.to_string().contains("户.xlsx"), "{error}");
+        assert!(super::read_xlsx("户.xlsx", bytes).is_err());
     }
 }
