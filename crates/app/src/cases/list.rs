@@ -195,14 +195,11 @@ pub async fn list(
         return Ok(nothing());
     };
     let (cases, next) = app.db().keyset_page(&filter, sort.into(), cursor, limit, now).await?;
-    let (total, total_exact) = total(app, &filter, count_cap.max(1), now).await?;
-    Ok(CasePage {
+    Ok(CasePage::new(
         cases,
-        total,
-        total_exact,
-        next_cursor: next.map(|k| k.id),
         next,
-    })
+        total(app, &filter, count_cap.max(1), now).await?,
+    ))
 }
 
 /// One page of the reader's cases matching `query`, `size` rows from `from` (the staff list),
@@ -227,14 +224,11 @@ pub async fn page(
         Start::Offset(offset) => db.offset_page(&filter, sort.into(), offset, size, now).await?,
         Start::After(key) => db.keyset_page(&filter, sort.into(), Some(key), size, now).await?,
     };
-    let (total, total_exact) = total(app, &filter, count_cap.max(1), now).await?;
-    Ok(CasePage {
+    Ok(CasePage::new(
         cases,
-        total,
-        total_exact,
-        next_cursor: next.map(|k| k.id),
         next,
-    })
+        total(app, &filter, count_cap.max(1), now).await?,
+    ))
 }
 
 /// Every case of the reader matching `query` (up to [`EXPORT_CAP`]), for a file; the export is

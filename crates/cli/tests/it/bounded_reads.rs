@@ -15,21 +15,10 @@ use gongzhi_core::people::policy::SecurityPolicy;
 use gongzhi_store::testing::TestDb;
 use serde_json::json;
 
-use crate::common::{Reply, demo_apps, get, get_as, page, post_as, send, sign_in, token};
+use crate::common::{Reply, demo_apps, demo_apps_with, get, get_as, page, post_as, send, sign_in, token};
 
 const GRID: &str = "230903011001001";
 const MATTER: &str = "06001";
-
-/// The demo city's application on each database under `policy`.
-async fn apps_with(policy: impl Fn(&mut SecurityPolicy)) -> Vec<(TestDb, Router)> {
-    let mut out = Vec::new();
-    for (db, state) in demo_apps().await {
-        let mut security = state.security.clone();
-        policy(&mut security);
-        out.push((db, gongzhi_web::router(state.with_security(security))));
-    }
-    out
-}
 
 /// A GET as a client at `ip` sends it.
 async fn get_from(app: &Router, ip: &str, uri: &str) -> Reply {
@@ -53,7 +42,7 @@ async fn report_cases(app: &Router, db: &TestDb, n: usize) {
 
 #[tokio::test]
 async fn a_page_beyond_the_lists_reach_is_refused_naming_page_and_the_reader_sees_why() {
-    for (db, app) in apps_with(|_| {}).await {
+    for (db, app) in demo_apps_with(|_| {}).await {
         let name = db.backend_name();
         let dispatcher = sign_in(&app, &db, "dispatcher").await;
         // The outside test's pages: 500 and 100,000 (50 rows a page, 10,000 rows at most).
@@ -78,7 +67,7 @@ async fn a_page_beyond_the_lists_reach_is_refused_naming_page_and_the_reader_see
 
 #[tokio::test]
 async fn the_lists_reach_is_a_setting() {
-    for (db, app) in apps_with(|p| p.list_max_rows = 100).await {
+    for (db, app) in demo_apps_with(|p| p.list_max_rows = 100).await {
         let name = db.backend_name();
         let dispatcher = sign_in(&app, &db, "dispatcher").await;
         assert_eq!(
@@ -101,7 +90,7 @@ async fn the_lists_reach_is_a_setting() {
 #[tokio::test]
 async fn the_public_open311_list_gives_a_small_page_by_default_and_no_deep_one() {
     assert_eq!(SecurityPolicy::default().open311_page_size, 50);
-    for (db, app) in apps_with(|p| p.open311_page_size = 2).await {
+    for (db, app) in demo_apps_with(|p| p.open311_page_size = 2).await {
         let name = db.backend_name();
         report_cases(&app, &db, 3).await;
         let r = get(&app, "/open311/v2/requests.json").await;
@@ -126,7 +115,7 @@ async fn the_public_open311_list_gives_a_small_page_by_default_and_no_deep_one()
 
 #[tokio::test]
 async fn one_address_reading_open311_too_often_waits_and_others_do_not() {
-    for (db, app) in apps_with(|p| p.open311_reads_per_minute = 5).await {
+    for (db, app) in demo_apps_with(|p| p.open311_reads_per_minute = 5).await {
         let name = db.backend_name();
         let reads = [
             "/open311/v2/requests.json",

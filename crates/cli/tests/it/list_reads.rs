@@ -9,25 +9,12 @@ use std::collections::HashSet;
 
 use axum::Router;
 use axum::http::StatusCode;
-use gongzhi_core::people::policy::SecurityPolicy;
-use gongzhi_store::testing::TestDb;
 use serde_json::{Value, json};
 
-use crate::common::{demo_apps, get, get_as, page, post_as, sign_in, token};
+use crate::common::{demo_apps_with, get, get_as, page, post_as, sign_in, token};
 
 const GRID: &str = "230903011001001";
 const MATTER: &str = "06001";
-
-/// The demo city's application on each database under `policy`.
-async fn apps_with(policy: impl Fn(&mut SecurityPolicy)) -> Vec<(TestDb, Router)> {
-    let mut out = Vec::new();
-    for (db, state) in demo_apps().await {
-        let mut security = state.security.clone();
-        policy(&mut security);
-        out.push((db, gongzhi_web::router(state.with_security(security))));
-    }
-    out
-}
 
 /// Reports a case through the API as the clerk; its JSON.
 async fn report(app: &Router, clerk: &str, i: usize) -> Value {
@@ -49,7 +36,7 @@ fn ids(page: &Value) -> Vec<i64> {
 
 #[tokio::test]
 async fn keyset_pages_walk_every_order_once_while_cases_arrive() {
-    for (db, app) in apps_with(|_| {}).await {
+    for (db, app) in demo_apps_with(|_| {}).await {
         let name = db.backend_name();
         let clerk = token(&app, &db, "clerk").await;
         let mut reported = Vec::new();
@@ -149,7 +136,7 @@ async fn keyset_pages_walk_every_order_once_while_cases_arrive() {
 #[tokio::test]
 async fn a_total_says_more_than_on_a_broad_filter_and_is_exact_on_a_narrow_one() {
     // The list reaches 5 rows here (10,000 by default): counting stops there.
-    for (db, app) in apps_with(|p| p.list_max_rows = 5).await {
+    for (db, app) in demo_apps_with(|p| p.list_max_rows = 5).await {
         let name = db.backend_name();
         let clerk = token(&app, &db, "clerk").await;
         let mut reported = Vec::new();
@@ -212,7 +199,7 @@ fn next_link(html: &str) -> Option<String> {
 
 #[tokio::test]
 async fn the_staff_lists_next_link_seeks_to_the_same_rows_as_the_numbered_page() {
-    for (db, app) in apps_with(|_| {}).await {
+    for (db, app) in demo_apps_with(|_| {}).await {
         let name = db.backend_name();
         let clerk = token(&app, &db, "clerk").await;
         for i in 0..53 {
@@ -254,7 +241,7 @@ async fn the_staff_lists_next_link_seeks_to_the_same_rows_as_the_numbered_page()
 
 #[tokio::test]
 async fn open311_pages_newest_reported_first_and_every_row_once() {
-    for (db, app) in apps_with(|_| {}).await {
+    for (db, app) in demo_apps_with(|_| {}).await {
         let name = db.backend_name();
         let clerk = token(&app, &db, "clerk").await;
         for i in 0..7 {

@@ -615,6 +615,20 @@ pub struct CasePage {
     pub next_cursor: Option<i64>,
 }
 
+impl CasePage {
+    /// A page of `cases` whose next page starts after `next`, with `(total, total_exact)` as
+    /// counted.
+    pub fn new(cases: Vec<CaseRecord>, next: Option<CaseKey>, (total, total_exact): (i64, bool)) -> CasePage {
+        CasePage {
+            cases,
+            total,
+            total_exact,
+            next_cursor: next.map(|k| k.id),
+            next,
+        }
+    }
+}
+
 pub(crate) const CASE_INSERT_COLUMNS: &str = "case_no, channel, matter, description, address, lon, lat, node_code, \
      grid_code, community_code, street_code, district_code, reporter, state, outcome, lead_unit, supervision, \
      next_deadline, merged_into, revision, flow, reported_at, updated_at, closed_at, pending_requests, summoned";
@@ -1064,14 +1078,11 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<CasePage, StoreError> {
         let (cases, next) = self.keyset_page(filter, sort, after, limit, now).await?;
-        let (total, total_exact) = self.count_cases_upto(filter, COUNT_CAP, now).await?;
-        Ok(CasePage {
+        Ok(CasePage::new(
             cases,
-            total,
-            total_exact,
-            next_cursor: next.map(|k| k.id),
             next,
-        })
+            self.count_cases_upto(filter, COUNT_CAP, now).await?,
+        ))
     }
 
     /// The rows of [`Db::list_cases_keyset`] without the count, and where the next page starts.
@@ -1222,14 +1233,11 @@ impl Db {
         now: DateTime<Utc>,
     ) -> Result<CasePage, StoreError> {
         let (cases, next) = self.offset_page(filter, sort, offset, limit, now).await?;
-        let (total, total_exact) = self.count_cases_upto(filter, count_cap, now).await?;
-        Ok(CasePage {
+        Ok(CasePage::new(
             cases,
-            total,
-            total_exact,
-            next_cursor: next.map(|k| k.id),
             next,
-        })
+            self.count_cases_upto(filter, count_cap, now).await?,
+        ))
     }
 
     /// The rows of [`Db::list_cases_sorted`] without the count, and where the next page starts.

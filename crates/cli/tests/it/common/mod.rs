@@ -48,6 +48,19 @@ pub async fn demo_apps() -> Vec<(TestDb, AppState)> {
     apps
 }
 
+/// [`demo_apps`] as routers under the security `policy` as `policy` changes it.
+pub async fn demo_apps_with(
+    policy: impl Fn(&mut gongzhi_core::people::policy::SecurityPolicy),
+) -> Vec<(TestDb, Router)> {
+    let mut out = Vec::new();
+    for (db, state) in demo_apps().await {
+        let mut security = state.security.clone();
+        policy(&mut security);
+        out.push((db, gongzhi_web::router(state.with_security(security))));
+    }
+    out
+}
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
