@@ -150,7 +150,7 @@ fn reads(last_page: i64, last_cursor: i64, open311_last_page: i64) -> Vec<Read> 
 /// Loads the demo (its year of `cases` and `registry_scale` of its registry) into `data_dir`
 /// unless a run before did, waiting for both background loads to finish. Returns the time it
 /// took, or `None` when the folder already had it.
-fn prepare(exe: &Path, data_dir: &Path, addr: SocketAddr, opts: &ReadsOptions) -> Result<Option<Duration>> {
+pub fn prepare(exe: &Path, data_dir: &Path, addr: SocketAddr, opts: &ReadsOptions) -> Result<Option<Duration>> {
     let wanted = format!(
         "cases={} registry_scale={} database={}\n",
         opts.cases,
@@ -240,10 +240,15 @@ fn prepare(exe: &Path, data_dir: &Path, addr: SocketAddr, opts: &ReadsOptions) -
     Ok(Some(started.elapsed()))
 }
 
-/// Loads the demo into `data_dir` if needed, serves it (nothing loading in the background), and
+/// Serves the demo loaded in `data_dir` by [`prepare`] (nothing loading in the background) and
 /// drives every read at each concurrency of `opts`.
-pub fn run(exe: &Path, data_dir: &Path, addr: SocketAddr, opts: &ReadsOptions) -> Result<ReadsReport> {
-    let loaded_in = prepare(exe, data_dir, addr, opts)?;
+pub fn run(
+    exe: &Path,
+    data_dir: &Path,
+    addr: SocketAddr,
+    opts: &ReadsOptions,
+    loaded_in: Option<Duration>,
+) -> Result<ReadsReport> {
     // Open311's per-address read budget would answer most of a load from one address 429.
     let config = data_dir.join("bench-reads.toml");
     std::fs::write(&config, "[security]\nopen311_reads_per_minute = 0\n")?;
@@ -265,9 +270,10 @@ pub fn run(exe: &Path, data_dir: &Path, addr: SocketAddr, opts: &ReadsOptions) -
             Some(false) | None => max_id,
             Some(true) => newest["total"].as_i64().unwrap_or(max_id),
         };
-        // The deepest page each list allows: the staff list and Open311 stop at 10,000 rows
-        // (`[security] list_max_rows`), the API's cursor reaches the oldest case.
-        let list_max_rows = 10_000;
+        // The deepest page each list allows: the staff list and Open311 stop at
+        // `[security] list_max_rows` (the bench's configuration keeps the default), the API's
+        // cursor reaches the oldest case.
+        let list_max_rows = gongzhi_core::people::policy::SecurityPolicy::default().list_max_rows;
         let reads = reads((list_max_rows / 50).max(1), 51.min(max_id), (list_max_rows / 50).max(1));
         let mut timings = Vec::new();
         for read in reads
@@ -318,6 +324,39 @@ pub fn run(exe: &Path, data_dir: &Path, addr: SocketAddr, opts: &ReadsOptions) -
     let _ = server.kill();
     let _ = server.wait();
     outcome
+}
+
+/// Grows the loaded city to about `cases` cases by copying the demo year's (see
+/// [`gongzhi_store::Db::grow_by_copies`]), unless it has that many, and brings PostgreSQL's
+/// statistics and visibility map up to date as autovacuum would (this machine's server runs
+/// without it). Returns the cases there are and the time growing took.
+pub async fn grow(data_dir: &Path, database_url: Option<&str>, cases: Option<usize>) -> Result<(i64, Option<Duration>)> {
+    let settings = crate::config::Settings::resolve(
+        None,
+        Some(data_dir.to_path_buf()),
+        database_url.map(str::to_string),
+        &crate::config::FileConfig::default(),
+    );
+    let db = crate::context::open_database(&settings).await?;
+    let mut have = db.case_count().await?;
+    let mut took = None;
+    if let Some(wanted) = cases.map(|c| c as i64)
+        && have > 0
+        && have < wanted
+    {
+        let started = Instant::now();
+        let copies = (wanted + have - 1) / have - 1;
+        let grown = db.grow_by_copies(copies).await?;
+        eprintln!(
+            "bench reads: grew the city by {} cases and {} timeline entries ({copies} copies)",
+            grown.cases, grown.events
+        );
+        have = db.case_count().await?;
+        took = Some(started.elapsed());
+    }
+    db.vacuum_analyze().await?;
+    db.close().await;
+    Ok((have, took))
 }
 
 /// Case ids spread over the whole year, so that neither the newest nor one hot case is measured.

@@ -427,6 +427,11 @@ enum BenchWhat {
         /// An empty PostgreSQL database to use instead of SQLite (kept loaded with --data-dir).
         #[arg(long)]
         database_url: Option<String>,
+        /// After loading the demo year, grow the city to about this many cases by copying its
+        /// cases and timelines under new ids and numbers (1000000 to see how reads grow with the
+        /// city; the demo's own loader takes over an hour for that on 2 cores).
+        #[arg(long, value_name = "N")]
+        grow_to: Option<usize>,
     },
     /// Case intake through HTTP: cases/s sustained, latency percentiles and the server's
     /// resident memory, reporting back to back over keep-alive connections on loopback.
@@ -917,6 +922,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                     runs,
                     only,
                     database_url,
+                    grow_to,
                 },
         } => {
             let exe = std::env::current_exe()?;
@@ -930,7 +936,13 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 runs: runs.max(1),
                 only,
             };
-            let r = gongzhi::bench_reads::run(&exe, &data_dir, ([127, 0, 0, 1], port).into(), &opts)?;
+            let addr = ([127, 0, 0, 1], port).into();
+            let loaded_in = gongzhi::bench_reads::prepare(&exe, &data_dir, addr, &opts)?;
+            let (cases, grown_in) = gongzhi::bench_reads::grow(&data_dir, opts.database_url, grow_to).await?;
+            if let Some(took) = grown_in {
+                println!("reads: grown to {cases} cases in {:.0} s", took.as_secs_f64());
+            }
+            let r = gongzhi::bench_reads::run(&exe, &data_dir, addr, &opts, loaded_in)?;
             gongzhi::bench_reads::print(&r);
         }
         Cmd::Bench {

@@ -8,6 +8,9 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL {0:?}: use sqlite:… or postgres://…")]
     UnsupportedUrl(String),
+    /// A maintenance operation that cannot be done on this data (said why).
+    #[error("{0}")]
+    CannotDo(String),
     #[error("stored data is not valid ({what}): {detail}")]
     Corrupt { what: &'static str, detail: String },
     #[error(transparent)]

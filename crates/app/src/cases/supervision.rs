@@ -11,7 +11,7 @@ use gongzhi_core::cases::flow::{Action, FlowContext, State, apply, auto_supervis
 use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::Level;
 use gongzhi_store::StoreError;
-use gongzhi_store::cases::CaseFilter;
+use gongzhi_store::cases::{CaseFilter, CaseSort};
 
 use crate::{App, AppError, CaseEvent};
 
@@ -40,13 +40,15 @@ pub async fn run_once(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> 
     };
     let rules = app.rules();
     let mut raised = 0;
-    let mut filter = CaseFilter {
+    let filter = CaseFilter {
         states: vec![State::Dispatched.as_str().into(), State::Handling.as_str().into()],
         ..Default::default()
     };
+    // Keyset pages without their count: the job walks every waiting case once.
+    let mut after = None;
     loop {
-        let page = app.db().list_cases(&filter, 500, now).await?;
-        for record in &page.cases {
+        let (cases, next) = app.db().keyset_page(&filter, CaseSort::Newest, after, 500, now).await?;
+        for record in &cases {
             let due = {
                 let ctx = FlowContext {
                     policy: &rules.policy,
@@ -79,8 +81,8 @@ pub async fn run_once(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> 
                 Err(e) => return Err(e.into()),
             }
         }
-        match page.next_cursor {
-            Some(cursor) => filter.before_id = Some(cursor),
+        match next {
+            Some(key) => after = Some(key),
             None => break,
         }
     }

@@ -3,6 +3,9 @@
 
 pub mod index;
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use chrono::NaiveDate;
 use gongzhi_core::ErrorCode;
 use gongzhi_core::people::{Actor, Role, Scope};
@@ -82,6 +85,16 @@ pub async fn tree(app: &App) -> Result<[Vec<Node>; 3], AppError> {
 
 /// A node as its page shows it (without the cases, which are the case loop's).
 pub struct NodePage {
+    /// What the territory says about it, shared with every reader until the territory changes.
+    pub territory: Arc<NodeTerritory>,
+    /// On a grid's page: who works there (the active accounts of the grid, its community or its
+    /// street), by display name and role.
+    pub staff: Vec<(String, Role)>,
+}
+
+/// The territory's part of a node's page: the same for every reader, and it changes only with the
+/// territory's revision or the day (which decides the versions in force).
+pub struct NodeTerritory {
     pub detail: NodeDetail,
     /// The nodes above it, the city first.
     pub crumbs: Vec<Node>,
@@ -89,13 +102,66 @@ pub struct NodePage {
     pub grids: Vec<Node>,
     /// The city's summary, on the city's page.
     pub summary: Option<Summary>,
-    /// On a grid's page: who works there (the active accounts of the grid, its community or its
-    /// street), by display name and role.
-    pub staff: Vec<(String, Role)>,
+}
+
+/// The nodes' pages as last read, by code, with the territory revision and day they were read
+/// on. Reading the city's 810 grids with their boundaries was most of its page's time, for
+/// geometry that changes a few times a year.
+#[derive(Default, Clone)]
+pub struct NodePageCache {
+    cached: Arc<Mutex<HashMap<TerritoryCode, (i64, NaiveDate, Arc<NodeTerritory>)>>>,
 }
 
 /// The page of node `code` (404 naming the parameter `code`).
 pub async fn node_page(app: &App, code: &TerritoryCode) -> Result<NodePage, AppError> {
+    let revision = app.db().territory_revision().await?;
+    let today = app.today();
+    let cached = {
+        let cache = app.node_pages.cached.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .get(code)
+            .filter(|(r, d, _)| *r == revision && *d == today)
+            .map(|(_, _, t)| t.clone())
+    };
+    let territory = match cached {
+        Some(t) => t,
+        None => {
+            let t = Arc::new(node_territory(app, code).await?);
+            let mut cache = app.node_pages.cached.lock().unwrap_or_else(|p| p.into_inner());
+            // The territory has about a thousand nodes; a changed one replaces its entry.
+            if cache.len() > 4_096 {
+                cache.clear();
+            }
+            cache.insert(code.clone(), (revision, today, t.clone()));
+            t
+        }
+    };
+    let node = &territory.detail.node;
+    let staff = if node.level() == Level::Grid {
+        app.db()
+            .accounts_with_grants()
+            .await?
+            .into_iter()
+            .filter(|a| a.account.active)
+            .flat_map(|a| {
+                a.grants
+                    .iter()
+                    .filter(|g| match &g.scope {
+                        // Those who work in the grid itself, its community or its street.
+                        Scope::Territory(t) => t.level() >= Level::Street && g.scope.reaches(&node.code),
+                        Scope::Department(_) => false,
+                    })
+                    .map(|g| (a.account.display_name.clone(), g.role))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    } else {
+        vec![]
+    };
+    Ok(NodePage { territory, staff })
+}
+
+async fn node_territory(app: &App, code: &TerritoryCode) -> Result<NodeTerritory, AppError> {
     let db = app.db();
     let detail = node_detail(app, code).await?;
     let node = &detail.node;
@@ -118,32 +184,11 @@ pub async fn node_page(app: &App, code: &TerritoryCode) -> Result<NodePage, AppE
         Level::City => Some(db.summary().await?),
         _ => None,
     };
-    let staff = if is_grid {
-        db.accounts_with_grants()
-            .await?
-            .into_iter()
-            .filter(|a| a.account.active)
-            .flat_map(|a| {
-                a.grants
-                    .iter()
-                    .filter(|g| match &g.scope {
-                        // Those who work in the grid itself, its community or its street.
-                        Scope::Territory(t) => t.level() >= Level::Street && g.scope.reaches(&node.code),
-                        Scope::Department(_) => false,
-                    })
-                    .map(|g| (a.account.display_name.clone(), g.role))
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    } else {
-        vec![]
-    };
-    Ok(NodePage {
+    Ok(NodeTerritory {
         detail,
         crumbs,
         grids,
         summary,
-        staff,
     })
 }
 

@@ -163,6 +163,68 @@ impl Db {
     pub async fn case_count(&self) -> Result<i64, StoreError> {
         Ok(on_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM cases").fetch_one(p).await)?)
     }
+
+    /// Grows the city for a benchmark (`gongzhi bench reads --grow-to`): `copies` more of every
+    /// case and its timeline under new ids and numbers (same day, serial moved up by a stride
+    /// above the busiest day's), one transaction per copy. The copies keep their originals' flows
+    /// and have no audit entries, attachments or followers: they are there to be read, so that a
+    /// list or an index lookup meets a city of that size. Loading a million cases through the
+    /// demo's loader takes over an hour on a 2-core machine; this takes minutes.
+    pub async fn grow_by_copies(&self, copies: i64) -> Result<BulkReport, StoreError> {
+        let (originals, busiest): (i64, i64) = on_pool!(self, p => sqlx::query_as(
+            "SELECT COALESCE(MAX(id), 0), COALESCE(MAX(CAST(SUBSTR(case_no, 9) AS BIGINT)), 0) FROM cases")
+            .fetch_one(p).await)?;
+        let stride = busiest + 1;
+        if busiest + copies * stride > 99_999 {
+            return Err(StoreError::CannotDo(format!(
+                "{copies} copies of days with up to {busiest} cases do not fit five-digit serials"
+            )));
+        }
+        let columns = super::CASE_INSERT_COLUMNS;
+        // The copy's number, as text in both databases.
+        let number = "CAST(CAST(case_no AS BIGINT) + $2 AS TEXT)";
+        let copied = columns
+            .replace("case_no,", &format!("{number},"))
+            .replace(" flow,", &format!(" REPLACE(flow, case_no, {number}),"));
+        let mut report = BulkReport::default();
+        for k in 1..=copies {
+            let mut tx = self.begin().await?;
+            let cases_sql = format!(
+                "INSERT INTO cases (id, {columns}) SELECT id + $1, {copied} FROM cases WHERE id <= $3"
+            );
+            let events_sql = format!(
+                "INSERT INTO case_events ({cols}) SELECT case_id + $1, {rest} FROM case_events WHERE case_id <= $2",
+                cols = super::EVENT_INSERT_COLUMNS,
+                rest = super::EVENT_INSERT_COLUMNS.trim_start_matches("case_id, "),
+            );
+            let cases = on_tx!(&mut tx, conn => sqlx::query(sqlx::AssertSqlSafe(cases_sql))
+                .bind(k * originals).bind(k * stride).bind(originals)
+                .execute(conn).await.map(|r| r.rows_affected()))?;
+            let events = on_tx!(&mut tx, conn => sqlx::query(sqlx::AssertSqlSafe(events_sql))
+                .bind(k * originals).bind(originals)
+                .execute(conn).await.map(|r| r.rows_affected()))?;
+            tx.commit().await?;
+            report.cases += cases as usize;
+            report.events += events as usize;
+        }
+        on_pool!(self, p => sqlx::query("UPDATE case_numbers SET last_serial = last_serial + $1")
+            .bind(copies * stride).execute(p).await.map(|_| ()))?;
+        if self.backend() == Backend::Postgres {
+            on_pool!(self, p => sqlx::query(
+                "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))")
+                .execute(p).await.map(|_| ()))?;
+        }
+        Ok(report)
+    }
+
+    /// Refreshes the planner's statistics and, on PostgreSQL, the visibility map that index-only
+    /// scans need: what autovacuum does after a bulk load, for servers that run without it.
+    pub async fn vacuum_analyze(&self) -> Result<(), StoreError> {
+        if self.backend() == Backend::Postgres {
+            on_pool!(self, p => sqlx::query("VACUUM ANALYZE").execute(p).await.map(|_| ()))?;
+        }
+        Ok(())
+    }
 }
 
 async fn raise_serials(tx: &mut Tx, backend: Backend, days: &[(NaiveDate, u32)]) -> Result<(), StoreError> {

@@ -164,13 +164,16 @@ pub async fn node(
     let lang = staff.lang;
     let code = parse_code("code", &code)?;
     let gongzhi_app::territory::NodePage {
+        territory,
+        staff: grid_staff,
+    } = gongzhi_app::territory::node_page(&state, &code).await?;
+    let gongzhi_app::territory::NodeTerritory {
         detail: gongzhi_app::territory::NodeDetail { node, children, totals },
         crumbs,
         grids,
         summary,
-        staff: grid_staff,
-    } = gongzhi_app::territory::node_page(&state, &code).await?;
-    let crumbs: Vec<(String, String)> = crumbs.into_iter().map(|p| (p.code.to_string(), p.name)).collect();
+    } = &*territory;
+    let crumbs: Vec<(String, String)> = crumbs.iter().map(|p| (p.code.to_string(), p.name.clone())).collect();
     let is_grid = node.level() == Level::Grid;
     let cards = match summary {
         Some(s) => {
