@@ -237,6 +237,47 @@ async fn a_system_administrator_uploads_grids_on_a_page() {
     }
 }
 
+/// The pages keep what they read of the territory until it changes: a grid renamed by an import
+/// shows under its new name on its community's page at once, on the same server.
+#[tokio::test]
+async fn a_grid_renamed_by_an_import_shows_at_once_on_its_communitys_page() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state);
+        let admin = sign_in(&app, &db, "admin").await;
+        let grid = demo_nodes().iter().find(|n| n.level() == Level::Grid).unwrap();
+        let community = &grid.code.as_str()[..12];
+        let before = page(&app, &admin, &format!("/territory/{community}")).await;
+        assert!(before.body.contains(&grid.name), "{name}: {}", grid.name);
+        // Read twice: the second answer comes from what the first read kept.
+        assert_eq!(page(&app, &admin, &format!("/territory/{community}")).await.body, before.body);
+
+        let file = common::get(&app, &format!("/api/v1/territory/grids.geojson?within={community}")).await;
+        let mut grids: serde_json::Value = serde_json::from_slice(&file.bytes).unwrap();
+        let feature = grids["features"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|f| f["properties"]["code"] == grid.code.as_str())
+            .unwrap();
+        feature["properties"]["name"] = "改名后的网格".into();
+        let r = common::upload_form(
+            &app,
+            &admin,
+            "/territory/import",
+            &[("valid_from", "")],
+            "grids.geojson",
+            &serde_json::to_vec(&grids).unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let after = page(&app, &admin, &format!("/territory/{community}")).await;
+        assert!(after.body.contains("改名后的网格"), "{name}: the page kept the old territory");
+        let grid_page = page(&app, &admin, &format!("/territory/{}", grid.code)).await;
+        assert!(grid_page.body.contains("改名后的网格"), "{name}");
+    }
+}
+
 /// The corners of each grid a page draws, in pixels (its `d`: `M x y l dx dy …z` per ring).
 fn grid_rings(html: &str) -> Vec<Vec<Vec<(f64, f64)>>> {
     html.split("<path class=\"grid\" d=\"")
