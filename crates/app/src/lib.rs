@@ -78,6 +78,8 @@ pub struct App {
     /// Each person's inbox counts until a case changes.
     pub(crate) inbox_counts: cases::inbox::CountCache,
     pub(crate) list_totals: cases::list::TotalCache,
+    /// The maps' open cases until a case changes.
+    pub(crate) open_cases: cases::list::OpenCache,
     /// The territory's part of each node's page, until the territory changes.
     pub(crate) node_pages: territory::NodePageCache,
     /// The registry imports started in this process, with their progress.
@@ -117,6 +119,7 @@ impl App {
             import_jobs: registry::import::Jobs::default(),
             inbox_counts: Default::default(),
             list_totals: Default::default(),
+            open_cases: Default::default(),
             node_pages: Default::default(),
             sms: Arc::new(people::sms::NoGateway),
             public_url: Arc::from("http://127.0.0.1:8080"),

@@ -330,7 +330,11 @@ pub fn run(
 /// [`gongzhi_store::Db::grow_by_copies`]), unless it has that many, and brings PostgreSQL's
 /// statistics and visibility map up to date as autovacuum would (this machine's server runs
 /// without it). Returns the cases there are and the time growing took.
-pub async fn grow(data_dir: &Path, database_url: Option<&str>, cases: Option<usize>) -> Result<(i64, Option<Duration>)> {
+pub async fn grow(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    cases: Option<usize>,
+) -> Result<(i64, Option<Duration>)> {
     let settings = crate::config::Settings::resolve(
         None,
         Some(data_dir.to_path_buf()),

@@ -140,41 +140,66 @@ pub fn cursor(field: &'static str, text: &str, sort: Sort) -> Result<CaseKey, Ap
     })
 }
 
-/// Totals change with the clock too ("overdue"): none is older than this.
-const TOTALS_TTL: Duration = Duration::from_secs(60);
+/// Readings change with the clock too ("overdue"): none is older than this.
+const READINGS_TTL: Duration = Duration::from_secs(60);
 
-/// The lists' totals by filter, valid while no case event was published since: a list read again
-/// and again (the same reader paging, a dashboard) counts once, not on every request.
-#[derive(Clone, Default)]
-pub struct TotalCache {
-    cached: Arc<Mutex<HashMap<String, CachedTotal>>>,
+/// Readings of the cases (a list's total, a map's open cases) by what was asked, valid while no
+/// case event was published since and for at most a minute: a list or a map read again and again
+/// (the same reader paging, a dashboard, a wall screen) reads the database once, not on every
+/// request.
+#[derive(Clone)]
+pub struct UntilCasesChange<V> {
+    cached: Arc<Mutex<HashMap<String, Reading<V>>>>,
 }
 
-/// A total as counted (`(n, exact)`), with the event generation and the time it was counted at.
-type CachedTotal = (u64, Instant, (i64, bool));
+/// A reading with the event generation and the time it was read at.
+type Reading<V> = (u64, Instant, V);
+
+impl<V> Default for UntilCasesChange<V> {
+    fn default() -> Self {
+        UntilCasesChange { cached: Arc::default() }
+    }
+}
+
+impl<V: Clone> UntilCasesChange<V> {
+    /// The reading under `key`, from the cache when no case changed since it was read, else
+    /// from `read`.
+    async fn get_or_read<F>(&self, app: &App, key: String, read: F) -> Result<V, AppError>
+    where
+        F: std::future::Future<Output = Result<V, AppError>>,
+    {
+        let generation = app.events.generation();
+        {
+            let cache = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((g, at, v)) = cache.get(&key)
+                && *g == generation
+                && at.elapsed() < READINGS_TTL
+            {
+                return Ok(v.clone());
+            }
+        }
+        let value = read.await?;
+        let mut cache = self.cached.lock().unwrap_or_else(|p| p.into_inner());
+        // Start over rather than grow without bound (filters are many, readers' scopes few).
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, (generation, Instant::now(), value.clone()));
+        Ok(value)
+    }
+}
+
+/// The lists' totals: `(n, exact)` by filter and cap.
+pub type TotalCache = UntilCasesChange<(i64, bool)>;
 
 /// How many cases match `filter`, at most `cap` (and whether that is exact), from the cache when
 /// no case changed since it was counted.
 async fn total(app: &App, filter: &CaseFilter, cap: i64, now: DateTime<Utc>) -> Result<(i64, bool), AppError> {
-    let key = format!("{cap}|{filter:?}");
-    let generation = app.events.generation();
-    {
-        let cache = app.list_totals.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((g, at, t)) = cache.get(&key)
-            && *g == generation
-            && at.elapsed() < TOTALS_TTL
-        {
-            return Ok(*t);
-        }
-    }
-    let counted = app.db().count_cases_upto(filter, cap, now).await?;
-    let mut cache = app.list_totals.cached.lock().unwrap_or_else(|p| p.into_inner());
-    // Start over rather than grow without bound (filters are many, readers' scopes few).
-    if cache.len() > 10_000 {
-        cache.clear();
-    }
-    cache.insert(key, (generation, Instant::now(), counted));
-    Ok(counted)
+    app.list_totals
+        .get_or_read(app, format!("{cap}|{filter:?}"), async {
+            Ok(app.db().count_cases_upto(filter, cap, now).await?)
+        })
+        .await
 }
 
 /// The reader's cases matching `query` in `sort` order, `limit` of them after the `cursor` (a
@@ -285,16 +310,19 @@ pub struct OpenWithin {
     pub newest: Vec<gongzhi_store::cases::CaseRecord>,
 }
 
+/// The maps' open cases, by what was asked.
+pub type OpenCache = UntilCasesChange<Arc<OpenWithin>>;
+
 /// The open cases `actor` may see within `node`: at most `max_dots` for the map, the counts per
 /// grid, and the `newest` most recent (none when `newest` is 0). Nothing for a reader who may see
-/// no case there.
+/// no case there. Kept until a case changes: the city's map counts every open case by grid.
 pub async fn open_within(
     app: &App,
     actor: &Actor,
     node: &TerritoryCode,
     max_dots: i64,
     newest: i64,
-) -> Result<OpenWithin, AppError> {
+) -> Result<Arc<OpenWithin>, AppError> {
     let Some(filter) = visible_within(actor, Some(node)).map(|f| CaseFilter {
         states: CaseState::ALL
             .into_iter()
@@ -303,22 +331,30 @@ pub async fn open_within(
             .collect(),
         ..f
     }) else {
-        return Ok(OpenWithin {
+        return Ok(Arc::new(OpenWithin {
             dots: vec![],
             counts_by_grid: vec![],
             newest: vec![],
-        });
+        }));
     };
-    let newest = if newest > 0 {
-        app.db.list_cases(&filter, newest, Utc::now()).await?.cases
-    } else {
-        vec![]
-    };
-    Ok(OpenWithin {
-        dots: app.db.case_dots(&filter, max_dots).await?,
-        counts_by_grid: app.db.case_counts_by_grid(&filter).await?,
-        newest,
-    })
+    let key = format!("{max_dots}|{newest}|{filter:?}");
+    app.open_cases
+        .get_or_read(app, key, async {
+            let newest = if newest > 0 {
+                app.db
+                    .keyset_page(&filter, CaseSort::Newest, None, newest, Utc::now())
+                    .await?
+                    .0
+            } else {
+                vec![]
+            };
+            Ok(Arc::new(OpenWithin {
+                dots: app.db.case_dots(&filter, max_dots).await?,
+                counts_by_grid: app.db.case_counts_by_grid(&filter).await?,
+                newest,
+            }))
+        })
+        .await
 }
 
 #[cfg(test)]

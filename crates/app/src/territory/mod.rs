@@ -74,13 +74,27 @@ pub async fn grids(app: &App, within: Option<&TerritoryCode>) -> Result<Vec<Node
     Ok(app.db().grids_within(&root).await?)
 }
 
-/// The districts, streets and communities (the city page's browser), a list per level.
-pub async fn tree(app: &App) -> Result<[Vec<Node>; 3], AppError> {
-    Ok([
+/// The districts, streets and communities (the city page's browser), a list per level; kept,
+/// like the nodes' pages, until the territory changes.
+pub async fn tree(app: &App) -> Result<Arc<Tree>, AppError> {
+    let revision = app.db().territory_revision().await?;
+    let today = app.today();
+    {
+        let cached = app.node_pages.tree.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((r, d, t)) = &*cached
+            && *r == revision
+            && *d == today
+        {
+            return Ok(t.clone());
+        }
+    }
+    let tree = Arc::new([
         app.db().nodes_at_level(Level::District).await?,
         app.db().nodes_at_level(Level::Street).await?,
         app.db().nodes_at_level(Level::Community).await?,
-    ])
+    ]);
+    *app.node_pages.tree.lock().unwrap_or_else(|p| p.into_inner()) = Some((revision, today, tree.clone()));
+    Ok(tree)
 }
 
 /// A node as its page shows it (without the cases, which are the case loop's).
@@ -109,8 +123,15 @@ pub struct NodeTerritory {
 /// geometry that changes a few times a year.
 #[derive(Default, Clone)]
 pub struct NodePageCache {
-    cached: Arc<Mutex<HashMap<TerritoryCode, (i64, NaiveDate, Arc<NodeTerritory>)>>>,
+    cached: Arc<Mutex<HashMap<TerritoryCode, Kept<NodeTerritory>>>>,
+    tree: Arc<Mutex<Option<Kept<Tree>>>>,
 }
+
+/// The districts, streets and communities, a list per level.
+pub type Tree = [Vec<Node>; 3];
+
+/// What was read of the territory, with the revision and the day it was read on.
+type Kept<T> = (i64, NaiveDate, Arc<T>);
 
 /// The page of node `code` (404 naming the parameter `code`).
 pub async fn node_page(app: &App, code: &TerritoryCode) -> Result<NodePage, AppError> {

@@ -250,7 +250,10 @@ async fn a_grid_renamed_by_an_import_shows_at_once_on_its_communitys_page() {
         let before = page(&app, &admin, &format!("/territory/{community}")).await;
         assert!(before.body.contains(&grid.name), "{name}: {}", grid.name);
         // Read twice: the second answer comes from what the first read kept.
-        assert_eq!(page(&app, &admin, &format!("/territory/{community}")).await.body, before.body);
+        assert_eq!(
+            page(&app, &admin, &format!("/territory/{community}")).await.body,
+            before.body
+        );
 
         let file = common::get(&app, &format!("/api/v1/territory/grids.geojson?within={community}")).await;
         let mut grids: serde_json::Value = serde_json::from_slice(&file.bytes).unwrap();
@@ -272,7 +275,10 @@ async fn a_grid_renamed_by_an_import_shows_at_once_on_its_communitys_page() {
         .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
         let after = page(&app, &admin, &format!("/territory/{community}")).await;
-        assert!(after.body.contains("改名后的网格"), "{name}: the page kept the old territory");
+        assert!(
+            after.body.contains("改名后的网格"),
+            "{name}: the page kept the old territory"
+        );
         let grid_page = page(&app, &admin, &format!("/territory/{}", grid.code)).await;
         assert!(grid_page.body.contains("改名后的网格"), "{name}");
     }

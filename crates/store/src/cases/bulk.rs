@@ -189,9 +189,8 @@ impl Db {
         let mut report = BulkReport::default();
         for k in 1..=copies {
             let mut tx = self.begin().await?;
-            let cases_sql = format!(
-                "INSERT INTO cases (id, {columns}) SELECT id + $1, {copied} FROM cases WHERE id <= $3"
-            );
+            let cases_sql =
+                format!("INSERT INTO cases (id, {columns}) SELECT id + $1, {copied} FROM cases WHERE id <= $3");
             let events_sql = format!(
                 "INSERT INTO case_events ({cols}) SELECT case_id + $1, {rest} FROM case_events WHERE case_id <= $2",
                 cols = super::EVENT_INSERT_COLUMNS,

@@ -315,7 +315,7 @@ pub async fn insert_households_tx(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let rows: Vec<(i64, String, String, String, Option<i64>, Option<i64>)> = on_tx!(tx, conn => {
+        let rows: Vec<BuildingEntranceRow> = on_tx!(tx, conn => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
             for id in chunk {
                 q = q.bind(*id);
@@ -578,3 +578,6 @@ pub struct RegistryCounts {
     pub households: i64,
     pub residents: i64,
 }
+
+/// A building (id, grid, community, street) with one of its entrances (number, id), if any.
+type BuildingEntranceRow = (i64, String, String, String, Option<i64>, Option<i64>);

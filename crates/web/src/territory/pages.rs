@@ -128,26 +128,32 @@ async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
         kind_label: Some(n.kind.label(lang)).filter(|k| !n.name.ends_with(k)).unwrap_or(""),
         children: vec![],
     };
-    let under = |parent: &Node, nodes: &[Node]| -> Vec<TreeItem> {
-        nodes
-            .iter()
-            .filter(|n| n.parent_code().as_ref() == Some(&parent.code))
-            .map(item)
-            .collect()
+    // Each level's nodes by parent, in their order: one pass per level.
+    let by_parent = |nodes: &[Node]| {
+        let mut under: HashMap<String, Vec<TreeItem>> = HashMap::new();
+        for n in nodes {
+            if let Some(parent) = n.parent_code() {
+                under.entry(parent.to_string()).or_default().push(item(n));
+            }
+        }
+        under
     };
+    let mut communities = by_parent(&levels[2]);
+    let mut streets: HashMap<String, Vec<TreeItem>> = HashMap::new();
+    for street in &levels[1] {
+        if let Some(district) = street.parent_code() {
+            let children = communities.remove(street.code.as_str()).unwrap_or_default();
+            streets.entry(district.to_string()).or_default().push(TreeItem {
+                children,
+                ..item(street)
+            });
+        }
+    }
     Ok(levels[0]
         .iter()
-        .map(|district| {
-            let mut d = item(district);
-            d.children = levels[1]
-                .iter()
-                .filter(|s| s.parent_code().as_ref() == Some(&district.code))
-                .map(|street| TreeItem {
-                    children: under(street, &levels[2]),
-                    ..item(street)
-                })
-                .collect();
-            d
+        .map(|district| TreeItem {
+            children: streets.remove(district.code.as_str()).unwrap_or_default(),
+            ..item(district)
         })
         .collect())
 }
@@ -210,8 +216,8 @@ pub async fn node(
         if is_grid { GRID_CASES } else { 0 },
     )
     .await?;
-    let dots = open.dots;
-    let counts: HashMap<String, i64> = open.counts_by_grid.into_iter().collect();
+    let dots = &open.dots;
+    let counts: HashMap<&str, i64> = open.counts_by_grid.iter().map(|(g, n)| (g.as_str(), *n)).collect();
     let open_cases: i64 = counts.values().sum();
     let density = query.colour.as_deref() == Some("density");
     let bounds = density_classes(counts.values().copied().max().unwrap_or(0));
