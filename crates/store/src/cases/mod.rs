@@ -395,6 +395,13 @@ impl Where {
     /// to sort them. SQLite keeps no statistics that would tell it so (issue 15: the city-wide
     /// list sorted all its cases); PostgreSQL does, and estimates such an expression at 0.5 % of
     /// the rows (then sorts every match of the other filters): it keeps the plain column.
+    ///
+    /// On PostgreSQL the bounds are written into the statement (they are digits only) rather
+    /// than bound: a prepared statement's generic plan, which the server settles on after five
+    /// runs, estimates a range of parameters at 0.5 % of the rows, and so read every case of a
+    /// matter to sort them (city-wide `matter=`: 91 ms) or every case of the city to skip to a
+    /// deep page (13 ms), where the literal range lets it walk the ids (1.4 ms, 1.9 ms). Each
+    /// scope is then a statement of its own in the connection's cache.
     fn subtree(&mut self, prefix: &str) -> String {
         if prefix.is_empty() {
             return "TRUE".to_string();
@@ -404,10 +411,18 @@ impl Where {
         } else {
             "node_code"
         };
-        let from = self.bind(Arg::Text(Some(prefix.to_string())));
+        let inline = !self.sqlite && prefix.bytes().all(|b| b.is_ascii_digit());
+        let mut value = |v: String| {
+            if inline {
+                format!("'{v}'")
+            } else {
+                self.bind(Arg::Text(Some(v)))
+            }
+        };
+        let from = value(prefix.to_string());
         match next_prefix(prefix) {
             Some(next) => {
-                let to = self.bind(Arg::Text(Some(next)));
+                let to = value(next);
                 format!("({column} >= {from} AND {column} < {to})")
             }
             None => format!("{column} >= {from}"),
