@@ -1329,6 +1329,26 @@ impl Db {
 
 #[cfg(test)]
 mod prefix_tests {
+    use super::{Backend, CaseFilter};
+
+    /// PostgreSQL plans a prepared list once for any values after five runs; a bound range
+    /// would look like 0.5 % of the cases to it, so the subtree is written out (digits only).
+    #[test]
+    fn postgres_sees_the_subtree_and_sqlite_binds_it() {
+        let filter = CaseFilter {
+            within_prefix: Some("2309".into()),
+            matter: Some("06010".into()),
+            ..CaseFilter::default()
+        };
+        let now = chrono::Utc::now();
+        let (pg, pg_binds) = filter.clause(now, Backend::Postgres);
+        assert!(pg.contains("node_code >= '2309' AND node_code < '231'"), "{pg}");
+        assert_eq!(pg_binds.len(), 1, "only the matter is bound: {pg}");
+        let (lite, lite_binds) = filter.clause(now, Backend::Sqlite);
+        assert!(!lite.contains("'2309'"), "{lite}");
+        assert_eq!(lite_binds.len(), 3, "{lite}");
+    }
+
     #[test]
     fn the_next_prefix_bounds_a_subtree() {
         assert_eq!(super::next_prefix("2308").as_deref(), Some("2309"));
