@@ -36,10 +36,10 @@ pub async fn node(app: &App, field: &'static str, code: &TerritoryCode) -> Resul
         .ok_or_else(|| AppError::unknown_node(field, code.as_str()))
 }
 
-/// The city: the root of the tree (404 before any territory is loaded).
-pub async fn city(app: &App) -> Result<Node, AppError> {
+/// The city's code (404 before any territory is loaded).
+pub async fn city_code(app: &App) -> Result<TerritoryCode, AppError> {
     app.db()
-        .nodes_at_level(Level::City)
+        .codes_at_level(Level::City)
         .await?
         .into_iter()
         .next()

@@ -234,6 +234,20 @@ impl Db {
             .await
     }
 
+    /// The codes of the current nodes at `level`, without their boundaries (the city's alone is
+    /// hundreds of kilobytes of GeoJSON to parse).
+    pub async fn codes_at_level(&self, level: Level) -> Result<Vec<TerritoryCode>, StoreError> {
+        let codes: Vec<String> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT code FROM territory_nodes WHERE level = $1 AND valid_to IS NULL ORDER BY code")
+            .bind(level.as_str()).fetch_all(p).await)?;
+        codes
+            .into_iter()
+            .map(|c| {
+                TerritoryCode::parse(&c).map_err(|e| corrupt("code", e))
+            })
+            .collect()
+    }
+
     /// The current grids in a node's subtree (a grid code gives that grid alone).
     pub async fn grids_within(&self, code: &TerritoryCode) -> Result<Vec<Node>, StoreError> {
         let pattern = format!("{}%", code.subtree_prefix());

@@ -111,8 +111,8 @@ pub async fn city(
     query: Query<MapQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let city = gongzhi_app::territory::city(&state).await?;
-    node(state, staff, Path(city.code.to_string()), query, headers).await
+    let city = gongzhi_app::territory::city_code(&state).await?;
+    node(state, staff, Path(city.to_string()), query, headers).await
 }
 
 /// The tree of districts, streets and communities (the city page's browser), as nested lists:
