@@ -135,6 +135,10 @@ pub(crate) fn start_demo_configured(
     cases: usize,
     config: Option<&Path>,
 ) -> Result<Child> {
+    // Another server answering there would be measured in place of this one.
+    if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+        bail!("something already listens on {addr}: choose another --port");
+    }
     let mut cmd = Command::new(exe);
     if let Some(config) = config {
         cmd.arg("--config").arg(config);

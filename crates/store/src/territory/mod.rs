@@ -242,9 +242,7 @@ impl Db {
             .bind(level.as_str()).fetch_all(p).await)?;
         codes
             .into_iter()
-            .map(|c| {
-                TerritoryCode::parse(&c).map_err(|e| corrupt("code", e))
-            })
+            .map(|c| TerritoryCode::parse(&c).map_err(|e| corrupt("code", e)))
             .collect()
     }
 
