@@ -366,13 +366,21 @@ pub async fn item(app: &App, actor: &Actor, id: i64) -> Result<ItemView, AppErro
 pub struct CaseLinks {
     pub raised_as: Vec<AgendaItem>,
     pub assignment: Option<Assignment>,
+    /// The item of the assignment.
+    pub assigned_item: Option<AgendaItem>,
 }
 
 /// The links of a case the caller already may see.
 pub async fn links_of_case(app: &App, case_id: i64) -> Result<CaseLinks, AppError> {
+    let assignment = app.db().assignment_of_case(case_id).await?;
+    let assigned_item = match &assignment {
+        Some(a) => app.db().agenda_item(a.item_id).await?,
+        None => None,
+    };
     Ok(CaseLinks {
         raised_as: app.db().items_of_case(case_id).await?,
-        assignment: app.db().assignment_of_case(case_id).await?,
+        assignment,
+        assigned_item,
     })
 }
 

@@ -401,6 +401,39 @@ async fn a_case_the_street_cannot_solve_is_decided_by_a_joint_meeting_and_closed
         let s = get_as(&app, "/api/v1/cogov/solved", &street2).await.json();
         assert_eq!(s["cases"], 0, "{s}");
 
+        // The pages: the item's journey in Chinese and English, the case page links the item.
+        let session = common::sign_in(&app, &db, "street").await;
+        let zh = common::page(&app, &session, &format!("/cogov/items/{item_id}")).await;
+        assert_eq!(zh.status, StatusCode::OK, "{}", zh.body);
+        assert!(
+            zh.body.contains("议题进程") && zh.body.contains("已办结"),
+            "{name}: {}",
+            zh.body
+        );
+        let en = common::page(&app, &session, &format!("/cogov/items/{item_id}?lang=en")).await;
+        assert!(
+            en.body.contains("Journey") && en.body.contains("done"),
+            "{name}: {}",
+            en.body
+        );
+        for uri in [
+            "/cogov/bodies".to_string(),
+            format!("/cogov/bodies/{body_id}"),
+            format!("/cogov/meetings/{meeting_id}"),
+            format!("/cogov/meetings/{meeting_id}?lang=en"),
+        ] {
+            let r = common::page(&app, &session, &uri).await;
+            assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        }
+        let case_page = common::page(&app, &session, &format!("/cases/{case_id}")).await;
+        assert!(
+            case_page.body.contains(&format!("/cogov/items/{item_id}")),
+            "{name}: the case page links its agenda item"
+        );
+        let other = common::sign_in(&app, &db, "street2").await;
+        let r = common::page(&app, &other, &format!("/cogov/meetings/{meeting_id}")).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: another street's meeting");
+
         // Every step audited, the chain intact.
         let about = gongzhi_store::audit::entries_about(&db, "agenda_item", &item_id.to_string())
             .await
