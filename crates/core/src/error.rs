@@ -209,6 +209,8 @@ catalogue! {
     PersonalDataKeyMissing = "personal_data_key_missing", 503, "未配置个人信息密钥", "no personal-data key";
     // Co-governance
     WrongOrderState = "wrong_order_state", 409, "需求当前状态不允许此操作", "the need's state does not allow this";
+    WrongAgendaState = "wrong_agenda_state", 409, "议题当前状态不允许此操作", "the agenda item's state does not allow this";
+    WrongMeetingState = "wrong_meeting_state", 409, "会议当前状态不允许此操作", "the meeting's state does not allow this";
     // Audit
     AuditKeyMissing = "audit_key_missing", 503, "未配置审计密钥", "no audit key";
     AuditFailed = "audit_failed", 500, "审计记录失败", "the audit record failed";

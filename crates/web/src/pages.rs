@@ -91,6 +91,9 @@ impl Chrome {
             link("/cogov/surveys", "问卷", "Surveys");
             link("/cogov/orders", "居民点单", "Needs");
         }
+        if has(&gongzhi_app::cogov::meetings::READERS) {
+            link("/cogov/bodies", "联席会议", "Joint meetings");
+        }
         if has(&gongzhi_core::import::IMPORTERS) || has(&[Role::PersonalDataExporter]) {
             link("/registry/import", "导入", "Import");
         }

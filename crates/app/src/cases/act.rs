@@ -149,6 +149,10 @@ pub async fn perform(app: &App, actor: &Actor, record: CaseRecord, action: Actio
         })?;
     let updated = app.db().case_by_id(record.id).await?.unwrap_or(record);
     publish(app, &updated, applied.event.kind.as_str());
+    // A joint meeting's case: its agenda item is done when its last case closes.
+    if let Err(e) = crate::cogov::meetings::case_closed(app, &updated, &actor.account).await {
+        tracing::error!(case = updated.id, error = %e.message(gongzhi_core::Lang::En), "completing the agenda item of a closed case");
+    }
     Ok(Acted {
         record: updated,
         event: applied.event,

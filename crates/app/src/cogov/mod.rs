@@ -7,6 +7,7 @@
 //! Who serves a community: its community workers, and street staff over it ([`serves`]).
 
 pub mod groups;
+pub mod meetings;
 pub mod nearby;
 pub mod notices;
 pub mod orders;

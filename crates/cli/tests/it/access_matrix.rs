@@ -628,6 +628,57 @@ async fn setup(db: &TestDb, app: &Router, sms: &MemoryGateway) -> (Vec<Credentia
         );
     }
 
+    // Joint meetings: a community party committee of each community, with an item raised and a
+    // meeting convened with another (vetted) item.
+    for (suffix, staff_who, community) in [
+        ("in", &staff["community"], COMMUNITY.to_string()),
+        ("out", &staff["community2"], other_community.clone()),
+    ] {
+        let r = make(
+            app,
+            staff_who,
+            Method::POST,
+            "/api/v1/cogov/bodies",
+            &format!(r#"json:{{"kind":"community_party_committee","node":"{community}","name":"社区大党委"}}"#),
+        )
+        .await;
+        let body = r.json()["id"].to_string();
+        let mut items = vec![];
+        for title in ["停车难", "路灯坏"] {
+            let r = make(
+                app,
+                staff_who,
+                Method::POST,
+                &format!("/api/v1/cogov/bodies/{body}/items"),
+                &format!(r#"json:{{"title":"{title}","description":"居民反映","source":"resident_need"}}"#),
+            )
+            .await;
+            items.push(r.json()["id"].to_string());
+        }
+        make(
+            app,
+            staff_who,
+            Method::POST,
+            &format!("/api/v1/cogov/items/{}/steps", items[1]),
+            r#"json:{"step":"vet"}"#,
+        )
+        .await;
+        let r = make(
+            app,
+            staff_who,
+            Method::POST,
+            &format!("/api/v1/cogov/bodies/{body}/meetings"),
+            &format!(
+                r#"json:{{"title":"联席会议","starts_at":"2026-12-10 09:00","place":"社区会议室","items":[{}]}}"#,
+                items[1]
+            ),
+        )
+        .await;
+        o.insert(format!("meeting_{suffix}"), r.json()["id"].to_string());
+        o.insert(format!("body_{suffix}"), body);
+        o.insert(format!("item_{suffix}"), items[0].clone());
+    }
+
     // Patrols of the grid worker and of a grid worker of another district.
     for (suffix, who) in [("in", &staff["grid"]), ("out", &staff["gridworker2"])] {
         make(app, who, Method::POST, "/g/patrols", "form:").await;

@@ -6,8 +6,13 @@ use crate::common::browser::{Browser, Window};
 
 /// Opens the case page at `path` as `who`, does `action` (filling `fields` first), and comes
 /// back to the case page.
-async fn act(b: &Browser, who: &str, path: &str, action: &str, fields: &[(&str, &str)]) {
-    b.sign_in(who, "demo").await;
+pub(crate) async fn act(b: &Browser, who: &str, path: &str, action: &str, fields: &[(&str, &str)]) {
+    act_as(b, who, "demo", path, action, fields).await;
+}
+
+/// [`act`] for an account with its own password.
+pub(crate) async fn act_as(b: &Browser, who: &str, password: &str, path: &str, action: &str, fields: &[(&str, &str)]) {
+    b.sign_in(who, password).await;
     do_action(b, path, action, fields).await;
     b.sign_out().await;
 }

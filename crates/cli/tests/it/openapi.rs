@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 50] = [
+const ROUTES: [(&str, &str); 61] = [
     ("post", "/api/v1/auth/token"),
     ("delete", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
@@ -68,6 +68,17 @@ const ROUTES: [(&str, &str); 50] = [
     ("patch", "/api/v1/registry/party-orgs/{id}"),
     ("get", "/api/v1/registry/party-members/{id}"),
     ("patch", "/api/v1/registry/party-members/{id}"),
+    ("get", "/api/v1/cogov/bodies"),
+    ("post", "/api/v1/cogov/bodies"),
+    ("get", "/api/v1/cogov/bodies/{id}"),
+    ("post", "/api/v1/cogov/bodies/{id}/seats"),
+    ("post", "/api/v1/cogov/bodies/{id}/items"),
+    ("post", "/api/v1/cogov/bodies/{id}/meetings"),
+    ("get", "/api/v1/cogov/items/{id}"),
+    ("post", "/api/v1/cogov/items/{id}/steps"),
+    ("get", "/api/v1/cogov/meetings/{id}"),
+    ("post", "/api/v1/cogov/meetings/{id}/steps"),
+    ("get", "/api/v1/cogov/solved"),
 ];
 
 fn app_of(state: gongzhi_web::AppState) -> axum::Router {
@@ -891,6 +902,107 @@ async fn every_documented_operation_answers_as_documented() {
             assert_eq!(r.status, status, "{}", r.body);
             c!("post", path, &r);
         }
+
+        // Joint meetings: a body, a seat, an item vetted, a meeting held, a decision, minutes.
+        let street = token(&app, &db, "street").await;
+        let office = crate::meetings::posted_office(&db).await;
+        let post = |uri: String, who: String, body: Value| {
+            let app = app.clone();
+            async move {
+                call(
+                    &app,
+                    Method::POST,
+                    &uri,
+                    Some(&who),
+                    Some("application/json"),
+                    json_body(body),
+                )
+                .await
+            }
+        };
+        let get = |uri: String, who: String| {
+            let app = app.clone();
+            async move { call(&app, Method::GET, &uri, Some(&who), None, vec![]).await }
+        };
+        let bodies = "/api/v1/cogov/bodies";
+        let r = post(
+            bodies.into(),
+            street.clone(),
+            json!({"kind": "street_working_committee", "node": "230903011000", "name": "桃东街道大工委"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c!("post", bodies, &r);
+        let body = r.json()["id"].clone();
+        let r = post(
+            bodies.into(),
+            street.clone(),
+            json!({"kind": "club", "node": "230903011000", "name": "x"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        c!("post", bodies, &r);
+        let r = get(bodies.into(), street.clone()).await;
+        c!("get", bodies, &r);
+        let r = post(format!("{bodies}/{body}/seats"), street.clone(), json!({"person": "王城管", "org_kind": "posted_office", "org_id": office, "role": "part_time_member", "term_from": "2026-01-01"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c!("post", "/api/v1/cogov/bodies/{id}/seats", &r);
+        let seat = r.json()["id"].clone();
+        let r = post(
+            format!("{bodies}/{body}/items"),
+            street.clone(),
+            json!({"title": "停车难", "description": "小区周边停车难", "source": "resident_need"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c!("post", "/api/v1/cogov/bodies/{id}/items", &r);
+        let item = r.json()["id"].clone();
+        let r = post(
+            format!("/api/v1/cogov/items/{item}/steps"),
+            street.clone(),
+            json!({"step": "vet"}),
+        )
+        .await;
+        c!("post", "/api/v1/cogov/items/{id}/steps", &r);
+        let r = post(
+            format!("/api/v1/cogov/items/{item}/steps"),
+            street.clone(),
+            json!({"step": "vet"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        c!("post", "/api/v1/cogov/items/{id}/steps", &r);
+        let r = get(format!("/api/v1/cogov/items/{item}"), street.clone()).await;
+        c!("get", "/api/v1/cogov/items/{id}", &r);
+        let r = post(
+            format!("{bodies}/{body}/meetings"),
+            street.clone(),
+            json!({"title": "联席会议", "starts_at": "2026-12-10 09:00", "place": "街道会议室", "items": [item]}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c!("post", "/api/v1/cogov/bodies/{id}/meetings", &r);
+        let meeting = r.json()["id"].clone();
+        let steps = format!("/api/v1/cogov/meetings/{meeting}/steps");
+        for body in [
+            json!({"step": "hold", "present": [seat]}),
+            json!({"step": "decide", "item": item, "text": "城管牵头整治", "units": ["department:nowhere"], "due": crate::meetings::due(), "matter": "06001", "grid_code": GRID}),
+            json!({"step": "decide", "item": item, "text": "城管牵头整治", "units": ["department:urban-management"], "due": crate::meetings::due(), "matter": "06001", "grid_code": GRID}),
+            json!({"step": "close", "minutes": "议定由城管牵头整治。"}),
+        ] {
+            let r = post(steps.clone(), street.clone(), body).await;
+            c!("post", "/api/v1/cogov/meetings/{id}/steps", &r);
+        }
+        let r = get(format!("/api/v1/cogov/meetings/{meeting}"), street.clone()).await;
+        assert_eq!(r.json()["decisions"][0]["cases"][0]["channel"], "meeting", "{}", r.body);
+        c!("get", "/api/v1/cogov/meetings/{id}", &r);
+        let r = get(format!("{bodies}/{body}"), street.clone()).await;
+        c!("get", "/api/v1/cogov/bodies/{id}", &r);
+        let r = get(format!("{bodies}/{body}"), clerk.clone()).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        c!("get", "/api/v1/cogov/bodies/{id}", &r);
+        let r = get("/api/v1/cogov/solved".into(), street.clone()).await;
+        c!("get", "/api/v1/cogov/solved", &r);
 
         // Every documented operation was called and answered.
         for (m, p) in ROUTES {

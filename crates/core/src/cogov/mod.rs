@@ -3,6 +3,7 @@
 //! who picked that community. The rules here are pure: what a notice must hold.
 
 pub mod groups;
+pub mod meetings;
 pub mod orders;
 pub mod survey;
 

@@ -2,6 +2,7 @@
 //! to a community or a grid. Every change is audited in its own transaction.
 
 pub mod groups;
+pub mod meetings;
 pub mod orders;
 pub mod surveys;
 

@@ -179,6 +179,14 @@ pub async fn get_case(
         .iter()
         .map(|m| json!({"id": m.id, "number": m.flow.number, "reporter": m.reporter, "channel": m.channel, "reported_at": local(m.reported_at)}))
         .collect();
+    // Joint meetings: the agenda items raised from this case, and the item and decision it is
+    // an assignment of.
+    let links = gongzhi_app::cogov::meetings::links_of_case(&state, record.id).await?;
+    body["joint_meeting"] = json!({
+        "raised_as": links.raised_as.iter().map(|i| json!({"item": i.id, "body": i.body_id, "title": i.title,
+            "state": i.state.as_str(), "state_label": i.state.label(lang)})).collect::<Vec<_>>(),
+        "assignment_of": links.assignment.map(|a| json!({"item": a.item_id, "decision": a.decision_id, "unit": a.unit})),
+    });
     Ok(Json(body))
 }
 

@@ -310,6 +310,9 @@ struct CasePage {
     failed_action: String,
     /// Residents who follow the case ("me too" on `/m/nearby`).
     followers: i64,
+    /// Joint meetings: the agenda items raised from the case, or the one it is an assignment of
+    /// (id, title, state).
+    agenda_items: Vec<(i64, String, &'static str)>,
 }
 
 /// Working minutes as people read them: `45 分钟`, `2 小时 5 分钟`.
@@ -800,6 +803,7 @@ fn case_view(
         None => (None, "", String::new()),
     };
     CasePage {
+        agenda_items: vec![],
         followers: view.followers,
         c: Chrome::for_staff(staff, "/cases"),
         id: record.id,
@@ -900,7 +904,15 @@ pub async fn case_page(
             .unwrap_or_else(|_| staff.lang.pick("上报", "report"));
         format!("{}{label}", staff.lang.pick("已完成：", "Done: "))
     });
-    render(case_view(&state, &staff, &dossier, notice, None), StatusCode::OK)
+    let mut page = case_view(&state, &staff, &dossier, notice, None);
+    let links = gongzhi_app::cogov::meetings::links_of_case(&state, dossier.view.record.id).await?;
+    page.agenda_items = links
+        .raised_as
+        .iter()
+        .chain(links.assigned_item.iter())
+        .map(|i| (i.id, i.title.clone(), i.state.label(staff.lang)))
+        .collect();
+    render(page, StatusCode::OK)
 }
 
 /// `POST /cases/{id}/act`: one action from the case page's forms; 303 back to the page when done,

@@ -5,9 +5,12 @@
 //! create, open and close them at `/cogov/surveys`, residents answer once at `/m/surveys/{id}`. Community groups:
 //! staff create them at `/cogov/groups` and hide posts; residents join, post and reply at
 //! `/m/groups/{id}`. Residents' needs (居民点单): residents post them at `/m/orders/new`, staff list,
-//! decline or fulfil them at `/cogov/orders`.
+//! decline or fulfil them at `/cogov/orders`. Joint meetings (党建联席会议): bodies and seats,
+//! agenda items and meetings at `/cogov/bodies` and under `/api/v1/cogov/`.
 
 pub mod groups;
+pub mod meetings;
+pub mod meetings_api;
 pub mod notices;
 pub mod orders;
 pub mod surveys;
@@ -43,4 +46,28 @@ pub fn routes() -> Router<AppState> {
         .route("/m/orders/new", get(orders::new_form).post(orders::post))
         .route("/m/surveys", get(surveys::resident_list))
         .route("/m/surveys/{id}", get(surveys::resident_survey).post(surveys::answer))
+        .route("/cogov/bodies", get(meetings::bodies).post(meetings::create_body))
+        .route("/cogov/bodies/{id}", get(meetings::body))
+        .route("/cogov/bodies/{id}/seats", post(meetings::add_seat))
+        .route("/cogov/bodies/{id}/items", post(meetings::raise_item))
+        .route("/cogov/bodies/{id}/meetings", post(meetings::convene))
+        .route("/cogov/items/{id}", get(meetings::item))
+        .route("/cogov/items/{id}/step", post(meetings::step_item))
+        .route("/cogov/meetings/{id}", get(meetings::meeting))
+        .route("/cogov/meetings/{id}/hold", post(meetings::hold))
+        .route("/cogov/meetings/{id}/decide", post(meetings::decide))
+        .route("/cogov/meetings/{id}/close", post(meetings::close))
+        .route(
+            "/api/v1/cogov/bodies",
+            get(meetings_api::list_bodies).post(meetings_api::create_body),
+        )
+        .route("/api/v1/cogov/bodies/{id}", get(meetings_api::get_body))
+        .route("/api/v1/cogov/bodies/{id}/seats", post(meetings_api::add_seat))
+        .route("/api/v1/cogov/bodies/{id}/items", post(meetings_api::raise_item))
+        .route("/api/v1/cogov/bodies/{id}/meetings", post(meetings_api::convene))
+        .route("/api/v1/cogov/items/{id}", get(meetings_api::get_item))
+        .route("/api/v1/cogov/items/{id}/steps", post(meetings_api::step_item))
+        .route("/api/v1/cogov/meetings/{id}", get(meetings_api::get_meeting))
+        .route("/api/v1/cogov/meetings/{id}/steps", post(meetings_api::step_meeting))
+        .route("/api/v1/cogov/solved", get(meetings_api::solved))
 }
