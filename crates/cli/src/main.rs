@@ -204,6 +204,8 @@ enum ImportWhat {
     MemberOrgs(RegistryImport),
     /// Property companies (物业企业).
     PropertyCompanies(RegistryImport),
+    /// Posted offices (派驻机构): a department's office at a street, one per department and street.
+    PostedOffices(RegistryImport),
     /// Party organizations (党组织): street working committees, community committees, grid
     /// organizations, branches.
     PartyOrgs(RegistryImport),
@@ -786,6 +788,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
                 ImportWhat::Compounds(a) => ("compounds", a),
                 ImportWhat::MemberOrgs(a) => ("member-orgs", a),
                 ImportWhat::PropertyCompanies(a) => ("property-companies", a),
+                ImportWhat::PostedOffices(a) => ("posted-offices", a),
                 ImportWhat::PartyOrgs(a) => ("party-orgs", a),
                 ImportWhat::PartyMembers(a) => ("party-members", a),
                 ImportWhat::Grids { .. } => unreachable!("matched above"),

@@ -23,6 +23,8 @@ pub struct Organizations {
     /// Owners' committees' names by compound id.
     pub owners_committees: HashMap<i64, String>,
     pub party_organizations: Vec<PartyOrganization>,
+    /// The departments' offices posted to the streets of the area (派驻机构).
+    pub posted_offices: Vec<gongzhi_core::orgs::registry::PostedOffice>,
 }
 
 /// The organizations of the area `within` names (or the reader's widest).
@@ -45,7 +47,11 @@ pub async fn organizations(app: &App, actor: &Actor, within: Option<&str>) -> Re
     let compounds = db.compounds_within(&prefix).await?;
     let party_organizations = db.party_organizations_within(&prefix).await?;
     let counts = db.org_counts(&prefix).await?;
+    // A street's offices serve its communities too: a community's page lists its street's.
+    let street_prefix: String = prefix.chars().take(9).collect();
+    let posted_offices = db.posted_offices_within(&street_prefix).await?;
     Ok(Organizations {
+        posted_offices,
         prefix,
         counts,
         members,

@@ -1150,3 +1150,76 @@ async fn an_administrator_rotates_the_personal_data_key_on_the_command_line() {
         );
     }
 }
+
+/// Posted offices (派驻机构) come in by a template like the other organizations: one office per
+/// department and street, the department one of the list, the street inside the importer's area;
+/// any bad row and nothing is written. The organizations page then lists them with the id a
+/// joint-meeting seat names.
+#[tokio::test]
+async fn street_staff_import_posted_offices_and_the_organizations_page_lists_them() {
+    for (db, state) in demo_apps().await {
+        let name = db.backend_name();
+        let app = gongzhi_web::router(state.with_cipher(cipher()));
+        let street = token(&app, &db.db, "street").await;
+        let community = token(&app, &db.db, "community").await;
+        let street_code = "230903011000";
+        let before = db.db.posted_offices_within("230903011").await.unwrap().len();
+        let uri = "/api/v1/registry/import/posted-offices?file=offices.csv";
+
+        // A street outside the area, the same department twice: refused, each row named.
+        let other_street = format!("{}000", &other_grid()[..9]);
+        let bad = csv(&[
+            &["department_code", "name", "street_code", "address"],
+            &["water", "桃东水务站", street_code, "街道办事处院内"],
+            &["water", "别处水务站", &other_street, ""],
+            &["water", "桃东水务站二", street_code, ""],
+        ]);
+        let reply = post_file(&app, &street, uri, "text/csv", bad).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert_eq!(bad_rows(&reply), vec![3, 4], "{name}: {}", reply.body);
+        // A department the list does not have: refused, the column named.
+        let bad = csv(&[
+            &["department_code", "name", "street_code"],
+            &["water", "桃东水务站", street_code],
+            &["weather-bureau", "气象站", street_code],
+        ]);
+        let reply = post_file(&app, &street, uri, "text/csv", bad).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert_eq!(bad_rows(&reply), vec![3], "{name}: {}", reply.body);
+        assert!(reply.body.contains("部门代码"), "{name}: {}", reply.body);
+        assert_eq!(
+            db.db.posted_offices_within("230903011").await.unwrap().len(),
+            before,
+            "{name}"
+        );
+
+        // A community worker's area does not reach the street.
+        let one = csv(&[
+            &["部门代码", "机构名称", "所在街道代码"],
+            &["water", "桃东水务站", street_code],
+        ]);
+        let reply = post_file(&app, &community, uri, "text/csv", one.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("不在您的辖区内"), "{name}: {}", reply.body);
+
+        let reply = post_file(&app, &street, uri, "text/csv", one.clone()).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
+        let offices = db.db.posted_offices_within("230903011").await.unwrap();
+        assert_eq!(offices.len(), before + 1, "{name}");
+        let office = offices.iter().find(|o| o.name == "桃东水务站").unwrap();
+        assert_eq!(office.department_code, "water");
+        assert_eq!(office.street_code, street_code);
+
+        // The same office again: it is registered already.
+        let reply = post_file(&app, &street, uri, "text/csv", one).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", reply.body);
+        assert!(reply.body.contains("已有派驻机构"), "{name}: {}", reply.body);
+
+        let staff = sign_in(&app, &db.db, "community").await;
+        let r = page(&app, &staff, "/registry/organizations?within=230903011001").await;
+        assert_eq!(r.status, StatusCode::OK, "{name}");
+        assert!(r.body.contains("id=\"posted\""), "{name}: {}", r.body);
+        assert!(r.body.contains("桃东水务站") && r.body.contains("水务局"), "{name}");
+        assert!(r.body.contains(&format!("<td>{}</td></tr>", office.id)), "{name}");
+    }
+}

@@ -589,6 +589,46 @@ const PARTY_MEMBER_COLUMNS: &[Column] = &[
     col("joined_on", "入党日期", false, CellKind::Date, "2005-07-01", "", ""),
 ];
 
+/// Posted offices (派驻机构): a department's office at a street (城管、市场监管、司法所、派出所 …).
+const POSTED_OFFICE_COLUMNS: &[Column] = &[
+    col(
+        "department_code",
+        "部门代码",
+        true,
+        CellKind::Text { max_chars: 60 },
+        "market-regulation",
+        "职能部门名录中的部门代码（如 public-security、market-regulation、justice）",
+        "the code of a department of the rules' department list (e.g. public-security, justice)",
+    ),
+    col(
+        "name",
+        "机构名称",
+        true,
+        CellKind::Text { max_chars: 100 },
+        "桃东市场监督管理所",
+        "",
+        "",
+    ),
+    col(
+        "street_code",
+        "所在街道代码",
+        true,
+        CellKind::TerritoryCode,
+        "230903011000",
+        "派驻街道的12位区划代码，须在导入人的辖区内；同一部门在一个街道只有一个派驻机构",
+        "the 12-digit code of the street it is posted to, inside the importer's scope; one office per department and street",
+    ),
+    col(
+        "address",
+        "地址",
+        false,
+        CellKind::Text { max_chars: 120 },
+        "街道办事处院内",
+        "",
+        "",
+    ),
+];
+
 pub const RESIDENTS: Template = Template {
     key: "residents",
     name_zh: "实有人口",
@@ -625,6 +665,12 @@ pub const PROPERTY_COMPANIES: Template = Template {
     name_en: "property companies",
     columns: PROPERTY_COMPANY_COLUMNS,
 };
+pub const POSTED_OFFICES: Template = Template {
+    key: "posted-offices",
+    name_zh: "派驻机构",
+    name_en: "posted offices",
+    columns: POSTED_OFFICE_COLUMNS,
+};
 pub const PARTY_ORGS: Template = Template {
     key: "party-orgs",
     name_zh: "党组织",
@@ -639,13 +685,14 @@ pub const PARTY_MEMBERS: Template = Template {
 };
 
 /// Every registry template, in the order pages list them.
-pub const ALL: [Template; 8] = [
+pub const ALL: [Template; 9] = [
     RESIDENTS,
     HOUSEHOLDS,
     BUILDINGS,
     COMPOUNDS,
     MEMBER_ORGS,
     PROPERTY_COMPANIES,
+    POSTED_OFFICES,
     PARTY_ORGS,
     PARTY_MEMBERS,
 ];

@@ -85,6 +85,16 @@ pub struct NewPostedOffice {
     pub address: String,
 }
 
+/// A posted office (派驻机构) as stored: a department's office at a street.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostedOffice {
+    pub id: i64,
+    pub department_code: String,
+    pub name: String,
+    pub street_code: String,
+    pub address: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPartyOrganization {
     /// Unique, e.g. `P-230903011001007` for a grid's organization.

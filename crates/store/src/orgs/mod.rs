@@ -413,6 +413,29 @@ impl Db {
         rows.into_iter().map(OrgRow::into_org).collect()
     }
 
+    /// The posted offices (派驻机构) of the streets under `within`, by street and department.
+    pub async fn posted_offices_within(
+        &self,
+        within: &str,
+    ) -> Result<Vec<gongzhi_core::orgs::registry::PostedOffice>, StoreError> {
+        let rows: Vec<(i64, String, String, String, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, department_code, name, street_code, address FROM posted_offices \
+             WHERE street_code LIKE $1 ORDER BY street_code, department_code")
+            .bind(like_prefix(within)).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, department_code, name, street_code, address)| gongzhi_core::orgs::registry::PostedOffice {
+                    id,
+                    department_code,
+                    name,
+                    street_code,
+                    address,
+                },
+            )
+            .collect())
+    }
+
     pub async fn member_organization(&self, id: i64) -> Result<Option<MemberOrganization>, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM member_organizations WHERE id = $1");
         let row: Option<OrgRow> =

@@ -30,6 +30,16 @@ struct OrganizationsPage {
     members: Vec<MemberRow>,
     compounds: Vec<CompoundRow>,
     party: Vec<PartyRow>,
+    posted: Vec<PostedRow>,
+}
+
+/// A posted office: its id is what a seat of a joint-meeting body names.
+struct PostedRow {
+    id: i64,
+    name: String,
+    department: String,
+    place: String,
+    address: String,
 }
 
 struct MemberRow {
@@ -125,6 +135,21 @@ pub(super) async fn organizations_page(
         })
         .collect();
 
+    let rules = state.rules();
+    let posted = orgs
+        .posted_offices
+        .into_iter()
+        .map(|o| PostedRow {
+            id: o.id,
+            department: gongzhi_core::orgs::DepartmentCode::parse(&o.department_code)
+                .ok()
+                .and_then(|code| rules.departments.get(&code).map(|d| d.name.clone()))
+                .unwrap_or_else(|| o.department_code.clone()),
+            place: place(&o.street_code),
+            name: o.name,
+            address: o.address,
+        })
+        .collect();
     let counts = orgs.counts;
     let prefix = orgs.prefix;
     let party_kinds = counts
@@ -142,6 +167,7 @@ pub(super) async fn organizations_page(
             members,
             compounds,
             party,
+            posted,
         },
         StatusCode::OK,
     )

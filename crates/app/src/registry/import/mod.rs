@@ -52,6 +52,10 @@ macro_rules! by_template {
                 type $T = orgs::PropertyCompanies;
                 $body
             }
+            "posted-offices" => {
+                type $T = orgs::PostedOffices;
+                $body
+            }
             "compounds" => {
                 type $T = orgs::Compounds;
                 $body

@@ -4,11 +4,16 @@
 
 use std::collections::HashMap;
 
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::orgs::credit_code::CreditCode;
-use gongzhi_core::orgs::registry::{NewMemberOrganization, NewOwnersCommittee, NewPropertyCompany, OrgKind};
+use gongzhi_core::orgs::registry::{
+    NewMemberOrganization, NewOwnersCommittee, NewPostedOffice, NewPropertyCompany, OrgKind,
+};
 use gongzhi_core::territory::places::{NewCompound, street_of};
 use gongzhi_core::territory::{DivisionCode, Level};
-use gongzhi_store::orgs::{insert_member_organizations_tx, insert_owners_committees_tx, insert_property_companies_tx};
+use gongzhi_store::orgs::{
+    insert_member_organizations_tx, insert_owners_committees_tx, insert_posted_offices_tx, insert_property_companies_tx,
+};
 use gongzhi_store::territory::places::insert_compounds_tx;
 
 use super::*;
@@ -194,6 +199,97 @@ impl Template for PropertyCompanies {
     async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, companies: Self::Checked) -> Result<Created, StoreError> {
         insert_property_companies_tx(tx, cx.audit_key(), cx.account(), &companies).await?;
         Ok(vec![("property_companies", companies.len() as u64)])
+    }
+}
+
+/// The posted offices template: one office per department and street, the department one of the
+/// rules' department list, the street one of the grid system's inside the importer's area.
+pub(super) struct PostedOffices;
+
+impl Template for PostedOffices {
+    type Keys = Auditing;
+    type Row = (usize, NewPostedOffice);
+    type Checked = Vec<NewPostedOffice>;
+
+    fn reader(index: Arc<TerritoryIndex>, reach: Reach) -> impl Reader<Self::Row> {
+        let mut seen: HashMap<(String, String), usize> = HashMap::new();
+        move |r: Record| {
+            let street = division_in(&index, &reach, &r, "street_code", &[Level::Street]).map_err(|e| vec![e])?;
+            let department = r.text("department_code").to_string();
+            let key = (department.clone(), street.as_str().to_string());
+            if let Some(first) = seen.insert(key, r.row) {
+                return Err(vec![r.error(
+                    "department_code",
+                    Problem::Duplicate {
+                        value: format!("{department} @ {street}"),
+                        first_row: first,
+                    },
+                )]);
+            }
+            Ok((
+                r.row,
+                NewPostedOffice {
+                    department_code: department,
+                    name: r.text("name").to_string(),
+                    street_code: street.as_str().to_string(),
+                    address: r.get("address").unwrap_or("").to_string(),
+                },
+            ))
+        }
+    }
+
+    async fn check(
+        cx: &Importing<'_, Auditing>,
+        rows: Vec<Self::Row>,
+        errors: &mut ErrorList,
+    ) -> Result<Self::Checked, Outcome> {
+        let rules = cx.app.rules();
+        let existing: std::collections::HashSet<(String, String)> = cx
+            .app
+            .db()
+            .posted_offices_within("")
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .map(|o| (o.department_code, o.street_code))
+            .collect();
+        let mut offices = Vec::new();
+        for (row, office) in rows {
+            let known = DepartmentCode::parse(&office.department_code)
+                .ok()
+                .is_some_and(|code| rules.departments.get(&code).is_some());
+            if !known {
+                errors.push(RowError::cell(
+                    row,
+                    "部门代码",
+                    Problem::unknown(
+                        &office.department_code,
+                        "职能部门名录中的部门",
+                        "a department of the list",
+                    ),
+                ));
+            } else if existing.contains(&(office.department_code.clone(), office.street_code.clone())) {
+                errors.push(RowError::cell(
+                    row,
+                    "部门代码",
+                    Problem::other(
+                        format!("{} 在街道 {} 已有派驻机构", office.department_code, office.street_code),
+                        format!(
+                            "{} already has an office at street {}",
+                            office.department_code, office.street_code
+                        ),
+                    ),
+                ));
+            } else {
+                offices.push(office);
+            }
+        }
+        Ok(offices)
+    }
+
+    async fn write(cx: &Importing<'_, Auditing>, tx: &mut Tx, offices: Self::Checked) -> Result<Created, StoreError> {
+        insert_posted_offices_tx(tx, cx.audit_key(), cx.account(), &offices).await?;
+        Ok(vec![("posted_offices", offices.len() as u64)])
     }
 }
 
