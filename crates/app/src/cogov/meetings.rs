@@ -625,9 +625,23 @@ pub async fn decide(app: &App, actor: &Actor, id: i64, cmd: Decide) -> Result<De
                 format!("agenda item {} is not on this meeting's agenda", cmd.item),
             )
         })?;
-    item.state.apply(&AgendaStep::Decide).map_err(|e| wrong_state(&e))?;
+    // A decision recorded whose cases were not all made (the server stopped between them) is
+    // carried on by deciding again: the same decision, and each unit's report is idempotent by
+    // (decision, unit), so a case made before is found, not made twice.
+    let recorded = match item.state {
+        AgendaState::Decided => app.db().decision_of_item(item.id).await?,
+        _ => None,
+    };
+    if recorded.is_none() {
+        item.state.apply(&AgendaStep::Decide).map_err(|e| wrong_state(&e))?;
+    }
     let today = gongzhi_core::time::city_time(Utc::now()).date_naive();
-    let draft = DecisionDraft::check(&cmd.text, &cmd.due, today).map_err(AppError::draft)?;
+    // Carried on, the decision is the one recorded (its cases' reports must match the first try's).
+    let (text, due) = match &recorded {
+        Some(d) => (d.body.clone(), d.due.to_string()),
+        None => (cmd.text.clone(), cmd.due.clone()),
+    };
+    let draft = DecisionDraft::check(&text, &due, today).map_err(AppError::draft)?;
     if cmd.units.is_empty() {
         return Err(invalid(
             "units",
@@ -695,20 +709,24 @@ pub async fn decide(app: &App, actor: &Actor, id: i64, cmd: Decide) -> Result<De
     cases::check(app, actor, &report_of(&units[0], 0))?;
     let key = audit_key(app)?;
     let unit_keys: Vec<String> = units.iter().map(UnitRef::key).collect();
-    let decision_id = app
-        .db()
-        .record_decision(&meeting, &item, &draft, &unit_keys, &actor.account, Utc::now(), &key)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict { what: "meeting", .. } => meeting_changed(e, id),
-            StoreError::Conflict { .. } => AppError::new(
-                ErrorCode::WrongAgendaState,
-                Some("item"),
-                "议题刚被他人更改，请刷新",
-                "the agenda item changed meanwhile; reload",
-            ),
-            other => other.into(),
-        })?;
+    let decision_id = match &recorded {
+        Some(d) => Ok(d.id),
+        None => {
+            app.db()
+                .record_decision(&meeting, &item, &draft, &unit_keys, &actor.account, Utc::now(), &key)
+                .await
+        }
+    }
+    .map_err(|e| match e {
+        StoreError::Conflict { what: "meeting", .. } => meeting_changed(e, id),
+        StoreError::Conflict { .. } => AppError::new(
+            ErrorCode::WrongAgendaState,
+            Some("item"),
+            "议题刚被他人更改，请刷新",
+            "the agenda item changed meanwhile; reload",
+        ),
+        other => other.into(),
+    })?;
     let by_meeting = meeting_actor(&body)?;
     let limits_of = |record: &CaseRecord| CaseLimits {
         handling: Some(Limit {

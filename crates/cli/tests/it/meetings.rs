@@ -294,6 +294,39 @@ async fn a_case_the_street_cannot_solve_is_decided_by_a_joint_meeting_and_closed
             .json();
         assert_eq!(i["state"], "discussed");
 
+        // The server stopped after recording the decision and before making its cases: the item
+        // stays decided, and deciding again carries on with the decision recorded.
+        {
+            let meeting = db.meeting(meeting_id).await.unwrap().unwrap();
+            let item = db.agenda_item(item_id).await.unwrap().unwrap();
+            let today = gongzhi_core::time::city_time(chrono::Utc::now()).date_naive();
+            let draft = gongzhi_core::cogov::meetings::DecisionDraft::check(
+                "城管牵头拆除违建，住建部门核查房屋安全",
+                &due(),
+                today,
+            )
+            .unwrap();
+            let units = [
+                "department:urban-management".to_string(),
+                "department:housing".to_string(),
+            ];
+            db.record_decision(
+                &meeting,
+                &item,
+                &draft,
+                &units,
+                "street",
+                chrono::Utc::now(),
+                &audit_key(),
+            )
+            .await
+            .unwrap();
+        }
+        let i = get_as(&app, &format!("/api/v1/cogov/items/{item_id}"), &street)
+            .await
+            .json();
+        assert_eq!(i["state"], "decided", "{name}");
+
         // The decision assigns two departments: two cases of the loop, channel meeting, dispatched.
         let r = post_as(
             &app,
