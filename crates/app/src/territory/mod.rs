@@ -74,29 +74,6 @@ pub async fn grids(app: &App, within: Option<&TerritoryCode>) -> Result<Vec<Node
     Ok(app.db().grids_within(&root).await?)
 }
 
-/// The districts, streets and communities (the city page's browser), a list per level; kept,
-/// like the nodes' pages, until the territory changes.
-pub async fn tree(app: &App) -> Result<Arc<Tree>, AppError> {
-    let revision = app.db().territory_revision().await?;
-    let today = app.today();
-    {
-        let cached = app.node_pages.tree.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((r, d, t)) = &*cached
-            && *r == revision
-            && *d == today
-        {
-            return Ok(t.clone());
-        }
-    }
-    let tree = Arc::new([
-        app.db().nodes_at_level(Level::District).await?,
-        app.db().nodes_at_level(Level::Street).await?,
-        app.db().nodes_at_level(Level::Community).await?,
-    ]);
-    *app.node_pages.tree.lock().unwrap_or_else(|p| p.into_inner()) = Some((revision, today, tree.clone()));
-    Ok(tree)
-}
-
 /// A node as its page shows it (without the cases, which are the case loop's).
 pub struct NodePage {
     /// What the territory says about it, shared with every reader until the territory changes.
@@ -116,6 +93,8 @@ pub struct NodeTerritory {
     pub grids: Vec<Node>,
     /// The city's summary, on the city's page.
     pub summary: Option<Summary>,
+    /// The districts, streets and communities (the city page's browser), on the city's page.
+    pub tree: Option<Tree>,
 }
 
 /// The nodes' pages as last read, by code, with the territory revision and day they were read
@@ -123,15 +102,14 @@ pub struct NodeTerritory {
 /// geometry that changes a few times a year.
 #[derive(Default, Clone)]
 pub struct NodePageCache {
-    cached: Arc<Mutex<HashMap<TerritoryCode, Kept<NodeTerritory>>>>,
-    tree: Arc<Mutex<Option<Kept<Tree>>>>,
+    cached: Arc<Mutex<HashMap<TerritoryCode, Kept>>>,
 }
 
 /// The districts, streets and communities, a list per level.
 pub type Tree = [Vec<Node>; 3];
 
-/// What was read of the territory, with the revision and the day it was read on.
-type Kept<T> = (i64, NaiveDate, Arc<T>);
+/// A node's territory as read, with the revision and the day it was read on.
+type Kept = (i64, NaiveDate, Arc<NodeTerritory>);
 
 /// The page of node `code` (404 naming the parameter `code`).
 pub async fn node_page(app: &App, code: &TerritoryCode) -> Result<NodePage, AppError> {
@@ -201,15 +179,23 @@ async fn node_territory(app: &App, code: &TerritoryCode) -> Result<NodeTerritory
         Some(community) => db.grids_within(&community).await?,
         None => db.grids_within(&node.code).await?,
     };
-    let summary = match node.level() {
-        Level::City => Some(db.summary().await?),
-        _ => None,
+    let (summary, tree) = match node.level() {
+        Level::City => (
+            Some(db.summary().await?),
+            Some([
+                db.nodes_at_level(Level::District).await?,
+                db.nodes_at_level(Level::Street).await?,
+                db.nodes_at_level(Level::Community).await?,
+            ]),
+        ),
+        _ => (None, None),
     };
     Ok(NodeTerritory {
         detail,
         crumbs,
         grids,
         summary,
+        tree,
     })
 }
 

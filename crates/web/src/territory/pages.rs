@@ -118,8 +118,7 @@ pub async fn city(
 /// The tree of districts, streets and communities (the city page's browser), as nested lists:
 /// districts and streets as links, a street's communities by name only (330 more links would be a
 /// fifth of the page; the street's page links each).
-async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
-    let levels = gongzhi_app::territory::tree(state).await?;
+fn tree(levels: &gongzhi_app::territory::Tree, lang: Lang) -> Vec<TreeItem> {
     // The kind only where the name does not already say it (兴民社区 is a 社区): a third of
     // the tree's bytes otherwise.
     let item = |n: &Node| TreeItem {
@@ -149,13 +148,13 @@ async fn tree(state: &AppState, lang: Lang) -> Result<Vec<TreeItem>, ApiError> {
             });
         }
     }
-    Ok(levels[0]
+    levels[0]
         .iter()
         .map(|district| TreeItem {
             children: streets.remove(district.code.as_str()).unwrap_or_default(),
             ..item(district)
         })
-        .collect())
+        .collect()
 }
 
 /// `GET /territory/{code}`: a street, community or grid with its children on the map and the open
@@ -178,6 +177,7 @@ pub async fn node(
         crumbs,
         grids,
         summary,
+        tree: levels,
     } = &*territory;
     let crumbs: Vec<(String, String)> = crumbs.iter().map(|p| (p.code.to_string(), p.name.clone())).collect();
     let is_grid = node.level() == Level::Grid;
@@ -354,11 +354,7 @@ pub async fn node(
     } else {
         (vec![], vec![])
     };
-    let tree = if node.level() == Level::City {
-        tree(&state, lang).await?
-    } else {
-        vec![]
-    };
+    let tree = levels.as_ref().map(|l| tree(l, lang)).unwrap_or_default();
 
     let page = TerritoryPage {
         can_import: staff
