@@ -28,7 +28,7 @@ async fn wait_until(b: &Browser, what: &str, ok: impl Fn(String) -> bool, css: &
         if ok(text.clone()) {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(15), "{what}: {text}");
+        assert!(started.elapsed() < Duration::from_secs(30), "{what}: {text}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -128,7 +128,7 @@ async fn a_street_raises_a_case_to_the_joint_meeting_which_assigns_two_departmen
             if b.client.find(fantoccini::Locator::Css("#done")).await.is_ok() {
                 break;
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "{}", b.body_text().await);
+            assert!(started.elapsed() < Duration::from_secs(120), "{}", b.body_text().await);
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }

@@ -226,11 +226,12 @@ impl Browser {
         self.wait(css).await.text().await.unwrap()
     }
 
-    /// Waits up to 10 s for an element to appear.
+    /// Waits up to 30 s for an element to appear (a page of a debug build on a loaded CI machine
+    /// can take seconds; a missing element fails just the same, later).
     pub async fn wait(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()
-            .at_most(Duration::from_secs(10))
+            .at_most(Duration::from_secs(30))
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
