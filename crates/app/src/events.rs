@@ -57,6 +57,7 @@ pub fn visible_to(
         .iter()
         .filter_map(|g| match &g.scope {
             Scope::Department(d) => Some(format!("department:{d}")),
+            Scope::Organization(o) => Some(format!("organization:{o}")),
             Scope::Territory(_) => None,
         })
         .collect();

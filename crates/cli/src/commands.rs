@@ -42,9 +42,15 @@ pub async fn create_account(
         let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
         format!("--role {role}: not one of {}", all.join(", "))
     })?;
-    let scope = match scope.strip_prefix("department:") {
-        Some(d) => Scope::Department(DepartmentCode::parse(d).map_err(|e| format!("--scope {scope}: {e}"))?),
-        None => Scope::Territory(TerritoryCode::parse(scope).map_err(|e| format!("--scope {scope}: {e}"))?),
+    let scope = match (scope.strip_prefix("department:"), scope.strip_prefix("organization:")) {
+        (Some(d), _) => Scope::Department(DepartmentCode::parse(d).map_err(|e| format!("--scope {scope}: {e}"))?),
+        (_, Some(o)) => Scope::Organization(
+            o.parse::<i64>()
+                .ok()
+                .filter(|o| *o > 0)
+                .ok_or_else(|| format!("--scope {scope}: not an organization id"))?,
+        ),
+        _ => Scope::Territory(TerritoryCode::parse(scope).map_err(|e| format!("--scope {scope}: {e}"))?),
     };
     let exists = db.account_by_username(username).await.map_err(|e| e.to_string())?;
     if exists.is_some() {

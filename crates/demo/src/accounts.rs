@@ -64,6 +64,7 @@ fn demo_scope(s: &str) -> Result<Scope> {
     Ok(match s.split_once(':') {
         Some(("territory", code)) => Scope::Territory(TerritoryCode::parse(code)?),
         Some(("department", code)) => Scope::Department(DepartmentCode::parse(code)?),
+        Some(("organization", id)) => Scope::Organization(id.parse()?),
         _ => anyhow::bail!("bad demo scope {s}"),
     })
 }

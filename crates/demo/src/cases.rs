@@ -645,6 +645,10 @@ impl Staff {
             UnitRef::Territory(t) if t.level() == Level::Street => Staff::street(t),
             UnitRef::Territory(t) => Staff::community(t),
             UnitRef::GridWorker(g) => Staff::grid_worker(g),
+            UnitRef::Organization(o) => Actor {
+                account: format!("liaison.{o}"),
+                grants: vec![grant(Role::Liaison, Scope::Organization(*o))],
+            },
         }
     }
 
@@ -939,7 +943,7 @@ impl<'r> DemoCases<'r> {
                 &place.grid.as_str()[6..12],
                 rng.random_range(1..20)
             ),
-            Channel::Meeting => Staff::community(&place.community).account,
+            Channel::Meeting | Channel::Order => Staff::community(&place.community).account,
             Channel::Property => format!("property:{}", &place.community.as_str()[..12]),
             Channel::Feed => format!(
                 "feed:{}",

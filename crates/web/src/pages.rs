@@ -91,6 +91,9 @@ impl Chrome {
             link("/cogov/surveys", "问卷", "Surveys");
             link("/cogov/orders", "居民点单", "Needs");
         }
+        if has(&[Role::Liaison]) {
+            link("/cogov/offers", "单位接单", "Offers");
+        }
         if has(&gongzhi_app::cogov::meetings::READERS) {
             link("/cogov/bodies", "联席会议", "Joint meetings");
         }
@@ -107,6 +110,7 @@ impl Chrome {
                 let scope = match &g.scope {
                     Scope::Territory(t) => t.to_string(),
                     Scope::Department(d) => d.to_string(),
+                    Scope::Organization(o) => format!("organization:{o}"),
                 };
                 format!("{} · {scope}", g.role.label(lang))
             })

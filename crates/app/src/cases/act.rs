@@ -153,6 +153,10 @@ pub async fn perform(app: &App, actor: &Actor, record: CaseRecord, action: Actio
     if let Err(e) = crate::cogov::meetings::case_closed(app, &updated, &actor.account).await {
         tracing::error!(case = updated.id, error = %e.message(gongzhi_core::Lang::En), "completing the agenda item of a closed case");
     }
+    // A published need's case: the need follows it.
+    if let Err(e) = crate::cogov::orders::case_changed(app, &updated, &actor.account).await {
+        tracing::error!(case = updated.id, error = %e.message(gongzhi_core::Lang::En), "following a need's case");
+    }
     Ok(Acted {
         record: updated,
         event: applied.event,

@@ -65,7 +65,15 @@ pub async fn dossier(app: &App, actor: &Actor, id: &str, now: DateTime<Utc>) -> 
     let codes: Vec<&str> = codes.iter().map(TerritoryCode::as_str).collect();
     // One query for everyone named and one for every place, side by side, not one per person and
     // per place; names only (reading a node whole parsed a street's boundary for its name).
-    let (people, places) = tokio::try_join!(app.db().display_names(&accounts), app.db().node_names(&codes))?;
+    let (people, mut places) = tokio::try_join!(app.db().display_names(&accounts), app.db().node_names(&codes))?;
+    // A member organization that took a need is named from the registry (`organization:ID`).
+    for unit in flow.lead.iter().chain(&flow.co_handlers) {
+        if let UnitRef::Organization(o) = unit
+            && let Some(org) = app.db().member_organization(*o).await?
+        {
+            places.insert(unit.key(), org.name);
+        }
+    }
 
     let duplicates = match (l.lon, l.lat) {
         (Some(lon), Some(lat)) if flow.state.is_open() => {
@@ -93,7 +101,7 @@ pub async fn reporting_grids(app: &App, actor: &Actor) -> Result<Option<Vec<Node
         .iter()
         .filter_map(|g| match &g.scope {
             Scope::Territory(t) => Some(t.clone()),
-            Scope::Department(_) => None,
+            Scope::Department(_) | Scope::Organization(_) => None,
         })
         .min_by_key(|t| t.level());
     let node = match scope {

@@ -29,7 +29,7 @@ pub fn my_grids(actor: &Actor) -> Result<Vec<TerritoryCode>, AppError> {
         .filter(|g| g.role == Role::GridWorker)
         .filter_map(|g| match &g.scope {
             Scope::Territory(t) => Some(t.clone()),
-            Scope::Department(_) => None,
+            Scope::Department(_) | Scope::Organization(_) => None,
         })
         .collect();
     if grids.is_empty() {

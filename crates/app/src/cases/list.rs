@@ -73,7 +73,7 @@ pub fn visible_within(actor: &Actor, node: Option<&TerritoryCode>) -> Option<Cas
             let mine = t.subtree_prefix();
             mine.starts_with(&node_prefix) || node_prefix.starts_with(mine)
         }
-        Scope::Department(_) => true,
+        Scope::Department(_) | Scope::Organization(_) => true,
     });
     if !overlaps {
         return None;

@@ -180,6 +180,10 @@ pub fn can_see(actor: &Actor, case: &Case) -> bool {
             let unit = UnitRef::Department(d.clone());
             case.lead.as_ref() == Some(&unit) || case.co_handlers.contains(&unit)
         }
+        Scope::Organization(o) => {
+            let unit = UnitRef::Organization(*o);
+            case.lead.as_ref() == Some(&unit) || case.co_handlers.contains(&unit)
+        }
     })
 }
 

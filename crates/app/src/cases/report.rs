@@ -44,6 +44,9 @@ pub struct Report {
     /// Facts a channel adds (Open311: the reporter's contact, the attributes; a resident: whether
     /// anonymous), kept on the report's timeline entry beside the routing, never overriding it.
     pub detail: Map<String, Value>,
+    /// The resident the case is for when staff report it on their behalf (a need they ordered,
+    /// `resident:ID`): they may rate it as if they had reported it.
+    pub resident: Option<String>,
 }
 
 /// A report as a client writes it, every field as sent: [`Report::try_from`] checks them in the
@@ -141,6 +144,7 @@ impl TryFrom<RawReport> for Report {
             photos,
             idempotency_key: None,
             detail,
+            resident: None,
         })
     }
 }
@@ -408,9 +412,12 @@ pub async fn report(app: &App, actor: &Actor, cmd: Report) -> Result<Reported, A
     };
     let matter_code = cmd.matter.as_str().to_string();
     // A resident's own report: the case remembers them, so they may rate it (the loop's rule).
-    let resident = (cmd.channel == Channel::Resident
-        && gongzhi_core::people::resident::resident_id(&actor.account).is_some())
-    .then(|| actor.account.clone());
+    let resident = match cmd.resident.clone() {
+        Some(on_behalf) if cmd.channel == Channel::Order => Some(on_behalf),
+        _ => (cmd.channel == Channel::Resident
+            && gongzhi_core::people::resident::resident_id(&actor.account).is_some())
+        .then(|| actor.account.clone()),
+    };
     let make = Box::new(move |number: CaseNumber| {
         let mut case = Case::new(number, node.clone(), matter_code.clone(), now, limits);
         case.resident = resident.clone();

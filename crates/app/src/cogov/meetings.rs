@@ -702,6 +702,7 @@ pub async fn decide(app: &App, actor: &Actor, id: i64, cmd: Decide) -> Result<De
             photos: vec![],
             idempotency_key: Some(format!("joint-meeting-decision-{decision}-{}", unit.key())),
             detail,
+            resident: None,
         }
     };
     // The loop's own check of a report (channel, matter, place in the actor's area) before

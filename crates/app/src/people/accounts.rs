@@ -88,11 +88,39 @@ pub fn grantable(actor: &Actor) -> Vec<Role> {
         .collect()
 }
 
-/// How a scope is written in the forms: a territory code, or `department:CODE`.
+/// How a scope is written in the forms: a territory code, `department:CODE` or
+/// `organization:ID` (a member organization of the registry).
 pub fn scope_text(scope: &Scope) -> String {
     match scope {
         Scope::Territory(t) => t.to_string(),
         Scope::Department(d) => format!("department:{d}"),
+        Scope::Organization(o) => format!("organization:{o}"),
+    }
+}
+
+/// Checks that the grant's scope fits its role: a liaison (单位联络员) is held for a member
+/// organization of the registry, and an organization is the scope of a liaison only (422 `scope`).
+async fn check_scope(app: &App, grant: &Grant) -> Result<Result<(), AppError>, AppError> {
+    let bad = |zh: &str, en: &str| Ok(Err(AppError::new(ErrorCode::InvalidField, Some("scope"), zh, en)));
+    match (&grant.scope, grant.role == Role::Liaison) {
+        (Scope::Organization(o), true) => {
+            if app.db.member_organization(*o).await?.is_none() {
+                return bad(
+                    &format!("辖区单位 {o} 不存在（范围 scope）"),
+                    &format!("no member organization {o} (scope)"),
+                );
+            }
+            Ok(Ok(()))
+        }
+        (_, true) => bad(
+            "单位联络员的范围应为 organization:单位编号（scope）",
+            "a liaison's scope is organization:ID (scope)",
+        ),
+        (Scope::Organization(_), false) => bad(
+            "organization: 范围只能授予单位联络员（scope）",
+            "an organization: scope goes to a liaison only (scope)",
+        ),
+        _ => Ok(Ok(())),
     }
 }
 
@@ -188,6 +216,9 @@ pub async fn create(app: &App, actor: &Actor, new: NewAccount<'_>) -> Result<Res
     if let Err(refusal) = check_grant(actor, &new.grant, &[], false) {
         return Ok(Err(refusal));
     }
+    if let Err(refusal) = check_scope(app, &new.grant).await? {
+        return Ok(Err(refusal));
+    }
     if let Err(problem) = app.security.check_password(username, new.password) {
         return Ok(Err(AppError::localized(None, &problem)));
     }
@@ -239,6 +270,9 @@ pub async fn change(
     match change {
         AccountChange::Grant(grant) => {
             let password_is_own = !account.must_change_password;
+            if let Err(refusal) = check_scope(app, &grant).await? {
+                return Ok(Err(refusal));
+            }
             if let Err(refusal) = check_grant(actor, &grant, &a.target.grants, password_is_own) {
                 return Ok(Err(refusal));
             }

@@ -102,7 +102,7 @@ fn reach(actor: &Actor) -> Vec<String> {
         .filter(|g| READERS.contains(&g.role))
         .filter_map(|g| match &g.scope {
             Scope::Territory(t) => Some(t.subtree_prefix().to_string()),
-            Scope::Department(_) => None,
+            Scope::Department(_) | Scope::Organization(_) => None,
         })
         .collect();
     out.sort_by_key(|p| p.len());

@@ -148,7 +148,7 @@ pub async fn node_page(app: &App, code: &TerritoryCode) -> Result<NodePage, AppE
                     .filter(|g| match &g.scope {
                         // Those who work in the grid itself, its community or its street.
                         Scope::Territory(t) => t.level() >= Level::Street && g.scope.reaches(&node.code),
-                        Scope::Department(_) => false,
+                        Scope::Department(_) | Scope::Organization(_) => false,
                     })
                     .map(|g| (a.account.display_name.clone(), g.role))
                     .collect::<Vec<_>>()
@@ -217,7 +217,7 @@ pub fn grid_importer_scopes(actor: &Actor) -> Result<Vec<&TerritoryCode>, AppErr
         .filter(|g| g.role == Role::SystemAdmin)
         .filter_map(|g| match &g.scope {
             Scope::Territory(t) => Some(t),
-            Scope::Department(_) => None,
+            Scope::Department(_) | Scope::Organization(_) => None,
         })
         .collect();
     if scopes.is_empty() {

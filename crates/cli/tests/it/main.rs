@@ -38,6 +38,7 @@ mod open311;
 mod open311_caching;
 mod open311_clients;
 mod openapi;
+mod orders_taken;
 mod registry_edits;
 mod registry_export;
 mod registry_import;

@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 61] = [
+const ROUTES: [(&str, &str); 66] = [
     ("post", "/api/v1/auth/token"),
     ("delete", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
@@ -79,6 +79,11 @@ const ROUTES: [(&str, &str); 61] = [
     ("get", "/api/v1/cogov/meetings/{id}"),
     ("post", "/api/v1/cogov/meetings/{id}/steps"),
     ("get", "/api/v1/cogov/solved"),
+    ("get", "/api/v1/cogov/offers"),
+    ("get", "/api/v1/cogov/orders/counts"),
+    ("post", "/api/v1/cogov/orders/{id}/publish"),
+    ("post", "/api/v1/cogov/orders/{id}/take"),
+    ("post", "/api/v1/cogov/orders/{id}/rate_back"),
 ];
 
 fn app_of(state: gongzhi_web::AppState) -> axum::Router {
@@ -1003,6 +1008,49 @@ async fn every_documented_operation_answers_as_documented() {
         c!("get", "/api/v1/cogov/bodies/{id}", &r);
         let r = get("/api/v1/cogov/solved".into(), street.clone()).await;
         c!("get", "/api/v1/cogov/solved", &r);
+
+        // Order → publish → take: a listed need published, offered to a liaison, taken.
+        let need = crate::orders_taken::listed_need(&db, "openapi-need").await;
+        let org =
+            crate::orders_taken::member_organization(&db, "MA1B2C3D", "七台河市桃东家政服务有限公司", "230903011000")
+                .await;
+        crate::orders_taken::liaison(&db, "liaison", org).await;
+        let liaison = token(&app, &db, "liaison").await;
+        let community = token(&app, &db, "community").await;
+        let publish = format!("/api/v1/cogov/orders/{need}/publish");
+        for (body, status) in [
+            (json!({"due": "2020-01-01"}), StatusCode::UNPROCESSABLE_ENTITY),
+            (json!({"due": crate::meetings::due()}), StatusCode::OK),
+            (json!({"due": crate::meetings::due()}), StatusCode::CONFLICT),
+        ] {
+            let r = post(publish.clone(), community.clone(), body).await;
+            assert_eq!(r.status, status, "{}", r.body);
+            c!("post", "/api/v1/cogov/orders/{id}/publish", &r);
+        }
+        let r = get("/api/v1/cogov/offers".into(), liaison.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        c!("get", "/api/v1/cogov/offers", &r);
+        let r = get("/api/v1/cogov/offers".into(), community.clone()).await;
+        c!("get", "/api/v1/cogov/offers", &r);
+        for (who, status) in [
+            (community.clone(), StatusCode::FORBIDDEN),
+            (liaison.clone(), StatusCode::OK),
+        ] {
+            let r = post(format!("/api/v1/cogov/orders/{need}/take"), who, json!({})).await;
+            assert_eq!(r.status, status, "{}", r.body);
+            c!("post", "/api/v1/cogov/orders/{id}/take", &r);
+        }
+        let r = post(
+            format!("/api/v1/cogov/orders/{need}/rate_back"),
+            liaison.clone(),
+            json!({"rating": "satisfied"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "not delivered yet: {}", r.body);
+        c!("post", "/api/v1/cogov/orders/{id}/rate_back", &r);
+        let r = get("/api/v1/cogov/orders/counts?within=230903011000".into(), street.clone()).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        c!("get", "/api/v1/cogov/orders/counts", &r);
 
         // Every documented operation was called and answered.
         for (m, p) in ROUTES {

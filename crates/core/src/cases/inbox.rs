@@ -199,7 +199,7 @@ fn territory_prefixes(actor: &Actor, roles: &[Role]) -> Vec<String> {
         .filter(|g| roles.contains(&g.role))
         .filter_map(|g| match &g.scope {
             Scope::Territory(t) => Some(t.subtree_prefix().to_string()),
-            Scope::Department(_) => None,
+            Scope::Department(_) | Scope::Organization(_) => None,
         })
         .collect();
     prefixes.sort();
@@ -218,14 +218,15 @@ fn by_roles(actor: &Actor, roles: &[Role]) -> Vec<Clause> {
     }]
 }
 
+/// The departments and member organizations the actor acts for as their handler or liaison.
 fn department_handlers(actor: &Actor) -> Vec<UnitRef> {
     actor
         .grants
         .iter()
-        .filter(|g| g.role == Role::DepartmentHandler)
-        .filter_map(|g| match &g.scope {
-            Scope::Department(d) => Some(UnitRef::Department(d.clone())),
-            Scope::Territory(_) => None,
+        .filter_map(|g| match (&g.scope, g.role) {
+            (Scope::Department(d), Role::DepartmentHandler) => Some(UnitRef::Department(d.clone())),
+            (Scope::Organization(o), Role::Liaison) => Some(UnitRef::Organization(*o)),
+            _ => None,
         })
         .collect()
 }

@@ -27,10 +27,12 @@ pub enum Channel {
     Property,
     /// A department's data feed (部门推送).
     Feed,
+    /// A resident's need the community published to member organizations (居民点单).
+    Order,
 }
 
 impl Channel {
-    pub const ALL: [Channel; 8] = [
+    pub const ALL: [Channel; 9] = [
         Channel::Patrol,
         Channel::Resident,
         Channel::Hotline,
@@ -39,6 +41,7 @@ impl Channel {
         Channel::Meeting,
         Channel::Property,
         Channel::Feed,
+        Channel::Order,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Channel {
             Channel::Meeting => "meeting",
             Channel::Property => "property",
             Channel::Feed => "feed",
+            Channel::Order => "order",
         }
     }
 
@@ -64,6 +68,7 @@ impl Channel {
             Channel::Meeting => lang.pick("联席会议", "joint meeting"),
             Channel::Property => lang.pick("物业", "property"),
             Channel::Feed => lang.pick("部门推送", "department feed"),
+            Channel::Order => lang.pick("居民点单", "resident's order"),
         }
     }
 }

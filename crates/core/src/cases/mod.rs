@@ -57,6 +57,8 @@ pub enum UnitRef {
     Department(DepartmentCode),
     Territory(TerritoryCode),
     GridWorker(GridCode),
+    /// A member organization of the registry, by id: it takes a need a community published.
+    Organization(i64),
 }
 
 impl UnitRef {
@@ -67,6 +69,7 @@ impl UnitRef {
             UnitRef::Department(d) => format!("department:{d}"),
             UnitRef::Territory(t) => format!("territory:{t}"),
             UnitRef::GridWorker(g) => format!("grid_worker:{g}"),
+            UnitRef::Organization(o) => format!("organization:{o}"),
         }
     }
 }

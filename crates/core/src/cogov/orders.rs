@@ -4,22 +4,26 @@
 //!
 //! ```text
 //! ordered (已点单) ──list──▶ listed (已纳入需求清单) ──fulfil (note)──▶ fulfilled (已办结)
-//!    └──decline (reason)──▶ declined (未采纳)
+//!    └──decline (reason)──▶ declined (未采纳)   └──publish──▶ published (已发单)
+//!
+//! published ──take──▶ taken (已接单) ──deliver──▶ delivered (已服务) ──certify──▶ certified (社区已认证)
+//!    ──the resident rates──▶ rated (居民已评价)
 //! ```
 //!
-//! Hook for the next issue: the community publishing a listed need as a task (社区发单, "publish")
-//! and a member organization or volunteer taking it (单位接单, "take") are further steps from
-//! [`OrderState::Listed`]: add their states to [`OrderState`], their steps to [`OrderStep`] and
-//! [`OrderState::apply`] (and to [`OrderState::steps`] for the staff page); the store's
-//! `transition_order` writes and audits any step unchanged.
+//! Publishing (社区发单) puts the need into the one loop as a case (channel `order`): from then on
+//! the need's state is read from its case ([`OrderState::of_case`]): a member organization's
+//! liaison takes it (the case is dispatched to the organization and acknowledged), delivers it
+//! (reports back), the community certifies it (checks and closes), the resident rates it (the
+//! case's follow-up). The clock, supervision and audit are the loop's.
 //!
-//! The city's settings of the palm community (the kinds of needs, the radius of "me too") are
-//! data: `data/qitaihe/palm-community.toml`, read by [`PalmRules`].
+//! The city's settings of the palm community (the kinds of needs and the matter of the loop each
+//! is, the radius of "me too") are data: `data/qitaihe/palm-community.toml`, read by [`PalmRules`].
 
 use serde::Deserialize;
 
 use super::DraftProblem;
 use crate::Lang;
+use crate::cases::flow::State;
 
 pub const DESCRIPTION_MAX: usize = 1000;
 pub const PREFERRED_TIME_MAX: usize = 100;
@@ -31,6 +35,8 @@ pub struct NeedKind {
     pub code: String,
     pub zh: String,
     pub en: String,
+    /// The matter of the taxonomy a published need of this kind is in the loop (居民点单类).
+    pub matter: String,
 }
 
 impl NeedKind {
@@ -64,6 +70,12 @@ impl PalmRules {
         for (i, k) in rules.need_kinds.iter().enumerate() {
             if k.code.trim().is_empty() || k.zh.trim().is_empty() || k.en.trim().is_empty() {
                 return Err(PalmRulesError(format!("need kind {} needs code, zh and en", i + 1)));
+            }
+            if k.matter.len() != 5 || !k.matter.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(PalmRulesError(format!(
+                    "need kind {}: matter {:?} is not a five-digit matter code",
+                    k.code, k.matter
+                )));
             }
             if rules.need_kinds[..i].iter().any(|o| o.code == k.code) {
                 return Err(PalmRulesError(format!("need kind {} is listed twice", k.code)));
@@ -148,17 +160,64 @@ pub enum OrderState {
     Listed,
     /// 未采纳: declined, with a reason the resident reads.
     Declined,
-    /// 已办结: done, with a note the resident reads.
+    /// 已办结: done by the community itself, with a note the resident reads.
     Fulfilled,
+    /// 已发单: published to the member organizations; a case of the loop waits for a taker.
+    Published,
+    /// 已接单: a member organization took it (its case dispatched to it and acknowledged).
+    Taken,
+    /// 已服务: the taker reported it delivered; the community is to certify it.
+    Delivered,
+    /// 社区已认证: the community certified the delivery (the case closed).
+    Certified,
+    /// 居民已评价: the resident confirmed and rated the taker (the case's follow-up).
+    Rated,
 }
 
 impl OrderState {
-    pub const ALL: [OrderState; 4] = [
+    pub const ALL: [OrderState; 9] = [
         OrderState::Ordered,
         OrderState::Listed,
         OrderState::Declined,
         OrderState::Fulfilled,
+        OrderState::Published,
+        OrderState::Taken,
+        OrderState::Delivered,
+        OrderState::Certified,
+        OrderState::Rated,
     ];
+
+    /// The steps of order → publish → take, in order, for the journey a resident reads.
+    pub const JOURNEY: [OrderState; 7] = [
+        OrderState::Ordered,
+        OrderState::Listed,
+        OrderState::Published,
+        OrderState::Taken,
+        OrderState::Delivered,
+        OrderState::Certified,
+        OrderState::Rated,
+    ];
+
+    /// The state of a published need read from its case: `rated` when the resident followed it
+    /// up. A case sent back to the command centre (returned, `registered` again) waits for a
+    /// taker again; one refused or cancelled in the loop declines the need.
+    pub fn of_case(state: State, rated: bool) -> OrderState {
+        match state {
+            State::Reported | State::Accepted | State::Verifying | State::Registered => OrderState::Published,
+            State::Dispatched | State::Handling | State::Suspended => OrderState::Taken,
+            State::ReportedBack => OrderState::Delivered,
+            State::Passed => OrderState::Certified,
+            State::Closed if rated => OrderState::Rated,
+            State::Closed => OrderState::Certified,
+            State::Rejected | State::Merged | State::Cancelled => OrderState::Declined,
+        }
+    }
+
+    /// Whether the need was met (the seed's "诉求…解决"): done by the community, or delivered
+    /// by a taker and certified.
+    pub fn is_fulfilled(self) -> bool {
+        matches!(self, OrderState::Fulfilled | OrderState::Certified | OrderState::Rated)
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -166,6 +225,11 @@ impl OrderState {
             OrderState::Listed => "listed",
             OrderState::Declined => "declined",
             OrderState::Fulfilled => "fulfilled",
+            OrderState::Published => "published",
+            OrderState::Taken => "taken",
+            OrderState::Delivered => "delivered",
+            OrderState::Certified => "certified",
+            OrderState::Rated => "rated",
         }
     }
 
@@ -179,6 +243,11 @@ impl OrderState {
             OrderState::Listed => lang.pick("已纳入需求清单", "on the needs list"),
             OrderState::Declined => lang.pick("未采纳", "declined"),
             OrderState::Fulfilled => lang.pick("已办结", "fulfilled"),
+            OrderState::Published => lang.pick("已发单", "published"),
+            OrderState::Taken => lang.pick("已接单", "taken"),
+            OrderState::Delivered => lang.pick("已服务", "delivered"),
+            OrderState::Certified => lang.pick("社区已认证", "certified"),
+            OrderState::Rated => lang.pick("居民已评价", "rated"),
         }
     }
 
@@ -186,8 +255,9 @@ impl OrderState {
     pub fn steps(self) -> &'static [&'static str] {
         match self {
             OrderState::Ordered => &["list", "decline"],
-            OrderState::Listed => &["fulfil"],
-            OrderState::Declined | OrderState::Fulfilled => &[],
+            OrderState::Listed => &["publish", "fulfil"],
+            // From here the steps are the loop's (take, deliver, certify, rate).
+            _ => &[],
         }
     }
 
@@ -197,6 +267,7 @@ impl OrderState {
             (OrderState::Ordered, OrderStep::List) => Ok(OrderState::Listed),
             (OrderState::Ordered, OrderStep::Decline { .. }) => Ok(OrderState::Declined),
             (OrderState::Listed, OrderStep::Fulfil { .. }) => Ok(OrderState::Fulfilled),
+            (OrderState::Listed, OrderStep::Publish) => Ok(OrderState::Published),
             (from, step) => Err(OrderProblem::WrongState {
                 from,
                 step: step.name(),
@@ -214,6 +285,8 @@ pub enum OrderStep {
     Decline { reason: String },
     /// Mark it done (办结), with a note the resident reads.
     Fulfil { note: String },
+    /// Publish it to the member organizations (社区发单): it becomes a case of the loop.
+    Publish,
 }
 
 impl OrderStep {
@@ -235,6 +308,7 @@ impl OrderStep {
                 reason: checked("reason")?,
             }),
             "fulfil" => Ok(OrderStep::Fulfil { note: checked("note")? }),
+            "publish" => Ok(OrderStep::Publish),
             other => Err(OrderProblem::UnknownStep(other.to_string())),
         }
     }
@@ -244,13 +318,14 @@ impl OrderStep {
             OrderStep::List => "list",
             OrderStep::Decline { .. } => "decline",
             OrderStep::Fulfil { .. } => "fulfil",
+            OrderStep::Publish => "publish",
         }
     }
 
     /// The reason or note the step carries, for the resident.
     pub fn text(&self) -> Option<&str> {
         match self {
-            OrderStep::List => None,
+            OrderStep::List | OrderStep::Publish => None,
             OrderStep::Decline { reason } => Some(reason),
             OrderStep::Fulfil { note } => Some(note),
         }
@@ -321,9 +396,30 @@ mod tests {
         let labels: Vec<&str> = r.need_kinds.iter().map(|k| k.zh.as_str()).collect();
         assert_eq!(labels, ["助老", "助残", "维修", "家政", "法律咨询", "其他"]);
         assert!(PalmRules::from_toml("nearby_radius_m = 0\nneed_kinds = []").is_err());
-        let twice =
-            "nearby_radius_m = 1\n[[need_kinds]]\ncode='a'\nzh='甲'\nen='A'\n[[need_kinds]]\ncode='a'\nzh='乙'\nen='B'";
+        let twice = "nearby_radius_m = 1\n[[need_kinds]]\ncode='a'\nzh='甲'\nen='A'\nmatter='26011'\n[[need_kinds]]\ncode='a'\nzh='乙'\nen='B'\nmatter='26011'";
         assert!(PalmRules::from_toml(twice).unwrap_err().0.contains("twice"));
+        let bad_matter = "nearby_radius_m = 1\n[[need_kinds]]\ncode='a'\nzh='甲'\nen='A'\nmatter='26x'";
+        assert!(PalmRules::from_toml(bad_matter).unwrap_err().0.contains("matter"));
+        assert!(r.need_kinds.iter().all(|k| k.matter.starts_with("26")));
+    }
+
+    #[test]
+    fn a_published_need_reads_its_state_from_its_case() {
+        let publish = OrderStep::parse("publish", "").unwrap();
+        assert_eq!(OrderState::Listed.apply(&publish), Ok(OrderState::Published));
+        assert!(OrderState::Ordered.apply(&publish).unwrap_err().is_conflict());
+        assert!(OrderState::Published.apply(&publish).unwrap_err().is_conflict());
+        assert_eq!(OrderState::of_case(State::Registered, false), OrderState::Published);
+        assert_eq!(OrderState::of_case(State::Handling, false), OrderState::Taken);
+        assert_eq!(OrderState::of_case(State::ReportedBack, false), OrderState::Delivered);
+        assert_eq!(OrderState::of_case(State::Closed, false), OrderState::Certified);
+        assert_eq!(OrderState::of_case(State::Closed, true), OrderState::Rated);
+        assert_eq!(OrderState::of_case(State::Cancelled, false), OrderState::Declined);
+        assert!(OrderState::Certified.is_fulfilled() && !OrderState::Delivered.is_fulfilled());
+        // Past publishing, staff steps are the loop's.
+        for s in [OrderState::Published, OrderState::Taken, OrderState::Delivered] {
+            assert!(s.steps().is_empty());
+        }
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl Reach {
             .filter(|g| roles.contains(&g.role))
             .filter_map(|g| match &g.scope {
                 Scope::Territory(t) => Some(t.subtree_prefix().to_string()),
-                Scope::Department(_) => None,
+                Scope::Department(_) | Scope::Organization(_) => None,
             })
             .collect();
         prefixes.sort();

@@ -25,6 +25,9 @@ pub enum Role {
     Dispatcher,
     DepartmentHandler,
     Leader,
+    /// A member organization's liaison (单位联络员): acts for its organization only (the scope
+    /// [`Scope::Organization`]), taking and delivering the needs a community publishes.
+    Liaison,
     SystemAdmin,
     SecurityAdmin,
     AuditAdmin,
@@ -53,7 +56,7 @@ impl std::str::FromStr for Role {
 impl Role {
     /// The roles that work on cases (every role but the three administrators and the
     /// personal-data exporter).
-    pub const WORKING: [Role; 8] = [
+    pub const WORKING: [Role; 9] = [
         Role::GridWorker,
         Role::CommunityWorker,
         Role::StreetStaff,
@@ -62,9 +65,10 @@ impl Role {
         Role::Dispatcher,
         Role::DepartmentHandler,
         Role::Leader,
+        Role::Liaison,
     ];
 
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::GridWorker,
         Role::CommunityWorker,
         Role::StreetStaff,
@@ -73,6 +77,7 @@ impl Role {
         Role::Dispatcher,
         Role::DepartmentHandler,
         Role::Leader,
+        Role::Liaison,
         Role::SystemAdmin,
         Role::SecurityAdmin,
         Role::AuditAdmin,
@@ -89,6 +94,7 @@ impl Role {
             Role::Dispatcher => "dispatcher",
             Role::DepartmentHandler => "department_handler",
             Role::Leader => "leader",
+            Role::Liaison => "liaison",
             Role::SystemAdmin => "system_admin",
             Role::SecurityAdmin => "security_admin",
             Role::AuditAdmin => "audit_admin",
@@ -110,6 +116,7 @@ impl Role {
                 Role::Dispatcher => "dispatcher",
                 Role::DepartmentHandler => "department handler",
                 Role::Leader => "leader",
+                Role::Liaison => "liaison",
                 Role::SystemAdmin => "system administrator",
                 Role::SecurityAdmin => "security administrator",
                 Role::AuditAdmin => "audit administrator",
@@ -129,6 +136,7 @@ impl Role {
             Role::Dispatcher => "派遣员",
             Role::DepartmentHandler => "部门经办人",
             Role::Leader => "领导",
+            Role::Liaison => "单位联络员",
             Role::SystemAdmin => "系统管理员",
             Role::SecurityAdmin => "安全管理员",
             Role::AuditAdmin => "审计管理员",
@@ -138,12 +146,14 @@ impl Role {
     }
 }
 
-/// Where a role is held: a territory node (reaching its subtree) or a department.
+/// Where a role is held: a territory node (reaching its subtree), a department, or a member
+/// organization of the registry (by its id: a liaison acts for it and for nothing else).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "code", rename_all = "snake_case")]
 pub enum Scope {
     Territory(TerritoryCode),
     Department(DepartmentCode),
+    Organization(i64),
 }
 
 impl Scope {
@@ -151,7 +161,7 @@ impl Scope {
     pub fn reaches(&self, node: &TerritoryCode) -> bool {
         match self {
             Scope::Territory(t) => node.as_str().starts_with(t.subtree_prefix()),
-            Scope::Department(_) => false,
+            Scope::Department(_) | Scope::Organization(_) => false,
         }
     }
 }

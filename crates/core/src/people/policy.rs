@@ -383,7 +383,8 @@ pub fn manages(admin_scope: &Scope, grants: &[Grant]) -> bool {
     };
     grants.iter().all(|g| match &g.scope {
         Scope::Territory(t) => admin_scope.reaches(t),
-        Scope::Department(_) => admin_node.level() <= crate::territory::Level::City,
+        // A member organization's street is in the registry, not in the grant: city-wide only.
+        Scope::Department(_) | Scope::Organization(_) => admin_node.level() <= crate::territory::Level::City,
     })
 }
 

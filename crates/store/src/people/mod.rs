@@ -57,6 +57,7 @@ pub(crate) fn scope_parts(scope: &Scope) -> (&'static str, String) {
     match scope {
         Scope::Territory(t) => ("territory", t.to_string()),
         Scope::Department(d) => ("department", d.to_string()),
+        Scope::Organization(o) => ("organization", o.to_string()),
     }
 }
 
@@ -69,6 +70,7 @@ pub(crate) fn grant_from(role: &str, kind: &str, code: &str) -> Result<Grant, St
     let scope = match kind {
         "territory" => Scope::Territory(TerritoryCode::parse(code).map_err(|e| corrupt(e.to_string()))?),
         "department" => Scope::Department(DepartmentCode::parse(code).map_err(|e| corrupt(e.to_string()))?),
+        "organization" => Scope::Organization(code.parse().map_err(|_| corrupt(format!("organization {code}")))?),
         other => return Err(corrupt(format!("scope kind {other}"))),
     };
     Ok(Grant { role, scope })

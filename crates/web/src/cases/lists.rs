@@ -78,6 +78,8 @@ pub fn unit_name(state: &AppState, unit: &UnitRef) -> String {
             .map_or_else(|| d.to_string(), |d| d.name.clone()),
         UnitRef::Territory(t) => node_name(state, t.as_str()),
         UnitRef::GridWorker(g) => format!("{}（网格员）", node_name(state, g.as_str())),
+        // Lists do not read the registry per row: the case page names the organization.
+        UnitRef::Organization(o) => format!("辖区单位 {o}"),
     }
 }
 

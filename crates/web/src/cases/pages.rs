@@ -345,6 +345,10 @@ fn unit_name(state: &AppState, places: &HashMap<String, String>, unit: &UnitRef,
                 .map_or_else(|| g.to_string(), |l| l.grid.name.clone());
             format!("{name}{}", lang.pick("网格员", " grid worker"))
         }
+        UnitRef::Organization(o) => places
+            .get(&unit.key())
+            .cloned()
+            .unwrap_or_else(|| format!("{} {o}", lang.pick("辖区单位", "member organization"))),
     }
 }
 

@@ -162,7 +162,7 @@ fn exporter_areas(actor: &Actor) -> Vec<String> {
         .filter(|g| g.role == gongzhi_core::people::Role::PersonalDataExporter)
         .filter_map(|g| match &g.scope {
             gongzhi_core::people::Scope::Territory(t) => Some(t.to_string()),
-            gongzhi_core::people::Scope::Department(_) => None,
+            gongzhi_core::people::Scope::Department(_) | gongzhi_core::people::Scope::Organization(_) => None,
         })
         .collect()
 }

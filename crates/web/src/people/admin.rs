@@ -99,6 +99,14 @@ fn parse_scope(text: &str, lang: Lang) -> Result<Scope, String> {
             .map(Scope::Department)
             .map_err(|e| e.to_string());
     }
+    if let Some(o) = text.strip_prefix("organization:") {
+        return o
+            .parse::<i64>()
+            .ok()
+            .filter(|o| *o > 0)
+            .map(Scope::Organization)
+            .ok_or_else(|| format!("{}{o}", lang.pick("辖区单位编号无效：", "not an organization id: ")));
+    }
     TerritoryCode::parse(text)
         .map(Scope::Territory)
         .map_err(|e| e.message(lang))

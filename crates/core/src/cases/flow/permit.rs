@@ -120,6 +120,7 @@ pub fn acts_for(actor: &Actor, unit: &UnitRef) -> Option<Grant> {
             UnitRef::GridWorker(grid) => {
                 g.role == Role::GridWorker && g.scope.reaches(&TerritoryCode::Grid(grid.clone()))
             }
+            UnitRef::Organization(o) => g.role == Role::Liaison && g.scope == Scope::Organization(*o),
         })
         .cloned()
 }
