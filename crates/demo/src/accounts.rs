@@ -2,7 +2,8 @@
 
 use anyhow::Result;
 use gongzhi_core::audit::{AuditKey, SYSTEM_ACTOR};
-use gongzhi_core::orgs::DepartmentCode;
+use gongzhi_core::orgs::registry::{NewMemberOrganization, OrgKind};
+use gongzhi_core::orgs::{CreditCode, DepartmentCode};
 use gongzhi_core::people::credentials::hash_password;
 use gongzhi_core::people::{Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
@@ -69,6 +70,10 @@ fn demo_scope(s: &str) -> Result<Scope> {
     })
 }
 
+/// The demo liaison: its user name, its member organization's name and the first eight
+/// characters of the organization's code (in the credit code after 91 and 230903).
+pub const DEMO_LIAISON: (&str, &str, &str) = ("liaison", "七台河市桃东家政服务有限公司", "MA1B2C3D");
+
 /// Creates the demo accounts if the database has no accounts yet.
 pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Result<bool> {
     if db.account_count().await? > 0 {
@@ -90,8 +95,33 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Re
         db.create_account(username, name, Some(&hash), &grants, SYSTEM_ACTOR, key)
             .await?;
     }
+    // A member organization of 桃东街道 and its liaison (单位联络员), who takes the needs the
+    // street's communities publish: the organization is written as the registry import would.
+    let mut tx = db.begin().await?;
+    let org = gongzhi_store::orgs::insert_member_organizations_tx(
+        &mut tx,
+        key,
+        SYSTEM_ACTOR,
+        &[NewMemberOrganization {
+            credit_code: CreditCode::from_parts("91", "230903", DEMO_LIAISON.2)?,
+            name: DEMO_LIAISON.1.into(),
+            kind: OrgKind::Enterprise,
+            community_code: Some("230903011001".into()),
+            street_code: "230903011000".into(),
+            address: "桃东街道学府街8号".into(),
+        }],
+    )
+    .await?[0];
+    tx.commit().await?;
+    let grants = [Grant {
+        role: Role::Liaison,
+        scope: Scope::Organization(org),
+    }];
+    let name = format!("{}联络员", DEMO_LIAISON.1);
+    db.create_account(DEMO_LIAISON.0, &name, Some(&hash), &grants, SYSTEM_ACTOR, key)
+        .await?;
     tracing::warn!(
-        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker, exporter): for demonstration only"
+        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker, exporter, liaison): for demonstration only"
     );
     Ok(true)
 }

@@ -17,6 +17,7 @@ mod browser_gridworker;
 mod browser_import;
 mod browser_inbox;
 mod browser_meetings;
+mod browser_orders;
 mod browser_registry;
 mod browser_resident;
 mod browser_resident_nearby;

@@ -1011,10 +1011,6 @@ async fn every_documented_operation_answers_as_documented() {
 
         // Order → publish → take: a listed need published, offered to a liaison, taken.
         let need = crate::orders_taken::listed_need(&db, "openapi-need").await;
-        let org =
-            crate::orders_taken::member_organization(&db, "MA1B2C3D", "七台河市桃东家政服务有限公司", "230903011000")
-                .await;
-        crate::orders_taken::liaison(&db, "liaison", org).await;
         let liaison = token(&app, &db, "liaison").await;
         let community = token(&app, &db, "community").await;
         let publish = format!("/api/v1/cogov/orders/{need}/publish");

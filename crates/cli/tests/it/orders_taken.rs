@@ -165,15 +165,15 @@ async fn a_resident_orders_the_community_publishes_a_liaison_takes_delivers_and_
         let app = app_of(state, sms.clone());
         let community = token(&app, &db, "community").await;
         let leader = token(&app, &db, "leader").await;
-        let ours = member_organization(&db, "MA1B2C3D", "七台河市桃东家政服务有限公司", STREET).await;
-        let also_ours = member_organization(&db, "MA1B2C3E", "七台河市桃东水电维修部", STREET).await;
-        let theirs = member_organization(&db, "MA1B2C3F", "七台河市别街维修公司", &other_street()).await;
-        liaison(&db, "liaison", ours).await;
-        liaison(&db, "liaison2", also_ours).await;
-        liaison(&db, "liaison3", theirs).await;
-        let taker = token(&app, &db, "liaison").await;
-        let second = token(&app, &db, "liaison2").await;
-        let elsewhere = token(&app, &db, "liaison3").await;
+        let ours = member_organization(&db, "MA1B2C3E", "七台河市桃东助老服务中心", STREET).await;
+        let also_ours = member_organization(&db, "MA1B2C3F", "七台河市桃东水电维修部", STREET).await;
+        let theirs = member_organization(&db, "MA1B2C3G", "七台河市别街维修公司", &other_street()).await;
+        liaison(&db, "taker1", ours).await;
+        liaison(&db, "taker2", also_ours).await;
+        liaison(&db, "taker3", theirs).await;
+        let taker = token(&app, &db, "taker1").await;
+        let second = token(&app, &db, "taker2").await;
+        let elsewhere = token(&app, &db, "taker3").await;
 
         // The resident orders; the community lists it.
         let me = resident_in(&app, &sms, PHONE, XUEFU).await;
@@ -263,7 +263,7 @@ async fn a_resident_orders_the_community_publishes_a_liaison_takes_delivers_and_
         let r = post_as(&app, &take, &taker, &json!({})).await;
         assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
         assert_eq!(r.json()["state"], "taken");
-        assert_eq!(r.json()["taker"]["name"], "七台河市桃东家政服务有限公司");
+        assert_eq!(r.json()["taker"]["name"], "七台河市桃东助老服务中心");
         let c = get_as(&app, &format!("/api/v1/cases/{case}"), &taker).await;
         assert_eq!(c.status, StatusCode::OK, "the taker reads its case: {}", c.body);
         assert_eq!(c.json()["state"], "handling", "{}", c.body);
@@ -330,7 +330,7 @@ async fn a_resident_orders_the_community_publishes_a_liaison_takes_delivers_and_
 
         // The resident sees every step, then confirms and rates the taker.
         let mine = get_page(&app, "/m/orders", &me.cookie).await;
-        assert!(mine.body.contains("七台河市桃东家政服务有限公司"), "{}", mine.body);
+        assert!(mine.body.contains("七台河市桃东助老服务中心"), "{}", mine.body);
         for step in ["ordered", "listed", "published", "taken", "delivered", "certified"] {
             assert!(
                 mine.body
@@ -358,7 +358,7 @@ async fn a_resident_orders_the_community_publishes_a_liaison_takes_delivers_and_
         assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
 
         // The taker's page and the counts the leaders read.
-        let liaison_page = staff_sign_in(&app, &db.db, "liaison").await;
+        let liaison_page = staff_sign_in(&app, &db.db, "taker1").await;
         let page = get_page(&app, "/cogov/offers", &liaison_page.cookie).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         assert!(
