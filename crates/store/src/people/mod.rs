@@ -61,6 +61,18 @@ pub(crate) fn scope_parts(scope: &Scope) -> (&'static str, String) {
     }
 }
 
+/// The grants of rows joined with `account_grants` (all three columns null on the one row of an
+/// account without grants).
+pub(crate) fn joined_grants<'a>(
+    rows: impl Iterator<Item = (&'a Option<String>, &'a Option<String>, &'a Option<String>)>,
+) -> Result<Vec<Grant>, StoreError> {
+    rows.filter_map(|(r, k, c)| match (r, k, c) {
+        (Some(r), Some(k), Some(c)) => Some(grant_from(r, k, c)),
+        _ => None,
+    })
+    .collect()
+}
+
 pub(crate) fn grant_from(role: &str, kind: &str, code: &str) -> Result<Grant, StoreError> {
     let corrupt = |d: String| StoreError::Corrupt {
         what: "account grant",
@@ -183,18 +195,23 @@ impl Db {
         now: DateTime<Utc>,
         idle: chrono::Duration,
     ) -> Result<Option<TokenUse>, StoreError> {
-        let account: Option<(i64, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT a.id, a.username, t.last_used_at FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+        // The account and its grants in one round trip (a row per grant, one without any): every
+        // call of the API starts here.
+        let rows: Vec<(String, DateTime<Utc>, Option<String>, Option<String>, Option<String>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT a.username, t.last_used_at, g.role, g.scope_kind, g.scope_code
+             FROM api_tokens t JOIN accounts a ON a.id = t.account_id
+             LEFT JOIN account_grants g ON g.account_id = a.id
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND t.last_used_at > $3
-             AND a.active = $4")
-            .bind(token_hash).bind(now).bind(now - idle).bind(true).fetch_optional(p).await)?;
-        let Some((id, username, last_used_at)) = account else {
+             AND a.active = $4 ORDER BY g.role, g.scope_code")
+            .bind(token_hash).bind(now).bind(now - idle).bind(true).fetch_all(p).await)?;
+        let Some((username, last_used_at, ..)) = rows.first().cloned() else {
             return Ok(None);
         };
+        let grants = joined_grants(rows.iter().map(|(.., r, k, c)| (r, k, c)))?;
         Ok(Some(TokenUse {
             actor: Actor {
                 account: username,
-                grants: self.grants_of(id).await?,
+                grants,
             },
             last_used_at,
         }))

@@ -236,15 +236,22 @@ impl Db {
             .map(|c| format!("a.{}", c.trim()))
             .collect::<Vec<_>>()
             .join(", ");
+        // The session, its account and the account's grants in one round trip (a row per grant,
+        // one without any): every signed-in page starts here.
         let sql = format!(
-            "SELECT s.csrf_token, s.last_seen_at, {columns} FROM sessions s JOIN accounts a ON a.id = s.account_id
+            "SELECT s.csrf_token, s.last_seen_at, {columns}, g.role AS grant_role, g.scope_kind AS grant_kind,
+                 g.scope_code AS grant_code
+             FROM sessions s JOIN accounts a ON a.id = s.account_id
+             LEFT JOIN account_grants g ON g.account_id = a.id
              WHERE s.secret_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND s.last_seen_at > $3
-             AND a.active = $4"
+             AND a.active = $4 ORDER BY g.role, g.scope_code"
         );
-        let row: Option<SessionRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
-            .bind(secret_hash).bind(now).bind(now - idle).bind(true).fetch_optional(p).await)?;
-        let Some(row) = row else { return Ok(None) };
-        let grants = self.grants_of(row.account.id).await?;
+        let rows: Vec<SessionRow> = on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+            .bind(secret_hash).bind(now).bind(now - idle).bind(true).fetch_all(p).await)?;
+        let grants = super::joined_grants(rows.iter().map(|r| (&r.grant_role, &r.grant_kind, &r.grant_code)))?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
         Ok(Some(Session {
             actor: Actor {
                 account: row.account.username.clone(),
@@ -326,4 +333,7 @@ struct SessionRow {
     last_seen_at: DateTime<Utc>,
     #[sqlx(flatten)]
     account: Account,
+    grant_role: Option<String>,
+    grant_kind: Option<String>,
+    grant_code: Option<String>,
 }
