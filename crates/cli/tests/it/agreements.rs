@@ -527,6 +527,73 @@ async fn a_community_signs_records_renews_and_ends_a_co_building_agreement() {
             .collect();
         assert_eq!(mechanisms, ["venues", "problems"], "{s}");
         assert_eq!(s["appointments"][0]["person"], "赵书记");
+        // Renewed on the page with the term it proposes, and the renewal ended there.
+        let page = common::page(&app, &session, &format!("/cogov/agreements/{second}")).await;
+        let (from, to) = (
+            common::input_value(&page.body, "term_from").unwrap(),
+            common::input_value(&page.body, "term_to").unwrap(),
+        );
+        assert_eq!(from, day(366), "{name}: the renewal starts the day after");
+        let r = common::submit(
+            &app,
+            &session,
+            &format!("/cogov/agreements/{second}/renew"),
+            &[("term_from", &from), ("term_to", &to)],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let location = r.headers["location"].to_str().unwrap().to_string();
+        let third: i64 = location
+            .trim_start_matches("/cogov/agreements/")
+            .split('?')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            get_as(&app, &format!("{uri}/{third}"), &community).await.json()["renews"],
+            second
+        );
+        let before = counts(&db).await;
+        let r = common::submit(
+            &app,
+            &session,
+            &format!("/cogov/agreements/{third}/end"),
+            &[("reason", "")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(r.body.contains("data-field=\"reason\""), "{name}");
+        let r = common::submit(
+            &app,
+            &session,
+            &format!("/cogov/agreements/{second}/end"),
+            &[("reason", "x")],
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CONFLICT,
+            "{name}: a renewed one is not ended: {}",
+            r.body
+        );
+        assert!(r.body.contains("已续签"), "{name}");
+        assert_eq!(counts(&db).await, before, "{name}");
+        let r = common::submit(
+            &app,
+            &session,
+            &format!("/cogov/agreements/{third}/end"),
+            &[("reason", "协议双方协商一致终止")],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let page = common::page(&app, &session, &format!("/cogov/agreements/{third}")).await;
+        assert!(
+            page.body.contains("已终止") && page.body.contains("协议双方协商一致终止"),
+            "{name}"
+        );
+        assert!(!page.body.contains("id=\"new-record\""), "{name}: no forms once ended");
+
         let other_session = common::sign_in(&app, &db, "community2").await;
         let r = common::page(&app, &other_session, &format!("/cogov/agreements/{second}")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: another community's agreement");
@@ -559,7 +626,16 @@ async fn a_community_signs_records_renews_and_ends_a_co_building_agreement() {
             ["cogov.agreement.sign", "cogov.agreement.end"],
             "{name}"
         );
-        assert_eq!(actions(second).await, ["cogov.agreement.sign"], "{name}");
+        assert_eq!(
+            actions(second).await,
+            ["cogov.agreement.sign", "cogov.agreement.renew"],
+            "{name}"
+        );
+        assert_eq!(
+            actions(third).await,
+            ["cogov.agreement.sign", "cogov.agreement.end"],
+            "{name}"
+        );
         assert!(common::resident::audit_ok(&db).await, "{name}: the audit chain holds");
     }
 }

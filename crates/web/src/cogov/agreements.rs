@@ -314,6 +314,9 @@ struct AgreementPage {
     appointments: Vec<AppointmentRow>,
     pairings: Vec<PairingRow>,
     today: String,
+    /// The renewal form's proposed term: from the day after this one ends, as long again.
+    renew_from: String,
+    renew_to: String,
     done: String,
     error: Option<String>,
     error_field: String,
@@ -385,6 +388,8 @@ async fn agreement_page(
             today: gongzhi_core::time::city_time(chrono::Utc::now())
                 .date_naive()
                 .to_string(),
+            renew_from: (v.agreement.term_to + chrono::Duration::days(1)).to_string(),
+            renew_to: (v.agreement.term_to + (v.agreement.term_to - v.agreement.term_from)).to_string(),
             done,
             error,
             error_field,
