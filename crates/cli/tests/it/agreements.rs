@@ -598,6 +598,37 @@ async fn a_community_signs_records_renews_and_ends_a_co_building_agreement() {
         let r = common::page(&app, &other_session, &format!("/cogov/agreements/{second}")).await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: another community's agreement");
 
+        // An active agreement whose term has passed reads as expired (computed, not stored), and
+        // may still be renewed.
+        let r = post_as(
+            &app,
+            uri,
+            &community,
+            &sign_body(json!(org), day(-400), day(-10), commitments.clone()),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
+        let e = r.json();
+        assert_eq!(
+            (
+                e["state"].as_str(),
+                e["standing"].as_str(),
+                e["standing_label"].as_str()
+            ),
+            (Some("active"), Some("expired"), Some("已到期")),
+            "{e}"
+        );
+        let expired = e["id"].as_i64().unwrap();
+        let r = post_as(
+            &app,
+            &format!("{uri}/{expired}/renew"),
+            &community,
+            &json!({"term_from": day(-9), "term_to": day(356)}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
+        assert_eq!(r.json()["standing"], "active");
+
         // Every change audited, the chain intact.
         let actions = |id: i64| {
             let db = &db;

@@ -21,7 +21,7 @@ CREATE INDEX cogov_agreements_community ON cogov_agreements (community_code, id)
 CREATE INDEX cogov_agreements_organization ON cogov_agreements (organization_id, id);
 CREATE TABLE cogov_agreement_commitments (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
-    agreement_id  BIGINT NOT NULL REFERENCES cogov_agreements (id),
+    agreement_id BIGINT NOT NULL REFERENCES cogov_agreements (id),
     mechanism    TEXT NOT NULL,
     body         TEXT NOT NULL
 );
@@ -35,11 +35,11 @@ CREATE TABLE cogov_agreement_appointments (
 );
 CREATE INDEX cogov_agreement_appointments_agreement ON cogov_agreement_appointments (agreement_id, id);
 CREATE TABLE cogov_agreement_pairings (
-    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     agreement_id  BIGINT NOT NULL REFERENCES cogov_agreements (id),
     first_person  TEXT NOT NULL,
     second_person TEXT NOT NULL,
-    subject      TEXT NOT NULL
+    subject       TEXT NOT NULL
 );
 CREATE INDEX cogov_agreement_pairings_agreement ON cogov_agreement_pairings (agreement_id, id);
 CREATE TABLE cogov_agreement_records (
