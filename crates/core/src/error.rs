@@ -211,6 +211,7 @@ catalogue! {
     WrongOrderState = "wrong_order_state", 409, "需求当前状态不允许此操作", "the need's state does not allow this";
     WrongAgendaState = "wrong_agenda_state", 409, "议题当前状态不允许此操作", "the agenda item's state does not allow this";
     WrongMeetingState = "wrong_meeting_state", 409, "会议当前状态不允许此操作", "the meeting's state does not allow this";
+    WrongAgreementState = "wrong_agreement_state", 409, "共建协议当前状态不允许此操作", "the agreement's state does not allow this";
     // Audit
     AuditKeyMissing = "audit_key_missing", 503, "未配置审计密钥", "no audit key";
     AuditFailed = "audit_failed", 500, "审计记录失败", "the audit record failed";

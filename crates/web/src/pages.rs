@@ -97,6 +97,9 @@ impl Chrome {
         if has(&gongzhi_app::cogov::meetings::READERS) {
             link("/cogov/bodies", "联席会议", "Joint meetings");
         }
+        if has(&gongzhi_app::cogov::agreements::READERS) {
+            link("/cogov/agreements", "共建协议", "Agreements");
+        }
         if has(&gongzhi_core::import::IMPORTERS) || has(&[Role::PersonalDataExporter]) {
             link("/registry/import", "导入", "Import");
         }

@@ -6,6 +6,7 @@
 //!
 //! Who serves a community: its community workers, and street staff over it ([`serves`]).
 
+pub mod agreements;
 pub mod groups;
 pub mod meetings;
 pub mod nearby;

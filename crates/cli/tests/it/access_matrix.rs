@@ -679,6 +679,25 @@ async fn setup(db: &TestDb, app: &Router, sms: &MemoryGateway) -> (Vec<Credentia
         o.insert(format!("item_{suffix}"), items[0].clone());
     }
 
+    // Co-building agreements: one of each community, with a member organization of it.
+    for (suffix, staff_who, community) in [
+        ("in", &staff["community"], COMMUNITY.to_string()),
+        ("out", &staff["community2"], other_community.clone()),
+    ] {
+        let org = crate::agreements::member_organization(db, &community).await;
+        let r = make(
+            app,
+            staff_who,
+            Method::POST,
+            "/api/v1/cogov/agreements",
+            &format!(
+                r#"json:{{"community":"{community}","organization":{org},"term_from":"2026-01-01","term_to":"2030-12-31","commitments":[{{"mechanism":"resources","text":"开放会议室"}}]}}"#
+            ),
+        )
+        .await;
+        o.insert(format!("agreement_{suffix}"), r.json()["id"].to_string());
+    }
+
     // Patrols of the grid worker and of a grid worker of another district.
     for (suffix, who) in [("in", &staff["grid"]), ("out", &staff["gridworker2"])] {
         make(app, who, Method::POST, "/g/patrols", "form:").await;

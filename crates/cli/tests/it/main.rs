@@ -6,6 +6,7 @@
 mod common;
 
 mod access_matrix;
+mod agreements;
 mod audit_api;
 mod auth_api;
 mod bad_input;

@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 66] = [
+const ROUTES: [(&str, &str); 72] = [
     ("post", "/api/v1/auth/token"),
     ("delete", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
@@ -84,6 +84,12 @@ const ROUTES: [(&str, &str); 66] = [
     ("post", "/api/v1/cogov/orders/{id}/publish"),
     ("post", "/api/v1/cogov/orders/{id}/take"),
     ("post", "/api/v1/cogov/orders/{id}/rate_back"),
+    ("get", "/api/v1/cogov/agreements"),
+    ("post", "/api/v1/cogov/agreements"),
+    ("get", "/api/v1/cogov/agreements/{id}"),
+    ("post", "/api/v1/cogov/agreements/{id}/renew"),
+    ("post", "/api/v1/cogov/agreements/{id}/end"),
+    ("post", "/api/v1/cogov/agreements/{id}/records"),
 ];
 
 fn app_of(state: gongzhi_web::AppState) -> axum::Router {
@@ -1047,6 +1053,75 @@ async fn every_documented_operation_answers_as_documented() {
         let r = get("/api/v1/cogov/orders/counts?within=230903011000".into(), street.clone()).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         c!("get", "/api/v1/cogov/orders/counts", &r);
+        // Co-building agreements: signed with a member organization, a record, renewed, ended.
+        let community = token(&app, &db, "community").await;
+        let org = crate::agreements::member_organization(&db, "230903011001").await;
+        let agreements = "/api/v1/cogov/agreements";
+        let today = gongzhi_core::time::city_time(chrono::Utc::now()).date_naive();
+        let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
+        let signing = |organization: Value| {
+            json!({"community": "230903011001", "organization": organization, "term_from": day(-10), "term_to": day(355),
+                   "commitments": [{"mechanism": "resources", "text": "开放单位会议室"}],
+                   "appointments": [{"person": "张建国", "organization_post": "党委副书记", "community_post": "兼职委员"}],
+                   "pairings": [{"first": "李医生", "second": "王护士", "subject": "慢病随访"}]})
+        };
+        let r = post(agreements.into(), community.clone(), signing(json!(org))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c!("post", agreements, &r);
+        let agreement = r.json()["id"].clone();
+        let commitment = r.json()["commitments"][0]["id"].clone();
+        let r = post(agreements.into(), community.clone(), signing(json!(999_999))).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        c!("post", agreements, &r);
+        let r = get(agreements.into(), community.clone()).await;
+        c!("get", agreements, &r);
+        let r = get(format!("{agreements}/{agreement}"), community.clone()).await;
+        c!("get", "/api/v1/cogov/agreements/{id}", &r);
+        let r = get(format!("{agreements}/{agreement}"), clerk.clone()).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        c!("get", "/api/v1/cogov/agreements/{id}", &r);
+        let r = post(
+            format!("{agreements}/{agreement}/records"),
+            community.clone(),
+            json!({"commitment": commitment, "date": day(0), "text": "开放会议室举办培训", "people": 12}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c!("post", "/api/v1/cogov/agreements/{id}/records", &r);
+        let renew = format!("{agreements}/{agreement}/renew");
+        let r = post(
+            renew.clone(),
+            community.clone(),
+            json!({"term_from": day(356), "term_to": day(720)}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        c!("post", "/api/v1/cogov/agreements/{id}/renew", &r);
+        let renewal = r.json()["id"].clone();
+        let r = post(
+            renew,
+            community.clone(),
+            json!({"term_from": day(356), "term_to": day(720)}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        c!("post", "/api/v1/cogov/agreements/{id}/renew", &r);
+        let r = post(
+            format!("{agreements}/{renewal}/end"),
+            community.clone(),
+            json!({"reason": "单位迁出辖区"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        c!("post", "/api/v1/cogov/agreements/{id}/end", &r);
+        let r = post(
+            format!("{agreements}/{agreement}/records"),
+            community.clone(),
+            json!({"commitment": commitment, "date": day(0), "text": "again"}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        c!("post", "/api/v1/cogov/agreements/{id}/records", &r);
 
         // Every documented operation was called and answered.
         for (m, p) in ROUTES {

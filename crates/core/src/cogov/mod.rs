@@ -2,6 +2,7 @@
 //! (通知公告/政策宣传) that community staff publish to a community or a grid, read by the residents
 //! who picked that community. The rules here are pure: what a notice must hold.
 
+pub mod agreements;
 pub mod groups;
 pub mod meetings;
 pub mod orders;

@@ -1,6 +1,7 @@
 //! Co-governance in the palm community: the community each resident picked, and notices published
 //! to a community or a grid. Every change is audited in its own transaction.
 
+pub mod agreements;
 pub mod groups;
 pub mod meetings;
 pub mod orders;

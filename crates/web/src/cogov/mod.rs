@@ -6,8 +6,11 @@
 //! staff create them at `/cogov/groups` and hide posts; residents join, post and reply at
 //! `/m/groups/{id}`. Residents' needs (居民点单): residents post them at `/m/orders/new`, staff list,
 //! decline or fulfil them at `/cogov/orders`. Joint meetings (党建联席会议): bodies and seats,
-//! agenda items and meetings at `/cogov/bodies` and under `/api/v1/cogov/`.
+//! agenda items and meetings at `/cogov/bodies` and under `/api/v1/cogov/`. Co-building agreements
+//! (共建协议) at `/cogov/agreements` and `/api/v1/cogov/agreements`.
 
+pub mod agreements;
+pub mod agreements_api;
 pub mod groups;
 pub mod meetings;
 pub mod meetings_api;
@@ -79,4 +82,17 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cogov/meetings/{id}", get(meetings_api::get_meeting))
         .route("/api/v1/cogov/meetings/{id}/steps", post(meetings_api::step_meeting))
         .route("/api/v1/cogov/solved", get(meetings_api::solved))
+        .route("/cogov/agreements", get(agreements::list).post(agreements::sign))
+        .route("/cogov/agreements/{id}", get(agreements::agreement))
+        .route("/cogov/agreements/{id}/records", post(agreements::record))
+        .route("/cogov/agreements/{id}/renew", post(agreements::renew))
+        .route("/cogov/agreements/{id}/end", post(agreements::end))
+        .route(
+            "/api/v1/cogov/agreements",
+            get(agreements_api::list).post(agreements_api::sign),
+        )
+        .route("/api/v1/cogov/agreements/{id}", get(agreements_api::get))
+        .route("/api/v1/cogov/agreements/{id}/renew", post(agreements_api::renew))
+        .route("/api/v1/cogov/agreements/{id}/end", post(agreements_api::end))
+        .route("/api/v1/cogov/agreements/{id}/records", post(agreements_api::record))
 }
