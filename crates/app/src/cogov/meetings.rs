@@ -371,14 +371,23 @@ pub struct CaseLinks {
 }
 
 /// The links of a case the caller already may see.
-pub async fn links_of_case(app: &App, case_id: i64) -> Result<CaseLinks, AppError> {
-    let assignment = app.db().assignment_of_case(case_id).await?;
+pub async fn links_of_case(app: &App, record: &CaseRecord) -> Result<CaseLinks, AppError> {
+    let raised_as = app.db().items_of_case(record.id).await?;
+    // Only a decision's case is an assignment: every other case reads one table, not three.
+    if record.channel != Channel::Meeting.as_str() {
+        return Ok(CaseLinks {
+            raised_as,
+            assignment: None,
+            assigned_item: None,
+        });
+    }
+    let assignment = app.db().assignment_of_case(record.id).await?;
     let assigned_item = match &assignment {
         Some(a) => app.db().agenda_item(a.item_id).await?,
         None => None,
     };
     Ok(CaseLinks {
-        raised_as: app.db().items_of_case(case_id).await?,
+        raised_as,
         assignment,
         assigned_item,
     })

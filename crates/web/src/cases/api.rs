@@ -181,7 +181,7 @@ pub async fn get_case(
         .collect();
     // Joint meetings: the agenda items raised from this case, and the item and decision it is
     // an assignment of.
-    let links = gongzhi_app::cogov::meetings::links_of_case(&state, record.id).await?;
+    let links = gongzhi_app::cogov::meetings::links_of_case(&state, &record).await?;
     body["joint_meeting"] = json!({
         "raised_as": links.raised_as.iter().map(|i| json!({"item": i.id, "body": i.body_id, "title": i.title,
             "state": i.state.as_str(), "state_label": i.state.label(lang)})).collect::<Vec<_>>(),

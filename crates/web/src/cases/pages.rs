@@ -909,7 +909,7 @@ pub async fn case_page(
         format!("{}{label}", staff.lang.pick("已完成：", "Done: "))
     });
     let mut page = case_view(&state, &staff, &dossier, notice, None);
-    let links = gongzhi_app::cogov::meetings::links_of_case(&state, dossier.view.record.id).await?;
+    let links = gongzhi_app::cogov::meetings::links_of_case(&state, &dossier.view.record).await?;
     page.agenda_items = links
         .raised_as
         .iter()
