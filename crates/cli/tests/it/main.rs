@@ -12,6 +12,7 @@ mod auth_api;
 mod bad_input;
 mod bounded_reads;
 mod browser;
+mod browser_agreements;
 mod browser_case_loop;
 mod browser_cogov;
 mod browser_gridworker;
