@@ -22,6 +22,7 @@ use gongzhi_core::people::{Actor, Grant, Role, Scope};
 use gongzhi_core::territory::TerritoryCode;
 use gongzhi_store::StoreError;
 use gongzhi_store::cases::CaseRecord;
+use gongzhi_store::cogov::orders::RatingSide;
 use serde_json::{Map, json};
 
 use super::{PALM, invalid, is_staff, serves};
@@ -481,8 +482,10 @@ pub async fn rate(
         .db()
         .rate_order(
             &order,
+            RatingSide::Resident,
             satisfaction_str(satisfaction),
             comment.as_deref(),
+            &actor.account,
             Utc::now(),
             &key,
         )
@@ -521,8 +524,9 @@ pub async fn rate_back(
     let key = app.audit_key().ok_or_else(AppError::audit_key_missing)?;
     match app
         .db()
-        .rate_order_back(
+        .rate_order(
             &order,
+            RatingSide::Taker,
             satisfaction_str(satisfaction),
             comment.as_deref(),
             &actor.account,

@@ -99,6 +99,13 @@ impl TryFrom<OrderRow> for Order {
     }
 }
 
+/// Who rates a need: the resident who ordered it, or the organization that took it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RatingSide {
+    Resident,
+    Taker,
+}
+
 const ORDER_COLUMNS: &str = "id, community_code, resident_id, kind, description, preferred_time, state, state_note, \
      ordered_at, changed_by, changed_at, case_id, due, taker_org_id, taken_by, taken_at, rating, rating_comment, \
      taker_rating, taker_comment";
@@ -325,47 +332,13 @@ impl Db {
         Ok(true)
     }
 
-    /// The resident's rating of the taker, once (else `StoreError::Conflict`); audited under the
-    /// resident.
+    /// A rating of a need, once per side (else `StoreError::Conflict`), audited under `by`: the
+    /// resident's of the taker (the need is then `rated`) or the taker's back (双向评议).
+    #[allow(clippy::too_many_arguments)]
     pub async fn rate_order(
         &self,
         order: &Order,
-        rating: &str,
-        comment: Option<&str>,
-        now: DateTime<Utc>,
-        key: &AuditKey,
-    ) -> Result<(), StoreError> {
-        let by = resident_actor(order.resident_id);
-        let mut tx = self.begin().await?;
-        let changed = on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE cogov_orders SET rating = $1, rating_comment = $2, state = 'rated', changed_by = $3, changed_at = $4
-             WHERE id = $5 AND rating IS NULL")
-            .bind(rating).bind(comment).bind(&by).bind(now).bind(order.id)
-            .execute(conn).await.map(|r| r.rows_affected()))?;
-        if changed == 0 {
-            return Err(StoreError::Conflict {
-                what: "order",
-                id: order.id.to_string(),
-            });
-        }
-        audit(
-            &mut tx,
-            key,
-            now,
-            &by,
-            "cogov.order.rate",
-            "order",
-            &order.id.to_string(),
-            json!({"rating": rating, "taker": order.taker_org_id}),
-        )
-        .await?;
-        tx.commit().await
-    }
-
-    /// The taker's rating back (双向评议), once (else `StoreError::Conflict`); audited.
-    pub async fn rate_order_back(
-        &self,
-        order: &Order,
+        side: RatingSide,
         rating: &str,
         comment: Option<&str>,
         by: &str,
@@ -373,10 +346,23 @@ impl Db {
         key: &AuditKey,
     ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        let changed = on_tx!(&mut tx, conn => sqlx::query(
-            "UPDATE cogov_orders SET taker_rating = $1, taker_comment = $2 WHERE id = $3 AND taker_rating IS NULL")
-            .bind(rating).bind(comment).bind(order.id)
-            .execute(conn).await.map(|r| r.rows_affected()))?;
+        let (changed, action) = match side {
+            RatingSide::Resident => (
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "UPDATE cogov_orders SET rating = $1, rating_comment = $2, state = 'rated', changed_by = $3, changed_at = $4
+                     WHERE id = $5 AND rating IS NULL")
+                    .bind(rating).bind(comment).bind(by).bind(now).bind(order.id)
+                    .execute(conn).await.map(|r| r.rows_affected()))?,
+                "cogov.order.rate",
+            ),
+            RatingSide::Taker => (
+                on_tx!(&mut tx, conn => sqlx::query(
+                    "UPDATE cogov_orders SET taker_rating = $1, taker_comment = $2 WHERE id = $3 AND taker_rating IS NULL")
+                    .bind(rating).bind(comment).bind(order.id)
+                    .execute(conn).await.map(|r| r.rows_affected()))?,
+                "cogov.order.rate_back",
+            ),
+        };
         if changed == 0 {
             return Err(StoreError::Conflict {
                 what: "order",
@@ -388,10 +374,10 @@ impl Db {
             key,
             now,
             by,
-            "cogov.order.rate_back",
+            action,
             "order",
             &order.id.to_string(),
-            json!({"rating": rating}),
+            json!({"rating": rating, "taker": order.taker_org_id}),
         )
         .await?;
         tx.commit().await
