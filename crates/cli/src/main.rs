@@ -516,6 +516,7 @@ async fn run(cli: Cli, file: FileConfig) -> Result<ExitCode> {
             let seed = seed.or(file.demo_seed);
             ensure_demo(&db, seed, &key).await?;
             ensure_demo_accounts(&db, &demo_password, &key).await?;
+            gongzhi_demo::ensure_demo_liaison(&db, &demo_password, &key).await?;
             let case_seed = match seed {
                 Some(s) => s,
                 None => gongzhi_demo::GridSystem::builtin()?.seed,

@@ -95,24 +95,45 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Re
         db.create_account(username, name, Some(&hash), &grants, SYSTEM_ACTOR, key)
             .await?;
     }
-    // A member organization of 桃东街道 and its liaison (单位联络员), who takes the needs the
-    // street's communities publish: the organization is written as the registry import would.
-    let mut tx = db.begin().await?;
-    let org = gongzhi_store::orgs::insert_member_organizations_tx(
-        &mut tx,
-        key,
-        SYSTEM_ACTOR,
-        &[NewMemberOrganization {
-            credit_code: CreditCode::from_parts("91", "230903", DEMO_LIAISON.2)?,
-            name: DEMO_LIAISON.1.into(),
-            kind: OrgKind::Enterprise,
-            community_code: Some("230903011001".into()),
-            street_code: "230903011000".into(),
-            address: "桃东街道学府街8号".into(),
-        }],
-    )
-    .await?[0];
-    tx.commit().await?;
+    tracing::warn!(
+        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker, exporter): for demonstration only"
+    );
+    Ok(true)
+}
+
+/// Creates the demo liaison (单位联络员) and its member organization of 桃东街道 (written as the
+/// registry import would) unless the account exists: the demo's taker of published needs. Only
+/// `gongzhi demo` calls it, after the accounts; the organization is registry data, which the
+/// accounts alone do not bring.
+pub async fn ensure_demo_liaison(db: &Db, password: &str, key: &AuditKey) -> Result<bool> {
+    if db.account_by_username(DEMO_LIAISON.0).await?.is_some() {
+        return Ok(false);
+    }
+    let password = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+    let credit_code = CreditCode::from_parts("91", "230903", DEMO_LIAISON.2)?;
+    let org = match db.member_organization_by_credit_code(credit_code.as_str()).await? {
+        Some(id) => id,
+        None => {
+            let mut tx = db.begin().await?;
+            let ids = gongzhi_store::orgs::insert_member_organizations_tx(
+                &mut tx,
+                key,
+                SYSTEM_ACTOR,
+                &[NewMemberOrganization {
+                    credit_code,
+                    name: DEMO_LIAISON.1.into(),
+                    kind: OrgKind::Enterprise,
+                    community_code: Some("230903011001".into()),
+                    street_code: "230903011000".into(),
+                    address: "桃东街道学府街8号".into(),
+                }],
+            )
+            .await?;
+            tx.commit().await?;
+            ids[0]
+        }
+    };
     let grants = [Grant {
         role: Role::Liaison,
         scope: Scope::Organization(org),
@@ -120,8 +141,6 @@ pub async fn ensure_demo_accounts(db: &Db, password: &str, key: &AuditKey) -> Re
     let name = format!("{}联络员", DEMO_LIAISON.1);
     db.create_account(DEMO_LIAISON.0, &name, Some(&hash), &grants, SYSTEM_ACTOR, key)
         .await?;
-    tracing::warn!(
-        "demo accounts created (admin, secadmin, auditor, leader, clerk, shiftlead, dispatcher, handler, street, community, gridworker, exporter, liaison): for demonstration only"
-    );
+    tracing::warn!("demo liaison account created (liaison): for demonstration only");
     Ok(true)
 }

@@ -11,6 +11,6 @@ pub mod import_rows;
 pub mod load;
 pub mod registry;
 
-pub use accounts::{DEMO_ACCOUNTS, DEMO_EXTRA_GRANTS, DEMO_LIAISON, ensure_demo_accounts};
+pub use accounts::{DEMO_ACCOUNTS, DEMO_EXTRA_GRANTS, DEMO_LIAISON, ensure_demo_accounts, ensure_demo_liaison};
 pub use grids::{GridSystem, build};
 pub use load::{ensure_demo, ensure_demo_cases, ensure_demo_registry};

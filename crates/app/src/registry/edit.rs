@@ -1,13 +1,14 @@
 //! Correcting the registry's places and organizations (修改登记信息): compounds (with their
 //! property company and owners' committee), buildings, households, member organizations,
-//! property companies and party organizations, on a page (`/registry/{kind}/{id}/edit`) and
-//! through the API (`PATCH /api/v1/registry/{kind}/{id}`).
+//! departments' posted offices, property companies and party organizations, on a page
+//! (`/registry/{kind}/{id}/edit`) and through the API (`PATCH /api/v1/registry/{kind}/{id}`).
 //!
 //! A field is checked by the column of the import template of the same key, so a value is taken
 //! or refused alike on a form, through the API and in a spreadsheet. Who may import an area may
 //! correct it (system administrators, street staff and community workers, within their scope);
 //! a property company serves compounds anywhere, so it is corrected by those who reach one of
-//! its compounds. An edit is written only if nobody changed the row since the form was opened
+//! its compounds; a posted office belongs to its street, so it is corrected by those who reach
+//! the street. An edit is written only if nobody changed the row since the form was opened
 //! (409 otherwise), with its audit entry in the same transaction (docs/REGISTRY.md).
 
 use std::collections::HashMap;
@@ -17,9 +18,10 @@ use gongzhi_core::Lang;
 use gongzhi_core::data::Problem;
 use gongzhi_core::import::Reach;
 use gongzhi_core::import::registry::{
-    BUILDINGS, COMPOUNDS, HOUSEHOLDS, MEMBER_ORGS, PARTY_MEMBERS, PARTY_ORGS, PROPERTY_COMPANIES,
+    BUILDINGS, COMPOUNDS, HOUSEHOLDS, MEMBER_ORGS, PARTY_MEMBERS, PARTY_ORGS, POSTED_OFFICES, PROPERTY_COMPANIES,
 };
 use gongzhi_core::import::template::Column;
+use gongzhi_core::orgs::DepartmentCode;
 use gongzhi_core::orgs::registry::PartyOrgKind;
 use gongzhi_core::people::Actor;
 use gongzhi_core::people::id_number::IdNumber;
@@ -40,6 +42,8 @@ pub enum Kind {
     Building,
     Household,
     MemberOrganization,
+    /// A department's office posted to a street (派驻机构).
+    PostedOffice,
     PropertyCompany,
     PartyOrganization,
     /// Party data is personal data: opening the form is a full view (audited), for community
@@ -48,11 +52,12 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Compound,
         Kind::Building,
         Kind::Household,
         Kind::MemberOrganization,
+        Kind::PostedOffice,
         Kind::PropertyCompany,
         Kind::PartyOrganization,
         Kind::PartyMember,
@@ -64,6 +69,7 @@ impl Kind {
             Kind::Building => "buildings",
             Kind::Household => "households",
             Kind::MemberOrganization => "member-orgs",
+            Kind::PostedOffice => "posted-offices",
             Kind::PropertyCompany => "property-companies",
             Kind::PartyOrganization => "party-orgs",
             Kind::PartyMember => "party-members",
@@ -76,6 +82,7 @@ impl Kind {
             Kind::Building => BUILDINGS,
             Kind::Household => HOUSEHOLDS,
             Kind::MemberOrganization => MEMBER_ORGS,
+            Kind::PostedOffice => POSTED_OFFICES,
             Kind::PropertyCompany => PROPERTY_COMPANIES,
             Kind::PartyOrganization => PARTY_ORGS,
             Kind::PartyMember => PARTY_MEMBERS,
@@ -91,6 +98,7 @@ impl Kind {
             Kind::Building => &["building", "compound", "address", "floors", "use", "lon", "lat"],
             Kind::Household => &["room", "area_m2"],
             Kind::MemberOrganization => &["name", "kind", "territory_code", "address"],
+            Kind::PostedOffice => &["name", "department_code", "street_code", "address"],
             Kind::PropertyCompany => &["name", "address", "phone"],
             Kind::PartyOrganization => &["name", "parent"],
             Kind::PartyMember => &[
@@ -110,6 +118,7 @@ impl Kind {
             Kind::Building => RegistryTable::Buildings,
             Kind::Household => RegistryTable::Households,
             Kind::MemberOrganization => RegistryTable::MemberOrganizations,
+            Kind::PostedOffice => RegistryTable::PostedOffices,
             Kind::PropertyCompany => RegistryTable::PropertyCompanies,
             Kind::PartyOrganization => RegistryTable::PartyOrganizations,
             Kind::PartyMember => RegistryTable::PartyMembers,
@@ -228,6 +237,20 @@ async fn load(app: &App, kind: Kind, id: i64) -> Result<Option<Loaded>, AppError
                     ("address", m.address),
                 ]),
             }
+        }),
+        Kind::PostedOffice => db.posted_office(id).await?.map(|o| Loaded {
+            name: o.name.clone(),
+            scope: Some(o.street_code.clone()),
+            back: format!("/registry/organizations?within={}", o.street_code),
+            revision: o.revision,
+            parent: String::new(),
+            entrance_id: None,
+            values: values(vec![
+                ("name", o.name),
+                ("department_code", o.department_code),
+                ("street_code", o.street_code),
+                ("address", o.address),
+            ]),
         }),
         Kind::PropertyCompany => db.property_company(id).await?.map(|p| Loaded {
             name: p.name.clone(),
@@ -646,6 +669,71 @@ async fn plan(
                     FieldValue::Text(Some(street)),
                 ));
             }
+        }
+        Kind::PostedOffice => {
+            text_change("name", "name", &mut changes);
+            text_change("address", "address", &mut changes);
+            if changed("department_code") {
+                let text = new["department_code"].as_str();
+                let known = DepartmentCode::parse(text)
+                    .ok()
+                    .is_some_and(|code| app.rules().departments.get(&code).is_some());
+                if !known {
+                    return Err(refusal(
+                        kind,
+                        "department_code",
+                        Problem::unknown(text, "职能部门名录中的部门", "a department of the list"),
+                    ));
+                }
+            }
+            if changed("street_code") {
+                let text = new["street_code"].as_str();
+                let street = match DivisionCode::parse(text) {
+                    Ok(d) if d.level() == Level::Street => d,
+                    _ => {
+                        return Err(refusal(
+                            kind,
+                            "street_code",
+                            Problem::unknown(text, "街道代码", "street code"),
+                        ));
+                    }
+                };
+                if !app.index().by_code.values().any(|l| l.street.code == text) {
+                    return Err(refusal(
+                        kind,
+                        "street_code",
+                        Problem::unknown(text, "网格化管理的街道", "street of the grid system"),
+                    ));
+                }
+                if !reach.reaches(&TerritoryCode::Division(street)) {
+                    return Err(refusal(
+                        kind,
+                        "street_code",
+                        Problem::other(format!("{text} 不在您的辖区内"), format!("{text} is outside your area")),
+                    ));
+                }
+            }
+            if changed("department_code") || changed("street_code") {
+                // One office per department and street, as the import keeps it.
+                let (department, street) = (new["department_code"].as_str(), new["street_code"].as_str());
+                if db
+                    .posted_offices_within(street)
+                    .await?
+                    .iter()
+                    .any(|o| o.id != id && o.department_code == department && o.street_code == street)
+                {
+                    return Err(refusal(
+                        kind,
+                        "department_code",
+                        Problem::other(
+                            format!("{department} 在街道 {street} 已有派驻机构"),
+                            format!("{department} already has an office at street {street}"),
+                        ),
+                    ));
+                }
+            }
+            text_change("department_code", "department_code", &mut changes);
+            text_change("street_code", "street_code", &mut changes);
         }
         Kind::PropertyCompany => {
             text_change("name", "name", &mut changes);

@@ -714,6 +714,7 @@ async fn setup(db: &TestDb, app: &Router, sms: &MemoryGateway) -> (Vec<Credentia
         ("resident_records", "grid_code", "person"),
         ("compounds", "community_code", "compound"),
         ("member_organizations", "street_code", "member_org"),
+        ("posted_offices", "street_code", "posted_office"),
         ("party_organizations", "territory_code", "party_org"),
         ("party_members", "residence_community_code", "party_member"),
     ] {

@@ -17,7 +17,7 @@ const GRID: &str = "230903011001001";
 
 /// Every route under /api/v1 in the router (crates/web/src/lib.rs and each module's
 /// `routes()`), listed by hand: axum cannot list its routes.
-const ROUTES: [(&str, &str); 72] = [
+const ROUTES: [(&str, &str); 74] = [
     ("post", "/api/v1/auth/token"),
     ("delete", "/api/v1/auth/token"),
     ("get", "/api/v1/me"),
@@ -62,6 +62,8 @@ const ROUTES: [(&str, &str); 72] = [
     ("patch", "/api/v1/registry/compounds/{id}"),
     ("get", "/api/v1/registry/member-orgs/{id}"),
     ("patch", "/api/v1/registry/member-orgs/{id}"),
+    ("get", "/api/v1/registry/posted-offices/{id}"),
+    ("patch", "/api/v1/registry/posted-offices/{id}"),
     ("get", "/api/v1/registry/property-companies/{id}"),
     ("patch", "/api/v1/registry/property-companies/{id}"),
     ("get", "/api/v1/registry/party-orgs/{id}"),
@@ -565,6 +567,7 @@ async fn every_documented_operation_answers_as_documented() {
         let household = db.households_of(cipher.as_ref(), building).await.unwrap()[0].id;
         let compound = db.compounds_within("").await.unwrap()[0].id;
         let member = db.member_organizations_within("").await.unwrap()[0].id;
+        let posted = db.posted_offices_within("").await.unwrap()[0].id;
         let company = db.property_companies().await.unwrap()[0].id;
         let party = db.party_organizations_within("").await.unwrap()[0].id;
         for (kind, id, good, bad) in [
@@ -577,6 +580,12 @@ async fn every_documented_operation_answers_as_documented() {
                 json!({"property_company": "x"}),
             ),
             ("member-orgs", member, json!({"kind": "企业"}), json!({"kind": "x"})),
+            (
+                "posted-offices",
+                posted,
+                json!({"address": "街道办事处院内"}),
+                json!({"department_code": "x"}),
+            ),
             (
                 "property-companies",
                 company,
@@ -1017,6 +1026,9 @@ async fn every_documented_operation_answers_as_documented() {
 
         // Order → publish → take: a listed need published, offered to a liaison, taken.
         let need = crate::orders_taken::listed_need(&db, "openapi-need").await;
+        gongzhi_demo::ensure_demo_liaison(&db, "demo", &gongzhi_store::testing::audit_key())
+            .await
+            .unwrap();
         let liaison = token(&app, &db, "liaison").await;
         let community = token(&app, &db, "community").await;
         let publish = format!("/api/v1/cogov/orders/{need}/publish");

@@ -369,6 +369,192 @@ async fn compounds_and_organizations_are_corrected_within_scope_through_pages_an
 }
 
 #[tokio::test]
+async fn street_staff_correct_a_posted_office_of_their_street_through_the_page_and_the_api() {
+    for (db, app) in apps().await {
+        let name = db.backend_name();
+        let street = sign_in(&app, &db, "street").await;
+        let offices = db.posted_offices_within(STREET).await.unwrap();
+        let office = offices
+            .iter()
+            .find(|o| o.department_code == "public-security")
+            .cloned()
+            .expect("the street's police station");
+        let edit = format!("/registry/posted-offices/{}/edit", office.id);
+        let api = format!("/api/v1/registry/posted-offices/{}", office.id);
+
+        // The organizations page links the office to its form, which holds the current values.
+        let r = page(&app, &street, &format!("/registry/organizations?within={STREET}000")).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert!(r.body.contains(&edit), "{name}: {}", r.body);
+        let form = page(&app, &street, &edit).await;
+        assert_eq!(form.status, StatusCode::OK, "{name}: {}", form.body);
+        assert!(form.body.contains("修改派驻机构信息"), "{name}");
+        assert_eq!(input_value(&form.body, "name").as_deref(), Some(office.name.as_str()));
+        assert_eq!(
+            input_value(&form.body, "department_code").as_deref(),
+            Some("public-security")
+        );
+        let revision = input_value(&form.body, "revision").unwrap();
+
+        // An unknown department is refused naming the field and the value; nothing changes.
+        let r = submit(
+            &app,
+            &street,
+            &edit,
+            &[
+                ("revision", &revision),
+                ("name", "桃东派出所（新）"),
+                ("department_code", "no-such-department"),
+                ("street_code", &office.street_code),
+                ("address", &office.address),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {}", r.body);
+        assert!(r.body.contains("data-field=\"department_code\""), "{name}: {}", r.body);
+        assert!(r.body.contains("no-such-department"), "{name}: {}", r.body);
+        assert_eq!(db.posted_office(office.id).await.unwrap().unwrap(), office, "{name}");
+
+        // A good edit on the page: the name and the address, audited with old and new values.
+        let r = submit(
+            &app,
+            &street,
+            &edit,
+            &[
+                ("revision", &revision),
+                ("name", "桃东派出所"),
+                ("department_code", "public-security"),
+                ("street_code", &office.street_code),
+                ("address", "桃东街道学府街1号"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.body);
+        let after = db.posted_office(office.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.name.as_str(), after.address.as_str(), after.revision),
+            ("桃东派出所", "桃东街道学府街1号", office.revision + 1),
+            "{name}"
+        );
+        let edits = edits_of(&db, "posted_office", office.id).await;
+        assert_eq!(edits.len(), 1, "{name}");
+        assert_eq!(edits[0].action, "registry.posted_office.edit");
+        assert_eq!(edits[0].detail["fields"]["name"]["from"], office.name.as_str());
+        assert_eq!(edits[0].detail["fields"]["name"]["to"], "桃东派出所");
+        assert_eq!(edits[0].detail["fields"]["address"]["to"], "桃东街道学府街1号");
+
+        // Through the API: only the fields given change; a stale revision is refused.
+        let t = token(&app, &db, "street").await;
+        let r = get_as(&app, &api, &t).await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(r.json()["kind"], "posted-offices");
+        assert_eq!(r.json()["fields"]["name"], "桃东派出所");
+        assert_eq!(r.json()["fields"]["street_code"], office.street_code.as_str());
+        let revision = r.json()["revision"].as_i64().unwrap();
+        for (fields, field) in [
+            (
+                serde_json::json!({"department_code": "no-such-department"}),
+                "department_code",
+            ),
+            // A department already posted to this street: one office per department and street.
+            (serde_json::json!({"department_code": "justice"}), "department_code"),
+            (serde_json::json!({"street_code": "230903012000"}), "street_code"),
+            (serde_json::json!({"street_code": "230903011001"}), "street_code"),
+            (serde_json::json!({"name": ""}), "name"),
+        ] {
+            let r = patch_as(
+                &app,
+                &api,
+                &t,
+                &serde_json::json!({"revision": revision, "fields": fields}),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{name} {fields}: {}",
+                r.body
+            );
+            assert_eq!(r.json()["error"]["field"], field, "{name} {fields}: {}", r.body);
+        }
+        let r = patch_as(
+            &app,
+            &api,
+            &t,
+            &serde_json::json!({"revision": revision, "fields": {"department_code": "no-such-department"}}),
+        )
+        .await;
+        assert!(
+            r.body.contains("no-such-department"),
+            "{name}: the value is named: {}",
+            r.body
+        );
+        let r = patch_as(
+            &app,
+            &api,
+            &t,
+            &serde_json::json!({"revision": revision, "fields": {"address": "桃东街道学府街2号"}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{name}: {}", r.body);
+        assert_eq!(r.json()["fields"]["address"], "桃东街道学府街2号");
+        assert_eq!(r.json()["fields"]["name"], "桃东派出所", "{name}: kept");
+        assert_eq!(r.json()["revision"], revision + 1);
+        let r = patch_as(
+            &app,
+            &api,
+            &t,
+            &serde_json::json!({"revision": revision, "fields": {"name": "过期的修改"}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{name}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], "revision", "{name}: {}", r.body);
+        let after = db.posted_office(office.id).await.unwrap().unwrap();
+        assert_eq!(
+            (after.name.as_str(), after.address.as_str(), after.revision),
+            ("桃东派出所", "桃东街道学府街2号", office.revision + 2),
+            "{name}: the refused edits changed nothing"
+        );
+        assert_eq!(edits_of(&db, "posted_office", office.id).await.len(), 2, "{name}");
+
+        // Out of reach: another street's office is 404 on the page and through the API; a
+        // community worker does not reach the street; a grid worker may not correct.
+        let admin = token(&app, &db, "admin").await;
+        let request = Request::post("/api/v1/registry/import/posted-offices?file=p.csv")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(
+                "部门代码,机构名称,所在街道代码,地址\njustice,别的街道司法所,230903012000,别处\n",
+            ))
+            .unwrap();
+        let r = send(&app, request).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{name}: {}", r.body);
+        let other = db.posted_offices_within("230903012").await.unwrap().remove(0);
+        let r = page(&app, &street, &format!("/registry/posted-offices/{}/edit", other.id)).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}");
+        let r = patch_as(
+            &app,
+            &format!("/api/v1/registry/posted-offices/{}", other.id),
+            &t,
+            &serde_json::json!({"fields": {"name": "越权的修改"}}),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {}", r.body);
+        assert_eq!(db.posted_office(other.id).await.unwrap().unwrap(), other, "{name}");
+        assert!(edits_of(&db, "posted_office", other.id).await.is_empty(), "{name}");
+        let community = sign_in(&app, &db, "community").await;
+        let r = page(&app, &community, &edit).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}");
+        let r = page(&app, &community, &format!("/registry/organizations?within={STREET}000")).await;
+        assert!(!r.body.contains(&edit), "{name}: no link where it may not be corrected");
+        let gridworker = sign_in(&app, &db, "gridworker").await;
+        let r = page(&app, &gridworker, &edit).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}");
+        assert_eq!(edits_of(&db, "posted_office", office.id).await.len(), 2, "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_party_member_found_by_id_number_is_corrected_and_the_view_is_audited() {
     for (db, app) in apps().await {
         let name = db.backend_name();

@@ -93,6 +93,8 @@ pub struct PostedOffice {
     pub name: String,
     pub street_code: String,
     pub address: String,
+    /// Changes with every correction (a stale edit is refused).
+    pub revision: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

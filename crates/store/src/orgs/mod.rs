@@ -334,6 +334,22 @@ impl OrgRow {
 
 const ORG_COLUMNS: &str = "id, credit_code, name, kind, community_code, street_code, address, revision";
 const PROPERTY_COMPANY_COLUMNS: &str = "id, credit_code, name, address, phone, revision";
+const POSTED_OFFICE_COLUMNS: &str = "id, department_code, name, street_code, address, revision";
+
+type PostedOfficeRow = (i64, String, String, String, String, i64);
+
+fn posted_office(
+    (id, department_code, name, street_code, address, revision): PostedOfficeRow,
+) -> gongzhi_core::orgs::registry::PostedOffice {
+    gongzhi_core::orgs::registry::PostedOffice {
+        id,
+        department_code,
+        name,
+        street_code,
+        address,
+        revision,
+    }
+}
 const PARTY_ORG_COLUMNS: &str = "id, code, name, kind, parent_id, territory_code, organization_id, revision";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -418,22 +434,24 @@ impl Db {
         &self,
         within: &str,
     ) -> Result<Vec<gongzhi_core::orgs::registry::PostedOffice>, StoreError> {
-        let rows: Vec<(i64, String, String, String, String)> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, department_code, name, street_code, address FROM posted_offices \
-             WHERE street_code LIKE $1 ORDER BY street_code, department_code")
-            .bind(like_prefix(within)).fetch_all(p).await)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, department_code, name, street_code, address)| gongzhi_core::orgs::registry::PostedOffice {
-                    id,
-                    department_code,
-                    name,
-                    street_code,
-                    address,
-                },
-            )
-            .collect())
+        let sql = format!(
+            "SELECT {POSTED_OFFICE_COLUMNS} FROM posted_offices \
+             WHERE street_code LIKE $1 ORDER BY street_code, department_code"
+        );
+        let rows: Vec<PostedOfficeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(like_prefix(within)).fetch_all(p).await)?;
+        Ok(rows.into_iter().map(posted_office).collect())
+    }
+
+    /// One posted office by its id.
+    pub async fn posted_office(
+        &self,
+        id: i64,
+    ) -> Result<Option<gongzhi_core::orgs::registry::PostedOffice>, StoreError> {
+        let sql = format!("SELECT {POSTED_OFFICE_COLUMNS} FROM posted_offices WHERE id = $1");
+        let row: Option<PostedOfficeRow> =
+            on_pool!(self, p => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await)?;
+        Ok(row.map(posted_office))
     }
 
     pub async fn member_organization(&self, id: i64) -> Result<Option<MemberOrganization>, StoreError> {

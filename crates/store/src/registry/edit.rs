@@ -1,8 +1,8 @@
-//! Editing one row of the registry (a compound, building, household, organization, party
-//! organization or party member) from a form or the API: the changed columns are written only if
-//! the row is still at the revision the form was opened at, and the audit entry (who, which
-//! row, which columns; old and new values of a place's or an organization's data, never of
-//! personal data) is appended in the same transaction.
+//! Editing one row of the registry (a compound, building, household, organization, posted
+//! office, party organization or party member) from a form or the API: the changed columns are
+//! written only if the row is still at the revision the form was opened at, and the audit entry
+//! (who, which row, which columns; old and new values of a place's or an organization's data,
+//! never of personal data) is appended in the same transaction.
 
 use chrono::Utc;
 use gongzhi_core::audit::AuditKey;
@@ -20,6 +20,7 @@ pub enum RegistryTable {
     Buildings,
     Households,
     MemberOrganizations,
+    PostedOffices,
     PropertyCompanies,
     PartyOrganizations,
     PartyMembers,
@@ -32,6 +33,7 @@ impl RegistryTable {
             RegistryTable::Buildings => "buildings",
             RegistryTable::Households => "households",
             RegistryTable::MemberOrganizations => "member_organizations",
+            RegistryTable::PostedOffices => "posted_offices",
             RegistryTable::PropertyCompanies => "property_companies",
             RegistryTable::PartyOrganizations => "party_organizations",
             RegistryTable::PartyMembers => "party_members",
@@ -45,6 +47,7 @@ impl RegistryTable {
             RegistryTable::Buildings => "building",
             RegistryTable::Households => "household",
             RegistryTable::MemberOrganizations => "member_organization",
+            RegistryTable::PostedOffices => "posted_office",
             RegistryTable::PropertyCompanies => "property_company",
             RegistryTable::PartyOrganizations => "party_organization",
             RegistryTable::PartyMembers => "party_member",

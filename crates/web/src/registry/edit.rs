@@ -1,13 +1,14 @@
 //! Correcting the registry's places and organizations (修改登记信息): compounds (with their
 //! property company and owners' committee), buildings, households, member organizations,
-//! property companies and party organizations, on a page (`/registry/{kind}/{id}/edit`) and
-//! through the API (`PATCH /api/v1/registry/{kind}/{id}`).
+//! departments' posted offices, property companies and party organizations, on a page
+//! (`/registry/{kind}/{id}/edit`) and through the API (`PATCH /api/v1/registry/{kind}/{id}`).
 //!
 //! A field is checked by the column of the import template of the same key, so a value is taken
 //! or refused alike on a form, through the API and in a spreadsheet. Who may import an area may
 //! correct it (system administrators, street staff and community workers, within their scope);
 //! a property company serves compounds anywhere, so it is corrected by those who reach one of
-//! its compounds. An edit is written only if nobody changed the row since the form was opened
+//! its compounds; a posted office belongs to its street, so it is corrected by those who reach
+//! the street. An edit is written only if nobody changed the row since the form was opened
 //! (409 otherwise), with its audit entry in the same transaction (docs/REGISTRY.md).
 
 use gongzhi_app::AppError;
@@ -40,6 +41,7 @@ fn title(kind: Kind, lang: Lang) -> &'static str {
         Kind::Building => ("修改楼栋信息", "Edit a building"),
         Kind::Household => ("修改户信息", "Edit a household"),
         Kind::MemberOrganization => ("修改辖区单位信息", "Edit a member organization"),
+        Kind::PostedOffice => ("修改派驻机构信息", "Edit a posted office"),
         Kind::PropertyCompany => ("修改物业企业信息", "Edit a property company"),
         Kind::PartyOrganization => ("修改党组织信息", "Edit a party organization"),
         Kind::PartyMember => ("修改党员信息", "Edit a party member"),
@@ -54,6 +56,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/registry/member-orgs/{id}",
             api_routes(Kind::MemberOrganization),
         )
+        .route("/api/v1/registry/posted-offices/{id}", api_routes(Kind::PostedOffice))
         .route(
             "/api/v1/registry/property-companies/{id}",
             api_routes(Kind::PropertyCompany),

@@ -36,6 +36,7 @@ struct OrganizationsPage {
 /// A posted office: its id is what a seat of a joint-meeting body names.
 struct PostedRow {
     id: i64,
+    editable: bool,
     name: String,
     department: String,
     place: String,
@@ -141,6 +142,7 @@ pub(super) async fn organizations_page(
         .into_iter()
         .map(|o| PostedRow {
             id: o.id,
+            editable: editable(&o.street_code),
             department: gongzhi_core::orgs::DepartmentCode::parse(&o.department_code)
                 .ok()
                 .and_then(|code| rules.departments.get(&code).map(|d| d.name.clone()))
