@@ -527,8 +527,9 @@ pub struct PagesReport {
     pub pages: Vec<PageTiming>,
 }
 
-/// The pages staff open all day, by account: inboxes, lists, case pages, territory.
-const PAGES: [(&str, &str); 16] = [
+/// The pages staff open all day, by account: inboxes, lists, case pages, territory, and the
+/// co-governance pages (joint meetings, residents' needs, agreements, a liaison's offers).
+const PAGES: [(&str, &str); 20] = [
     ("clerk", "/inbox"),
     ("clerk", "/inbox/to_accept"),
     ("clerk", "/cases/new"),
@@ -545,6 +546,10 @@ const PAGES: [(&str, &str); 16] = [
     ("leader", "/territory/230903000000?colour=density"),
     ("leader", "/territory/230903011001001"),
     ("leader", "/cases/{case}"),
+    ("street", "/cogov/bodies"),
+    ("community", "/cogov/orders"),
+    ("community", "/cogov/agreements"),
+    ("liaison", "/cogov/offers"),
 ];
 
 /// Starts `gongzhi demo` with `cases` simulated cases, waits until they are loaded, signs each
