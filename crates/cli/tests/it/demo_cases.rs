@@ -98,7 +98,11 @@ fn the_year_has_every_channel_every_ending_and_open_cases_in_many_states() {
     let cases = sample();
     assert_eq!(cases.len(), 6_000);
     let channels: BTreeSet<&str> = cases.iter().map(|h| h.report.channel.as_str()).collect();
-    assert_eq!(channels.len(), Channel::ALL.len(), "{channels:?}");
+    // Every channel but `order`: those cases are residents' needs a community published, which
+    // the demo's year of co-governance is to bring (issue 16, item 7), not the case simulator.
+    let simulated = Channel::ALL.iter().filter(|c| **c != Channel::Order).count();
+    assert_eq!(channels.len(), simulated, "{channels:?}");
+    assert!(!channels.contains("order"), "{channels:?}");
 
     let mut states: BTreeMap<&str, usize> = BTreeMap::new();
     for h in cases {
