@@ -432,6 +432,16 @@ mod tests {
     }
 
     #[test]
+    fn a_liaison_sees_only_what_the_organization_leads() {
+        let liaison = actor(&[(Role::Liaison, Scope::Organization(7))]);
+        let f = visible_within(&liaison, None).unwrap();
+        let clauses = &f.inbox.as_ref().unwrap().clauses;
+        assert_eq!(clauses.len(), 1, "{clauses:?}");
+        assert_eq!(clauses[0].lead_units, [UnitMatch::Exact("organization:7".into())]);
+        assert!(clauses[0].within.is_empty());
+    }
+
+    #[test]
     fn administrators_see_no_cases() {
         let admin = actor(&[(Role::SystemAdmin, Scope::Territory(code("230900000000")))]);
         assert!(visible_within(&admin, None).is_none());
