@@ -268,6 +268,23 @@ async fn a_resident_orders_the_community_publishes_a_liaison_takes_delivers_and_
         assert_eq!(c.status, StatusCode::OK, "the taker reads its case: {}", c.body);
         assert_eq!(c.json()["state"], "handling", "{}", c.body);
         assert_eq!(c.json()["lead"]["kind"], "organization", "{}", c.body);
+        // It waits in the liaison's inbox of cases to handle, and in no other organization's.
+        let number = c.json()["number"].as_str().unwrap().to_string();
+        let inbox = get_page(
+            &app,
+            "/inbox/to_handle",
+            &staff_sign_in(&app, &db.db, "taker1").await.cookie,
+        )
+        .await;
+        assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+        assert!(inbox.body.contains(&number), "{}", inbox.body);
+        let theirs = get_page(
+            &app,
+            "/inbox/to_handle",
+            &staff_sign_in(&app, &db.db, "taker2").await.cookie,
+        )
+        .await;
+        assert!(!theirs.body.contains(&number), "{}", theirs.body);
         // Taking again is a retry; another organization is refused.
         let r = post_as(&app, &take, &taker, &json!({})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
