@@ -110,15 +110,7 @@ pub struct TakeStep {
 pub async fn step(app: &App, actor: &Actor, cmd: TakeStep) -> Result<OrderState, AppError> {
     let order = served_order(app, actor, cmd.order).await?;
     if cmd.step.trim() == "publish" {
-        publish(
-            app,
-            actor,
-            Publish {
-                order: cmd.order,
-                due: cmd.due,
-            },
-        )
-        .await?;
+        publish_served(app, actor, order, &cmd.due).await?;
         return Ok(OrderState::Published);
     }
     let step = OrderStep::parse(&cmd.step, &cmd.text).map_err(|e| AppError::order(&e))?;
@@ -201,12 +193,17 @@ pub struct Publish {
 /// due date 422. Publishing again after a stop in between finds the case made (its report's key).
 pub async fn publish(app: &App, actor: &Actor, cmd: Publish) -> Result<CaseRecord, AppError> {
     let order = served_order(app, actor, cmd.order).await?;
+    publish_served(app, actor, order, &cmd.due).await
+}
+
+/// [`publish`] of a need already read and found in `actor`'s communities.
+async fn publish_served(app: &App, actor: &Actor, order: Order, due: &str) -> Result<CaseRecord, AppError> {
     order
         .state
         .apply(&OrderStep::Publish)
         .map_err(|e| AppError::order(&e))?;
     let today = gongzhi_core::time::city_time(Utc::now()).date_naive();
-    let due = due_date(&cmd.due, today)?;
+    let due = due_date(due, today)?;
     let kind = PALM.kind(&order.kind).ok_or_else(|| {
         invalid(
             "kind",
@@ -300,15 +297,10 @@ pub async fn order_for(app: &App, actor: &Actor, id: i64) -> Result<Order, AppEr
 
 /// The names of the member organizations that took `orders`, by id.
 pub async fn taker_names(app: &App, orders: &[Order]) -> Result<std::collections::HashMap<i64, String>, AppError> {
-    let mut names = std::collections::HashMap::new();
-    for id in orders.iter().filter_map(|o| o.taker_org_id) {
-        if let std::collections::hash_map::Entry::Vacant(e) = names.entry(id)
-            && let Some(org) = app.db().member_organization(id).await?
-        {
-            e.insert(org.name);
-        }
-    }
-    Ok(names)
+    let mut ids: Vec<i64> = orders.iter().filter_map(|o| o.taker_org_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(app.db().member_organization_names(&ids).await?)
 }
 
 /// What a member organization sees: the needs published in its street that nobody took, and
@@ -405,24 +397,13 @@ pub async fn take(app: &App, actor: &Actor, id: i64) -> Result<CaseRecord, AppEr
 
 /// A rating as a form gives it: satisfied, basically_satisfied or not_satisfied (422 `rating`).
 fn rating(text: &str) -> Result<Satisfaction, AppError> {
-    match text.trim() {
-        "satisfied" => Ok(Satisfaction::Satisfied),
-        "basically_satisfied" => Ok(Satisfaction::BasicallySatisfied),
-        "not_satisfied" => Ok(Satisfaction::NotSatisfied),
-        _ => Err(invalid(
+    Satisfaction::parse(text.trim()).ok_or_else(|| {
+        invalid(
             "rating",
             "请选择评价（满意、基本满意、不满意）rating",
             "choose a rating: satisfied, basically_satisfied or not_satisfied (rating)",
-        )),
-    }
-}
-
-fn satisfaction_str(s: Satisfaction) -> &'static str {
-    match s {
-        Satisfaction::Satisfied => "satisfied",
-        Satisfaction::BasicallySatisfied => "basically_satisfied",
-        Satisfaction::NotSatisfied => "not_satisfied",
-    }
+        )
+    })
 }
 
 /// A comment beside a rating: at most 500 characters (422 `comment`), empty for none.
@@ -483,7 +464,7 @@ pub async fn rate(
         .rate_order(
             &order,
             RatingSide::Resident,
-            satisfaction_str(satisfaction),
+            satisfaction.as_str(),
             comment.as_deref(),
             &actor.account,
             Utc::now(),
@@ -527,7 +508,7 @@ pub async fn rate_back(
         .rate_order(
             &order,
             RatingSide::Taker,
-            satisfaction_str(satisfaction),
+            satisfaction.as_str(),
             comment.as_deref(),
             &actor.account,
             Utc::now(),

@@ -454,6 +454,21 @@ impl Db {
         Ok(row.map(posted_office))
     }
 
+    /// The names of the member organizations `ids`, in one query (those that exist).
+    pub async fn member_organization_names(&self, ids: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let sql = format!(
+            "SELECT id, name FROM member_organizations WHERE id IN {}",
+            crate::sql::values_sql(1, ids.len())
+        );
+        let args: Vec<crate::sql::Arg> = ids.iter().map(|id| crate::sql::Arg::Int(*id)).collect();
+        let rows: Vec<(i64, String)> = on_pool!(self, p => crate::sql::bind_args!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.clone())), &args).fetch_all(p).await)?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub async fn member_organization(&self, id: i64) -> Result<Option<MemberOrganization>, StoreError> {
         let sql = format!("SELECT {ORG_COLUMNS} FROM member_organizations WHERE id = $1");
         let row: Option<OrgRow> =

@@ -19,6 +19,7 @@ use axum::Json;
 use gongzhi_app::cogov::orders::{self, Order, PostNeed, Publish, TakeStep};
 use gongzhi_app::cogov::{PALM, community_name};
 use gongzhi_core::Lang;
+use gongzhi_core::cases::flow::Satisfaction;
 use gongzhi_core::cogov::orders::OrderState;
 use gongzhi_core::cogov::orders::{DESCRIPTION_MAX, NOTE_MAX, PREFERRED_TIME_MAX};
 use serde::Deserialize;
@@ -63,12 +64,8 @@ pub struct OrderRow {
 }
 
 fn rating_label(code: Option<&str>, lang: Lang) -> String {
-    match code {
-        Some("satisfied") => lang.pick("满意", "satisfied").into(),
-        Some("basically_satisfied") => lang.pick("基本满意", "basically satisfied").into(),
-        Some("not_satisfied") => lang.pick("不满意", "not satisfied").into(),
-        _ => String::new(),
-    }
+    code.and_then(Satisfaction::parse)
+        .map_or_else(String::new, |s| s.label(lang).to_string())
 }
 
 fn journey(state: OrderState, lang: Lang) -> Vec<(&'static str, &'static str, bool)> {

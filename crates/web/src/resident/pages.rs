@@ -15,7 +15,7 @@ use gongzhi_app::people::residents::{self, SignIn};
 use gongzhi_core::ErrorCode;
 use gongzhi_core::Lang;
 use gongzhi_core::Localized;
-use gongzhi_core::cases::flow::{CaseNumber, Satisfaction, State as CaseState};
+use gongzhi_core::cases::flow::{CaseNumber, State as CaseState};
 use gongzhi_core::people::resident::Phone;
 use serde::Deserialize;
 use serde_json::json;
@@ -473,14 +473,6 @@ fn case_number(number: &str) -> Result<CaseNumber, ApiError> {
     CaseNumber::parse(number).map_err(|_| reports::unknown_case(number))
 }
 
-fn satisfaction_label(s: Satisfaction, lang: Lang) -> &'static str {
-    match s {
-        Satisfaction::Satisfied => lang.pick("满意", "satisfied"),
-        Satisfaction::BasicallySatisfied => lang.pick("基本满意", "basically satisfied"),
-        Satisfaction::NotSatisfied => lang.pick("不满意", "dissatisfied"),
-    }
-}
-
 fn case_page(state: &AppState, r: &ResidentUser, case: MyCase, done: String, error: Option<&ApiError>) -> CasePage {
     let rules = state.rules();
     let lang = r.lang;
@@ -506,11 +498,7 @@ fn case_page(state: &AppState, r: &ResidentUser, case: MyCase, done: String, err
             Some(true) => lang.pick("已解决", "solved"),
             _ => lang.pick("未解决", "not solved"),
         };
-        format!(
-            "{} · {}",
-            f.satisfaction.map_or("", |s| satisfaction_label(s, lang)),
-            solved
-        )
+        format!("{} · {}", f.satisfaction.map_or("", |s| s.label(lang)), solved)
     });
     let rating = rating.filter(|_| own);
     let may_rate = own && rec.flow.state == CaseState::Closed && rating.is_none();

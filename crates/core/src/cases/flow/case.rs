@@ -229,6 +229,35 @@ pub enum Satisfaction {
     NotSatisfied,
 }
 
+impl Satisfaction {
+    pub const ALL: [Satisfaction; 3] = [
+        Satisfaction::Satisfied,
+        Satisfaction::BasicallySatisfied,
+        Satisfaction::NotSatisfied,
+    ];
+
+    /// As forms send it and the store keeps it (the serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => "satisfied",
+            Satisfaction::BasicallySatisfied => "basically_satisfied",
+            Satisfaction::NotSatisfied => "not_satisfied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Satisfaction> {
+        Satisfaction::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label(self, lang: crate::Lang) -> &'static str {
+        match self {
+            Satisfaction::Satisfied => lang.pick("满意", "satisfied"),
+            Satisfaction::BasicallySatisfied => lang.pick("基本满意", "basically satisfied"),
+            Satisfaction::NotSatisfied => lang.pick("不满意", "dissatisfied"),
+        }
+    }
+}
+
 /// 回访: the reporter's answer after closing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FollowUp {
