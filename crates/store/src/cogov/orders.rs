@@ -212,7 +212,6 @@ impl Db {
 
     /// Publishes a listed need (社区发单): it is `case_id` in the loop from now on, to be delivered
     /// by `due`. Written only from `listed` (else `StoreError::Conflict`), audited.
-    #[allow(clippy::too_many_arguments)]
     pub async fn publish_order(
         &self,
         order: &Order,
